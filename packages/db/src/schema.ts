@@ -1,0 +1,78 @@
+// The modelreg database schema. Migrations under ../drizzle are generated
+// from this file by drizzle-kit (`npm run generate:migration -w @modelreg/db`)
+// and applied by the server at start.
+import { sql } from "drizzle-orm";
+import { customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+
+/** Text compared byte by byte (COLLATE "C"), so SQL order equals JS order. */
+const byteText = customType<{ data: string }>({
+  dataType() {
+    return 'text COLLATE "C"';
+  },
+});
+
+const times = {
+  createTime: timestamp("create_time", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  updateTime: timestamp("update_time", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+};
+
+/** Tenants. Every model lives in exactly one; `default` always exists. */
+export const workspaces = pgTable("workspaces", {
+  name: text("name").primaryKey(),
+  uid: uuid("uid").notNull().unique().default(sql`gen_random_uuid()`),
+  description: text("description").notNull().default(""),
+  ...times,
+});
+
+/** Models: named families of versions. */
+export const models = pgTable(
+  "models",
+  {
+    id: uuid("id").primaryKey().default(sql`gen_random_uuid()`),
+    workspace: text("workspace")
+      .notNull()
+      .references(() => workspaces.name),
+    /** The name as given at creation. */
+    name: text("name").notNull(),
+    /** lower(name): the uniqueness and lookup key. */
+    nameKey: byteText("name_key").notNull(),
+    description: text("description").notNull().default(""),
+    labels: jsonb("labels").$type<Record<string, string>>().notNull().default({}),
+    /** Bumped on every user-visible change; the etag is derived from it. */
+    revision: integer("revision").notNull().default(1),
+    /** Maintained by version create/delete, under the model row lock. */
+    versionCount: integer("version_count").notNull().default(0),
+    /** Highest version by semver precedence ("" when none) and its sort key. */
+    latestVersion: byteText("latest_version").notNull().default(""),
+    latestSortKey: byteText("latest_sort_key").notNull().default(""),
+    ...times,
+  },
+  (t) => [uniqueIndex("models_workspace_name_key").on(t.workspace, t.nameKey)],
+);
+
+/** Versions of models. */
+export const versions = pgTable(
+  "versions",
+  {
+    id: uuid("id").primaryKey().default(sql`gen_random_uuid()`),
+    modelId: uuid("model_id")
+      .notNull()
+      .references(() => models.id, { onDelete: "cascade" }),
+    /** The semantic version as given, e.g. 2.1.0-rc.1. */
+    version: byteText("version").notNull(),
+    /** Order-preserving encoding of semver precedence (see domain/semver). */
+    sortKey: byteText("sort_key").notNull(),
+    description: text("description").notNull().default(""),
+    labels: jsonb("labels").$type<Record<string, string>>().notNull().default({}),
+    revision: integer("revision").notNull().default(1),
+    ...times,
+  },
+  (t) => [
+    uniqueIndex("versions_model_version_key").on(t.modelId, t.version),
+    index("versions_model_order_idx").on(t.modelId, t.sortKey.desc(), t.version.desc()),
+  ],
+);
+
+export type ModelRow = typeof models.$inferSelect;
+export type VersionRow = typeof versions.$inferSelect;
+export type WorkspaceRow = typeof workspaces.$inferSelect;
