@@ -1,0 +1,72 @@
+// Server configuration, from environment variables only.
+import { resolve } from "node:path";
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  logLevel: string;
+  shutdownGraceMs: number;
+  maxMessageBytes: number;
+}
+
+interface Setting {
+  name: string;
+  default: string;
+  help: string;
+}
+
+export const SETTINGS: Setting[] = [
+  { name: "PORT", default: "8080", help: "TCP port for Connect, gRPC and gRPC-Web (HTTP/1.1 and cleartext HTTP/2); 0 picks a free port" },
+  { name: "HOST", default: "127.0.0.1", help: "address to listen on; 0.0.0.0 or :: to accept connections from other machines" },
+  { name: "DATA_DIR", default: "./data", help: "where the embedded database (DATA_DIR/pg) keeps its files when DATABASE_URL is unset" },
+  { name: "DATABASE_URL", default: "", help: "PostgreSQL URL, e.g. postgres://user@db:5432/modelreg; unset = embedded PGlite in DATA_DIR" },
+  { name: "DATABASE_POOL_SIZE", default: "10", help: "PostgreSQL connections per server process" },
+  { name: "LOG_LEVEL", default: "info", help: "trace, debug, info, warn, error or fatal; logs are JSON lines on stdout" },
+  { name: "SHUTDOWN_GRACE_MS", default: "10000", help: "on SIGTERM/SIGINT, how long in-flight calls may take to finish before connections are cut" },
+  { name: "MAX_MESSAGE_BYTES", default: "4194304", help: "largest request message accepted, in bytes" },
+];
+
+export class ConfigError extends Error {}
+
+export function helpText(): string {
+  const lines = [
+    "modelreg server: a model registry over Connect, gRPC and gRPC-Web on one port.",
+    "",
+    "Usage: npm start   (or: node --import tsx apps/server/src/main.ts [--help])",
+    "",
+    "Configuration comes from environment variables:",
+    "",
+  ];
+  for (const s of SETTINGS) lines.push(`  ${s.name.padEnd(20)} ${s.help}${s.default ? ` (default ${s.default})` : ""}`);
+  return lines.join("\n");
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number {
+  const raw = env[name] ?? SETTINGS.find((s) => s.name === name)!.default;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name}=${raw} is not valid: expected a whole number from ${min} to ${max}`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const logLevel = env.LOG_LEVEL ?? "info";
+  if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(logLevel))
+    throw new ConfigError(`LOG_LEVEL=${logLevel} is not valid: use trace, debug, info, warn, error or fatal`);
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl))
+    throw new ConfigError("DATABASE_URL must start with postgres:// or postgresql://");
+  return {
+    port: int(env, "PORT", 0, 65535),
+    host: env.HOST?.trim() || "127.0.0.1",
+    dataDir: resolve(env.DATA_DIR?.trim() || "./data"),
+    databaseUrl,
+    databasePoolSize: int(env, "DATABASE_POOL_SIZE", 1, 1000),
+    logLevel,
+    shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 0, 3_600_000),
+    maxMessageBytes: int(env, "MAX_MESSAGE_BYTES", 1024, 1 << 30),
+  };
+}

@@ -1,0 +1,40 @@
+// Recognising PostgreSQL and driver errors (postgres.js and PGlite), looking
+// through the wrappers Drizzle puts around them.
+
+function* causes(err: unknown): Generator<Record<string, unknown>> {
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === "object" && depth < 8; depth++) {
+    yield e as Record<string, unknown>;
+    e = (e as { cause?: unknown }).cause;
+  }
+}
+
+/** The SQLSTATE (e.g. 23505) or driver code (e.g. ECONNREFUSED) of an error. */
+export function errorCodes(err: unknown): string[] {
+  const out: string[] = [];
+  for (const e of causes(err)) if (typeof e.code === "string") out.push(e.code);
+  return out;
+}
+
+/** The constraint named by a PostgreSQL error, if any. */
+export function constraintOf(err: unknown): string | undefined {
+  for (const e of causes(err)) {
+    const c = e.constraint_name ?? e.constraint;
+    if (typeof c === "string") return c;
+  }
+  return undefined;
+}
+
+export const isUniqueViolation = (err: unknown): boolean => errorCodes(err).includes("23505");
+export const isForeignKeyViolation = (err: unknown): boolean => errorCodes(err).includes("23503");
+
+const UNAVAILABLE = new Set([
+  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN",
+  "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT",
+  "57P01", "57P02", "57P03", "53300", "08000", "08001", "08003", "08004", "08006", "40001", "40P01",
+]);
+
+/** True when the database is down or the transaction may simply be retried. */
+export function isUnavailable(err: unknown): boolean {
+  return errorCodes(err).some((c) => UNAVAILABLE.has(c));
+}

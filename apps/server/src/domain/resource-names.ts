@@ -1,0 +1,64 @@
+// Parsing of resource names: workspaces/{w}, workspaces/{w}/models/{m},
+// workspaces/{w}/models/{m}/versions/{v}.
+import { InvalidArgumentError } from "./errors.js";
+import { parseSemver } from "./semver.js";
+import { MODEL_ID, WORKSPACE_ID, printable } from "./validation.js";
+
+export interface WorkspaceName {
+  workspace: string;
+}
+export interface ModelName extends WorkspaceName {
+  model: string;
+}
+export interface VersionName extends ModelName {
+  version: string;
+}
+
+const WORKSPACE_FORM = "workspaces/{workspace}";
+const MODEL_FORM = "workspaces/{workspace}/models/{model}";
+const VERSION_FORM = "workspaces/{workspace}/models/{model}/versions/{version}";
+
+function bad(field: string, value: string, form: string, why?: string): InvalidArgumentError {
+  const shown = value === "" ? "is required" : `"${printable(value)}" is not a valid name`;
+  return InvalidArgumentError.field(field, `${shown}: expected ${form}${why ? ` (${why})` : ""}`);
+}
+
+function checkWorkspace(field: string, value: string, form: string, workspace: string): void {
+  if (!WORKSPACE_ID.test(workspace))
+    throw bad(field, value, form, "workspace ids are 1-63 lowercase letters, digits and '-', starting with a letter");
+}
+
+function checkModel(field: string, value: string, form: string, model: string): void {
+  if (!MODEL_ID.test(model))
+    throw bad(field, value, form, "model names are 1-64 letters, digits, '-' and '_', starting with a letter");
+}
+
+export function parseWorkspaceName(field: string, value: string): WorkspaceName {
+  const parts = value.split("/");
+  if (parts.length !== 2 || parts[0] !== "workspaces") throw bad(field, value, WORKSPACE_FORM);
+  checkWorkspace(field, value, WORKSPACE_FORM, parts[1]!);
+  return { workspace: parts[1]! };
+}
+
+export function parseModelName(field: string, value: string): ModelName {
+  const parts = value.split("/");
+  if (parts.length !== 4 || parts[0] !== "workspaces" || parts[2] !== "models") throw bad(field, value, MODEL_FORM);
+  checkWorkspace(field, value, MODEL_FORM, parts[1]!);
+  checkModel(field, value, MODEL_FORM, parts[3]!);
+  return { workspace: parts[1]!, model: parts[3]! };
+}
+
+export function parseVersionName(field: string, value: string): VersionName {
+  const parts = value.split("/");
+  if (parts.length !== 6 || parts[0] !== "workspaces" || parts[2] !== "models" || parts[4] !== "versions")
+    throw bad(field, value, VERSION_FORM);
+  checkWorkspace(field, value, VERSION_FORM, parts[1]!);
+  checkModel(field, value, VERSION_FORM, parts[3]!);
+  const problem = parseSemver(parts[5]!).error;
+  if (problem) throw bad(field, value, VERSION_FORM, problem);
+  return { workspace: parts[1]!, model: parts[3]!, version: parts[5]! };
+}
+
+export const modelResourceName = (workspace: string, model: string): string => `workspaces/${workspace}/models/${model}`;
+export const versionResourceName = (workspace: string, model: string, version: string): string =>
+  `workspaces/${workspace}/models/${model}/versions/${version}`;

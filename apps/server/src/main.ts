@@ -1,0 +1,59 @@
+// The server process: configuration from the environment, migrations, then
+// Connect + gRPC + gRPC-Web on one port until SIGTERM/SIGINT.
+import { join } from "node:path";
+import { openDatabase } from "@modelreg/db";
+import { createApp } from "./app.js";
+import { ConfigError, helpText, loadConfig } from "./config.js";
+import { ensureDefaultWorkspace } from "./domain/workspaces.js";
+import { serve } from "./http/serve.js";
+import { createLogger } from "./logger.js";
+
+async function main(): Promise<void> {
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    process.stdout.write(`${helpText()}\n`);
+    return;
+  }
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`modelreg: ${e.message}\n(run with --help for every setting)\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const logger = createLogger(config.logLevel);
+  const database = config.databaseUrl
+    ? await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize })
+    : await openDatabase({ dataDir: join(config.dataDir, "pg") });
+  if (database.kind === "pglite")
+    logger.warn(
+      { dataDir: join(config.dataDir, "pg") },
+      "using the embedded database (PGlite): fine for trying modelreg and for one machine, but it does not fsync, so an operating-system crash or power loss can lose recent commits; set DATABASE_URL to a PostgreSQL server for production",
+    );
+  await database.migrate();
+  await ensureDefaultWorkspace(database.db);
+
+  const app = createApp({ db: database.db, logger, maxMessageBytes: config.maxMessageBytes });
+  const server = await serve(app.handler, { port: config.port, host: config.host });
+  logger.info({ url: server.url, port: server.port, database: database.kind }, `modelreg listening on ${server.url}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down: finishing in-flight calls");
+    app.health.shutdown();
+    await server.close(config.shutdownGraceMs);
+    await database.close();
+    logger.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((err) => {
+  process.stderr.write(`modelreg: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

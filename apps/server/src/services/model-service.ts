@@ -1,0 +1,40 @@
+// modelreg.v1.ModelService: thin handlers over the models domain.
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  CreateModelResponseSchema,
+  DeleteModelResponseSchema,
+  GetModelResponseSchema,
+  ListModelsResponseSchema,
+  ModelService,
+  UpdateModelResponseSchema,
+} from "@modelreg/proto";
+import type { ModelsDomain } from "../domain/models.js";
+import { modelToProto } from "./convert.js";
+
+export function createModelService(models: ModelsDomain): ServiceImpl<typeof ModelService> {
+  return {
+    async createModel(req) {
+      const m = await models.create(req.parent, req.modelId, { description: req.model?.description ?? "", labels: req.model?.labels ?? {} });
+      return create(CreateModelResponseSchema, { model: modelToProto(m) });
+    },
+    async getModel(req) {
+      return create(GetModelResponseSchema, { model: modelToProto(await models.get(req.name)) });
+    },
+    async listModels(req) {
+      const page = await models.list(req.parent, req.pageSize, req.pageToken);
+      return create(ListModelsResponseSchema, { models: page.models.map(modelToProto), nextPageToken: page.nextPageToken });
+    },
+    async updateModel(req) {
+      const m = await models.update(req.model?.name ?? "", req.model?.etag ?? "", req.updateMask?.paths ?? [], {
+        description: req.model?.description ?? "",
+        labels: req.model?.labels ?? {},
+      });
+      return create(UpdateModelResponseSchema, { model: modelToProto(m) });
+    },
+    async deleteModel(req) {
+      await models.delete(req.name, req.etag, req.force);
+      return create(DeleteModelResponseSchema, {});
+    },
+  };
+}
