@@ -1,0 +1,80 @@
+// Starts the real server process (apps/server/src/main.ts) on a free port and
+// hands back its URL. Used by every end-to-end suite.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+
+export const REPO_ROOT = resolve(import.meta.dirname, "../..");
+const MAIN = join(REPO_ROOT, "apps/server/src/main.ts");
+
+export interface ServerProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** Every line the server wrote to stdout and stderr so far. */
+  output: string[];
+  /** Sends a signal and waits for the process to exit; resolves its exit code/signal. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface StartOptions {
+  /** PostgreSQL URL; unset = embedded PGlite in dataDir. */
+  databaseUrl?: string;
+  /** DATA_DIR; a fresh temp dir by default. */
+  dataDir?: string;
+  env?: Record<string, string>;
+  /** Port to listen on (default 0 = any free port). */
+  port?: number;
+  timeoutMs?: number;
+}
+
+export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(options.port ?? 0),
+    HOST: "127.0.0.1",
+    DATA_DIR: options.dataDir ?? mkdtempSync(join(tmpdir(), "modelreg-e2e-")),
+    LOG_LEVEL: "info",
+    ...options.env,
+  };
+  delete env.DATABASE_URL;
+  if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const output: string[] = [];
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once("exit", (code, signal) => res({ code, signal })));
+  createInterface({ input: child.stderr! }).on("line", (l) => output.push(l));
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`server did not start within ${options.timeoutMs ?? 60_000} ms:\n${output.join("\n")}`)), options.timeoutMs ?? 60_000);
+    lines.on("line", (line) => {
+      output.push(line);
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        res(m[1]!);
+      }
+    });
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      rej(new Error(`server exited (code ${code}, signal ${signal}) before listening:\n${output.join("\n")}`));
+    });
+  });
+  return {
+    url,
+    port: Number(new URL(url).port),
+    child,
+    output,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** A temp directory removed by the returned function. */
+export function tempDir(prefix = "modelreg-e2e-"): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}

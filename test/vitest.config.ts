@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+// End-to-end suites start real server processes: give them time, and run
+// files one after another so the 2-core machine is not oversubscribed.
+export default defineConfig({
+  test: {
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    fileParallelism: false,
+  },
+});
