@@ -94,7 +94,7 @@ describe("grpc.reflection ServerReflectionInfo", () => {
       ["google.protobuf.Timestamp", "google/protobuf/timestamp.proto"], // well-known type
     ];
     const answers = await reflect(ServerReflectionV1, ...cases.map(([value]): Request => ({ messageRequest: { case: "fileContainingSymbol", value } })));
-    answers.forEach((res, i) => expect(fileNames(res)[0], cases[i]?.[0]).toBe(cases[i]?.[1]));
+    for (const [i, res] of answers.entries()) expect(fileNames(res)[0], cases[i]?.[0]).toBe(cases[i]?.[1]);
   });
 
   it("file_by_filename, and v1alpha answers the same way", async () => {

@@ -167,7 +167,7 @@ function buildIndex(source: DescriptorSource): Index {
       switch (desc.kind) {
         case "service":
           services.add(desc.typeName);
-          desc.methods.forEach((m) => add(`${desc.typeName}.${m.name}`));
+          for (const m of desc.methods) add(`${desc.typeName}.${m.name}`);
           break;
         case "message":
           messages.add(desc.typeName);
@@ -176,7 +176,7 @@ function buildIndex(source: DescriptorSource): Index {
         case "enum": {
           // Enum values are scoped as siblings of their enum.
           const scope = desc.parent?.typeName ?? pkg;
-          desc.values.forEach((v) => add(scope ? `${scope}.${v.name}` : v.name));
+          for (const v of desc.values) add(scope ? `${scope}.${v.name}` : v.name);
           break;
         }
         case "extension": {
@@ -193,7 +193,10 @@ function buildIndex(source: DescriptorSource): Index {
   const bytes = new Map<DescFile, Uint8Array>();
   const serialized = (file: DescFile) => {
     let b = bytes.get(file);
-    if (!b) bytes.set(file, (b = toBinary(FileDescriptorProtoSchema, file.proto)));
+    if (!b) {
+      b = toBinary(FileDescriptorProtoSchema, file.proto);
+      bytes.set(file, b);
+    }
     return b;
   };
   const closure = (file: DescFile) => {

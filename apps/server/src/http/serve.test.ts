@@ -49,7 +49,10 @@ function postHttp1(server: Server, agent?: http.Agent) {
 const connectRefused = (port: number) =>
   new Promise<string>((resolve) => {
     const socket = net.connect(port, HOST);
-    socket.on("connect", () => (socket.destroy(), resolve("connected")));
+    socket.on("connect", () => {
+      socket.destroy();
+      resolve("connected");
+    });
     socket.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
   });
 
@@ -126,7 +129,12 @@ describe("serve", () => {
     await new Promise<void>((r) => h2.listen(0, HOST, r));
     const port = (h2.address() as net.AddressInfo).port;
     const err = await new Promise<unknown>((resolve) => {
-      http.get({ host: HOST, port }, (res) => (res.resume(), resolve(res.statusCode))).on("error", resolve);
+      http
+        .get({ host: HOST, port }, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        })
+        .on("error", resolve);
     });
     h2.close();
     expect(err).toMatchObject({ code: "HPE_INVALID_CONSTANT" }); // got HTTP/2 frames back
@@ -141,7 +149,10 @@ describe("serve", () => {
     it("lets in-flight HTTP/2 and HTTP/1.1 calls finish and refuses new connections", async () => {
       let started = 0;
       const server = await serve(
-        connectNodeAdapter({ routes: healthRoutes(async () => (started++, await sleep(300))) }),
+        connectNodeAdapter({ routes: healthRoutes(async () => {
+          started++;
+          await sleep(300);
+        }) }),
         { port: 0, host: HOST },
       );
       const grpc = createClient(Health, createGrpcTransport({ baseUrl: server.url }));
@@ -186,7 +197,10 @@ describe("serve", () => {
       const never = new Promise<void>(() => {});
       let started = false;
       const server = await serve(
-        connectNodeAdapter({ routes: healthRoutes(async () => ((started = true), await never)) }),
+        connectNodeAdapter({ routes: healthRoutes(async () => {
+          started = true;
+          await never;
+        }) }),
         { port: 0, host: HOST },
       );
       const call = createClient(Health, createGrpcTransport({ baseUrl: server.url })).check({}).catch((e: unknown) => e);

@@ -6,7 +6,7 @@ import {
   DeleteModelResponseSchema,
   GetModelResponseSchema,
   ListModelsResponseSchema,
-  ModelService,
+  type ModelService,
   UpdateModelResponseSchema,
 } from "@modelreg/proto";
 import type { ModelsDomain } from "../domain/models.js";

@@ -7,7 +7,7 @@ import {
   GetVersionResponseSchema,
   ListVersionsResponseSchema,
   UpdateVersionResponseSchema,
-  VersionService,
+  type VersionService,
 } from "@modelreg/proto";
 import { InvalidArgumentError } from "../domain/errors.js";
 import type { VersionsDomain } from "../domain/versions.js";
