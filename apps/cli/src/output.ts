@@ -1,0 +1,175 @@
+// Rendering results: `table` for people (aligned columns for lists, a
+// key/value view for one resource), `json` for scripts (the proto JSON of
+// each message: one object, or an array for a list, ready for jq).
+import { toJson, type JsonValue } from "@bufbuild/protobuf";
+import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { ModelSchema, VersionSchema, type Model, type Version } from "@modelreg/sdk";
+import Table from "cli-table3";
+import type { Io } from "./io.js";
+import { formatLabels } from "./labels.js";
+
+export const outputFormats = ["table", "json"] as const;
+export type OutputFormat = (typeof outputFormats)[number];
+
+export interface RenderOptions {
+  /** ANSI styling of table headers; only when a person is looking. */
+  color?: boolean;
+}
+
+/** Writes results in the chosen format. */
+export interface Output {
+  readonly format: OutputFormat;
+  model(model: Model): void;
+  models(models: Model[], workspace: string): void;
+  version(version: Version): void;
+  versions(versions: Version[], model: string): void;
+  /** Confirmation of a delete: one line (table) or `{}` (json). */
+  deleted(kind: "model" | "version", name: string, note?: string): void;
+}
+
+export function createOutput(format: OutputFormat, io: Io): Output {
+  const color = io.stdout.isTTY === true && !io.env.NO_COLOR;
+  const print = (text: string) => io.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+  if (format === "json") {
+    return {
+      format,
+      model: (m) => print(jsonText(modelJson(m))),
+      models: (ms) => print(jsonText(ms.map(modelJson))),
+      version: (v) => print(jsonText(versionJson(v))),
+      versions: (vs) => print(jsonText(vs.map(versionJson))),
+      deleted: () => print("{}"),
+    };
+  }
+  return {
+    format,
+    model: (m) => print(renderModel(m)),
+    models: (ms, workspace) => (ms.length === 0 ? io.stderr.write(`no models in workspace ${workspace}\n`) : print(renderModelsTable(ms, { color }))),
+    version: (v) => print(renderVersion(v)),
+    versions: (vs, model) => (vs.length === 0 ? io.stderr.write(`no versions of ${model}\n`) : print(renderVersionsTable(vs, { color }))),
+    deleted: (kind, name, note) => print(`deleted ${kind} ${name}${note ? ` ${note}` : ""}`),
+  };
+}
+
+// --- JSON -------------------------------------------------------------------
+
+/**
+ * Proto JSON (lowerCamelCase names, int64 as strings, RFC 3339 times), with
+ * every field present even when empty, so `jq .latestVersion` never yields null.
+ */
+export function modelJson(model: Model): JsonValue {
+  return toJson(ModelSchema, model, { alwaysEmitImplicit: true });
+}
+
+export function versionJson(version: Version): JsonValue {
+  return toJson(VersionSchema, version, { alwaysEmitImplicit: true });
+}
+
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, null, 2);
+}
+
+// --- tables -----------------------------------------------------------------
+
+const DESCRIPTION_WIDTH = 48;
+
+/** NAME, LATEST, VERSIONS, DESCRIPTION, UPDATED. */
+export function renderModelsTable(models: Model[], options: RenderOptions = {}): string {
+  return table(
+    ["NAME", "LATEST", "VERSIONS", "DESCRIPTION", "UPDATED"],
+    models.map((m) => [lastSegment(m.name), m.latestVersion || "-", String(m.versionCount), oneLine(m.description, DESCRIPTION_WIDTH), time(m.updateTime)]),
+    options,
+  );
+}
+
+/** VERSION, DESCRIPTION, LABELS, CREATED, UID. */
+export function renderVersionsTable(versions: Version[], options: RenderOptions = {}): string {
+  return table(
+    ["VERSION", "DESCRIPTION", "LABELS", "CREATED", "UID"],
+    versions.map((v) => [v.version, oneLine(v.description, DESCRIPTION_WIDTH), oneLine(formatLabels(v.labels), DESCRIPTION_WIDTH), time(v.createTime), v.uid]),
+    options,
+  );
+}
+
+/** Borderless, aligned columns (like kubectl): readable, and still greppable. */
+function table(head: string[], rows: string[][], options: RenderOptions): string {
+  const blank = { top: "", "top-mid": "", "top-left": "", "top-right": "", bottom: "", "bottom-mid": "", "bottom-left": "", "bottom-right": "" };
+  const t = new Table({
+    head,
+    chars: { ...blank, left: "", "left-mid": "", mid: "", "mid-mid": "", right: "", "right-mid": "", middle: "   " },
+    style: { head: options.color ? ["bold"] : [], border: [], "padding-left": 0, "padding-right": 0 },
+  });
+  t.push(...rows);
+  return t
+    .toString()
+    .split("\n")
+    .map((line) => line.trimEnd())
+    .join("\n");
+}
+
+// --- one resource -----------------------------------------------------------
+
+export function renderModel(m: Model): string {
+  return keyValues([
+    ["Name", m.name],
+    ["Uid", m.uid],
+    ["Description", m.description],
+    ["Labels", labelLines(m.labels)],
+    ["Latest version", m.latestVersion],
+    ["Versions", String(m.versionCount)],
+    ["Created", time(m.createTime)],
+    ["Updated", time(m.updateTime)],
+    ["Etag", m.etag],
+  ]);
+}
+
+export function renderVersion(v: Version): string {
+  return keyValues([
+    ["Name", v.name],
+    ["Version", v.version],
+    ["Uid", v.uid],
+    ["Model", v.model],
+    ["Model uid", v.modelUid],
+    ["Description", v.description],
+    ["Labels", labelLines(v.labels)],
+    ["Created", time(v.createTime)],
+    ["Updated", time(v.updateTime)],
+    ["Etag", v.etag],
+  ]);
+}
+
+function keyValues(rows: [string, string][]): string {
+  const width = Math.max(...rows.map(([k]) => k.length)) + 2;
+  return rows
+    .map(([k, v]) => {
+      const [first = "", ...rest] = (v === "" ? "-" : v).split("\n");
+      return [`${`${k}:`.padEnd(width)}${first}`, ...rest.map((line) => `${" ".repeat(width)}${line}`)].join("\n");
+    })
+    .join("\n");
+}
+
+function labelLines(labels: Record<string, string>): string {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join("\n");
+}
+
+// --- cells ------------------------------------------------------------------
+
+/** `2026-03-01T12:00:00Z` (UTC, whole seconds); `-` when unset. */
+export function time(ts: Timestamp | undefined): string {
+  if (!ts) return "-";
+  return timestampDate(ts).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** One line, at most `width` characters; `-` when empty. */
+function oneLine(text: string, width: number): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  if (flat === "") return "-";
+  return flat.length <= width ? flat : `${flat.slice(0, width - 1)}…`;
+}
+
+/** `workspaces/w/models/fraud` -> `fraud`. */
+function lastSegment(name: string): string {
+  return name.slice(name.lastIndexOf("/") + 1);
+}

@@ -1,0 +1,43 @@
+// Turning what the user typed into resource names. Short forms (`fraud`,
+// `fraud:1.0.0`) resolve in the workspace through the SDK; full names
+// (`workspaces/w/models/fraud[/versions/1.0.0]`) pass through. A reference
+// of the wrong shape is a usage error (exit 2), caught before any call.
+import { splitRef, type RegistryClient } from "@modelreg/sdk";
+import { UsageError } from "./exit-codes.js";
+
+const FULL_MODEL = /^(workspaces\/[^/]+)\/models\/([^/]+)$/;
+
+function usage<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** `fraud` or `workspaces/w/models/fraud` -> the model's resource name. */
+export function modelRef(client: RegistryClient, ref: string): string {
+  return usage(() => client.modelName(ref));
+}
+
+/** `fraud:1.0.0` or a full version name -> the version's resource name. */
+export function versionRef(client: RegistryClient, ref: string): string {
+  return usage(() => client.versionName(ref));
+}
+
+/** Where `models create <name>` creates: the workspace and the model id. */
+export function modelTarget(client: RegistryClient, ref: string): { parent: string; modelId: string } {
+  const name = modelRef(client, ref);
+  const m = FULL_MODEL.exec(name);
+  if (!m) throw new UsageError(`"${ref}" is not a model name: use a short name such as fraud-detector, or workspaces/{workspace}/models/{model}`);
+  return { parent: m[1]!, modelId: m[2]! };
+}
+
+/** Where `versions create <model>[:<version>]` creates; an empty version id lets the server assign the next one. */
+export function versionTarget(client: RegistryClient, ref: string): { parent: string; versionId: string } {
+  const { model, version } = splitRef(ref);
+  if (model === "") throw new UsageError(`"${ref}" names no model: use model[:version], e.g. fraud-detector or fraud-detector:1.0.0`);
+  const parent = modelRef(client, model);
+  if (!FULL_MODEL.test(parent)) throw new UsageError(`"${ref}" is not a model or version name: use model[:version] or workspaces/{workspace}/models/{model}[/versions/{version}]`);
+  return { parent, versionId: version ?? "" };
+}

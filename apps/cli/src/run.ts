@@ -1,0 +1,40 @@
+// run(): the whole CLI as a function of its arguments and streams, returning
+// the exit code. main.ts calls it with the process; tests with buffers.
+import { type Command, CommanderError } from "commander";
+import { createContext, type CliDeps, type CommandContext } from "./context.js";
+import { reportError } from "./errors.js";
+import { ExitCode } from "./exit-codes.js";
+import { DEFAULT_SERVER, DEFAULT_WORKSPACE, resolveGlobals, type GlobalOptions } from "./global-options.js";
+import type { Io } from "./io.js";
+import { createProgram } from "./program.js";
+
+export type { CliDeps } from "./context.js";
+
+/** Runs `modelreg <argv...>` (argv without node and the script). */
+export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): Promise<number> {
+  let globals: GlobalOptions | undefined;
+  const context = (cmd: Command): CommandContext => {
+    globals = resolveGlobals(cmd, io.env);
+    return createContext(globals, io, deps);
+  };
+  const program = createProgram(io, context);
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return ExitCode.Ok;
+  } catch (err) {
+    // Commander has already printed its message (and help) to stderr.
+    if (err instanceof CommanderError) return commanderExitCode(err);
+    return reportError(err, io, {
+      format: globals?.output ?? program.opts<{ output?: "table" | "json" }>().output ?? "table",
+      server: globals?.server ?? DEFAULT_SERVER,
+      workspace: globals?.workspace ?? DEFAULT_WORKSPACE,
+      ...(globals ? { timeoutMs: globals.timeoutMs } : {}),
+    });
+  }
+}
+
+/** Help and --version exit 0; every other commander complaint is a usage error. */
+export function commanderExitCode(err: CommanderError): number {
+  if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return ExitCode.Ok;
+  return ExitCode.Usage;
+}
