@@ -6,7 +6,7 @@ import { etagOf } from "./etag.js";
 import { isForeignKeyViolation, isUniqueViolation } from "./db-errors.js";
 import { decodePageToken, encodePageToken, queryFingerprint } from "./page-token.js";
 import { modelResourceName, parseModelName, parseWorkspaceName, type ModelName } from "./resource-names.js";
-import { checkDescription, checkLabels, checkModelId, checkPageSize, Violations } from "./validation.js";
+import { checkCommonFields, checkModelId, checkPageSize, collect, Violations } from "./validation.js";
 import { resolveUpdateMask } from "./update-mask.js";
 
 export interface Model {
@@ -48,11 +48,6 @@ export function toModel(row: ModelRow): Model {
   };
 }
 
-function checkFields(v: Violations, prefix: string, f: Partial<ModelFields>): void {
-  if (f.description !== undefined) checkDescription(v, `${prefix}.description`, f.description);
-  if (f.labels !== undefined) checkLabels(v, `${prefix}.labels`, f.labels);
-}
-
 export type ModelsDomain = ReturnType<typeof createModelsDomain>;
 
 export function createModelsDomain(db: Database) {
@@ -66,15 +61,9 @@ export function createModelsDomain(db: Database) {
   return {
     async create(parent: string, modelId: string, fields: ModelFields): Promise<Model> {
       const v = new Violations();
-      let workspace = "";
-      try {
-        workspace = parseWorkspaceName("parent", parent).workspace;
-      } catch (e) {
-        if (!(e instanceof InvalidArgumentError)) throw e;
-        v.list.push(...e.violations);
-      }
+      const workspace = collect(v, () => parseWorkspaceName("parent", parent))?.workspace ?? "";
       checkModelId(v, "model_id", modelId);
-      checkFields(v, "model", fields);
+      checkCommonFields(v, "model", fields);
       if (!v.empty) throw new InvalidArgumentError(v.list);
       try {
         const [row] = await db
@@ -122,7 +111,7 @@ export function createModelsDomain(db: Database) {
       const n = parseModelName("model.name", name);
       const mask = resolveUpdateMask(paths, UPDATABLE);
       const v = new Violations();
-      checkFields(v, "model", {
+      checkCommonFields(v, "model", {
         description: mask.has("description") ? fields.description : undefined,
         labels: mask.has("labels") ? fields.labels : undefined,
       });

@@ -1,6 +1,6 @@
 // Field rules, written once. Each rule is restated in the proto comment of
 // its field; keep the two in step.
-import type { FieldViolation } from "./errors.js";
+import { InvalidArgumentError, type FieldViolation } from "./errors.js";
 
 export const MODEL_ID = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 export const WORKSPACE_ID = /^[a-z][a-z0-9-]{0,62}$/;
@@ -58,4 +58,21 @@ export function checkPageSize(v: Violations, pageSize: number, def = 50, max = 1
 export function printable(s: string, max = 80): string {
   const cut = s.length > max ? `${s.slice(0, max)}…` : s;
   return cut.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
+/** Checks the description and labels every resource carries (when given). */
+export function checkCommonFields(v: Violations, prefix: string, f: { description?: string; labels?: Record<string, string> }): void {
+  if (f.description !== undefined) checkDescription(v, `${prefix}.description`, f.description);
+  if (f.labels !== undefined) checkLabels(v, `${prefix}.labels`, f.labels);
+}
+
+/** Runs a parse function, collecting its violations instead of throwing them. */
+export function collect<T>(v: Violations, parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch (e) {
+    if (!(e instanceof InvalidArgumentError)) throw e;
+    v.list.push(...e.violations);
+    return undefined;
+  }
 }

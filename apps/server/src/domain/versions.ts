@@ -8,7 +8,7 @@ import { decodePageToken, encodePageToken, queryFingerprint } from "./page-token
 import { modelResourceName, parseModelName, parseVersionName, versionResourceName, type ModelName, type VersionName } from "./resource-names.js";
 import { nextVersion, parseSemver } from "./semver.js";
 import { resolveUpdateMask } from "./update-mask.js";
-import { checkDescription, checkLabels, checkPageSize, Violations } from "./validation.js";
+import { checkCommonFields, checkPageSize, collect, Violations } from "./validation.js";
 
 export interface Version {
   uid: string;
@@ -53,22 +53,6 @@ function toVersion(row: VersionRow, m: ModelRef): Version {
   };
 }
 
-function checkFields(v: Violations, prefix: string, f: Partial<VersionFields>): void {
-  if (f.description !== undefined) checkDescription(v, `${prefix}.description`, f.description);
-  if (f.labels !== undefined) checkLabels(v, `${prefix}.labels`, f.labels);
-}
-
-/** Collects the violations of a parse function instead of throwing the first. */
-function collect<T>(v: Violations, parse: () => T): T | undefined {
-  try {
-    return parse();
-  } catch (e) {
-    if (!(e instanceof InvalidArgumentError)) throw e;
-    v.list.push(...e.violations);
-    return undefined;
-  }
-}
-
 /** (sortKey, version) of a is greater than that of b. */
 function isHigher(aKey: string, aVersion: string, bKey: string, bVersion: string): boolean {
   return aKey !== bKey ? aKey > bKey : aVersion > bVersion;
@@ -111,7 +95,7 @@ export function createVersionsDomain(db: Database) {
         const problem = parseSemver(versionId).error;
         if (problem) v.add("version_id", problem);
       }
-      checkFields(v, "version", fields);
+      checkCommonFields(v, "version", fields);
       if (!v.empty || !n) throw new InvalidArgumentError(v.list);
       let attempted = versionId;
       try {
@@ -189,7 +173,7 @@ export function createVersionsDomain(db: Database) {
       const n = parseVersionName("version.name", name);
       const mask = resolveUpdateMask(paths, UPDATABLE);
       const v = new Violations();
-      checkFields(v, "version", {
+      checkCommonFields(v, "version", {
         description: mask.has("description") ? fields.description : undefined,
         labels: mask.has("labels") ? fields.labels : undefined,
       });
