@@ -1,0 +1,118 @@
+// Server processes for benchmarks: spawn on a free loopback port, wait until
+// it listens (its `"url":"http://..."` log line, or the port accepting
+// connections, since LOG_LEVEL=warn hides the line), and always kill it.
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import * as net from "node:net";
+import { createInterface } from "node:readline";
+
+export interface ServerProcess {
+  name: string;
+  url: string;
+  pid: number;
+  /** The last lines the process wrote (stdout and stderr). */
+  tail(): string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+// Last resort: no server outlives the bench process, whatever happened.
+process.once("exit", () => {
+  for (const c of live) c.kill("SIGKILL");
+});
+const cleanups: (() => Promise<unknown>)[] = [];
+/** Runs `fn` (e.g. dropping a database) if the bench is interrupted; servers are killed first. */
+export function onInterrupt(fn: () => Promise<unknown>): void {
+  cleanups.push(fn);
+}
+for (const sig of ["SIGINT", "SIGTERM"] as const)
+  process.once(sig, () => {
+    process.stderr.write(`\n${sig}: stopping servers\n`);
+    for (const c of live) c.kill("SIGKILL");
+    const timeout = new Promise((r) => setTimeout(r, 5000));
+    void Promise.race([Promise.allSettled(cleanups.map((f) => f())), timeout]).then(() => process.exit(130));
+  });
+
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((res, rej) => srv.once("error", rej).listen(0, "127.0.0.1", res));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise((res) => srv.close(res));
+  return port;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = net.connect({ port, host: "127.0.0.1" });
+    s.once("connect", () => {
+      s.destroy();
+      res(true);
+    });
+    s.once("error", () => res(false));
+  });
+}
+
+export async function startServer(opts: {
+  name: string;
+  /** Node arguments, e.g. ["--import", "tsx", "apps/server/src/main.ts"]. */
+  nodeArgs: string[];
+  cwd: string;
+  env: Record<string, string>;
+  timeoutMs?: number;
+}): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, opts.nodeArgs, {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env, PORT: String(port), HOST: "127.0.0.1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  live.add(child);
+  const lines: string[] = [];
+  let logged: string | undefined;
+  for (const stream of [child.stdout!, child.stderr!])
+    createInterface({ input: stream }).on("line", (l) => {
+      lines.push(l);
+      if (lines.length > 40) lines.shift();
+      logged ??= /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(l)?.[1];
+    });
+  let gone = false;
+  const exited = new Promise<void>((res) =>
+    child.once("exit", () => {
+      live.delete(child);
+      gone = true;
+      res();
+    }),
+  );
+
+  const tail = () => lines.join("\n");
+  const stop = async (graceMs = 5000) => {
+    if (gone) return;
+    child.kill("SIGTERM");
+    const t = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    await exited;
+    clearTimeout(t);
+  };
+
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  while (!logged && !(await accepts(port))) {
+    if (gone) throw new Error(`${opts.name} exited before listening:\n${tail()}`);
+    if (Date.now() > deadline) {
+      await stop(1000);
+      throw new Error(`${opts.name} did not listen within ${opts.timeoutMs ?? 60_000} ms:\n${tail()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { name: opts.name, url: logged ?? `http://127.0.0.1:${port}`, pid: child.pid!, tail, stop };
+}
+
+/** User+system CPU time of a process in ms (Linux /proc; NaN elsewhere or once gone). */
+export function cpuMs(pid: number): number {
+  try {
+    // Fields after the ")" that ends the command name: utime is the 12th, stime the 13th.
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
+}

@@ -1,0 +1,26 @@
+// Benchmark runner: `npm run bench -- <name> [options]`. Each benchmark
+// measures its own baseline in the same run and prints a table; it exits 0
+// whether or not targets are met (a benchmark is not a test), 1 on a crash.
+export {};
+
+const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ run(args: string[]): Promise<void> }> }> = {
+  rpc: {
+    about: "GetVersion/CreateVersion over Connect and gRPC (HTTP/2) vs a bare Connect-ES + postgres.js server [--seconds N] [--cpu-prof DIR]",
+    load: () => import("./rpc/index.js"),
+  },
+};
+
+const [name, ...args] = process.argv.slice(2);
+const bench = name ? BENCHMARKS[name] : undefined;
+if (!bench) {
+  if (name) process.stderr.write(`unknown benchmark "${name}"\n\n`);
+  process.stderr.write("usage: npm run bench -- <name> [options]\n\navailable benchmarks:\n");
+  for (const [n, b] of Object.entries(BENCHMARKS)) process.stderr.write(`  ${n.padEnd(8)} ${b.about}\n`);
+  process.exit(2);
+}
+try {
+  await (await bench.load()).run(args);
+} catch (err) {
+  process.stderr.write(`bench ${name} crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+}
