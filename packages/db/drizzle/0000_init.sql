@@ -9,6 +9,9 @@ CREATE TABLE "models" (
 	"version_count" integer DEFAULT 0 NOT NULL,
 	"latest_version" text COLLATE "C" DEFAULT '' NOT NULL,
 	"latest_sort_key" text COLLATE "C" DEFAULT '' NOT NULL,
+	"next_auto_prefix" text COLLATE "C" DEFAULT '1.0.' NOT NULL,
+	"next_auto_key_prefix" text COLLATE "C" DEFAULT 'A1A0' NOT NULL,
+	"next_auto_patch" bigint DEFAULT 0 NOT NULL,
 	"create_time" timestamp with time zone DEFAULT now() NOT NULL,
 	"update_time" timestamp with time zone DEFAULT now() NOT NULL
 );

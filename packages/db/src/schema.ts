@@ -2,7 +2,7 @@
 // from this file by drizzle-kit (`npm run generate:migration -w @modelreg/db`)
 // and applied by the server at start.
 import { sql } from "drizzle-orm";
-import { customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /** Text compared byte by byte (COLLATE "C"), so SQL order equals JS order. */
 const byteText = customType<{ data: string }>({
@@ -45,6 +45,15 @@ export const models = pgTable(
     /** Highest version by semver precedence ("" when none) and its sort key. */
     latestVersion: byteText("latest_version").notNull().default(""),
     latestSortKey: byteText("latest_sort_key").notNull().default(""),
+    /**
+     * The version auto-numbering assigns next, kept ready so CreateVersion
+     * is one statement: nextAutoPrefix || nextAutoPatch ("1.4." || 3), with
+     * sort key nextAutoKeyPrefix || encoded patch || "~" (see domain/semver).
+     * Only ever grows, so a deleted version's number is never handed out again.
+     */
+    nextAutoPrefix: byteText("next_auto_prefix").notNull().default("1.0."),
+    nextAutoKeyPrefix: byteText("next_auto_key_prefix").notNull().default("A1A0"),
+    nextAutoPatch: bigint("next_auto_patch", { mode: "number" }).notNull().default(0),
     ...times,
   },
   (t) => [uniqueIndex("models_workspace_name_key").on(t.workspace, t.nameKey)],

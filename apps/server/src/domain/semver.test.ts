@@ -1,6 +1,6 @@
 import semverOracle from "semver";
 import { describe, expect, it } from "vitest";
-import { compareVersions, nextVersion, parseSemver } from "./semver.js";
+import { autoNumberingAfter, autoVersion, compareVersions, nextVersion, parseSemver } from "./semver.js";
 
 describe("parseSemver", () => {
   it("accepts semantic versions", () => {
@@ -69,5 +69,18 @@ describe("nextVersion", () => {
   });
   it("releases a pre-release", () => {
     expect(nextVersion("2.0.0-rc.1")).toBe("2.0.0");
+  });
+});
+
+describe("auto-numbering state", () => {
+  it("assigns nextVersion(after) with the matching sort key", () => {
+    for (const after of ["", "1.0.0", "1.0.9", "1.9.99", "2.0.0-rc.1", "3.1.4+build", "10.20.999999"]) {
+      const next = autoVersion(autoNumberingAfter(after));
+      expect(next.version).toBe(nextVersion(after));
+      expect(next.sortKey).toBe(parseSemver(next.version).sortKey);
+    }
+  });
+  it("defaults to 1.0.0 as the schema does (prefix 1.0., key A1A0, patch 0)", () => {
+    expect(autoNumberingAfter("")).toEqual({ prefix: "1.0.", keyPrefix: "A1A0", patch: 0 });
   });
 });

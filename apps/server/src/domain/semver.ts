@@ -86,3 +86,26 @@ export function nextVersion(latest: string): string {
   if (prerelease.length > 0) return `${major}.${minor}.${patch}`;
   return `${major}.${minor}.${(BigInt(patch) + 1n).toString()}`;
 }
+
+/**
+ * Auto-numbering state kept on the model row: the next version to assign is
+ * `prefix + patch`, and its sort key `keyPrefix + encodeNumber(patch) + "~"`.
+ * The SQL of CreateVersion computes exactly that (see versions.ts); keep the
+ * two in step.
+ */
+export interface AutoNumbering {
+  prefix: string;
+  keyPrefix: string;
+  patch: number;
+}
+
+/** The auto-numbering state whose next version is nextVersion(after). */
+export function autoNumberingAfter(after: string): AutoNumbering {
+  const next = parseSemver(nextVersion(after)).version!;
+  return { prefix: `${next.major}.${next.minor}.`, keyPrefix: encodeNumber(next.major) + encodeNumber(next.minor), patch: Number(next.patch) };
+}
+
+/** The version and sort key an auto-numbering state assigns next. */
+export function autoVersion(a: AutoNumbering): { version: string; sortKey: string } {
+  return { version: `${a.prefix}${a.patch}`, sortKey: `${a.keyPrefix}${encodeNumber(String(a.patch))}~` };
+}

@@ -1,12 +1,13 @@
 // Versions: create (with race-free auto-numbering), get, list, update, delete.
 import { and, desc, eq, sql } from "drizzle-orm";
 import { models, versions, type Database, type VersionRow } from "@modelreg/db";
-import { AlreadyExistsError, EtagMismatchError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
+import { AlreadyExistsError, EtagMismatchError, InvalidArgumentError, NotFoundError } from "./errors.js";
 import { etagOf } from "./etag.js";
 import { isUniqueViolation } from "./db-errors.js";
 import { decodePageToken, encodePageToken, queryFingerprint } from "./page-token.js";
 import { modelResourceName, parseModelName, parseVersionName, versionResourceName, type ModelName, type VersionName } from "./resource-names.js";
-import { nextVersion, parseSemver } from "./semver.js";
+import { autoNumberingAfter, autoVersion, parseSemver } from "./semver.js";
+import { rowsOf } from "./raw-rows.js";
 import { resolveUpdateMask } from "./update-mask.js";
 import { checkCommonFields, checkPageSize, collect, Violations } from "./validation.js";
 
@@ -53,6 +54,35 @@ function toVersion(row: VersionRow, m: ModelRef): Version {
   };
 }
 
+/** A versions row as raw SQL returns it, plus the model's workspace and name. */
+interface RawVersionRow {
+  id: string;
+  model_id: string;
+  version: string;
+  sort_key: string;
+  description: string;
+  labels: Record<string, string>;
+  revision: number;
+  create_time: Date | string;
+  update_time: Date | string;
+  workspace: string;
+  model_name: string;
+}
+
+function fromRaw(r: RawVersionRow): VersionRow {
+  return {
+    id: r.id,
+    modelId: r.model_id,
+    version: r.version,
+    sortKey: r.sort_key,
+    description: r.description,
+    labels: r.labels,
+    revision: r.revision,
+    createTime: new Date(r.create_time),
+    updateTime: new Date(r.update_time),
+  };
+}
+
 /** (sortKey, version) of a is greater than that of b. */
 function isHigher(aKey: string, aVersion: string, bKey: string, bVersion: string): boolean {
   return aKey !== bKey ? aKey > bKey : aVersion > bVersion;
@@ -87,6 +117,91 @@ export function createVersionsDomain(db: Database) {
   const lookup = async (n: VersionName) =>
     (await getByName.execute({ workspace: n.workspace, model: n.model.toLowerCase(), version: n.version }))[0];
 
+  /**
+   * Auto-numbered create in ONE statement: lock the model row, insert the
+   * version its auto-numbering state names, advance that state. The row lock
+   * serialises creates per model, and is held only inside PostgreSQL, never
+   * across a round trip; a concurrent create waits, then sees the advanced
+   * state (READ COMMITTED re-reads a locked row), so numbers never collide.
+   */
+  async function createNumbered(n: ModelName, fields: VersionFields): Promise<Version> {
+    const result = await db.execute(sql`
+      WITH m AS (
+        SELECT id, workspace, name, next_auto_prefix, next_auto_key_prefix, next_auto_patch
+        FROM ${models}
+        WHERE workspace = ${n.workspace} AND name_key = ${n.model.toLowerCase()}
+        FOR UPDATE
+      ), v AS (
+        INSERT INTO ${versions} (model_id, version, sort_key, description, labels)
+        SELECT m.id,
+               m.next_auto_prefix || m.next_auto_patch::text,
+               m.next_auto_key_prefix || chr(64 + length(m.next_auto_patch::text)) || m.next_auto_patch::text || '~',
+               ${fields.description}, ${JSON.stringify(fields.labels)}::jsonb
+        FROM m
+        RETURNING *
+      ), u AS (
+        UPDATE ${models}
+        SET version_count = ${models.versionCount} + 1,
+            latest_version = v.version,
+            latest_sort_key = v.sort_key,
+            next_auto_patch = ${models.nextAutoPatch} + 1
+        FROM v WHERE ${models.id} = v.model_id
+      )
+      SELECT v.id, v.model_id, v.version, v.sort_key, v.description, v.labels, v.revision, v.create_time, v.update_time,
+             m.workspace, m.name AS model_name
+      FROM v, m`);
+    const row = rowsOf<RawVersionRow>(result)[0];
+    if (!row) throw new NotFoundError("model", modelResourceName(n.workspace, n.model));
+    return toVersion(fromRaw(row), { workspace: row.workspace, name: row.model_name });
+  }
+
+  /** Create with an explicit version id: lock the model, insert, move "latest" and auto-numbering up if it is higher. */
+  async function createNamed(n: ModelName, versionId: string, fields: VersionFields): Promise<Version> {
+    const parsed = parseSemver(versionId);
+    const sortKey = parsed.sortKey!;
+    let attempted = versionResourceName(n.workspace, n.model, versionId);
+    try {
+      return await db.transaction(async (tx) => {
+        const [m] = await tx
+          .select({
+            id: models.id,
+            workspace: models.workspace,
+            name: models.name,
+            latestVersion: models.latestVersion,
+            latestSortKey: models.latestSortKey,
+            nextAutoPrefix: models.nextAutoPrefix,
+            nextAutoKeyPrefix: models.nextAutoKeyPrefix,
+            nextAutoPatch: models.nextAutoPatch,
+          })
+          .from(models)
+          .where(modelWhere(n))
+          .for("update");
+        if (!m) throw new NotFoundError("model", modelResourceName(n.workspace, n.model));
+        attempted = versionResourceName(m.workspace, m.name, versionId);
+        const [row] = await tx
+          .insert(versions)
+          .values({ modelId: m.id, version: versionId, sortKey, description: fields.description, labels: fields.labels })
+          .returning();
+        const higher = isHigher(sortKey, versionId, m.latestSortKey, m.latestVersion);
+        const current = autoVersion({ prefix: m.nextAutoPrefix, keyPrefix: m.nextAutoKeyPrefix, patch: m.nextAutoPatch });
+        const after = autoNumberingAfter(versionId);
+        const advance = autoVersion(after).sortKey > current.sortKey;
+        await tx
+          .update(models)
+          .set({
+            versionCount: sql`${models.versionCount} + 1`,
+            ...(higher ? { latestVersion: versionId, latestSortKey: sortKey } : {}),
+            ...(advance ? { nextAutoPrefix: after.prefix, nextAutoKeyPrefix: after.keyPrefix, nextAutoPatch: after.patch } : {}),
+          })
+          .where(eq(models.id, m.id));
+        return toVersion(row!, m);
+      });
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new AlreadyExistsError("version", attempted);
+      throw e;
+    }
+  }
+
   return {
     async create(parent: string, versionId: string, fields: VersionFields): Promise<Version> {
       const v = new Violations();
@@ -97,40 +212,7 @@ export function createVersionsDomain(db: Database) {
       }
       checkCommonFields(v, "version", fields);
       if (!v.empty || !n) throw new InvalidArgumentError(v.list);
-      let attempted = versionId;
-      try {
-        return await db.transaction(async (tx) => {
-          // Locking the model row serialises version creation per model, so
-          // auto-numbering sees every committed version and never collides.
-          const [m] = await tx
-            .select({ id: models.id, workspace: models.workspace, name: models.name, latestVersion: models.latestVersion, latestSortKey: models.latestSortKey })
-            .from(models)
-            .where(modelWhere(n))
-            .for("update");
-          if (!m) throw new NotFoundError("model", parent);
-          const version = versionId !== "" ? versionId : nextVersion(m.latestVersion);
-          attempted = versionResourceName(m.workspace, m.name, version);
-          const parsed = parseSemver(version);
-          if (!parsed.version)
-            throw new FailedPreconditionError("VERSION_SPACE_EXHAUSTED", `cannot assign a version after ${m.latestVersion}: ${parsed.error}; give version_id explicitly`);
-          const [row] = await tx
-            .insert(versions)
-            .values({ modelId: m.id, version, sortKey: parsed.sortKey, description: fields.description, labels: fields.labels })
-            .returning();
-          const higher = isHigher(parsed.sortKey, version, m.latestSortKey, m.latestVersion);
-          await tx
-            .update(models)
-            .set({
-              versionCount: sql`${models.versionCount} + 1`,
-              ...(higher ? { latestVersion: version, latestSortKey: parsed.sortKey } : {}),
-            })
-            .where(eq(models.id, m.id));
-          return toVersion(row!, m);
-        });
-      } catch (e) {
-        if (isUniqueViolation(e)) throw new AlreadyExistsError("version", attempted);
-        throw e;
-      }
+      return versionId === "" ? createNumbered(n, fields) : createNamed(n, versionId, fields);
     },
 
     async get(ref: { name: string } | { uid: string }): Promise<Version> {

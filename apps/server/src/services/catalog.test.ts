@@ -2,6 +2,9 @@
 // both databases: happy paths, every error code, paging and concurrency.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Code, ConnectError, errorDetails } from "@modelreg/sdk";
+import { models, versions } from "@modelreg/db";
+import { eq } from "drizzle-orm";
+import { parseSemver } from "../domain/semver.js";
 import { createTestApp, describeEachDriver, type TestApp } from "../testing/test-app.js";
 
 async function failure(p: Promise<unknown>) {
@@ -114,11 +117,29 @@ describeEachDriver("catalog", (kind) => {
     // Deleting the latest moves "latest" down; the model refuses deletion while versions exist.
     await t.client.versions.deleteVersion({ name: `${parent}/versions/2.0.1` });
     expect((await t.client.models.getModel({ name: parent })).model).toMatchObject({ versionCount: 8n, latestVersion: "2.0.0" });
+    // A deleted version's number is never handed out again.
+    expect((await t.client.versions.createVersion({ parent })).version!.version).toBe("2.0.2");
+    await t.client.versions.deleteVersion({ name: `${parent}/versions/2.0.2` });
     const busy = await failure(t.client.models.deleteModel({ name: parent }));
     expect(busy.code).toBe(Code.FailedPrecondition);
     expect(busy.reason).toBe("MODEL_HAS_VERSIONS");
     await t.client.models.deleteModel({ name: parent, force: true });
     expect((await failure(t.client.versions.getVersion({ ref: { case: "uid", value: v1.uid } }))).code).toBe(Code.NotFound);
+  });
+
+  it("stores the same sort keys from the one-statement SQL numbering as the domain computes", async () => {
+    const parent = (await t.client.models.createModel({ parent: ws, modelId: "keys" })).model!.name;
+    await t.client.versions.createVersion({ parent, versionId: "1.0.9" });
+    await t.client.versions.createVersion({ parent, versionId: "0.9.99999" }); // lower: moves nothing
+    expect((await t.client.versions.createVersion({ parent })).version!.version).toBe("1.0.10");
+    await t.client.versions.createVersion({ parent, versionId: "9.99.99-rc.1" });
+    expect((await t.client.versions.createVersion({ parent })).version!.version).toBe("9.99.99");
+    expect((await t.client.versions.createVersion({ parent })).version!.version).toBe("9.99.100");
+    const rows = await t.database.db.select({ version: versions.version, sortKey: versions.sortKey }).from(versions).innerJoin(models, eq(models.id, versions.modelId)).where(eq(models.name, "keys"));
+    expect(rows).toHaveLength(6);
+    for (const r of rows) expect(r.sortKey, r.version).toBe(parseSemver(r.version).sortKey);
+    const listed = (await t.client.versions.listVersions({ parent })).versions.map((v) => v.version);
+    expect(listed).toEqual(["9.99.100", "9.99.99", "9.99.99-rc.1", "1.0.10", "1.0.9", "0.9.99999"]);
   });
 
   it("updates a version with update_mask and etag", async () => {
