@@ -51,7 +51,7 @@ describeEachBackend("protocols", (backend) => {
       body: JSON.stringify({ parent: "workspaces/default", pageSize: 2 }),
     });
     expect(ok.status).toBe(200);
-    expect((await ok.json()).models).toHaveLength(2);
+    expect(((await ok.json()) as { models: unknown[] }).models).toHaveLength(2);
 
     const bad = await fetch(`${server.url}/modelreg.v1.ModelService/CreateModel`, {
       method: "POST",

@@ -1,6 +1,6 @@
 // createRegistryClient(): typed clients for every modelreg service over
 // Connect, gRPC or gRPC-Web, plus paging helpers and short-form names.
-import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import { createClient, type CallOptions, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import {
   ModelService,
@@ -20,7 +20,7 @@ export interface RegistryClientOptions {
   httpVersion?: "1.1" | "2";
   /** Workspace that short names resolve in (default "default"). */
   workspace?: string;
-  /** Default deadline of every call, in milliseconds (default: none). */
+  /** Default deadline of every call, in milliseconds (default: none). Ignored when `transport` is given: set it there. */
   timeoutMs?: number;
   /** Extra headers on every call. */
   headers?: Record<string, string>;
@@ -41,10 +41,10 @@ export interface RegistryClient {
   modelName(ref: string): string;
   /** `fraud:1.0.0` -> `workspaces/{w}/models/fraud/versions/1.0.0`. */
   versionName(ref: string): string;
-  /** Every model of the workspace, fetching pages as needed. */
-  listAllModels(request?: { pageSize?: number }): AsyncIterable<Model>;
-  /** Every version of a model (short or full name), newest first. */
-  listAllVersions(model: string, request?: { pageSize?: number }): AsyncIterable<Version>;
+  /** Every model of the workspace, fetching pages as needed; options apply to each page's call. */
+  listAllModels(request?: { pageSize?: number }, options?: CallOptions): AsyncIterable<Model>;
+  /** Every version of a model (short or full name), newest first; options apply to each page's call. */
+  listAllVersions(model: string, request?: { pageSize?: number }, options?: CallOptions): AsyncIterable<Version>;
 }
 
 function headerInterceptor(headers: Record<string, string>): Interceptor {
@@ -85,14 +85,14 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     versions,
     modelName: (ref) => modelName(workspace, ref),
     versionName: (ref) => versionName(workspace, ref),
-    listAllModels: (request = {}) =>
+    listAllModels: (request = {}, callOptions) =>
       paginate(async (pageToken) => {
-        const res = await models.listModels({ parent: workspaceName(workspace), ...request, pageToken });
+        const res = await models.listModels({ parent: workspaceName(workspace), ...request, pageToken }, callOptions);
         return { items: res.models, nextPageToken: res.nextPageToken };
       }),
-    listAllVersions: (model, request = {}) =>
+    listAllVersions: (model, request = {}, callOptions) =>
       paginate(async (pageToken) => {
-        const res = await versions.listVersions({ ...request, parent: modelName(workspace, model), pageToken });
+        const res = await versions.listVersions({ ...request, parent: modelName(workspace, model), pageToken }, callOptions);
         return { items: res.versions, nextPageToken: res.nextPageToken };
       }),
   };

@@ -6,4 +6,5 @@ export type { ErrorDetails } from "./errors.js";
 export { modelName, splitRef, versionName, workspaceName } from "./names.js";
 export { paginate } from "./paginate.js";
 export type { Page } from "./paginate.js";
+export type { CallOptions, Interceptor, Transport } from "@connectrpc/connect";
 export * from "@modelreg/proto";
