@@ -5,7 +5,8 @@
 // PostgreSQL database; the load generator is this process. Cases:
 //   GetVersion, 1 and 64 in flight, Connect and gRPC (both over HTTP/2):
 //     baseline (by uid, one PK SELECT) vs modelreg (by resource name);
-//   CreateVersion with auto-numbering: 1 in flight (latency), then 10,000
+//   CreateVersion with auto-numbering: 1 and 64 in flight, Connect and gRPC,
+//     one model per case; then 10,000
 //     creates on ONE model at 16 in flight, reported per 1,000-version window.
 // Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres;
 // loopback only), a database modelreg_bench_<hex> is created and dropped.
@@ -188,29 +189,37 @@ export async function run(argv: string[]): Promise<void> {
         }
       }
 
-    // CreateVersion, 1 in flight: latency (its own model; warm-up on another).
+    // CreateVersion with auto-numbering at 1 and 64 in flight, Connect and
+    // gRPC: each case on a model of its own (warm-up on another).
     const creator = client(modelreg.url, "connect");
-    for (const id of ["bench-create-warmup", "bench-create-serial", "bench-create-10k"])
-      await creator.api.models.createModel({ parent: "workspaces/default", modelId: id });
-    const createOn = (model: string) => () => creator.api.versions.createVersion({ parent: `workspaces/default/models/${model}` });
-    log("CreateVersion modelreg connect 1 in flight…");
-    await closedLoop({ workers: 1, durationMs: WARMUP_MS, call: createOn("bench-create-warmup") });
-    const serial = await measure(modelreg, () => closedLoop({ workers: 1, durationMs: seconds * 1000, call: createOn("bench-create-serial") }));
-    rows.push({
-      case: "CreateVersion (auto-numbered)",
-      server: "modelreg",
-      protocol: "connect",
-      inFlight: 1,
-      summary: summarize(serial.r.latenciesMs, serial.r.seconds),
-      errors: serial.r.errors,
-      connections: creator.connections(),
-      cpu: serial.cpu,
-    });
+    for (const id of ["bench-create-warmup", "bench-create-10k"]) await creator.api.models.createModel({ parent: "workspaces/default", modelId: id });
+    const createOn = (c: Client, model: string) => () => c.api.versions.createVersion({ parent: `workspaces/default/models/${model}` });
+    for (const protocol of ["connect", "grpc"] as const)
+      for (const inFlight of [1, 64]) {
+        log(`CreateVersion modelreg ${protocol} ${inFlight} in flight…`);
+        const c = client(modelreg.url, protocol);
+        const model = `bench-create-${protocol}-${inFlight}`;
+        await c.api.models.createModel({ parent: "workspaces/default", modelId: model });
+        await closedLoop({ workers: inFlight, durationMs: WARMUP_MS, call: createOn(c, "bench-create-warmup") });
+        const m = await measure(modelreg, () => closedLoop({ workers: inFlight, durationMs: seconds * 1000, call: createOn(c, model) }));
+        if (m.r.errors) log(`  ${m.r.errors} errors, first: ${String(m.r.firstError)}`);
+        rows.push({
+          case: "CreateVersion (auto-numbered)",
+          server: "modelreg",
+          protocol,
+          inFlight,
+          summary: summarize(m.r.latenciesMs, m.r.seconds),
+          errors: m.r.errors,
+          connections: c.connections(),
+          cpu: m.cpu,
+        });
+        c.close();
+      }
 
     // CreateVersion, 16 in flight, 10,000 versions of ONE model.
     log(`CreateVersion modelreg connect 16 in flight, ${CREATE_TOTAL} versions of one model…`);
-    await closedLoop({ workers: 16, durationMs: CREATE_WARMUP_MS, call: createOn("bench-create-warmup") });
-    const bulk = await measure(modelreg, () => closedLoop({ workers: 16, maxCalls: CREATE_TOTAL, call: createOn("bench-create-10k") }));
+    await closedLoop({ workers: 16, durationMs: CREATE_WARMUP_MS, call: createOn(creator, "bench-create-warmup") });
+    const bulk = await measure(modelreg, () => closedLoop({ workers: 16, maxCalls: CREATE_TOTAL, call: createOn(creator, "bench-create-10k") }));
     if (bulk.r.errors) log(`  ${bulk.r.errors} errors, first: ${String(bulk.r.firstError)}`);
     const done = bulk.r.doneAtMs;
     const windowRow = (label: string, from: number, to: number): Row => {
@@ -278,7 +287,7 @@ function print(rows: Row[], seconds: number, windows: number[]): void {
     "",
     `bench rpc — ${new Date().toISOString()}, node ${process.version}, ${availableParallelism()} CPUs (load generator, servers and PostgreSQL share them)`,
     `GetVersion: ${WARMUP_MS / 1000} s warm-up + ${seconds} s measured per case, closed loop; ${SEED_VERSIONS} seeded versions picked at random (baseline by uid, modelreg by name).`,
-    `CreateVersion: empty version_id (server assigns the next patch); 1 in flight for ${seconds} s; then ${CREATE_WARMUP_MS / 1000} s warm-up on another model and ${fmt(CREATE_TOTAL)} creates on one model at 16 in flight, windows in completion order.`,
+    `CreateVersion: empty version_id (server assigns the next patch); 1 and 64 in flight for ${seconds} s each, one model per case; then ${CREATE_WARMUP_MS / 1000} s warm-up on another model and ${fmt(CREATE_TOTAL)} creates on one model at 16 in flight, windows in completion order.`,
     "Each case uses a new client with one HTTP/2 connection (one Http2SessionManager per transport); \"conns\" counts the TCP connections it opened.",
     "Latency in ms; CPU columns are µs of CPU per call in the server process, the PostgreSQL backends of the bench database, and this (load-generating) process.",
     "",
