@@ -48,7 +48,7 @@ export function toConnectError(err: unknown, requestId: string, logger: Logger):
   }
   if (isUnavailable(err)) {
     logger.warn({ err, requestId }, "database unavailable");
-    return new ConnectError("the database is unavailable; the call made no change and is safe to retry", Code.Unavailable, new Headers({ "x-request-id": requestId }), [
+    return new ConnectError("the database is unavailable; retry shortly (a write cut off mid-commit may or may not have been applied)", Code.Unavailable, new Headers({ "x-request-id": requestId }), [
       info("DATABASE_UNAVAILABLE", { request_id: requestId }),
     ]);
   }

@@ -1,0 +1,45 @@
+// When the database goes away, calls fail with Unavailable (safe to retry)
+// and a message that says so, never Internal; when it comes back, the same
+// server process recovers without a restart.
+import { afterAll, expect, it } from "vitest";
+import { Code, createRegistryClient, errorDetails } from "@modelreg/sdk";
+import { freshPostgres } from "./support/databases.js";
+import { startServer, type ServerProcess } from "./support/server.js";
+import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
+
+const run = process.env.DATABASE_URL ? it : it.skip;
+let db: Awaited<ReturnType<typeof freshPostgres>> | undefined;
+let proxy: TcpProxy | undefined;
+let server: ServerProcess | undefined;
+afterAll(async () => {
+  await server?.stop();
+  await proxy?.close();
+  await db?.drop();
+});
+
+run(`answers Unavailable while PostgreSQL is unreachable, then recovers${process.env.DATABASE_URL ? "" : " (skipped: set DATABASE_URL to a PostgreSQL server to run)"}`, async () => {
+  db = await freshPostgres();
+  const target = new URL(db.url);
+  proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  const viaProxy = new URL(db.url);
+  viaProxy.hostname = "127.0.0.1";
+  viaProxy.port = String(proxy.port);
+  server = await startServer({ databaseUrl: viaProxy.toString(), env: { DATABASE_POOL_SIZE: "2" } });
+  const client = createRegistryClient({ baseUrl: server.url });
+  const parent = (await client.models.createModel({ parent: "workspaces/default", modelId: "flaky" })).model!.name;
+
+  await proxy.cut();
+  for (const call of [() => client.models.getModel({ name: parent }), () => client.versions.createVersion({ parent })]) {
+    const e = await call().then(
+      () => undefined,
+      (err: unknown) => errorDetails(err),
+    );
+    expect(e?.code).toBe(Code.Unavailable);
+    expect(e?.message).toMatch(/the database is unavailable; retry shortly/);
+    expect(e?.reason).toBe("DATABASE_UNAVAILABLE");
+  }
+
+  await proxy.restore();
+  expect((await client.models.getModel({ name: parent })).model!.name).toBe(parent);
+  expect((await client.versions.createVersion({ parent })).version!.version).toBe("1.0.0");
+});
