@@ -8,6 +8,7 @@ import { createModelsDomain } from "./domain/models.js";
 import { createVersionsDomain } from "./domain/versions.js";
 import { createHealthService, Health } from "./grpc/health.js";
 import { createReflectionServices, ServerReflectionV1, ServerReflectionV1alpha } from "./grpc/reflection.js";
+import { accessLogInterceptor } from "./interceptors/access-log.js";
 import { errorInterceptor } from "./interceptors/errors.js";
 import { requestIdInterceptor } from "./interceptors/request-id.js";
 import type { Logger } from "./logger.js";
@@ -29,8 +30,9 @@ export function createApp(deps: AppDeps) {
 
   // Interceptor order, outermost first:
   //   1. request id  - every call gets one; echoed in x-request-id
-  //   2. errors      - domain errors -> Connect codes; nothing else escapes
-  const interceptors: Interceptor[] = [requestIdInterceptor(), errorInterceptor(deps.logger)];
+  //   2. access log  - one line per call with its final code and duration
+  //   3. errors      - domain errors -> Connect codes; nothing else escapes
+  const interceptors: Interceptor[] = [requestIdInterceptor(), accessLogInterceptor(deps.logger), errorInterceptor(deps.logger)];
 
   const routes = (router: ConnectRouter) => {
     router.service(ModelService, createModelService(createModelsDomain(deps.db)));
