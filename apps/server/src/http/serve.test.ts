@@ -122,6 +122,17 @@ describe("serve", () => {
     expect(status).toBe(200);
   });
 
+  it("closes an HTTP/1.1 connection that starts a request and goes silent", async () => {
+    const server = await serve(connectNodeAdapter({ routes: healthRoutes() }), { port: 0, host: HOST, http1IdleTimeoutMs: 200 });
+    onTestFinished(() => server.close(100));
+    const raw = net.connect(server.port, HOST);
+    raw.on("error", () => {});
+    raw.write("POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: x\r\n"); // headers never finish
+    const started = Date.now();
+    await new Promise((r) => raw.on("close", r));
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   // Why serve() sniffs: a canary that fails if a future Node learns h2c + HTTP/1.1.
   it("(Node itself: allowHTTP1 does not serve HTTP/1.1 on cleartext)", async () => {
     const h2 = http2.createServer({ allowHTTP1: true } as http2.ServerOptions, (_req, res) => res.end("ok"));

@@ -30,6 +30,13 @@ export interface ServeOptions {
   host?: string;
   /** A connection must send its first bytes within this time. Default 30 s. */
   sniffTimeoutMs?: number;
+  /**
+   * An HTTP/1.1 connection with no traffic for this long is closed. Default
+   * 120 s. (The inner http server never listens, so Node's headersTimeout and
+   * requestTimeout checks do not run; this inactivity timeout is what stops
+   * a client that opens a request and goes silent.)
+   */
+  http1IdleTimeoutMs?: number;
 }
 
 export interface Server {
@@ -67,6 +74,7 @@ export async function serve(handler: RequestHandler, options: ServeOptions): Pro
   });
 
   const h1 = http.createServer();
+  h1.timeout = options.http1IdleTimeoutMs ?? 120_000; // socket inactivity; the socket is destroyed when it fires
   h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
     const socket = req.socket;
     const inFlight = h1InFlight.get(socket);
