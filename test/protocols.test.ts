@@ -47,7 +47,7 @@ describeEachBackend("protocols", (backend) => {
   it("answers plain JSON POSTs (curl-style) with codes and no internals", async () => {
     const ok = await fetch(`${server.url}/modelreg.v1.ModelService/ListModels`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${process.env.MODELREG_ACCESS_KEY}` },
       body: JSON.stringify({ parent: "workspaces/default", pageSize: 2 }),
     });
     expect(ok.status).toBe(200);
@@ -55,7 +55,7 @@ describeEachBackend("protocols", (backend) => {
 
     const bad = await fetch(`${server.url}/modelreg.v1.ModelService/CreateModel`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${process.env.MODELREG_ACCESS_KEY}` },
       body: JSON.stringify({ parent: "workspaces/default", modelId: "9 lives" }),
     });
     expect(bad.status).toBe(400);
@@ -66,7 +66,7 @@ describeEachBackend("protocols", (backend) => {
 
     const broken = await fetch(`${server.url}/modelreg.v1.ModelService/CreateModel`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${process.env.MODELREG_ACCESS_KEY}` },
       body: "{not json",
     });
     expect(broken.status).toBe(400);

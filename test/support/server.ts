@@ -37,6 +37,8 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     HOST: "127.0.0.1",
     DATA_DIR: options.dataDir ?? mkdtempSync(join(tmpdir(), "modelreg-e2e-")),
     LOG_LEVEL: "info",
+    // The key the clients of this process use (support/setup.ts).
+    MODELREG_ADMIN_KEY: process.env.MODELREG_ACCESS_KEY ?? "",
     ...options.env,
   };
   delete env.DATABASE_URL;

@@ -3,40 +3,75 @@
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Database } from "@modelreg/db";
-import { ModelService, VersionService } from "@modelreg/proto";
+import { ModelService, VersionService, WorkspaceService } from "@modelreg/proto";
+import { createAuthenticator } from "./auth/authenticator.js";
+import { createRateLimiter } from "./auth/rate-limit.js";
+import { createAccessKeysDomain } from "./domain/access-keys.js";
+import { createAuditDomain } from "./domain/audit.js";
 import { createModelsDomain } from "./domain/models.js";
 import { createVersionsDomain } from "./domain/versions.js";
+import { createWorkspacesDomain } from "./domain/workspaces.js";
 import { createHealthService, Health } from "./grpc/health.js";
 import { createReflectionServices, ServerReflectionV1, ServerReflectionV1alpha } from "./grpc/reflection.js";
 import { accessLogInterceptor } from "./interceptors/access-log.js";
+import { auditInterceptor } from "./interceptors/audit.js";
+import { authInterceptor } from "./interceptors/auth.js";
 import { errorInterceptor } from "./interceptors/errors.js";
 import { requestIdInterceptor } from "./interceptors/request-id.js";
 import type { Logger } from "./logger.js";
 import { createModelService } from "./services/model-service.js";
 import { createVersionService } from "./services/version-service.js";
+import { createWorkspaceService } from "./services/workspace-service.js";
+
+export const SERVER_VERSION = "0.1.0";
 
 export interface AppDeps {
   db: Database;
   logger: Logger;
   /** Largest request message accepted, in bytes. */
   maxMessageBytes?: number;
+  /** Auth settings; default: on, no environment admin key, no rate limit. */
+  auth?: { enabled: boolean; adminToken?: string; ratePerSecond?: number; burst?: number };
+  /** `postgres` or `pglite`, for GetServerInfo. */
+  database?: string;
 }
 
 export function createApp(deps: AppDeps) {
+  const auth = deps.auth ?? { enabled: true };
   const health = createHealthService();
-  const apiServices = [ModelService, VersionService];
+  const apiServices = [ModelService, VersionService, WorkspaceService];
   for (const s of apiServices) health.setServing(s.typeName, true);
   const reflection = createReflectionServices([...apiServices, Health, ServerReflectionV1]);
+  const authenticator = createAuthenticator({ db: deps.db, logger: deps.logger, adminToken: auth.adminToken });
+  const rateLimiter = auth.ratePerSecond ? createRateLimiter({ ratePerSecond: auth.ratePerSecond, burst: auth.burst ?? auth.ratePerSecond * 2 }) : undefined;
 
   // Interceptor order, outermost first:
   //   1. request id  - every call gets one; echoed in x-request-id
   //   2. access log  - one line per call with its final code and duration
-  //   3. errors      - domain errors -> Connect codes; nothing else escapes
-  const interceptors: Interceptor[] = [requestIdInterceptor(), accessLogInterceptor(deps.logger), errorInterceptor(deps.logger)];
+  //   3. audit       - one row per mutating call, with its final code (refusals too)
+  //   4. errors      - domain errors -> Connect codes; nothing else escapes
+  //   5. auth        - key -> principal; role from the contract; per-key rate limit
+  const interceptors: Interceptor[] = [
+    requestIdInterceptor(),
+    accessLogInterceptor(deps.logger),
+    auditInterceptor(deps.db, deps.logger),
+    errorInterceptor(deps.logger),
+    authInterceptor({ enabled: auth.enabled, authenticator, rateLimiter, ratePerSecond: auth.ratePerSecond }),
+  ];
 
   const routes = (router: ConnectRouter) => {
     router.service(ModelService, createModelService(createModelsDomain(deps.db)));
     router.service(VersionService, createVersionService(createVersionsDomain(deps.db)));
+    router.service(
+      WorkspaceService,
+      createWorkspaceService({
+        workspaces: createWorkspacesDomain(deps.db),
+        accessKeys: createAccessKeysDomain(deps.db),
+        audit: createAuditDomain(deps.db),
+        authenticator,
+        info: { serverVersion: SERVER_VERSION, authEnabled: auth.enabled, database: deps.database ?? "" },
+      }),
+    );
     router.service(Health, health.impl);
     router.service(ServerReflectionV1, reflection.v1);
     router.service(ServerReflectionV1alpha, reflection.v1alpha);

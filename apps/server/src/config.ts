@@ -10,6 +10,13 @@ export interface Config {
   logLevel: string;
   shutdownGraceMs: number;
   maxMessageBytes: number;
+  /** false only with AUTH=off. */
+  authEnabled: boolean;
+  /** MODELREG_ADMIN_KEY: the server-wide admin token, `<key_id>.<secret>`. */
+  adminToken: string | undefined;
+  /** Requests per second per access key; 0 = unlimited. */
+  rateLimitPerKey: number;
+  rateLimitBurst: number;
 }
 
 interface Setting {
@@ -26,7 +33,15 @@ export const SETTINGS: Setting[] = [
   { name: "DATABASE_POOL_SIZE", default: "10", help: "PostgreSQL connections per server process" },
   { name: "LOG_LEVEL", default: "info", help: "trace, debug, info, warn, error or fatal; logs are JSON lines on stdout" },
   { name: "SHUTDOWN_GRACE_MS", default: "10000", help: "on SIGTERM/SIGINT, how long in-flight calls may take to finish before connections are cut" },
-  { name: "MAX_MESSAGE_BYTES", default: "4194304", help: "largest request message accepted, in bytes" },
+  { name: "MAX_MESSAGE_BYTES", default: "4194304", help: "largest request message accepted, in bytes; larger ones are refused before their body is read" },
+  { name: "AUTH", default: "on", help: "on: every call needs an access key; off: no keys at all (a laptop only; the server warns loudly)" },
+  {
+    name: "MODELREG_ADMIN_KEY",
+    default: "",
+    help: "server-wide admin key as <key_id>.<secret> (secret of 32+ characters, e.g. admin.$(openssl rand -base64 32 | tr '+/' '-_' | tr -d =)); unset = one is created at the first start and written to DATA_DIR/admin.key (mode 0600)",
+  },
+  { name: "RATE_LIMIT_PER_KEY", default: "1000", help: "requests per second each access key may make (token bucket, per server process); 0 = unlimited" },
+  { name: "RATE_LIMIT_BURST", default: "2000", help: "how many requests a key may make at once before RATE_LIMIT_PER_KEY applies" },
 ];
 
 export class ConfigError extends Error {}
@@ -59,7 +74,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl))
     throw new ConfigError("DATABASE_URL must start with postgres:// or postgresql://");
+  const auth = (env.AUTH ?? "on").trim().toLowerCase();
+  if (!["on", "off"].includes(auth)) throw new ConfigError(`AUTH=${env.AUTH} is not valid: use on or off`);
+  const adminToken = env.MODELREG_ADMIN_KEY?.trim() || undefined;
+  if (adminToken && !/^[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_~+/=-]{32,256}$/.test(adminToken))
+    throw new ConfigError("MODELREG_ADMIN_KEY must be <key_id>.<secret>: an id of letters, digits, '_' or '-', a dot, then a secret of at least 32 characters");
   return {
+    authEnabled: auth === "on",
+    adminToken,
+    rateLimitPerKey: int(env, "RATE_LIMIT_PER_KEY", 0, 1_000_000),
+    rateLimitBurst: int(env, "RATE_LIMIT_BURST", 1, 10_000_000),
     port: int(env, "PORT", 0, 65535),
     host: env.HOST?.trim() || "127.0.0.1",
     dataDir: resolve(env.DATA_DIR?.trim() || "./data"),

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { openDatabase } from "@modelreg/db";
 import { createApp } from "./app.js";
 import { ConfigError, helpText, loadConfig } from "./config.js";
+import { announceAdminKey } from "./auth/admin-key-file.js";
+import { ensureServerAdminKey } from "./domain/access-keys.js";
 import { ensureDefaultWorkspace } from "./domain/workspaces.js";
 import { serve } from "./http/serve.js";
 import { createLogger } from "./logger.js";
@@ -33,8 +35,19 @@ async function main(): Promise<void> {
     );
   await database.migrate();
   await ensureDefaultWorkspace(database.db);
+  if (!config.authEnabled)
+    logger.warn(
+      "AUTH=off: EVERY CALL IS ALLOWED WITHOUT A KEY, AS A SERVER-WIDE ADMIN. Use this on a laptop only; anyone who can reach the port can read, change and delete every model.",
+    );
+  else if (!config.adminToken) await announceAdminKey(await ensureServerAdminKey(database.db), config.dataDir, logger);
 
-  const app = createApp({ db: database.db, logger, maxMessageBytes: config.maxMessageBytes });
+  const app = createApp({
+    db: database.db,
+    logger,
+    maxMessageBytes: config.maxMessageBytes,
+    database: database.kind,
+    auth: { enabled: config.authEnabled, adminToken: config.adminToken, ratePerSecond: config.rateLimitPerKey || undefined, burst: config.rateLimitBurst },
+  });
   const server = await serve(app.handler, { port: config.port, host: config.host });
   logger.info({ url: server.url, port: server.port, database: database.kind }, `modelreg listening on ${server.url}`);
 

@@ -2,7 +2,7 @@
 // from this file by drizzle-kit (`npm run generate:migration -w @modelreg/db`)
 // and applied by the server at start.
 import { sql } from "drizzle-orm";
-import { bigint, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, bigserial, customType, index, integer, jsonb, pgTable, smallint, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /** Text compared byte by byte (COLLATE "C"), so SQL order equals JS order. */
 const byteText = customType<{ data: string }>({
@@ -73,6 +73,9 @@ export const versions = pgTable(
     sortKey: byteText("sort_key").notNull(),
     description: text("description").notNull().default(""),
     labels: jsonb("labels").$type<Record<string, string>>().notNull().default({}),
+    /** Lineage: the training algorithm (code and version) that produced it. */
+    trainingAlgorithmCode: text("training_algorithm_code").notNull().default(""),
+    trainingAlgorithmVersion: text("training_algorithm_version").notNull().default(""),
     revision: integer("revision").notNull().default(1),
     ...times,
   },
@@ -82,6 +85,50 @@ export const versions = pgTable(
   ],
 );
 
+/**
+ * Access keys. `workspace` NULL marks the server-wide admin key created at
+ * first start. Only a slow salted hash of the secret is kept.
+ */
+export const accessKeys = pgTable(
+  "access_keys",
+  {
+    keyId: text("key_id").primaryKey(),
+    workspace: text("workspace").references(() => workspaces.name, { onDelete: "cascade" }),
+    user: text("user").notNull(),
+    /** modelreg.v1.Role number: 1 viewer, 2 editor, 3 admin. */
+    role: smallint("role").notNull(),
+    /** `scrypt$N$r$p$salt$hash`, base64url parts. */
+    secretHash: text("secret_hash").notNull(),
+    description: text("description").notNull().default(""),
+    expireTime: timestamp("expire_time", { withTimezone: true, mode: "date" }),
+    revokeTime: timestamp("revoke_time", { withTimezone: true, mode: "date" }),
+    lastUsedTime: timestamp("last_used_time", { withTimezone: true, mode: "date" }),
+    rotatedFrom: text("rotated_from").notNull().default(""),
+    createTime: timestamp("create_time", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [index("access_keys_workspace_idx").on(t.workspace, t.createTime.desc(), t.keyId.desc())],
+);
+
+/** The audit log: one row per mutating call, refusals included. Never updated. */
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    time: timestamp("time", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    /** Not a foreign key: events outlive the workspace they name. "" when none. */
+    workspace: text("workspace").notNull().default(""),
+    user: text("user").notNull().default(""),
+    accessKeyId: text("access_key_id").notNull().default(""),
+    method: text("method").notNull(),
+    resource: text("resource").notNull().default(""),
+    code: text("code").notNull(),
+    requestId: text("request_id").notNull().default(""),
+  },
+  (t) => [index("audit_events_workspace_idx").on(t.workspace, t.id.desc()), index("audit_events_time_idx").on(t.time.desc())],
+);
+
+export type AccessKeyRow = typeof accessKeys.$inferSelect;
+export type AuditEventRow = typeof auditEvents.$inferSelect;
 export type ModelRow = typeof models.$inferSelect;
 export type VersionRow = typeof versions.$inferSelect;
 export type WorkspaceRow = typeof workspaces.$inferSelect;

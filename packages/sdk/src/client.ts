@@ -5,11 +5,14 @@ import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } f
 import {
   ModelService,
   VersionService,
+  WorkspaceService,
+  type AuditEvent,
   type Model,
   type Version,
 } from "@modelreg/proto";
 import { modelName, versionName, workspaceName } from "./names.js";
 import { paginate } from "./paginate.js";
+import { optionsFromParams, parseAlgorithmParams, type AlgorithmParams } from "./from-params.js";
 
 export interface RegistryClientOptions {
   /** Server address, e.g. http://localhost:8080. */
@@ -22,6 +25,11 @@ export interface RegistryClientOptions {
   workspace?: string;
   /** Default deadline of every call, in milliseconds (default: none). Ignored when `transport` is given: set it there. */
   timeoutMs?: number;
+  /**
+   * Access key as `<key_id>.<secret>`, sent as `Authorization: Bearer ...`.
+   * Default: the MODELREG_ACCESS_KEY environment variable, if set.
+   */
+  accessKey?: string;
   /** Extra headers on every call. */
   headers?: Record<string, string>;
   /** Extra interceptors, outermost first. */
@@ -37,6 +45,8 @@ export interface RegistryClient {
   readonly models: Client<typeof ModelService>;
   /** modelreg.v1.VersionService. */
   readonly versions: Client<typeof VersionService>;
+  /** modelreg.v1.WorkspaceService: workspaces, access keys, audit log, server info. */
+  readonly workspaces: Client<typeof WorkspaceService>;
   /** `fraud` -> `workspaces/{w}/models/fraud`. */
   modelName(ref: string): string;
   /** `fraud:1.0.0` -> `workspaces/{w}/models/fraud/versions/1.0.0`. */
@@ -45,6 +55,8 @@ export interface RegistryClient {
   listAllModels(request?: { pageSize?: number }, options?: CallOptions): AsyncIterable<Model>;
   /** Every version of a model (short or full name), newest first; options apply to each page's call. */
   listAllVersions(model: string, request?: { pageSize?: number }, options?: CallOptions): AsyncIterable<Version>;
+  /** Every audit event of the workspace (or `workspaces/-`), newest first, matching `filter`. */
+  listAllAuditEvents(request?: { parent?: string; filter?: string; pageSize?: number }, options?: CallOptions): AsyncIterable<AuditEvent>;
 }
 
 function headerInterceptor(headers: Record<string, string>): Interceptor {
@@ -54,8 +66,19 @@ function headerInterceptor(headers: Record<string, string>): Interceptor {
   };
 }
 
+/** The access key a client uses: the option, else MODELREG_ACCESS_KEY. */
+export function accessKeyOf(options: Pick<RegistryClientOptions, "accessKey">): string | undefined {
+  const key = options.accessKey ?? (typeof process !== "undefined" ? process.env.MODELREG_ACCESS_KEY : undefined);
+  return key?.trim() || undefined;
+}
+
+function authInterceptors(options: RegistryClientOptions): Interceptor[] {
+  const key = accessKeyOf(options);
+  return key ? [headerInterceptor({ authorization: `Bearer ${key}` })] : [];
+}
+
 export function createTransport(options: RegistryClientOptions): Transport {
-  const interceptors = [...(options.headers ? [headerInterceptor(options.headers)] : []), ...(options.interceptors ?? [])];
+  const interceptors = [...authInterceptors(options), ...(options.headers ? [headerInterceptor(options.headers)] : []), ...(options.interceptors ?? [])];
   const common = {
     baseUrl: options.baseUrl,
     httpVersion: options.httpVersion ?? "2",
@@ -74,15 +97,23 @@ export function createTransport(options: RegistryClientOptions): Transport {
   }
 }
 
+/**
+ * A client for the server in `options`. `createRegistryClient.fromParams(json)`
+ * builds one from an AIMaster-style parameter block instead.
+ */
 export function createRegistryClient(options: RegistryClientOptions): RegistryClient {
-  const transport = options.transport ?? createTransport(options);
+  // A given transport still gets the access key: wrap it.
+  const key = accessKeyOf(options);
+  const transport = options.transport ? withHeaders(options.transport, key ? { authorization: `Bearer ${key}` } : {}) : createTransport(options);
   const workspace = options.workspace ?? "default";
   const models = createClient(ModelService, transport);
   const versions = createClient(VersionService, transport);
+  const workspaces = createClient(WorkspaceService, transport);
   return {
     workspace,
     models,
     versions,
+    workspaces,
     modelName: (ref) => modelName(workspace, ref),
     versionName: (ref) => versionName(workspace, ref),
     listAllModels: (request = {}, callOptions) =>
@@ -95,5 +126,30 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         const res = await versions.listVersions({ ...request, parent: modelName(workspace, model), pageToken }, callOptions);
         return { items: res.versions, nextPageToken: res.nextPageToken };
       }),
+    listAllAuditEvents: (request = {}, callOptions) =>
+      paginate(async (pageToken) => {
+        const res = await workspaces.listAuditEvents({ parent: workspaceName(workspace), ...request, pageToken }, callOptions);
+        return { items: res.auditEvents, nextPageToken: res.nextPageToken };
+      }),
   };
 }
+
+/** `inner` with extra headers on every call (for a transport the caller built). */
+function withHeaders(inner: Transport, headers: Record<string, string>): Transport {
+  if (Object.keys(headers).length === 0) return inner;
+  const add = (header: ConstructorParameters<typeof Headers>[0]) => {
+    const h = new Headers(header);
+    for (const [k, v] of Object.entries(headers)) if (!h.has(k)) h.set(k, v);
+    return h;
+  };
+  return {
+    unary: (method, signal, timeoutMs, header, input, contextValues) => inner.unary(method, signal, timeoutMs, add(header), input, contextValues),
+    stream: (method, signal, timeoutMs, header, input, contextValues) => inner.stream(method, signal, timeoutMs, add(header), input, contextValues),
+  };
+}
+
+/** Connects from the JSON parameter block a training job is handed (see from-params.ts). */
+createRegistryClient.fromParams = (params: string | object, overrides: Partial<RegistryClientOptions> = {}): RegistryClient & { params: AlgorithmParams } => {
+  const p = parseAlgorithmParams(params);
+  return { ...createRegistryClient(optionsFromParams(p, overrides)), params: p };
+};

@@ -68,3 +68,13 @@ export class FailedPreconditionError extends DomainError {
 export class UnavailableError extends DomainError {
   readonly reason = "DATABASE_UNAVAILABLE";
 }
+
+/** No valid access key was presented (missing, malformed, unknown, revoked, expired). */
+export class UnauthenticatedError extends DomainError {
+  readonly reason = "UNAUTHENTICATED";
+}
+
+/** The key is valid but its role is too small for the call. */
+export class PermissionDeniedError extends DomainError {
+  readonly reason = "PERMISSION_DENIED";
+}

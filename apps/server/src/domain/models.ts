@@ -8,6 +8,7 @@ import { decodePageToken, encodePageToken, queryFingerprint } from "./page-token
 import { modelResourceName, parseModelName, parseWorkspaceName, type ModelName } from "./resource-names.js";
 import { checkCommonFields, checkModelId, checkPageSize, collect, Violations } from "./validation.js";
 import { resolveUpdateMask } from "./update-mask.js";
+import { inScope, type Scope } from "./scope.js";
 
 export interface Model {
   uid: string;
@@ -51,20 +52,27 @@ export function toModel(row: ModelRow): Model {
 export type ModelsDomain = ReturnType<typeof createModelsDomain>;
 
 export function createModelsDomain(db: Database) {
-  const byName = (n: ModelName) => and(eq(models.workspace, n.workspace), eq(models.nameKey, n.model.toLowerCase()));
+  // Every lookup carries the caller's scope as one more condition, so a name
+  // in another workspace takes exactly the path of a name that does not exist.
+  const byName = (scope: Scope, n: ModelName) =>
+    and(eq(models.workspace, n.workspace), eq(models.nameKey, n.model.toLowerCase()), inScope(scope, models.workspace));
 
-  async function requireWorkspace(workspace: string): Promise<void> {
-    const found = await db.select({ name: workspaces.name }).from(workspaces).where(eq(workspaces.name, workspace));
+  async function requireWorkspace(scope: Scope, workspace: string): Promise<void> {
+    const found = await db
+      .select({ name: workspaces.name })
+      .from(workspaces)
+      .where(and(eq(workspaces.name, workspace), inScope(scope, workspaces.name)));
     if (found.length === 0) throw new NotFoundError("workspace", `workspaces/${workspace}`);
   }
 
   return {
-    async create(parent: string, modelId: string, fields: ModelFields): Promise<Model> {
+    async create(scope: Scope, parent: string, modelId: string, fields: ModelFields): Promise<Model> {
       const v = new Violations();
       const workspace = collect(v, () => parseWorkspaceName("parent", parent))?.workspace ?? "";
       checkModelId(v, "model_id", modelId);
       checkCommonFields(v, "model", fields);
       if (!v.empty) throw new InvalidArgumentError(v.list);
+      await requireWorkspace(scope, workspace);
       try {
         const [row] = await db
           .insert(models)
@@ -78,14 +86,14 @@ export function createModelsDomain(db: Database) {
       }
     },
 
-    async get(name: string): Promise<Model> {
+    async get(scope: Scope, name: string): Promise<Model> {
       const n = parseModelName("name", name);
-      const [row] = await db.select().from(models).where(byName(n));
+      const [row] = await db.select().from(models).where(byName(scope, n));
       if (!row) throw new NotFoundError("model", name);
       return toModel(row);
     },
 
-    async list(parent: string, pageSize: number, pageToken: string): Promise<{ models: Model[]; nextPageToken: string }> {
+    async list(scope: Scope, parent: string, pageSize: number, pageToken: string): Promise<{ models: Model[]; nextPageToken: string }> {
       const v = new Violations();
       const { workspace } = parseWorkspaceName("parent", parent);
       const limit = checkPageSize(v, pageSize);
@@ -95,10 +103,10 @@ export function createModelsDomain(db: Database) {
       const rows = await db
         .select()
         .from(models)
-        .where(and(eq(models.workspace, workspace), after ? gt(models.nameKey, after[0]!) : undefined))
+        .where(and(eq(models.workspace, workspace), inScope(scope, models.workspace), after ? gt(models.nameKey, after[0]!) : undefined))
         .orderBy(asc(models.nameKey))
         .limit(limit + 1);
-      if (rows.length === 0 && !after) await requireWorkspace(workspace);
+      if (rows.length === 0 && !after) await requireWorkspace(scope, workspace);
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
@@ -107,7 +115,7 @@ export function createModelsDomain(db: Database) {
       };
     },
 
-    async update(name: string, etag: string, paths: string[], fields: ModelFields): Promise<Model> {
+    async update(scope: Scope, name: string, etag: string, paths: string[], fields: ModelFields): Promise<Model> {
       const n = parseModelName("model.name", name);
       const mask = resolveUpdateMask(paths, UPDATABLE);
       const v = new Violations();
@@ -117,7 +125,7 @@ export function createModelsDomain(db: Database) {
       });
       if (!v.empty) throw new InvalidArgumentError(v.list);
       return db.transaction(async (tx) => {
-        const [row] = await tx.select().from(models).where(byName(n)).for("update");
+        const [row] = await tx.select().from(models).where(byName(scope, n)).for("update");
         if (!row) throw new NotFoundError("model", name);
         const current = etagOf(row.id, row.revision);
         if (etag !== "" && etag !== current) throw new EtagMismatchError(modelResourceName(row.workspace, row.name), current);
@@ -135,10 +143,10 @@ export function createModelsDomain(db: Database) {
       });
     },
 
-    async delete(name: string, etag: string, force: boolean): Promise<void> {
+    async delete(scope: Scope, name: string, etag: string, force: boolean): Promise<void> {
       const n = parseModelName("name", name);
       await db.transaction(async (tx) => {
-        const [row] = await tx.select().from(models).where(byName(n)).for("update");
+        const [row] = await tx.select().from(models).where(byName(scope, n)).for("update");
         if (!row) throw new NotFoundError("model", name);
         const current = etagOf(row.id, row.revision);
         const resource = modelResourceName(row.workspace, row.name);

@@ -45,6 +45,12 @@ export function checkLabels(v: Violations, field: string, labels: Record<string,
   }
 }
 
+/** A short free-text field: at most `max` characters, no control characters. */
+export function checkText(v: Violations, field: string, text: string, max: number): void {
+  if ([...text].length > max) v.add(field, `is ${[...text].length} characters long; the limit is ${max}`);
+  if (/[\x00-\x1f\x7f]/.test(text)) v.add(field, "contains control characters");
+}
+
 /** Page size: 0 = default, capped at max, negative refused. */
 export function checkPageSize(v: Violations, pageSize: number, def = 50, max = 1000): number {
   if (pageSize < 0) {

@@ -8,8 +8,9 @@ import { decodePageToken, encodePageToken, queryFingerprint } from "./page-token
 import { modelResourceName, parseModelName, parseVersionName, versionResourceName, type ModelName, type VersionName } from "./resource-names.js";
 import { autoNumberingAfter, autoVersion, parseSemver } from "./semver.js";
 import { rowsOf } from "./raw-rows.js";
+import { inScope, type Scope } from "./scope.js";
 import { resolveUpdateMask } from "./update-mask.js";
-import { checkCommonFields, checkPageSize, collect, Violations } from "./validation.js";
+import { checkCommonFields, checkPageSize, checkText, collect, Violations } from "./validation.js";
 
 export interface Version {
   uid: string;
@@ -23,7 +24,16 @@ export interface Version {
   /** Resource name of the model. */
   model: string;
   modelUid: string;
+  lineage: Lineage;
 }
+
+/** Where a version came from; set at creation only. */
+export interface Lineage {
+  trainingAlgorithmCode: string;
+  trainingAlgorithmVersion: string;
+}
+
+export const NO_LINEAGE: Lineage = { trainingAlgorithmCode: "", trainingAlgorithmVersion: "" };
 
 /** The user-settable fields of a version. */
 export interface VersionFields {
@@ -51,6 +61,7 @@ function toVersion(row: VersionRow, m: ModelRef): Version {
     etag: etagOf(row.id, row.revision),
     model: modelResourceName(m.workspace, m.name),
     modelUid: row.modelId,
+    lineage: { trainingAlgorithmCode: row.trainingAlgorithmCode, trainingAlgorithmVersion: row.trainingAlgorithmVersion },
   };
 }
 
@@ -63,6 +74,8 @@ interface RawVersionRow {
   description: string;
   labels: Record<string, string>;
   revision: number;
+  training_algorithm_code: string;
+  training_algorithm_version: string;
   create_time: Date | string;
   update_time: Date | string;
   workspace: string;
@@ -78,6 +91,8 @@ function fromRaw(r: RawVersionRow): VersionRow {
     description: r.description,
     labels: r.labels,
     revision: r.revision,
+    trainingAlgorithmCode: r.training_algorithm_code,
+    trainingAlgorithmVersion: r.training_algorithm_version,
     createTime: new Date(r.create_time),
     updateTime: new Date(r.update_time),
   };
@@ -91,7 +106,10 @@ function isHigher(aKey: string, aVersion: string, bKey: string, bVersion: string
 export type VersionsDomain = ReturnType<typeof createVersionsDomain>;
 
 export function createVersionsDomain(db: Database) {
-  const modelWhere = (n: ModelName) => and(eq(models.workspace, n.workspace), eq(models.nameKey, n.model.toLowerCase()));
+  // The caller's scope is one more condition on every lookup, so a name in
+  // another workspace takes exactly the path of one that does not exist.
+  const modelWhere = (scope: Scope, n: ModelName) =>
+    and(eq(models.workspace, n.workspace), eq(models.nameKey, n.model.toLowerCase()), inScope(scope, models.workspace));
   const joined = { v: versions, workspace: models.workspace, modelName: models.name } as const;
 
   // The read path is hot: build its statements once.
@@ -102,6 +120,7 @@ export function createVersionsDomain(db: Database) {
     .where(
       and(
         eq(models.workspace, sql.placeholder("workspace")),
+        eq(models.workspace, sql.placeholder("scope")),
         eq(models.nameKey, sql.placeholder("model")),
         eq(versions.version, sql.placeholder("version")),
       ),
@@ -111,11 +130,11 @@ export function createVersionsDomain(db: Database) {
     .select(joined)
     .from(versions)
     .innerJoin(models, eq(versions.modelId, models.id))
-    .where(eq(versions.id, sql.placeholder("uid")))
+    .where(and(eq(versions.id, sql.placeholder("uid")), sql`(${models.workspace} = ${sql.placeholder("scope")} OR ${sql.placeholder("all")}::boolean)`))
     .prepare("modelreg_get_version_by_uid");
 
-  const lookup = async (n: VersionName) =>
-    (await getByName.execute({ workspace: n.workspace, model: n.model.toLowerCase(), version: n.version }))[0];
+  const lookup = async (scope: Scope, n: VersionName) =>
+    (await getByName.execute({ workspace: n.workspace, scope: scope.workspace ?? n.workspace, model: n.model.toLowerCase(), version: n.version }))[0];
 
   /**
    * Auto-numbered create in ONE statement: lock the model row, insert the
@@ -124,19 +143,20 @@ export function createVersionsDomain(db: Database) {
    * across a round trip; a concurrent create waits, then sees the advanced
    * state (READ COMMITTED re-reads a locked row), so numbers never collide.
    */
-  async function createNumbered(n: ModelName, fields: VersionFields): Promise<Version> {
+  async function createNumbered(scope: Scope, n: ModelName, fields: VersionFields, lineage: Lineage): Promise<Version> {
     const result = await db.execute(sql`
       WITH m AS (
         SELECT id, workspace, name, next_auto_prefix, next_auto_key_prefix, next_auto_patch
         FROM ${models}
-        WHERE workspace = ${n.workspace} AND name_key = ${n.model.toLowerCase()}
+        WHERE workspace = ${n.workspace} AND workspace = ${scope.workspace ?? n.workspace} AND name_key = ${n.model.toLowerCase()}
         FOR UPDATE
       ), v AS (
-        INSERT INTO ${versions} (model_id, version, sort_key, description, labels)
+        INSERT INTO ${versions} (model_id, version, sort_key, description, labels, training_algorithm_code, training_algorithm_version)
         SELECT m.id,
                m.next_auto_prefix || m.next_auto_patch::text,
                m.next_auto_key_prefix || chr(64 + length(m.next_auto_patch::text)) || m.next_auto_patch::text || '~',
-               ${fields.description}, ${JSON.stringify(fields.labels)}::jsonb
+               ${fields.description}, ${JSON.stringify(fields.labels)}::jsonb,
+               ${lineage.trainingAlgorithmCode}, ${lineage.trainingAlgorithmVersion}
         FROM m
         RETURNING *
       ), u AS (
@@ -147,7 +167,8 @@ export function createVersionsDomain(db: Database) {
             next_auto_patch = ${models.nextAutoPatch} + 1
         FROM v WHERE ${models.id} = v.model_id
       )
-      SELECT v.id, v.model_id, v.version, v.sort_key, v.description, v.labels, v.revision, v.create_time, v.update_time,
+      SELECT v.id, v.model_id, v.version, v.sort_key, v.description, v.labels, v.revision,
+             v.training_algorithm_code, v.training_algorithm_version, v.create_time, v.update_time,
              m.workspace, m.name AS model_name
       FROM v, m`);
     const row = rowsOf<RawVersionRow>(result)[0];
@@ -156,7 +177,7 @@ export function createVersionsDomain(db: Database) {
   }
 
   /** Create with an explicit version id: lock the model, insert, move "latest" and auto-numbering up if it is higher. */
-  async function createNamed(n: ModelName, versionId: string, fields: VersionFields): Promise<Version> {
+  async function createNamed(scope: Scope, n: ModelName, versionId: string, fields: VersionFields, lineage: Lineage): Promise<Version> {
     const parsed = parseSemver(versionId);
     const sortKey = parsed.sortKey!;
     let attempted = versionResourceName(n.workspace, n.model, versionId);
@@ -174,13 +195,13 @@ export function createVersionsDomain(db: Database) {
             nextAutoPatch: models.nextAutoPatch,
           })
           .from(models)
-          .where(modelWhere(n))
+          .where(modelWhere(scope, n))
           .for("update");
         if (!m) throw new NotFoundError("model", modelResourceName(n.workspace, n.model));
         attempted = versionResourceName(m.workspace, m.name, versionId);
         const [row] = await tx
           .insert(versions)
-          .values({ modelId: m.id, version: versionId, sortKey, description: fields.description, labels: fields.labels })
+          .values({ modelId: m.id, version: versionId, sortKey, description: fields.description, labels: fields.labels, ...lineage })
           .returning();
         const higher = isHigher(sortKey, versionId, m.latestSortKey, m.latestVersion);
         const current = autoVersion({ prefix: m.nextAutoPrefix, keyPrefix: m.nextAutoKeyPrefix, patch: m.nextAutoPatch });
@@ -203,7 +224,7 @@ export function createVersionsDomain(db: Database) {
   }
 
   return {
-    async create(parent: string, versionId: string, fields: VersionFields): Promise<Version> {
+    async create(scope: Scope, parent: string, versionId: string, fields: VersionFields, lineage: Lineage = NO_LINEAGE): Promise<Version> {
       const v = new Violations();
       const n = collect(v, () => parseModelName("parent", parent));
       if (versionId !== "") {
@@ -211,29 +232,31 @@ export function createVersionsDomain(db: Database) {
         if (problem) v.add("version_id", problem);
       }
       checkCommonFields(v, "version", fields);
+      checkText(v, "version.lineage.training_algorithm_code", lineage.trainingAlgorithmCode, 128);
+      checkText(v, "version.lineage.training_algorithm_version", lineage.trainingAlgorithmVersion, 64);
       if (!v.empty || !n) throw new InvalidArgumentError(v.list);
-      return versionId === "" ? createNumbered(n, fields) : createNamed(n, versionId, fields);
+      return versionId === "" ? createNumbered(scope, n, fields, lineage) : createNamed(scope, n, versionId, fields, lineage);
     },
 
-    async get(ref: { name: string } | { uid: string }): Promise<Version> {
+    async get(scope: Scope, ref: { name: string } | { uid: string }): Promise<Version> {
       if ("uid" in ref) {
         if (!UUID.test(ref.uid)) throw InvalidArgumentError.field("uid", `"${ref.uid.slice(0, 40)}" is not a version uid (a UUID such as 0190b6d2-7a1c-4c55-9e0e-6f1b2c3d4e5f)`);
-        const [hit] = await getByUid.execute({ uid: ref.uid.toLowerCase() });
+        const [hit] = await getByUid.execute({ uid: ref.uid.toLowerCase(), scope: scope.workspace ?? "", all: scope.workspace === null });
         if (!hit) throw new NotFoundError("version with uid", ref.uid);
         return toVersion(hit.v, { workspace: hit.workspace, name: hit.modelName });
       }
       const n = parseVersionName("name", ref.name);
-      const hit = await lookup(n);
+      const hit = await lookup(scope, n);
       if (!hit) throw new NotFoundError("version", ref.name);
       return toVersion(hit.v, { workspace: hit.workspace, name: hit.modelName });
     },
 
-    async list(parent: string, pageSize: number, pageToken: string): Promise<{ versions: Version[]; nextPageToken: string }> {
+    async list(scope: Scope, parent: string, pageSize: number, pageToken: string): Promise<{ versions: Version[]; nextPageToken: string }> {
       const v = new Violations();
       const n = collect(v, () => parseModelName("parent", parent));
       const limit = checkPageSize(v, pageSize);
       if (!v.empty || !n) throw new InvalidArgumentError(v.list);
-      const [m] = await db.select({ id: models.id, workspace: models.workspace, name: models.name }).from(models).where(modelWhere(n));
+      const [m] = await db.select({ id: models.id, workspace: models.workspace, name: models.name }).from(models).where(modelWhere(scope, n));
       if (!m) throw new NotFoundError("model", parent);
       const fp = queryFingerprint("versions", m.id);
       const after = decodePageToken(pageToken, fp, 2);
@@ -251,7 +274,7 @@ export function createVersionsDomain(db: Database) {
       };
     },
 
-    async update(name: string, etag: string, paths: string[], fields: VersionFields): Promise<Version> {
+    async update(scope: Scope, name: string, etag: string, paths: string[], fields: VersionFields): Promise<Version> {
       const n = parseVersionName("version.name", name);
       const mask = resolveUpdateMask(paths, UPDATABLE);
       const v = new Violations();
@@ -265,7 +288,7 @@ export function createVersionsDomain(db: Database) {
           .select(joined)
           .from(versions)
           .innerJoin(models, eq(versions.modelId, models.id))
-          .where(and(modelWhere(n), eq(versions.version, n.version)))
+          .where(and(modelWhere(scope, n), eq(versions.version, n.version)))
           .for("update", { of: versions });
         if (!hit) throw new NotFoundError("version", name);
         const current = etagOf(hit.v.id, hit.v.revision);
@@ -284,13 +307,13 @@ export function createVersionsDomain(db: Database) {
       });
     },
 
-    async delete(name: string, etag: string): Promise<void> {
+    async delete(scope: Scope, name: string, etag: string): Promise<void> {
       const n = parseVersionName("name", name);
       await db.transaction(async (tx) => {
         const [m] = await tx
           .select({ id: models.id, workspace: models.workspace, name: models.name, latestVersion: models.latestVersion })
           .from(models)
-          .where(modelWhere(n))
+          .where(modelWhere(scope, n))
           .for("update");
         if (!m) throw new NotFoundError("version", name);
         const [row] = await tx.select().from(versions).where(and(eq(versions.modelId, m.id), eq(versions.version, n.version)));

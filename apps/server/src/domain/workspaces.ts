@@ -1,9 +1,113 @@
-// Workspaces. Management RPCs come with tenancy; for now the `default`
+// Workspaces (tenants): create, get, list, update, delete. The `default`
 // workspace is created at start so a single-team install needs no setup.
-import { workspaces, type Database } from "@modelreg/db";
+import { accessKeys, models, workspaces, type Database, type WorkspaceRow } from "@modelreg/db";
+import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { isUniqueViolation } from "./db-errors.js";
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
+import { decodePageToken, encodePageToken, queryFingerprint } from "./page-token.js";
+import { parseWorkspaceName } from "./resource-names.js";
+import { inScope, type Scope } from "./scope.js";
+import { resolveUpdateMask } from "./update-mask.js";
+import { checkCommonFields, checkPageSize, printable, Violations, WORKSPACE_ID } from "./validation.js";
 
 export const DEFAULT_WORKSPACE = "default";
 
 export async function ensureDefaultWorkspace(db: Database): Promise<void> {
   await db.insert(workspaces).values({ name: DEFAULT_WORKSPACE, description: "The workspace every install starts with." }).onConflictDoNothing();
+}
+
+export interface Workspace {
+  name: string;
+  uid: string;
+  description: string;
+  createTime: Date;
+  updateTime: Date;
+}
+
+function toWorkspace(row: WorkspaceRow): Workspace {
+  return { name: `workspaces/${row.name}`, uid: row.uid, description: row.description, createTime: row.createTime, updateTime: row.updateTime };
+}
+
+export type WorkspacesDomain = ReturnType<typeof createWorkspacesDomain>;
+
+export function createWorkspacesDomain(db: Database) {
+  const find = async (scope: Scope, name: string) => {
+    const { workspace } = parseWorkspaceName("name", name);
+    const [row] = await db
+      .select()
+      .from(workspaces)
+      .where(and(eq(workspaces.name, workspace), inScope(scope, workspaces.name)));
+    if (!row) throw new NotFoundError("workspace", name);
+    return row;
+  };
+
+  return {
+    async create(workspaceId: string, description: string): Promise<Workspace> {
+      const v = new Violations();
+      if (!WORKSPACE_ID.test(workspaceId))
+        v.add("workspace_id", `"${printable(workspaceId)}" is not a valid workspace id: use 1-63 lowercase letters, digits and '-', starting with a letter`);
+      checkCommonFields(v, "workspace", { description });
+      if (!v.empty) throw new InvalidArgumentError(v.list);
+      try {
+        const [row] = await db.insert(workspaces).values({ name: workspaceId, description }).returning();
+        return toWorkspace(row!);
+      } catch (e) {
+        if (isUniqueViolation(e)) throw new AlreadyExistsError("workspace", `workspaces/${workspaceId}`);
+        throw e;
+      }
+    },
+
+    async get(scope: Scope, name: string): Promise<Workspace> {
+      return toWorkspace(await find(scope, name));
+    },
+
+    async list(scope: Scope, pageSize: number, pageToken: string): Promise<{ workspaces: Workspace[]; nextPageToken: string }> {
+      const v = new Violations();
+      const limit = checkPageSize(v, pageSize);
+      if (!v.empty) throw new InvalidArgumentError(v.list);
+      const fp = queryFingerprint("workspaces", scope.workspace ?? "*");
+      const after = decodePageToken(pageToken, fp, 1);
+      const rows = await db
+        .select()
+        .from(workspaces)
+        .where(and(inScope(scope, workspaces.name), after ? gt(workspaces.name, after[0]!) : undefined))
+        .orderBy(asc(workspaces.name))
+        .limit(limit + 1);
+      const page = rows.slice(0, limit);
+      return {
+        workspaces: page.map(toWorkspace),
+        nextPageToken: rows.length > limit ? encodePageToken(fp, [page.at(-1)!.name]) : "",
+      };
+    },
+
+    async update(scope: Scope, name: string, paths: string[], description: string): Promise<Workspace> {
+      const mask = resolveUpdateMask(paths, ["description"] as const);
+      const v = new Violations();
+      if (mask.has("description")) checkCommonFields(v, "workspace", { description });
+      if (!v.empty) throw new InvalidArgumentError(v.list);
+      const row = await find(scope, name);
+      const [updated] = await db
+        .update(workspaces)
+        .set({ description, updateTime: sql`now()` })
+        .where(eq(workspaces.name, row.name))
+        .returning();
+      return toWorkspace(updated!);
+    },
+
+    async delete(scope: Scope, name: string): Promise<void> {
+      const row = await find(scope, name);
+      if (row.name === DEFAULT_WORKSPACE) throw new FailedPreconditionError("DEFAULT_WORKSPACE", "the default workspace cannot be deleted");
+      await db.transaction(async (tx) => {
+        const [held] = await tx.select({ n: sql<number>`count(*)::int` }).from(models).where(eq(models.workspace, row.name));
+        if ((held?.n ?? 0) > 0)
+          throw new FailedPreconditionError(
+            "WORKSPACE_NOT_EMPTY",
+            `workspaces/${row.name} still holds ${held!.n} model(s); delete them first`,
+            { model_count: String(held!.n) },
+          );
+        await tx.delete(accessKeys).where(eq(accessKeys.workspace, row.name));
+        await tx.delete(workspaces).where(eq(workspaces.name, row.name));
+      });
+    },
+  };
 }

@@ -72,7 +72,14 @@ describe("grpc.reflection ServerReflectionInfo", () => {
     const names = fileNames(res);
     expect(names[0]).toBe("modelreg/v1/model_service.proto");
     expect(new Set(names)).toEqual(
-      new Set(["modelreg/v1/model_service.proto", "google/protobuf/field_mask.proto", "modelreg/v1/model.proto", "google/protobuf/timestamp.proto"]),
+      new Set([
+        "modelreg/v1/model_service.proto",
+        "google/protobuf/field_mask.proto",
+        "modelreg/v1/auth.proto",
+        "google/protobuf/descriptor.proto",
+        "modelreg/v1/model.proto",
+        "google/protobuf/timestamp.proto",
+      ]),
     );
     // The answer is self-contained: a registry can be built from it alone.
     const protos = res?.messageResponse.case === "fileDescriptorResponse" ? res.messageResponse.value.fileDescriptorProto : [];

@@ -4,7 +4,7 @@
 // with the request id and are logged; their text (SQL, stack) never leaves.
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { BadRequestSchema, ErrorInfoSchema } from "@modelreg/proto";
+import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "@modelreg/proto";
 import type { Logger } from "pino";
 import { isUnavailable } from "../domain/db-errors.js";
 import {
@@ -14,8 +14,11 @@ import {
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
+  PermissionDeniedError,
+  UnauthenticatedError,
   UnavailableError,
 } from "../domain/errors.js";
+import { ResourceExhaustedError } from "../auth/errors.js";
 import { requestIdOf } from "./request-id.js";
 
 /** google.rpc.ErrorInfo domain of every modelreg error. */
@@ -28,6 +31,9 @@ function codeOf(e: DomainError): Code {
   if (e instanceof EtagMismatchError) return Code.Aborted;
   if (e instanceof FailedPreconditionError) return Code.FailedPrecondition;
   if (e instanceof UnavailableError) return Code.Unavailable;
+  if (e instanceof UnauthenticatedError) return Code.Unauthenticated;
+  if (e instanceof PermissionDeniedError) return Code.PermissionDenied;
+  if (e instanceof ResourceExhaustedError) return Code.ResourceExhausted;
   return Code.Internal;
 }
 
@@ -43,6 +49,11 @@ export function toConnectError(err: unknown, requestId: string, logger: Logger):
       details.push({
         desc: BadRequestSchema,
         value: create(BadRequestSchema, { fieldViolations: err.violations.map((v) => ({ field: v.field, description: v.description })) }),
+      } as never);
+    if (err instanceof ResourceExhaustedError)
+      details.push({
+        desc: RetryInfoSchema,
+        value: create(RetryInfoSchema, { retryDelay: { seconds: BigInt(Math.floor(err.retryAfterMs / 1000)), nanos: (err.retryAfterMs % 1000) * 1_000_000 } }),
       } as never);
     return new ConnectError(err.message, codeOf(err), new Headers({ "x-request-id": requestId }), details);
   }

@@ -59,7 +59,7 @@ describe("request ids and access log", () => {
 
   it("echoes the caller's x-request-id and logs one line per call with its code", async () => {
     const { lines, logger } = capture();
-    const app = createApp({ db: db.db, logger });
+    const app = createApp({ db: db.db, logger, auth: { enabled: false } });
     const transport = createRouterTransport(app.routes, { router: { interceptors: app.interceptors } });
     const client = createRegistryClient({ baseUrl: "http://in-process", transport });
     let echoed: string | null = null;

@@ -31,5 +31,6 @@ export function versionToProto(v: Version): VersionMsg {
     etag: v.etag,
     model: v.model,
     modelUid: v.modelUid,
+    lineage: v.lineage,
   });
 }

@@ -10,30 +10,32 @@ import {
   UpdateModelResponseSchema,
 } from "@modelreg/proto";
 import type { ModelsDomain } from "../domain/models.js";
+import { scopeOf } from "../auth/principal.js";
+import { principalOf } from "../interceptors/auth.js";
 import { modelToProto } from "./convert.js";
 
 export function createModelService(models: ModelsDomain): ServiceImpl<typeof ModelService> {
   return {
-    async createModel(req) {
-      const m = await models.create(req.parent, req.modelId, { description: req.model?.description ?? "", labels: req.model?.labels ?? {} });
+    async createModel(req, ctx) {
+      const m = await models.create(scopeOf(principalOf(ctx)), req.parent, req.modelId, { description: req.model?.description ?? "", labels: req.model?.labels ?? {} });
       return create(CreateModelResponseSchema, { model: modelToProto(m) });
     },
-    async getModel(req) {
-      return create(GetModelResponseSchema, { model: modelToProto(await models.get(req.name)) });
+    async getModel(req, ctx) {
+      return create(GetModelResponseSchema, { model: modelToProto(await models.get(scopeOf(principalOf(ctx)), req.name)) });
     },
-    async listModels(req) {
-      const page = await models.list(req.parent, req.pageSize, req.pageToken);
+    async listModels(req, ctx) {
+      const page = await models.list(scopeOf(principalOf(ctx)), req.parent, req.pageSize, req.pageToken);
       return create(ListModelsResponseSchema, { models: page.models.map(modelToProto), nextPageToken: page.nextPageToken });
     },
-    async updateModel(req) {
-      const m = await models.update(req.model?.name ?? "", req.model?.etag ?? "", req.updateMask?.paths ?? [], {
+    async updateModel(req, ctx) {
+      const m = await models.update(scopeOf(principalOf(ctx)), req.model?.name ?? "", req.model?.etag ?? "", req.updateMask?.paths ?? [], {
         description: req.model?.description ?? "",
         labels: req.model?.labels ?? {},
       });
       return create(UpdateModelResponseSchema, { model: modelToProto(m) });
     },
-    async deleteModel(req) {
-      await models.delete(req.name, req.etag, req.force);
+    async deleteModel(req, ctx) {
+      await models.delete(scopeOf(principalOf(ctx)), req.name, req.etag, req.force);
       return create(DeleteModelResponseSchema, {});
     },
   };

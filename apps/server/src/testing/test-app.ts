@@ -14,12 +14,23 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(kind: "pglite" | "postgres"): Promise<TestApp> {
+/** A server-wide admin token for in-process tests with auth on. */
+export const TEST_ADMIN_TOKEN = "test-admin.0123456789abcdefghijklmnopqrstuvwxyzABCD";
+
+/**
+ * `auth: false` (the default here) runs with AUTH=off, every call a
+ * server-wide admin; `auth: true` needs keys, and `client` uses TEST_ADMIN_TOKEN.
+ */
+export async function createTestApp(kind: "pglite" | "postgres", options: { auth?: boolean } = {}): Promise<TestApp & { clientWith(accessKey?: string): RegistryClient }> {
   const database = await createTestDatabase(kind);
   await ensureDefaultWorkspace(database.db);
-  const app = createApp({ db: database.db, logger: createLogger("silent") });
+  const auth = options.auth ?? false;
+  const app = createApp({ db: database.db, logger: createLogger("silent"), auth: { enabled: auth, adminToken: TEST_ADMIN_TOKEN }, database: kind });
   const transport = createRouterTransport(app.routes, { router: { interceptors: app.interceptors } });
-  return { client: createRegistryClient({ baseUrl: "http://in-process", transport }), database, close: () => database.close() };
+  // An empty string means "no key at all" (not even MODELREG_ACCESS_KEY).
+  const clientWith = (accessKey?: string) =>
+    createRegistryClient({ baseUrl: "http://in-process", transport, accessKey: accessKey ?? "" });
+  return { client: clientWith(auth ? TEST_ADMIN_TOKEN : undefined), clientWith, database, close: () => database.close() };
 }
 
 export type DriverKind = "pglite" | "postgres";

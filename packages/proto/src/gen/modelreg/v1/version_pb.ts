@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file modelreg/v1/version.proto.
  */
 export const file_modelreg_v1_version: GenFile = /*@__PURE__*/
-  fileDesc("Chltb2RlbHJlZy92MS92ZXJzaW9uLnByb3RvEgttb2RlbHJlZy52MSK9AgoHVmVyc2lvbhIMCgRuYW1lGAEgASgJEgsKA3VpZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEjAKBmxhYmVscxgFIAMoCzIgLm1vZGVscmVnLnYxLlZlcnNpb24uTGFiZWxzRW50cnkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAggASgJEg0KBW1vZGVsGAkgASgJEhEKCW1vZGVsX3VpZBgKIAEoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Chltb2RlbHJlZy92MS92ZXJzaW9uLnByb3RvEgttb2RlbHJlZy52MSLkAgoHVmVyc2lvbhIMCgRuYW1lGAEgASgJEgsKA3VpZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEjAKBmxhYmVscxgFIAMoCzIgLm1vZGVscmVnLnYxLlZlcnNpb24uTGFiZWxzRW50cnkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAggASgJEg0KBW1vZGVsGAkgASgJEhEKCW1vZGVsX3VpZBgKIAEoCRIlCgdsaW5lYWdlGAsgASgLMhQubW9kZWxyZWcudjEuTGluZWFnZRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIk4KB0xpbmVhZ2USHwoXdHJhaW5pbmdfYWxnb3JpdGhtX2NvZGUYASABKAkSIgoadHJhaW5pbmdfYWxnb3JpdGhtX3ZlcnNpb24YAiABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * One version of a model: an immutable, numbered artifact with metadata,
@@ -99,6 +99,13 @@ export type Version = Message<"modelreg.v1.Version"> & {
    * @generated from field: string model_uid = 10;
    */
   modelUid: string;
+
+  /**
+   * Where the version came from. Set at creation; immutable.
+   *
+   * @generated from field: modelreg.v1.Lineage lineage = 11;
+   */
+  lineage?: Lineage | undefined;
 };
 
 /**
@@ -107,4 +114,35 @@ export type Version = Message<"modelreg.v1.Version"> & {
  */
 export const VersionSchema: GenMessage<Version> = /*@__PURE__*/
   messageDesc(file_modelreg_v1_version, 0);
+
+/**
+ * Where a version came from.
+ *
+ * @generated from message modelreg.v1.Lineage
+ */
+export type Lineage = Message<"modelreg.v1.Lineage"> & {
+  /**
+   * Code of the training algorithm that produced the version, e.g.
+   * `fraud-xgb`: at most 128 characters, no control characters. SDK clients
+   * created from an AIMaster parameter block fill it from `algCode`.
+   *
+   * @generated from field: string training_algorithm_code = 1;
+   */
+  trainingAlgorithmCode: string;
+
+  /**
+   * Version of that algorithm, e.g. `2.3.1`: at most 64 characters, no
+   * control characters. Filled from `algVersion` the same way.
+   *
+   * @generated from field: string training_algorithm_version = 2;
+   */
+  trainingAlgorithmVersion: string;
+};
+
+/**
+ * Describes the message modelreg.v1.Lineage.
+ * Use `create(LineageSchema)` to create a new message.
+ */
+export const LineageSchema: GenMessage<Lineage> = /*@__PURE__*/
+  messageDesc(file_modelreg_v1_version, 1);
 

@@ -1,0 +1,65 @@
+// Authentication and authorisation of every call. The least role each RPC
+// needs is stated in the contract (`option (modelreg.v1.required_role)`), so
+// a new RPC without one is refused rather than left open. gRPC health and
+// reflection are the only services that need no key.
+import { getOption, hasOption } from "@bufbuild/protobuf";
+import type { DescMethod } from "@bufbuild/protobuf";
+import type { HandlerContext, Interceptor } from "@connectrpc/connect";
+import { Role, required_role } from "@modelreg/proto";
+import { ResourceExhaustedError } from "../auth/errors.js";
+import type { Authenticator } from "../auth/authenticator.js";
+import { bearerOf } from "../auth/keys.js";
+import { ANONYMOUS_ADMIN, callIdentityKey, hasRole, roleName, type Principal } from "../auth/principal.js";
+import type { RateLimiter } from "../auth/rate-limit.js";
+import { PermissionDeniedError } from "../domain/errors.js";
+
+/** Services anyone may call without a key. */
+export const PUBLIC_SERVICES = new Set(["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);
+
+/** The role an RPC needs, or undefined when its contract states none. */
+export function requiredRole(method: DescMethod): Role | undefined {
+  if (!hasOption(method, required_role)) return undefined;
+  const role = getOption(method, required_role);
+  return role === Role.UNSPECIFIED ? undefined : role;
+}
+
+export interface AuthOptions {
+  /** false = AUTH=off: every call acts as an anonymous server-wide admin. */
+  enabled: boolean;
+  authenticator: Authenticator;
+  /** Per-key request rate; undefined = unlimited. */
+  rateLimiter?: RateLimiter;
+  ratePerSecond?: number;
+}
+
+function subject(p: Principal): string {
+  return p.keyId ? `access key ${p.keyId} (${p.user}, ${roleName(p.role)}${p.workspace ? ` in workspaces/${p.workspace}` : ", server-wide"})` : "this caller";
+}
+
+export function authInterceptor(options: AuthOptions): Interceptor {
+  return (next) => async (req) => {
+    if (PUBLIC_SERVICES.has(req.service.typeName)) return next(req);
+    const principal = options.enabled ? await options.authenticator.authenticate(bearerOf(req.header.get("authorization"))) : ANONYMOUS_ADMIN;
+    const identity = req.contextValues.get(callIdentityKey);
+    if (identity) identity.principal = principal;
+    const rpc = `${req.service.typeName}/${req.method.name}`;
+    const required = requiredRole(req.method);
+    if (required === undefined) throw new PermissionDeniedError(`${rpc} states no required role in its contract, so the server refuses it`);
+    if (!hasRole(principal, required)) {
+      const needed = required === Role.SERVER_ADMIN ? "the server-wide admin key" : `the ${roleName(required)} role or higher`;
+      throw new PermissionDeniedError(`${rpc} needs ${needed}; ${subject(principal)} does not have it`, { required_role: roleName(required) });
+    }
+    if (options.rateLimiter && principal.keyId) {
+      const taken = options.rateLimiter.take(principal.keyId);
+      if (!taken.ok) throw ResourceExhaustedError.rateLimited(`access key ${principal.keyId}`, options.ratePerSecond ?? 0, taken.retryAfterMs);
+    }
+    return next(req);
+  };
+}
+
+/** The caller, for handlers. Throws if the auth interceptor did not run (a wiring bug). */
+export function principalOf(ctx: HandlerContext): Principal {
+  const principal = ctx.values.get(callIdentityKey)?.principal;
+  if (!principal) throw new Error("no principal on this call: the auth interceptor did not run");
+  return principal;
+}

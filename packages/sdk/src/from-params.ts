@@ -1,0 +1,84 @@
+// createRegistryClient.fromParams(): connect from the one JSON string a
+// training job is handed (the AIMaster parameter block):
+//   {"_alg_model_params": {"endPoint": "http://registry:8080", "tenant": "team-a",
+//     "userId": "alice", "accessId": "AK…", "accessKey": "…",
+//     "algCode": "fraud-xgb", "algVersion": "2.3.1"}}
+// Versions created through such a client record algCode/algVersion as their
+// lineage (training_algorithm_code/_version) unless the call sets them.
+import { create } from "@bufbuild/protobuf";
+import type { Interceptor } from "@connectrpc/connect";
+import { LineageSchema, type CreateVersionRequest } from "@modelreg/proto";
+import type { RegistryClientOptions } from "./client.js";
+
+export interface AlgorithmParams {
+  endPoint: string;
+  tenant: string;
+  userId: string;
+  accessId: string;
+  accessKey: string;
+  algCode: string;
+  algVersion: string;
+}
+
+/** Parses and checks the block; errors say which field is missing or wrong. */
+export function parseAlgorithmParams(input: string | object): AlgorithmParams {
+  let doc: unknown = input;
+  if (typeof input === "string") {
+    try {
+      doc = JSON.parse(input);
+    } catch (e) {
+      throw new Error(`fromParams: the parameters are not valid JSON (${(e as Error).message})`);
+    }
+  }
+  const block = (doc as { _alg_model_params?: unknown })?._alg_model_params ?? doc;
+  if (!block || typeof block !== "object") throw new Error('fromParams: expected an object with "_alg_model_params"');
+  const b = block as Record<string, unknown>;
+  const str = (k: string, required: boolean): string => {
+    const v = b[k];
+    if (v === undefined || v === null || v === "") {
+      if (required) throw new Error(`fromParams: "_alg_model_params.${k}" is required`);
+      return "";
+    }
+    if (typeof v !== "string" && typeof v !== "number") throw new Error(`fromParams: "_alg_model_params.${k}" must be a string`);
+    return String(v);
+  };
+  const endPoint = str("endPoint", true);
+  return {
+    endPoint: /^https?:\/\//.test(endPoint) ? endPoint : `http://${endPoint}`,
+    tenant: str("tenant", false) || "default",
+    userId: str("userId", false),
+    accessId: str("accessId", false),
+    accessKey: str("accessKey", false),
+    algCode: str("algCode", false),
+    algVersion: str("algVersion", false),
+  };
+}
+
+/** Fills a CreateVersion's lineage from the algorithm parameters when it has none. */
+export function lineageInterceptor(p: Pick<AlgorithmParams, "algCode" | "algVersion">): Interceptor {
+  return (next) => (req) => {
+    if (!req.stream && req.method.name === "CreateVersion" && req.service.typeName === "modelreg.v1.VersionService") {
+      const message = req.message as CreateVersionRequest;
+      if (message.version) {
+        const lineage = message.version.lineage ?? create(LineageSchema);
+        if (!lineage.trainingAlgorithmCode && !lineage.trainingAlgorithmVersion) {
+          lineage.trainingAlgorithmCode = p.algCode;
+          lineage.trainingAlgorithmVersion = p.algVersion;
+        }
+        message.version.lineage = lineage;
+      }
+    }
+    return next(req);
+  };
+}
+
+/** Client options for the parameters (overrides win). */
+export function optionsFromParams(p: AlgorithmParams, overrides: Partial<RegistryClientOptions> = {}): RegistryClientOptions {
+  return {
+    baseUrl: p.endPoint,
+    workspace: p.tenant,
+    accessKey: p.accessId && p.accessKey ? `${p.accessId}.${p.accessKey}` : undefined,
+    ...overrides,
+    interceptors: [lineageInterceptor(p), ...(overrides.interceptors ?? [])],
+  };
+}

@@ -1,0 +1,171 @@
+// Tenancy over the network: keys per workspace, isolation, revocation,
+// expiry, the audit log of every mutating call, and secrets that never show
+// up in logs, errors or the audit table.
+import { Code, ConnectError, createRegistryClient, errorDetails, Role, type RegistryClient } from "@modelreg/sdk";
+import postgres from "postgres";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeEachBackend, freshPostgres } from "./support/databases.js";
+import { startServer, tempDir, type ServerProcess } from "./support/server.js";
+
+async function codeOf(p: Promise<unknown>): Promise<Code | "ok"> {
+  return p.then(
+    () => "ok" as const,
+    (e: unknown) => ConnectError.from(e).code,
+  );
+}
+
+describeEachBackend("tenancy", (backend) => {
+  let server: ServerProcess;
+  let db: Awaited<ReturnType<typeof freshPostgres>> | undefined;
+  const dir = tempDir();
+  let admin: RegistryClient;
+  const secrets: string[] = [];
+  const client = (token: string, workspace = "team-a") => createRegistryClient({ baseUrl: server.url, accessKey: token, workspace });
+
+  beforeAll(async () => {
+    db = backend === "postgres" ? await freshPostgres() : undefined;
+    server = await startServer({ databaseUrl: db?.url, dataDir: dir.path });
+    admin = createRegistryClient({ baseUrl: server.url });
+    for (const ws of ["team-a", "team-b"]) await admin.workspaces.createWorkspace({ workspaceId: ws, workspace: { description: ws } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+    dir.remove();
+  });
+
+  const newKey = async (workspace: string, user: string, role: Role, expireTime?: Date) => {
+    const res = await admin.workspaces.createAccessKey({
+      parent: `workspaces/${workspace}`,
+      accessKey: { user, role, ...(expireTime ? { expireTime: { seconds: BigInt(Math.floor(expireTime.getTime() / 1000)), nanos: 0 } } : {}) },
+    });
+    secrets.push(res.secret);
+    expect(res.token).toBe(`${res.accessKey!.keyId}.${res.secret}`);
+    return res;
+  };
+
+  it("keeps each workspace's models to its own keys", async () => {
+    const a = (await newKey("team-a", "alice", Role.EDITOR)).token;
+    const b = (await newKey("team-b", "bob", Role.ADMIN)).token;
+    const alice = client(a);
+    const bob = client(b, "team-b");
+    const model = (await alice.models.createModel({ parent: "workspaces/team-a", modelId: "secret-sauce" })).model!;
+    const version = (await alice.versions.createVersion({ parent: model.name })).version!;
+
+    // Bob sees nothing of team-a: every way of asking is NotFound, and lists are empty of it.
+    expect(await codeOf(bob.models.getModel({ name: model.name }))).toBe(Code.NotFound);
+    expect(await codeOf(bob.versions.getVersion({ ref: { case: "uid", value: version.uid } }))).toBe(Code.NotFound);
+    expect(await codeOf(bob.versions.getVersion({ ref: { case: "name", value: version.name } }))).toBe(Code.NotFound);
+    expect(await codeOf(bob.models.listModels({ parent: "workspaces/team-a" }))).toBe(Code.NotFound);
+    expect(await codeOf(bob.models.createModel({ parent: "workspaces/team-a", modelId: "plant" }))).toBe(Code.NotFound);
+    expect(await codeOf(bob.models.deleteModel({ name: model.name, force: true }))).toBe(Code.NotFound);
+    // ...exactly as for a workspace that does not exist at all.
+    const ghost = errorDetails(await bob.models.listModels({ parent: "workspaces/ghost" }).catch((e) => e));
+    const hidden = errorDetails(await bob.models.listModels({ parent: "workspaces/team-a" }).catch((e) => e));
+    expect(hidden.message.replace("team-a", "X")).toBe(ghost.message.replace("ghost", "X"));
+    expect((await bob.workspaces.listWorkspaces({})).workspaces.map((w) => w.name)).toEqual(["workspaces/team-b"]);
+    expect((await alice.workspaces.getServerInfo({})).user).toBe("alice");
+  });
+
+  it("refuses missing, malformed, unknown, revoked and expired keys with Unauthenticated", async () => {
+    const name = "workspaces/team-a";
+    const viewer = await newKey("team-a", "victor", Role.VIEWER);
+    const ok = client(viewer.token);
+    expect(await codeOf(ok.models.listModels({ parent: name }))).toBe("ok");
+
+    expect(await codeOf(client("").models.listModels({ parent: name }))).toBe(Code.Unauthenticated);
+    expect(await codeOf(client("not-a-key").models.listModels({ parent: name }))).toBe(Code.Unauthenticated);
+    expect(await codeOf(client(`AKAAAAAAAAAAAAAAAA.${"x".repeat(43)}`).models.listModels({ parent: name }))).toBe(Code.Unauthenticated);
+    expect(await codeOf(client(`${viewer.accessKey!.keyId}.${"y".repeat(43)}`).models.listModels({ parent: name }))).toBe(Code.Unauthenticated);
+
+    await admin.workspaces.revokeAccessKey({ name: viewer.accessKey!.name });
+    // Revocation is immediate on the server that revoked (and within 5 s on others).
+    const revoked = errorDetails(await ok.models.listModels({ parent: name }).catch((e) => e));
+    expect(revoked.code).toBe(Code.Unauthenticated);
+    expect(revoked.message).toMatch(/was revoked/);
+
+    const soon = await newKey("team-a", "temp", Role.VIEWER, new Date(Date.now() + 1500));
+    expect(await codeOf(client(soon.token).models.listModels({ parent: name }))).toBe("ok");
+    await new Promise((r) => setTimeout(r, 1700));
+    const expired = errorDetails(await client(soon.token).models.listModels({ parent: name }).catch((e) => e));
+    expect(expired.code).toBe(Code.Unauthenticated);
+    expect(expired.message).toMatch(/expired at/);
+
+    // Rotation: the new token works, the old one stops.
+    const rot = await newKey("team-a", "rotor", Role.VIEWER);
+    const rotated = await admin.workspaces.rotateAccessKey({ name: rot.accessKey!.name });
+    secrets.push(rotated.secret);
+    expect(rotated.accessKey!.rotatedFrom).toBe(rot.accessKey!.keyId);
+    expect(await codeOf(client(rotated.token).models.listModels({ parent: name }))).toBe("ok");
+    expect(await codeOf(client(rot.token).models.listModels({ parent: name }))).toBe(Code.Unauthenticated);
+  });
+
+  it("names the role needed when a key's role is too small", async () => {
+    const viewer = client((await newKey("team-a", "reader", Role.VIEWER)).token);
+    const e = errorDetails(await viewer.models.createModel({ parent: "workspaces/team-a", modelId: "nope" }).catch((x) => x));
+    expect(e.code).toBe(Code.PermissionDenied);
+    expect(e.message).toMatch(/needs the editor role or higher/);
+    expect(e.metadata.required_role).toBe("editor");
+  });
+
+  it("audits every mutating call with who, key, workspace, method, resource, code and request id", async () => {
+    const editor = await newKey("team-a", "auditee", Role.EDITOR);
+    const c = client(editor.token);
+    const calls: { id: string; method: string; code: string; run: () => Promise<unknown> }[] = [
+      { id: "audit-1", method: "modelreg.v1.ModelService/CreateModel", code: "ok", run: () => c.models.createModel({ parent: "workspaces/team-a", modelId: "audited" }, { headers: { "x-request-id": "audit-1" } }) },
+      { id: "audit-2", method: "modelreg.v1.VersionService/CreateVersion", code: "ok", run: () => c.versions.createVersion({ parent: "workspaces/team-a/models/audited" }, { headers: { "x-request-id": "audit-2" } }) },
+      { id: "audit-3", method: "modelreg.v1.ModelService/UpdateModel", code: "ok", run: () => c.models.updateModel({ model: { name: "workspaces/team-a/models/audited", description: "d" }, updateMask: { paths: ["description"] } }, { headers: { "x-request-id": "audit-3" } }) },
+      { id: "audit-4", method: "modelreg.v1.ModelService/DeleteModel", code: "permission_denied", run: () => c.models.deleteModel({ name: "workspaces/team-a/models/audited", force: true }, { headers: { "x-request-id": "audit-4" } }) },
+      { id: "audit-5", method: "modelreg.v1.ModelService/CreateModel", code: "already_exists", run: () => c.models.createModel({ parent: "workspaces/team-a", modelId: "audited" }, { headers: { "x-request-id": "audit-5" } }) },
+    ];
+    for (const call of calls) await call.run().catch(() => {});
+    // A read is not audited.
+    await c.models.getModel({ name: "workspaces/team-a/models/audited" }, { headers: { "x-request-id": "audit-read" } });
+
+    const events = [];
+    for await (const e of admin.listAllAuditEvents({ parent: "workspaces/team-a", filter: `user = "auditee"` })) events.push(e);
+    const byId = new Map(events.map((e) => [e.requestId, e]));
+    for (const call of calls) {
+      expect(byId.get(call.id), call.id).toMatchObject({
+        method: call.method,
+        code: call.code,
+        user: "auditee",
+        accessKeyId: editor.accessKey!.keyId,
+        workspace: "team-a",
+      });
+    }
+    expect(byId.get("audit-1")!.resource).toBe("workspaces/team-a");
+    expect(byId.get("audit-3")!.resource).toBe("workspaces/team-a/models/audited");
+    expect(byId.has("audit-read")).toBe(false);
+
+    // Filtered and paged, newest first.
+    const denied = await admin.workspaces.listAuditEvents({ parent: "workspaces/team-a", filter: `code = "permission_denied" AND user = "auditee"`, pageSize: 1 });
+    expect(denied.auditEvents.map((e) => e.requestId)).toEqual(["audit-4"]);
+    // Another workspace's admin cannot read it.
+    const bob = client((await newKey("team-b", "bob2", Role.ADMIN)).token, "team-b");
+    expect(await codeOf(bob.workspaces.listAuditEvents({ parent: "workspaces/team-a" }))).toBe(Code.NotFound);
+  });
+
+  it("never lets a secret into logs, errors or the audit table", async () => {
+    const key = await newKey("team-a", "leaky", Role.VIEWER);
+    // A wrong secret for a real key: the error must not echo what was sent.
+    const wrong = `${key.accessKey!.keyId}.${"z".repeat(43)}`;
+    const e = errorDetails(await client(wrong).models.listModels({ parent: "workspaces/team-a" }).catch((x) => x));
+    expect(e.message).not.toContain("z".repeat(43));
+    expect(secrets.length).toBeGreaterThan(3);
+    const logs = server.output.join("\n");
+    for (const s of [...secrets, "z".repeat(43)]) {
+      expect(logs).not.toContain(s);
+      expect(e.message).not.toContain(s);
+    }
+    if (db) {
+      const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+      const rows = await sql`SELECT * FROM audit_events`;
+      const dump = JSON.stringify(rows);
+      for (const s of secrets) expect(dump).not.toContain(s);
+      const keys = await sql`SELECT secret_hash FROM access_keys`;
+      for (const s of secrets) expect(JSON.stringify(keys)).not.toContain(s);
+      await sql.end();
+    }
+  });
+});
