@@ -23,6 +23,8 @@ import { cpuMs, onInterrupt, startServer, type ServerProcess } from "../lib/proc
 import { fmt, summarize, table, type Summary } from "../lib/stats.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+/** The server-wide admin key the bench's modelreg process runs with. */
+const BENCH_TOKEN = `bench-admin.${randomBytes(32).toString("base64url")}`;
 const WARMUP_MS = 1000;
 /** Longer for the 10,000-create run, so its first window measures the model, not the JIT. */
 const CREATE_WARMUP_MS = 3000;
@@ -53,7 +55,7 @@ function client(baseUrl: string, protocol: Protocol): Client {
   });
   const options = { baseUrl, httpVersion: "2", sessionManager: manager, defaultTimeoutMs: 30_000 } as const;
   const transport = protocol === "grpc" ? createGrpcTransport(options) : createConnectTransport(options);
-  return { api: createRegistryClient({ baseUrl, transport }), connections: () => opened, close: () => manager.abort() };
+  return { api: createRegistryClient({ baseUrl, transport, accessKey: BENCH_TOKEN }), connections: () => opened, close: () => manager.abort() };
 }
 
 interface Cpu {
@@ -115,7 +117,9 @@ export async function run(argv: string[]): Promise<void> {
       name: "modelreg",
       nodeArgs: [...prof, "--import", "tsx", "apps/server/src/main.ts"],
       cwd: REPO_ROOT,
-      env: { DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: "10", LOG_LEVEL: "warn" },
+      // Auth on, as in production, with the rate limit set high enough to
+      // measure its cost without throttling the one bench key.
+      env: { DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: "10", LOG_LEVEL: "warn", MODELREG_ADMIN_KEY: BENCH_TOKEN, RATE_LIMIT_PER_KEY: "1000000", RATE_LIMIT_BURST: "1000000" },
     });
     servers.push(modelreg);
 
