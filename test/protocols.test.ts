@@ -3,11 +3,13 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Code, ConnectError, createRegistryClient, errorDetails } from "@modelreg/sdk";
 import { describeEachBackend, freshPostgres } from "./support/databases.js";
+import { auditRecorder } from "./support/audit-recorder.js";
 import { startServer, type ServerProcess } from "./support/server.js";
 
 describeEachBackend("protocols", (backend) => {
   let server: ServerProcess;
   let db: Awaited<ReturnType<typeof freshPostgres>> | undefined;
+  const recorder = auditRecorder();
   beforeAll(async () => {
     db = backend === "postgres" ? await freshPostgres() : undefined;
     server = await startServer({ databaseUrl: db?.url });
@@ -26,7 +28,7 @@ describeEachBackend("protocols", (backend) => {
 
   for (const v of variants) {
     it(`serves the catalog over ${v.label}`, async () => {
-      const client = createRegistryClient({ baseUrl: server.url, protocol: v.protocol, httpVersion: v.httpVersion });
+      const client = createRegistryClient({ baseUrl: server.url, protocol: v.protocol, httpVersion: v.httpVersion, interceptors: [recorder.interceptor] });
       const id = `m-${v.protocol}-${v.httpVersion.replace(".", "")}`;
       const { model } = await client.models.createModel({ parent: "workspaces/default", modelId: id, model: { description: v.label } });
       expect(model!.name).toBe(`workspaces/default/models/${id}`);
@@ -73,7 +75,7 @@ describeEachBackend("protocols", (backend) => {
   });
 
   it("gives 32 parallel auto-numbered CreateVersion calls 32 distinct versions, no errors", async () => {
-    const client = createRegistryClient({ baseUrl: server.url, protocol: "grpc" });
+    const client = createRegistryClient({ baseUrl: server.url, protocol: "grpc", interceptors: [recorder.interceptor] });
     const parent = (await client.models.createModel({ parent: "workspaces/default", modelId: "race" })).model!.name;
     const results = await Promise.allSettled(Array.from({ length: 32 }, () => client.versions.createVersion({ parent })));
     const failures = results.filter((r) => r.status === "rejected").map((r) => errorDetails((r as PromiseRejectedResult).reason).message);
@@ -85,5 +87,18 @@ describeEachBackend("protocols", (backend) => {
     expect(listed).toHaveLength(32);
     expect(listed[0]).toBe("1.0.31");
     expect(listed.at(-1)).toBe("1.0.0");
+  });
+
+  it("has an audit event for every mutating call this suite made, with its outcome", async () => {
+    expect(recorder.calls.length).toBeGreaterThan(40);
+    const admin = createRegistryClient({ baseUrl: server.url });
+    const seen = new Map<string, { method: string; code: string }>();
+    for await (const e of admin.listAllAuditEvents({ parent: "workspaces/-", pageSize: 500 })) seen.set(e.requestId, e);
+    for (const call of recorder.calls) {
+      const event = seen.get(call.requestId);
+      expect(event, `${call.method} ${call.requestId}`).toBeDefined();
+      expect(event!.method).toBe(call.method);
+      expect(event!.code === "ok").toBe(call.ok);
+    }
   });
 });

@@ -100,6 +100,33 @@ describeEachBackend("tenancy", (backend) => {
     expect(await codeOf(client(rot.token).models.listModels({ parent: name }))).toBe(Code.Unauthenticated);
   });
 
+  it("connects a training job from its one JSON parameter string and records the algorithm on versions it saves", async () => {
+    const key = await newKey("team-a", "trainer", Role.EDITOR);
+    const params = JSON.stringify({
+      _alg_model_params: {
+        endPoint: server.url,
+        tenant: "team-a",
+        userId: "trainer",
+        accessId: key.accessKey!.keyId,
+        accessKey: key.secret,
+        algCode: "fraud-xgb",
+        algVersion: "2.3.1",
+      },
+    });
+    const job = createRegistryClient.fromParams(params);
+    expect(job.workspace).toBe("team-a");
+    const { model } = await job.models.createModel({ parent: "workspaces/team-a", modelId: "trained" });
+    const { version } = await job.versions.createVersion({ parent: model!.name, version: { description: "epoch 10" } });
+    expect(version!.lineage).toMatchObject({ trainingAlgorithmCode: "fraud-xgb", trainingAlgorithmVersion: "2.3.1" });
+    const read = await admin.versions.getVersion({ ref: { case: "uid", value: version!.uid } });
+    expect(read.version!.lineage).toMatchObject({ trainingAlgorithmCode: "fraud-xgb", trainingAlgorithmVersion: "2.3.1" });
+    // An explicit lineage wins.
+    const own = await job.versions.createVersion({ parent: model!.name, version: { lineage: { trainingAlgorithmCode: "hand-made", trainingAlgorithmVersion: "0.1" } } });
+    expect(own.version!.lineage!.trainingAlgorithmCode).toBe("hand-made");
+    expect(() => createRegistryClient.fromParams('{"_alg_model_params": {}}')).toThrow(/"_alg_model_params.endPoint" is required/);
+    expect(() => createRegistryClient.fromParams("{nope")).toThrow(/not valid JSON/);
+  });
+
   it("names the role needed when a key's role is too small", async () => {
     const viewer = client((await newKey("team-a", "reader", Role.VIEWER)).token);
     const e = errorDetails(await viewer.models.createModel({ parent: "workspaces/team-a", modelId: "nope" }).catch((x) => x));
