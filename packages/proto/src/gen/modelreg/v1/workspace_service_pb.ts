@@ -515,10 +515,22 @@ export type ListAuditEventsRequest = Message<"modelreg.v1.ListAuditEventsRequest
   pageToken: string;
 
   /**
-   * An AIP-160 filter over `user`, `access_key_id`, `method`, `resource`,
-   * `code` and `time`, e.g.
+   * Which events to return; empty = all. Fields: `user`, `access_key_id`,
+   * `method`, `resource`, `code`, `request_id` (strings) and `time`
+   * (timestamp), e.g.
    * `method = "modelreg.v1.VersionService/UpdateVersion" AND time >= "2026-11-20T00:00:00Z"`.
-   * Optional.
+   *
+   * The grammar, a subset of AIP-160: comparisons `field OPERATOR value`
+   * joined with AND and OR (upper case); as AIP-160 specifies, OR binds
+   * tighter than AND, so use parentheses to make intent plain; `NOT x` and
+   * `-x` negate a comparison or a parenthesised group. Operators: = != < <=
+   * > >= and `:` (has; on a plain field the same as `=`, and `field:*` is
+   * true when it is set). Values: strings in double or single quotes with
+   * \" \' and \\ escapes (one bare word needs no quotes), numbers, true and
+   * false, RFC 3339 timestamps. String comparisons are exact and
+   * case-sensitive; wildcards, functions and bare words without a field are
+   * refused. At most 2,000 characters, 64 comparisons and 32 levels of
+   * parentheses. An error names the 1-based character position.
    *
    * @generated from field: string filter = 4;
    */
