@@ -164,6 +164,8 @@ describeEachBackend("tenancy", (backend) => {
     expect(byId.get("audit-1")!.resource).toBe("workspaces/team-a");
     expect(byId.get("audit-3")!.resource).toBe("workspaces/team-a/models/audited");
     expect(byId.has("audit-read")).toBe(false);
+    // Exactly one row per call: the in-transaction row and the fallback never both land.
+    for (const call of calls) expect(events.filter((e) => e.requestId === call.id), call.id).toHaveLength(1);
 
     // Filtered and paged, newest first.
     const denied = await admin.workspaces.listAuditEvents({ parent: "workspaces/team-a", filter: `code = "permission_denied" AND user = "auditee"`, pageSize: 1 });

@@ -2,7 +2,7 @@
 // to handlers through the call's context values.
 import { createContextKey } from "@connectrpc/connect";
 import { Role } from "@modelreg/proto";
-import type { Scope } from "../domain/scope.js";
+import type { AuditHook, Scope } from "../domain/scope.js";
 
 export interface Principal {
   user: string;
@@ -23,6 +23,8 @@ export const ANONYMOUS_ADMIN: Principal = { user: "", keyId: "", workspace: null
  */
 export interface CallIdentity {
   principal?: Principal;
+  /** The call's audit hook, when the call is audited (a mutation). */
+  audit?: AuditHook;
 }
 
 export const callIdentityKey = createContextKey<CallIdentity | undefined>(undefined, { description: "modelreg call identity" });

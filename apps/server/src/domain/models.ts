@@ -8,7 +8,7 @@ import { decodePageToken, encodePageToken, queryFingerprint } from "./page-token
 import { modelResourceName, parseModelName, parseWorkspaceName, type ModelName } from "./resource-names.js";
 import { checkCommonFields, checkModelId, checkPageSize, collect, Violations } from "./validation.js";
 import { resolveUpdateMask } from "./update-mask.js";
-import { inScope, type Scope } from "./scope.js";
+import { inScope, writeAudit, type Scope } from "./scope.js";
 
 export interface Model {
   uid: string;
@@ -74,11 +74,14 @@ export function createModelsDomain(db: Database) {
       if (!v.empty) throw new InvalidArgumentError(v.list);
       await requireWorkspace(scope, workspace);
       try {
-        const [row] = await db
-          .insert(models)
-          .values({ workspace, name: modelId, nameKey: modelId.toLowerCase(), description: fields.description, labels: fields.labels })
-          .returning();
-        return toModel(row!);
+        return await db.transaction(async (tx) => {
+          const [row] = await tx
+            .insert(models)
+            .values({ workspace, name: modelId, nameKey: modelId.toLowerCase(), description: fields.description, labels: fields.labels })
+            .returning();
+          await writeAudit(tx, scope);
+          return toModel(row!);
+        });
       } catch (e) {
         if (isUniqueViolation(e)) throw new AlreadyExistsError("model", modelResourceName(workspace, modelId));
         if (isForeignKeyViolation(e)) throw new NotFoundError("workspace", parent);
@@ -139,6 +142,7 @@ export function createModelsDomain(db: Database) {
           })
           .where(eq(models.id, row.id))
           .returning();
+        await writeAudit(tx, scope);
         return toModel(updated!);
       });
     },
@@ -158,6 +162,7 @@ export function createModelsDomain(db: Database) {
             { resource, version_count: String(row.versionCount) },
           );
         await tx.delete(models).where(eq(models.id, row.id));
+        await writeAudit(tx, scope);
       });
     },
   };

@@ -1,6 +1,6 @@
 // Versions: create (with race-free auto-numbering), get, list, update, delete.
 import { and, desc, eq, sql } from "drizzle-orm";
-import { models, versions, type Database, type VersionRow } from "@modelreg/db";
+import { auditEvents, models, versions, type Database, type VersionRow } from "@modelreg/db";
 import { AlreadyExistsError, EtagMismatchError, InvalidArgumentError, NotFoundError } from "./errors.js";
 import { etagOf } from "./etag.js";
 import { isUniqueViolation } from "./db-errors.js";
@@ -8,7 +8,7 @@ import { decodePageToken, encodePageToken, queryFingerprint } from "./page-token
 import { modelResourceName, parseModelName, parseVersionName, versionResourceName, type ModelName, type VersionName } from "./resource-names.js";
 import { autoNumberingAfter, autoVersion, parseSemver } from "./semver.js";
 import { rowsOf } from "./raw-rows.js";
-import { inScope, type Scope } from "./scope.js";
+import { inScope, writeAudit, type Scope } from "./scope.js";
 import { resolveUpdateMask } from "./update-mask.js";
 import { checkCommonFields, checkPageSize, checkText, collect, Violations } from "./validation.js";
 
@@ -144,6 +144,8 @@ export function createVersionsDomain(db: Database) {
    * state (READ COMMITTED re-reads a locked row), so numbers never collide.
    */
   async function createNumbered(scope: Scope, n: ModelName, fields: VersionFields, lineage: Lineage): Promise<Version> {
+    // The audit row goes in with the version, in the same statement.
+    const audit = scope.audit?.values();
     const result = await db.execute(sql`
       WITH m AS (
         SELECT id, workspace, name, next_auto_prefix, next_auto_key_prefix, next_auto_patch
@@ -159,6 +161,10 @@ export function createVersionsDomain(db: Database) {
                ${lineage.trainingAlgorithmCode}, ${lineage.trainingAlgorithmVersion}
         FROM m
         RETURNING *
+      ), a AS (
+        INSERT INTO ${auditEvents} (workspace, "user", access_key_id, method, resource, code, request_id)
+        SELECT ${audit?.workspace ?? ""}, ${audit?.user ?? ""}, ${audit?.accessKeyId ?? ""}, ${audit?.method ?? ""}, ${audit?.resource ?? ""}, 'ok', ${audit?.requestId ?? ""}
+        FROM v WHERE ${audit !== undefined}
       ), u AS (
         UPDATE ${models}
         SET version_count = ${models.versionCount} + 1,
@@ -173,6 +179,7 @@ export function createVersionsDomain(db: Database) {
       FROM v, m`);
     const row = rowsOf<RawVersionRow>(result)[0];
     if (!row) throw new NotFoundError("model", modelResourceName(n.workspace, n.model));
+    scope.audit?.markWritten();
     return toVersion(fromRaw(row), { workspace: row.workspace, name: row.model_name });
   }
 
@@ -215,6 +222,7 @@ export function createVersionsDomain(db: Database) {
             ...(advance ? { nextAutoPrefix: after.prefix, nextAutoKeyPrefix: after.keyPrefix, nextAutoPatch: after.patch } : {}),
           })
           .where(eq(models.id, m.id));
+        await writeAudit(tx, scope);
         return toVersion(row!, m);
       });
     } catch (e) {
@@ -303,6 +311,7 @@ export function createVersionsDomain(db: Database) {
           })
           .where(eq(versions.id, hit.v.id))
           .returning();
+        await writeAudit(tx, scope);
         return toVersion(row!, { workspace: hit.workspace, name: hit.modelName });
       });
     },
@@ -336,6 +345,7 @@ export function createVersionsDomain(db: Database) {
           .update(models)
           .set({ versionCount: sql`${models.versionCount} - 1`, ...latest })
           .where(eq(models.id, m.id));
+        await writeAudit(tx, scope);
       });
     },
   };

@@ -7,6 +7,7 @@ import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { auditEvents, type Database } from "@modelreg/db";
 import { callIdentityKey, type CallIdentity } from "../auth/principal.js";
+import type { AuditRow } from "../domain/scope.js";
 import type { Logger } from "../logger.js";
 import { PUBLIC_SERVICES } from "./auth.js";
 import { requestIdOf } from "./request-id.js";
@@ -38,26 +39,33 @@ export function auditInterceptor(db: Database, logger: Logger): Interceptor {
     req.contextValues.set(callIdentityKey, identity);
     const mutating = !req.stream && !PUBLIC_SERVICES.has(req.service.typeName) && req.method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
     if (!mutating) return next(req);
-    const record = async (code: string) => {
-      const resource = resourceOf(req.message).slice(0, 1024);
+    const resource = resourceOf(req.message).slice(0, 1024);
+    const row = (code: string): AuditRow => {
       const p = identity.principal;
+      return {
+        workspace: workspaceOf(resource) || (p?.workspace ?? ""),
+        user: p?.user ?? "",
+        accessKeyId: p?.keyId ?? "",
+        method: `${req.service.typeName}/${req.method.name}`,
+        resource,
+        code,
+        requestId: requestIdOf(req),
+      };
+    };
+    // Mutations write the "ok" row inside their own transaction through this
+    // hook; whatever did not (and every failure) is written here.
+    let written = false;
+    identity.audit = { values: () => row("ok"), markWritten: () => (written = true) };
+    const record = async (code: string) => {
       try {
-        await db.insert(auditEvents).values({
-          workspace: workspaceOf(resource) || (p?.workspace ?? ""),
-          user: p?.user ?? "",
-          accessKeyId: p?.keyId ?? "",
-          method: `${req.service.typeName}/${req.method.name}`,
-          resource,
-          code,
-          requestId: requestIdOf(req),
-        });
+        await db.insert(auditEvents).values(row(code));
       } catch (err) {
         logger.error({ err, requestId: requestIdOf(req) }, "could not write the audit event of a call");
       }
     };
     try {
       const res = await next(req);
-      await record("ok");
+      if (!written) await record("ok");
       return res;
     } catch (err) {
       await record(err instanceof ConnectError ? codeName(err.code) : "unknown");

@@ -12,6 +12,7 @@ import { bearerOf } from "../auth/keys.js";
 import { ANONYMOUS_ADMIN, callIdentityKey, hasRole, roleName, type Principal } from "../auth/principal.js";
 import type { RateLimiter } from "../auth/rate-limit.js";
 import { PermissionDeniedError } from "../domain/errors.js";
+import type { Scope } from "../domain/scope.js";
 
 /** Services anyone may call without a key. */
 export const PUBLIC_SERVICES = new Set(["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);
@@ -55,6 +56,12 @@ export function authInterceptor(options: AuthOptions): Interceptor {
     }
     return next(req);
   };
+}
+
+/** The caller's scope, with the call's audit hook, for handlers. */
+export function callScope(ctx: HandlerContext): Scope {
+  const identity = ctx.values.get(callIdentityKey);
+  return { workspace: principalOf(ctx).workspace, audit: identity?.audit };
 }
 
 /** The caller, for handlers. Throws if the auth interceptor did not run (a wiring bug). */

@@ -11,15 +11,14 @@ import {
 } from "@modelreg/proto";
 import { InvalidArgumentError } from "../domain/errors.js";
 import type { VersionsDomain } from "../domain/versions.js";
-import { scopeOf } from "../auth/principal.js";
-import { principalOf } from "../interceptors/auth.js";
+import { callScope } from "../interceptors/auth.js";
 import { versionToProto } from "./convert.js";
 
 export function createVersionService(versions: VersionsDomain): ServiceImpl<typeof VersionService> {
   return {
     async createVersion(req, ctx) {
       const v = await versions.create(
-        scopeOf(principalOf(ctx)),
+        callScope(ctx),
         req.parent,
         req.versionId,
         { description: req.version?.description ?? "", labels: req.version?.labels ?? {} },
@@ -32,24 +31,24 @@ export function createVersionService(versions: VersionsDomain): ServiceImpl<type
     },
     async getVersion(req, ctx) {
       const ref = req.ref;
-      const scope = scopeOf(principalOf(ctx));
+      const scope = callScope(ctx);
       if (ref.case === "name") return create(GetVersionResponseSchema, { version: versionToProto(await versions.get(scope, { name: ref.value })) });
       if (ref.case === "uid") return create(GetVersionResponseSchema, { version: versionToProto(await versions.get(scope, { uid: ref.value })) });
       throw InvalidArgumentError.field("ref", "set exactly one of name (workspaces/{w}/models/{m}/versions/{v}) or uid");
     },
     async listVersions(req, ctx) {
-      const page = await versions.list(scopeOf(principalOf(ctx)), req.parent, req.pageSize, req.pageToken);
+      const page = await versions.list(callScope(ctx), req.parent, req.pageSize, req.pageToken);
       return create(ListVersionsResponseSchema, { versions: page.versions.map(versionToProto), nextPageToken: page.nextPageToken });
     },
     async updateVersion(req, ctx) {
-      const v = await versions.update(scopeOf(principalOf(ctx)), req.version?.name ?? "", req.version?.etag ?? "", req.updateMask?.paths ?? [], {
+      const v = await versions.update(callScope(ctx), req.version?.name ?? "", req.version?.etag ?? "", req.updateMask?.paths ?? [], {
         description: req.version?.description ?? "",
         labels: req.version?.labels ?? {},
       });
       return create(UpdateVersionResponseSchema, { version: versionToProto(v) });
     },
     async deleteVersion(req, ctx) {
-      await versions.delete(scopeOf(principalOf(ctx)), req.name, req.etag);
+      await versions.delete(callScope(ctx), req.name, req.etag);
       return create(DeleteVersionResponseSchema, {});
     },
   };

@@ -11,11 +11,10 @@ import {
   type WorkspaceService,
 } from "@modelreg/proto";
 import type { Authenticator } from "../auth/authenticator.js";
-import { scopeOf } from "../auth/principal.js";
 import type { AccessKey, AccessKeysDomain } from "../domain/access-keys.js";
 import type { AuditDomain, AuditEvent } from "../domain/audit.js";
 import type { Workspace, WorkspacesDomain } from "../domain/workspaces.js";
-import { principalOf } from "../interceptors/auth.js";
+import { callScope, principalOf } from "../interceptors/auth.js";
 
 const ts = (d: Date | null) => (d ? timestampFromDate(d) : undefined);
 
@@ -51,24 +50,24 @@ export function createWorkspaceService(d: WorkspaceServiceDeps): ServiceImpl<typ
       return { workspace: workspaceToProto(await d.workspaces.create(req.workspaceId, req.workspace?.description ?? "")) };
     },
     async getWorkspace(req, ctx) {
-      return { workspace: workspaceToProto(await d.workspaces.get(scopeOf(principalOf(ctx)), req.name)) };
+      return { workspace: workspaceToProto(await d.workspaces.get(callScope(ctx), req.name)) };
     },
     async listWorkspaces(req, ctx) {
-      const page = await d.workspaces.list(scopeOf(principalOf(ctx)), req.pageSize, req.pageToken);
+      const page = await d.workspaces.list(callScope(ctx), req.pageSize, req.pageToken);
       return { workspaces: page.workspaces.map(workspaceToProto), nextPageToken: page.nextPageToken };
     },
     async updateWorkspace(req, ctx) {
-      const w = await d.workspaces.update(scopeOf(principalOf(ctx)), req.workspace?.name ?? "", req.updateMask?.paths ?? [], req.workspace?.description ?? "");
+      const w = await d.workspaces.update(callScope(ctx), req.workspace?.name ?? "", req.updateMask?.paths ?? [], req.workspace?.description ?? "");
       return { workspace: workspaceToProto(w) };
     },
     async deleteWorkspace(req, ctx) {
-      await d.workspaces.delete(scopeOf(principalOf(ctx)), req.name);
+      await d.workspaces.delete(callScope(ctx), req.name);
       return {};
     },
 
     async createAccessKey(req, ctx) {
       const k = req.accessKey;
-      const made = await d.accessKeys.create(scopeOf(principalOf(ctx)), req.parent, {
+      const made = await d.accessKeys.create(callScope(ctx), req.parent, {
         user: k?.user ?? "",
         role: k?.role ?? 0,
         expireTime: k?.expireTime ? timestampDate(k.expireTime) : null,
@@ -77,22 +76,22 @@ export function createWorkspaceService(d: WorkspaceServiceDeps): ServiceImpl<typ
       return { accessKey: accessKeyToProto(made.accessKey), secret: made.secret, token: made.token };
     },
     async listAccessKeys(req, ctx) {
-      const page = await d.accessKeys.list(scopeOf(principalOf(ctx)), req.parent, req.pageSize, req.pageToken, req.showRevoked);
+      const page = await d.accessKeys.list(callScope(ctx), req.parent, req.pageSize, req.pageToken, req.showRevoked);
       return { accessKeys: page.accessKeys.map(accessKeyToProto), nextPageToken: page.nextPageToken };
     },
     async revokeAccessKey(req, ctx) {
-      const k = await d.accessKeys.revoke(scopeOf(principalOf(ctx)), req.name);
+      const k = await d.accessKeys.revoke(callScope(ctx), req.name);
       d.authenticator.forget(k.keyId);
       return { accessKey: accessKeyToProto(k) };
     },
     async rotateAccessKey(req, ctx) {
-      const made = await d.accessKeys.rotate(scopeOf(principalOf(ctx)), req.name);
+      const made = await d.accessKeys.rotate(callScope(ctx), req.name);
       d.authenticator.forget(made.accessKey.rotatedFrom);
       return { accessKey: accessKeyToProto(made.accessKey), secret: made.secret, token: made.token };
     },
 
     async listAuditEvents(req, ctx) {
-      const page = await d.audit.list(scopeOf(principalOf(ctx)), req.parent, req.filter, req.pageSize, req.pageToken);
+      const page = await d.audit.list(callScope(ctx), req.parent, req.filter, req.pageSize, req.pageToken);
       return { auditEvents: page.events.map(auditEventToProto), nextPageToken: page.nextPageToken };
     },
 
