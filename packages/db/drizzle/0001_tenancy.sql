@@ -28,5 +28,4 @@ ALTER TABLE "versions" ADD COLUMN "training_algorithm_code" text DEFAULT '' NOT 
 ALTER TABLE "versions" ADD COLUMN "training_algorithm_version" text DEFAULT '' NOT NULL;--> statement-breakpoint
 ALTER TABLE "access_keys" ADD CONSTRAINT "access_keys_workspace_workspaces_name_fk" FOREIGN KEY ("workspace") REFERENCES "public"."workspaces"("name") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "access_keys_workspace_idx" ON "access_keys" USING btree ("workspace","create_time" DESC NULLS LAST,"key_id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "audit_events_workspace_idx" ON "audit_events" USING btree ("workspace","id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "audit_events_time_idx" ON "audit_events" USING btree ("time" DESC NULLS LAST);
+CREATE INDEX "audit_events_workspace_idx" ON "audit_events" USING btree ("workspace","id" DESC NULLS LAST);

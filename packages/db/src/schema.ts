@@ -124,7 +124,9 @@ export const auditEvents = pgTable(
     code: text("code").notNull(),
     requestId: text("request_id").notNull().default(""),
   },
-  (t) => [index("audit_events_workspace_idx").on(t.workspace, t.id.desc()), index("audit_events_time_idx").on(t.time.desc())],
+  // One index besides the key: events are read newest first per workspace
+  // (id order is time order); every extra index is paid on each audited call.
+  (t) => [index("audit_events_workspace_idx").on(t.workspace, t.id.desc())],
 );
 
 export type AccessKeyRow = typeof accessKeys.$inferSelect;
