@@ -1,14 +1,11 @@
 // One JSON log line per call: method, outcome code, duration and request id.
 // Successful reads log at debug, everything else at info, so the default
 // level shows every change and every failure.
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Interceptor } from "@connectrpc/connect";
+import { codeNameOf } from "./code-name.js";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
 import { requestIdOf } from "./request-id.js";
-
-function codeName(code: Code): string {
-  return (Code[code] ?? "Unknown").replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
-}
 
 export function accessLogInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
@@ -23,7 +20,7 @@ export function accessLogInterceptor(logger: Logger): Interceptor {
       else logger.info(line, "call");
       return res;
     } catch (err) {
-      const code = err instanceof ConnectError ? codeName(err.code) : "unknown";
+      const code = codeNameOf(err);
       logger.info({ rpc, code, ms: Math.round((performance.now() - started) * 100) / 100, requestId }, "call");
       throw err;
     }

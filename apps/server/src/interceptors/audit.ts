@@ -4,17 +4,14 @@
 // is always audited. It records who (user, key id - never a secret), where
 // (workspace, resource), what (method), the outcome code and the request id.
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Interceptor } from "@connectrpc/connect";
+import { codeNameOf } from "./code-name.js";
 import { auditEvents, type Database } from "@modelreg/db";
 import { callIdentityKey, type CallIdentity } from "../auth/principal.js";
 import type { AuditRow } from "../domain/scope.js";
 import type { Logger } from "../logger.js";
 import { PUBLIC_SERVICES } from "./auth.js";
 import { requestIdOf } from "./request-id.js";
-
-function codeName(code: Code): string {
-  return (Code[code] ?? "Unknown").replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
-}
 
 /** The resource a request addresses: its `name`, `parent`, or a nested message's `name`. */
 export function resourceOf(message: unknown): string {
@@ -68,7 +65,7 @@ export function auditInterceptor(db: Database, logger: Logger): Interceptor {
       if (!written) await record("ok");
       return res;
     } catch (err) {
-      await record(err instanceof ConnectError ? codeName(err.code) : "unknown");
+      await record(codeNameOf(err));
       throw err;
     }
   };
