@@ -2,7 +2,7 @@
 // to handlers through the call's context values.
 import { createContextKey } from "@connectrpc/connect";
 import { Role } from "@modelreg/proto";
-import type { AuditHook, Scope } from "../domain/scope.js";
+import type { AuditHook } from "../domain/scope.js";
 
 export interface Principal {
   user: string;
@@ -29,10 +29,6 @@ export interface CallIdentity {
 
 export const callIdentityKey = createContextKey<CallIdentity | undefined>(undefined, { description: "modelreg call identity" });
 
-/** Which workspaces a caller may see: its key's, or all for the server-wide admin key. */
-export function scopeOf(p: Principal): Scope {
-  return { workspace: p.workspace };
-}
 
 /** Whether `p` has at least `required`. ROLE_SERVER_ADMIN needs an admin key bound to no workspace. */
 export function hasRole(p: Principal, required: Role): boolean {
