@@ -1,7 +1,9 @@
 // What a command's action works with: the resolved global options, an SDK
-// client, and the output in the chosen format.
+// client (presenting the resolved access key), and the output in the chosen
+// format.
 import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from "@modelreg/sdk";
-import type { GlobalOptions } from "./global-options.js";
+import type { Command } from "commander";
+import type { GlobalOptions, ResolveOptions } from "./global-options.js";
 import type { Io } from "./io.js";
 import { createOutput, type Output } from "./output.js";
 
@@ -10,9 +12,12 @@ export interface CliDeps {
   /**
    * Talk through this transport instead of one built from --server and
    * --protocol, e.g. createRouterTransport() over the real server's routes.
-   * (--timeout then applies only if the transport sets a default timeout.)
+   * (--timeout then applies only if the transport sets a default timeout.
+   * The access key is still added to every call.)
    */
   transport?: RegistryClientOptions["transport"];
+  /** The clock (`keys create --expires 30d` counts from it); default: the system clock. */
+  now?: () => Date;
 }
 
 export interface CommandContext {
@@ -20,15 +25,21 @@ export interface CommandContext {
   globals: GlobalOptions;
   client: RegistryClient;
   out: Output;
+  now: () => Date;
 }
+
+/** What commands call to get their context; `options` change how the globals resolve (login). */
+export type ContextFactory = (cmd: Command, options?: ResolveOptions) => CommandContext;
 
 export function createContext(globals: GlobalOptions, io: Io, deps: CliDeps): CommandContext {
   const client = createRegistryClient({
     baseUrl: globals.server,
     protocol: globals.protocol,
     workspace: globals.workspace,
+    // Always a string: "" sends no key (the SDK would otherwise read the process's MODELREG_ACCESS_KEY, not io.env).
+    accessKey: globals.credential.token ?? "",
     ...(globals.timeoutMs > 0 ? { timeoutMs: globals.timeoutMs } : {}),
     ...(deps.transport ? { transport: deps.transport } : {}),
   });
-  return { io, globals, client, out: createOutput(globals.output, io) };
+  return { io, globals, client, out: createOutput(globals.output, io), now: deps.now ?? (() => new Date()) };
 }

@@ -46,6 +46,19 @@ describe("reportError", () => {
     expect(b.stderr).toContain("add --force");
   });
 
+  it("hints at logging in on Unauthenticated, naming the key sent but not its secret", () => {
+    const err = rpcError(Code.Unauthenticated, "access key AKX is not known to this server", "UNAUTHENTICATED");
+    const none = bufferIo();
+    expect(reportError(err, none.io, { ...ctx, server: "https://r.example.com", credential: { token: undefined, source: { kind: "none" } } })).toBe(26);
+    expect(none.stderr).toContain("hint: no access key was sent: log in with `modelreg login` or set MODELREG_ACCESS_KEY\n");
+
+    const local = bufferIo();
+    reportError(err, local.io, { ...ctx, credential: { token: "AKX.topsecret-value", source: { kind: "profile", profile: "default", path: "/c/profiles.json" }, adminKeyPath: "/srv/data/admin.key" } });
+    expect(local.stderr).toContain('hint: the server refused the access key AKX from profile "default" (/c/profiles.json): log in with `modelreg login`');
+    expect(local.stderr).toContain("for a server on this machine the CLI also reads the admin key it writes to DATA_DIR/admin.key (looked in /srv/data/admin.key)");
+    expect(local.stderr).not.toContain("topsecret");
+  });
+
   it("also writes the error as one JSON line with --output json", () => {
     const b = bufferIo();
     const err = rpcError(Code.NotFound, "model workspaces/default/models/x not found", "NOT_FOUND", { resource: "workspaces/default/models/x" });

@@ -3,6 +3,7 @@
 // to do next. With --output json the error is also written as one JSON
 // line, last, for scripts.
 import { Code, ConnectError, errorDetails } from "@modelreg/sdk";
+import { describeCredential, isLoopback, type Credential } from "./credentials.js";
 import { exitCodeFor, UsageError } from "./exit-codes.js";
 import type { Io } from "./io.js";
 import type { OutputFormat } from "./output.js";
@@ -13,6 +14,8 @@ export interface ErrorContext {
   server: string;
   workspace: string;
   timeoutMs?: number;
+  /** The access key the command sent (never printed: only its id and source). */
+  credential?: Credential;
 }
 
 export interface ErrorJson {
@@ -74,10 +77,28 @@ export function hintFor(err: unknown, ctx: ErrorContext): string | undefined {
       const current = d.metadata.current_etag;
       return `it changed since you read it; re-read it with get and retry with the new etag${current ? ` (now ${current})` : ""}`;
     }
+    case Code.Unauthenticated:
+      return unauthenticatedHint(ctx);
+    case Code.PermissionDenied:
+      return `the access key's role is not enough for this (see modelreg whoami); use a key with the role the message names`;
     case Code.FailedPrecondition:
       if (d.reason === "MODEL_HAS_VERSIONS") return "delete its versions first, or add --force to delete the model with all its versions";
       return undefined;
     default:
       return undefined;
   }
+}
+
+/** Says which key was sent (by id and source) and how to send a good one. */
+function unauthenticatedHint(ctx: ErrorContext): string {
+  const sent = ctx.credential ? describeCredential(ctx.credential) : undefined;
+  const what = ctx.credential?.token ? `the server refused the ${sent}` : "no access key was sent";
+  let hint = `${what}: log in with \`modelreg login\` or set MODELREG_ACCESS_KEY`;
+  if (ctx.credential?.source.kind === "admin-key-file") {
+    hint += `; if the server's database was reset, ${ctx.credential.source.path} may be stale (the server rewrites it on a first start)`;
+  } else if (isLoopback(ctx.server)) {
+    const where = ctx.credential?.adminKeyPath;
+    hint += `; for a server on this machine the CLI also reads the admin key it writes to DATA_DIR/admin.key${where ? ` (looked in ${where})` : ""}`;
+  }
+  return hint;
 }

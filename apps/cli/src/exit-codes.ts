@@ -34,12 +34,12 @@ const documented: [Code, string][] = [
   [Code.DeadlineExceeded, "deadline exceeded (see --timeout)"],
   [Code.NotFound, "not found"],
   [Code.AlreadyExists, "already exists"],
-  [Code.PermissionDenied, "permission denied"],
+  [Code.PermissionDenied, "permission denied: the key's role is too small (see whoami)"],
   [Code.FailedPrecondition, "failed precondition (e.g. deleting a model that has versions)"],
   [Code.Aborted, "aborted: stale --etag; re-read and retry"],
   [Code.Internal, "internal server error"],
   [Code.Unavailable, "unavailable: server not reachable (safe to retry)"],
-  [Code.Unauthenticated, "unauthenticated"],
+  [Code.Unauthenticated, "unauthenticated: no, bad, revoked or expired access key (see login)"],
 ];
 
 /** The exit-code table printed at the end of --help. */

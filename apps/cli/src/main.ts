@@ -1,6 +1,8 @@
-// The modelreg executable: run the CLI on the process's arguments and
-// streams, and exit with its code.
+// The modelreg executable: run the CLI on the process's arguments, streams,
+// directories and terminal, and exit with its code.
+import { homedir } from "node:os";
 import { run } from "./run.js";
+import { promptSecret, readAllStdin } from "./terminal.js";
 
 // `modelreg models list -o json | head` closes the pipe early: not an error.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {
@@ -8,4 +10,13 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-process.exitCode = await run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+process.exitCode = await run(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  stdin: { isTTY: process.stdin.isTTY === true, readAll: readAllStdin },
+  ...(interactive ? { promptSecret } : {}),
+  cwd: process.cwd(),
+  homedir: homedir(),
+});

@@ -1,7 +1,7 @@
 // Rendering results: `table` for people (aligned columns for lists, a
 // key/value view for one resource), `json` for scripts (the proto JSON of
 // each message: one object, or an array for a list, ready for jq).
-import { toJson, type JsonValue } from "@bufbuild/protobuf";
+import { toJson, type DescMessage, type JsonValue, type MessageShape } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { ModelSchema, VersionSchema, type Model, type Version } from "@modelreg/sdk";
 import Table from "cli-table3";
@@ -24,7 +24,18 @@ export interface Output {
   version(version: Version): void;
   versions(versions: Version[], model: string): void;
   /** Confirmation of a delete: one line (table) or `{}` (json). */
-  deleted(kind: "model" | "version", name: string, note?: string): void;
+  deleted(kind: "model" | "version" | "workspace", name: string, note?: string): void;
+  /** Any one message: `render(message)` (table) or its proto JSON (json). */
+  one<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>, render: (message: MessageShape<Desc>) => string): void;
+  /** A list: `render(items)` (table; `empty` on stderr when there are none) or a JSON array of proto JSON (json). */
+  list<Desc extends DescMessage>(
+    schema: Desc,
+    items: MessageShape<Desc>[],
+    render: (items: MessageShape<Desc>[], options: RenderOptions) => string,
+    empty: string,
+  ): void;
+  /** Free-form: `text` (table) or `json` (json). */
+  result(text: string, json: unknown): void;
 }
 
 export function createOutput(format: OutputFormat, io: Io): Output {
@@ -38,6 +49,9 @@ export function createOutput(format: OutputFormat, io: Io): Output {
       version: (v) => print(jsonText(versionJson(v))),
       versions: (vs) => print(jsonText(vs.map(versionJson))),
       deleted: () => print("{}"),
+      one: (schema, m) => print(jsonText(messageJson(schema, m))),
+      list: (schema, items) => print(jsonText(items.map((m) => messageJson(schema, m)))),
+      result: (_text, json) => print(jsonText(json)),
     };
   }
   return {
@@ -47,6 +61,9 @@ export function createOutput(format: OutputFormat, io: Io): Output {
     version: (v) => print(renderVersion(v)),
     versions: (vs, model) => (vs.length === 0 ? io.stderr.write(`no versions of ${model}\n`) : print(renderVersionsTable(vs, { color }))),
     deleted: (kind, name, note) => print(`deleted ${kind} ${name}${note ? ` ${note}` : ""}`),
+    one: (_schema, m, render) => print(render(m)),
+    list: (_schema, items, render, empty) => (items.length === 0 ? io.stderr.write(`${empty}\n`) : print(render(items, { color }))),
+    result: (text) => print(text),
   };
 }
 
@@ -62,6 +79,11 @@ export function modelJson(model: Model): JsonValue {
 
 export function versionJson(version: Version): JsonValue {
   return toJson(VersionSchema, version, { alwaysEmitImplicit: true });
+}
+
+/** The proto JSON of any message, every field present. */
+export function messageJson<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): JsonValue {
+  return toJson(schema, message, { alwaysEmitImplicit: true });
 }
 
 export function jsonText(value: unknown): string {
@@ -91,7 +113,7 @@ export function renderVersionsTable(versions: Version[], options: RenderOptions 
 }
 
 /** Borderless, aligned columns (like kubectl): readable, and still greppable. */
-function table(head: string[], rows: string[][], options: RenderOptions): string {
+export function table(head: string[], rows: string[][], options: RenderOptions): string {
   const blank = { top: "", "top-mid": "", "top-left": "", "top-right": "", bottom: "", "bottom-mid": "", "bottom-left": "", "bottom-right": "" };
   const t = new Table({
     head,
@@ -137,7 +159,7 @@ export function renderVersion(v: Version): string {
   ]);
 }
 
-function keyValues(rows: [string, string][]): string {
+export function keyValues(rows: [string, string][]): string {
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   return rows
     .map(([k, v]) => {
@@ -163,13 +185,13 @@ export function time(ts: Timestamp | undefined): string {
 }
 
 /** One line, at most `width` characters; `-` when empty. */
-function oneLine(text: string, width: number): string {
+export function oneLine(text: string, width: number): string {
   const flat = text.replace(/\s+/g, " ").trim();
   if (flat === "") return "-";
   return flat.length <= width ? flat : `${flat.slice(0, width - 1)}…`;
 }
 
 /** `workspaces/w/models/fraud` -> `fraud`. */
-function lastSegment(name: string): string {
+export function lastSegment(name: string): string {
   return name.slice(name.lastIndexOf("/") + 1);
 }

@@ -2,28 +2,49 @@
 // output routed to the given streams instead of the process.
 import { Command } from "commander";
 import pkg from "../package.json" with { type: "json" };
+import { registerAuditCommands } from "./commands/audit.js";
+import { registerAuthCommands } from "./commands/auth.js";
+import { registerKeyCommands } from "./commands/keys.js";
 import { registerModelCommands } from "./commands/models.js";
 import { registerVersionCommands } from "./commands/versions.js";
-import type { CommandContext } from "./context.js";
+import { registerWorkspaceCommands } from "./commands/workspaces.js";
+import type { ContextFactory } from "./context.js";
 import { exitCodeHelp } from "./exit-codes.js";
 import { addGlobalOptions } from "./global-options.js";
 import type { Io } from "./io.js";
 
 const examples = `Examples:
+  modelreg whoami                    # after npm start here: the CLI uses the server's ./data/admin.key
+  modelreg login --server https://registry.example.com     # asks for a key, saves profile "default"
   modelreg models create fraud-detector --description "card fraud" --label team=risk
   modelreg versions create fraud-detector --label dataset=2026-10     # server assigns 1.0.0, 1.0.1, ...
   modelreg versions list fraud-detector --limit 5
   modelreg versions get fraud-detector:1.0.0 -o json | jq .labels
   modelreg models update fraud-detector --description "v2" --etag <etag>
-  modelreg models delete fraud-detector --force`;
+  modelreg models delete fraud-detector --force
+  modelreg workspaces create team-a --description "risk team"         # server-wide admin key
+  modelreg keys create alice --role editor --expires 90d --workspace team-a  # prints the token once
+  modelreg keys list --all
+  modelreg keys rotate AKJ3Q4M7V2ZC6N8P
+  modelreg audit list --filter 'user = "alice" AND code != "ok"' --limit 20`;
+
+const accessKeys = `Access key (sent as Authorization: Bearer <key_id>.<secret>), the first that is set:
+  1. --access-key <token>
+  2. MODELREG_ACCESS_KEY
+  3. the profile (--profile / MODELREG_PROFILE / "default") saved by modelreg login,
+     if it is for the server in use (no --server / MODELREG_SERVER, or the same one);
+     it also sets the default server and workspace
+  4. for a server on this machine (127.0.0.1, localhost, ::1) only: $DATA_DIR/admin.key
+     (DATA_DIR default ./data), written by the server on its first start
+Profiles: ~/.config/modelreg/profiles.json ($XDG_CONFIG_HOME, or MODELREG_CONFIG_DIR, moves it).`;
 
 /**
  * Builds the program. Commands call `context(cmd)` to get their client and
  * output; commander errors throw (exitOverride) instead of exiting.
  */
-export function createProgram(io: Io, context: (cmd: Command) => CommandContext): Command {
+export function createProgram(io: Io, context: ContextFactory): Command {
   const program = new Command("modelreg")
-    .description("Operate a modelreg server: models and their versions.")
+    .description("Operate a modelreg server: models and their versions, workspaces, access keys and the audit log.")
     .version(pkg.version, "-V, --version", "print the CLI version")
     .helpOption("-h, --help", "show help for a command")
     .helpCommand("help [command]", "show help for a command")
@@ -37,13 +58,18 @@ export function createProgram(io: Io, context: (cmd: Command) => CommandContext)
       getOutHasColors: () => false,
       getErrHasColors: () => false,
     })
+    .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError("(add --help for usage)")
     .showSuggestionAfterError(true);
 
   addGlobalOptions(program);
-  program.addHelpText("after", `\n${examples}\n\nGlobal options go before or after the command.\n\n${exitCodeHelp()}\n`);
+  program.addHelpText("after", `\n${examples}\n\nGlobal options go before or after the command.\n\n${accessKeys}\n\n${exitCodeHelp()}\n`);
 
+  registerAuthCommands(program, context, io);
   registerModelCommands(program, context);
   registerVersionCommands(program, context);
+  registerWorkspaceCommands(program, context);
+  registerKeyCommands(program, context);
+  registerAuditCommands(program, context);
   return program;
 }

@@ -41,3 +41,30 @@ export function versionTarget(client: RegistryClient, ref: string): { parent: st
   if (!FULL_MODEL.test(parent)) throw new UsageError(`"${ref}" is not a model or version name: use model[:version] or workspaces/{workspace}/models/{model}[/versions/{version}]`);
   return { parent, versionId: version ?? "" };
 }
+
+const FULL_WORKSPACE = /^workspaces\/([^/]+)$/;
+const FULL_KEY = /^workspaces\/[^/]+\/accessKeys\/[^/]+$/;
+
+/** `team-a` or `workspaces/team-a` -> `team-a`. */
+export function workspaceId(ref: string): string {
+  const id = ref.startsWith("workspaces/") ? FULL_WORKSPACE.exec(ref)?.[1] : ref;
+  if (!id || id.includes("/") || id === "-") throw new UsageError(`"${ref}" is not a workspace: use its id (team-a) or workspaces/{workspace}`);
+  return id;
+}
+
+/** `team-a` or `workspaces/team-a` -> `workspaces/team-a`. */
+export function workspaceRef(ref: string): string {
+  return `workspaces/${workspaceId(ref)}`;
+}
+
+/** A bare key id (in `workspace`) or `workspaces/{w}/accessKeys/{key_id}` -> the key's resource name. */
+export function accessKeyRef(workspace: string, ref: string): string {
+  if (ref.startsWith("workspaces/")) {
+    if (!FULL_KEY.test(ref)) throw new UsageError(`"${ref}" is not an access key: use its key id (AK...) or workspaces/{workspace}/accessKeys/{key_id}`);
+    return ref;
+  }
+  // Checked first, so a whole token pasted by mistake is not echoed.
+  if (ref.includes(".")) throw new UsageError("give the key id (the part before the dot), not the whole token");
+  if (ref === "" || ref.includes("/")) throw new UsageError(`"${ref}" is not an access key: use its key id (AK...) or workspaces/{workspace}/accessKeys/{key_id}`);
+  return `${workspaceRef(workspace)}/accessKeys/${ref}`;
+}

@@ -22,6 +22,18 @@ describe("run: help and version", () => {
     expect(r.stdout).toMatch(/Exit codes:[\s\S]*15 +not found[\s\S]*24 +unavailable/);
   });
 
+  it("documents the access key order, profiles and the new commands", async () => {
+    const r = await cli("--help");
+    for (const text of ["--access-key <token>", "--profile <name>", "MODELREG_ACCESS_KEY", "MODELREG_PROFILE", "login", "logout", "whoami", "workspaces", "keys", "audit"])
+      expect(r.stdout).toContain(text);
+    expect(r.stdout).toMatch(/Access key[^\n]*the first that is set:\n\s+1\. --access-key[\s\S]*2\. MODELREG_ACCESS_KEY[\s\S]*3\. the profile[\s\S]*4\. for a server on this machine[\s\S]*admin\.key/);
+    expect(r.stdout).toMatch(/modelreg keys create alice --role editor --expires 90d/);
+    expect(r.stdout).toMatch(/26 +unauthenticated/);
+    const login = await cli("login", "--help");
+    expect(login.stdout).toContain("--access-key-stdin");
+    expect(login.stdout).toContain("mode 0600");
+  });
+
   it("prints help of a subcommand", async () => {
     const r = await cli("versions", "create", "--help");
     expect(r.code).toBe(0);
@@ -61,6 +73,15 @@ describe("run: usage errors exit 2", () => {
     [["versions", "update", "fraud", "--description", "x"], /is not a version reference/],
     [["versions", "delete", "fraud:"], /is not a version reference/],
     [["versions", "list", "fraud:1.0.0"], /names a version/],
+    [["keys", "create", "alice"], /required option '--role <role>' not specified/],
+    [["keys", "create", "alice", "--role", "root"], /Allowed choices are viewer, editor, admin/],
+    [["keys", "create", "alice", "--role", "viewer", "--expires", "tomorrow"], /--expires "tomorrow": expected a time/],
+    [["keys", "revoke"], /missing required argument 'key'/],
+    [["workspaces", "update", "team-a"], /required option '--description <text>' not specified/],
+    [["audit", "list", "--limit", "0"], /argument '0' is invalid/],
+    [["--profile", "no good", "models", "list"], /profile name "no good" is not valid/],
+    [["--profile", "prod", "models", "list"], /there is no profile "prod": no config directory is known/],
+    [["login", "--access-key", "AK1.secretsecretsecret", "--access-key-stdin"], /give --access-key or --access-key-stdin, not both/],
   ])("%j", async (argv, message) => {
     const r = await cli(...argv);
     expect(r.stderr).toMatch(message);

@@ -4,7 +4,7 @@ import { type Command, CommanderError } from "commander";
 import { createContext, type CliDeps, type CommandContext } from "./context.js";
 import { reportError } from "./errors.js";
 import { ExitCode } from "./exit-codes.js";
-import { DEFAULT_SERVER, DEFAULT_WORKSPACE, resolveGlobals, type GlobalOptions } from "./global-options.js";
+import { DEFAULT_SERVER, DEFAULT_WORKSPACE, resolveGlobals, type GlobalOptions, type ResolveOptions } from "./global-options.js";
 import type { Io } from "./io.js";
 import { createProgram } from "./program.js";
 
@@ -13,8 +13,8 @@ export type { CliDeps } from "./context.js";
 /** Runs `modelreg <argv...>` (argv without node and the script). */
 export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): Promise<number> {
   let globals: GlobalOptions | undefined;
-  const context = (cmd: Command): CommandContext => {
-    globals = resolveGlobals(cmd, io.env);
+  const context = (cmd: Command, options?: ResolveOptions): CommandContext => {
+    globals = resolveGlobals(cmd, io, options);
     return createContext(globals, io, deps);
   };
   const program = createProgram(io, context);
@@ -28,7 +28,7 @@ export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): 
       format: globals?.output ?? program.opts<{ output?: "table" | "json" }>().output ?? "table",
       server: globals?.server ?? DEFAULT_SERVER,
       workspace: globals?.workspace ?? DEFAULT_WORKSPACE,
-      ...(globals ? { timeoutMs: globals.timeoutMs } : {}),
+      ...(globals ? { timeoutMs: globals.timeoutMs, credential: globals.credential } : {}),
     });
   }
 }
