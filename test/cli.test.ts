@@ -2,44 +2,75 @@
 // exactly as written, JSON output for scripts, and exit codes that follow
 // the error code.
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { REPO_ROOT, startServer, type ServerProcess } from "./support/server.js";
+import { REPO_ROOT, startServer, tempDir, type ServerProcess } from "./support/server.js";
 
 const BIN = join(REPO_ROOT, "apps/cli/bin/modelreg.mjs");
 let server: ServerProcess;
+// The server makes its own admin key at first start, as after `npm start`;
+// the CLI finds it in DATA_DIR/admin.key with no key in the environment.
+const data = tempDir();
+const config = tempDir("modelreg-cli-config-");
 
 function cli(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: REPO_ROOT,
     encoding: "utf8",
-    env: { ...process.env, MODELREG_SERVER: server.url, ...env },
+    env: { ...process.env, MODELREG_SERVER: server.url, MODELREG_ACCESS_KEY: "", DATA_DIR: data.path, MODELREG_CONFIG_DIR: config.path, ...env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The shell lines of the README code block that follows `heading`. */
+function readmeBlock(heading: string, nth = 0): string[] {
+  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf(heading));
+  const block = [...section.matchAll(/```sh\n([\s\S]*?)```/g)][nth]?.[1];
+  expect(block, `README has a sh block under ${heading}`).toBeTruthy();
+  return block!.split("\n").map((l) => l.replace(/\s+#.*$/, "").trim()).filter(Boolean);
+}
+
 /** Splits a shell line into words, honouring double quotes (enough for the README). */
 function words(line: string): string[] {
-  return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+  return [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
 }
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer({ dataDir: data.path, env: { MODELREG_ADMIN_KEY: "" } });
 });
-afterAll(async () => server?.stop());
+afterAll(async () => {
+  await server?.stop();
+  data.remove();
+  config.remove();
+});
 
-it("runs the README quickstart as written", () => {
-  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
-  const block = /## CLI quickstart[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
-  expect(block, "README has a CLI quickstart block").toBeTruthy();
-  const lines = block!.split("\n").map((l) => l.replace(/\s+#.*$/, "").trim()).filter(Boolean);
+it("runs the README quickstart as written, with the admin key the server made", () => {
+  const lines = readmeBlock("## CLI quickstart");
   expect(lines.length).toBeGreaterThan(5);
   for (const line of lines) {
     expect(line.startsWith("npx modelreg ")).toBe(true);
     const r = cli(words(line.slice("npx modelreg ".length)));
     expect(r.code, `${line}\n${r.stderr}`).toBe(0);
   }
+});
+
+it("runs the README's workspaces-and-keys block as written", () => {
+  let token = "";
+  for (const line of readmeBlock("## Workspaces, keys and the audit log")) {
+    const args = words(line.slice("npx modelreg ".length)).map((w) => (w === "<token>" ? token : w === "http://localhost:8080" ? server.url : w));
+    const r = cli(args);
+    expect(r.code, `${line}\n${r.stderr}`).toBe(0);
+    token ||= /AK[A-Z2-7]{16}\.[A-Za-z0-9_-]{43}/.exec(r.stdout)?.[0] ?? "";
+    if (line.includes("audit list")) expect(r.stdout).toContain("CreateAccessKey");
+    if (line.includes("whoami")) expect(r.stdout).toMatch(/alice/);
+  }
+  expect(token).not.toBe("");
+  // The profile file holds the key, readable by its owner only.
+  const profiles = join(config.path, "profiles.json");
+  expect(statSync(profiles).mode & 0o777).toBe(0o600);
+  expect(cli(["logout"]).code).toBe(0);
 });
 
 it("prints JSON for scripts and tables for people", () => {
