@@ -1,11 +1,12 @@
 // `modelreg models ...`: create, get, list, update and delete models.
 import type { Command } from "commander";
 import type { CommandContext } from "../context.js";
-import { labelMap, type Label } from "../labels.js";
+import type { Label } from "../labels.js";
 import { modelRef, modelTarget } from "../refs.js";
 import { buildUpdate, type UpdateFlags } from "../update-mask.js";
 import {
   clearLabelsOption,
+  createFields,
   descriptionOption,
   etagOption,
   labelOption,
@@ -34,7 +35,7 @@ export function registerModelCommands(program: Command, context: (cmd: Command) 
       const res = await client.models.createModel({
         parent,
         modelId,
-        model: { description: flags.description ?? "", labels: labelMap(flags.label ?? []) },
+        model: createFields(flags),
       });
       out.model(res.model!);
     });

@@ -1,7 +1,7 @@
 // Options shared by several commands, defined once so they read the same
 // everywhere.
 import { InvalidArgumentError, Option } from "commander";
-import { collectLabel, type Label } from "../labels.js";
+import { collectLabel, labelMap, type Label } from "../labels.js";
 
 export const descriptionOption = () => new Option("--description <text>", "free-text description");
 
@@ -41,4 +41,9 @@ export async function take<T>(items: AsyncIterable<T>, limit?: number): Promise<
     if (limit !== undefined && out.length >= limit) break;
   }
   return out;
+}
+
+/** The description and labels a create command sends, from its flags. */
+export function createFields(flags: { description?: string; label?: Label[] }): { description: string; labels: Record<string, string> } {
+  return { description: flags.description ?? "", labels: labelMap(flags.label ?? []) };
 }

@@ -3,11 +3,12 @@
 import type { Command } from "commander";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../exit-codes.js";
-import { labelMap, type Label } from "../labels.js";
+import type { Label } from "../labels.js";
 import { modelRef, versionRef, versionTarget } from "../refs.js";
 import { buildUpdate, type UpdateFlags } from "../update-mask.js";
 import {
   clearLabelsOption,
+  createFields,
   descriptionOption,
   etagOption,
   labelOption,
@@ -39,7 +40,7 @@ export function registerVersionCommands(program: Command, context: (cmd: Command
       const res = await client.versions.createVersion({
         parent,
         versionId,
-        version: { description: flags.description ?? "", labels: labelMap(flags.label ?? []) },
+        version: createFields(flags),
       });
       out.version(res.version!);
     });
