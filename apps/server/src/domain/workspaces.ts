@@ -2,7 +2,7 @@
 // workspace is created at start so a single-team install needs no setup.
 import { accessKeys, models, workspaces, type Database, type WorkspaceRow } from "@modelreg/db";
 import { and, asc, eq, gt, sql } from "drizzle-orm";
-import { isUniqueViolation } from "./db-errors.js";
+import { isForeignKeyViolation, isUniqueViolation } from "./db-errors.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
 import { decodePageToken, encodePageToken, queryFingerprint } from "./page-token.js";
 import { parseWorkspaceName } from "./resource-names.js";
@@ -40,6 +40,18 @@ export function createWorkspacesDomain(db: Database) {
     if (!row) throw new NotFoundError("workspace", name);
     return row;
   };
+
+  /** Deletes a workspace that holds no models, with its access keys. */
+  async function deleteEmpty(name: string): Promise<void> {
+    await db.transaction(async (tx) => {
+      const [held] = await tx.select({ n: sql<number>`count(*)::int` }).from(models).where(eq(models.workspace, name));
+      const n = held?.n ?? 0;
+      if (n > 0)
+        throw new FailedPreconditionError("WORKSPACE_NOT_EMPTY", `workspaces/${name} still holds ${n} model(s); delete them first`, { model_count: String(n) });
+      await tx.delete(accessKeys).where(eq(accessKeys.workspace, name));
+      await tx.delete(workspaces).where(eq(workspaces.name, name));
+    });
+  }
 
   return {
     async create(workspaceId: string, description: string): Promise<Workspace> {
@@ -97,17 +109,13 @@ export function createWorkspacesDomain(db: Database) {
     async delete(scope: Scope, name: string): Promise<void> {
       const row = await find(scope, name);
       if (row.name === DEFAULT_WORKSPACE) throw new FailedPreconditionError("DEFAULT_WORKSPACE", "the default workspace cannot be deleted");
-      await db.transaction(async (tx) => {
-        const [held] = await tx.select({ n: sql<number>`count(*)::int` }).from(models).where(eq(models.workspace, row.name));
-        if ((held?.n ?? 0) > 0)
-          throw new FailedPreconditionError(
-            "WORKSPACE_NOT_EMPTY",
-            `workspaces/${row.name} still holds ${held!.n} model(s); delete them first`,
-            { model_count: String(held!.n) },
-          );
-        await tx.delete(accessKeys).where(eq(accessKeys.workspace, row.name));
-        await tx.delete(workspaces).where(eq(workspaces.name, row.name));
-      });
+      try {
+        await deleteEmpty(row.name);
+      } catch (e) {
+        // A model created after the count but before the delete trips the foreign key.
+        if (isForeignKeyViolation(e)) throw new FailedPreconditionError("WORKSPACE_NOT_EMPTY", `workspaces/${row.name} still holds models; delete them first`);
+        throw e;
+      }
     },
   };
 }

@@ -12,7 +12,7 @@ import { createTestApp, type TestApp } from "../testing/test-app.js";
 type Caller = "none" | "viewer" | "editor" | "admin" | "other";
 const ROLE_OF: Record<Exclude<Caller, "none" | "other">, Role> = { viewer: Role.VIEWER, editor: Role.EDITOR, admin: Role.ADMIN };
 
-let t: TestApp & { clientWith(key?: string): RegistryClient };
+let t: TestApp;
 const tokens: Record<string, string> = {};
 let counter = 0;
 const fresh = (prefix: string) => `${prefix}-${++counter}`;

@@ -10,6 +10,8 @@ import { createLogger } from "../logger.js";
 
 export interface TestApp {
   client: RegistryClient;
+  /** A client with this access key ("" = none at all). */
+  clientWith(accessKey?: string): RegistryClient;
   database: TestDatabase;
   close(): Promise<void>;
 }
@@ -21,7 +23,7 @@ export const TEST_ADMIN_TOKEN = "test-admin.0123456789abcdefghijklmnopqrstuvwxyz
  * `auth: false` (the default here) runs with AUTH=off, every call a
  * server-wide admin; `auth: true` needs keys, and `client` uses TEST_ADMIN_TOKEN.
  */
-export async function createTestApp(kind: "pglite" | "postgres", options: { auth?: boolean } = {}): Promise<TestApp & { clientWith(accessKey?: string): RegistryClient }> {
+export async function createTestApp(kind: "pglite" | "postgres", options: { auth?: boolean } = {}): Promise<TestApp> {
   const database = await createTestDatabase(kind);
   await ensureDefaultWorkspace(database.db);
   const auth = options.auth ?? false;
