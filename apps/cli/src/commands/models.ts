@@ -5,8 +5,8 @@ import type { Label } from "../labels.js";
 import { modelRef, modelTarget } from "../refs.js";
 import { buildUpdate, type UpdateFlags } from "../update-mask.js";
 import {
-  clearLabelsOption,
   createFields,
+  withUpdateOptions,
   descriptionOption,
   etagOption,
   labelOption,
@@ -62,13 +62,8 @@ export function registerModelCommands(program: Command, context: (cmd: Command) 
       out.models(items, client.workspace);
     });
 
-  models
-    .command("update <name>")
+  withUpdateOptions(models.command("update <name>"))
     .description("change a model's description or labels (only the fields given)")
-    .addOption(descriptionOption())
-    .addOption(labelOption())
-    .addOption(clearLabelsOption())
-    .addOption(etagOption("update"))
     .action(async (name: string, flags: UpdateFlags & { etag?: string }, cmd: Command) => {
       const { client, out } = context(cmd);
       const { paths, fields } = buildUpdate(flags);

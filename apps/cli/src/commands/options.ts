@@ -1,6 +1,6 @@
 // Options shared by several commands, defined once so they read the same
 // everywhere.
-import { InvalidArgumentError, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { collectLabel, labelMap, type Label } from "../labels.js";
 
 export const descriptionOption = () => new Option("--description <text>", "free-text description");
@@ -46,4 +46,9 @@ export async function take<T>(items: AsyncIterable<T>, limit?: number): Promise<
 /** The description and labels a create command sends, from its flags. */
 export function createFields(flags: { description?: string; label?: Label[] }): { description: string; labels: Record<string, string> } {
   return { description: flags.description ?? "", labels: labelMap(flags.label ?? []) };
+}
+
+/** The flags of an update command: --description, --label, --clear-labels, --etag. */
+export function withUpdateOptions(command: Command): Command {
+  return command.addOption(descriptionOption()).addOption(labelOption()).addOption(clearLabelsOption()).addOption(etagOption("update"));
 }

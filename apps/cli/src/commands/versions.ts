@@ -7,8 +7,8 @@ import type { Label } from "../labels.js";
 import { modelRef, versionRef, versionTarget } from "../refs.js";
 import { buildUpdate, type UpdateFlags } from "../update-mask.js";
 import {
-  clearLabelsOption,
   createFields,
+  withUpdateOptions,
   descriptionOption,
   etagOption,
   labelOption,
@@ -74,13 +74,8 @@ export function registerVersionCommands(program: Command, context: (cmd: Command
       out.versions(items, name);
     });
 
-  versions
-    .command("update <model:version>")
+  withUpdateOptions(versions.command("update <model:version>"))
     .description("change a version's description or labels (only the fields given)")
-    .addOption(descriptionOption())
-    .addOption(labelOption())
-    .addOption(clearLabelsOption())
-    .addOption(etagOption("update"))
     .action(async (ref: string, flags: UpdateFlags & { etag?: string }, cmd: Command) => {
       const { client, out } = context(cmd);
       const { paths, fields } = buildUpdate(flags);
