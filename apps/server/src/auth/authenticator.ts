@@ -80,39 +80,59 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       .catch((err: unknown) => deps.logger.warn({ err, keyId }, "could not record last use of access key"));
   }
 
+  /** The full check: parse, key lookup, secret, revocation, expiry. */
+  async function check(token: string | undefined): Promise<Principal> {
+    if (!token)
+      throw new UnauthenticatedError(
+        "this call needs an access key: send 'Authorization: Bearer <key_id>.<secret>' (the CLI reads MODELREG_ACCESS_KEY or a profile from 'modelreg login')",
+      );
+    const parsed = parseToken(token);
+    if (!parsed) throw new UnauthenticatedError("the access key is malformed: expected <key_id>.<secret>");
+    if (admin && adminDigest && parsed.keyId === admin.keyId) {
+      if (!timingSafeEqual(Buffer.from(digest(token), "hex"), adminDigest)) throw new UnauthenticatedError(`the secret does not match access key ${parsed.keyId}`);
+      return { user: "admin", keyId: admin.keyId, workspace: null, role: Role.ADMIN, expireTime: null };
+    }
+    const entry = await load(parsed.keyId);
+    const row = entry.row;
+    if (!row) throw new UnauthenticatedError(`access key ${parsed.keyId} is not known to this server`);
+    const d = digest(parsed.secret);
+    if (!entry.good.has(d)) {
+      if (entry.bad.has(d) || !(await verifySecret(parsed.secret, row.secretHash))) {
+        if (entry.bad.size < 100) entry.bad.add(d);
+        throw new UnauthenticatedError(`the secret does not match access key ${parsed.keyId}`);
+      }
+      entry.good.add(d);
+    }
+    if (row.revokeTime) throw new UnauthenticatedError(`access key ${parsed.keyId} was revoked at ${row.revokeTime.toISOString()}; ask an admin for a new one`);
+    if (row.expireTime && row.expireTime.getTime() <= now())
+      throw new UnauthenticatedError(`access key ${parsed.keyId} expired at ${row.expireTime.toISOString()}; ask an admin for a new one`);
+    touch(parsed.keyId, entry);
+    return { user: row.user, keyId: parsed.keyId, workspace: row.workspace, role: row.role as Role, expireTime: row.expireTime };
+  }
+
+  // Tokens that authenticated recently, so the hot path is one map lookup
+  // (no parsing, hashing or key cache work). Entries live no longer than the
+  // key cache, and forget() drops a key's entries at once.
+  const recent = new Map<string, { principal: Principal; until: number }>();
+
   return {
     async authenticate(token: string | undefined): Promise<Principal> {
-      if (!token)
-        throw new UnauthenticatedError(
-          "this call needs an access key: send 'Authorization: Bearer <key_id>.<secret>' (the CLI reads MODELREG_ACCESS_KEY or a profile from 'modelreg login')",
-        );
-      const parsed = parseToken(token);
-      if (!parsed) throw new UnauthenticatedError("the access key is malformed: expected <key_id>.<secret>");
-      if (admin && adminDigest && parsed.keyId === admin.keyId) {
-        if (!timingSafeEqual(Buffer.from(digest(token), "hex"), adminDigest)) throw new UnauthenticatedError(`the secret does not match access key ${parsed.keyId}`);
-        return { user: "admin", keyId: admin.keyId, workspace: null, role: Role.ADMIN, expireTime: null };
+      if (token) {
+        const hit = recent.get(token);
+        if (hit && hit.until > now() && (!hit.principal.expireTime || hit.principal.expireTime.getTime() > now())) return hit.principal;
       }
-      const entry = await load(parsed.keyId);
-      const row = entry.row;
-      if (!row) throw new UnauthenticatedError(`access key ${parsed.keyId} is not known to this server`);
-      const d = digest(parsed.secret);
-      if (!entry.good.has(d)) {
-        if (entry.bad.has(d) || !(await verifySecret(parsed.secret, row.secretHash))) {
-          if (entry.bad.size < 100) entry.bad.add(d);
-          throw new UnauthenticatedError(`the secret does not match access key ${parsed.keyId}`);
-        }
-        entry.good.add(d);
+      const principal = await check(token);
+      if (token) {
+        if (recent.size >= 10_000) recent.clear();
+        recent.set(token, { principal, until: now() + ttl });
       }
-      if (row.revokeTime) throw new UnauthenticatedError(`access key ${parsed.keyId} was revoked at ${row.revokeTime.toISOString()}; ask an admin for a new one`);
-      if (row.expireTime && row.expireTime.getTime() <= now())
-        throw new UnauthenticatedError(`access key ${parsed.keyId} expired at ${row.expireTime.toISOString()}; ask an admin for a new one`);
-      touch(parsed.keyId, entry);
-      return { user: row.user, keyId: parsed.keyId, workspace: row.workspace, role: row.role as Role, expireTime: row.expireTime };
+      return principal;
     },
 
     /** Drops a key from the cache (after revoke or rotate). */
     forget(keyId: string): void {
       cache.delete(keyId);
+      for (const [token, entry] of recent) if (entry.principal.keyId === keyId) recent.delete(token);
     },
   };
 }
