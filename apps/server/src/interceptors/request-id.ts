@@ -1,16 +1,19 @@
 // Request ids: taken from a client's `x-request-id` header when it is sane,
 // otherwise generated; echoed back in the `x-request-id` response header.
+// Worked out once per call and kept in the call's context values.
 import { randomUUID } from "node:crypto";
-import type { Interceptor, UnaryRequest, StreamRequest } from "@connectrpc/connect";
+import { createContextKey, type Interceptor, type StreamRequest, type UnaryRequest } from "@connectrpc/connect";
 
 const HEADER = "x-request-id";
 const SANE = /^[A-Za-z0-9._:-]{1,128}$/;
+const requestIdKey = createContextKey<string>("", { description: "modelreg request id" });
 
 export function requestIdOf(req: UnaryRequest | StreamRequest): string {
+  const known = req.contextValues.get(requestIdKey);
+  if (known) return known;
   const given = req.header.get(HEADER);
-  if (given && SANE.test(given)) return given;
-  const id = randomUUID();
-  req.header.set(HEADER, id);
+  const id = given && SANE.test(given) ? given : randomUUID();
+  req.contextValues.set(requestIdKey, id);
   return id;
 }
 
