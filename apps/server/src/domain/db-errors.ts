@@ -16,14 +16,6 @@ export function errorCodes(err: unknown): string[] {
   return out;
 }
 
-/** The constraint named by a PostgreSQL error, if any. */
-export function constraintOf(err: unknown): string | undefined {
-  for (const e of causes(err)) {
-    const c = e.constraint_name ?? e.constraint;
-    if (typeof c === "string") return c;
-  }
-  return undefined;
-}
 
 export const isUniqueViolation = (err: unknown): boolean => errorCodes(err).includes("23505");
 export const isForeignKeyViolation = (err: unknown): boolean => errorCodes(err).includes("23503");

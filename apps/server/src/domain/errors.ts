@@ -64,10 +64,6 @@ export class FailedPreconditionError extends DomainError {
   }
 }
 
-/** The database cannot be reached; the call is safe to retry. */
-export class UnavailableError extends DomainError {
-  readonly reason = "DATABASE_UNAVAILABLE";
-}
 
 /** No valid access key was presented (missing, malformed, unknown, revoked, expired). */
 export class UnauthenticatedError extends DomainError {

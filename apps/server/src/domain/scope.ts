@@ -22,9 +22,6 @@ export interface Scope {
   audit?: AuditHook;
 }
 
-/** Every workspace: the server-wide admin key, AUTH=off, and internal callers. */
-export const ALL_WORKSPACES: Scope = { workspace: null };
-
 export function inScope(scope: Scope, column: Column): SQL | undefined {
   return scope.workspace === null ? undefined : eq(column, scope.workspace);
 }
