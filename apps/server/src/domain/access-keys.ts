@@ -1,13 +1,14 @@
 // Access keys: create (secret shown once), list, revoke, rotate, and the
 // server-wide admin key created on the first start of an empty database.
-import { accessKeys, workspaces, type AccessKeyRow, type Database } from "@modelreg/db";
+import { accessKeys, type AccessKeyRow, type Database } from "@modelreg/db";
 import { Role } from "@modelreg/proto";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { hashSecret, KEY_ID, newKeyId, newSecret } from "../auth/keys.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
-import { decodePageToken, encodePageToken, queryFingerprint } from "./page-token.js";
+import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
 import { parseWorkspaceName } from "./resource-names.js";
 import { inScope, type Scope } from "./scope.js";
+import { requireWorkspace } from "./workspaces.js";
 import { checkPageSize, checkText, collect, printable, Violations } from "./validation.js";
 
 
@@ -98,11 +99,7 @@ export function createAccessKeysDomain(db: Database, now: () => number = Date.no
       if (f.expireTime && f.expireTime.getTime() <= now()) v.add("access_key.expire_time", `${f.expireTime.toISOString()} is not in the future`);
       checkText(v, "access_key.description", f.description, 1000);
       if (!v.empty || !ws) throw new InvalidArgumentError(v.list);
-      const [exists] = await db
-        .select({ name: workspaces.name })
-        .from(workspaces)
-        .where(and(eq(workspaces.name, ws.workspace), inScope(scope, workspaces.name)));
-      if (!exists) throw new NotFoundError("workspace", parent);
+      await requireWorkspace(db, scope, ws.workspace);
       return mint(db, { workspace: ws.workspace, user: f.user, role: f.role, expireTime: f.expireTime, description: f.description });
     },
 
@@ -126,16 +123,9 @@ export function createAccessKeysDomain(db: Database, now: () => number = Date.no
         )
         .orderBy(desc(accessKeys.createTime), desc(accessKeys.keyId))
         .limit(limit + 1);
-      if (rows.length === 0 && !after) {
-        const [exists] = await db.select({ n: workspaces.name }).from(workspaces).where(and(eq(workspaces.name, ws.workspace), inScope(scope, workspaces.name)));
-        if (!exists) throw new NotFoundError("workspace", parent);
-      }
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        accessKeys: page.map(toAccessKey),
-        nextPageToken: rows.length > limit && last ? encodePageToken(fp, [last.createTime.toISOString(), last.keyId]) : "",
-      };
+      if (rows.length === 0 && !after) await requireWorkspace(db, scope, ws.workspace);
+      const page = pageOf(rows, limit, fp, (k) => [k.createTime.toISOString(), k.keyId]);
+      return { accessKeys: page.rows.map(toAccessKey), nextPageToken: page.nextPageToken };
     },
 
     async revoke(scope: Scope, name: string): Promise<AccessKey> {

@@ -4,7 +4,7 @@ import { auditEvents, type AuditEventRow, type Database } from "@modelreg/db";
 import { and, desc, eq, lt } from "drizzle-orm";
 import { InvalidArgumentError, NotFoundError } from "./errors.js";
 import { compileFilter, parseFilter, type FilterFields } from "./filter/index.js";
-import { decodePageToken, encodePageToken, queryFingerprint } from "./page-token.js";
+import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
 import { parseWorkspaceName } from "./resource-names.js";
 import type { Scope } from "./scope.js";
 import { checkPageSize, Violations } from "./validation.js";
@@ -75,8 +75,8 @@ export function createAuditDomain(db: Database) {
         .where(and(workspace !== undefined ? eq(auditEvents.workspace, workspace) : undefined, condition, after ? lt(auditEvents.id, Number(after[0])) : undefined))
         .orderBy(desc(auditEvents.id))
         .limit(limit + 1);
-      const page = rows.slice(0, limit);
-      return { events: page.map(toEvent), nextPageToken: rows.length > limit ? encodePageToken(fp, [String(page.at(-1)!.id)]) : "" };
+      const page = pageOf(rows, limit, fp, (e) => [String(e.id)]);
+      return { events: page.rows.map(toEvent), nextPageToken: page.nextPageToken };
     },
   };
 }

@@ -1,14 +1,15 @@
 // Models: create, get, list, update, delete.
 import { and, asc, eq, gt, sql } from "drizzle-orm";
-import { models, workspaces, type Database, type ModelRow } from "@modelreg/db";
+import { models, type Database, type ModelRow } from "@modelreg/db";
 import { AlreadyExistsError, EtagMismatchError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
 import { etagOf } from "./etag.js";
 import { isForeignKeyViolation, isUniqueViolation } from "./db-errors.js";
-import { decodePageToken, encodePageToken, queryFingerprint } from "./page-token.js";
+import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
 import { modelResourceName, parseModelName, parseWorkspaceName, type ModelName } from "./resource-names.js";
 import { checkCommonFields, checkModelId, checkPageSize, collect, Violations } from "./validation.js";
 import { resolveUpdateMask } from "./update-mask.js";
 import { inScope, writeAudit, type Scope } from "./scope.js";
+import { requireWorkspace } from "./workspaces.js";
 
 export interface Model {
   uid: string;
@@ -57,13 +58,6 @@ export function createModelsDomain(db: Database) {
   const byName = (scope: Scope, n: ModelName) =>
     and(eq(models.workspace, n.workspace), eq(models.nameKey, n.model.toLowerCase()), inScope(scope, models.workspace));
 
-  async function requireWorkspace(scope: Scope, workspace: string): Promise<void> {
-    const found = await db
-      .select({ name: workspaces.name })
-      .from(workspaces)
-      .where(and(eq(workspaces.name, workspace), inScope(scope, workspaces.name)));
-    if (found.length === 0) throw new NotFoundError("workspace", `workspaces/${workspace}`);
-  }
 
   return {
     async create(scope: Scope, parent: string, modelId: string, fields: ModelFields): Promise<Model> {
@@ -72,7 +66,7 @@ export function createModelsDomain(db: Database) {
       checkModelId(v, "model_id", modelId);
       checkCommonFields(v, "model", fields);
       if (!v.empty) throw new InvalidArgumentError(v.list);
-      await requireWorkspace(scope, workspace);
+      await requireWorkspace(db, scope, workspace);
       try {
         return await db.transaction(async (tx) => {
           const [row] = await tx
@@ -109,13 +103,9 @@ export function createModelsDomain(db: Database) {
         .where(and(eq(models.workspace, workspace), inScope(scope, models.workspace), after ? gt(models.nameKey, after[0]!) : undefined))
         .orderBy(asc(models.nameKey))
         .limit(limit + 1);
-      if (rows.length === 0 && !after) await requireWorkspace(scope, workspace);
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        models: page.map(toModel),
-        nextPageToken: rows.length > limit && last ? encodePageToken(fp, [last.nameKey]) : "",
-      };
+      if (rows.length === 0 && !after) await requireWorkspace(db, scope, workspace);
+      const page = pageOf(rows, limit, fp, (m) => [m.nameKey]);
+      return { models: page.rows.map(toModel), nextPageToken: page.nextPageToken };
     },
 
     async update(scope: Scope, name: string, etag: string, paths: string[], fields: ModelFields): Promise<Model> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "./errors.js";
-import { decodePageToken, encodePageToken, queryFingerprint } from "./page-token.js";
+import { decodePageToken, encodePageToken, pageOf, queryFingerprint } from "./page-token.js";
 
 describe("page tokens", () => {
   const fp = queryFingerprint("versions", "model-a");
@@ -26,5 +26,17 @@ describe("page tokens", () => {
         expect((e as InvalidArgumentError).violations[0]!.field).toBe("page_token");
       }
     }
+  });
+});
+
+describe("pageOf", () => {
+  const fp = queryFingerprint("items");
+  it("keeps every row and ends the list when no extra row came back", () => {
+    expect(pageOf([1, 2], 2, fp, (n) => [String(n)])).toEqual({ rows: [1, 2], nextPageToken: "" });
+  });
+  it("drops the extra row and points the token at the last row kept", () => {
+    const page = pageOf([1, 2, 3], 2, fp, (n) => [String(n)]);
+    expect(page.rows).toEqual([1, 2]);
+    expect(decodePageToken(page.nextPageToken, fp, 1)).toEqual(["2"]);
   });
 });

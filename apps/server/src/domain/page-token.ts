@@ -41,3 +41,13 @@ export function decodePageToken(token: string, fingerprint: string, arity: numbe
     throw InvalidArgumentError.field("page_token", "belongs to a different query; use it only with the same parent (and filter) it was issued for");
   return (body as TokenBody).k;
 }
+
+/**
+ * Cuts a page from rows fetched with `limit + 1` (the extra row only says a
+ * next page exists) and makes the token from the last row kept.
+ */
+export function pageOf<T>(rows: T[], limit: number, fingerprint: string, keyOf: (row: T) => string[]): { rows: T[]; nextPageToken: string } {
+  if (rows.length <= limit) return { rows, nextPageToken: "" };
+  const page = rows.slice(0, limit);
+  return { rows: page, nextPageToken: encodePageToken(fingerprint, keyOf(page[limit - 1]!)) };
+}

@@ -4,7 +4,7 @@ import { auditEvents, models, versions, type Database, type VersionRow } from "@
 import { AlreadyExistsError, EtagMismatchError, InvalidArgumentError, NotFoundError } from "./errors.js";
 import { etagOf } from "./etag.js";
 import { isUniqueViolation } from "./db-errors.js";
-import { decodePageToken, encodePageToken, queryFingerprint } from "./page-token.js";
+import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
 import { modelResourceName, parseModelName, parseVersionName, versionResourceName, type ModelName, type VersionName } from "./resource-names.js";
 import { autoNumberingAfter, autoVersion, parseSemver } from "./semver.js";
 import { rowsOf } from "./raw-rows.js";
@@ -274,12 +274,8 @@ export function createVersionsDomain(db: Database) {
         .where(and(eq(versions.modelId, m.id), after ? sql`(${versions.sortKey}, ${versions.version}) < (${after[0]}, ${after[1]})` : undefined))
         .orderBy(desc(versions.sortKey), desc(versions.version))
         .limit(limit + 1);
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        versions: page.map((r) => toVersion(r, m)),
-        nextPageToken: rows.length > limit && last ? encodePageToken(fp, [last.sortKey, last.version]) : "",
-      };
+      const page = pageOf(rows, limit, fp, (v) => [v.sortKey, v.version]);
+      return { versions: page.rows.map((r) => toVersion(r, m)), nextPageToken: page.nextPageToken };
     },
 
     async update(scope: Scope, name: string, etag: string, paths: string[], fields: VersionFields): Promise<Version> {

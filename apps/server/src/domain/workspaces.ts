@@ -4,7 +4,7 @@ import { accessKeys, models, workspaces, type Database, type WorkspaceRow } from
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { isForeignKeyViolation, isUniqueViolation } from "./db-errors.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
-import { decodePageToken, encodePageToken, queryFingerprint } from "./page-token.js";
+import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
 import { parseWorkspaceName } from "./resource-names.js";
 import { inScope, type Scope } from "./scope.js";
 import { resolveUpdateMask } from "./update-mask.js";
@@ -30,16 +30,21 @@ function toWorkspace(row: WorkspaceRow): Workspace {
 
 export type WorkspacesDomain = ReturnType<typeof createWorkspacesDomain>;
 
+/**
+ * The workspace, if it exists and the caller's scope includes it; otherwise
+ * NOT_FOUND, the same answer either way.
+ */
+export async function requireWorkspace(db: Database, scope: Scope, workspace: string): Promise<WorkspaceRow> {
+  const [row] = await db
+    .select()
+    .from(workspaces)
+    .where(and(eq(workspaces.name, workspace), inScope(scope, workspaces.name)));
+  if (!row) throw new NotFoundError("workspace", `workspaces/${workspace}`);
+  return row;
+}
+
 export function createWorkspacesDomain(db: Database) {
-  const find = async (scope: Scope, name: string) => {
-    const { workspace } = parseWorkspaceName("name", name);
-    const [row] = await db
-      .select()
-      .from(workspaces)
-      .where(and(eq(workspaces.name, workspace), inScope(scope, workspaces.name)));
-    if (!row) throw new NotFoundError("workspace", name);
-    return row;
-  };
+  const find = (scope: Scope, name: string) => requireWorkspace(db, scope, parseWorkspaceName("name", name).workspace);
 
   /** Deletes a workspace that holds no models, with its access keys. */
   async function deleteEmpty(name: string): Promise<void> {
@@ -85,11 +90,8 @@ export function createWorkspacesDomain(db: Database) {
         .where(and(inScope(scope, workspaces.name), after ? gt(workspaces.name, after[0]!) : undefined))
         .orderBy(asc(workspaces.name))
         .limit(limit + 1);
-      const page = rows.slice(0, limit);
-      return {
-        workspaces: page.map(toWorkspace),
-        nextPageToken: rows.length > limit ? encodePageToken(fp, [page.at(-1)!.name]) : "",
-      };
+      const page = pageOf(rows, limit, fp, (w) => [w.name]);
+      return { workspaces: page.rows.map(toWorkspace), nextPageToken: page.nextPageToken };
     },
 
     async update(scope: Scope, name: string, paths: string[], description: string): Promise<Workspace> {
