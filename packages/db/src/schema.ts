@@ -44,7 +44,6 @@ export const models = pgTable(
     versionCount: integer("version_count").notNull().default(0),
     /** Highest version by semver precedence ("" when none) and its sort key. */
     latestVersion: byteText("latest_version").notNull().default(""),
-    latestSortKey: byteText("latest_sort_key").notNull().default(""),
     /**
      * The version auto-numbering assigns next, kept ready so CreateVersion
      * is one statement: nextAutoPrefix || nextAutoPatch ("1.4." || 3), with

@@ -6,7 +6,7 @@ import { etagOf } from "./etag.js";
 import { isUniqueViolation } from "./db-errors.js";
 import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
 import { modelResourceName, parseModelName, parseVersionName, versionResourceName, type ModelName, type VersionName } from "./resource-names.js";
-import { autoNumberingAfter, autoVersion, parseSemver } from "./semver.js";
+import { autoNumberingAfter, autoVersion, compareVersions, parseSemver } from "./semver.js";
 import { rowsOf } from "./raw-rows.js";
 import { inScope, writeAudit, type Scope } from "./scope.js";
 import { resolveUpdateMask } from "./update-mask.js";
@@ -98,10 +98,6 @@ function fromRaw(r: RawVersionRow): VersionRow {
   };
 }
 
-/** (sortKey, version) of a is greater than that of b. */
-function isHigher(aKey: string, aVersion: string, bKey: string, bVersion: string): boolean {
-  return aKey !== bKey ? aKey > bKey : aVersion > bVersion;
-}
 
 export type VersionsDomain = ReturnType<typeof createVersionsDomain>;
 
@@ -169,7 +165,6 @@ export function createVersionsDomain(db: Database) {
         UPDATE ${models}
         SET version_count = ${models.versionCount} + 1,
             latest_version = v.version,
-            latest_sort_key = v.sort_key,
             next_auto_patch = ${models.nextAutoPatch} + 1
         FROM v WHERE ${models.id} = v.model_id
       )
@@ -196,7 +191,6 @@ export function createVersionsDomain(db: Database) {
             workspace: models.workspace,
             name: models.name,
             latestVersion: models.latestVersion,
-            latestSortKey: models.latestSortKey,
             nextAutoPrefix: models.nextAutoPrefix,
             nextAutoKeyPrefix: models.nextAutoKeyPrefix,
             nextAutoPatch: models.nextAutoPatch,
@@ -210,7 +204,7 @@ export function createVersionsDomain(db: Database) {
           .insert(versions)
           .values({ modelId: m.id, version: versionId, sortKey, description: fields.description, labels: fields.labels, ...lineage })
           .returning();
-        const higher = isHigher(sortKey, versionId, m.latestSortKey, m.latestVersion);
+        const higher = m.latestVersion === "" || compareVersions(versionId, m.latestVersion) > 0;
         const current = autoVersion({ prefix: m.nextAutoPrefix, keyPrefix: m.nextAutoKeyPrefix, patch: m.nextAutoPatch });
         const after = autoNumberingAfter(versionId);
         const advance = autoVersion(after).sortKey > current.sortKey;
@@ -218,7 +212,7 @@ export function createVersionsDomain(db: Database) {
           .update(models)
           .set({
             versionCount: sql`${models.versionCount} + 1`,
-            ...(higher ? { latestVersion: versionId, latestSortKey: sortKey } : {}),
+            ...(higher ? { latestVersion: versionId } : {}),
             ...(advance ? { nextAutoPrefix: after.prefix, nextAutoKeyPrefix: after.keyPrefix, nextAutoPatch: after.patch } : {}),
           })
           .where(eq(models.id, m.id));
@@ -327,15 +321,15 @@ export function createVersionsDomain(db: Database) {
         if (etag !== "" && etag !== current) throw new EtagMismatchError(versionResourceName(m.workspace, m.name, row.version), current);
         await tx.delete(versions).where(eq(versions.id, row.id));
         // Deleting the highest version moves "latest" to the next one down.
-        let latest: { latestVersion: string; latestSortKey: string } | undefined;
+        let latest: { latestVersion: string } | undefined;
         if (row.version === m.latestVersion) {
           const [next] = await tx
-            .select({ version: versions.version, sortKey: versions.sortKey })
+            .select({ version: versions.version })
             .from(versions)
             .where(eq(versions.modelId, m.id))
             .orderBy(desc(versions.sortKey), desc(versions.version))
             .limit(1);
-          latest = { latestVersion: next?.version ?? "", latestSortKey: next?.sortKey ?? "" };
+          latest = { latestVersion: next?.version ?? "" };
         }
         await tx
           .update(models)
