@@ -1,19 +1,19 @@
 // Acknowledged writes survive kill -9 of the server, on both databases.
 import { afterAll, expect, it } from "vitest";
 import { createRegistryClient } from "@modelreg/sdk";
-import { describeEachBackend, freshPostgres } from "./support/databases.js";
+import { createEmptyPostgres, describeEachDatabase } from "@modelreg/db/testing";
 import { startServer, tempDir } from "./support/server.js";
 
-describeEachBackend("durability", (backend) => {
+describeEachDatabase("durability", (backend) => {
   const dir = tempDir();
-  let db: Awaited<ReturnType<typeof freshPostgres>> | undefined;
+  let db: Awaited<ReturnType<typeof createEmptyPostgres>> | undefined;
   afterAll(async () => {
     await db?.drop();
     dir.remove();
   });
 
   it("keeps every acknowledged write across kill -9 and restart", async () => {
-    db = backend === "postgres" ? await freshPostgres() : undefined;
+    db = backend === "postgres" ? await createEmptyPostgres() : undefined;
     const first = await startServer({ databaseUrl: db?.url, dataDir: dir.path });
     const client = createRegistryClient({ baseUrl: first.url });
     const parent = (await client.models.createModel({ parent: "workspaces/default", modelId: "durable", model: { description: "before the crash" } })).model!.name;

@@ -2,16 +2,16 @@
 // gRPC, gRPC-Web, plain JSON over fetch, and the network-level race test.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Code, ConnectError, createRegistryClient, errorDetails } from "@modelreg/sdk";
-import { describeEachBackend, freshPostgres } from "./support/databases.js";
+import { createEmptyPostgres, describeEachDatabase } from "@modelreg/db/testing";
 import { auditRecorder } from "./support/audit-recorder.js";
 import { startServer, type ServerProcess } from "./support/server.js";
 
-describeEachBackend("protocols", (backend) => {
+describeEachDatabase("protocols", (backend) => {
   let server: ServerProcess;
-  let db: Awaited<ReturnType<typeof freshPostgres>> | undefined;
+  let db: Awaited<ReturnType<typeof createEmptyPostgres>> | undefined;
   const recorder = auditRecorder();
   beforeAll(async () => {
-    db = backend === "postgres" ? await freshPostgres() : undefined;
+    db = backend === "postgres" ? await createEmptyPostgres() : undefined;
     server = await startServer({ databaseUrl: db?.url });
   });
   afterAll(async () => {

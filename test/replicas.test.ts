@@ -3,19 +3,19 @@
 // key cache.
 import { Code, ConnectError, createRegistryClient, Role } from "@modelreg/sdk";
 import { afterAll, expect, it } from "vitest";
-import { freshPostgres } from "./support/databases.js";
+import { createEmptyPostgres } from "@modelreg/db/testing";
 import { startServer, type ServerProcess } from "./support/server.js";
 
 const run = process.env.DATABASE_URL ? it : it.skip;
 const servers: ServerProcess[] = [];
-let db: Awaited<ReturnType<typeof freshPostgres>> | undefined;
+let db: Awaited<ReturnType<typeof createEmptyPostgres>> | undefined;
 afterAll(async () => {
   for (const s of servers) await s.stop();
   await db?.drop();
 });
 
 run(`share keys and data, and see a revocation within 5 s${process.env.DATABASE_URL ? "" : " (skipped: set DATABASE_URL to a PostgreSQL server to run)"}`, async () => {
-  db = await freshPostgres();
+  db = await createEmptyPostgres();
   // Both start at once: migrations and the default workspace must not collide.
   servers.push(...(await Promise.all([startServer({ databaseUrl: db.url }), startServer({ databaseUrl: db.url })])));
   const [a, b] = servers as [ServerProcess, ServerProcess];

@@ -1,18 +1,18 @@
 // SIGTERM: in-flight calls finish, the process exits 0, nothing acknowledged is lost.
 import { afterAll, expect, it } from "vitest";
 import { Code, createRegistryClient, errorDetails } from "@modelreg/sdk";
-import { freshPostgres } from "./support/databases.js";
+import { createEmptyPostgres } from "@modelreg/db/testing";
 import { startServer, tempDir } from "./support/server.js";
 
 const dir = tempDir();
-let db: Awaited<ReturnType<typeof freshPostgres>> | undefined;
+let db: Awaited<ReturnType<typeof createEmptyPostgres>> | undefined;
 afterAll(async () => {
   await db?.drop();
   dir.remove();
 });
 
 it(`finishes in-flight calls on SIGTERM and exits 0 (${process.env.DATABASE_URL ? "postgres" : "pglite"})`, async () => {
-  db = process.env.DATABASE_URL ? await freshPostgres() : undefined;
+  db = process.env.DATABASE_URL ? await createEmptyPostgres() : undefined;
   const server = await startServer({ databaseUrl: db?.url, dataDir: dir.path });
   const client = createRegistryClient({ baseUrl: server.url });
   const parent = (await client.models.createModel({ parent: "workspaces/default", modelId: "drain" })).model!.name;

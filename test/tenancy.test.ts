@@ -4,7 +4,7 @@
 import { Code, ConnectError, createRegistryClient, errorDetails, Role, type RegistryClient } from "@modelreg/sdk";
 import postgres from "postgres";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { describeEachBackend, freshPostgres } from "./support/databases.js";
+import { createEmptyPostgres, describeEachDatabase } from "@modelreg/db/testing";
 import { startServer, tempDir, type ServerProcess } from "./support/server.js";
 
 async function codeOf(p: Promise<unknown>): Promise<Code | "ok"> {
@@ -14,16 +14,16 @@ async function codeOf(p: Promise<unknown>): Promise<Code | "ok"> {
   );
 }
 
-describeEachBackend("tenancy", (backend) => {
+describeEachDatabase("tenancy", (backend) => {
   let server: ServerProcess;
-  let db: Awaited<ReturnType<typeof freshPostgres>> | undefined;
+  let db: Awaited<ReturnType<typeof createEmptyPostgres>> | undefined;
   const dir = tempDir();
   let admin: RegistryClient;
   const secrets: string[] = [];
   const client = (token: string, workspace = "team-a") => createRegistryClient({ baseUrl: server.url, accessKey: token, workspace });
 
   beforeAll(async () => {
-    db = backend === "postgres" ? await freshPostgres() : undefined;
+    db = backend === "postgres" ? await createEmptyPostgres() : undefined;
     server = await startServer({ databaseUrl: db?.url, dataDir: dir.path });
     admin = createRegistryClient({ baseUrl: server.url });
     for (const ws of ["team-a", "team-b"]) await admin.workspaces.createWorkspace({ workspaceId: ws, workspace: { description: ws } });

@@ -3,12 +3,12 @@
 // server process recovers without a restart.
 import { afterAll, expect, it } from "vitest";
 import { Code, createRegistryClient, errorDetails } from "@modelreg/sdk";
-import { freshPostgres } from "./support/databases.js";
+import { createEmptyPostgres } from "@modelreg/db/testing";
 import { startServer, type ServerProcess } from "./support/server.js";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
 
 const run = process.env.DATABASE_URL ? it : it.skip;
-let db: Awaited<ReturnType<typeof freshPostgres>> | undefined;
+let db: Awaited<ReturnType<typeof createEmptyPostgres>> | undefined;
 let proxy: TcpProxy | undefined;
 let server: ServerProcess | undefined;
 afterAll(async () => {
@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 run(`answers Unavailable while PostgreSQL is unreachable, then recovers${process.env.DATABASE_URL ? "" : " (skipped: set DATABASE_URL to a PostgreSQL server to run)"}`, async () => {
-  db = await freshPostgres();
+  db = await createEmptyPostgres();
   const target = new URL(db.url);
   proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
   const viaProxy = new URL(db.url);

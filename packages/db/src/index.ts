@@ -1,5 +1,3 @@
 export * from "./schema.js";
 export { openDatabase, migrationsFolder } from "./open-database.js";
 export type { Database, DatabaseHandle, OpenDatabaseOptions, Schema } from "./open-database.js";
-export { createTestDatabase, withDatabase } from "./test-database.js";
-export type { TestDatabase } from "./test-database.js";

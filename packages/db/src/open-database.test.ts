@@ -2,17 +2,15 @@
 // one PostgreSQL database migrate once (advisory lock).
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { createTestDatabase } from "./test-database.js";
+import { createTestDatabase, describeEachDatabase } from "./testing.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { migrationsFolder, openDatabase } from "./open-database.js";
 
 const hasPostgres = Boolean(process.env.DATABASE_URL);
 
-describe.each(["pglite", "postgres"] as const)("migrations [%s]", (kind) => {
-  const run = kind === "postgres" && !hasPostgres ? it.skip : it;
-
-  run(`create the schema and can be re-applied${kind === "postgres" && !hasPostgres ? " (skipped: set DATABASE_URL)" : ""}`, async () => {
+describeEachDatabase("migrations", (kind) => {
+  it("create the schema and can be re-applied", async () => {
     const t = await createTestDatabase(kind);
     try {
       await t.migrate();
@@ -20,7 +18,7 @@ describe.each(["pglite", "postgres"] as const)("migrations [%s]", (kind) => {
         sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
       );
       const names = (Array.isArray(rows) ? rows : (rows as { rows: { table_name: string }[] }).rows).map((r) => r.table_name);
-      expect(names).toEqual(expect.arrayContaining(["models", "versions", "workspaces"]));
+      expect(names).toEqual(expect.arrayContaining(["models", "versions", "workspaces", "access_keys", "audit_events"]));
     } finally {
       await t.close();
     }

@@ -2,7 +2,7 @@
 // mapping that never lets SQL or stack traces reach a client.
 import { Writable } from "node:stream";
 import { Code, ConnectError, createRouterTransport } from "@connectrpc/connect";
-import { createTestDatabase, type TestDatabase } from "@modelreg/db";
+import { createTestDatabase, type TestDatabase } from "@modelreg/db/testing";
 import { createRegistryClient, errorDetails } from "@modelreg/sdk";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -5,7 +5,8 @@ import { Code, ConnectError, errorDetails } from "@modelreg/sdk";
 import { models, versions } from "@modelreg/db";
 import { eq } from "drizzle-orm";
 import { parseSemver } from "../domain/semver.js";
-import { createTestApp, describeEachDriver, type TestApp } from "../testing/test-app.js";
+import { describeEachDatabase } from "@modelreg/db/testing";
+import { createTestApp, type TestApp } from "../testing/test-app.js";
 
 async function failure(p: Promise<unknown>) {
   try {
@@ -17,7 +18,7 @@ async function failure(p: Promise<unknown>) {
   throw new Error("expected the call to fail");
 }
 
-describeEachDriver("catalog", (kind) => {
+describeEachDatabase("catalog", (kind) => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp(kind);

@@ -2,7 +2,8 @@
 // matrix does not look at.
 import { Code, ConnectError, Role } from "@modelreg/sdk";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createTestApp, describeEachDriver, type TestApp } from "../testing/test-app.js";
+import { describeEachDatabase } from "@modelreg/db/testing";
+import { createTestApp, type TestApp } from "../testing/test-app.js";
 
 const codeOf = (p: Promise<unknown>) =>
   p.then(
@@ -10,7 +11,7 @@ const codeOf = (p: Promise<unknown>) =>
     (e: unknown) => ConnectError.from(e).code,
   );
 
-describeEachDriver("workspaces", (kind) => {
+describeEachDatabase("workspaces", (kind) => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp(kind, { auth: true });

@@ -1,9 +1,8 @@
 // The real router over a fresh database, driven in-process through the SDK.
 // The same suites run on PGlite and, when DATABASE_URL is set, PostgreSQL.
 import { createRouterTransport } from "@connectrpc/connect";
-import { createTestDatabase, type TestDatabase } from "@modelreg/db";
+import { createTestDatabase, type DriverKind, type TestDatabase } from "@modelreg/db/testing";
 import { createRegistryClient, type RegistryClient } from "@modelreg/sdk";
-import { describe } from "vitest";
 import { createApp } from "../app.js";
 import { ensureDefaultWorkspace } from "../domain/workspaces.js";
 import { createLogger } from "../logger.js";
@@ -23,7 +22,7 @@ export const TEST_ADMIN_TOKEN = "test-admin.0123456789abcdefghijklmnopqrstuvwxyz
  * `auth: false` (the default here) runs with AUTH=off, every call a
  * server-wide admin; `auth: true` needs keys, and `client` uses TEST_ADMIN_TOKEN.
  */
-export async function createTestApp(kind: "pglite" | "postgres", options: { auth?: boolean } = {}): Promise<TestApp> {
+export async function createTestApp(kind: DriverKind, options: { auth?: boolean } = {}): Promise<TestApp> {
   const database = await createTestDatabase(kind);
   await ensureDefaultWorkspace(database.db);
   const auth = options.auth ?? false;
@@ -35,15 +34,3 @@ export async function createTestApp(kind: "pglite" | "postgres", options: { auth
   return { client: clientWith(auth ? TEST_ADMIN_TOKEN : undefined), clientWith, database, close: () => database.close() };
 }
 
-export type DriverKind = "pglite" | "postgres";
-
-/**
- * describe() once per database driver. The PostgreSQL run needs DATABASE_URL
- * (a server where the tests may create and drop databases); without it that
- * run is skipped and says so in its title.
- */
-export function describeEachDriver(title: string, body: (kind: DriverKind) => void): void {
-  describe(`${title} [pglite]`, () => body("pglite"));
-  if (process.env.DATABASE_URL) describe(`${title} [postgres]`, () => body("postgres"));
-  else describe.skip(`${title} [postgres] (skipped: set DATABASE_URL to a PostgreSQL server to run)`, () => body("postgres"));
-}

@@ -4,7 +4,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import { boolean, doublePrecision, integer, jsonb, PgDialect, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "@modelreg/db";
+import { createTestDatabase, type TestDatabase } from "@modelreg/db/testing";
 import { InvalidArgumentError } from "../errors.js";
 import { rowsOf } from "../raw-rows.js";
 import { compileFilter, isRfc3339, parseFilter, type FilterFields } from "./index.js";
