@@ -1,14 +1,18 @@
 // Workspaces, access keys and the audit log end to end: run() against the
-// fake registry with auth on, as the server-wide admin key unless a test
+// registry (the real server on PGlite) with auth on, as the server-wide admin key unless a test
 // says otherwise.
 import { Role } from "@modelreg/sdk";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bufferIo } from "./io.js";
 import { run } from "./run.js";
-import { createFakeRegistry, FAKE_START_MS, type FakeRegistry } from "./testing/fake-registry.js";
+import { createRegistry, START_MS, type Registry } from "./testing/registry.js";
 
-let reg: FakeRegistry;
-const now = new Date(FAKE_START_MS);
+let reg: Registry;
+beforeAll(async () => {
+  reg = await createRegistry({ auth: true, workspaces: ["default"] });
+}, 60_000);
+afterAll(async () => reg?.close());
+const now = new Date(START_MS);
 
 async function as(token: string, ...argv: string[]) {
   const b = bufferIo({ MODELREG_ACCESS_KEY: token });
@@ -23,8 +27,8 @@ async function ok(...argv: string[]) {
 }
 const occurrences = (text: string, part: string) => text.split(part).length - 1;
 
-beforeEach(() => {
-  reg = createFakeRegistry({ auth: true, workspaces: ["default"] });
+beforeEach(async () => {
+  await reg.reset();
 });
 
 describe("workspaces", () => {
@@ -52,7 +56,7 @@ describe("workspaces", () => {
   });
 
   it("needs the server-wide admin key to create one", async () => {
-    const admin = reg.addKey({ user: "wadmin", role: Role.ADMIN });
+    const admin = await reg.addKey({ user: "wadmin", role: Role.ADMIN });
     const r = await as(admin, "workspaces", "create", "team-x");
     expect(r.code).toBe(17);
     expect(r.stderr).toContain("needs the server-wide admin key");
@@ -76,7 +80,7 @@ describe("keys", () => {
     const call = reg.calls.at(-1)!;
     expect(call).toMatchObject({ method: "CreateAccessKey", request: { parent: "workspaces/default", accessKey: { user: "alice", role: Role.EDITOR, description: "laptop" } } });
     const expire = (call.request as { accessKey: { expireTime: { seconds: bigint } } }).accessKey.expireTime;
-    expect(Number(expire.seconds) * 1000).toBe(FAKE_START_MS + 30 * 86_400_000);
+    expect(Number(expire.seconds) * 1000).toBe(START_MS + 30 * 86_400_000);
 
     const token = /^Token:\s+(\S+)$/m.exec(r.stdout)![1]!;
     const secret = token.slice(token.indexOf(".") + 1);
@@ -84,7 +88,7 @@ describe("keys", () => {
     expect(occurrences(r.stdout + r.stderr, secret)).toBe(1);
     expect(r.stdout).toMatch(/^User:\s+alice$/m);
     expect(r.stdout).toMatch(/^Role:\s+editor$/m);
-    expect(r.stdout).toMatch(/^Expires:\s+2026-03-31T12:00:00Z$/m);
+    expect(r.stdout).toMatch(new RegExp(`^Expires:\\s+${new Date(START_MS + 30 * 86_400_000).toISOString().replace(".000Z", "Z")}$`, "m"));
     expect(r.stderr).toMatch(/^warning: this is the only time the token of AK\w+ is shown/);
     expect(r.stderr).not.toContain(secret);
 
@@ -133,11 +137,12 @@ describe("keys", () => {
 
   it("lists, revokes and rotates keys by id or full name", async () => {
     const alice = (await ok("keys", "create", "alice", "--role", "editor", "-o", "json")).json();
-    const bob = (await ok("keys", "create", "bob", "--role", "viewer", "--expires", "2026-03-01T12:30:00Z", "-o", "json")).json();
+    const bobExpires = new Date(START_MS + 30 * 60_000).toISOString().replace(".000Z", "Z");
+    const bob = (await ok("keys", "create", "bob", "--role", "viewer", "--expires", bobExpires, "-o", "json")).json();
 
     const table = (await ok("keys", "list")).stdout.trimEnd().split("\n");
     expect(table[0]).toMatch(/^KEY ID\s+USER\s+ROLE\s+STATUS\s+EXPIRES\s+LAST USED\s+CREATED\s+DESCRIPTION$/);
-    expect(table[1]).toMatch(new RegExp(`^${bob.accessKey.keyId}\\s+bob\\s+viewer\\s+active\\s+2026-03-01T12:30:00Z\\s+never\\s+`));
+    expect(table[1]).toMatch(new RegExp(`^${bob.accessKey.keyId}\\s+bob\\s+viewer\\s+active\\s+${bobExpires}\\s+never\\s+`));
     expect(table[2]).toMatch(new RegExp(`^${alice.accessKey.keyId}\\s+alice\\s+editor\\s+active\\s+never\\s+never\\s+`));
 
     const revoked = await ok("keys", "revoke", alice.accessKey.keyId);
@@ -169,7 +174,7 @@ describe("keys", () => {
 
 describe("audit list", () => {
   beforeEach(async () => {
-    const alice = reg.addKey({ user: "alice", role: Role.EDITOR });
+    const alice = await reg.addKey({ user: "alice", role: Role.EDITOR });
     await as(alice, "models", "create", "fraud");
     await as(alice, "models", "delete", "fraud"); // editor: refused
     await ok("workspaces", "create", "team-a");
@@ -180,9 +185,12 @@ describe("audit list", () => {
     expect(reg.calls.at(-1)).toMatchObject({ method: "ListAuditEvents", request: { parent: "workspaces/default", filter: "" } });
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^TIME\s+USER\s+KEY\s+METHOD\s+RESOURCE\s+CODE$/);
-    expect(lines[1]).toMatch(/^2026-03-01T12:\d\d:\d\dZ\s+alice\s+AK\w+\s+ModelService\/DeleteModel\s+workspaces\/default\/models\/fraud\s+permission_denied$/);
-    expect(lines[2]).toMatch(/^2026-\S+\s+alice\s+AK\w+\s+ModelService\/CreateModel\s+workspaces\/default\s+ok$/);
-    expect(lines).toHaveLength(3);
+    const day = new Date(START_MS).toISOString().slice(0, 10);
+    expect(lines[1]).toMatch(new RegExp(`^${day}T\\d\\d:\\d\\d:\\d\\dZ\\s+alice\\s+AK\\w+\\s+ModelService/DeleteModel\\s+workspaces/default/models/fraud\\s+permission_denied$`));
+    expect(lines[2]).toMatch(/^\d{4}-\S+\s+alice\s+AK\w+\s+ModelService\/CreateModel\s+workspaces\/default\s+ok$/);
+    // The server-wide admin that made alice's key is in the log too.
+    expect(lines[3]).toMatch(/^\d{4}-\S+\s+admin\s+\S+\s+WorkspaceService\/CreateAccessKey\s+workspaces\/default\s+ok$/);
+    expect(lines).toHaveLength(4);
     // The columns line up.
     expect(lines[1]!.indexOf("ModelService")).toBe(lines[0]!.indexOf("METHOD"));
   });
@@ -191,7 +199,11 @@ describe("audit list", () => {
     const filtered = await ok("audit", "list", "--filter", 'code = "ok"', "--all-workspaces", "-o", "json");
     expect(reg.calls.at(-1)!.request).toMatchObject({ parent: "workspaces/-", filter: 'code = "ok"' });
     const events = filtered.json();
-    expect(events.map((e: { method: string }) => e.method)).toEqual(["modelreg.v1.WorkspaceService/CreateWorkspace", "modelreg.v1.ModelService/CreateModel"]);
+    expect(events.map((e: { method: string }) => e.method)).toEqual([
+      "modelreg.v1.WorkspaceService/CreateWorkspace",
+      "modelreg.v1.ModelService/CreateModel",
+      "modelreg.v1.WorkspaceService/CreateAccessKey",
+    ]);
     expect(Object.keys(events[0]).sort()).toEqual(["accessKeyId", "code", "method", "name", "requestId", "resource", "time", "user", "workspace"]);
 
     const one = await ok("audit", "list", "--all-workspaces", "--limit", "1", "-o", "json");
@@ -206,10 +218,11 @@ describe("audit list", () => {
   });
 
   it("is for admins", async () => {
-    const editor = reg.addKey({ user: "ed", role: Role.EDITOR });
+    const editor = await reg.addKey({ user: "ed", role: Role.EDITOR });
     expect((await as(editor, "audit", "list")).code).toBe(17);
-    const wadmin = reg.addKey({ user: "wadmin", role: Role.ADMIN });
+    const wadmin = await reg.addKey({ user: "wadmin", role: Role.ADMIN });
     expect((await as(wadmin, "audit", "list")).code).toBe(0);
-    expect((await as(wadmin, "audit", "list", "--all-workspaces")).code).toBe(17);
+    // Every workspace's log is the server-wide key's: to a workspace admin it is not there (15).
+    expect((await as(wadmin, "audit", "list", "--all-workspaces")).code).toBe(15);
   });
 });

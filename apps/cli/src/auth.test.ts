@@ -1,5 +1,5 @@
 // Access keys end to end: which key a command sends (proved by the
-// Authorization header the fake registry receives), profiles saved by login
+// Authorization header the real server receives), profiles saved by login
 // and removed by logout, whoami, and what an unauthenticated call says.
 // Every file lives in a temp directory: MODELREG_CONFIG_DIR for profiles, a
 // working directory for ./data/admin.key.
@@ -7,21 +7,25 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Role } from "@modelreg/sdk";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bufferIo, type BufferIoOptions } from "./io.js";
 import { readProfiles, saveProfile } from "./profiles.js";
 import { run } from "./run.js";
-import { createFakeRegistry, FAKE_START_MS, type FakeRegistry } from "./testing/fake-registry.js";
+import { createRegistry, START_MS, type Registry } from "./testing/registry.js";
 
-let reg: FakeRegistry;
+let reg: Registry;
+beforeAll(async () => {
+  reg = await createRegistry({ auth: true, workspaces: ["default", "team-a"] });
+}, 60_000);
+afterAll(async () => reg?.close());
 let dir: string;
 let cwd: string;
 let configDir: string;
 let profilesFile: string;
 let adminKeyFile: string;
 
-beforeEach(() => {
-  reg = createFakeRegistry({ auth: true, workspaces: ["default", "team-a"] });
+beforeEach(async () => {
+  await reg.reset();
   dir = mkdtempSync(join(tmpdir(), "modelreg-auth-"));
   cwd = join(dir, "work");
   configDir = join(dir, "config", "modelreg");
@@ -38,7 +42,7 @@ function writeAdminKey(token = reg.adminToken) {
 
 async function cli(argv: string[], env: Record<string, string> = {}, options: BufferIoOptions = {}) {
   const b = bufferIo({ MODELREG_CONFIG_DIR: configDir, ...env }, { cwd, ...options });
-  const code = await run(argv, b.io, { transport: reg.transport, now: () => new Date(FAKE_START_MS) });
+  const code = await run(argv, b.io, { transport: reg.transport, now: () => new Date(START_MS) });
   return { code, stdout: b.stdout, stderr: b.stderr, prompts: b.prompts, json: () => JSON.parse(b.stdout) };
 }
 
@@ -51,10 +55,10 @@ describe("which access key is sent", () => {
   let flag: string;
   let env: string;
   let profile: string;
-  beforeEach(() => {
-    flag = reg.addKey({ user: "from-flag", role: Role.VIEWER });
-    env = reg.addKey({ user: "from-env", role: Role.VIEWER });
-    profile = reg.addKey({ user: "from-profile", role: Role.VIEWER });
+  beforeEach(async () => {
+    flag = await reg.addKey({ user: "from-flag", role: Role.VIEWER });
+    env = await reg.addKey({ user: "from-env", role: Role.VIEWER });
+    profile = await reg.addKey({ user: "from-profile", role: Role.VIEWER });
     writeAdminKey();
     saveProfile(profilesFile, "default", { server: "http://localhost:8080", accessKey: profile });
   });
@@ -122,7 +126,7 @@ describe("which access key is sent", () => {
   });
 
   it("selects a profile with --profile or MODELREG_PROFILE, and refuses one that does not exist", async () => {
-    const prod = reg.addKey({ user: "prod-user", role: Role.VIEWER });
+    const prod = await reg.addKey({ user: "prod-user", role: Role.VIEWER });
     saveProfile(profilesFile, "prod", { server: "http://localhost:8080", accessKey: prod });
     expect((await cli(["whoami", "--profile", "prod"])).code).toBe(0);
     expect(lastAuth()).toBe(bearer(prod));
@@ -136,7 +140,7 @@ describe("which access key is sent", () => {
   });
 
   it("takes the default workspace from the profile; flag and environment still win", async () => {
-    const teamKey = reg.addKey({ user: "team", role: Role.VIEWER, workspace: "team-a" });
+    const teamKey = await reg.addKey({ user: "team", role: Role.VIEWER, workspace: "team-a" });
     saveProfile(profilesFile, "default", { server: "http://localhost:8080", accessKey: teamKey, workspace: "team-a" });
     expect((await cli(["models", "list"])).code).toBe(0);
     expect(reg.calls.at(-1)!.request).toMatchObject({ parent: "workspaces/team-a" });
@@ -168,7 +172,7 @@ describe("unauthenticated and permission errors", () => {
   });
 
   it("names the refused key by id and source, never its secret", async () => {
-    const revoked = reg.addKey({ user: "gone", role: Role.ADMIN, revoked: true });
+    const revoked = await reg.addKey({ user: "gone", role: Role.ADMIN, revoked: true });
     const r = await cli(["models", "list", "-o", "json"], { MODELREG_ACCESS_KEY: revoked });
     expect(r.code).toBe(26);
     expect(r.stderr).toContain(`hint: the server refused the access key ${revoked.split(".")[0]} from MODELREG_ACCESS_KEY: log in with \`modelreg login\``);
@@ -185,7 +189,7 @@ describe("unauthenticated and permission errors", () => {
   });
 
   it("exits 17 with a hint when the role is too small", async () => {
-    const viewer = reg.addKey({ user: "vic", role: Role.VIEWER });
+    const viewer = await reg.addKey({ user: "vic", role: Role.VIEWER });
     const r = await cli(["models", "create", "m"], { MODELREG_ACCESS_KEY: viewer });
     expect(r.code).toBe(17);
     expect(r.stderr).toMatch(/^error: modelreg\.v1\.ModelService\/CreateModel needs the editor role or higher/);
@@ -195,7 +199,7 @@ describe("unauthenticated and permission errors", () => {
 
 describe("login, whoami, logout", () => {
   it("verifies the key, prints who you are, and saves the profile (0600, directory 0700)", async () => {
-    const alice = reg.addKey({ user: "alice", role: Role.EDITOR, workspace: "team-a" });
+    const alice = await reg.addKey({ user: "alice", role: Role.EDITOR, workspace: "team-a" });
     const r = await cli(["login", "--access-key", alice]);
     expect(r.code, r.stderr).toBe(0);
     expect(reg.calls.at(-1)).toMatchObject({ method: "GetServerInfo", authorization: bearer(alice) });
@@ -217,20 +221,20 @@ describe("login, whoami, logout", () => {
     expect(who.stdout).toMatch(/^Role:\s+editor$/m);
     expect(who.stdout).toMatch(/^Workspace:\s+workspaces\/team-a$/m);
     expect(who.stdout).toMatch(/^Key expires:\s+never$/m);
-    expect(who.stdout).toMatch(/^Server version:\s+0\.0\.0-fake$/m);
+    expect(who.stdout).toMatch(/^Server version:\s+\d+\.\d+\.\d+$/m);
     expect(who.stdout).not.toContain(secretOf(alice));
     expect((await cli(["whoami", "-o", "json"])).json()).toMatchObject({ user: "alice", role: "ROLE_EDITOR", workspace: "workspaces/team-a", authEnabled: true });
   });
 
   it("reads the key from stdin or a prompt, and saves named profiles for other servers", async () => {
-    const bob = reg.addKey({ user: "bob", role: Role.ADMIN });
+    const bob = await reg.addKey({ user: "bob", role: Role.ADMIN });
     const piped = await cli(["login", "--access-key-stdin", "--profile", "prod", "--server", "https://registry.example.com/", "-o", "json"], {}, { stdin: `\n${bob}\n` });
     expect(piped.code, piped.stderr).toBe(0);
     expect(piped.json()).toMatchObject({ profile: "prod", server: "https://registry.example.com", workspace: "default", serverInfo: { user: "bob" } });
     expect(piped.stdout).not.toContain(secretOf(bob));
 
     // Without --access-key on a terminal: a prompt (that does not echo).
-    const carol = reg.addKey({ user: "carol", role: Role.VIEWER });
+    const carol = await reg.addKey({ user: "carol", role: Role.VIEWER });
     const prompted = await cli(["login", "--workspace", "workspaces/default"], {}, { answers: [carol] });
     expect(prompted.code, prompted.stderr).toBe(0);
     expect(prompted.prompts).toEqual(["Access key (<key_id>.<secret>): "]);
@@ -268,7 +272,7 @@ describe("login, whoami, logout", () => {
   });
 
   it("warns when --workspace is not the key's workspace", async () => {
-    const alice = reg.addKey({ user: "alice", role: Role.EDITOR, workspace: "team-a" });
+    const alice = await reg.addKey({ user: "alice", role: Role.EDITOR, workspace: "team-a" });
     const r = await cli(["login", "--access-key", alice, "--workspace", "default"]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("warning: the key works only in workspaces/team-a");

@@ -1,14 +1,15 @@
 // The CLI end to end, in process: run() with a transport to an in-memory
-// registry (testing/fake-registry.ts) over the real Connect protocol. Swap
-// `registry()` for a transport over the real server's routes to run the same
-// journeys against it.
-import { beforeEach, describe, expect, it } from "vitest";
+// instance of the real server's routes on PGlite (testing/registry.ts).
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bufferIo } from "./io.js";
 import { run } from "./run.js";
-import { createFakeRegistry, type FakeRegistry } from "./testing/fake-registry.js";
+import { createRegistry, type Registry } from "./testing/registry.js";
 
-let reg: FakeRegistry;
-const registry = () => createFakeRegistry({ workspaces: ["default", "team-a"] });
+let reg: Registry;
+beforeAll(async () => {
+  reg = await createRegistry({ workspaces: ["default", "team-a"] });
+}, 60_000);
+afterAll(async () => reg?.close());
 
 async function cli(...argv: string[]) {
   const b = bufferIo({});
@@ -23,8 +24,8 @@ async function ok(...argv: string[]) {
   return r;
 }
 
-beforeEach(() => {
-  reg = registry();
+beforeEach(async () => {
+  await reg.reset();
 });
 
 describe("models", () => {
@@ -98,7 +99,7 @@ describe("models", () => {
 
     const bad = await cli("models", "create", "1bad");
     expect(bad.code).toBe(13);
-    expect(bad.stderr).toMatch(/^ {2}model_id: must be 1-64 letters/m);
+    expect(bad.stderr).toMatch(/^ {2}model_id: "1bad" is not a valid model name: use 1-64 characters/m);
 
     const missing = await cli("models", "get", "nope", "-o", "json");
     expect(missing.code).toBe(15);
@@ -112,7 +113,7 @@ describe("models", () => {
 
     const stale = await cli("models", "update", "fraud", "--description", "x", "--etag", "old");
     expect(stale.code).toBe(20);
-    expect(stale.stderr).toMatch(/hint: it changed since you read it; re-read it with get and retry with the new etag \(now e\d+\)/);
+    expect(stale.stderr).toMatch(/hint: it changed since you read it; re-read it with get and retry with the new etag \(now [\w-]+\)/);
 
     await ok("versions", "create", "fraud");
     const busy = await cli("models", "delete", "fraud");
