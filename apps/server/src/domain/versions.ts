@@ -7,7 +7,7 @@ import { isUniqueViolation } from "./db-errors.js";
 import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
 import { modelResourceName, parseModelName, parseVersionName, versionResourceName, type ModelName, type VersionName } from "./resource-names.js";
 import { autoNumberingAfter, autoVersion, compareVersions, parseSemver } from "./semver.js";
-import { rowsOf } from "./raw-rows.js";
+import { prepareRaw, rowsOf } from "./raw-rows.js";
 import { inScope, writeAudit, type Scope } from "./scope.js";
 import { resolveUpdateMask } from "./update-mask.js";
 import { checkCommonFields, checkPageSize, checkText, collect, Violations } from "./validation.js";
@@ -132,35 +132,30 @@ export function createVersionsDomain(db: Database) {
   const lookup = async (scope: Scope, n: VersionName) =>
     (await getByName.execute({ workspace: n.workspace, scope: scope.workspace ?? n.workspace, model: n.model.toLowerCase(), version: n.version }))[0];
 
-  /**
-   * Auto-numbered create in ONE statement: lock the model row, insert the
-   * version its auto-numbering state names, advance that state. The row lock
-   * serialises creates per model, and is held only inside PostgreSQL, never
-   * across a round trip; a concurrent create waits, then sees the advanced
-   * state (READ COMMITTED re-reads a locked row), so numbers never collide.
-   */
-  async function createNumbered(scope: Scope, n: ModelName, fields: VersionFields, lineage: Lineage): Promise<Version> {
-    // The audit row goes in with the version, in the same statement.
-    const audit = scope.audit?.values();
-    const result = await db.execute(sql`
+  // The auto-numbered create, prepared once: planning this statement anew
+  // cost PostgreSQL ~0.6-0.8 ms per call (Drizzle runs its other queries as
+  // unnamed statements), more than executing it.
+  const numbered = prepareRaw(
+    db,
+    "modelreg_create_numbered_version",
+    sql`
       WITH m AS (
         SELECT id, workspace, name, next_auto_prefix, next_auto_key_prefix, next_auto_patch
         FROM ${models}
-        WHERE workspace = ${n.workspace} AND workspace = ${scope.workspace ?? n.workspace} AND name_key = ${n.model.toLowerCase()}
+        WHERE workspace = ${sql.placeholder("workspace")} AND workspace = ${sql.placeholder("scope")} AND name_key = ${sql.placeholder("model")}
         FOR UPDATE
       ), v AS (
         INSERT INTO ${versions} (model_id, version, sort_key, description, labels, training_algorithm_code, training_algorithm_version)
         SELECT m.id,
                m.next_auto_prefix || m.next_auto_patch::text,
                m.next_auto_key_prefix || chr(64 + length(m.next_auto_patch::text)) || m.next_auto_patch::text || '~',
-               ${fields.description}, ${JSON.stringify(fields.labels)}::jsonb,
-               ${lineage.trainingAlgorithmCode}, ${lineage.trainingAlgorithmVersion}
+               ${sql.placeholder("description")}, ${sql.placeholder("labels")}::jsonb, ${sql.placeholder("algorithmCode")}, ${sql.placeholder("algorithmVersion")}
         FROM m
         RETURNING *
       ), a AS (
         INSERT INTO ${auditEvents} (workspace, "user", access_key_id, method, resource, code, request_id)
-        SELECT ${audit?.workspace ?? ""}, ${audit?.user ?? ""}, ${audit?.accessKeyId ?? ""}, ${audit?.method ?? ""}, ${audit?.resource ?? ""}, 'ok', ${audit?.requestId ?? ""}
-        FROM v WHERE ${audit !== undefined}
+        SELECT ${sql.placeholder("auditWorkspace")}, ${sql.placeholder("auditUser")}, ${sql.placeholder("auditKeyId")}, ${sql.placeholder("auditMethod")}, ${sql.placeholder("auditResource")}, 'ok', ${sql.placeholder("auditRequestId")}
+        FROM v WHERE ${sql.placeholder("audited")}::boolean
       ), u AS (
         UPDATE ${models}
         SET version_count = ${models.versionCount} + 1,
@@ -171,7 +166,35 @@ export function createVersionsDomain(db: Database) {
       SELECT v.id, v.model_id, v.version, v.sort_key, v.description, v.labels, v.revision,
              v.training_algorithm_code, v.training_algorithm_version, v.create_time, v.update_time,
              m.workspace, m.name AS model_name
-      FROM v, m`);
+      FROM v, m`,
+  );
+
+  /**
+   * Auto-numbered create in ONE statement: lock the model row, insert the
+   * version its auto-numbering state names, write the call's audit row,
+   * advance the state. The row lock serialises creates per model and is
+   * held only inside PostgreSQL, never across a round trip; a concurrent
+   * create waits, then sees the advanced state (READ COMMITTED re-reads a
+   * locked row), so numbers never collide.
+   */
+  async function createNumbered(scope: Scope, n: ModelName, fields: VersionFields, lineage: Lineage): Promise<Version> {
+    const audit = scope.audit?.values();
+    const result = await numbered.execute({
+      workspace: n.workspace,
+      scope: scope.workspace ?? n.workspace,
+      model: n.model.toLowerCase(),
+      description: fields.description,
+      labels: JSON.stringify(fields.labels),
+      algorithmCode: lineage.trainingAlgorithmCode,
+      algorithmVersion: lineage.trainingAlgorithmVersion,
+      audited: audit !== undefined,
+      auditWorkspace: audit?.workspace ?? "",
+      auditUser: audit?.user ?? "",
+      auditKeyId: audit?.accessKeyId ?? "",
+      auditMethod: audit?.method ?? "",
+      auditResource: audit?.resource ?? "",
+      auditRequestId: audit?.requestId ?? "",
+    });
     const row = rowsOf<RawVersionRow>(result)[0];
     if (!row) throw new NotFoundError("model", modelResourceName(n.workspace, n.model));
     scope.audit?.markWritten();
