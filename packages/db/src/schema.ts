@@ -2,7 +2,7 @@
 // from this file by drizzle-kit (`npm run generate:migration -w @modelreg/db`)
 // and applied by the server at start.
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, customType, index, integer, jsonb, pgTable, smallint, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /** Text compared byte by byte (COLLATE "C"), so SQL order equals JS order. */
 const byteText = customType<{ data: string }>({
@@ -76,12 +76,92 @@ export const versions = pgTable(
     trainingAlgorithmCode: text("training_algorithm_code").notNull().default(""),
     trainingAlgorithmVersion: text("training_algorithm_version").notNull().default(""),
     revision: integer("revision").notNull().default(1),
+    /** modelreg.v1.VersionState: 1 pending, 2 ready. */
+    state: smallint("state").notNull().default(1),
+    /** The committed manifest (version_files rows with draft = false), summed up. */
+    fileCount: integer("file_count").notNull().default(0),
+    totalSize: bigint("total_size", { mode: "number" }).notNull().default(0),
+    manifestDigest: text("manifest_digest").notNull().default(""),
+    /** A draft manifest is staged (it may hold no files). */
+    draftStaged: boolean("draft_staged").notNull().default(false),
     ...times,
   },
   (t) => [
     uniqueIndex("versions_model_version_key").on(t.modelId, t.version),
     index("versions_model_order_idx").on(t.modelId, t.sortKey.desc(), t.version.desc()),
   ],
+);
+
+/**
+ * Files of versions: the committed manifest (draft = false) and the one being
+ * staged (draft = true), swapped in one transaction by a commit.
+ */
+export const versionFiles = pgTable(
+  "version_files",
+  {
+    versionId: uuid("version_id")
+      .notNull()
+      .references(() => versions.id, { onDelete: "cascade" }),
+    draft: boolean("draft").notNull(),
+    path: byteText("path").notNull(),
+    size: bigint("size", { mode: "number" }).notNull(),
+    sha256: text("sha256").notNull(),
+    mediaType: text("media_type").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.versionId, t.draft, t.path] }), index("version_files_sha256_idx").on(t.sha256)],
+);
+
+/**
+ * Content in the blob store, one row per sha256 (the store's object). md5 is
+ * filled in after the upload, off its hot path. `claimTime` is renewed by
+ * every upload about to publish this content, so garbage collection leaves
+ * it alone for a grace period.
+ */
+export const blobs = pgTable("blobs", {
+  sha256: text("sha256").primaryKey(),
+  size: bigint("size", { mode: "number" }).notNull(),
+  md5: text("md5"),
+  claimTime: timestamp("claim_time", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  createTime: timestamp("create_time", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+});
+
+/**
+ * Which workspace holds which content: a workspace is told content is
+ * present (and skips the upload) only when it has uploaded it itself, so no
+ * workspace learns what another stores.
+ */
+export const workspaceBlobs = pgTable(
+  "workspace_blobs",
+  {
+    workspace: text("workspace")
+      .notNull()
+      .references(() => workspaces.name, { onDelete: "cascade" }),
+    sha256: text("sha256")
+      .notNull()
+      .references(() => blobs.sha256),
+    createTime: timestamp("create_time", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.workspace, t.sha256] }), index("workspace_blobs_sha256_idx").on(t.sha256)],
+);
+
+/** Resumable uploads of one blob each, for the staged files of a version. */
+export const uploadSessions = pgTable(
+  "upload_sessions",
+  {
+    id: text("id").primaryKey(),
+    workspace: text("workspace").notNull(),
+    versionId: uuid("version_id")
+      .notNull()
+      .references(() => versions.id, { onDelete: "cascade" }),
+    sha256: text("sha256").notNull(),
+    size: bigint("size", { mode: "number" }).notNull(),
+    complete: boolean("complete").notNull().default(false),
+    /** The key that staged the files; per-key upload limits count against it. */
+    accessKeyId: text("access_key_id").notNull().default(""),
+    createTime: timestamp("create_time", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    expireTime: timestamp("expire_time", { withTimezone: true, mode: "date" }).notNull(),
+  },
+  (t) => [uniqueIndex("upload_sessions_version_sha256_key").on(t.versionId, t.sha256), index("upload_sessions_sha256_idx").on(t.sha256)],
 );
 
 /**
@@ -128,6 +208,9 @@ export const auditEvents = pgTable(
   (t) => [index("audit_events_workspace_idx").on(t.workspace, t.id.desc())],
 );
 
+export type BlobRow = typeof blobs.$inferSelect;
+export type UploadSessionRow = typeof uploadSessions.$inferSelect;
+export type VersionFileRow = typeof versionFiles.$inferSelect;
 export type AccessKeyRow = typeof accessKeys.$inferSelect;
 export type AuditEventRow = typeof auditEvents.$inferSelect;
 export type ModelRow = typeof models.$inferSelect;

@@ -25,6 +25,11 @@ export interface Version {
   model: string;
   modelUid: string;
   lineage: Lineage;
+  /** modelreg.v1.VersionState: 1 pending, 2 ready. */
+  state: number;
+  fileCount: number;
+  totalSize: number;
+  manifestDigest: string;
 }
 
 /** Where a version came from; set at creation only. */
@@ -49,7 +54,7 @@ interface ModelRef {
   name: string;
 }
 
-function toVersion(row: VersionRow, m: ModelRef): Version {
+export function toVersion(row: VersionRow, m: ModelRef): Version {
   return {
     uid: row.id,
     name: versionResourceName(m.workspace, m.name, row.version),
@@ -62,6 +67,10 @@ function toVersion(row: VersionRow, m: ModelRef): Version {
     model: modelResourceName(m.workspace, m.name),
     modelUid: row.modelId,
     lineage: { trainingAlgorithmCode: row.trainingAlgorithmCode, trainingAlgorithmVersion: row.trainingAlgorithmVersion },
+    state: row.state,
+    fileCount: row.fileCount,
+    totalSize: row.totalSize,
+    manifestDigest: row.manifestDigest,
   };
 }
 
@@ -78,6 +87,11 @@ interface RawVersionRow {
   training_algorithm_version: string;
   create_time: Date | string;
   update_time: Date | string;
+  state: number;
+  file_count: number;
+  total_size: number | string;
+  manifest_digest: string;
+  draft_staged: boolean;
   workspace: string;
   model_name: string;
 }
@@ -95,6 +109,11 @@ function fromRaw(r: RawVersionRow): VersionRow {
     trainingAlgorithmVersion: r.training_algorithm_version,
     createTime: new Date(r.create_time),
     updateTime: new Date(r.update_time),
+    state: r.state,
+    fileCount: r.file_count,
+    totalSize: Number(r.total_size),
+    manifestDigest: r.manifest_digest,
+    draftStaged: r.draft_staged,
   };
 }
 
@@ -165,6 +184,7 @@ export function createVersionsDomain(db: Database) {
       )
       SELECT v.id, v.model_id, v.version, v.sort_key, v.description, v.labels, v.revision,
              v.training_algorithm_code, v.training_algorithm_version, v.create_time, v.update_time,
+             v.state, v.file_count, v.total_size, v.manifest_digest, v.draft_staged,
              m.workspace, m.name AS model_name
       FROM v, m`,
   );

@@ -32,5 +32,9 @@ export function versionToProto(v: Version): VersionMsg {
     model: v.model,
     modelUid: v.modelUid,
     lineage: v.lineage,
+    state: v.state,
+    fileCount: BigInt(v.fileCount),
+    totalSizeBytes: BigInt(v.totalSize),
+    manifestDigest: v.manifestDigest,
   });
 }

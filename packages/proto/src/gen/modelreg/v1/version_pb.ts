@@ -2,8 +2,8 @@
 // @generated from file modelreg/v1/version.proto (package modelreg.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file modelreg/v1/version.proto.
  */
 export const file_modelreg_v1_version: GenFile = /*@__PURE__*/
-  fileDesc("Chltb2RlbHJlZy92MS92ZXJzaW9uLnByb3RvEgttb2RlbHJlZy52MSLkAgoHVmVyc2lvbhIMCgRuYW1lGAEgASgJEgsKA3VpZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEjAKBmxhYmVscxgFIAMoCzIgLm1vZGVscmVnLnYxLlZlcnNpb24uTGFiZWxzRW50cnkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAggASgJEg0KBW1vZGVsGAkgASgJEhEKCW1vZGVsX3VpZBgKIAEoCRIlCgdsaW5lYWdlGAsgASgLMhQubW9kZWxyZWcudjEuTGluZWFnZRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIk4KB0xpbmVhZ2USHwoXdHJhaW5pbmdfYWxnb3JpdGhtX2NvZGUYASABKAkSIgoadHJhaW5pbmdfYWxnb3JpdGhtX3ZlcnNpb24YAiABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Chltb2RlbHJlZy92MS92ZXJzaW9uLnByb3RvEgttb2RlbHJlZy52MSLVAwoHVmVyc2lvbhIMCgRuYW1lGAEgASgJEgsKA3VpZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEjAKBmxhYmVscxgFIAMoCzIgLm1vZGVscmVnLnYxLlZlcnNpb24uTGFiZWxzRW50cnkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAggASgJEg0KBW1vZGVsGAkgASgJEhEKCW1vZGVsX3VpZBgKIAEoCRIlCgdsaW5lYWdlGAsgASgLMhQubW9kZWxyZWcudjEuTGluZWFnZRIoCgVzdGF0ZRgMIAEoDjIZLm1vZGVscmVnLnYxLlZlcnNpb25TdGF0ZRISCgpmaWxlX2NvdW50GA0gASgDEhgKEHRvdGFsX3NpemVfYnl0ZXMYDiABKAMSFwoPbWFuaWZlc3RfZGlnZXN0GA8gASgJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiTgoHTGluZWFnZRIfChd0cmFpbmluZ19hbGdvcml0aG1fY29kZRgBIAEoCRIiChp0cmFpbmluZ19hbGdvcml0aG1fdmVyc2lvbhgCIAEoCSphCgxWZXJzaW9uU3RhdGUSHQoZVkVSU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEhkKFVZFUlNJT05fU1RBVEVfUEVORElORxABEhcKE1ZFUlNJT05fU1RBVEVfUkVBRFkQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * One version of a model: an immutable, numbered artifact with metadata,
@@ -106,6 +106,40 @@ export type Version = Message<"modelreg.v1.Version"> & {
    * @generated from field: modelreg.v1.Lineage lineage = 11;
    */
   lineage?: Lineage | undefined;
+
+  /**
+   * Whether the version's files are all stored and verified. Output only.
+   *
+   * @generated from field: modelreg.v1.VersionState state = 12;
+   */
+  state: VersionState;
+
+  /**
+   * Number of files in the version's manifest (FileService.ListVersionFiles
+   * lists them). 0 while PENDING. Output only.
+   *
+   * @generated from field: int64 file_count = 13;
+   */
+  fileCount: bigint;
+
+  /**
+   * Sum of the sizes of the version's files, in bytes. Output only.
+   *
+   * @generated from field: int64 total_size_bytes = 14;
+   */
+  totalSizeBytes: bigint;
+
+  /**
+   * Digest of the whole manifest, `sha256:<64 hex>`: SHA-256 over the files
+   * sorted by path (byte order of their UTF-8), each written as
+   * `<sha256 hex> <size in decimal> <path>\n`. Media types and md5 do not
+   * count. Equal digests mean equal content and layout, wherever the version
+   * was copied to (export, re-import, another registry). Empty while PENDING.
+   * Output only.
+   *
+   * @generated from field: string manifest_digest = 15;
+   */
+  manifestDigest: string;
 };
 
 /**
@@ -145,4 +179,43 @@ export type Lineage = Message<"modelreg.v1.Lineage"> & {
  */
 export const LineageSchema: GenMessage<Lineage> = /*@__PURE__*/
   messageDesc(file_modelreg_v1_version, 1);
+
+/**
+ * Whether a version's files can be downloaded.
+ *
+ * @generated from enum modelreg.v1.VersionState
+ */
+export enum VersionState {
+  /**
+   * Not used.
+   *
+   * @generated from enum value: VERSION_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Files are not (all) stored yet: the version was just created, or files
+   * were staged (FileService.StageVersionFiles) and not yet committed. Its
+   * files cannot be downloaded. Metadata can be read and updated.
+   *
+   * @generated from enum value: VERSION_STATE_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * Every file of the manifest is stored and its sha256 verified
+   * (FileService.CommitVersionFiles). Files can be downloaded; they are
+   * immutable unless replaced with `overwrite`, which swaps the whole
+   * manifest at once.
+   *
+   * @generated from enum value: VERSION_STATE_READY = 2;
+   */
+  READY = 2,
+}
+
+/**
+ * Describes the enum modelreg.v1.VersionState.
+ */
+export const VersionStateSchema: GenEnum<VersionState> = /*@__PURE__*/
+  enumDesc(file_modelreg_v1_version, 0);
 
