@@ -6,6 +6,12 @@ CREATE TABLE "blobs" (
 	"create_time" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "signing_keys" (
+	"id" text PRIMARY KEY NOT NULL,
+	"secret" text NOT NULL,
+	"create_time" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "upload_sessions" (
 	"id" text PRIMARY KEY NOT NULL,
 	"workspace" text NOT NULL,

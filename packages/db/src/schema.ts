@@ -165,6 +165,17 @@ export const uploadSessions = pgTable(
 );
 
 /**
+ * Secrets that sign download and upload URLs, shared by every replica. The
+ * newest signs; all verify (so URLs in flight survive a new key).
+ */
+export const signingKeys = pgTable("signing_keys", {
+  id: text("id").primaryKey(),
+  /** base64url of 32 random bytes. */
+  secret: text("secret").notNull(),
+  createTime: timestamp("create_time", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+});
+
+/**
  * Access keys. `workspace` NULL marks the server-wide admin key created at
  * first start. Only a slow salted hash of the secret is kept.
  */

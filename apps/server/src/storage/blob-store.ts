@@ -34,6 +34,11 @@ export interface PutOptions {
 export interface PutResult {
   /** Lowercase hex digests of the content. */
   sha256: string;
+  /**
+   * "" when the store did not compute it: a commit of staged bytes that were
+   * hashed (sha256 only) as they were appended. MD5 is half as fast as
+   * SHA-256 here, so it is computed off the upload's hot path.
+   */
   md5: string;
   size: number;
   /**
@@ -107,8 +112,9 @@ export interface BlobStore {
   stagedSize(id: string): Promise<number>;
 
   /**
-   * Verifies the staged bytes against `expectedSha256` (and size) by reading
-   * them back, then makes them the blob. On a mismatch the staged bytes are
+   * Verifies the staged bytes against `expectedSha256` (and size), then
+   * makes them the blob. The bytes are read back unless this process hashed
+   * every one of them as it appended them (then md5 is ""). On a mismatch the staged bytes are
    * kept (so the caller can still append or look) and ChecksumMismatchError
    * is thrown; on success the staging is gone.
    */
@@ -159,22 +165,26 @@ export function sliceOf(range: ByteRange | undefined, size: number): { start: nu
   return { start: offset, end: length === undefined ? size : Math.min(size, offset + length) };
 }
 
-/** sha256 and md5 of everything fed to it, and the byte count. */
+/** sha256 (and md5 unless `{ md5: false }`) of everything fed to it, and the byte count. */
 export class Digester {
   readonly #sha256 = createHash("sha256");
-  readonly #md5 = createHash("md5");
+  readonly #md5: ReturnType<typeof createHash> | undefined;
   #result: { sha256: string; md5: string; size: number } | undefined;
   size = 0;
 
+  constructor(opts: { md5?: boolean } = {}) {
+    this.#md5 = opts.md5 === false ? undefined : createHash("md5");
+  }
+
   update(chunk: Uint8Array): void {
     this.#sha256.update(chunk);
-    this.#md5.update(chunk);
+    this.#md5?.update(chunk);
     this.size += chunk.length;
   }
 
-  /** The digests; after the first call nothing more may be fed. */
+  /** The digests (md5 "" when not computed); after the first call nothing more may be fed. */
   result(): { sha256: string; md5: string; size: number } {
-    this.#result ??= { sha256: this.#sha256.digest("hex"), md5: this.#md5.digest("hex"), size: this.size };
+    this.#result ??= { sha256: this.#sha256.digest("hex"), md5: this.#md5?.digest("hex") ?? "", size: this.size };
     return this.#result;
   }
 }

@@ -95,6 +95,11 @@ export function createFsBlobStore({ root }: FsBlobStoreOptions): BlobStore {
   // reports only completed appends, as on S3, where an append in progress
   // is invisible.
   const appending = new Map<string, number>();
+  // Running sha256 of stagings this process has seen appended from offset 0
+  // in order, so their commit needs no second pass over the bytes. Lost on
+  // restart (the commit then reads the bytes back); bounded.
+  const running = new Map<string, Digester>();
+  const MAX_RUNNING = 1000;
 
   /** Makes the (fsynced) file at `path` the blob `sha256`; false when that blob exists already. */
   async function publish(path: string, sha256: string): Promise<boolean> {
@@ -249,17 +254,27 @@ export function createFsBlobStore({ root }: FsBlobStoreOptions): BlobStore {
           const { size } = await handle.stat();
           if (size !== offset) throw new OffsetMismatchError(id, offset, size);
           appending.set(id, offset);
+          let digester = running.get(id);
+          running.delete(id);
+          if (offset === 0) digester = new Digester({ md5: false });
+          if (digester && digester.size !== offset) digester = undefined;
           let position = offset;
           try {
             for await (const chunk of readBody(body, opts.signal)) {
               await writeAt(handle, chunk, position);
+              digester?.update(chunk);
               position += chunk.length;
             }
             await handle.sync();
           } catch (err) {
-            // A failed append keeps nothing, so the caller resumes from `offset`.
+            // A failed append keeps nothing, so the caller resumes from `offset`
+            // (and the running hash, which saw the lost bytes, is dropped).
             await handle.truncate(offset).catch(() => undefined);
             throw err;
+          }
+          if (digester) {
+            if (running.size >= MAX_RUNNING) running.delete(running.keys().next().value!);
+            running.set(id, digester);
           }
           return position;
         } finally {
@@ -292,22 +307,29 @@ export function createFsBlobStore({ root }: FsBlobStoreOptions): BlobStore {
       return queue(id, async () => {
         const path = stagingPath(id);
         const handle = await openStaging(id, "r");
-        const digester = new Digester();
+        // Bytes this process hashed as they were appended need no second
+        // pass; otherwise (a restart, a resumed append) they are read back:
+        // Node cannot save a sha256 midway across processes.
+        const hashed = running.get(id);
+        running.delete(id);
+        let digester = new Digester();
         try {
-          // Re-reading costs one pass over the bytes, but needs no hash state
-          // kept across requests (Node cannot save a sha256 midway).
-          const buffer = Buffer.allocUnsafe(READ_BUFFER);
-          for (;;) {
-            opts.signal?.throwIfAborted();
-            const { bytesRead } = await handle.read(buffer, 0, buffer.length, digester.size);
-            if (bytesRead === 0) break;
-            digester.update(buffer.subarray(0, bytesRead));
+          if (hashed && hashed.size === (await handle.stat()).size) digester = hashed;
+          else {
+            const buffer = Buffer.allocUnsafe(READ_BUFFER);
+            for (;;) {
+              opts.signal?.throwIfAborted();
+              const { bytesRead } = await handle.read(buffer, 0, buffer.length, digester.size);
+              if (bytesRead === 0) break;
+              digester.update(buffer.subarray(0, bytesRead));
+            }
           }
           await handle.sync();
         } finally {
           await handle.close();
         }
         const got = digester.result();
+        // On a mismatch the staging stays (see the interface); a retried commit re-reads it.
         verify(expected, got);
         const created = await publish(path, got.sha256);
         await rm(path, { force: true });
@@ -319,6 +341,7 @@ export function createFsBlobStore({ root }: FsBlobStoreOptions): BlobStore {
       checkStagingId(id);
       // Not queued behind an append in progress: its writes go to the
       // unlinked file and are dropped with it.
+      running.delete(id);
       await rm(stagingPath(id), { force: true });
     },
 

@@ -1,0 +1,46 @@
+// What only the file-system store does: a staging appended in order within
+// one process is committed from its running hash, without reading it back.
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { ChecksumMismatchError } from "./errors.js";
+import { createFsBlobStore } from "./fs-blob-store.js";
+
+let root = "";
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "modelreg-fs-store-"));
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+const sha256Of = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+it("commits in-order appends from the running hash (md5 left to later), and still verifies it", async () => {
+  const store = createFsBlobStore({ root });
+  const data = randomBytes(3 << 20);
+  await store.createStaging("run");
+  await store.append("run", 0, [data.subarray(0, 1 << 20)]);
+  await store.append("run", 1 << 20, [data.subarray(1 << 20)]);
+  // A declared digest that the bytes do not have is refused from the running hash...
+  await expect(store.commitStaging("run", sha256Of(Buffer.from("other")))).rejects.toThrow(ChecksumMismatchError);
+  // ...and the retry, with the running hash spent, reads the bytes back.
+  const put = await store.commitStaging("run", sha256Of(data), { expectedSize: data.length });
+  expect(put).toMatchObject({ sha256: sha256Of(data), size: data.length, created: true });
+  expect(put.md5).toMatch(/^[0-9a-f]{32}$/);
+
+  await store.createStaging("fast");
+  const other = randomBytes(1 << 20);
+  await store.append("fast", 0, [other]);
+  expect(await store.commitStaging("fast", sha256Of(other))).toEqual({ sha256: sha256Of(other), md5: "", size: other.length, created: true });
+});
+
+it("does not trust the running hash once the staged file differs from what was appended", async () => {
+  const store = createFsBlobStore({ root });
+  const data = randomBytes(1 << 20);
+  await store.createStaging("tampered");
+  await store.append("tampered", 0, [data]);
+  // Another writer (a second process, a restart) changed the file's length.
+  await writeFile(join(root, "tmp", "tampered"), data.subarray(0, 1000));
+  await expect(store.commitStaging("tampered", sha256Of(data))).rejects.toThrow(ChecksumMismatchError);
+});
