@@ -8,6 +8,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ run(args
     about: "GetVersion/CreateVersion over Connect and gRPC (HTTP/2) vs a bare Connect-ES + postgres.js server [--seconds N] [--cpu-prof DIR]",
     load: () => import("./rpc/index.js"),
   },
+  transfer: {
+    about: "a 1 GiB file up and down: SDK plain HTTP and streaming RPCs vs bare node:http and Connect-ES servers [--size-mib N] [--rounds N] [--dir DIR] [--database-url URL] [--cpu-prof DIR]",
+    load: () => import("./transfer/index.js"),
+  },
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,0 +1,97 @@
+// Baseline B of `bench transfer`: a bare Connect-ES v2 server
+// (connectNodeAdapter over node:http2, cleartext h2c, compression off)
+// implementing only modelreg.v1.FileService's two streaming methods, on the
+// real generated descriptor so messages have modelreg's shapes:
+//   WriteUpload (client stream): `name` of the first message is the file
+//     name in DATA_DIR; every message's data goes through sha256 into the
+//     file; then fsync; answers the digest and size.
+//   ReadFile (server stream): `path` names the file in DATA_DIR; sent in
+//     1 MiB messages, each through sha256; the first carries size and name.
+// No auth, database, sessions or offsets. Env: PORT, HOST (127.0.0.1), DATA_DIR.
+import { createHash } from "node:crypto";
+import { open } from "node:fs/promises";
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { FileService, ReadFileResponseSchema, UploadState, WriteUploadResponseSchema } from "@modelreg/proto";
+
+const dataDir = process.env.DATA_DIR;
+if (!dataDir) throw new Error("connect-baseline-server needs DATA_DIR");
+const CHUNK = 1 << 20;
+
+function fileIn(name: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new ConnectError(`bad file name ${JSON.stringify(name)}`, Code.InvalidArgument);
+  return join(dataDir!, name);
+}
+
+const handler = connectNodeAdapter({
+  acceptCompression: [],
+  routes(router) {
+    router.service(FileService, {
+      async writeUpload(reqs) {
+        const hash = createHash("sha256");
+        let fh: Awaited<ReturnType<typeof open>> | undefined;
+        let name = "";
+        let size = 0;
+        try {
+          for await (const req of reqs) {
+            if (!fh) {
+              name = req.name;
+              fh = await open(fileIn(name), "w");
+            }
+            hash.update(req.data);
+            await fh.write(req.data, 0, req.data.byteLength, size);
+            size += req.data.byteLength;
+          }
+          if (!fh) throw new ConnectError("empty stream", Code.InvalidArgument);
+          await fh.sync();
+        } finally {
+          await fh?.close();
+        }
+        return create(WriteUploadResponseSchema, {
+          upload: { name, sha256: hash.digest("hex"), sizeBytes: BigInt(size), committedOffset: BigInt(size), state: UploadState.COMPLETE },
+        });
+      },
+      async *readFile(req) {
+        const fh = await open(fileIn(req.path), "r");
+        try {
+          const { size } = await fh.stat();
+          const hash = createHash("sha256");
+          for (let pos = 0; pos < size || pos === 0; ) {
+            const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - pos));
+            const { bytesRead } = await fh.read(buf, 0, buf.byteLength, pos);
+            const data = buf.subarray(0, bytesRead);
+            hash.update(data);
+            yield create(ReadFileResponseSchema, {
+              file: pos === 0 ? { path: req.path, sizeBytes: BigInt(size) } : undefined,
+              offset: BigInt(pos),
+              data,
+            });
+            pos += bytesRead;
+            if (bytesRead === 0) break;
+          }
+          hash.digest("hex"); // computed while sending, as a server verifying what it serves would
+        } finally {
+          await fh.close();
+        }
+      },
+    });
+  },
+});
+
+const server = http2.createServer(handler);
+server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? "127.0.0.1", () => {
+  const { port } = server.address() as AddressInfo;
+  const address = `http://127.0.0.1:${port}`;
+  process.stdout.write(`${JSON.stringify({ level: 30, url: address, msg: `connect baseline listening on ${address}` })}\n`);
+});
+
+const stop = () => {
+  server.close();
+  process.exit(0);
+};
+process.once("SIGTERM", stop);
+process.once("SIGINT", stop);

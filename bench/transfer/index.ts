@@ -1,0 +1,327 @@
+// `npm run bench -- transfer [--size-mib N] [--rounds N] [--dir DIR] [--database-url URL] [--cpu-prof DIR]`
+//
+// Moves one file of random bytes (default 1 GiB) up and down on loopback and
+// reports MiB/s, peak RSS and CPU of the server process per case, beside two
+// baselines measured in the same run, each its own server process:
+//   A "node:http": PUT/GET on a bare node:http server (./http-baseline-server.ts):
+//     up = sha256 + write + fsync on the server; down = read + sha256 on the
+//     server, write + sha256 on the client.
+//   B "Connect-ES": a bare Connect-ES v2 server over h2c (./connect-baseline-server.ts),
+//     FileService.WriteUpload / ReadFile only, 1 MiB messages, compression off.
+//   modelreg (apps/server/src/main.ts, embedded PGlite unless --database-url):
+//     the SDK's uploadFile / downloadToFile, transport "http" (compared with A)
+//     and "stream" (compared with B); and a re-upload of content the
+//     workspace already holds (compared with the first upload).
+// The clients run in this process. Every upload sends new content (the
+// first bytes of the file change, untimed), and each round runs baseline and
+// modelreg back to back, alternating which goes first.
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { peakRssMb, resetPeakRss, rssMb } from "../lib/memory.js";
+import { cpuMs, onInterrupt, startServer, type ServerProcess } from "../lib/processes.js";
+import { fmt, table } from "../lib/stats.js";
+import { connectDownload, connectUpload, httpDownload, httpUpload, MESSAGE_BYTES } from "./baseline-clients.js";
+import { createModelregCases, modelregMissing, type ModelregCases } from "./modelreg-cases.js";
+import { createRandomFile, freshContent, sha256File } from "./test-file.js";
+
+const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const BENCH_TOKEN = `bench-admin.${randomBytes(32).toString("base64url")}`;
+const TARGET_RATIO = 0.8;
+const TARGET_RSS_MB = 200;
+const TARGET_REUPLOAD = 0.01;
+const MiB = 1 << 20;
+
+type Direction = "up" | "down";
+
+/** One timed run of one case. */
+interface Sample {
+  /** End to end, s. */
+  seconds: number;
+  /** Bytes on the wire only, s (modelreg uploads: without the SDK's local sha256 pass), when known. */
+  transferSeconds?: number;
+  serverPeakMb: number;
+  serverRssBeforeMb: number;
+  serverCpuMs: number;
+  clientCpuMs: number;
+}
+
+interface Row {
+  case: string;
+  direction: Direction;
+  samples: Sample[];
+  /** MiB/s from the median time (or transfer time). */
+  mibPerS: number;
+  seconds: number;
+  ratio?: number;
+  target?: string;
+  pass?: boolean;
+  rssTarget?: boolean;
+}
+
+const median = (xs: number[]): number => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      "size-mib": { type: "string", default: "1024" },
+      rounds: { type: "string", default: "2" },
+      dir: { type: "string" },
+      "database-url": { type: "string" },
+      "cpu-prof": { type: "string" },
+    },
+  });
+  const sizeMib = Number(values["size-mib"]);
+  if (!(Number.isInteger(sizeMib) && sizeMib >= 1 && sizeMib <= 64 * 1024)) throw new Error(`--size-mib ${values["size-mib"]}: expected a whole number from 1 to 65536`);
+  const rounds = Number(values.rounds);
+  if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 20)) throw new Error(`--rounds ${values.rounds}: expected a whole number from 1 to 20`);
+  const sizeBytes = sizeMib * MiB;
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+
+  // One temporary root on one disk: the source file, every server's data
+  // directory and the clients' downloads.
+  const root = await mkdtemp(join(values.dir ?? tmpdir(), "modelreg-bench-transfer-"));
+  onInterrupt(() => rm(root, { recursive: true, force: true }));
+  const dirs = { src: join(root, "src"), http: join(root, "http-baseline"), connect: join(root, "connect-baseline"), modelreg: join(root, "modelreg"), client: join(root, "client") };
+  for (const d of Object.values(dirs)) await mkdir(d);
+  const src = join(dirs.src, "model.bin");
+  const servers: ServerProcess[] = [];
+  const prof = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [];
+  let mrCases: ModelregCases | undefined;
+
+  try {
+    log(`bench transfer: ${sizeMib} MiB of random bytes in ${root}…`);
+    await createRandomFile(src, sizeBytes);
+
+    const httpBase = await startServer({ name: "node:http", nodeArgs: ["--import", "tsx", "bench/transfer/http-baseline-server.ts"], cwd: REPO_ROOT, env: { DATA_DIR: dirs.http } });
+    servers.push(httpBase);
+    const connectBase = await startServer({ name: "Connect-ES", nodeArgs: ["--import", "tsx", "bench/transfer/connect-baseline-server.ts"], cwd: REPO_ROOT, env: { DATA_DIR: dirs.connect } });
+    servers.push(connectBase);
+
+    let modelreg: ServerProcess | undefined;
+    const missing = modelregMissing();
+    if (missing) log(`modelreg cases skipped: ${missing}`);
+    else {
+      log("starting modelreg…");
+      modelreg = await startServer({
+        name: "modelreg",
+        nodeArgs: [...prof, "--import", "tsx", "apps/server/src/main.ts"],
+        cwd: REPO_ROOT,
+        env: {
+          DATA_DIR: dirs.modelreg,
+          DATABASE_URL: values["database-url"] ?? "", // empty = embedded PGlite, whatever the caller's environment says
+          LOG_LEVEL: "warn",
+          MODELREG_ADMIN_KEY: BENCH_TOKEN,
+          RATE_LIMIT_PER_KEY: "1000000",
+          RATE_LIMIT_BURST: "1000000",
+        },
+      });
+      servers.push(modelreg);
+      mrCases = await createModelregCases(modelreg.url, BENCH_TOKEN);
+    }
+    const idleRss = new Map(servers.map((s) => [s.name, rssMb(s.pid)]));
+
+    const samples = new Map<string, Sample[]>();
+    const measure = async (key: string, server: ServerProcess, body: () => Promise<number | undefined>): Promise<Sample> => {
+      const peakReset = resetPeakRss(server.pid);
+      const rssBefore = rssMb(server.pid);
+      const [srv0, cli0, t0] = [cpuMs(server.pid), process.cpuUsage(), process.hrtime.bigint()];
+      const transferSeconds = await body();
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const cli = process.cpuUsage(cli0);
+      const s: Sample = {
+        seconds,
+        transferSeconds,
+        serverPeakMb: peakReset ? peakRssMb(server.pid) : NaN,
+        serverRssBeforeMb: rssBefore,
+        serverCpuMs: cpuMs(server.pid) - srv0,
+        clientCpuMs: (cli.user + cli.system) / 1000,
+      };
+      samples.set(key, [...(samples.get(key) ?? []), s]);
+      log(`  ${key}: ${fmt(seconds, 2)} s${transferSeconds === undefined ? "" : ` (transfer ${fmt(transferSeconds, 2)} s)`}, ${fmt(sizeMib / seconds)} MiB/s, server peak ${fmt(s.serverPeakMb)} MB`);
+      return s;
+    };
+    const check = (what: string, got: string, want: string) => {
+      if (got !== want) throw new Error(`${what}: sha256 ${got || "(none)"}, expected ${want}`);
+    };
+
+    for (let round = 1; round <= rounds; round++) {
+      const flip = round % 2 === 0;
+      const order = <T>(a: T, b: T): T[] => (flip ? [b, a] : [a, b]);
+      log(`round ${round}/${rounds}${flip ? " (modelreg first)" : ""}`);
+      const digests = new Map<string, string>();
+
+      // Uploads: node:http and modelreg http, then Connect-ES and modelreg stream.
+      const up: Record<string, () => Promise<void>> = {
+        "node:http": async () => {
+          const sha = await freshContent(src);
+          digests.set("node:http", sha);
+          await measure("node:http up", httpBase, async () => {
+            check("node:http up", await httpUpload(httpBase.url, "model.bin", src, sizeBytes), sha);
+            return undefined;
+          });
+        },
+        "Connect-ES": async () => {
+          const sha = await freshContent(src);
+          digests.set("Connect-ES", sha);
+          await measure("Connect-ES up", connectBase, async () => {
+            check("Connect-ES up", await connectUpload(connectBase.url, "model.bin", src), sha);
+            return undefined;
+          });
+        },
+      };
+      const mrUp = (transport: "http" | "stream") => async () => {
+        const mr = mrCases;
+        if (!mr || !modelreg) return;
+        const sha = await freshContent(src);
+        digests.set(`modelreg ${transport}`, sha);
+        const version = await mr.newVersion();
+        let result: { sha256: string; transferSeconds?: number } | undefined;
+        await measure(`modelreg ${transport} up`, modelreg, async () => {
+          result = await mr.upload(version, src, transport);
+          return result.transferSeconds;
+        });
+        check(`modelreg ${transport} up`, result!.sha256, sha);
+        mr.remember(transport, version);
+        // Content the workspace now holds, into a second version: no bytes should move.
+        const again = await mr.newVersion();
+        await measure(`modelreg ${transport} re-upload`, modelreg, async () => {
+          result = await mr.upload(again, src, transport);
+          return result.transferSeconds;
+        });
+        check(`modelreg ${transport} re-upload`, result!.sha256, sha);
+      };
+      for (const step of [...order(up["node:http"]!, mrUp("http")), ...order(up["Connect-ES"]!, mrUp("stream"))]) await step();
+
+      // Downloads, same pairing; each client file is removed right after its case.
+      // `get` returns the sha256 it computed on the way, or nothing (then the file is hashed, untimed).
+      const down = async (key: string, server: ServerProcess, get: (dst: string) => Promise<string | undefined>, want: string | undefined) => {
+        const dst = join(dirs.client, `${key.replace(/[^a-z0-9]+/gi, "-")}.bin`);
+        let sha: string | undefined;
+        await measure(`${key} down`, server, async () => {
+          sha = await get(dst);
+          return undefined;
+        });
+        sha ??= await sha256File(dst);
+        const { size } = await stat(dst);
+        await rm(dst, { force: true });
+        if (size !== sizeBytes) throw new Error(`${key} down: ${size} bytes, expected ${sizeBytes}`);
+        check(`${key} down`, sha, want ?? "");
+      };
+      const mrDown = (transport: "http" | "stream") => async () => {
+        const mr = mrCases;
+        if (!mr || !modelreg) return;
+        await down(`modelreg ${transport}`, modelreg, async (dst) => void (await mr.download(transport, dst)), digests.get(`modelreg ${transport}`));
+      };
+      const httpDown = () => down("node:http", httpBase, (dst) => httpDownload(httpBase.url, "model.bin", dst), digests.get("node:http"));
+      const connectDown = () => down("Connect-ES", connectBase, (dst) => connectDownload(connectBase.url, "model.bin", dst), digests.get("Connect-ES"));
+      for (const step of [...order(httpDown, mrDown("http")), ...order(connectDown, mrDown("stream"))]) await step();
+
+      await rm(join(dirs.http, "model.bin"), { force: true });
+      await rm(join(dirs.connect, "model.bin"), { force: true });
+    }
+
+    // Rows: each baseline, then the modelreg path compared with it.
+    const rows: Row[] = [];
+    const row = (key: string, direction: Direction, transferOnly = false): Row | undefined => {
+      const ss = samples.get(key);
+      if (!ss?.length) return undefined;
+      const seconds = median(ss.map((s) => (transferOnly ? (s.transferSeconds ?? NaN) : s.seconds)));
+      return { case: transferOnly ? `${key} (transfer only)` : key, direction, samples: ss, seconds, mibPerS: sizeMib / seconds };
+    };
+    for (const direction of ["up", "down"] as const)
+      for (const [base, path] of [
+        ["node:http", "modelreg http"],
+        ["Connect-ES", "modelreg stream"],
+      ] as const) {
+        const b = row(`${base} ${direction}`, direction);
+        if (b) rows.push({ ...b, ratio: 1 });
+        for (const transferOnly of direction === "up" ? [false, true] : [false]) {
+          const m = row(`${path} ${direction}`, direction, transferOnly);
+          if (!m || (transferOnly && !Number.isFinite(m.seconds))) continue;
+          m.ratio = b ? m.mibPerS / b.mibPerS : NaN;
+          m.target = `≥${TARGET_RATIO}× ${base}`;
+          m.pass = m.ratio >= TARGET_RATIO;
+          m.rssTarget = Math.max(...m.samples.map((s) => s.serverPeakMb)) < TARGET_RSS_MB;
+          rows.push(m);
+        }
+        if (direction === "up") {
+          const first = row(`${path} up`, "up");
+          const again = row(`${path} re-upload`, "up");
+          if (first && again) {
+            again.mibPerS = NaN;
+            again.ratio = again.seconds / first.seconds;
+            again.target = `<${TARGET_REUPLOAD * 100}% of first upload`;
+            again.pass = again.ratio < TARGET_REUPLOAD;
+            again.rssTarget = Math.max(...again.samples.map((s) => s.serverPeakMb)) < TARGET_RSS_MB;
+            rows.push(again);
+          }
+        }
+      }
+    print({ rows, sizeMib, rounds, idleRss, missing, samples, databaseUrl: values["database-url"] });
+  } finally {
+    mrCases?.close();
+    for (const s of servers.reverse()) {
+      await s.stop(values["cpu-prof"] ? 60_000 : 5000).catch(() => {});
+      if (s.name === "modelreg" && values["cpu-prof"]) log(`modelreg CPU profile written to ${values["cpu-prof"]}`);
+    }
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+function print(o: {
+  rows: Row[];
+  sizeMib: number;
+  rounds: number;
+  idleRss: Map<string, number>;
+  missing: string | undefined;
+  samples: Map<string, Sample[]>;
+  databaseUrl: string | undefined;
+}): void {
+  const max = (xs: number[]) => (xs.length ? Math.max(...xs) : NaN);
+  const body = o.rows.map((r) => [
+    r.case,
+    r.direction,
+    fmt(r.mibPerS),
+    fmt(r.seconds, 2),
+    r.ratio === undefined ? "—" : r.case.endsWith("re-upload") ? `${fmt(r.ratio * 100, 2)}%` : `${fmt(r.ratio, 2)}×`,
+    r.target ?? "",
+    r.pass === undefined ? "" : r.pass ? "PASS" : "MISS",
+    fmt(max(r.samples.map((s) => s.serverPeakMb))),
+    fmt(median(r.samples.map((s) => s.serverRssBeforeMb))),
+    r.rssTarget === undefined ? "" : r.rssTarget ? "PASS" : "MISS",
+    fmt(median(r.samples.map((s) => s.serverCpuMs)) / 1000, 2),
+    fmt(median(r.samples.map((s) => s.clientCpuMs)) / 1000, 2),
+  ]);
+  const perRound = [...o.samples.entries()].map(([k, ss]) => `  ${k}: ${ss.map((s) => fmt(s.seconds, 2)).join(", ")} s`);
+  const out = [
+    "",
+    `bench transfer — ${new Date().toISOString()}, node ${process.version}, ${availableParallelism()} CPUs (clients and servers share them)`,
+    `One file of ${fmt(o.sizeMib)} MiB of random bytes, ${o.rounds} round(s); each upload sends new content. Medians over rounds; peak RSS is the highest over rounds.`,
+    `modelreg on ${o.databaseUrl ? "PostgreSQL (--database-url)" : "embedded PGlite"}; Connect cases: Connect protocol over HTTP/2 (h2c), ${MESSAGE_BYTES / MiB} MiB messages, compression off.`,
+    "\"transfer only\" leaves out the SDK's local sha256 pass before the upload; re-upload = a second version with the same file (content the workspace holds).",
+    "srv peak MB: VmHWM of the server process during the case (reset before it); srv MB before: its RSS when the case started. CPU columns: s of CPU (median) of the server process and of this (client) process.",
+    `Server RSS when idle after start: ${[...o.idleRss].map(([n, mb]) => `${n} ${fmt(mb)} MB`).join(", ")}.`,
+    ...(o.missing ? [`modelreg cases not run: ${o.missing}`] : []),
+    "",
+    table(
+      ["case", "dir", ">MiB/s", ">s", ">vs baseline", "target", "result", ">srv peak MB", ">srv MB before", `RSS<${TARGET_RSS_MB}MB`, ">srv CPU s", ">client CPU s"],
+      body,
+    ),
+    "",
+    "Seconds per round:",
+    ...perRound,
+    "Targets are reported, not enforced: the exit code is 0 unless the benchmark itself crashed.",
+    "",
+  ];
+  process.stdout.write(out.join("\n"));
+}
