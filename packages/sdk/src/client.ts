@@ -3,6 +3,7 @@
 import { createClient, type CallOptions, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import {
+  FileService,
   ModelService,
   VersionService,
   WorkspaceService,
@@ -10,6 +11,10 @@ import {
   type Model,
   type Version,
 } from "@modelreg/proto";
+import type { TransferContext } from "./transfers/context.js";
+import { downloadBytes, downloadToDirectory, downloadToFile, type ByteRange, type DownloadedFile, type DownloadOptions } from "./transfers/download.js";
+import { createAgents } from "./transfers/http.js";
+import { uploadDirectory, uploadFile, type UploadFileOptions, type UploadOptions } from "./transfers/upload.js";
 import { modelName, versionName, workspaceName } from "./names.js";
 import { paginate } from "./paginate.js";
 import { optionsFromParams, parseAlgorithmParams, type AlgorithmParams } from "./from-params.js";
@@ -23,7 +28,13 @@ export interface RegistryClientOptions {
   httpVersion?: "1.1" | "2";
   /** Workspace that short names resolve in (default "default"). */
   workspace?: string;
-  /** Default deadline of every call, in milliseconds (default: none). Ignored when `transport` is given: set it there. */
+  /**
+   * Default deadline of every call, in milliseconds (default: none). Ignored
+   * for calls when `transport` is given: set it there. File transfers
+   * (uploadFile, downloadToFile, ...) take it as an inactivity timeout
+   * instead: no byte moved for this long aborts the attempt, which is then
+   * retried from where it stopped.
+   */
   timeoutMs?: number;
   /**
    * Access key as `<key_id>.<secret>`, sent as `Authorization: Bearer ...`.
@@ -47,6 +58,26 @@ export interface RegistryClient {
   readonly versions: Client<typeof VersionService>;
   /** modelreg.v1.WorkspaceService: workspaces, access keys, audit log, server info. */
   readonly workspaces: Client<typeof WorkspaceService>;
+  /** modelreg.v1.FileService: stage, upload, commit, list and read the files of versions. */
+  readonly files: Client<typeof FileService>;
+  /**
+   * Uploads one local file as the version's only file (`model:1.0.0` or a
+   * full name): hashes it, stages it, sends it unless the workspace holds the
+   * content already, commits. Resolves with the READY version.
+   */
+  uploadFile(version: string, localPath: string, options?: UploadFileOptions): Promise<Version>;
+  /** Uploads every regular file under `dir` (paths relative to it, symlinks refused) as the version's files. */
+  uploadDirectory(version: string, dir: string, options?: UploadOptions): Promise<Version>;
+  /**
+   * Downloads the file `path` of a READY version to `target` (a file path,
+   * or an existing directory to put it in; default: its name in the working
+   * directory), verified against its sha256.
+   */
+  downloadToFile(version: string, path: string, target?: string, options?: DownloadOptions): Promise<DownloadedFile>;
+  /** Downloads every file of a READY version under `dir`; files already there with the right sha256 are kept. */
+  downloadToDirectory(version: string, dir: string, options?: DownloadOptions): Promise<DownloadedFile[]>;
+  /** Bytes of one file (or the range `offset`, `length` of it) in memory. */
+  downloadBytes(version: string, path: string, options?: DownloadOptions & ByteRange): Promise<Uint8Array>;
   /** `fraud` -> `workspaces/{w}/models/fraud`. */
   modelName(ref: string): string;
   /** `fraud:1.0.0` -> `workspaces/{w}/models/fraud/versions/1.0.0`. */
@@ -77,13 +108,19 @@ function authInterceptors(options: RegistryClientOptions): Interceptor[] {
   return key ? [headerInterceptor({ authorization: `Bearer ${key}` })] : [];
 }
 
-export function createTransport(options: RegistryClientOptions): Transport {
+/**
+ * The transport for `options`. `bulk` builds one for bytes: no compression
+ * offered or accepted (model files rarely compress, and gzip would cost more
+ * CPU than it saves) and no default deadline (transfers time out on
+ * inactivity instead).
+ */
+export function createTransport(options: RegistryClientOptions, bulk = false): Transport {
   const interceptors = [...authInterceptors(options), ...(options.headers ? [headerInterceptor(options.headers)] : []), ...(options.interceptors ?? [])];
   const common = {
     baseUrl: options.baseUrl,
     httpVersion: options.httpVersion ?? "2",
     interceptors,
-    defaultTimeoutMs: options.timeoutMs,
+    ...(bulk ? { acceptCompression: [] } : { defaultTimeoutMs: options.timeoutMs }),
   } as const;
   switch (options.protocol ?? "connect") {
     case "grpc":
@@ -109,11 +146,26 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const models = createClient(ModelService, transport);
   const versions = createClient(VersionService, transport);
   const workspaces = createClient(WorkspaceService, transport);
+  const files = createClient(FileService, transport);
+  const transfers: TransferContext = {
+    files,
+    streams: options.transport ? files : createClient(FileService, createTransport(options, true)),
+    baseUrl: options.baseUrl,
+    idleMs: options.timeoutMs,
+    agents: createAgents(),
+    versionName: (ref) => versionName(workspace, ref),
+  };
   return {
     workspace,
     models,
     versions,
     workspaces,
+    files,
+    uploadFile: (version, localPath, opts) => uploadFile(transfers, version, localPath, opts),
+    uploadDirectory: (version, dir, opts) => uploadDirectory(transfers, version, dir, opts),
+    downloadToFile: (version, path, target, opts) => downloadToFile(transfers, version, path, target, opts),
+    downloadToDirectory: (version, dir, opts) => downloadToDirectory(transfers, version, dir, opts),
+    downloadBytes: (version, path, opts) => downloadBytes(transfers, version, path, opts),
     modelName: (ref) => modelName(workspace, ref),
     versionName: (ref) => versionName(workspace, ref),
     listAllModels: (request = {}, callOptions) =>

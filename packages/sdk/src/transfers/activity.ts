@@ -1,0 +1,50 @@
+// An inactivity deadline for one transfer attempt: aborts when no bytes have
+// moved for `idleMs` (the client's timeoutMs), or when the caller's signal
+// aborts. `touch()` on every chunk sent or received keeps it alive.
+import { Code, ConnectError } from "@connectrpc/connect";
+
+export interface ActivitySignal {
+  /** Aborts on inactivity or on the caller's signal. */
+  readonly signal: AbortSignal;
+  /** Bytes moved: restart the inactivity clock. */
+  touch(): void;
+  /** Whether the abort came from inactivity (not the caller). */
+  readonly idle: boolean;
+  /** Stops the clock and unlinks from the caller's signal. */
+  done(): void;
+}
+
+/** The error a transfer fails with after `idleMs` without a byte. */
+export function idleError(idleMs: number): ConnectError {
+  return new ConnectError(`no bytes moved for ${idleMs} ms (the client's timeoutMs): connection stalled`, Code.DeadlineExceeded);
+}
+
+export function activitySignal(idleMs: number | undefined, outer?: AbortSignal): ActivitySignal {
+  const controller = new AbortController();
+  let idle = false;
+  let timer: NodeJS.Timeout | undefined;
+  const onOuter = () => controller.abort(outer?.reason);
+  if (outer?.aborted) controller.abort(outer.reason);
+  else outer?.addEventListener("abort", onOuter, { once: true });
+  const arm = () => {
+    if (!idleMs || idleMs <= 0 || controller.signal.aborted) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      idle = true;
+      controller.abort(idleError(idleMs));
+    }, idleMs);
+    timer.unref?.();
+  };
+  arm();
+  return {
+    signal: controller.signal,
+    touch: arm,
+    get idle() {
+      return idle;
+    },
+    done() {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", onOuter);
+    },
+  };
+}

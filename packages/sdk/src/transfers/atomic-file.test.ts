@@ -1,0 +1,47 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createTempFile } from "./atomic-file.js";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "sdk-atomic-"));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+describe("createTempFile", () => {
+  it("shows the target only after commit, whole", async () => {
+    const target = join(dir, "sub", "model.bin");
+    const tmp = await createTempFile(target);
+    const big = Buffer.alloc((1 << 20) + 5, 1);
+    await tmp.write(Buffer.from("head"));
+    await tmp.write(big);
+    await tmp.write(Buffer.from("tail"));
+    expect(tmp.written).toBe(big.length + 8);
+    expect(await readdir(join(dir, "sub"))).toEqual([expect.stringMatching(/^\.model\.bin\.[0-9a-f]{12}\.part$/)]);
+    await tmp.commit();
+    await tmp.discard();
+    expect(await readdir(join(dir, "sub"))).toEqual(["model.bin"]);
+    expect(Buffer.compare(await readFile(target), Buffer.concat([Buffer.from("head"), big, Buffer.from("tail")]))).toBe(0);
+  });
+
+  it("leaves an existing target untouched when discarded", async () => {
+    const target = join(dir, "keep.txt");
+    await writeFile(target, "old");
+    const tmp = await createTempFile(target);
+    await tmp.write(Buffer.from("half"));
+    await tmp.discard();
+    expect(await readFile(target, "utf8")).toBe("old");
+    expect(await readdir(dir)).toEqual(["keep.txt"]);
+  });
+
+  it("replaces an existing target on commit", async () => {
+    const target = join(dir, "f");
+    await writeFile(target, "old");
+    const tmp = await createTempFile(target);
+    await tmp.write(Buffer.from("new"));
+    await tmp.commit();
+    expect(await readFile(target, "utf8")).toBe("new");
+  });
+});

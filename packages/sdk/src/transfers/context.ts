@@ -1,0 +1,70 @@
+// What every transfer works with: the FileService clients, where signed
+// URLs resolve, the inactivity timeout, and the options callers pass.
+import type { Client } from "@connectrpc/connect";
+import type { FileService } from "@modelreg/proto";
+import type { HttpAgents } from "./http.js";
+import { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
+
+export interface TransferContext {
+  /** FileService over the client's transport: the unary calls. */
+  files: Client<typeof FileService>;
+  /** FileService without compression (bytes are mostly incompressible): WriteUpload and ReadFile. */
+  streams: Client<typeof FileService>;
+  /** The server's address; signed URLs that are paths resolve against it. */
+  baseUrl: string;
+  /** The client's timeoutMs, applied to transfers as an inactivity timeout. */
+  idleMs: number | undefined;
+  agents: HttpAgents;
+  /** Short or full version name -> resource name. */
+  versionName(ref: string): string;
+}
+
+export interface TransferProgress {
+  /** Bytes sent (upload) or received (download) so far, over all files of the call. */
+  bytesDone: number;
+  /** Bytes the call moves in all: what the server lacks (upload), what is not local yet (download). */
+  bytesTotal: number;
+  /** The file the last bytes belong to. */
+  path?: string;
+}
+
+export interface TransferOptions {
+  /** Called as bytes move. */
+  onProgress?: (progress: TransferProgress) => void;
+  /** Aborts the transfer (rejects with Canceled). */
+  signal?: AbortSignal;
+  /** "http" (default): PUT/GET on the signed URLs; "stream": WriteUpload/ReadFile over the client's protocol. */
+  transport?: "http" | "stream";
+  /** Largest piece sent per PUT or WriteUpload stream (default 64 MiB; never above the server's max_chunk_bytes). */
+  chunkBytes?: number;
+  /** Retries after a dropped or stalled connection (default: 5 attempts in a row without progress). */
+  retry?: Partial<RetryPolicy>;
+}
+
+export const DEFAULT_CHUNK_BYTES = 64 << 20;
+export const STREAM_MESSAGE_BYTES = 1 << 20;
+
+export function retryPolicy(options: TransferOptions): RetryPolicy {
+  return { ...DEFAULT_RETRY, ...options.retry };
+}
+
+/** Sums bytes per key (a session, a file) into one progress report. */
+export function progressReporter(bytesTotal: number, onProgress: TransferOptions["onProgress"]) {
+  const parts = new Map<string, number>();
+  let bytesDone = 0;
+  return {
+    get bytesDone() {
+      return bytesDone;
+    },
+    /** Sets how far `key` is, and reports. */
+    set(key: string, bytes: number, path?: string) {
+      bytesDone += bytes - (parts.get(key) ?? 0);
+      parts.set(key, bytes);
+      onProgress?.({ bytesDone, bytesTotal, ...(path !== undefined ? { path } : {}) });
+    },
+    get(key: string): number {
+      return parts.get(key) ?? 0;
+    },
+  };
+}
+export type ProgressReporter = ReturnType<typeof progressReporter>;

@@ -1,0 +1,154 @@
+// Downloading the files of a READY version: one file, the whole manifest
+// into a directory (skipping files already there with the right sha256), or
+// a byte range into memory. Whole files are hashed while written to a temp
+// file and renamed into place only when the sha256 matches.
+import { createHash } from "node:crypto";
+import { stat } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { VersionFile } from "@modelreg/proto";
+import { createTempFile } from "./atomic-file.js";
+import { progressReporter, retryPolicy, type ProgressReporter, type TransferContext, type TransferOptions } from "./context.js";
+import { hashFile } from "./hash.js";
+import { localPathIn } from "./local-files.js";
+import { mapLimit } from "./map-limit.js";
+import { readRange } from "./read-range.js";
+
+export interface DownloadOptions extends Omit<TransferOptions, "chunkBytes"> {
+  /** Files downloaded at once by downloadToDirectory (default 4). */
+  concurrency?: number;
+}
+
+export interface DownloadedFile {
+  /** The file's path in the version. */
+  path: string;
+  /** Where it was written. */
+  localPath: string;
+  sizeBytes: number;
+  sha256: string;
+  /** False when a local copy with the right sha256 was already there. */
+  downloaded: boolean;
+}
+
+/** One file of the version, with a fresh signed URL. */
+export async function statFile(ctx: TransferContext, version: string, path: string, signal?: AbortSignal): Promise<VersionFile> {
+  const res = await ctx.files.listVersionFiles({ version: { case: "name", value: version }, path }, signal ? { signal } : {});
+  const file = res.files[0];
+  if (!file) throw new ConnectError(`${version} has no file ${path}`, Code.NotFound);
+  return file;
+}
+
+/** Every file of the version, all pages. */
+export async function listFiles(ctx: TransferContext, version: string, signal?: AbortSignal): Promise<VersionFile[]> {
+  const files: VersionFile[] = [];
+  let pageToken = "";
+  do {
+    const res = await ctx.files.listVersionFiles({ version: { case: "name", value: version }, pageToken, pageSize: 10_000 }, signal ? { signal } : {});
+    files.push(...res.files);
+    pageToken = res.nextPageToken;
+  } while (pageToken);
+  return files;
+}
+
+/** Where downloadToFile writes: the target, inside it when it is a directory, or the file's name in the working directory. */
+export async function targetPath(path: string, target: string | undefined): Promise<string> {
+  const name = basename(path);
+  if (!target) return resolve(name);
+  const info = await stat(target).catch(() => undefined);
+  return info?.isDirectory() ? join(target, name) : resolve(target);
+}
+
+/** Downloads one file of the version to `target`; resolves with what was written. */
+export async function downloadToFile(ctx: TransferContext, version: string, path: string, target?: string, options: DownloadOptions = {}): Promise<DownloadedFile> {
+  const name = ctx.versionName(version);
+  const file = await statFile(ctx, name, path, options.signal);
+  const localPath = await targetPath(file.path, target);
+  const progress = progressReporter(Number(file.sizeBytes), options.onProgress);
+  return writeFile(ctx, name, file, localPath, progress, options);
+}
+
+/** Downloads every file of the version under `dir` (created if missing). */
+export async function downloadToDirectory(ctx: TransferContext, version: string, dir: string, options: DownloadOptions = {}): Promise<DownloadedFile[]> {
+  const name = ctx.versionName(version);
+  const files = await listFiles(ctx, name, options.signal);
+  const plan = await mapLimit(files, options.concurrency ?? 4, async (file) => {
+    const localPath = localPathIn(dir, file.path);
+    return { file, localPath, present: await hasContent(localPath, file) };
+  });
+  const bytesTotal = plan.reduce((n, p) => n + (p.present ? 0 : Number(p.file.sizeBytes)), 0);
+  const progress = progressReporter(bytesTotal, options.onProgress);
+  options.onProgress?.({ bytesDone: 0, bytesTotal });
+  return mapLimit(plan, options.concurrency ?? 4, async ({ file, localPath, present }) =>
+    present
+      ? { path: file.path, localPath, sizeBytes: Number(file.sizeBytes), sha256: file.sha256, downloaded: false }
+      : writeFile(ctx, name, file, localPath, progress, options),
+  );
+}
+
+/** Whether `localPath` is a file with the content of `file`. */
+async function hasContent(localPath: string, file: VersionFile): Promise<boolean> {
+  const info = await stat(localPath).catch(() => undefined);
+  if (!info?.isFile() || info.size !== Number(file.sizeBytes)) return false;
+  return (await hashFile(localPath)).sha256 === file.sha256;
+}
+
+async function writeFile(ctx: TransferContext, version: string, file: VersionFile, localPath: string, progress: ProgressReporter, options: DownloadOptions): Promise<DownloadedFile> {
+  const size = Number(file.sizeBytes);
+  const tmp = await createTempFile(localPath);
+  const hash = createHash("sha256");
+  try {
+    await readRange(
+      ctx,
+      version,
+      file,
+      0,
+      size,
+      async (chunk) => {
+        hash.update(chunk);
+        await tmp.write(chunk);
+        progress.set(file.path, tmp.written, file.path);
+      },
+      { transport: options.transport ?? "http", policy: retryPolicy(options), signal: options.signal, relist: () => statFile(ctx, version, file.path, options.signal) },
+    );
+    const sha256 = hash.digest("hex");
+    if (sha256 !== file.sha256) throw new ConnectError(`${file.path}: downloaded bytes hash to ${sha256}, expected ${file.sha256}; nothing was written`, Code.DataLoss);
+    await tmp.commit();
+    return { path: file.path, localPath, sizeBytes: size, sha256, downloaded: true };
+  } finally {
+    await tmp.discard();
+  }
+}
+
+export interface ByteRange {
+  /** First byte (default 0). */
+  offset?: number;
+  /** Most bytes (default: to the end). */
+  length?: number;
+}
+
+/** Bytes of one file of the version, in memory: meant for small files or ranges. */
+export async function downloadBytes(ctx: TransferContext, version: string, path: string, options: DownloadOptions & ByteRange = {}): Promise<Uint8Array> {
+  const name = ctx.versionName(version);
+  const file = await statFile(ctx, name, path, options.signal);
+  const size = Number(file.sizeBytes);
+  const start = options.offset ?? 0;
+  if (start < 0 || start > size) throw new ConnectError(`offset ${start} is outside ${file.path} (${size} bytes)`, Code.OutOfRange);
+  const end = options.length ? Math.min(size, start + options.length) : size;
+  const out = Buffer.allocUnsafe(end - start);
+  let at = 0;
+  const progress = progressReporter(end - start, options.onProgress);
+  await readRange(
+    ctx,
+    name,
+    file,
+    start,
+    end,
+    (chunk) => {
+      out.set(chunk, at);
+      at += chunk.length;
+      progress.set(file.path, at, file.path);
+    },
+    { transport: options.transport ?? "http", policy: retryPolicy(options), signal: options.signal, relist: () => statFile(ctx, name, file.path, options.signal) },
+  );
+  return new Uint8Array(out.buffer, out.byteOffset, at);
+}

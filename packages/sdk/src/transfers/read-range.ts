@@ -1,0 +1,95 @@
+// Reads bytes [start, end) of one file of a READY version, by GET on its
+// signed URL with Range (default) or by ReadFile, handing each chunk to
+// `sink` in order. After a dropped or stalled connection it asks again from
+// the first byte not yet handed over; an expired URL is fetched anew once.
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { VersionFile } from "@modelreg/proto";
+import { activitySignal, type ActivitySignal } from "./activity.js";
+import type { TransferContext } from "./context.js";
+import { httpRequest, rangeHeader, resolveUrl, throwHttpError } from "./http.js";
+import { asConnectError, type RetryPolicy, withResume } from "./retry.js";
+import { abortReason } from "./upload-session.js";
+
+export interface ReadRangeOptions {
+  transport: "http" | "stream";
+  policy: RetryPolicy;
+  signal: AbortSignal | undefined;
+  /** A fresh listing of the file (new signed URL), for when the old URL stopped working. */
+  relist(): Promise<VersionFile>;
+}
+
+export type Sink = (chunk: Uint8Array) => Promise<void> | void;
+
+export async function readRange(ctx: TransferContext, version: string, file: VersionFile, start: number, end: number, sink: Sink, options: ReadRangeOptions): Promise<void> {
+  let pos = start;
+  let current = file;
+  let relisted = false;
+  const deliver = async (chunk: Uint8Array) => {
+    const take = Math.min(chunk.length, end - pos);
+    if (take <= 0) return;
+    await sink(take === chunk.length ? chunk : chunk.subarray(0, take));
+    pos += take;
+  };
+  await withResume(
+    async () => {
+      while (pos < end) {
+        const act = activitySignal(ctx.idleMs, options.signal);
+        try {
+          if (options.transport === "stream") await viaStream(ctx, version, current, pos, end, act, deliver);
+          else await viaHttp(ctx, current, pos, end, act, deliver);
+        } catch (raw) {
+          const err = asConnectError(abortReason(raw, act, options.signal));
+          // A signed URL that expired (or was refused): list the file again, once.
+          if (options.transport === "http" && !relisted && (err.code === Code.PermissionDenied || err.code === Code.Unauthenticated)) {
+            relisted = true;
+            current = await options.relist();
+            continue;
+          }
+          throw err;
+        } finally {
+          act.done();
+        }
+        if (pos < end) throw new ConnectError(`${file.path}: the connection ended at byte ${pos} of ${end}`, Code.Unavailable);
+      }
+    },
+    { policy: options.policy, signal: options.signal, progress: () => pos },
+  );
+}
+
+async function viaHttp(ctx: TransferContext, file: VersionFile, pos: number, end: number, act: ActivitySignal, deliver: Sink): Promise<void> {
+  const size = Number(file.sizeBytes);
+  const whole = pos === 0 && end === size;
+  const res = await httpRequest({
+    url: resolveUrl(file.downloadUrl, ctx.baseUrl),
+    method: "GET",
+    headers: { "accept-encoding": "identity", ...(whole ? {} : { range: rangeHeader(pos, end) }) },
+    agents: ctx.agents,
+    signal: act.signal,
+  });
+  const status = res.statusCode ?? 0;
+  if (status !== 200 && status !== 206) await throwHttpError(res);
+  if (status === 200 && !whole) {
+    res.destroy();
+    throw new ConnectError(`${file.path}: the server ignored the Range header`, Code.Internal);
+  }
+  act.touch();
+  for await (const chunk of res) {
+    act.touch();
+    await deliver(chunk as Buffer);
+  }
+}
+
+async function viaStream(ctx: TransferContext, version: string, file: VersionFile, pos: number, end: number, act: ActivitySignal, deliver: Sink): Promise<void> {
+  const stream = ctx.streams.readFile(
+    { version: { case: "name", value: version }, path: file.path, offset: BigInt(pos), length: BigInt(end - pos) },
+    { signal: act.signal, timeoutMs: 0 },
+  );
+  let expect = pos;
+  for await (const msg of stream) {
+    act.touch();
+    if (msg.data.length === 0) continue;
+    if (Number(msg.offset) !== expect) throw new ConnectError(`${file.path}: ReadFile sent offset ${msg.offset}, expected ${expect}`, Code.Internal);
+    expect += msg.data.length;
+    await deliver(msg.data);
+  }
+}

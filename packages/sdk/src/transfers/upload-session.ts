@@ -1,0 +1,167 @@
+// Sends the bytes of one upload session from its committed offset, by PUT
+// on its signed URL (default) or by WriteUpload streams, in chunks of at
+// most max_chunk_bytes. After a dropped or stalled connection, or a chunk
+// at the wrong offset, it asks GetUploadSession where to continue.
+import { createReadStream } from "node:fs";
+import { fromJson } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ErrorInfoSchema, UploadSessionSchema, UploadState, type UploadSession } from "@modelreg/proto";
+import { activitySignal, type ActivitySignal } from "./activity.js";
+import { DEFAULT_CHUNK_BYTES, STREAM_MESSAGE_BYTES, type TransferContext } from "./context.js";
+import { contentRange, httpRequest, readText, resolveUrl, throwHttpError } from "./http.js";
+import { asConnectError, canceled, type RetryPolicy, withResume } from "./retry.js";
+
+export interface SessionJob {
+  session: UploadSession;
+  /** A local file with the session's content. */
+  localPath: string;
+}
+
+export interface SendOptions {
+  transport: "http" | "stream";
+  chunkBytes: number | undefined;
+  policy: RetryPolicy;
+  signal: AbortSignal | undefined;
+  /** Bytes of this session sent or committed so far (may go back after a resume). */
+  onBytes(bytes: number): void;
+}
+
+const MAX_OFFSET_RESYNCS = 5;
+
+/** The bytes per PUT or stream: the caller's chunk size capped by the server's limit. */
+export function chunkSizeFor(session: UploadSession, chunkBytes = DEFAULT_CHUNK_BYTES): number {
+  const max = Number(session.maxChunkBytes);
+  return Math.max(1, max > 0 ? Math.min(chunkBytes, max) : chunkBytes);
+}
+
+/** A chunk that did not start at the committed offset (HTTP 409 / OFFSET_MISMATCH). */
+export function isOffsetMismatch(err: ConnectError): boolean {
+  if (err.code !== Code.FailedPrecondition) return false;
+  return err.metadata.get("x-http-status") === "409" || err.findDetails(ErrorInfoSchema).some((i) => i.reason === "OFFSET_MISMATCH");
+}
+
+/** Uploads what the session lacks; resolves with the COMPLETE session. */
+export async function sendSession(ctx: TransferContext, job: SessionJob, options: SendOptions): Promise<UploadSession> {
+  let session = job.session;
+  let resyncs = 0;
+  const refresh = async () => {
+    const res = await ctx.files.getUploadSession({ name: session.name }, options.signal ? { signal: options.signal } : {});
+    session = res.upload!;
+    options.onBytes(Number(session.committedOffset));
+  };
+  return withResume(
+    async (retry) => {
+      if (retry > 0) await refresh();
+      while (session.state !== UploadState.COMPLETE) {
+        const size = Number(session.sizeBytes);
+        const start = Number(session.committedOffset);
+        const end = Math.min(size, start + chunkSizeFor(session, options.chunkBytes));
+        try {
+          session = await sendChunk(ctx, session, job.localPath, start, end, options);
+          resyncs = 0;
+        } catch (raw) {
+          const err = asConnectError(raw);
+          if (!isOffsetMismatch(err) || ++resyncs > MAX_OFFSET_RESYNCS) throw err;
+          await refresh();
+          continue;
+        }
+        options.onBytes(Number(session.committedOffset));
+        if (session.state !== UploadState.COMPLETE && Number(session.committedOffset) <= start && end > start) {
+          throw new ConnectError(`upload ${session.name} made no progress at offset ${start}`, Code.Internal);
+        }
+      }
+      return session;
+    },
+    { policy: options.policy, signal: options.signal, progress: () => Number(session.committedOffset) },
+  );
+}
+
+async function sendChunk(ctx: TransferContext, session: UploadSession, localPath: string, start: number, end: number, options: SendOptions): Promise<UploadSession> {
+  const act = activitySignal(ctx.idleMs, options.signal);
+  try {
+    return options.transport === "stream" ? await writeStream(ctx, session, localPath, start, end, act, options) : await put(ctx, session, localPath, start, end, act, options);
+  } catch (err) {
+    throw abortReason(err, act, options.signal);
+  } finally {
+    act.done();
+  }
+}
+
+/** The error to report for a failed attempt: the inactivity timeout or the caller's abort when that is what ended it. */
+export function abortReason(err: unknown, act: ActivitySignal, outer: AbortSignal | undefined): unknown {
+  if (outer?.aborted) return canceled(outer);
+  if (act.idle) return act.signal.reason;
+  return err;
+}
+
+async function put(ctx: TransferContext, session: UploadSession, localPath: string, start: number, end: number, act: ActivitySignal, options: SendOptions): Promise<UploadSession> {
+  const size = Number(session.sizeBytes);
+  const body = end > start ? createReadStream(localPath, { start, end: end - 1, highWaterMark: 256 << 10 }) : undefined;
+  let sent = start;
+  body?.on("data", (chunk) => {
+    act.touch();
+    sent += chunk.length;
+    options.onBytes(sent);
+  });
+  const res = await httpRequest({
+    url: resolveUrl(session.uploadUrl, ctx.baseUrl),
+    method: "PUT",
+    headers: {
+      "content-type": "application/octet-stream",
+      "content-length": String(end - start),
+      ...(size > 0 ? { "content-range": contentRange(start, end, size) } : {}),
+    },
+    ...(body ? { body } : {}),
+    agents: ctx.agents,
+    signal: act.signal,
+  });
+  body?.destroy();
+  if (res.statusCode !== 200) {
+    if (res.statusCode === 409) {
+      const err = await throwHttpError(res).catch((e: ConnectError) => e);
+      err.metadata.set("x-http-status", "409");
+      throw err;
+    }
+    await throwHttpError(res);
+  }
+  const text = await readText(res);
+  return sessionFromPutAnswer(session, text);
+}
+
+/** The session after a PUT: the answer is the UploadSession as proto JSON (older form: committedOffset + complete). */
+export function sessionFromPutAnswer(before: UploadSession, text: string): UploadSession {
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new ConnectError(`upload ${before.name}: the server's answer is not JSON: ${text.slice(0, 200)}`, Code.Internal);
+  }
+  const { complete, ...rest } = json;
+  const parsed = fromJson(UploadSessionSchema, rest as never, { ignoreUnknownFields: true });
+  return {
+    ...before,
+    ...(parsed.name ? parsed : { committedOffset: parsed.committedOffset }),
+    ...(complete === true ? { state: UploadState.COMPLETE } : {}),
+  };
+}
+
+async function writeStream(ctx: TransferContext, session: UploadSession, localPath: string, start: number, end: number, act: ActivitySignal, options: SendOptions): Promise<UploadSession> {
+  let sent = start;
+  async function* messages() {
+    if (end === start) {
+      yield { name: session.name, offset: BigInt(start) };
+      return;
+    }
+    let first = true;
+    for await (const chunk of createReadStream(localPath, { start, end: end - 1, highWaterMark: STREAM_MESSAGE_BYTES })) {
+      const data = chunk as Buffer;
+      yield first ? { name: session.name, offset: BigInt(start), data } : { data };
+      first = false;
+      act.touch();
+      sent += data.length;
+      options.onBytes(sent);
+    }
+  }
+  const res = await ctx.streams.writeUpload(messages(), { signal: act.signal, timeoutMs: 0 });
+  return res.upload!;
+}

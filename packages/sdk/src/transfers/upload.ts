@@ -1,0 +1,77 @@
+// Uploading files into a version: hash each local file, stage the manifest,
+// send only the content the workspace lacks (sessions shared by identical
+// files are sent once), then commit, which makes the version READY.
+import { basename } from "node:path";
+import { stat } from "node:fs/promises";
+import { UploadState, type UploadSession, type Version } from "@modelreg/proto";
+import { DEFAULT_CHUNK_BYTES, progressReporter, retryPolicy, type TransferContext, type TransferOptions } from "./context.js";
+import { hashFile } from "./hash.js";
+import { listLocalFiles, type LocalFile } from "./local-files.js";
+import { mapLimit } from "./map-limit.js";
+import { sendSession } from "./upload-session.js";
+
+export interface UploadOptions extends TransferOptions {
+  /** Replace the files of a READY version (otherwise FailedPrecondition). */
+  overwrite?: boolean;
+  /** Files hashed and sessions sent at once (default 4). */
+  concurrency?: number;
+}
+
+export interface UploadFileOptions extends UploadOptions {
+  /** The file's path in the version (default: the local file's name). */
+  path?: string;
+  /** Media type (default: the server's pick by extension). */
+  mediaType?: string;
+}
+
+/** Uploads one local file as the version's only file; resolves with the READY version. */
+export async function uploadFile(ctx: TransferContext, version: string, localPath: string, options: UploadFileOptions = {}): Promise<Version> {
+  const info = await stat(localPath);
+  if (!info.isFile()) throw new Error(`${localPath} is not a regular file`);
+  const file: LocalFile & { mediaType?: string } = { path: options.path ?? basename(localPath), localPath };
+  if (options.mediaType) file.mediaType = options.mediaType;
+  return uploadFiles(ctx, version, [file], options);
+}
+
+/** Uploads every regular file under `dir` (symlinks refused) as the version's files. */
+export async function uploadDirectory(ctx: TransferContext, version: string, dir: string, options: UploadOptions = {}): Promise<Version> {
+  return uploadFiles(ctx, version, await listLocalFiles(dir), options);
+}
+
+/** Stages `files` as the version's manifest, uploads what is missing, commits. */
+export async function uploadFiles(ctx: TransferContext, version: string, files: (LocalFile & { mediaType?: string })[], options: UploadOptions = {}): Promise<Version> {
+  const name = ctx.versionName(version);
+  const signal = options.signal;
+  const call = signal ? { signal } : {};
+  const concurrency = options.concurrency ?? 4;
+  const digests = await mapLimit(files, concurrency, (f) => hashFile(f.localPath, signal));
+  const staged = await ctx.files.stageVersionFiles(
+    {
+      name,
+      overwrite: options.overwrite ?? false,
+      files: files.map((f, i) => ({ path: f.path, sizeBytes: BigInt(digests[i]!.sizeBytes), sha256: digests[i]!.sha256, mediaType: f.mediaType ?? "" })),
+    },
+    call,
+  );
+  // One job per distinct session, with a local file holding its content.
+  const jobs = new Map<string, { session: UploadSession; localPath: string; path: string }>();
+  staged.files.forEach((s, i) => {
+    if (s.present || !s.upload || s.upload.state === UploadState.COMPLETE) return;
+    if (!jobs.has(s.upload.name)) jobs.set(s.upload.name, { session: s.upload, localPath: files[i]!.localPath, path: s.file?.path ?? files[i]!.path });
+  });
+  const progress = progressReporter(Number(staged.bytesToUpload), options.onProgress);
+  options.onProgress?.({ bytesDone: 0, bytesTotal: Number(staged.bytesToUpload) });
+  const policy = retryPolicy(options);
+  await mapLimit([...jobs.values()], concurrency, async (job) => {
+    const base = Number(job.session.committedOffset);
+    await sendSession(ctx, job, {
+      transport: options.transport ?? "http",
+      chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+      policy,
+      signal,
+      onBytes: (bytes) => progress.set(job.session.name, Math.max(0, bytes - base), job.path),
+    });
+  });
+  const res = await ctx.files.commitVersionFiles({ name }, call);
+  return res.version!;
+}
