@@ -11,10 +11,16 @@ export interface ModelregCases {
   newVersion(): Promise<string>;
   /** uploadFile; the sha256 the READY version records, and the transfer time alone when the SDK reports its phases. */
   upload(version: string, src: string, transport: Transport): Promise<{ sha256: string; transferSeconds?: number }>;
+  /**
+   * Waits until the server has computed the md5 of the version's file (its
+   * background job after an upload of new content), so that work does not
+   * run into the next case; resolves false after `timeoutMs` without it.
+   */
+  settle(version: string, timeoutMs: number): Promise<boolean>;
   /** Which version `download` reads for this transport. */
   remember(transport: Transport, version: string): void;
-  /** downloadToFile into `dst`. */
-  download(transport: Transport, dst: string): Promise<void>;
+  /** downloadToFile into `dst`; the time until the last byte was written, when the SDK reports progress. */
+  download(transport: Transport, dst: string): Promise<number | undefined>;
   close(): void;
 }
 
@@ -25,7 +31,7 @@ const FILE_PATH = "model.bin";
 // in @modelreg/sdk.
 interface FileTransfers {
   uploadFile(version: string, localPath: string, options: { transport: Transport; onProgress?: (p: unknown) => void }): Promise<unknown>;
-  downloadToFile(version: string, path: string, target: string, options: { transport: Transport }): Promise<unknown>;
+  downloadToFile(version: string, path: string, target: string, options: { transport: Transport; onProgress?: (p: unknown) => void }): Promise<unknown>;
 }
 
 /** Why the modelreg cases cannot run yet, or undefined when they can. */
@@ -41,15 +47,33 @@ export async function createModelregCases(baseUrl: string, accessKey: string): P
   const { model } = await registry.models.createModel({ parent: "workspaces/default", modelId });
   const files = createClient(FileService, createTransport({ baseUrl, accessKey }));
   const versions = new Map<Transport, string>();
+  const fileOf = async (version: string) =>
+    (await files.listVersionFiles({ version: { case: "name", value: version } })).files.find((f) => f.path === FILE_PATH);
   return {
     async newVersion() {
       const { version } = await registry.versions.createVersion({ parent: model!.name });
       return version!.name;
     },
     async upload(version, src, transport) {
-      await registry.uploadFile(version, src, { transport });
-      const listed = await files.listVersionFiles({ version: { case: "name", value: version } });
-      return { sha256: listed.files.find((f) => f.path === FILE_PATH)?.sha256 ?? "" };
+      // The SDK reports progress first (0 bytes done) when the local sha256
+      // pass and the staging call are behind it: from there on it is bytes
+      // on the wire and the commit.
+      let sending: bigint | undefined;
+      await registry.uploadFile(version, src, { transport, onProgress: () => {
+          sending ??= process.hrtime.bigint();
+        },
+      });
+      const end = process.hrtime.bigint();
+      const file = await fileOf(version);
+      return { sha256: file?.sha256 ?? "", ...(sending === undefined ? {} : { transferSeconds: Number(end - sending) / 1e9 }) };
+    },
+    async settle(version, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if ((await fileOf(version))?.md5) return true;
+        if (Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 100));
+      }
     },
     remember(transport, version) {
       versions.set(transport, version);
@@ -57,7 +81,17 @@ export async function createModelregCases(baseUrl: string, accessKey: string): P
     async download(transport, dst) {
       const version = versions.get(transport);
       if (!version) throw new Error(`no ${transport} upload to download`);
-      await registry.downloadToFile(version, FILE_PATH, dst, { transport });
+      // Transfer only: until the last byte is in the temp file (before the SDK's fsync and rename).
+      let last: bigint | undefined;
+      const t0 = process.hrtime.bigint();
+      await registry.downloadToFile(version, FILE_PATH, dst, {
+        transport,
+        onProgress: (p) => {
+          const { bytesDone, bytesTotal } = p as { bytesDone: number; bytesTotal: number };
+          if (bytesDone >= bytesTotal) last ??= process.hrtime.bigint();
+        },
+      });
+      return last === undefined ? undefined : Number(last - t0) / 1e9;
     },
     close() {},
   };
