@@ -25,7 +25,7 @@ import { peakRssMb, resetPeakRss, rssMb } from "../lib/memory.js";
 import { cpuMs, onInterrupt, startServer, type ServerProcess } from "../lib/processes.js";
 import { fmt, table } from "../lib/stats.js";
 import { connectDownload, connectUpload, httpDownload, httpUpload, MESSAGE_BYTES } from "./baseline-clients.js";
-import { createModelregCases, modelregMissing, type ModelregCases } from "./modelreg-cases.js";
+import { createModelregCases, type ModelregCases } from "./modelreg-cases.js";
 import { createRandomFile, freshContent, sha256File } from "./test-file.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -108,35 +108,33 @@ export async function run(argv: string[]): Promise<void> {
     servers.push(connectBase);
 
     let modelreg: ServerProcess | undefined;
-    let missing = modelregMissing();
-    if (!missing) {
-      log("starting modelreg…");
-      try {
-        modelreg = await startServer({
-          name: "modelreg",
-          nodeArgs: [...prof, "--import", "tsx", "apps/server/src/main.ts"],
-          cwd: REPO_ROOT,
-          env: {
-            DATA_DIR: dirs.modelreg,
-            BLOB_STORE: "", // files under DATA_DIR/blobs, on the same disk as the baselines' files
-            DATABASE_URL: values["database-url"] ?? "", // empty = embedded PGlite, whatever the caller's environment says
-            LOG_LEVEL: "warn",
-            MODELREG_ADMIN_KEY: BENCH_TOKEN,
-            RATE_LIMIT_PER_KEY: "1000000",
-            RATE_LIMIT_BURST: "1000000",
-          },
-        });
-        servers.push(modelreg);
-        mrCases = await createModelregCases(modelreg.url, BENCH_TOKEN);
-      } catch (err) {
-        // The baselines still run: report why modelreg could not.
-        missing = `modelreg did not start: ${(err instanceof Error ? err.message : String(err)).split("\n").find((l) => /Error/.test(l)) ?? String(err)}`;
-        if (modelreg) {
-          servers.splice(servers.indexOf(modelreg), 1);
-          await modelreg.stop(1000);
-        }
-        modelreg = undefined;
+    let missing: string | undefined;
+    log("starting modelreg…");
+    try {
+      modelreg = await startServer({
+        name: "modelreg",
+        nodeArgs: [...prof, "--import", "tsx", "apps/server/src/main.ts"],
+        cwd: REPO_ROOT,
+        env: {
+          DATA_DIR: dirs.modelreg,
+          BLOB_STORE: "", // files under DATA_DIR/blobs, on the same disk as the baselines' files
+          DATABASE_URL: values["database-url"] ?? "", // empty = embedded PGlite, whatever the caller's environment says
+          LOG_LEVEL: "warn",
+          MODELREG_ADMIN_KEY: BENCH_TOKEN,
+          RATE_LIMIT_PER_KEY: "1000000",
+          RATE_LIMIT_BURST: "1000000",
+        },
+      });
+      servers.push(modelreg);
+      mrCases = await createModelregCases(modelreg.url, BENCH_TOKEN);
+    } catch (err) {
+      // The baselines still run: report why modelreg could not.
+      missing = `modelreg did not start: ${(err instanceof Error ? err.message : String(err)).split("\n").find((l) => /Error/.test(l)) ?? String(err)}`;
+      if (modelreg) {
+        servers.splice(servers.indexOf(modelreg), 1);
+        await modelreg.stop(1000);
       }
+      modelreg = undefined;
     }
     if (missing) log(`modelreg cases skipped: ${missing}`);
     const idleRss = new Map(servers.map((s) => [s.name, rssMb(s.pid)]));
@@ -291,6 +289,10 @@ export async function run(argv: string[]): Promise<void> {
         }
       }
     print({ rows, sizeMib, rounds, idleRss, missing, samples, afterwork, databaseUrl: values["database-url"] });
+  } catch (err) {
+    // What the servers said last explains most failures of a case.
+    for (const s of servers) if (s.tail()) log(`--- last lines of ${s.name} ---\n${s.tail()}`);
+    throw err;
   } finally {
     mrCases?.close();
     for (const s of servers.reverse()) {

@@ -1,8 +1,7 @@
 // The modelreg side of `bench transfer`: versions created over the SDK, files
 // moved with the SDK's uploadFile / downloadToFile (transport "http": plain
 // HTTP PUT/GET URLs; "stream": FileService.WriteUpload / ReadFile).
-import { createClient } from "@connectrpc/connect";
-import { createRegistryClient, createTransport, FileService, type RegistryClient } from "@modelreg/sdk";
+import { createRegistryClient } from "@modelreg/sdk";
 
 export type Transport = "http" | "stream";
 
@@ -27,28 +26,13 @@ export interface ModelregCases {
 /** The file's path inside each version. */
 const FILE_PATH = "model.bin";
 
-// The SDK functions as the brief gives them; typed loosely until they land
-// in @modelreg/sdk.
-interface FileTransfers {
-  uploadFile(version: string, localPath: string, options: { transport: Transport; onProgress?: (p: unknown) => void }): Promise<unknown>;
-  downloadToFile(version: string, path: string, target: string, options: { transport: Transport; onProgress?: (p: unknown) => void }): Promise<unknown>;
-}
-
-/** Why the modelreg cases cannot run yet, or undefined when they can. */
-export function modelregMissing(): string | undefined {
-  const c = createRegistryClient({ baseUrl: "http://127.0.0.1:1" }) as RegistryClient & Partial<FileTransfers>;
-  if (typeof c.uploadFile !== "function" || typeof c.downloadToFile !== "function") return "@modelreg/sdk has no uploadFile/downloadToFile yet";
-  return undefined;
-}
-
 export async function createModelregCases(baseUrl: string, accessKey: string): Promise<ModelregCases> {
-  const registry = createRegistryClient({ baseUrl, accessKey }) as RegistryClient & FileTransfers;
+  const registry = createRegistryClient({ baseUrl, accessKey });
   const modelId = `bench-transfer-${Date.now().toString(36)}`;
   const { model } = await registry.models.createModel({ parent: "workspaces/default", modelId });
-  const files = createClient(FileService, createTransport({ baseUrl, accessKey }));
   const versions = new Map<Transport, string>();
   const fileOf = async (version: string) =>
-    (await files.listVersionFiles({ version: { case: "name", value: version } })).files.find((f) => f.path === FILE_PATH);
+    (await registry.files.listVersionFiles({ version: { case: "name", value: version } })).files.find((f) => f.path === FILE_PATH);
   return {
     async newVersion() {
       const { version } = await registry.versions.createVersion({ parent: model!.name });
@@ -86,8 +70,7 @@ export async function createModelregCases(baseUrl: string, accessKey: string): P
       const t0 = process.hrtime.bigint();
       await registry.downloadToFile(version, FILE_PATH, dst, {
         transport,
-        onProgress: (p) => {
-          const { bytesDone, bytesTotal } = p as { bytesDone: number; bytesTotal: number };
+        onProgress: ({ bytesDone, bytesTotal }) => {
           if (bytesDone >= bytesTotal) last ??= process.hrtime.bigint();
         },
       });
