@@ -49,7 +49,7 @@ export function addGlobalOptions(program: Command): void {
     .addOption(new Option("--workspace <id>", `workspace of short names [env: MODELREG_WORKSPACE] (default: the profile's, else ${DEFAULT_WORKSPACE})`))
     .addOption(new Option("-o, --output <format>", "output format").choices(outputFormats).default("table"))
     .addOption(new Option("--protocol <protocol>", "wire protocol").choices(protocols).default("connect"))
-    .addOption(new Option("--timeout <ms>", "deadline of each call in milliseconds, 0 for none").argParser(parseTimeout).default(DEFAULT_TIMEOUT_MS));
+    .addOption(new Option("--timeout <ms>", "deadline of each call in milliseconds, 0 for none (push and pull: the longest wait for the next byte)").argParser(parseTimeout).default(DEFAULT_TIMEOUT_MS));
 }
 
 export interface ResolveOptions {

@@ -3,7 +3,7 @@
 // each message: one object, or an array for a list, ready for jq).
 import { toJson, type DescMessage, type JsonValue, type MessageShape } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { ModelSchema, VersionSchema, type Model, type Version } from "@modelreg/sdk";
+import { ModelSchema, VersionSchema, VersionState, type Model, type Version } from "@modelreg/sdk";
 import Table from "cli-table3";
 import type { Io } from "./io.js";
 import { formatLabels } from "./labels.js";
@@ -153,10 +153,25 @@ export function renderVersion(v: Version): string {
     ["Model uid", v.modelUid],
     ["Description", v.description],
     ["Labels", labelLines(v.labels)],
+    ["State", versionStateName(v.state)],
+    ["Files", v.state === VersionState.READY ? `${v.fileCount} (${v.totalSizeBytes} bytes)` : "-"],
+    ["Manifest digest", v.manifestDigest],
     ["Created", time(v.createTime)],
     ["Updated", time(v.updateTime)],
     ["Etag", v.etag],
   ]);
+}
+
+/** `pending`, `ready`; `-` when unset. */
+export function versionStateName(state: VersionState): string {
+  switch (state) {
+    case VersionState.PENDING:
+      return "pending";
+    case VersionState.READY:
+      return "ready";
+    default:
+      return "-";
+  }
 }
 
 export function keyValues(rows: [string, string][]): string {

@@ -6,6 +6,7 @@ import { registerAuditCommands } from "./commands/audit.js";
 import { registerAuthCommands } from "./commands/auth.js";
 import { registerKeyCommands } from "./commands/keys.js";
 import { registerModelCommands } from "./commands/models.js";
+import { registerTransferCommands } from "./commands/transfer.js";
 import { registerVersionCommands } from "./commands/versions.js";
 import { registerWorkspaceCommands } from "./commands/workspaces.js";
 import type { ContextFactory } from "./context.js";
@@ -20,6 +21,11 @@ const examples = `Examples:
   modelreg versions create fraud-detector --label dataset=2026-10     # server assigns 1.0.0, 1.0.1, ...
   modelreg versions list fraud-detector --limit 5
   modelreg versions get fraud-detector:1.0.0 -o json | jq .labels
+  modelreg push ./model.onnx fraud-detector            # new version (1.0.1, ...) holding model.onnx, READY
+  modelreg push ./export/ fraud-detector:2.0.0         # every file under ./export/; creates 2.0.0 if missing
+  modelreg push ./export/ fraud-detector:2.0.0 --overwrite   # replace the files of a READY version
+  modelreg versions files fraud-detector:2.0.0         # path, size, sha256, md5, media type
+  modelreg pull fraud-detector:2.0.0                   # into ./fraud-detector-2.0.0 (-d <dir> to choose)
   modelreg models update fraud-detector --description "v2" --etag <etag>
   modelreg models delete fraud-detector --force
   modelreg workspaces create team-a --description "risk team"         # server-wide admin key
@@ -44,7 +50,7 @@ Profiles: ~/.config/modelreg/profiles.json ($XDG_CONFIG_HOME, or MODELREG_CONFIG
  */
 export function createProgram(io: Io, context: ContextFactory): Command {
   const program = new Command("modelreg")
-    .description("Operate a modelreg server: models and their versions, workspaces, access keys and the audit log.")
+    .description("Operate a modelreg server: models, their versions and files, workspaces, access keys and the audit log.")
     .version(pkg.version, "-V, --version", "print the CLI version")
     .helpOption("-h, --help", "show help for a command")
     .helpCommand("help [command]", "show help for a command")
@@ -68,6 +74,7 @@ export function createProgram(io: Io, context: ContextFactory): Command {
   registerAuthCommands(program, context, io);
   registerModelCommands(program, context);
   registerVersionCommands(program, context);
+  registerTransferCommands(program, context);
   registerWorkspaceCommands(program, context);
   registerKeyCommands(program, context);
   registerAuditCommands(program, context);

@@ -10,6 +10,7 @@ import {
   type AuditEvent,
   type Model,
   type Version,
+  type VersionFile,
 } from "@modelreg/proto";
 import type { TransferContext } from "./transfers/context.js";
 import { downloadBytes, downloadToDirectory, downloadToFile, type ByteRange, type DownloadedFile, type DownloadOptions } from "./transfers/download.js";
@@ -86,6 +87,8 @@ export interface RegistryClient {
   listAllModels(request?: { pageSize?: number }, options?: CallOptions): AsyncIterable<Model>;
   /** Every version of a model (short or full name), newest first; options apply to each page's call. */
   listAllVersions(model: string, request?: { pageSize?: number }, options?: CallOptions): AsyncIterable<Version>;
+  /** Every file of a READY version (short or full name), by path; options apply to each page's call. */
+  listAllFiles(version: string, request?: { pageSize?: number }, options?: CallOptions): AsyncIterable<VersionFile>;
   /** Every audit event of the workspace (or `workspaces/-`), newest first, matching `filter`. */
   listAllAuditEvents(request?: { parent?: string; filter?: string; pageSize?: number }, options?: CallOptions): AsyncIterable<AuditEvent>;
 }
@@ -177,6 +180,11 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       paginate(async (pageToken) => {
         const res = await versions.listVersions({ ...request, parent: modelName(workspace, model), pageToken }, callOptions);
         return { items: res.versions, nextPageToken: res.nextPageToken };
+      }),
+    listAllFiles: (version, request = {}, callOptions) =>
+      paginate(async (pageToken) => {
+        const res = await files.listVersionFiles({ ...request, version: { case: "name", value: versionName(workspace, version) }, pageToken }, callOptions);
+        return { items: res.files, nextPageToken: res.nextPageToken };
       }),
     listAllAuditEvents: (request = {}, callOptions) =>
       paginate(async (pageToken) => {

@@ -1,10 +1,12 @@
 // `modelreg versions ...`: create, get, list, update and delete the versions
-// of a model. A version is `model:version` (or a full resource name).
+// of a model, and list a version's files. A version is `model:version` (or a full resource name).
+import { VersionFileSchema } from "@modelreg/sdk";
 import type { Command } from "commander";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../exit-codes.js";
 import type { Label } from "../labels.js";
 import { modelRef, versionRef, versionTarget } from "../refs.js";
+import { renderFilesTable } from "../render-files.js";
 import { buildUpdate, type UpdateFlags } from "../update-mask.js";
 import {
   createFields,
@@ -72,6 +74,19 @@ export function registerVersionCommands(program: Command, context: (cmd: Command
       const pageSize = pageSizeFor(flags);
       const items = await take(client.listAllVersions(name, pageSize ? { pageSize } : {}), flags.limit);
       out.versions(items, name);
+    });
+
+  versions
+    .command("files <model:version>")
+    .description("list the files of a READY version: path, size, sha256, md5, media type (-o json adds signed download URLs)")
+    .addOption(limitOption())
+    .addOption(pageSizeOption())
+    .action(async (ref: string, flags: ListFlags, cmd: Command) => {
+      const { client, out } = context(cmd);
+      const name = versionRef(client, ref);
+      const pageSize = pageSizeFor(flags);
+      const items = await take(client.listAllFiles(name, pageSize ? { pageSize } : {}), flags.limit);
+      out.list(VersionFileSchema, items, renderFilesTable, `version ${name} has no files`);
     });
 
   withUpdateOptions(versions.command("update <model:version>"))

@@ -1,0 +1,119 @@
+// `modelreg push` and `modelreg pull`: the files of a version to and from
+// this machine. Bytes move over plain HTTP (signed URLs) by default, or over
+// the FileService streams with --transport stream; a progress bar shows on
+// a terminal only.
+import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { Code, ConnectError, splitRef, type RegistryClient, type Version } from "@modelreg/sdk";
+import { type Command, Option } from "commander";
+import type { CommandContext } from "../context.js";
+import { UsageError } from "../exit-codes.js";
+import type { Label } from "../labels.js";
+import { lastSegment } from "../output.js";
+import { createProgressBar } from "../progress.js";
+import { modelRef, versionRef, versionTarget } from "../refs.js";
+import { pulledJson, renderPulledTable } from "../render-files.js";
+import { createFields, descriptionOption, labelOption } from "./options.js";
+
+type Transport = "http" | "stream";
+
+const transportOption = () =>
+  new Option("--transport <how>", "how bytes move: http (signed PUT/GET URLs) or stream (FileService WriteUpload/ReadFile over --protocol)")
+    .choices(["http", "stream"])
+    .default("http");
+
+export function registerTransferCommands(program: Command, context: (cmd: Command) => CommandContext): void {
+  program
+    .command("push <path> <model[:version]>")
+    .description(
+      "upload a file or a directory (every regular file under it) as the files of a version, which becomes READY; " +
+        "without :version a new version is created (the server numbers it), and a named version that does not exist is created",
+    )
+    .option("--overwrite", "replace the files of a version that has files already")
+    .addOption(transportOption())
+    .addOption(descriptionOption())
+    .addOption(labelOption())
+    .addHelpText("after", "\nContent the workspace holds already is not sent again. --description and --label apply only to a version push creates.")
+    .action(async (path: string, ref: string, flags: PushFlags, cmd: Command) => {
+      const { client, out, io } = context(cmd);
+      const local = io.cwd ? resolve(io.cwd, path) : resolve(path);
+      const info = await stat(local).catch(() => {
+        throw new UsageError(`${path} does not exist: give a file or a directory to push`);
+      });
+      if (!info.isFile() && !info.isDirectory()) throw new UsageError(`${path} is neither a file nor a directory`);
+      const version = await ensureVersion(client, ref, flags);
+      const bar = createProgressBar(io, "push");
+      let ready: Version;
+      try {
+        const options = { overwrite: flags.overwrite ?? false, transport: flags.transport, onProgress: bar.onProgress };
+        ready = info.isDirectory() ? await client.uploadDirectory(version.name, local, options) : await client.uploadFile(version.name, local, options);
+      } finally {
+        bar.stop();
+      }
+      out.version(ready);
+    });
+
+  program
+    .command("pull <model[:version]>")
+    .description("download the files of a READY version into a directory (default ./<model>-<version>); without :version, the model's latest version")
+    .option("-d, --dir <dir>", "where to write the files (created if missing)")
+    .addOption(transportOption())
+    .addHelpText("after", "\nFiles already there with the right sha256 are not downloaded again; every file is verified and appears only when complete.")
+    .action(async (ref: string, flags: { dir?: string; transport: Transport }, cmd: Command) => {
+      const { client, out, io } = context(cmd);
+      const { name, model, version } = await resolvePullVersion(client, ref);
+      const dir = flags.dir ?? `${lastSegment(model)}-${version}`;
+      const target = io.cwd ? resolve(io.cwd, dir) : resolve(dir);
+      const bar = createProgressBar(io, "pull");
+      try {
+        const files = await client.downloadToDirectory(name, target, { transport: flags.transport, onProgress: bar.onProgress });
+        bar.stop();
+        if (files.length === 0 && out.format === "table") io.stderr.write(`version ${name} has no files\n`);
+        else out.result(renderPulledTable(files), files.map(pulledJson));
+      } finally {
+        bar.stop();
+      }
+    });
+}
+
+interface PushFlags {
+  overwrite?: boolean;
+  transport: Transport;
+  description?: string;
+  label?: Label[];
+}
+
+/** The version push uploads into: created when not named, or named but missing. */
+export async function ensureVersion(client: RegistryClient, ref: string, flags: { description?: string; label?: Label[] }): Promise<Version> {
+  const { parent, versionId } = versionTarget(client, ref);
+  const create = async () => (await client.versions.createVersion({ parent, versionId, version: createFields(flags) })).version!;
+  if (versionId === "") return create();
+  const get = async () => (await client.versions.getVersion({ ref: { case: "name", value: `${parent}/versions/${versionId}` } })).version!;
+  try {
+    return await get();
+  } catch (err) {
+    if (!(err instanceof ConnectError && err.code === Code.NotFound)) throw err;
+  }
+  try {
+    return await create();
+  } catch (err) {
+    // Created by someone else in between: use it.
+    if (err instanceof ConnectError && err.code === Code.AlreadyExists) return get();
+    throw err;
+  }
+}
+
+/** The version pull reads: the one named, else the model's latest. */
+async function resolvePullVersion(client: RegistryClient, ref: string): Promise<{ name: string; model: string; version: string }> {
+  const { model, version } = splitRef(ref);
+  if (model === "") throw new UsageError(`"${ref}" names no model: use model[:version], e.g. fraud-detector:1.0.0`);
+  if (version !== undefined) {
+    const name = versionRef(client, ref);
+    return { name, model: modelRef(client, model), version };
+  }
+  const modelName = modelRef(client, model);
+  const res = await client.models.getModel({ name: modelName });
+  const latest = res.model?.latestVersion ?? "";
+  if (latest === "") throw new ConnectError(`model ${modelName} has no versions to pull`, Code.NotFound);
+  return { name: `${modelName}/versions/${latest}`, model: modelName, version: latest };
+}
