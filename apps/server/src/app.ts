@@ -3,9 +3,17 @@
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Database } from "@modelreg/db";
-import { ModelService, VersionService, WorkspaceService } from "@modelreg/proto";
+import { FileService, ModelService, VersionService, WorkspaceService } from "@modelreg/proto";
 import { createAuthenticator } from "./auth/authenticator.js";
-import { createRateLimiter } from "./auth/rate-limit.js";
+import { createConcurrencyLimiter, createRateLimiter } from "./auth/rate-limit.js";
+import { createUrlSigner, type SigningKey } from "./auth/signed-urls.js";
+import { createFilesDomain } from "./domain/files.js";
+import { createUploadSessionsDomain } from "./domain/upload-sessions.js";
+import { createFileRoutes } from "./http/file-routes.js";
+import { createFileUrls } from "./http/file-urls.js";
+import { createMd5Worker } from "./jobs/md5.js";
+import { createFileService } from "./services/file-service.js";
+import type { BlobStore } from "./storage/blob-store.js";
 import { createAccessKeysDomain } from "./domain/access-keys.js";
 import { createAuditDomain } from "./domain/audit.js";
 import { createModelsDomain } from "./domain/models.js";
@@ -34,15 +42,37 @@ export interface AppDeps {
   auth?: { enabled: boolean; adminToken?: string; ratePerSecond?: number; burst?: number };
   /** `postgres` or `pglite`, for GetServerInfo. */
   database?: string;
+  /** Where the files of versions are stored. */
+  store: BlobStore;
+  /** Keys that sign download and upload URLs, newest first (see auth/signing-keys.ts). */
+  signingKeys: SigningKey[];
+  /** The address clients reach the server at, for absolute URLs; default: from each request's Host. */
+  publicUrl?: string;
+  /** Uploads one access key may have in flight at once (default 8). */
+  uploadsPerKey?: number;
+  /** Largest body of one upload request (default 256 MiB). */
+  maxChunkBytes?: number;
 }
 
 export function createApp(deps: AppDeps) {
   const auth = deps.auth ?? { enabled: true };
   const health = createHealthService();
-  const apiServices = [ModelService, VersionService, WorkspaceService];
+  const apiServices = [ModelService, VersionService, FileService, WorkspaceService];
   for (const s of apiServices) health.setServing(s.typeName, true);
   const reflection = createReflectionServices([...apiServices, Health, ServerReflectionV1]);
   const authenticator = createAuthenticator({ db: deps.db, logger: deps.logger, adminToken: auth.adminToken });
+  const md5 = createMd5Worker({ db: deps.db, store: deps.store, logger: deps.logger });
+  const uploadsPerKey = deps.uploadsPerKey ?? 8;
+  const uploads = createUploadSessionsDomain({
+    db: deps.db,
+    store: deps.store,
+    concurrency: { limiter: createConcurrencyLimiter({ max: uploadsPerKey }), max: uploadsPerKey },
+    onStored: (sha256) => md5.schedule(sha256),
+    maxChunkBytes: deps.maxChunkBytes,
+  });
+  const files = createFilesDomain({ db: deps.db, store: deps.store });
+  const signer = createUrlSigner({ keys: deps.signingKeys });
+  const urls = createFileUrls(signer);
   const rateLimiter = auth.ratePerSecond ? createRateLimiter({ ratePerSecond: auth.ratePerSecond, burst: auth.burst ?? auth.ratePerSecond * 2 }) : undefined;
 
   // Interceptor order, outermost first:
@@ -62,6 +92,7 @@ export function createApp(deps: AppDeps) {
   const routes = (router: ConnectRouter) => {
     router.service(ModelService, createModelService(createModelsDomain(deps.db)));
     router.service(VersionService, createVersionService(createVersionsDomain(deps.db)));
+    router.service(FileService, createFileService({ files, uploads, store: deps.store, urls, publicUrl: deps.publicUrl }));
     router.service(
       WorkspaceService,
       createWorkspaceService({
@@ -77,13 +108,18 @@ export function createApp(deps: AppDeps) {
     router.service(ServerReflectionV1alpha, reflection.v1alpha);
   };
 
-  const handler = connectNodeAdapter({
+  const rpc = connectNodeAdapter({
     routes,
     interceptors,
     readMaxBytes: deps.maxMessageBytes ?? 4 * 1024 * 1024,
   });
+  const fileRoutes = createFileRoutes({ db: deps.db, store: deps.store, uploads, signer, urls, publicUrl: deps.publicUrl, logger: deps.logger });
+  // The plain-HTTP byte paths first, every other request to the RPCs.
+  const handler: typeof rpc = (req, res) => {
+    if (!fileRoutes(req, res as unknown as Parameters<typeof fileRoutes>[1])) rpc(req, res);
+  };
 
-  return { routes, interceptors, handler, health };
+  return { routes, interceptors, handler, health, md5 };
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -17,6 +17,17 @@ export interface Config {
   /** Requests per second per access key; 0 = unlimited. */
   rateLimitPerKey: number;
   rateLimitBurst: number;
+  /** PUBLIC_URL: the address clients reach the server at, for absolute download and upload URLs. */
+  publicUrl: string | undefined;
+  /** URL_SIGNING_KEY: secret that signs download/upload URLs; unset = one kept in the database. */
+  urlSigningKey: string | undefined;
+  /** Uploads one access key may have in flight. */
+  uploadsPerKey: number;
+  /** Largest upload request body. */
+  maxChunkBytes: number;
+  /** Garbage collection of unreferenced files: how often, and how long unreferenced content is kept. */
+  gcIntervalSeconds: number;
+  gcGraceSeconds: number;
 }
 
 interface Setting {
@@ -42,11 +53,17 @@ export const SETTINGS: Setting[] = [
   },
   { name: "RATE_LIMIT_PER_KEY", default: "1000", help: "requests per second each access key may make (token bucket, per server process); 0 = unlimited" },
   { name: "RATE_LIMIT_BURST", default: "2000", help: "how many requests a key may make at once before RATE_LIMIT_PER_KEY applies" },
+  { name: "PUBLIC_URL", default: "", help: "the server's address as clients reach it (e.g. https://registry.example.com), used in download and upload URLs; unset = the Host of each request" },
+  { name: "URL_SIGNING_KEY", default: "", help: "secret (32+ characters) that signs download and upload URLs, the same on every replica; unset = one created in the database at the first start" },
+  { name: "UPLOADS_PER_KEY", default: "8", help: "upload requests one access key may have in flight at once (RESOURCE_EXHAUSTED / HTTP 429 beyond)" },
+  { name: "MAX_CHUNK_BYTES", default: "268435456", help: "largest body of one upload request (HTTP PUT or WriteUpload stream), in bytes" },
+  { name: "GC_INTERVAL_SECONDS", default: "3600", help: "how often unreferenced files and expired upload sessions are removed; 0 = never" },
+  { name: "GC_GRACE_SECONDS", default: "3600", help: "content no version references is kept at least this long before it is removed" },
 ];
 
 export class ConfigError extends Error {}
 
-export function helpText(): string {
+export function helpText(extra: Setting[] = []): string {
   const lines = [
     "modelreg server: a model registry over Connect, gRPC and gRPC-Web on one port.",
     "",
@@ -55,7 +72,7 @@ export function helpText(): string {
     "Configuration comes from environment variables:",
     "",
   ];
-  for (const s of SETTINGS) lines.push(`  ${s.name.padEnd(20)} ${s.help}${s.default ? ` (default ${s.default})` : ""}`);
+  for (const s of [...SETTINGS, ...extra]) lines.push(`  ${s.name.padEnd(20)} ${s.help}${s.default ? ` (default ${s.default})` : ""}`);
   return lines.join("\n");
 }
 
@@ -92,5 +109,32 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel,
     shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 0, 3_600_000),
     maxMessageBytes: int(env, "MAX_MESSAGE_BYTES", 1024, 1 << 30),
+    publicUrl: publicUrlOf(env.PUBLIC_URL),
+    urlSigningKey: signingKeyOf(env.URL_SIGNING_KEY),
+    uploadsPerKey: int(env, "UPLOADS_PER_KEY", 1, 100_000),
+    maxChunkBytes: int(env, "MAX_CHUNK_BYTES", 1024 * 1024, 5 * 1024 ** 3),
+    gcIntervalSeconds: int(env, "GC_INTERVAL_SECONDS", 0, 30 * 24 * 3600),
+    gcGraceSeconds: int(env, "GC_GRACE_SECONDS", 0, 365 * 24 * 3600),
   };
+}
+
+function publicUrlOf(raw: string | undefined): string | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !["http:", "https:"].includes(url.protocol) || url.search || url.hash)
+    throw new ConfigError(`PUBLIC_URL=${value} is not valid: expected http(s)://host[:port][/path], e.g. https://registry.example.com`);
+  return value.replace(/\/+$/, "");
+}
+
+function signingKeyOf(raw: string | undefined): string | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  if (value.length < 32) throw new ConfigError("URL_SIGNING_KEY must be at least 32 characters, e.g. $(openssl rand -base64 32)");
+  return value;
 }

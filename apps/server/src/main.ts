@@ -8,16 +8,21 @@ import { announceAdminKey } from "./auth/admin-key-file.js";
 import { ensureServerAdminKey } from "./domain/access-keys.js";
 import { ensureDefaultWorkspace } from "./domain/workspaces.js";
 import { serve } from "./http/serve.js";
+import { loadSigningKeys } from "./auth/signing-keys.js";
+import { startGarbageCollection } from "./jobs/gc.js";
+import { BLOB_STORE_SETTINGS, blobStoreFromEnv } from "./storage/config.js";
 import { createLogger } from "./logger.js";
 
 async function main(): Promise<void> {
   if (process.argv.includes("--help") || process.argv.includes("-h")) {
-    process.stdout.write(`${helpText()}\n`);
+    process.stdout.write(`${helpText(BLOB_STORE_SETTINGS)}\n`);
     return;
   }
   let config: ReturnType<typeof loadConfig>;
+  let store: ReturnType<typeof blobStoreFromEnv>;
   try {
     config = loadConfig(process.env);
+    store = blobStoreFromEnv(process.env, config.dataDir);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     process.stderr.write(`modelreg: ${e.message}\n(run with --help for every setting)\n`);
@@ -47,9 +52,16 @@ async function main(): Promise<void> {
     maxMessageBytes: config.maxMessageBytes,
     database: database.kind,
     auth: { enabled: config.authEnabled, adminToken: config.adminToken, ratePerSecond: config.rateLimitPerKey || undefined, burst: config.rateLimitBurst },
+    store,
+    signingKeys: await loadSigningKeys(database.db, config.urlSigningKey),
+    publicUrl: config.publicUrl,
+    uploadsPerKey: config.uploadsPerKey,
+    maxChunkBytes: config.maxChunkBytes,
   });
+  void app.md5.sweep().catch((err: unknown) => logger.warn({ err }, "could not look for blobs without an md5"));
+  const gc = startGarbageCollection({ db: database.db, store, logger, intervalMs: config.gcIntervalSeconds * 1000, graceMs: config.gcGraceSeconds * 1000 });
   const server = await serve(app.handler, { port: config.port, host: config.host });
-  logger.info({ url: server.url, port: server.port, database: database.kind }, `modelreg listening on ${server.url}`);
+  logger.info({ url: server.url, port: server.port, database: database.kind, blobStore: store.kind }, `modelreg listening on ${server.url}`);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -58,6 +70,9 @@ async function main(): Promise<void> {
     logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down: finishing in-flight calls");
     app.health.shutdown();
     await server.close(config.shutdownGraceMs);
+    await gc.stop();
+    await app.md5.stop();
+    await store.close();
     await database.close();
     logger.info("stopped");
     process.exit(0);

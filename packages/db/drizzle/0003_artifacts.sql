@@ -15,7 +15,7 @@ CREATE TABLE "signing_keys" (
 CREATE TABLE "upload_sessions" (
 	"id" text PRIMARY KEY NOT NULL,
 	"workspace" text NOT NULL,
-	"version_id" uuid NOT NULL,
+	"version_id" uuid,
 	"sha256" text NOT NULL,
 	"size" bigint NOT NULL,
 	"complete" boolean DEFAULT false NOT NULL,
@@ -46,7 +46,7 @@ ALTER TABLE "versions" ADD COLUMN "file_count" integer DEFAULT 0 NOT NULL;--> st
 ALTER TABLE "versions" ADD COLUMN "total_size" bigint DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "versions" ADD COLUMN "manifest_digest" text DEFAULT '' NOT NULL;--> statement-breakpoint
 ALTER TABLE "versions" ADD COLUMN "draft_staged" boolean DEFAULT false NOT NULL;--> statement-breakpoint
-ALTER TABLE "upload_sessions" ADD CONSTRAINT "upload_sessions_version_id_versions_id_fk" FOREIGN KEY ("version_id") REFERENCES "public"."versions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "upload_sessions" ADD CONSTRAINT "upload_sessions_version_id_versions_id_fk" FOREIGN KEY ("version_id") REFERENCES "public"."versions"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "version_files" ADD CONSTRAINT "version_files_version_id_versions_id_fk" FOREIGN KEY ("version_id") REFERENCES "public"."versions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "workspace_blobs" ADD CONSTRAINT "workspace_blobs_workspace_workspaces_name_fk" FOREIGN KEY ("workspace") REFERENCES "public"."workspaces"("name") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "workspace_blobs" ADD CONSTRAINT "workspace_blobs_sha256_blobs_sha256_fk" FOREIGN KEY ("sha256") REFERENCES "public"."blobs"("sha256") ON DELETE no action ON UPDATE no action;--> statement-breakpoint

@@ -150,9 +150,8 @@ export const uploadSessions = pgTable(
   {
     id: text("id").primaryKey(),
     workspace: text("workspace").notNull(),
-    versionId: uuid("version_id")
-      .notNull()
-      .references(() => versions.id, { onDelete: "cascade" }),
+    /** NULL once the version is deleted: garbage collection then drops the session and its bytes. */
+    versionId: uuid("version_id").references(() => versions.id, { onDelete: "set null" }),
     sha256: text("sha256").notNull(),
     size: bigint("size", { mode: "number" }).notNull(),
     complete: boolean("complete").notNull().default(false),

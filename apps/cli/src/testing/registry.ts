@@ -8,6 +8,7 @@ import { accessKeys, workspaces } from "@modelreg/db";
 import { createTestDatabase, type TestDatabase } from "@modelreg/db/testing";
 import { createRegistryClient, type Role } from "@modelreg/sdk";
 import { createApp, createLogger, ensureDefaultWorkspace } from "@modelreg/server";
+import { createTestStore, TEST_SIGNING_KEYS } from "@modelreg/server/testing";
 import { eq, sql } from "drizzle-orm";
 
 /** "Now" for the CLI under test (relative --expires values are computed from it). */
@@ -29,7 +30,15 @@ export interface Registry {
 export async function createRegistry(options: { auth?: boolean; workspaces?: string[] } = {}): Promise<Registry> {
   const adminToken = `cli-test-admin.${randomBytes(32).toString("base64url")}`;
   const db: TestDatabase = await createTestDatabase("pglite");
-  const app = createApp({ db: db.db, logger: createLogger("silent"), auth: { enabled: options.auth ?? false, adminToken }, database: "pglite" });
+  const blobs = createTestStore();
+  const app = createApp({
+    db: db.db,
+    logger: createLogger("silent"),
+    auth: { enabled: options.auth ?? false, adminToken },
+    database: "pglite",
+    store: blobs.store,
+    signingKeys: TEST_SIGNING_KEYS,
+  });
   const calls: Registry["calls"] = [];
   const record: Interceptor = (next) => (req) => {
     calls.push({ method: req.method.name, request: req.stream ? undefined : req.message, authorization: req.header.get("authorization") ?? undefined });
@@ -58,6 +67,9 @@ export async function createRegistry(options: { auth?: boolean; workspaces?: str
       return made.token;
     },
     reset,
-    close: () => db.close(),
+    close: async () => {
+      await db.close();
+      blobs.remove();
+    },
   };
 }

@@ -71,10 +71,24 @@ export function toConnectError(err: unknown, requestId: string, logger: Logger):
 
 export function errorInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
+    let res: Awaited<ReturnType<typeof next>>;
     try {
-      return await next(req);
+      res = await next(req);
     } catch (err) {
       throw toConnectError(err, requestIdOf(req), logger);
     }
+    if (!res.stream) return res;
+    // A streaming handler throws while its messages are read: map those too.
+    const messages = res.message;
+    return {
+      ...res,
+      message: (async function* () {
+        try {
+          yield* messages;
+        } catch (err) {
+          throw toConnectError(err, requestIdOf(req), logger);
+        }
+      })(),
+    };
   };
 }

@@ -5,7 +5,8 @@ import { Code, ConnectError, createRouterTransport } from "@connectrpc/connect";
 import { createTestDatabase, type TestDatabase } from "@modelreg/db/testing";
 import { createRegistryClient, errorDetails } from "@modelreg/sdk";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { createTestStore, TEST_SIGNING_KEYS } from "../testing/test-store.js";
 import { createApp } from "../app.js";
 import { InvalidArgumentError } from "../domain/errors.js";
 import { ensureDefaultWorkspace } from "../domain/workspaces.js";
@@ -59,7 +60,9 @@ describe("request ids and access log", () => {
 
   it("echoes the caller's x-request-id and logs one line per call with its code", async () => {
     const { lines, logger } = capture();
-    const app = createApp({ db: db.db, logger, auth: { enabled: false } });
+    const { store, remove } = createTestStore();
+    onTestFinished(remove);
+    const app = createApp({ db: db.db, logger, auth: { enabled: false }, store, signingKeys: TEST_SIGNING_KEYS });
     const transport = createRouterTransport(app.routes, { router: { interceptors: app.interceptors } });
     const client = createRegistryClient({ baseUrl: "http://in-process", transport });
     let echoed: string | null = null;

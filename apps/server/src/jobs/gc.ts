@@ -1,0 +1,114 @@
+// Garbage collection of files: upload sessions that expired or lost their
+// version, workspace holdings no version (committed or staged) and no
+// session references any longer, and stored content no workspace holds.
+//
+// Content is deleted only under its advisory lock (see
+// domain/blob-holdings.ts), only when no upload session of any workspace
+// wants it, and only when no upload claimed it within the grace period, so
+// it never disappears under an upload that is about to reference it.
+import { blobs, type Database, uploadSessions } from "@modelreg/db";
+import { sql } from "drizzle-orm";
+import { lockDigest } from "../domain/blob-holdings.js";
+import { rowsOf } from "../domain/raw-rows.js";
+import type { Logger } from "../logger.js";
+import type { BlobStore } from "../storage/blob-store.js";
+
+export interface GcResult {
+  sessionsRemoved: number;
+  holdingsReleased: number;
+  blobsDeleted: number;
+  bytesFreed: number;
+}
+
+export interface GcOptions {
+  db: Database;
+  store: BlobStore;
+  /** Unreferenced content younger than this (by its last claim or holding) is kept. */
+  graceMs: number;
+}
+
+const BATCH = 500;
+
+export async function collectGarbage({ db, store, graceMs }: GcOptions): Promise<GcResult> {
+  const grace = sql`now() - make_interval(secs => ${graceMs / 1000})`;
+  const result: GcResult = { sessionsRemoved: 0, holdingsReleased: 0, blobsDeleted: 0, bytesFreed: 0 };
+
+  // 1. Sessions that expired or whose version was deleted: rows, then their staged bytes.
+  for (;;) {
+    const gone = rowsOf<{ id: string; complete: boolean }>(
+      await db.execute(sql`
+        DELETE FROM ${uploadSessions} WHERE id IN (
+          SELECT id FROM ${uploadSessions} WHERE expire_time < now() OR version_id IS NULL LIMIT ${BATCH}
+        ) RETURNING id, complete`),
+    );
+    for (const s of gone) if (!s.complete) await store.abortStaging(s.id);
+    result.sessionsRemoved += gone.length;
+    if (gone.length < BATCH) break;
+  }
+
+  // 2. Holdings nothing in their workspace refers to any longer.
+  const released = rowsOf<{ sha256: string }>(
+    await db.execute(sql`
+      DELETE FROM workspace_blobs wb
+      WHERE wb.create_time < ${grace}
+        AND NOT EXISTS (
+          SELECT 1 FROM version_files f JOIN versions v ON v.id = f.version_id JOIN models m ON m.id = v.model_id
+          WHERE f.sha256 = wb.sha256 AND m.workspace = wb.workspace)
+        AND NOT EXISTS (SELECT 1 FROM upload_sessions s WHERE s.sha256 = wb.sha256 AND s.workspace = wb.workspace)
+      RETURNING wb.sha256`),
+  );
+  result.holdingsReleased = released.length;
+
+  // 3. Content no workspace holds: row and object, one digest at a time under its lock.
+  const orphaned = (whereExtra = sql``) => sql`
+    NOT EXISTS (SELECT 1 FROM workspace_blobs wb WHERE wb.sha256 = ${blobs.sha256})
+    AND NOT EXISTS (SELECT 1 FROM upload_sessions s WHERE s.sha256 = ${blobs.sha256})
+    AND ${blobs.claimTime} < ${grace} ${whereExtra}`;
+  for (;;) {
+    const candidates = await db.select({ sha256: blobs.sha256 }).from(blobs).where(orphaned()).limit(BATCH);
+    for (const { sha256 } of candidates) {
+      const deleted = await db.transaction(async (tx) => {
+        await lockDigest(tx, sha256);
+        const [row] = await tx
+          .delete(blobs)
+          .where(sql`${blobs.sha256} = ${sha256} AND ${orphaned()}`)
+          .returning({ size: blobs.size });
+        // Inside the transaction, under the lock: an upload claiming this
+        // digest waits until the object is gone, then writes it anew.
+        if (row) await store.delete(sha256);
+        return row;
+      });
+      if (deleted) {
+        result.blobsDeleted += 1;
+        result.bytesFreed += deleted.size;
+      }
+    }
+    if (candidates.length < BATCH) break;
+  }
+  return result;
+}
+
+/** Runs collectGarbage every `intervalMs` (0 = never), never two at once in this process. */
+export function startGarbageCollection(opts: GcOptions & { logger: Logger; intervalMs: number }): { stop(): Promise<void> } {
+  if (opts.intervalMs <= 0) return { stop: async () => {} };
+  let running: Promise<void> | undefined;
+  const tick = () => {
+    if (running) return;
+    running = collectGarbage(opts)
+      .then((r) => {
+        if (r.sessionsRemoved || r.holdingsReleased || r.blobsDeleted) opts.logger.info(r, "garbage collection");
+      })
+      .catch((err: unknown) => opts.logger.warn({ err }, "garbage collection failed; it runs again at the next interval"))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  const timer = setInterval(tick, opts.intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,76 @@
+// MD5 of stored content, computed after the upload (MD5 runs at half the
+// speed of SHA-256 here, so it stays off the upload's hot path). One blob at
+// a time per process; blobs still without an md5 at start (a restart, or
+// another replica's upload) are picked up too. Running twice is harmless:
+// the md5 is written only where it is still NULL.
+import { createHash } from "node:crypto";
+import { blobs, type Database } from "@modelreg/db";
+import { and, eq, isNull } from "drizzle-orm";
+import type { Logger } from "../logger.js";
+import type { BlobStore } from "../storage/blob-store.js";
+
+export interface Md5Worker {
+  /** Queues a blob; returns at once. */
+  schedule(sha256: string): void;
+  /** Queues every blob without an md5. */
+  sweep(): Promise<void>;
+  /** Resolves when the queue is empty (tests, benchmarks). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createMd5Worker(deps: { db: Database; store: BlobStore; logger: Logger }): Md5Worker {
+  const queue = new Set<string>();
+  let running: Promise<void> | undefined;
+  let stopped = false;
+
+  async function one(sha256: string): Promise<void> {
+    const hash = createHash("md5");
+    const stream = await deps.store.get(sha256);
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (stopped) {
+        stream.destroy();
+        return;
+      }
+      hash.update(chunk);
+    }
+    await deps.db.update(blobs).set({ md5: hash.digest("hex") }).where(and(eq(blobs.sha256, sha256), isNull(blobs.md5)));
+  }
+
+  function drain(): void {
+    if (running || stopped) return;
+    running = (async () => {
+      while (!stopped && queue.size > 0) {
+        const sha256 = queue.values().next().value!;
+        queue.delete(sha256);
+        try {
+          await one(sha256);
+        } catch (err) {
+          deps.logger.warn({ err, sha256 }, "could not compute the md5 of a blob; it is retried at the next start");
+        }
+      }
+    })().finally(() => {
+      running = undefined;
+      if (!stopped && queue.size > 0) drain();
+    });
+  }
+
+  return {
+    schedule(sha256) {
+      queue.add(sha256);
+      drain();
+    },
+    async sweep() {
+      const rows = await deps.db.select({ sha256: blobs.sha256 }).from(blobs).where(isNull(blobs.md5)).limit(10_000);
+      for (const r of rows) queue.add(r.sha256);
+      drain();
+    },
+    async idle() {
+      while (running) await running;
+    },
+    async stop() {
+      stopped = true;
+      await running;
+    },
+  };
+}
