@@ -33,6 +33,9 @@ import { createWorkspaceService } from "./services/workspace-service.js";
 
 export const SERVER_VERSION = "0.1.0";
 
+/** Every modelreg service the server registers (health and reflection aside). */
+export const API_SERVICES = [ModelService, VersionService, FileService, WorkspaceService] as const;
+
 export interface AppDeps {
   db: Database;
   logger: Logger;
@@ -57,7 +60,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps) {
   const auth = deps.auth ?? { enabled: true };
   const health = createHealthService();
-  const apiServices = [ModelService, VersionService, FileService, WorkspaceService];
+  const apiServices = API_SERVICES;
   for (const s of apiServices) health.setServing(s.typeName, true);
   const reflection = createReflectionServices([...apiServices, Health, ServerReflectionV1]);
   const authenticator = createAuthenticator({ db: deps.db, logger: deps.logger, adminToken: auth.adminToken });

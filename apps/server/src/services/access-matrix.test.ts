@@ -3,9 +3,11 @@
 // descriptors, so a new RPC without a case here fails this test.
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ModelService, Role, VersionService, WorkspaceService } from "@modelreg/proto";
+import { createHash, randomBytes } from "node:crypto";
+import { Role } from "@modelreg/proto";
 import type { RegistryClient } from "@modelreg/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { API_SERVICES } from "../app.js";
 import { requiredRole } from "../interceptors/auth.js";
 import { createTestApp, type TestApp } from "../testing/test-app.js";
 
@@ -15,6 +17,7 @@ const ROLE_OF: Record<Exclude<Caller, "none" | "other">, Role> = { viewer: Role.
 let t: TestApp;
 const tokens: Record<string, string> = {};
 let counter = 0;
+const EMPTY = createHash("sha256").digest("hex");
 const fresh = (prefix: string) => `${prefix}-${++counter}`;
 
 /** Helpers that make fresh resources in workspace team-a with the server-wide key. */
@@ -23,6 +26,21 @@ const make = {
   version: async () => {
     const parent = await make.model();
     return (await t.client.versions.createVersion({ parent })).version!;
+  },
+  /** A version with one staged file whose content is not uploaded: its upload session. */
+  upload: async () => {
+    const v = await make.version();
+    const data = randomBytes(16);
+    const sha256 = createHash("sha256").update(data).digest("hex");
+    const staged = await t.client.files.stageVersionFiles({ name: v.name, files: [{ path: "w.bin", sizeBytes: 16n, sha256 }] });
+    return { version: v.name, session: staged.files[0]!.upload!.name, data };
+  },
+  /** A READY version holding one empty file, e.txt. */
+  ready: async () => {
+    const v = await make.version();
+    await t.client.files.stageVersionFiles({ name: v.name, files: [{ path: "e.txt", sizeBytes: 0n, sha256: EMPTY }] });
+    await t.client.files.commitVersionFiles({ name: v.name });
+    return v.name;
   },
   key: async () =>
     (await t.client.workspaces.createAccessKey({ parent: "workspaces/team-a", accessKey: { user: fresh("u"), role: Role.VIEWER } })).accessKey!.name,
@@ -64,6 +82,44 @@ const CASES: Record<string, () => Promise<{ call: (c: RegistryClient) => Promise
     const v = await make.version();
     return { call: (c) => c.versions.deleteVersion({ name: v.name }), crossTenant: true };
   },
+  "FileService/StageVersionFiles": async () => {
+    const v = await make.version();
+    return { call: (c) => c.files.stageVersionFiles({ name: v.name, files: [{ path: "e.txt", sizeBytes: 0n, sha256: EMPTY }] }), crossTenant: true };
+  },
+  "FileService/CommitVersionFiles": async () => {
+    const v = await make.version();
+    await t.client.files.stageVersionFiles({ name: v.name, files: [] });
+    return { call: (c) => c.files.commitVersionFiles({ name: v.name }), crossTenant: true };
+  },
+  "FileService/ListVersionFiles": async () => {
+    const name = await make.ready();
+    return { call: (c) => c.files.listVersionFiles({ version: { case: "name", value: name } }), crossTenant: true };
+  },
+  "FileService/GetUploadSession": async () => {
+    const { session } = await make.upload();
+    return { call: (c) => c.files.getUploadSession({ name: session }), crossTenant: true };
+  },
+  "FileService/WriteUpload": async () => {
+    const { session, data } = await make.upload();
+    return {
+      call: (c) =>
+        c.files.writeUpload(
+          (async function* () {
+            yield { name: session, offset: 0n, data };
+          })(),
+        ),
+      crossTenant: true,
+    };
+  },
+  "FileService/ReadFile": async () => {
+    const name = await make.ready();
+    return {
+      call: async (c) => {
+        for await (const _ of c.files.readFile({ version: { case: "name", value: name }, path: "e.txt" }));
+      },
+      crossTenant: true,
+    };
+  },
   "WorkspaceService/CreateWorkspace": async () => ({ call: (c) => c.workspaces.createWorkspace({ workspaceId: fresh("ws") }), crossTenant: false }),
   "WorkspaceService/GetWorkspace": async () => ({ call: (c) => c.workspaces.getWorkspace({ name: "workspaces/team-a" }), crossTenant: true }),
   "WorkspaceService/ListWorkspaces": async () => ({ call: (c) => c.workspaces.listWorkspaces({}), crossTenant: false }),
@@ -93,7 +149,7 @@ const CASES: Record<string, () => Promise<{ call: (c: RegistryClient) => Promise
   "WorkspaceService/GetServerInfo": async () => ({ call: (c) => c.workspaces.getServerInfo({}), crossTenant: false }),
 };
 
-const methods: { id: string; method: DescMethod }[] = [ModelService, VersionService, WorkspaceService].flatMap((s) =>
+const methods: { id: string; method: DescMethod }[] = API_SERVICES.flatMap((s) =>
   s.methods.map((m) => ({ id: `${s.name}/${m.name}`, method: m })),
 );
 
