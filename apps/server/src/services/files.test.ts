@@ -3,12 +3,12 @@
 // every refusal. Plain node:http requests stand in for curl.
 import { createHash, randomBytes } from "node:crypto";
 import * as http from "node:http";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { describeEachDatabase } from "@modelreg/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeEachDatabase, type DriverKind } from "@modelreg/db/testing";
 import { Code, ConnectError, errorDetails, UploadState, VersionState } from "@modelreg/sdk";
+import { createUrlSigner } from "../auth/signed-urls.js";
 import { manifestDigest } from "../domain/manifest.js";
+import { TEST_SIGNING_KEYS } from "../testing/test-store.js";
 import { collectGarbage } from "../jobs/gc.js";
 import { startTestServer, type TestServer } from "../testing/test-app.js";
 
@@ -46,12 +46,17 @@ async function failure(p: Promise<unknown>) {
   throw new Error("expected the call to fail");
 }
 
-describeEachDatabase("files", (kind) => {
+// Every database on the file store; PGlite on S3 too (the stores pass one
+// contract suite of their own, see storage/blob-store.contract.test.ts).
+describeEachDatabase("files", (kind) => suite(kind, "fs"));
+describe("files [pglite, s3]", () => suite("pglite", "s3"));
+
+function suite(kind: DriverKind, storeKind: "fs" | "s3") {
   let t: TestServer;
   const ws = "workspaces/default";
   let n = 0;
   beforeAll(async () => {
-    t = await startTestServer(kind, { uploadsPerKey: 2 });
+    t = await startTestServer(kind, { uploadsPerKey: 2, store: storeKind });
   }, 60_000);
   afterAll(async () => t?.close());
 
@@ -134,6 +139,13 @@ describeEachDatabase("files", (kind) => {
     expect([past.status, past.headers["content-range"]]).toEqual([416, `bytes */${weights.length}`]);
     const head = await request(w.downloadUrl, { method: "HEAD" });
     expect([head.status, head.headers["content-length"], head.body.length]).toEqual([200, String(weights.length), 0]);
+    // Download URLs are signed for one object: another digest or workspace is refused.
+    const other = new URL(w.downloadUrl);
+    other.pathname = other.pathname.replace(sha256Of(weights), sha256Of(config));
+    expect((await request(other.toString())).status).toBe(403);
+    const otherWs = new URL(w.downloadUrl);
+    otherWs.searchParams.set("ws", "intruder");
+    expect((await request(otherWs.toString())).status).toBe(403);
     const empty = await request(listed.files[1]!.downloadUrl);
     expect([empty.status, empty.body.length]).toEqual([200, 0]);
 
@@ -170,6 +182,29 @@ describeEachDatabase("files", (kind) => {
     expect((await t.client.files.getUploadSession({ name: s3.files[0]!.upload!.name })).upload!.committedOffset).toBe(0n);
     expect((await put(s3.files[0]!.upload!.uploadUrl, data, 0, data.length)).status).toBe(200);
     expect((await t.client.files.commitVersionFiles({ name: version!.name })).version!.fileCount).toBe(1n);
+  });
+
+  it("lets two clients upload the same content at once and stores it once", async () => {
+    const data = randomBytes(1_500_000);
+    const [a, b] = [await newVersion(), await newVersion()];
+    const [sa, sb] = await Promise.all([a, b].map((name) => t.client.files.stageVersionFiles({ name, files: [spec("same.bin", data)] })));
+    // Different versions: two sessions, uploaded at the same time.
+    const both = await Promise.all([sa, sb].map((s) => put(s.files[0]!.upload!.uploadUrl, data, 0, data.length)));
+    expect(both.map((r) => [r.status, json(r).state])).toEqual([
+      [200, "UPLOAD_STATE_COMPLETE"],
+      [200, "UPLOAD_STATE_COMPLETE"],
+    ]);
+    await Promise.all([a, b].map((name) => t.client.files.commitVersionFiles({ name })));
+    expect(await t.store.has(sha256Of(data))).toEqual({ size: data.length });
+    // One session, two writers: one wins, the other is told where the session stands.
+    const c = await newVersion();
+    const more = randomBytes(1_000_000);
+    const sc = await t.client.files.stageVersionFiles({ name: c, files: [spec("x.bin", more)] });
+    const race = await Promise.all([0, 1].map(() => put(sc.files[0]!.upload!.uploadUrl, more, 0, more.length)));
+    expect(race.filter((r) => r.status === 200 && json(r).state === "UPLOAD_STATE_COMPLETE").length).toBeGreaterThanOrEqual(1);
+    for (const r of race) expect([200, 409]).toContain(r.status);
+    expect((await t.client.files.getUploadSession({ name: sc.files[0]!.upload!.name })).upload!.state).toBe(UploadState.COMPLETE);
+    expect((await t.client.files.commitVersionFiles({ name: c })).version!.state).toBe(VersionState.READY);
   });
 
   it("resumes from the committed offset after a cut connection, and refuses a chunk at the wrong offset", async () => {
@@ -301,6 +336,12 @@ describeEachDatabase("files", (kind) => {
     unsigned.search = "";
     expect((await put(unsigned.toString(), data, 0, data.length)).status).toBe(403);
     expect((await request(url.toString(), { method: "GET" })).status).toBe(405);
+    // A URL this server signed, two hours ago, for one hour.
+    const old = createUrlSigner({ keys: TEST_SIGNING_KEYS, now: () => Date.now() - 2 * 3600_000 });
+    const expired = `${t.url}${old.sign({ path: url.pathname, workspace: "default", object: url.pathname.split("/").pop()!, method: "PUT", expiresInSeconds: 3600 })}`;
+    const late = await put(expired, data, 0, data.length);
+    expect([late.status, json(late).reason]).toEqual([403, "SIGNED_URL_EXPIRED"]);
+    expect(json(late).message).toMatch(/expired/);
     // More bytes than the declared size.
     const over = await request(url.toString(), { method: "PUT", body: Buffer.concat([data, Buffer.from("x")]) });
     expect([over.status, json(over).code]).toEqual([400, "invalid_argument"]);
@@ -350,16 +391,15 @@ describeEachDatabase("files", (kind) => {
     await t.client.versions.deleteVersion({ name: gone });
     await t.client.versions.deleteVersion({ name: pending });
 
-    const blobPath = (sha: string) => join(t.storeRoot, "sha256", sha.slice(0, 2), sha);
-    expect(existsSync(blobPath(sha256Of(drop)))).toBe(true);
+    expect(await t.store.has(sha256Of(drop))).toEqual({ size: 4000 });
     const r = await collectGarbage({ db: t.database.db, store: t.store, graceMs: 0 });
     expect(r.blobsDeleted).toBeGreaterThanOrEqual(1);
     expect(r.sessionsRemoved).toBeGreaterThanOrEqual(1);
-    expect(existsSync(blobPath(sha256Of(drop)))).toBe(false);
-    expect(existsSync(blobPath(sha256Of(keep)))).toBe(true);
+    expect(await t.store.has(sha256Of(drop))).toBeUndefined();
+    expect(await t.store.has(sha256Of(keep))).toEqual({ size: 4000 });
     expect((await request(dropUrl)).status).toBe(404);
     expect((await failure(t.client.files.getUploadSession({ name: staged.files[0]!.upload!.name }))).code).toBe(Code.NotFound);
     const still = await t.client.files.listVersionFiles({ version: { case: "name", value: kept } });
     for (const f of still.files) expect((await request(f.downloadUrl)).status).toBe(200);
   });
-});
+}

@@ -10,7 +10,7 @@ import { ensureDefaultWorkspace } from "../domain/workspaces.js";
 import { serve } from "../http/serve.js";
 import { createLogger } from "../logger.js";
 import type { BlobStore } from "../storage/blob-store.js";
-import { createTestStore, TEST_SIGNING_KEYS } from "./test-store.js";
+import { createTestS3Store, createTestStore, TEST_SIGNING_KEYS } from "./test-store.js";
 
 export interface TestApp {
   client: RegistryClient;
@@ -19,7 +19,7 @@ export interface TestApp {
   database: TestDatabase;
   app: App;
   store: BlobStore;
-  /** The blob store's directory. */
+  /** The blob store's directory ("" for S3). */
   storeRoot: string;
   close(): Promise<void>;
 }
@@ -32,13 +32,15 @@ export interface TestAppOptions {
   auth?: boolean;
   uploadsPerKey?: number;
   maxChunkBytes?: number;
+  /** Blob store: files in a temp directory (default), or S3 on a loopback S3-protocol server. */
+  store?: "fs" | "s3";
 }
 
 async function build(kind: DriverKind, options: TestAppOptions) {
   const database = await createTestDatabase(kind);
   await ensureDefaultWorkspace(database.db);
   const auth = options.auth ?? false;
-  const blobs = createTestStore();
+  const blobs = options.store === "s3" ? await createTestS3Store() : createTestStore();
   const app = createApp({
     db: database.db,
     // MODELREG_TEST_LOG=debug shows the server's logs while debugging a test.
@@ -53,7 +55,7 @@ async function build(kind: DriverKind, options: TestAppOptions) {
   const close = async () => {
     await app.md5.stop();
     await database.close();
-    blobs.remove();
+    await blobs.remove();
   };
   return { database, app, blobs, auth, close };
 }

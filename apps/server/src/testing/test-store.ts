@@ -2,12 +2,30 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { randomUUID } from "node:crypto";
 import type { BlobStore } from "../storage/blob-store.js";
 import { createFsBlobStore } from "../storage/fs-blob-store.js";
+import { createS3BlobStore } from "../storage/s3-blob-store.js";
+import { startTestS3Server } from "../storage/testing/s3-server.js";
 
 export function createTestStore(): { store: BlobStore; root: string; remove(): void } {
   const root = mkdtempSync(join(tmpdir(), "modelreg-test-blobs-"));
   return { store: createFsBlobStore({ root }), root, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** A blob store on a real S3-protocol server on loopback (small parts, so multipart paths run). */
+export async function createTestS3Store(): Promise<{ store: BlobStore; root: string; remove(): Promise<void> }> {
+  const server = await startTestS3Server();
+  const client = server.client();
+  const store = createS3BlobStore({ client, bucket: server.bucket, prefix: `run-${randomUUID()}`, partSize: 5 * 1024 * 1024 });
+  return {
+    store,
+    root: "",
+    async remove() {
+      client.destroy();
+      await server.stop();
+    },
+  };
 }
 
 /** A fixed URL signing key for in-process tests. */
