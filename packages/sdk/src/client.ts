@@ -1,7 +1,7 @@
 // createRegistryClient(): typed clients for every modelreg service over
 // Connect, gRPC or gRPC-Web, plus paging helpers and short-form names.
 import { createClient, type CallOptions, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import {
   FileService,
   ModelService,
@@ -117,13 +117,14 @@ function authInterceptors(options: RegistryClientOptions): Interceptor[] {
  * CPU than it saves) and no default deadline (transfers time out on
  * inactivity instead).
  */
-export function createTransport(options: RegistryClientOptions, bulk = false): Transport {
+export function createTransport(options: RegistryClientOptions, bulk = false, sessionManager?: Http2SessionManager): Transport {
   const interceptors = [...authInterceptors(options), ...(options.headers ? [headerInterceptor(options.headers)] : []), ...(options.interceptors ?? [])];
   const common = {
     baseUrl: options.baseUrl,
     httpVersion: options.httpVersion ?? "2",
     interceptors,
     ...(bulk ? { acceptCompression: [] } : { defaultTimeoutMs: options.timeoutMs }),
+    ...(sessionManager && options.httpVersion !== "1.1" ? { sessionManager } : {}),
   } as const;
   switch (options.protocol ?? "connect") {
     case "grpc":
@@ -150,9 +151,13 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const versions = createClient(VersionService, transport);
   const workspaces = createClient(WorkspaceService, transport);
   const files = createClient(FileService, transport);
+  // The byte streams get their own HTTP/2 connection, dropped after a stall
+  // so that the retry does not queue behind a dead one.
+  const bulkSession = options.transport || options.httpVersion === "1.1" ? undefined : new Http2SessionManager(options.baseUrl);
   const transfers: TransferContext = {
     files,
-    streams: options.transport ? files : createClient(FileService, createTransport(options, true)),
+    streams: options.transport ? files : createClient(FileService, createTransport(options, true, bulkSession)),
+    dropStreamConnection: () => bulkSession?.abort(),
     baseUrl: options.baseUrl,
     idleMs: options.timeoutMs,
     agents: createAgents(),

@@ -10,6 +10,8 @@ export interface TransferContext {
   files: Client<typeof FileService>;
   /** FileService without compression (bytes are mostly incompressible): WriteUpload and ReadFile. */
   streams: Client<typeof FileService>;
+  /** Closes the connection `streams` uses (after a stall: the next call opens a new one). */
+  dropStreamConnection(): void;
   /** The server's address; signed URLs that are paths resolve against it. */
   baseUrl: string;
   /** The client's timeoutMs, applied to transfers as an inactivity timeout. */

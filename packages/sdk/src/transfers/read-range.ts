@@ -38,6 +38,7 @@ export async function readRange(ctx: TransferContext, version: string, file: Ver
           if (options.transport === "stream") await viaStream(ctx, version, current, pos, end, act, deliver);
           else await viaHttp(ctx, current, pos, end, act, deliver);
         } catch (raw) {
+          if (act.idle && options.transport === "stream") ctx.dropStreamConnection();
           const err = asConnectError(abortReason(raw, act, options.signal));
           // A signed URL that expired (or was refused): list the file again, once.
           if (options.transport === "http" && !relisted && (err.code === Code.PermissionDenied || err.code === Code.Unauthenticated)) {

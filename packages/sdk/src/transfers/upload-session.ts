@@ -81,6 +81,7 @@ async function sendChunk(ctx: TransferContext, session: UploadSession, localPath
   try {
     return options.transport === "stream" ? await writeStream(ctx, session, localPath, start, end, act, options) : await put(ctx, session, localPath, start, end, act, options);
   } catch (err) {
+    if (act.idle && options.transport === "stream") ctx.dropStreamConnection();
     throw abortReason(err, act, options.signal);
   } finally {
     act.done();
