@@ -1,0 +1,120 @@
+// push, pull and versions files end to end: run() against the real server
+// on loopback (HTTP byte paths, PGlite, a temp blob store), files in a temp
+// working directory.
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startTestServer, type TestServer } from "@modelreg/server/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bufferIo } from "./io.js";
+import { run } from "./run.js";
+
+let server: TestServer;
+let cwd: string;
+beforeAll(async () => {
+  server = await startTestServer("pglite");
+  cwd = await mkdtemp(join(tmpdir(), "cli-transfer-"));
+  await mkdir(join(cwd, "export", "weights"), { recursive: true });
+  await writeFile(join(cwd, "export", "config.json"), '{"layers": 2}');
+  await writeFile(join(cwd, "export", "weights", "model.bin"), Buffer.alloc(300_000, 9));
+  await writeFile(join(cwd, "export", "empty.txt"), "");
+  await writeFile(join(cwd, "model.onnx"), "onnx bytes");
+}, 60_000);
+afterAll(async () => {
+  await server?.close();
+  if (cwd) await rm(cwd, { recursive: true, force: true });
+});
+
+async function cli(argv: string[], options: { tty?: boolean } = {}) {
+  const b = bufferIo({}, { cwd, tty: options.tty ?? false });
+  const code = await run(["--server", server.url, ...argv], b.io);
+  return { code, stdout: b.stdout, stderr: b.stderr, json: () => JSON.parse(b.stdout) };
+}
+
+async function ok(...argv: string[]) {
+  const r = await cli(argv);
+  if (r.code !== 0) throw new Error(`modelreg ${argv.join(" ")} exited ${r.code}: ${r.stderr}`);
+  return r;
+}
+
+describe("push, files, pull", () => {
+  it("pushes a file into a new auto-numbered version and a directory into a named one", async () => {
+    await ok("models", "create", "fraud");
+    const first = (await ok("push", "model.onnx", "fraud", "-o", "json")).json();
+    expect(first).toMatchObject({ version: "1.0.0", state: "VERSION_STATE_READY", fileCount: "1", totalSizeBytes: "10" });
+
+    const tree = (await ok("push", "export", "fraud:2.0.0", "--description", "tree", "-o", "json")).json();
+    expect(tree).toMatchObject({ version: "2.0.0", description: "tree", state: "VERSION_STATE_READY", fileCount: "3", totalSizeBytes: String(300_000 + 13) });
+    expect(tree.manifestDigest).toMatch(/^sha256:/);
+
+    // Table output: the version view with its state and files.
+    const table = await ok("push", "export", "fraud:2.1.0");
+    expect(table.stdout).toMatch(/^State:\s+ready$/m);
+    expect(table.stdout).toMatch(/^Files:\s+3 \(300013 bytes\)$/m);
+    expect(table.stderr).toBe("");
+  });
+
+  it("lists a version's files as a table or JSON", async () => {
+    const lines = (await ok("versions", "files", "fraud:2.0.0")).stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^PATH\s+SIZE\s+SHA256\s+MD5\s+MEDIA TYPE$/);
+    expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(["config.json", "empty.txt", "weights/model.bin"]);
+    expect(lines[1]).toMatch(/^config\.json\s+13 B\s+[0-9a-f]{12}\s+\S+\s+application\/json$/);
+    const files = (await ok("versions", "files", "fraud:2.0.0", "-o", "json")).json();
+    expect(files).toHaveLength(3);
+    expect(files[2]).toMatchObject({ path: "weights/model.bin", sizeBytes: "300000", sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  it("pulls into ./<model>-<version>, verifies, and skips what is already there", async () => {
+    const pulled = (await ok("pull", "fraud:2.0.0", "-o", "json")).json();
+    expect(pulled.map((f: { path: string }) => f.path).sort()).toEqual(["config.json", "empty.txt", "weights/model.bin"]);
+    expect(pulled.every((f: { downloaded: boolean }) => f.downloaded)).toBe(true);
+    const dir = join(cwd, "fraud-2.0.0");
+    expect(await readFile(join(dir, "config.json"), "utf8")).toBe('{"layers": 2}');
+    expect(Buffer.compare(await readFile(join(dir, "weights", "model.bin")), Buffer.alloc(300_000, 9))).toBe(0);
+    expect(await readFile(join(dir, "empty.txt"), "utf8")).toBe("");
+
+    const again = await ok("pull", "fraud:2.0.0");
+    expect(again.stdout.split("\n")[0]).toMatch(/^PATH\s+SIZE\s+LOCAL PATH\s+STATUS$/);
+    expect(again.stdout.match(/unchanged/g)).toHaveLength(3);
+  });
+
+  it("pulls the latest version without :version, into --dir, over streams too", async () => {
+    const latest = (await ok("pull", "fraud", "--dir", "latest", "--transport", "stream", "-o", "json")).json();
+    expect(latest[0].localPath).toBe(join(cwd, "latest", "config.json"));
+    expect(await readFile(join(cwd, "latest", "weights", "model.bin"))).toHaveLength(300_000);
+    const viaStream = (await ok("push", "model.onnx", "fraud:3.0.0", "--transport", "stream", "--protocol", "grpc", "-o", "json")).json();
+    expect(viaStream).toMatchObject({ version: "3.0.0", state: "VERSION_STATE_READY" });
+  });
+
+  it("replaces a READY version's files only with --overwrite", async () => {
+    const refused = await cli(["push", "model.onnx", "fraud:2.0.0"]);
+    expect(refused.code).toBe(19);
+    expect(refused.stderr).toMatch(/^error: /);
+    const replaced = (await ok("push", "model.onnx", "fraud:2.0.0", "--overwrite", "-o", "json")).json();
+    expect(replaced).toMatchObject({ version: "2.0.0", fileCount: "1" });
+  });
+
+  it("exits with the error's code: usage, not found, failed precondition", async () => {
+    expect((await cli(["push", "no-such-file", "fraud"])).code).toBe(2);
+    expect((await cli(["push", "model.onnx", "ghost:1.0.0"])).code).toBe(15);
+    expect((await cli(["pull", "ghost:1.0.0"])).code).toBe(15);
+    expect((await cli(["pull", "ghost"])).code).toBe(15);
+    await ok("versions", "create", "fraud:9.0.0");
+    const pending = await cli(["pull", "fraud:9.0.0", "-o", "json"]);
+    expect(pending.code).toBe(19);
+    expect(pending.stdout).toBe("");
+    expect(JSON.parse(pending.stderr.trimEnd().split("\n").at(-1)!).error.code).toBe("failed_precondition");
+    expect((await cli(["versions", "files", "fraud:9.0.0"])).code).toBe(19);
+  });
+
+  it("draws a progress bar on a terminal only", async () => {
+    await writeFile(join(cwd, "fresh.bin"), Buffer.alloc(200_000, 3));
+    const quiet = await cli(["push", "fresh.bin", "fraud:4.0.0", "-o", "json"]);
+    expect(quiet.stderr).toBe("");
+    await writeFile(join(cwd, "fresh2.bin"), Buffer.alloc(200_000, 4));
+    const tty = await cli(["push", "fresh2.bin", "fraud:4.0.1"], { tty: true });
+    expect(tty.code).toBe(0);
+    expect(tty.stderr).toContain("push");
+    expect(tty.stderr).toContain("ETA");
+  });
+});
