@@ -21,11 +21,12 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import postgres from "postgres";
 import { peakRssMb, resetPeakRss, rssMb } from "../lib/memory.js";
 import { cpuMs, onInterrupt, startServer, type ServerProcess } from "../lib/processes.js";
 import { fmt, table } from "../lib/stats.js";
 import { connectDownload, connectUpload, httpDownload, httpUpload, MESSAGE_BYTES } from "./baseline-clients.js";
-import { createModelregCases, type ModelregCases } from "./modelreg-cases.js";
+import { createModelregCases, type ModelregCases, type Phases } from "./modelreg-cases.js";
 import { createRandomFile, freshContent, sha256File } from "./test-file.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -43,6 +44,8 @@ interface Sample {
   seconds: number;
   /** Bytes on the wire only, s (modelreg: without the SDK's local sha256 pass before an upload, or its fsync after a download), when known. */
   transferSeconds?: number;
+  /** modelreg: seconds per phase of the SDK call. */
+  phases?: Phases;
   serverPeakMb: number;
   serverRssBeforeMb: number;
   serverCpuMs: number;
@@ -97,8 +100,27 @@ export async function run(argv: string[]): Promise<void> {
   const servers: ServerProcess[] = [];
   const prof = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [];
   let mrCases: ModelregCases | undefined;
+  // --database-url names a PostgreSQL server (loopback) where the bench
+  // creates a database of its own for modelreg, dropped at the end.
+  let dbUrl = "";
+  let dropDatabase = async () => {};
 
   try {
+    if (values["database-url"]) {
+      const adminUrl = values["database-url"];
+      if (!["127.0.0.1", "localhost", "[::1]"].includes(new URL(adminUrl).hostname)) throw new Error("--database-url must point at a loopback address");
+      const dbName = `modelreg_bench_${randomBytes(5).toString("hex")}`;
+      const u = new URL(adminUrl);
+      u.pathname = `/${dbName}`;
+      dbUrl = u.toString();
+      const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await admin.unsafe(`CREATE DATABASE ${dbName}`);
+      dropDatabase = async () => {
+        await admin.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch((e) => log(`could not drop ${dbName}: ${String(e)}`));
+        await admin.end({ timeout: 1 });
+      };
+      onInterrupt(dropDatabase);
+    }
     log(`bench transfer: ${sizeMib} MiB of random bytes in ${root}…`);
     await createRandomFile(src, sizeBytes);
 
@@ -118,7 +140,7 @@ export async function run(argv: string[]): Promise<void> {
         env: {
           DATA_DIR: dirs.modelreg,
           BLOB_STORE: "", // files under DATA_DIR/blobs, on the same disk as the baselines' files
-          DATABASE_URL: values["database-url"] ?? "", // empty = embedded PGlite, whatever the caller's environment says
+          DATABASE_URL: dbUrl, // empty = embedded PGlite, whatever the caller's environment says
           LOG_LEVEL: "warn",
           MODELREG_ADMIN_KEY: BENCH_TOKEN,
           RATE_LIMIT_PER_KEY: "1000000",
@@ -140,16 +162,18 @@ export async function run(argv: string[]): Promise<void> {
     const idleRss = new Map(servers.map((s) => [s.name, rssMb(s.pid)]));
 
     const samples = new Map<string, Sample[]>();
-    const measure = async (key: string, server: ServerProcess, body: () => Promise<number | undefined>): Promise<Sample> => {
+    type Timed = { transferSeconds?: number; phases?: Phases } | undefined;
+    const measure = async (key: string, server: ServerProcess, body: () => Promise<Timed>): Promise<Sample> => {
       const peakReset = resetPeakRss(server.pid);
       const rssBefore = rssMb(server.pid);
       const [srv0, cli0, t0] = [cpuMs(server.pid), process.cpuUsage(), process.hrtime.bigint()];
-      const transferSeconds = await body();
+      const { transferSeconds, phases } = (await body()) ?? {};
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const cli = process.cpuUsage(cli0);
       const s: Sample = {
         seconds,
         transferSeconds,
+        phases,
         serverPeakMb: peakReset ? peakRssMb(server.pid) : NaN,
         serverRssBeforeMb: rssBefore,
         serverCpuMs: cpuMs(server.pid) - srv0,
@@ -203,10 +227,10 @@ export async function run(argv: string[]): Promise<void> {
         const sha = await freshContent(src);
         digests.set(`modelreg ${transport}`, sha);
         const version = await mr.newVersion();
-        let result: { sha256: string; transferSeconds?: number } | undefined;
+        let result: { sha256: string; transferSeconds: number; phases: Phases } | undefined;
         await measure(`modelreg ${transport} up`, modelreg, async () => {
           result = await mr.upload(version, src, transport);
-          return result.transferSeconds;
+          return result;
         });
         check(`modelreg ${transport} up`, result!.sha256, sha);
         mr.remember(transport, version);
@@ -215,22 +239,22 @@ export async function run(argv: string[]): Promise<void> {
         const again = await mr.newVersion();
         await measure(`modelreg ${transport} re-upload`, modelreg, async () => {
           result = await mr.upload(again, src, transport);
-          return result.transferSeconds;
+          return result;
         });
         check(`modelreg ${transport} re-upload`, result!.sha256, sha);
       };
       for (const step of [...order(up["node:http"]!, mrUp("http")), ...order(up["Connect-ES"]!, mrUp("stream"))]) await step();
 
       // Downloads, same pairing; each client file is removed right after its case.
-      // `get` returns the sha256 it computed on the way (baselines), or the
-      // transfer time alone (modelreg); then the file is hashed, untimed.
-      const down = async (key: string, server: ServerProcess, get: (dst: string) => Promise<string | number | undefined>, want: string | undefined) => {
+      // `get` returns the sha256 it computed on the way (baselines), or
+      // nothing (modelreg: then the file is hashed, untimed).
+      const down = async (key: string, server: ServerProcess, get: (dst: string) => Promise<{ sha256?: string } & Timed>, want: string | undefined) => {
         const dst = join(dirs.client, `${key.replace(/[^a-z0-9]+/gi, "-")}.bin`);
         let sha: string | undefined;
         await measure(`${key} down`, server, async () => {
           const got = await get(dst);
-          if (typeof got === "string") sha = got;
-          return typeof got === "number" ? got : undefined;
+          sha = got?.sha256;
+          return got;
         });
         sha ??= await sha256File(dst);
         const { size } = await stat(dst);
@@ -243,8 +267,8 @@ export async function run(argv: string[]): Promise<void> {
         if (!mr || !modelreg) return;
         await down(`modelreg ${transport}`, modelreg, (dst) => mr.download(transport, dst), digests.get(`modelreg ${transport}`));
       };
-      const httpDown = () => down("node:http", httpBase, (dst) => httpDownload(httpBase.url, "model.bin", dst), digests.get("node:http"));
-      const connectDown = () => down("Connect-ES", connectBase, (dst) => connectDownload(connectBase.url, "model.bin", dst), digests.get("Connect-ES"));
+      const httpDown = () => down("node:http", httpBase, async (dst) => ({ sha256: await httpDownload(httpBase.url, "model.bin", dst) }), digests.get("node:http"));
+      const connectDown = () => down("Connect-ES", connectBase, async (dst) => ({ sha256: await connectDownload(connectBase.url, "model.bin", dst) }), digests.get("Connect-ES"));
       for (const step of [...order(httpDown, mrDown("http")), ...order(connectDown, mrDown("stream"))]) await step();
 
       await rm(join(dirs.http, "model.bin"), { force: true });
@@ -300,6 +324,7 @@ export async function run(argv: string[]): Promise<void> {
       if (s.name === "modelreg" && values["cpu-prof"]) log(`modelreg CPU profile written to ${values["cpu-prof"]}`);
     }
     await rm(root, { recursive: true, force: true });
+    await dropDatabase();
   }
 }
 
@@ -328,9 +353,13 @@ function print(o: {
     fmt(median(r.samples.map((s) => s.serverCpuMs)) / 1000, 2),
     fmt(median(r.samples.map((s) => s.clientCpuMs)) / 1000, 2),
   ]);
-  const perRound = [...o.samples.entries()].map(
-    ([k, ss]) => `  ${k}: ${ss.map((s) => `${fmt(s.seconds, 2)}${s.transferSeconds === undefined ? "" : ` (transfer ${fmt(s.transferSeconds, 2)})`}`).join(", ")} s`,
-  );
+  const phases = (p: Phases | undefined) =>
+    p
+      ? ` (${Object.entries(p)
+          .map(([k, v]) => `${k} ${fmt(v, 2)}`)
+          .join(", ")})`
+      : "";
+  const perRound = [...o.samples.entries()].map(([k, ss]) => `  ${k}: ${ss.map((s) => `${fmt(s.seconds, 2)}${phases(s.phases)}`).join("; ")} s`);
   const after = [...o.afterwork.entries()].map(
     ([k, as]) => `  after ${k}: ${as.map((a) => `${a.done ? "" : "not done in "}${fmt(a.seconds, 2)} s wall, ${fmt(a.serverCpuMs / 1000, 2)} s server CPU`).join("; ")}`,
   );
@@ -338,8 +367,8 @@ function print(o: {
     "",
     `bench transfer — ${new Date().toISOString()}, node ${process.version}, ${availableParallelism()} CPUs (clients and servers share them)`,
     `One file of ${fmt(o.sizeMib)} MiB of random bytes, ${o.rounds} round(s); each upload sends new content. Medians over rounds; peak RSS is the highest over rounds.`,
-    `modelreg on ${o.databaseUrl ? "PostgreSQL (--database-url)" : "embedded PGlite"}; Connect cases: Connect protocol over HTTP/2 (h2c), ${MESSAGE_BYTES / MiB} MiB messages, compression off.`,
-    "\"transfer only\": up = from the SDK's first progress report (after its local sha256 pass and StageVersionFiles) to the READY version; down = until the last byte is written (before the SDK's fsync and rename). Re-upload = a second version with the same file (content the workspace holds).",
+    `modelreg on ${o.databaseUrl ? "PostgreSQL (a fresh database on --database-url)" : "embedded PGlite (DATA_DIR/pg, in the server process)"}, files under DATA_DIR/blobs; Connect cases: Connect protocol over HTTP/2 (h2c), ${MESSAGE_BYTES / MiB} MiB messages, compression off.`,
+    "\"transfer only\": up = end of StageVersionFiles to start of CommitVersionFiles (after the SDK's local sha256 pass; bytes sent and made durable); down = end of ListVersionFiles to the last byte written (before the SDK's hash check, fsync and rename). Re-upload = a second version with the same file (content the workspace holds).",
     "srv peak MB: VmHWM of the server process during the case (reset before it); srv MB before: its RSS when the case started. CPU columns: s of CPU (median) of the server process and of this (client) process.",
     `Server RSS when idle after start: ${[...o.idleRss].map(([n, mb]) => `${n} ${fmt(mb)} MB`).join(", ")}.`,
     ...(o.missing ? [`modelreg cases not run: ${o.missing}`] : []),
@@ -349,7 +378,7 @@ function print(o: {
       body,
     ),
     "",
-    "Seconds per round:",
+    "Seconds per round (modelreg: phases of the SDK call, from the RPCs it made and its progress reports):",
     ...perRound,
     ...(after.length ? ["Server work after a modelreg upload, until the file's md5 is set (untimed above; the next case starts after it):", ...after] : []),
     "Targets are reported, not enforced: the exit code is 0 unless the benchmark itself crashed.",

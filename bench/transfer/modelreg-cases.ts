@@ -1,15 +1,22 @@
 // The modelreg side of `bench transfer`: versions created over the SDK, files
 // moved with the SDK's uploadFile / downloadToFile (transport "http": plain
 // HTTP PUT/GET URLs; "stream": FileService.WriteUpload / ReadFile).
-import { createRegistryClient } from "@modelreg/sdk";
+import { createRegistryClient, type Interceptor } from "@modelreg/sdk";
 
 export type Transport = "http" | "stream";
+
+/** Seconds per phase of one SDK call, in order. */
+export type Phases = Record<string, number>;
 
 export interface ModelregCases {
   /** A new version (resource name) of the bench model, with no files. */
   newVersion(): Promise<string>;
-  /** uploadFile; the sha256 the READY version records, and the transfer time alone when the SDK reports its phases. */
-  upload(version: string, src: string, transport: Transport): Promise<{ sha256: string; transferSeconds?: number }>;
+  /**
+   * uploadFile; the sha256 the READY version records, the transfer alone
+   * (end of StageVersionFiles to the start of CommitVersionFiles: bytes on
+   * the wire and the server making each chunk durable) and all phases.
+   */
+  upload(version: string, src: string, transport: Transport): Promise<{ sha256: string; transferSeconds: number; phases: Phases }>;
   /**
    * Waits until the server has computed the md5 of the version's file (its
    * background job after an upload of new content), so that work does not
@@ -18,38 +25,58 @@ export interface ModelregCases {
   settle(version: string, timeoutMs: number): Promise<boolean>;
   /** Which version `download` reads for this transport. */
   remember(transport: Transport, version: string): void;
-  /** downloadToFile into `dst`; the time until the last byte was written, when the SDK reports progress. */
-  download(transport: Transport, dst: string): Promise<number | undefined>;
+  /**
+   * downloadToFile into `dst`; the transfer alone (end of ListVersionFiles
+   * to the last byte written, before the SDK's hash check, fsync and rename)
+   * and all phases.
+   */
+  download(transport: Transport, dst: string): Promise<{ transferSeconds: number; phases: Phases }>;
   close(): void;
 }
 
 /** The file's path inside each version. */
 const FILE_PATH = "model.bin";
 
+const now = () => Number(process.hrtime.bigint()) / 1e9;
+
 export async function createModelregCases(baseUrl: string, accessKey: string): Promise<ModelregCases> {
-  const registry = createRegistryClient({ baseUrl, accessKey });
+  // Start and end of the last call of each method while `calls` is set.
+  let calls: Map<string, { start: number; end: number }> | undefined;
+  const timing: Interceptor = (next) => async (req) => {
+    const start = now();
+    try {
+      return await next(req);
+    } finally {
+      calls?.set(req.method.name, { start, end: now() });
+    }
+  };
+  const registry = createRegistryClient({ baseUrl, accessKey, interceptors: [timing] });
   const modelId = `bench-transfer-${Date.now().toString(36)}`;
   const { model } = await registry.models.createModel({ parent: "workspaces/default", modelId });
   const versions = new Map<Transport, string>();
   const fileOf = async (version: string) =>
     (await registry.files.listVersionFiles({ version: { case: "name", value: version } })).files.find((f) => f.path === FILE_PATH);
+  const call = (name: string) => {
+    const c = calls?.get(name);
+    if (!c) throw new Error(`the SDK made no ${name} call`);
+    return c;
+  };
   return {
     async newVersion() {
       const { version } = await registry.versions.createVersion({ parent: model!.name });
       return version!.name;
     },
     async upload(version, src, transport) {
-      // The SDK reports progress first (0 bytes done) when the local sha256
-      // pass and the staging call are behind it: from there on it is bytes
-      // on the wire and the commit.
-      let sending: bigint | undefined;
-      await registry.uploadFile(version, src, { transport, onProgress: () => {
-          sending ??= process.hrtime.bigint();
-        },
-      });
-      const end = process.hrtime.bigint();
+      calls = new Map();
+      const t0 = now();
+      await registry.uploadFile(version, src, { transport });
+      const end = now();
+      const stage = call("StageVersionFiles");
+      const commit = call("CommitVersionFiles");
+      calls = undefined;
+      const phases = { hash: stage.start - t0, stage: stage.end - stage.start, send: commit.start - stage.end, commit: commit.end - commit.start, rest: end - commit.end };
       const file = await fileOf(version);
-      return { sha256: file?.sha256 ?? "", ...(sending === undefined ? {} : { transferSeconds: Number(end - sending) / 1e9 }) };
+      return { sha256: file?.sha256 ?? "", transferSeconds: phases.send, phases };
     },
     async settle(version, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
@@ -65,16 +92,20 @@ export async function createModelregCases(baseUrl: string, accessKey: string): P
     async download(transport, dst) {
       const version = versions.get(transport);
       if (!version) throw new Error(`no ${transport} upload to download`);
-      // Transfer only: until the last byte is in the temp file (before the SDK's fsync and rename).
-      let last: bigint | undefined;
-      const t0 = process.hrtime.bigint();
+      let last = NaN;
+      calls = new Map();
+      const t0 = now();
       await registry.downloadToFile(version, FILE_PATH, dst, {
         transport,
         onProgress: ({ bytesDone, bytesTotal }) => {
-          if (bytesDone >= bytesTotal) last ??= process.hrtime.bigint();
+          if (bytesDone >= bytesTotal && Number.isNaN(last)) last = now();
         },
       });
-      return last === undefined ? undefined : Number(last - t0) / 1e9;
+      const end = now();
+      const list = call("ListVersionFiles");
+      calls = undefined;
+      const phases = { list: list.end - t0, bytes: last - list.end, "verify+fsync+rename": end - last };
+      return { transferSeconds: phases.bytes, phases };
     },
     close() {},
   };
