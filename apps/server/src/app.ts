@@ -73,7 +73,7 @@ export function createApp(deps: AppDeps) {
     onStored: (sha256) => md5.schedule(sha256),
     maxChunkBytes: deps.maxChunkBytes,
   });
-  const files = createFilesDomain({ db: deps.db, store: deps.store });
+  const files = createFilesDomain({ db: deps.db, store: deps.store, maxChunkBytes: deps.maxChunkBytes });
   const signer = createUrlSigner({ keys: deps.signingKeys });
   const urls = createFileUrls(signer);
   const rateLimiter = auth.ratePerSecond ? createRateLimiter({ ratePerSecond: auth.ratePerSecond, burst: auth.burst ?? auth.ratePerSecond * 2 }) : undefined;

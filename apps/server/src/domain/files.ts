@@ -14,7 +14,7 @@ import { manifestDigest, mediaTypeOf } from "./manifest.js";
 import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
 import { parseVersionName, versionResourceName } from "./resource-names.js";
 import { inScope, type Scope, writeAudit } from "./scope.js";
-import { sessionView, type UploadSessionView, uploadSessionName } from "./upload-sessions.js";
+import { MAX_CHUNK_BYTES, sessionView, type UploadSessionView, uploadSessionName } from "./upload-sessions.js";
 import { checkPageSize, Violations } from "./validation.js";
 import { toVersion, type Version } from "./versions.js";
 
@@ -52,6 +52,8 @@ export interface FilesDomainDeps {
   store: BlobStore;
   /** How long an upload session lives (default 7 days). */
   sessionTtlMs?: number;
+  /** Largest body of one upload request, as sessions report it (default MAX_CHUNK_BYTES). */
+  maxChunkBytes?: number;
 }
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -86,6 +88,7 @@ export type FilesDomain = ReturnType<typeof createFilesDomain>;
 export function createFilesDomain(deps: FilesDomainDeps) {
   const { db, store } = deps;
   const ttlMs = deps.sessionTtlMs ?? 7 * 24 * 3600 * 1000;
+  const maxChunk = deps.maxChunkBytes ?? MAX_CHUNK_BYTES;
 
   /** The version row (locked when `lock`), with its model's workspace and name, or NotFound. */
   async function versionRow(tx: Tx | Database, scope: Scope, ref: VersionRef, lock: boolean) {
@@ -111,7 +114,7 @@ export function createFilesDomain(deps: FilesDomainDeps) {
         await store.createStaging(row.id); // idempotent
         offset = await store.stagedSize(row.id);
       }
-      views.set(row.sha256, sessionView(row, versionName, offset));
+      views.set(row.sha256, sessionView(row, versionName, offset, maxChunk));
     }
     return views;
   }

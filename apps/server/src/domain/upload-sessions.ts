@@ -35,7 +35,7 @@ export const MAX_CHUNK_BYTES = 256 * 1024 * 1024;
 
 export const uploadSessionName = (workspace: string, id: string) => `workspaces/${workspace}/uploads/${id}`;
 
-export function sessionView(row: UploadSessionRow, version: string, committedOffset: number): UploadSessionView {
+export function sessionView(row: UploadSessionRow, version: string, committedOffset: number, maxChunkBytes: number): UploadSessionView {
   return {
     id: row.id,
     workspace: row.workspace,
@@ -46,7 +46,7 @@ export function sessionView(row: UploadSessionRow, version: string, committedOff
     committedOffset,
     complete: row.complete,
     expireTime: row.expireTime,
-    maxChunkBytes: MAX_CHUNK_BYTES,
+    maxChunkBytes,
   };
 }
 
@@ -138,7 +138,7 @@ export function createUploadSessionsDomain(deps: UploadSessionsDeps) {
     async get(scope: Scope, name: string): Promise<UploadSessionView> {
       const target = parseUploadSessionName("name", name);
       const { row, version } = await load(scope, target);
-      return sessionView(row, version, await offsetOf(row));
+      return sessionView(row, version, await offsetOf(row), maxChunk);
     },
 
     /**
@@ -152,7 +152,7 @@ export function createUploadSessionsDomain(deps: UploadSessionsDeps) {
       const name = uploadSessionName(row.workspace, row.id);
       if (row.complete) {
         for await (const _ of readBody(body, opts.signal)); // drain: the content is in already
-        return sessionView(row, version, row.size);
+        return sessionView(row, version, row.size, maxChunk);
       }
       const slot = deps.concurrency?.limiter.acquire(row.accessKeyId); // "" = every caller with AUTH=off
       if (slot && !slot.ok)
@@ -175,9 +175,9 @@ export function createUploadSessionsDomain(deps: UploadSessionsDeps) {
         const size = await store.append(row.id, offset, limited, { signal: opts.signal });
         if (size === row.size) {
           await finish(row, name);
-          return sessionView({ ...row, complete: true }, version, size);
+          return sessionView({ ...row, complete: true }, version, size, maxChunk);
         }
-        return sessionView(row, version, size);
+        return sessionView(row, version, size, maxChunk);
       } finally {
         if (slot?.ok) slot.release();
       }

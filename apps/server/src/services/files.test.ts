@@ -5,7 +5,7 @@ import { createHash, randomBytes } from "node:crypto";
 import * as http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeEachDatabase, type DriverKind } from "@modelreg/db/testing";
-import { Code, ConnectError, errorDetails, UploadState, VersionState } from "@modelreg/sdk";
+import { Code, ConnectError, errorDetails, type StageVersionFilesResponse, UploadState, VersionState } from "@modelreg/sdk";
 import { createUrlSigner } from "../auth/signed-urls.js";
 import { manifestDigest } from "../domain/manifest.js";
 import { TEST_SIGNING_KEYS } from "../testing/test-store.js";
@@ -56,7 +56,7 @@ function suite(kind: DriverKind, storeKind: "fs" | "s3") {
   const ws = "workspaces/default";
   let n = 0;
   beforeAll(async () => {
-    t = await startTestServer(kind, { uploadsPerKey: 2, store: storeKind });
+    t = await startTestServer(kind, { uploadsPerKey: 2, store: storeKind, maxChunkBytes: 2 * 1024 * 1024 });
   }, 60_000);
   afterAll(async () => t?.close());
 
@@ -187,7 +187,7 @@ function suite(kind: DriverKind, storeKind: "fs" | "s3") {
   it("lets two clients upload the same content at once and stores it once", async () => {
     const data = randomBytes(1_500_000);
     const [a, b] = [await newVersion(), await newVersion()];
-    const [sa, sb] = await Promise.all([a, b].map((name) => t.client.files.stageVersionFiles({ name, files: [spec("same.bin", data)] })));
+    const [sa, sb] = (await Promise.all([a, b].map((name) => t.client.files.stageVersionFiles({ name, files: [spec("same.bin", data)] })))) as [StageVersionFilesResponse, StageVersionFilesResponse];
     // Different versions: two sessions, uploaded at the same time.
     const both = await Promise.all([sa, sb].map((s) => put(s.files[0]!.upload!.uploadUrl, data, 0, data.length)));
     expect(both.map((r) => [r.status, json(r).state])).toEqual([
@@ -349,6 +349,25 @@ function suite(kind: DriverKind, storeKind: "fs" | "s3") {
     expect(range.status).toBe(400);
     expect(json(range).message).toMatch(/expects 5000/);
     expect((await t.client.files.getUploadSession({ name: files[0]!.upload!.name })).upload!.committedOffset).toBe(0n);
+
+    // A chunk over max_chunk_bytes (2 MiB here), on both paths; nothing is kept.
+    const big = randomBytes(2 * 1024 * 1024 + 1);
+    const s2 = await t.client.files.stageVersionFiles({ name, files: [spec("big.bin", big)] });
+    const up = s2.files[0]!.upload!;
+    expect(up.maxChunkBytes).toBe(BigInt(2 * 1024 * 1024));
+    const tooBig = await put(up.uploadUrl, big, 0, big.length);
+    expect([tooBig.status, json(tooBig).code]).toEqual([413, "invalid_argument"]);
+    expect(json(tooBig).message).toMatch(/at most 2097152 bytes/);
+    const streamed = await failure(
+      t.client.files.writeUpload(
+        (async function* () {
+          yield { name: up.name, offset: 0n, data: big.subarray(0, 1024 * 1024) };
+          yield { data: big.subarray(1024 * 1024) };
+        })(),
+      ),
+    );
+    expect([streamed.code, streamed.fieldViolations[0]?.field]).toEqual([Code.InvalidArgument, "data"]);
+    expect((await t.client.files.getUploadSession({ name: up.name })).upload!.committedOffset).toBe(0n);
   });
 
   it("limits the uploads one key has in flight", async () => {
