@@ -2,13 +2,14 @@
 // middle of an upload, restart, resume and verify (both databases); and a
 // sparse file larger than 2 GiB up and down through the SDK.
 import { createHash } from "node:crypto";
-import { createReadStream, openSync, closeSync, ftruncateSync, writeSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { closeSync, createReadStream, ftruncateSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import * as http from "node:http";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { createRegistryClient, UploadState, VersionState } from "@modelreg/sdk";
 import { createEmptyPostgres, describeEachDatabase } from "@modelreg/db/testing";
-import { startServer, tempDir } from "./support/server.js";
+import { REPO_ROOT, startServer, tempDir } from "./support/server.js";
 
 const MiB = 1024 * 1024;
 
@@ -121,3 +122,31 @@ it("moves a sparse file larger than 2 GiB up and down through the SDK, byte for 
     dir.remove();
   }
 }, 240_000);
+
+it("runs the README's model-files curl block as written (port aside)", async () => {
+  const dir = tempDir();
+  const dataDir = join(dir.path, "data");
+  // The server makes its own admin key in data/admin.key, as after `npm start`.
+  const server = await startServer({ dataDir, env: { MODELREG_ADMIN_KEY: "" } });
+  try {
+    const key = readFileSync(join(dataDir, "admin.key"), "utf8").trim();
+    const client = createRegistryClient({ baseUrl: server.url, accessKey: key });
+    await client.models.createModel({ parent: "workspaces/default", modelId: "fraud-detector" });
+    await client.versions.createVersion({ parent: "workspaces/default/models/fraud-detector", versionId: "2.0.0" });
+    const weights = join(dir.path, "weights.bin");
+    writeFileSync(weights, Buffer.from("0123456789".repeat(20)));
+    await client.uploadFile("workspaces/default/models/fraud-detector/versions/2.0.0", weights);
+
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Model files"));
+    const block = /```sh\n([\s\S]*?)```/.exec(section)![1]!.replaceAll("127.0.0.1:8080", `127.0.0.1:${server.port}`);
+    const r = spawnSync("bash", ["-euo", "pipefail", "-c", block], { cwd: dir.path, encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("0123456789012345");
+    expect(r.stdout.split("\n")[1]).toMatch(/^00000010: /);
+  } finally {
+    await server.stop();
+    dir.remove();
+  }
+});
