@@ -2,6 +2,7 @@
 // expiry, the audit log of every mutating call, and secrets that never show
 // up in logs, errors or the audit table.
 import { Code, ConnectError, createRegistryClient, errorDetails, Role, type RegistryClient } from "@modelreg/sdk";
+import { createHash } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createEmptyPostgres, describeEachDatabase } from "@modelreg/db/testing";
@@ -182,7 +183,23 @@ describeEachDatabase("tenancy", (backend) => {
     const e = errorDetails(await client(wrong).models.listModels({ parent: "workspaces/team-a" }).catch((x) => x));
     expect(e.message).not.toContain("z".repeat(43));
     expect(secrets.length).toBeGreaterThan(3);
+    // Signed URLs are bearer secrets too: moving a file's bytes over them must not log them.
+    const editor = client((await newKey("team-a", "uploader", Role.EDITOR)).token);
+    await editor.models.createModel({ parent: "workspaces/team-a", modelId: "signed" });
+    const { version } = await editor.versions.createVersion({ parent: "workspaces/team-a/models/signed" });
+    const data = Buffer.from("signed bytes");
+    const staged = await editor.files.stageVersionFiles({
+      name: version!.name,
+      files: [{ path: "f.txt", sizeBytes: BigInt(data.length), sha256: createHash("sha256").update(data).digest("hex") }],
+    });
+    const uploadUrl = staged.files[0]!.upload!.uploadUrl;
+    expect((await fetch(uploadUrl, { method: "PUT", body: data })).status).toBe(200);
+    await editor.files.commitVersionFiles({ name: version!.name });
+    const downloadUrl = (await editor.files.listVersionFiles({ version: { case: "name", value: version!.name } })).files[0]!.downloadUrl;
+    expect(await (await fetch(downloadUrl)).text()).toBe("signed bytes");
+    for (const url of [uploadUrl, downloadUrl]) secrets.push(new URL(url).searchParams.get("sig")!);
     const logs = server.output.join("\n");
+    expect(logs).toContain('"path":"/v1/uploads/');
     for (const s of [...secrets, "z".repeat(43)]) {
       expect(logs).not.toContain(s);
       expect(e.message).not.toContain(s);
