@@ -18,6 +18,8 @@ export interface CliDeps {
   transport?: RegistryClientOptions["transport"];
   /** The clock (`keys create --expires 30d` counts from it); default: the system clock. */
   now?: () => Date;
+  /** Aborted on Ctrl-C: push and pull stop and remove their partial files. */
+  signal?: AbortSignal;
 }
 
 export interface CommandContext {
@@ -26,6 +28,8 @@ export interface CommandContext {
   client: RegistryClient;
   out: Output;
   now: () => Date;
+  /** Aborted when the user interrupts (Ctrl-C); absent in tests that do not. */
+  signal: AbortSignal | undefined;
 }
 
 /** What commands call to get their context; `options` change how the globals resolve (login). */
@@ -41,5 +45,5 @@ export function createContext(globals: GlobalOptions, io: Io, deps: CliDeps): Co
     ...(globals.timeoutMs > 0 ? { timeoutMs: globals.timeoutMs } : {}),
     ...(deps.transport ? { transport: deps.transport } : {}),
   });
-  return { io, globals, client, out: createOutput(globals.output, io), now: deps.now ?? (() => new Date()) };
+  return { io, globals, client, out: createOutput(globals.output, io), now: deps.now ?? (() => new Date()), signal: deps.signal };
 }

@@ -10,6 +10,8 @@ export const ExitCode = {
   Usage: 2,
   /** Base of RPC errors: the exit code is RpcBase + the Connect code (1-16). */
   RpcBase: 10,
+  /** Interrupted by Ctrl-C (128 + SIGINT), after push or pull removed their partial files. */
+  Interrupted: 130,
 } as const;
 
 /** A mistake on the command line found by the CLI itself (exit 2). */
@@ -50,6 +52,7 @@ export function exitCodeHelp(): string {
     [String(ExitCode.Usage), "usage error (unknown command or option, bad argument)"],
     ...documented.map(([code, text]): [string, string] => [String(rpcExitCode(code)), text]),
     ["10+N", "any other RPC error with Connect/gRPC code N"],
+    [String(ExitCode.Interrupted), "interrupted (Ctrl-C)"],
   ];
   return ["Exit codes:", ...rows.map(([c, t]) => `  ${c.padEnd(6)}${t}`)].join("\n");
 }

@@ -10,6 +10,13 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+// Ctrl-C: the first stops a transfer cleanly (no partial files left), a second exits at once.
+const interrupt = new AbortController();
+process.on("SIGINT", () => {
+  if (interrupt.signal.aborted) process.exit(130);
+  interrupt.abort(new Error("interrupted"));
+});
+
 const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
 process.exitCode = await run(process.argv.slice(2), {
   stdout: process.stdout,
@@ -19,4 +26,4 @@ process.exitCode = await run(process.argv.slice(2), {
   ...(interactive ? { promptSecret } : {}),
   cwd: process.cwd(),
   homedir: homedir(),
-});
+}, { signal: interrupt.signal });

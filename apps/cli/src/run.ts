@@ -24,6 +24,10 @@ export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): 
   } catch (err) {
     // Commander has already printed its message (and help) to stderr.
     if (err instanceof CommanderError) return commanderExitCode(err);
+    if (deps.signal?.aborted) {
+      io.stderr.write("interrupted\n");
+      return ExitCode.Interrupted;
+    }
     return reportError(err, io, {
       format: globals?.output ?? program.opts<{ output?: "table" | "json" }>().output ?? "table",
       server: globals?.server ?? DEFAULT_SERVER,

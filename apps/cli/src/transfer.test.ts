@@ -1,7 +1,7 @@
 // push, pull and versions files end to end: run() against the real server
 // on loopback (HTTP byte paths, PGlite, a temp blob store), files in a temp
 // working directory.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "@modelreg/server/testing";
@@ -25,9 +25,9 @@ afterAll(async () => {
   if (cwd) await rm(cwd, { recursive: true, force: true });
 });
 
-async function cli(argv: string[], options: { tty?: boolean } = {}) {
+async function cli(argv: string[], options: { tty?: boolean; signal?: AbortSignal } = {}) {
   const b = bufferIo({}, { cwd, tty: options.tty ?? false });
-  const code = await run(["--server", server.url, ...argv], b.io);
+  const code = await run(["--server", server.url, ...argv], b.io, options.signal ? { signal: options.signal } : {});
   return { code, stdout: b.stdout, stderr: b.stderr, json: () => JSON.parse(b.stdout) };
 }
 
@@ -105,6 +105,20 @@ describe("push, files, pull", () => {
     expect(pending.stdout).toBe("");
     expect(JSON.parse(pending.stderr.trimEnd().split("\n").at(-1)!).error.code).toBe("failed_precondition");
     expect((await cli(["versions", "files", "fraud:9.0.0"])).code).toBe(19);
+  });
+
+  it("says when push created a version it could not fill, and exits 130 when interrupted", async () => {
+    await mkdir(join(cwd, "linked"));
+    await symlink(join(cwd, "model.onnx"), join(cwd, "linked", "model.onnx"));
+    const refused = await cli(["push", "linked", "fraud:5.0.0"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("is a symbolic link");
+    expect(refused.stderr).toContain("note: version workspaces/default/models/fraud/versions/5.0.0 was created for this push and has no files yet");
+
+    const interrupted = await cli(["pull", "fraud:2.1.0", "--dir", "interrupted"], { signal: AbortSignal.abort(new Error("interrupted")) });
+    expect(interrupted.code).toBe(130);
+    expect(interrupted.stderr).toBe("interrupted\n");
+    expect(await stat(join(cwd, "interrupted")).catch(() => undefined)).toBeUndefined();
   });
 
   it("draws a progress bar on a terminal only", async () => {

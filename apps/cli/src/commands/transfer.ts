@@ -35,18 +35,22 @@ export function registerTransferCommands(program: Command, context: (cmd: Comman
     .addOption(labelOption())
     .addHelpText("after", "\nContent the workspace holds already is not sent again. --description and --label apply only to a version push creates.")
     .action(async (path: string, ref: string, flags: PushFlags, cmd: Command) => {
-      const { client, out, io } = context(cmd);
+      const { client, out, io, signal } = context(cmd);
       const local = io.cwd ? resolve(io.cwd, path) : resolve(path);
       const info = await stat(local).catch(() => {
         throw new UsageError(`${path} does not exist: give a file or a directory to push`);
       });
       if (!info.isFile() && !info.isDirectory()) throw new UsageError(`${path} is neither a file nor a directory`);
-      const version = await ensureVersion(client, ref, flags);
+      const { version, created } = await ensureVersion(client, ref, flags);
       const bar = createProgressBar(io, "push");
       let ready: Version;
       try {
-        const options = { overwrite: flags.overwrite ?? false, transport: flags.transport, onProgress: bar.onProgress };
+        const options = { overwrite: flags.overwrite ?? false, transport: flags.transport, onProgress: bar.onProgress, ...(signal ? { signal } : {}) };
         ready = info.isDirectory() ? await client.uploadDirectory(version.name, local, options) : await client.uploadFile(version.name, local, options);
+      } catch (err) {
+        bar.stop();
+        if (created) io.stderr.write(`note: version ${version.name} was created for this push and has no files yet; push again to it, or delete it\n`);
+        throw err;
       } finally {
         bar.stop();
       }
@@ -60,13 +64,13 @@ export function registerTransferCommands(program: Command, context: (cmd: Comman
     .addOption(transportOption())
     .addHelpText("after", "\nFiles already there with the right sha256 are not downloaded again; every file is verified and appears only when complete.")
     .action(async (ref: string, flags: { dir?: string; transport: Transport }, cmd: Command) => {
-      const { client, out, io } = context(cmd);
+      const { client, out, io, signal } = context(cmd);
       const { name, model, version } = await resolvePullVersion(client, ref);
       const dir = flags.dir ?? `${lastSegment(model)}-${version}`;
       const target = io.cwd ? resolve(io.cwd, dir) : resolve(dir);
       const bar = createProgressBar(io, "pull");
       try {
-        const files = await client.downloadToDirectory(name, target, { transport: flags.transport, onProgress: bar.onProgress });
+        const files = await client.downloadToDirectory(name, target, { transport: flags.transport, onProgress: bar.onProgress, ...(signal ? { signal } : {}) });
         bar.stop();
         if (files.length === 0 && out.format === "table") io.stderr.write(`version ${name} has no files\n`);
         else out.result(renderPulledTable(files), files.map(pulledJson));
@@ -84,11 +88,15 @@ interface PushFlags {
 }
 
 /** The version push uploads into: created when not named, or named but missing. */
-export async function ensureVersion(client: RegistryClient, ref: string, flags: { description?: string; label?: Label[] }): Promise<Version> {
+export async function ensureVersion(
+  client: RegistryClient,
+  ref: string,
+  flags: { description?: string; label?: Label[] },
+): Promise<{ version: Version; created: boolean }> {
   const { parent, versionId } = versionTarget(client, ref);
-  const create = async () => (await client.versions.createVersion({ parent, versionId, version: createFields(flags) })).version!;
+  const create = async () => ({ version: (await client.versions.createVersion({ parent, versionId, version: createFields(flags) })).version!, created: true });
   if (versionId === "") return create();
-  const get = async () => (await client.versions.getVersion({ ref: { case: "name", value: `${parent}/versions/${versionId}` } })).version!;
+  const get = async () => ({ version: (await client.versions.getVersion({ ref: { case: "name", value: `${parent}/versions/${versionId}` } })).version!, created: false });
   try {
     return await get();
   } catch (err) {
