@@ -1,22 +1,14 @@
 // The model and version catalog through the real router and the SDK, on
 // both databases: happy paths, every error code, paging and concurrency.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { Code, ConnectError, errorDetails } from "@modelreg/sdk";
+import { Code } from "@modelreg/sdk";
 import { models, versions } from "@modelreg/db";
 import { eq } from "drizzle-orm";
 import { parseSemver } from "../domain/semver.js";
 import { describeEachDatabase } from "@modelreg/db/testing";
+import { failure } from "../testing/failure.js";
 import { createTestApp, type TestApp } from "../testing/test-app.js";
 
-async function failure(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConnectError);
-    return errorDetails(e);
-  }
-  throw new Error("expected the call to fail");
-}
 
 describeEachDatabase("catalog", (kind) => {
   let t: TestApp;

@@ -5,11 +5,12 @@ import { createHash, randomBytes } from "node:crypto";
 import * as http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeEachDatabase, type DriverKind } from "@modelreg/db/testing";
-import { Code, ConnectError, errorDetails, type StageVersionFilesResponse, UploadState, VersionState } from "@modelreg/sdk";
+import { Code, type StageVersionFilesResponse, UploadState, VersionState } from "@modelreg/sdk";
 import { createUrlSigner } from "../auth/signed-urls.js";
 import { manifestDigest } from "../domain/manifest.js";
 import { TEST_SIGNING_KEYS } from "../testing/test-store.js";
 import { collectGarbage } from "../jobs/gc.js";
+import { failure } from "../testing/failure.js";
 import { startTestServer, type TestServer } from "../testing/test-app.js";
 
 const sha256Of = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -36,15 +37,6 @@ function request(url: string, init: { method?: string; headers?: Record<string, 
 
 const json = (r: Reply) => JSON.parse(r.body.toString()) as Record<string, unknown>;
 
-async function failure(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConnectError);
-    return errorDetails(e);
-  }
-  throw new Error("expected the call to fail");
-}
 
 // Every database on the file store; PGlite on S3 too (the stores pass one
 // contract suite of their own, see storage/blob-store.contract.test.ts).
