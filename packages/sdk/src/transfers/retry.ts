@@ -11,6 +11,8 @@ export interface RetryPolicy {
   baseDelayMs: number;
   /** Longest backoff (default 10 s). */
   maxDelayMs: number;
+  /** Told before each retry: why, which retry in a row, and the wait (for logs). */
+  onRetry?: (retry: { error: ConnectError; attempt: number; delayMs: number }) => void;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 200, maxDelayMs: 10_000 };
@@ -146,7 +148,9 @@ export async function withResume<T>(attempt: (retry: number) => Promise<T>, opti
       mark = now;
       failures++;
       if (!isRetryable(err) || failures >= options.policy.attempts) throw err;
-      await sleep(backoffMs(failures, options.policy, retryAfterMs(err)), options.signal);
+      const delayMs = backoffMs(failures, options.policy, retryAfterMs(err));
+      options.policy.onRetry?.({ error: err, attempt: failures, delayMs });
+      await sleep(delayMs, options.signal);
       retries++;
     }
   }
