@@ -66,6 +66,11 @@ export function httpRequest(req: HttpRequest): Promise<http.IncomingMessage> {
     });
     r.on("response", (res) => {
       answered = true;
+      // An early answer (an error before the whole body was sent): the
+      // request cannot finish, so its connection is not reused.
+      res.on("end", () => {
+        if (!r.writableFinished) r.destroy();
+      });
       resolve(res);
     });
     if (req.body) {

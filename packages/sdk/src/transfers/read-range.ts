@@ -23,7 +23,8 @@ export type Sink = (chunk: Uint8Array) => Promise<void> | void;
 export async function readRange(ctx: TransferContext, version: string, file: VersionFile, start: number, end: number, sink: Sink, options: ReadRangeOptions): Promise<void> {
   let pos = start;
   let current = file;
-  let relisted = false;
+  // Where the URL was last fetched anew: once more only after progress.
+  let relistedAt = -1;
   const deliver = async (chunk: Uint8Array) => {
     const take = Math.min(chunk.length, end - pos);
     if (take <= 0) return;
@@ -41,8 +42,8 @@ export async function readRange(ctx: TransferContext, version: string, file: Ver
           if (act.idle && options.transport === "stream") ctx.dropStreamConnection();
           const err = asConnectError(abortReason(raw, act, options.signal));
           // A signed URL that expired (or was refused): list the file again, once.
-          if (options.transport === "http" && !relisted && (err.code === Code.PermissionDenied || err.code === Code.Unauthenticated)) {
-            relisted = true;
+          if (options.transport === "http" && relistedAt < pos && (err.code === Code.PermissionDenied || err.code === Code.Unauthenticated)) {
+            relistedAt = pos;
             current = await options.relist();
             continue;
           }

@@ -104,19 +104,23 @@ async function put(ctx: TransferContext, session: UploadSession, localPath: stri
     sent += chunk.length;
     options.onBytes(sent);
   });
-  const res = await httpRequest({
-    url: resolveUrl(session.uploadUrl, ctx.baseUrl),
-    method: "PUT",
-    headers: {
-      "content-type": "application/octet-stream",
-      "content-length": String(end - start),
-      ...(size > 0 ? { "content-range": contentRange(start, end, size) } : {}),
-    },
-    ...(body ? { body } : {}),
-    agents: ctx.agents,
-    signal: act.signal,
-  });
-  body?.destroy();
+  let res: Awaited<ReturnType<typeof httpRequest>>;
+  try {
+    res = await httpRequest({
+      url: resolveUrl(session.uploadUrl, ctx.baseUrl),
+      method: "PUT",
+      headers: {
+        "content-type": "application/octet-stream",
+        "content-length": String(end - start),
+        ...(size > 0 ? { "content-range": contentRange(start, end, size) } : {}),
+      },
+      ...(body ? { body } : {}),
+      agents: ctx.agents,
+      signal: act.signal,
+    });
+  } finally {
+    body?.destroy();
+  }
   if (res.statusCode !== 200) {
     if (res.statusCode === 409) {
       const err = await throwHttpError(res).catch((e: ConnectError) => e);
@@ -139,10 +143,14 @@ export function sessionFromPutAnswer(before: UploadSession, text: string): Uploa
   }
   const { complete, ...rest } = json;
   const parsed = fromJson(UploadSessionSchema, rest as never, { ignoreUnknownFields: true });
+  // Fields the answer leaves out (URL, limits) keep their values.
   return {
     ...before,
-    ...(parsed.name ? parsed : { committedOffset: parsed.committedOffset }),
-    ...(complete === true ? { state: UploadState.COMPLETE } : {}),
+    ...(parsed.uploadUrl ? { uploadUrl: parsed.uploadUrl } : {}),
+    ...(parsed.maxChunkBytes ? { maxChunkBytes: parsed.maxChunkBytes } : {}),
+    ...(parsed.expireTime ? { expireTime: parsed.expireTime } : {}),
+    committedOffset: parsed.committedOffset,
+    state: complete === true ? UploadState.COMPLETE : parsed.state || UploadState.ACTIVE,
   };
 }
 
