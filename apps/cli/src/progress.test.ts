@@ -7,11 +7,18 @@ describe("createProgressBar", () => {
     const b = bufferIo({}, { tty: true });
     let t = 1_000;
     const bar = createProgressBar(b.io, "push", () => t);
+    bar.onHashProgress({ bytesDone: 0, bytesTotal: 8 << 20 });
+    t += 500;
+    bar.onHashProgress({ bytesDone: 8 << 20, bytesTotal: 8 << 20 });
     bar.onProgress({ bytesDone: 0, bytesTotal: 4 << 20 });
     t += 1000;
+    bar.note("connection lost, resuming (retry 1)");
     bar.onProgress({ bytesDone: 2 << 20, bytesTotal: 4 << 20 });
     bar.stop();
+    expect(b.stderr).toContain("sha256");
+    expect(b.stderr).toMatch(/8\.0 MiB \/ 8\.0 MiB \| 16\.0 MiB\/s/);
     expect(b.stderr).toContain("push");
+    expect(b.stderr).toContain("resuming (retry 1)");
     expect(b.stderr).toMatch(/2\.0 MiB \/ 4\.0 MiB/);
     expect(b.stderr).toMatch(/2\.0 MiB\/s/);
     expect(b.stderr).toContain("ETA");

@@ -10,7 +10,7 @@ import type { CommandContext } from "../context.js";
 import { UsageError } from "../exit-codes.js";
 import type { Label } from "../labels.js";
 import { lastSegment } from "../output.js";
-import { createProgressBar } from "../progress.js";
+import { createProgressBar, type ProgressBar } from "../progress.js";
 import { modelRef, versionRef, versionTarget } from "../refs.js";
 import { pulledJson, renderPulledTable } from "../render-files.js";
 import { createFields, descriptionOption, labelOption } from "./options.js";
@@ -45,7 +45,14 @@ export function registerTransferCommands(program: Command, context: (cmd: Comman
       const bar = createProgressBar(io, "push");
       let ready: Version;
       try {
-        const options = { overwrite: flags.overwrite ?? false, transport: flags.transport, onProgress: bar.onProgress, ...(signal ? { signal } : {}) };
+        const options = {
+          overwrite: flags.overwrite ?? false,
+          transport: flags.transport,
+          onProgress: bar.onProgress,
+          onHashProgress: bar.onHashProgress,
+          retry: retryNotes(bar),
+          ...(signal ? { signal } : {}),
+        };
         ready = info.isDirectory() ? await client.uploadDirectory(version.name, local, options) : await client.uploadFile(version.name, local, options);
       } catch (err) {
         bar.stop();
@@ -70,7 +77,12 @@ export function registerTransferCommands(program: Command, context: (cmd: Comman
       const target = io.cwd ? resolve(io.cwd, dir) : resolve(dir);
       const bar = createProgressBar(io, "pull");
       try {
-        const files = await client.downloadToDirectory(name, target, { transport: flags.transport, onProgress: bar.onProgress, ...(signal ? { signal } : {}) });
+        const files = await client.downloadToDirectory(name, target, {
+          transport: flags.transport,
+          onProgress: bar.onProgress,
+          retry: retryNotes(bar),
+          ...(signal ? { signal } : {}),
+        });
         bar.stop();
         if (files.length === 0 && out.format === "table") io.stderr.write(`version ${name} has no files\n`);
         else out.result(renderPulledTable(files), files.map(pulledJson));
@@ -78,6 +90,11 @@ export function registerTransferCommands(program: Command, context: (cmd: Comman
         bar.stop();
       }
     });
+}
+
+/** Retries (after a dropped or stalled connection) shown beside the bar. */
+function retryNotes(bar: ProgressBar) {
+  return { onRetry: ({ attempt }: { attempt: number }) => bar.note(`connection lost, resuming (retry ${attempt})`) };
 }
 
 interface PushFlags {

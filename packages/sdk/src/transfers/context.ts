@@ -55,6 +55,7 @@ export function progressReporter(bytesTotal: number, onProgress: TransferOptions
   const parts = new Map<string, number>();
   let bytesDone = 0;
   return {
+    bytesTotal,
     get bytesDone() {
       return bytesDone;
     },

@@ -11,13 +11,14 @@ export interface FileDigest {
 
 const READ_CHUNK = 1 << 20;
 
-/** sha256 and size of the file at `path`. */
-export async function hashFile(path: string, signal?: AbortSignal): Promise<FileDigest> {
+/** sha256 and size of the file at `path`; `onBytes` is told how far the pass is. */
+export async function hashFile(path: string, signal?: AbortSignal, onBytes?: (bytesRead: number) => void): Promise<FileDigest> {
   const hash = createHash("sha256");
   let sizeBytes = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK, ...(signal ? { signal } : {}) })) {
     hash.update(chunk as Buffer);
     sizeBytes += (chunk as Buffer).length;
+    onBytes?.(sizeBytes);
   }
   return { sizeBytes, sha256: hash.digest("hex") };
 }

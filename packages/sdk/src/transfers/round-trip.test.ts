@@ -93,7 +93,11 @@ describeEachDatabase("file transfers", (kind) => {
 
         const first = await newVersion(server.client);
         const progress1: TransferProgress[] = [];
-        const v1 = await server.client.uploadDirectory(first, src, { transport, chunkBytes: CHUNK, onProgress: (p) => progress1.push(p) });
+        const hashing: TransferProgress[] = [];
+        const v1 = await server.client.uploadDirectory(first, src, { transport, chunkBytes: CHUNK, onProgress: (p) => progress1.push(p), onHashProgress: (p) => hashing.push(p) });
+        const localBytes = Object.values(tree).reduce((n, d) => n + d.length, 0);
+        expect(hashing[0]).toEqual({ bytesDone: 0, bytesTotal: localBytes });
+        expect(hashing.at(-1)).toMatchObject({ bytesDone: localBytes, bytesTotal: localBytes });
         expect(v1).toMatchObject({ state: VersionState.READY, fileCount: 6n });
         expect(progress1.at(-1)).toMatchObject({ bytesDone: newBytes, bytesTotal: newBytes });
         expect((await listFiles(server, first)).map((f) => f.path)).toEqual(Object.keys(tree).sort());

@@ -4,7 +4,7 @@
 import { basename } from "node:path";
 import { stat } from "node:fs/promises";
 import { UploadState, type UploadSession, type Version } from "@modelreg/proto";
-import { DEFAULT_CHUNK_BYTES, progressReporter, retryPolicy, type TransferContext, type TransferOptions } from "./context.js";
+import { DEFAULT_CHUNK_BYTES, progressReporter, retryPolicy, type TransferContext, type TransferOptions, type TransferProgress } from "./context.js";
 import { hashFile } from "./hash.js";
 import { listLocalFiles, type LocalFile } from "./local-files.js";
 import { mapLimit } from "./map-limit.js";
@@ -13,6 +13,8 @@ import { sendSession } from "./upload-session.js";
 export interface UploadOptions extends TransferOptions {
   /** Replace the files of a READY version (otherwise FailedPrecondition). */
   overwrite?: boolean;
+  /** Called during the local sha256 pass that comes before anything is sent (bytes read of all files). */
+  onHashProgress?: (progress: TransferProgress) => void;
   /** Files hashed and sessions sent at once (default 4). */
   concurrency?: number;
 }
@@ -44,7 +46,16 @@ export async function uploadFiles(ctx: TransferContext, version: string, files: 
   const signal = options.signal;
   const call = signal ? { signal } : {};
   const concurrency = options.concurrency ?? 4;
-  const digests = await mapLimit(files, concurrency, (f) => hashFile(f.localPath, signal));
+  let hashed: ReturnType<typeof progressReporter> | undefined;
+  if (options.onHashProgress) {
+    const sizes = await mapLimit(files, concurrency, async (f) => (await stat(f.localPath)).size);
+    hashed = progressReporter(
+      sizes.reduce((a, b) => a + b, 0),
+      options.onHashProgress,
+    );
+    options.onHashProgress({ bytesDone: 0, bytesTotal: hashed.bytesTotal });
+  }
+  const digests = await mapLimit(files, concurrency, (f) => hashFile(f.localPath, signal, hashed && ((n) => hashed.set(f.localPath, n, f.path))));
   const staged = await ctx.files.stageVersionFiles(
     {
       name,
