@@ -1,4 +1,6 @@
 // `npm run bench -- transfer [--size-mib N] [--rounds N] [--dir DIR] [--database-url URL] [--cpu-prof DIR]`
+// (--cpu-prof: every server process writes a V8 CPU profile there, and each
+// case logs its time window on the profiles' clock.)
 //
 // Moves one file of random bytes (default 1 GiB) up and down on loopback and
 // reports MiB/s, peak RSS and CPU of the server process per case, beside two
@@ -60,6 +62,8 @@ interface Row {
   mibPerS: number;
   seconds: number;
   ratio?: number;
+  /** Lowest and highest per-round ratio, when there are several rounds. */
+  range?: number[];
   target?: string;
   pass?: boolean;
   rssTarget?: boolean;
@@ -124,9 +128,9 @@ export async function run(argv: string[]): Promise<void> {
     log(`bench transfer: ${sizeMib} MiB of random bytes in ${root}…`);
     await createRandomFile(src, sizeBytes);
 
-    const httpBase = await startServer({ name: "node:http", nodeArgs: ["--import", "tsx", "bench/transfer/http-baseline-server.ts"], cwd: REPO_ROOT, env: { DATA_DIR: dirs.http } });
+    const httpBase = await startServer({ name: "node:http", nodeArgs: [...prof, "--import", "tsx", "bench/transfer/http-baseline-server.ts"], cwd: REPO_ROOT, env: { DATA_DIR: dirs.http } });
     servers.push(httpBase);
-    const connectBase = await startServer({ name: "Connect-ES", nodeArgs: ["--import", "tsx", "bench/transfer/connect-baseline-server.ts"], cwd: REPO_ROOT, env: { DATA_DIR: dirs.connect } });
+    const connectBase = await startServer({ name: "Connect-ES", nodeArgs: [...prof, "--import", "tsx", "bench/transfer/connect-baseline-server.ts"], cwd: REPO_ROOT, env: { DATA_DIR: dirs.connect } });
     servers.push(connectBase);
 
     let modelreg: ServerProcess | undefined;
@@ -180,6 +184,8 @@ export async function run(argv: string[]): Promise<void> {
         clientCpuMs: (cli.user + cli.system) / 1000,
       };
       samples.set(key, [...(samples.get(key) ?? []), s]);
+      // With --cpu-prof, the case's window on the profiles' clock (µs of CLOCK_MONOTONIC), to slice them by case.
+      if (values["cpu-prof"]) log(`  ${key}: monotonic µs ${t0 / 1000n}–${process.hrtime.bigint() / 1000n}`);
       log(`  ${key}: ${fmt(seconds, 2)} s${transferSeconds === undefined ? "" : ` (transfer ${fmt(transferSeconds, 2)} s)`}, ${fmt(sizeMib / seconds)} MiB/s, server peak ${fmt(s.serverPeakMb)} MB`);
       return s;
     };
@@ -275,14 +281,24 @@ export async function run(argv: string[]): Promise<void> {
       await rm(join(dirs.connect, "model.bin"), { force: true });
     }
 
-    // Rows: each baseline, then the modelreg path compared with it.
+    // Rows: each baseline, then the modelreg path compared with it. Ratios
+    // are medians of per-round ratios (each round runs the two back to back).
     const rows: Row[] = [];
-    const row = (key: string, direction: Direction, transferOnly = false): Row | undefined => {
+    type Variant = "end to end" | "transfer only" | "server calls only";
+    const secondsOf = (s: Sample, v: Variant) =>
+      v === "end to end" ? s.seconds : v === "transfer only" ? (s.transferSeconds ?? NaN) : s.seconds - (s.phases?.hash ?? NaN) - (s.phases?.rest ?? 0);
+    const row = (key: string, direction: Direction, v: Variant = "end to end"): Row | undefined => {
       const ss = samples.get(key);
       if (!ss?.length) return undefined;
-      const seconds = median(ss.map((s) => (transferOnly ? (s.transferSeconds ?? NaN) : s.seconds)));
-      return { case: transferOnly ? `${key} (transfer only)` : key, direction, samples: ss, seconds, mibPerS: sizeMib / seconds };
+      const seconds = median(ss.map((s) => secondsOf(s, v)));
+      if (!Number.isFinite(seconds)) return undefined;
+      return { case: v === "end to end" ? key : `${key} (${v})`, direction, samples: ss, seconds, mibPerS: sizeMib / seconds };
     };
+    const perRound = (r: Row, v: Variant, base: Row, baseV: Variant, f: (m: number, b: number) => number) => {
+      const xs = r.samples.map((s, i) => f(secondsOf(s, v), base.samples[i] ? secondsOf(base.samples[i]!, baseV) : NaN)).filter(Number.isFinite);
+      return { ratio: median(xs), range: xs.length > 1 ? [Math.min(...xs), Math.max(...xs)] : undefined };
+    };
+    const peakOk = (r: Row) => Math.max(...r.samples.map((s) => s.serverPeakMb)) < TARGET_RSS_MB;
     for (const direction of ["up", "down"] as const)
       for (const [base, path] of [
         ["node:http", "modelreg http"],
@@ -290,24 +306,26 @@ export async function run(argv: string[]): Promise<void> {
       ] as const) {
         const b = row(`${base} ${direction}`, direction);
         if (b) rows.push({ ...b, ratio: 1 });
-        for (const transferOnly of [false, true]) {
-          const m = row(`${path} ${direction}`, direction, transferOnly);
-          if (!m || (transferOnly && !Number.isFinite(m.seconds))) continue;
-          m.ratio = b ? m.mibPerS / b.mibPerS : NaN;
+        for (const v of ["end to end", "transfer only"] as const) {
+          const m = row(`${path} ${direction}`, direction, v);
+          if (!m) continue;
+          // Throughput ratio = baseline time / modelreg time.
+          Object.assign(m, b ? perRound(m, v, b, "end to end", (mt, bt) => bt / mt) : { ratio: NaN });
           m.target = `≥${TARGET_RATIO}× ${base}`;
-          m.pass = m.ratio >= TARGET_RATIO;
-          m.rssTarget = Math.max(...m.samples.map((s) => s.serverPeakMb)) < TARGET_RSS_MB;
+          m.pass = m.ratio! >= TARGET_RATIO;
+          m.rssTarget = peakOk(m);
           rows.push(m);
         }
         if (direction === "up") {
           const first = row(`${path} up`, "up");
-          const again = row(`${path} re-upload`, "up");
-          if (first && again) {
+          for (const v of ["end to end", "server calls only"] as const) {
+            const again = row(`${path} re-upload`, "up", v);
+            if (!first || !again) continue;
+            Object.assign(again, perRound(again, v, first, "end to end", (at, ft) => at / ft));
             again.mibPerS = NaN;
-            again.ratio = again.seconds / first.seconds;
             again.target = `<${TARGET_REUPLOAD * 100}% of first upload`;
-            again.pass = again.ratio < TARGET_REUPLOAD;
-            again.rssTarget = Math.max(...again.samples.map((s) => s.serverPeakMb)) < TARGET_RSS_MB;
+            again.pass = again.ratio! < TARGET_REUPLOAD;
+            again.rssTarget = peakOk(again);
             rows.push(again);
           }
         }
@@ -321,7 +339,7 @@ export async function run(argv: string[]): Promise<void> {
     mrCases?.close();
     for (const s of servers.reverse()) {
       await s.stop(values["cpu-prof"] ? 60_000 : 5000).catch(() => {});
-      if (s.name === "modelreg" && values["cpu-prof"]) log(`modelreg CPU profile written to ${values["cpu-prof"]}`);
+      if (values["cpu-prof"]) log(`${s.name} CPU profile written to ${values["cpu-prof"]}/CPU.*.${s.pid}.0.*.cpuprofile`);
     }
     await rm(root, { recursive: true, force: true });
     await dropDatabase();
@@ -344,7 +362,8 @@ function print(o: {
     r.direction,
     fmt(r.mibPerS),
     fmt(r.seconds, 2),
-    r.ratio === undefined ? "—" : r.case.endsWith("re-upload") ? `${fmt(r.ratio * 100, 2)}%` : `${fmt(r.ratio, 2)}×`,
+    r.ratio === undefined ? "—" : r.case.includes("re-upload") ? `${fmt(r.ratio * 100, 2)}%` : `${fmt(r.ratio, 2)}×`,
+    r.range ? (r.case.includes("re-upload") ? r.range.map((x) => `${fmt(x * 100, 1)}%`) : r.range.map((x) => fmt(x, 2))).join("–") : "",
     r.target ?? "",
     r.pass === undefined ? "" : r.pass ? "PASS" : "MISS",
     fmt(max(r.samples.map((s) => s.serverPeakMb))),
@@ -366,15 +385,15 @@ function print(o: {
   const out = [
     "",
     `bench transfer — ${new Date().toISOString()}, node ${process.version}, ${availableParallelism()} CPUs (clients and servers share them)`,
-    `One file of ${fmt(o.sizeMib)} MiB of random bytes, ${o.rounds} round(s); each upload sends new content. Medians over rounds; peak RSS is the highest over rounds.`,
+    `One file of ${fmt(o.sizeMib)} MiB of random bytes, ${o.rounds} round(s); each upload sends new content. MiB/s and s: medians over rounds; "vs baseline": median of the per-round ratios (baseline time / modelreg time; re-upload: its time / the first upload's), range in "per round"; peak RSS: the highest over rounds.`,
     `modelreg on ${o.databaseUrl ? "PostgreSQL (a fresh database on --database-url)" : "embedded PGlite (DATA_DIR/pg, in the server process)"}, files under DATA_DIR/blobs; Connect cases: Connect protocol over HTTP/2 (h2c), ${MESSAGE_BYTES / MiB} MiB messages, compression off.`,
-    "\"transfer only\": up = end of StageVersionFiles to start of CommitVersionFiles (after the SDK's local sha256 pass; bytes sent and made durable); down = end of ListVersionFiles to the last byte written (before the SDK's hash check, fsync and rename). Re-upload = a second version with the same file (content the workspace holds).",
+    "\"transfer only\": up = end of StageVersionFiles to start of CommitVersionFiles (after the SDK's local sha256 pass; bytes sent and made durable); down = end of ListVersionFiles to the last byte written (before the SDK's hash check, fsync and rename). Re-upload = a second version with the same file (content the workspace holds); \"server calls only\" leaves out its local sha256 pass.",
     "srv peak MB: VmHWM of the server process during the case (reset before it); srv MB before: its RSS when the case started. CPU columns: s of CPU (median) of the server process and of this (client) process.",
     `Server RSS when idle after start: ${[...o.idleRss].map(([n, mb]) => `${n} ${fmt(mb)} MB`).join(", ")}.`,
     ...(o.missing ? [`modelreg cases not run: ${o.missing}`] : []),
     "",
     table(
-      ["case", "dir", ">MiB/s", ">s", ">vs baseline", "target", "result", ">srv peak MB", ">srv MB before", `RSS<${TARGET_RSS_MB}MB`, ">srv CPU s", ">client CPU s"],
+      ["case", "dir", ">MiB/s", ">s", ">vs baseline", ">per round", "target", "result", ">srv peak MB", ">srv MB before", `RSS<${TARGET_RSS_MB}MB`, ">srv CPU s", ">client CPU s"],
       body,
     ),
     "",
