@@ -36,7 +36,9 @@ export function createProgressBar(io: Io, label: string, now: () => number = Dat
   let t0 = 0;
   let note = "";
   const show = (name: string) => (p: TransferProgress) => {
-    const total = Math.max(p.bytesTotal, 1);
+    // Nothing to move in this phase (content the server holds already): no bar.
+    if (p.bytesTotal === 0) return;
+    const total = p.bytesTotal;
     if (phase !== name) {
       if (phase !== undefined) bar.stop();
       phase = name;

@@ -7,7 +7,7 @@ import { RetryInfoSchema } from "@modelreg/proto";
 export interface RetryPolicy {
   /** Attempts in a row without progress before giving up (default 5). */
   attempts: number;
-  /** First backoff (default 200 ms); doubles each time, with jitter. */
+  /** First backoff (default 500 ms); doubles each time, with jitter (at most 7.5 s of waiting over the default 5 attempts). */
   baseDelayMs: number;
   /** Longest backoff (default 10 s). */
   maxDelayMs: number;
@@ -15,7 +15,7 @@ export interface RetryPolicy {
   onRetry?: (retry: { error: ConnectError; attempt: number; delayMs: number }) => void;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 200, maxDelayMs: 10_000 };
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 500, maxDelayMs: 10_000 };
 
 /** Node's codes for a connection that broke or never came up. */
 const NETWORK_CODES = new Set([
