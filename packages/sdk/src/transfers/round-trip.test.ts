@@ -158,6 +158,24 @@ describeEachDatabase("file transfers", (kind) => {
       expect(await readFile(got.localPath, "utf8")).toBe("hello");
     });
 
+    it("writes to the file's name in the working directory when no target is given", async () => {
+      const src = join(tmp.path, "here.txt");
+      await writeFile(src, "in the cwd");
+      const version = await newVersion(server.client);
+      await server.client.uploadFile(version, src, { path: "nested/dir/here.txt" });
+      const cwd = join(tmp.path, "cwd");
+      await mkdir(cwd);
+      const before = process.cwd();
+      process.chdir(cwd);
+      try {
+        const got = await server.client.downloadToFile(version, "nested/dir/here.txt");
+        expect(got.localPath).toBe(join(cwd, "here.txt"));
+      } finally {
+        process.chdir(before);
+      }
+      expect(await readFile(join(cwd, "here.txt"), "utf8")).toBe("in the cwd");
+    });
+
     it("refuses symbolic links in a directory before anything is staged", async () => {
       const dir = join(tmp.path, "with-link");
       await mkdir(dir);
