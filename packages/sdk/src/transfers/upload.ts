@@ -46,16 +46,8 @@ export async function uploadFiles(ctx: TransferContext, version: string, files: 
   const signal = options.signal;
   const call = signal ? { signal } : {};
   const concurrency = options.concurrency ?? 4;
-  let hashed: ReturnType<typeof progressReporter> | undefined;
-  if (options.onHashProgress) {
-    const sizes = await mapLimit(files, concurrency, async (f) => (await stat(f.localPath)).size);
-    hashed = progressReporter(
-      sizes.reduce((a, b) => a + b, 0),
-      options.onHashProgress,
-    );
-    options.onHashProgress({ bytesDone: 0, bytesTotal: hashed.bytesTotal });
-  }
-  const digests = await mapLimit(files, concurrency, (f) => hashFile(f.localPath, signal, hashed && ((n) => hashed.set(f.localPath, n, f.path))));
+  const hashed = options.onHashProgress ? await hashReporter(files, concurrency, options.onHashProgress) : undefined;
+  const digests = await mapLimit(files, concurrency, (f) => hashFile(f.localPath, signal, hashed ? (n) => hashed.set(f.localPath, n, f.path) : undefined));
   const staged = await ctx.files.stageVersionFiles(
     {
       name,
@@ -85,4 +77,15 @@ export async function uploadFiles(ctx: TransferContext, version: string, files: 
   });
   const res = await ctx.files.commitVersionFiles({ name }, call);
   return res.version!;
+}
+
+/** Progress of the sha256 pass over `files`: their sizes summed first, 0 reported at once. */
+async function hashReporter(files: LocalFile[], concurrency: number, onHashProgress: (p: TransferProgress) => void) {
+  const sizes = await mapLimit(files, concurrency, async (f) => (await stat(f.localPath)).size);
+  const reporter = progressReporter(
+    sizes.reduce((a, b) => a + b, 0),
+    onHashProgress,
+  );
+  onHashProgress({ bytesDone: 0, bytesTotal: reporter.bytesTotal });
+  return reporter;
 }
