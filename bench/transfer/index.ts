@@ -375,7 +375,7 @@ function print(o: {
   const phases = (p: Phases | undefined) =>
     p
       ? ` (${Object.entries(p)
-          .map(([k, v]) => `${k} ${fmt(v, 2)}`)
+          .map(([k, v]) => `${k} ${fmt(v, Number.isInteger(v) ? 0 : 2)}`)
           .join(", ")})`
       : "";
   const perRound = [...o.samples.entries()].map(([k, ss]) => `  ${k}: ${ss.map((s) => `${fmt(s.seconds, 2)}${phases(s.phases)}`).join("; ")} s`);

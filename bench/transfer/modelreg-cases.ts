@@ -37,6 +37,8 @@ export interface ModelregCases {
 /** The file's path inside each version. */
 const FILE_PATH = "model.bin";
 
+const STALL_S = 0.02;
+
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 
 export async function createModelregCases(baseUrl: string, accessKey: string): Promise<ModelregCases> {
@@ -68,13 +70,37 @@ export async function createModelregCases(baseUrl: string, accessKey: string): P
     },
     async upload(version, src, transport) {
       calls = new Map();
+      // Pauses between progress reports longer than STALL_S while sending:
+      // mostly the turnaround between two chunks (the server making one
+      // durable and answering, the next request starting).
+      let lastReport = NaN;
+      let stalled = 0;
+      let stalls = 0;
       const t0 = now();
-      await registry.uploadFile(version, src, { transport });
+      await registry.uploadFile(version, src, {
+        transport,
+        onProgress: () => {
+          const t = now();
+          if (t - lastReport > STALL_S) {
+            stalled += t - lastReport;
+            stalls++;
+          }
+          lastReport = t;
+        },
+      });
       const end = now();
       const stage = call("StageVersionFiles");
       const commit = call("CommitVersionFiles");
       calls = undefined;
-      const phases = { hash: stage.start - t0, stage: stage.end - stage.start, send: commit.start - stage.end, commit: commit.end - commit.start, rest: end - commit.end };
+      const phases = {
+        hash: stage.start - t0,
+        stage: stage.end - stage.start,
+        send: commit.start - stage.end,
+        [`send pauses >${STALL_S * 1000} ms`]: stalls,
+        "their sum": stalled,
+        commit: commit.end - commit.start,
+        rest: end - commit.end,
+      };
       const file = await fileOf(version);
       return { sha256: file?.sha256 ?? "", transferSeconds: phases.send, phases };
     },
