@@ -7,7 +7,7 @@ import type { VersionFile } from "@modelreg/proto";
 import { activitySignal, type ActivitySignal } from "./activity.js";
 import type { TransferContext } from "./context.js";
 import { httpRequest, rangeHeader, resolveUrl, throwHttpError } from "./http.js";
-import { asConnectError, type RetryPolicy, withResume } from "./retry.js";
+import { type RetryPolicy, withResume } from "./retry.js";
 import { abortReason } from "./upload-session.js";
 
 export interface ReadRangeOptions {
@@ -40,9 +40,9 @@ export async function readRange(ctx: TransferContext, version: string, file: Ver
           else await viaHttp(ctx, current, pos, end, act, deliver);
         } catch (raw) {
           if (act.idle && options.transport === "stream") ctx.dropStreamConnection();
-          const err = asConnectError(abortReason(raw, act, options.signal));
-          // A signed URL that expired (or was refused): list the file again, once.
-          if (options.transport === "http" && relistedAt < pos && (err.code === Code.PermissionDenied || err.code === Code.Unauthenticated)) {
+          const err = abortReason(raw, act, options.signal);
+          // A signed URL that expired (or was refused): list the file again, once per stretch of progress.
+          if (options.transport === "http" && relistedAt < pos && err instanceof ConnectError && (err.code === Code.PermissionDenied || err.code === Code.Unauthenticated)) {
             relistedAt = pos;
             current = await options.relist();
             continue;

@@ -77,6 +77,20 @@ describe("withResume", () => {
     expect(n).toBe(6);
   });
 
+  it("passes local errors through as they are", async () => {
+    const full = Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+    let n = 0;
+    const err = await withResume(
+      async () => {
+        n++;
+        throw full;
+      },
+      { policy, signal: undefined, progress: () => 0 },
+    ).catch((e) => e);
+    expect(err).toBe(full);
+    expect(n).toBe(1);
+  });
+
   it("does not retry final errors or the caller's abort", async () => {
     let n = 0;
     await expect(

@@ -142,6 +142,8 @@ export async function withResume<T>(attempt: (retry: number) => Promise<T>, opti
       return await attempt(retries);
     } catch (raw) {
       if (options.signal?.aborted) throw canceled(options.signal);
+      // Local trouble (a full disk, a file that went away) is not the network's: as it is.
+      if (!(raw instanceof ConnectError) && !isNetworkError(raw)) throw raw;
       const err = asConnectError(raw);
       const now = options.progress();
       if (now > mark) failures = 0;

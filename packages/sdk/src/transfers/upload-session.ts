@@ -9,7 +9,7 @@ import { ErrorInfoSchema, UploadSessionSchema, UploadState, type UploadSession }
 import { activitySignal, type ActivitySignal } from "./activity.js";
 import { DEFAULT_CHUNK_BYTES, STREAM_MESSAGE_BYTES, type TransferContext } from "./context.js";
 import { contentRange, httpRequest, readText, resolveUrl, throwHttpError } from "./http.js";
-import { asConnectError, canceled, type RetryPolicy, withResume } from "./retry.js";
+import { canceled, type RetryPolicy, withResume } from "./retry.js";
 
 export interface SessionJob {
   session: UploadSession;
@@ -59,9 +59,8 @@ export async function sendSession(ctx: TransferContext, job: SessionJob, options
         try {
           session = await sendChunk(ctx, session, job.localPath, start, end, options);
           resyncs = 0;
-        } catch (raw) {
-          const err = asConnectError(raw);
-          if (!isOffsetMismatch(err) || ++resyncs > MAX_OFFSET_RESYNCS) throw err;
+        } catch (err) {
+          if (!(err instanceof ConnectError) || !isOffsetMismatch(err) || ++resyncs > MAX_OFFSET_RESYNCS) throw err;
           await refresh();
           continue;
         }
