@@ -83,6 +83,8 @@ export function hintFor(err: unknown, ctx: ErrorContext): string | undefined {
       return `the access key's role is not enough for this (see modelreg whoami); use a key with the role the message names`;
     case Code.FailedPrecondition:
       if (d.reason === "MODEL_HAS_VERSIONS") return "delete its versions first, or add --force to delete the model with all its versions";
+      if (d.reason === "VERSION_READY") return "the version has files already; add --overwrite to replace them, or push to a new version (model without :version)";
+      if (d.reason === "VERSION_PENDING") return "the version has no committed files yet; push files to it first (modelreg push <path> model:version)";
       return undefined;
     default:
       return undefined;

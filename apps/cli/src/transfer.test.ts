@@ -90,6 +90,7 @@ describe("push, files, pull", () => {
     const refused = await cli(["push", "model.onnx", "fraud:2.0.0"]);
     expect(refused.code).toBe(19);
     expect(refused.stderr).toMatch(/^error: /);
+    expect(refused.stderr).toContain("hint: the version has files already; add --overwrite");
     const replaced = (await ok("push", "model.onnx", "fraud:2.0.0", "--overwrite", "-o", "json")).json();
     expect(replaced).toMatchObject({ version: "2.0.0", fileCount: "1" });
   });
@@ -103,7 +104,8 @@ describe("push, files, pull", () => {
     const pending = await cli(["pull", "fraud:9.0.0", "-o", "json"]);
     expect(pending.code).toBe(19);
     expect(pending.stdout).toBe("");
-    expect(JSON.parse(pending.stderr.trimEnd().split("\n").at(-1)!).error.code).toBe("failed_precondition");
+    expect(JSON.parse(pending.stderr.trimEnd().split("\n").at(-1)!).error).toMatchObject({ code: "failed_precondition", reason: "VERSION_PENDING" });
+    expect(pending.stderr).toContain("hint: the version has no committed files yet; push files to it first");
     expect((await cli(["versions", "files", "fraud:9.0.0"])).code).toBe(19);
   });
 
