@@ -46,7 +46,11 @@ export interface RegistryClientOptions {
   headers?: Record<string, string>;
   /** Extra interceptors, outermost first. */
   interceptors?: Interceptor[];
-  /** Use this transport instead of building one (tests, custom stacks). */
+  /**
+   * Use this transport instead of building one (tests, custom stacks). File
+   * transfers then run their streams over it too, and their plain-HTTP path
+   * still needs `baseUrl` to be the server's address.
+   */
   transport?: Transport;
 }
 
