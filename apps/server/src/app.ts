@@ -15,6 +15,7 @@ import { createMd5Worker } from "./jobs/md5.js";
 import { createFileService } from "./services/file-service.js";
 import type { BlobStore } from "./storage/blob-store.js";
 import { createAccessKeysDomain } from "./domain/access-keys.js";
+import { createAliasesDomain } from "./domain/aliases.js";
 import { createAuditDomain } from "./domain/audit.js";
 import { createModelsDomain } from "./domain/models.js";
 import { createVersionsDomain } from "./domain/versions.js";
@@ -93,7 +94,7 @@ export function createApp(deps: AppDeps) {
   ];
 
   const routes = (router: ConnectRouter) => {
-    router.service(ModelService, createModelService(createModelsDomain(deps.db)));
+    router.service(ModelService, createModelService(createModelsDomain(deps.db), createAliasesDomain(deps.db)));
     router.service(VersionService, createVersionService(createVersionsDomain(deps.db)));
     router.service(FileService, createFileService({ files, uploads, store: deps.store, urls, publicUrl: deps.publicUrl }));
     router.service(

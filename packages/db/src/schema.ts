@@ -2,7 +2,7 @@
 // from this file by drizzle-kit (`npm run generate:migration -w @modelreg/db`)
 // and applied by the server at start.
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /** Text compared byte by byte (COLLATE "C"), so SQL order equals JS order. */
 const byteText = customType<{ data: string }>({
@@ -53,9 +53,11 @@ export const models = pgTable(
     nextAutoPrefix: byteText("next_auto_prefix").notNull().default("1.0."),
     nextAutoKeyPrefix: byteText("next_auto_key_prefix").notNull().default("A1A0"),
     nextAutoPatch: bigint("next_auto_patch", { mode: "number" }).notNull().default(0),
+    /** CreateModel's request_id, unique per workspace: a retry returns this model. */
+    requestId: text("request_id"),
     ...times,
   },
-  (t) => [uniqueIndex("models_workspace_name_key").on(t.workspace, t.nameKey)],
+  (t) => [uniqueIndex("models_workspace_name_key").on(t.workspace, t.nameKey), uniqueIndex("models_workspace_request_key").on(t.workspace, t.requestId)],
 );
 
 /** Versions of models. */
@@ -84,12 +86,83 @@ export const versions = pgTable(
     manifestDigest: text("manifest_digest").notNull().default(""),
     /** A draft manifest is staged (it may hold no files). */
     draftStaged: boolean("draft_staged").notNull().default(false),
+    /** The model's workspace, copied (models never move), so lists across models need no join. */
+    workspace: text("workspace").notNull(),
+    /** Creation order: the tie-breaker of every ordering and keyset. */
+    seq: bigserial("seq", { mode: "number" }).notNull(),
+    /** modelreg.v1.Lifecycle: 1 active, 2 archived. */
+    lifecycle: smallint("lifecycle").notNull().default(1),
+    /** modelreg.v1.Framework number; 0 = not stated. */
+    framework: smallint("framework").notNull().default(0),
+    runtime: text("runtime").notNull().default(""),
+    algorithm: text("algorithm").notNull().default(""),
+    /** Lineage beyond the training algorithm. */
+    sourceLocation: text("source_location").notNull().default(""),
+    sourceTask: text("source_task").notNull().default(""),
+    sourceJobId: text("source_job_id").notNull().default(""),
+    sourceJobVersion: text("source_job_version").notNull().default(""),
+    dataVersion: text("data_version").notNull().default(""),
+    metrics: jsonb("metrics").$type<Record<string, number>>().notNull().default({}),
+    /**
+     * The rest of the metadata, as the proto's JSON (install_types,
+     * preprocessing_parameters, processing_code, interface, dependencies,
+     * documents, readme, template_id, template_inputs, initial_config).
+     */
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    /** CreateVersion's request_id, unique per model: a retry returns this version. */
+    requestId: text("request_id"),
     ...times,
   },
   (t) => [
     uniqueIndex("versions_model_version_key").on(t.modelId, t.version),
-    index("versions_model_order_idx").on(t.modelId, t.sortKey.desc(), t.version.desc()),
+    index("versions_model_semver_idx").on(t.modelId, t.sortKey, t.seq),
+    uniqueIndex("versions_model_request_key").on(t.modelId, t.requestId),
+    index("versions_model_created_idx").on(t.modelId, t.seq.desc()),
+    index("versions_workspace_created_idx").on(t.workspace, t.seq.desc()),
+    index("versions_labels_idx").using("gin", sql`${t.labels} jsonb_path_ops`),
+    index("versions_data_version_idx").on(t.workspace, t.dataVersion),
   ],
+);
+
+/**
+ * Metrics of versions, one row each, so lists ordered by a metric read an
+ * index (any metric name, within a model or across a workspace).
+ */
+export const versionMetrics = pgTable(
+  "version_metrics",
+  {
+    versionId: uuid("version_id")
+      .notNull()
+      .references(() => versions.id, { onDelete: "cascade" }),
+    modelId: uuid("model_id").notNull(),
+    workspace: text("workspace").notNull(),
+    name: byteText("name").notNull(),
+    value: doublePrecision("value").notNull(),
+    /** The version's seq, the tie-breaker. */
+    seq: bigint("seq", { mode: "number" }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.versionId, t.name] }),
+    index("version_metrics_workspace_idx").on(t.workspace, t.name, t.value, t.seq),
+    index("version_metrics_model_idx").on(t.modelId, t.name, t.value, t.seq),
+  ],
+);
+
+/** Aliases of models: a name pointing at one version. */
+export const modelAliases = pgTable(
+  "model_aliases",
+  {
+    modelId: uuid("model_id")
+      .notNull()
+      .references(() => models.id, { onDelete: "cascade" }),
+    alias: byteText("alias").notNull(),
+    versionId: uuid("version_id")
+      .notNull()
+      .references(() => versions.id, { onDelete: "cascade" }),
+    protected: boolean("protected").notNull().default(false),
+    updateTime: timestamp("update_time", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.modelId, t.alias] }), index("model_aliases_version_idx").on(t.versionId)],
 );
 
 /**
@@ -218,6 +291,8 @@ export const auditEvents = pgTable(
   (t) => [index("audit_events_workspace_idx").on(t.workspace, t.id.desc())],
 );
 
+export type ModelAliasRow = typeof modelAliases.$inferSelect;
+export type VersionMetricRow = typeof versionMetrics.$inferSelect;
 export type BlobRow = typeof blobs.$inferSelect;
 export type UploadSessionRow = typeof uploadSessions.$inferSelect;
 export type VersionFileRow = typeof versionFiles.$inferSelect;

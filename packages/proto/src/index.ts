@@ -7,6 +7,7 @@ export * from "./gen/modelreg/v1/file_service_pb.js";
 export * from "./gen/modelreg/v1/model_pb.js";
 export * from "./gen/modelreg/v1/model_service_pb.js";
 export * from "./gen/modelreg/v1/version_pb.js";
+export * from "./gen/modelreg/v1/version_metadata_pb.js";
 export * from "./gen/modelreg/v1/version_service_pb.js";
 export * from "./gen/modelreg/v1/workspace_pb.js";
 export * from "./gen/modelreg/v1/workspace_service_pb.js";

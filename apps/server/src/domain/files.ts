@@ -12,11 +12,11 @@ import { etagOf } from "./etag.js";
 import { normalizeFilePath, normalizeManifestPaths } from "./file-paths.js";
 import { manifestDigest, mediaTypeOf } from "./manifest.js";
 import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
-import { parseVersionName, versionResourceName } from "./resource-names.js";
+import { parseVersionRefName, versionResourceName } from "./resource-names.js";
 import { inScope, type Scope, writeAudit } from "./scope.js";
 import { MAX_CHUNK_BYTES, sessionView, type UploadSessionView, uploadSessionName } from "./upload-sessions.js";
 import { checkPageSize, Violations } from "./validation.js";
-import { toVersion, type Version } from "./versions.js";
+import { toVersion, type Version, versionNotFound, versionRefWhere } from "./versions.js";
 
 export const MAX_FILES_PER_VERSION = 10_000;
 export const MAX_FILE_BYTES = 2 ** 40;
@@ -92,16 +92,11 @@ export function createFilesDomain(deps: FilesDomainDeps) {
 
   /** The version row (locked when `lock`), with its model's workspace and name, or NotFound. */
   async function versionRow(tx: Tx | Database, scope: Scope, ref: VersionRef, lock: boolean) {
-    const where =
-      "uid" in ref
-        ? and(eq(versions.id, checkUid(ref.uid)), inScope(scope, models.workspace))
-        : (() => {
-            const n = parseVersionName("name", ref.name);
-            return and(eq(models.workspace, n.workspace), eq(models.nameKey, n.model.toLowerCase()), eq(versions.version, n.version), inScope(scope, models.workspace));
-          })();
+    const n = "uid" in ref ? undefined : parseVersionRefName("name", ref.name);
+    const where = n ? versionRefWhere(scope, n) : and(eq(versions.id, checkUid((ref as { uid: string }).uid)), inScope(scope, models.workspace));
     const q = tx.select({ v: versions, workspace: models.workspace, modelName: models.name }).from(versions).innerJoin(models, eq(versions.modelId, models.id)).where(where);
     const [hit] = await (lock ? q.for("update", { of: versions }) : q);
-    if (!hit) throw new NotFoundError("version", "uid" in ref ? ref.uid : ref.name);
+    if (!hit) throw n ? versionNotFound((ref as { name: string }).name, n) : new NotFoundError("version with uid", (ref as { uid: string }).uid);
     return { ...hit, name: versionResourceName(hit.workspace, hit.modelName, hit.v.version) };
   }
 
@@ -121,7 +116,7 @@ export function createFilesDomain(deps: FilesDomainDeps) {
 
   return {
     async stage(scope: Scope, accessKeyId: string, name: string, files: FileSpec[], overwrite: boolean): Promise<{ files: StagedFile[]; bytesToUpload: number }> {
-      parseVersionName("name", name);
+      parseVersionRefName("name", name);
       const checked = checkFiles(files);
       const sizes = new Map<string, number>();
       checked.forEach((f, i) => {
@@ -188,7 +183,7 @@ export function createFilesDomain(deps: FilesDomainDeps) {
     },
 
     async commit(scope: Scope, name: string, etag: string): Promise<Version> {
-      parseVersionName("name", name);
+      parseVersionRefName("name", name);
       const { version, sessions } = await db.transaction(async (tx) => {
         const hit = await versionRow(tx, scope, { name }, true);
         const current = etagOf(hit.v.id, hit.v.revision);

@@ -1,9 +1,12 @@
-// Models: create, get, list, update, delete.
-import { and, asc, eq, gt, sql } from "drizzle-orm";
-import { models, type Database, type ModelRow } from "@modelreg/db";
+// Models: create (idempotent with request_id), get, list (filter, order),
+// update, delete. Each model is answered with its aliases.
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { modelAliases, models, versions, type Database, type ModelRow } from "@modelreg/db";
 import { AlreadyExistsError, EtagMismatchError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
 import { etagOf } from "./etag.js";
 import { isForeignKeyViolation, isUniqueViolation } from "./db-errors.js";
+import { compileFilter, type FilterFields, parseFilter } from "./filter/index.js";
+import { parseOrderBy } from "./order-by.js";
 import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
 import { modelResourceName, parseModelName, parseWorkspaceName, type ModelName } from "./resource-names.js";
 import { checkCommonFields, checkModelId, checkPageSize, collect, Violations } from "./validation.js";
@@ -24,6 +27,15 @@ export interface Model {
   etag: string;
   versionCount: number;
   latestVersion: string;
+  aliases: Alias[];
+}
+
+export interface Alias {
+  alias: string;
+  /** The version identifier it points at. */
+  version: string;
+  protected: boolean;
+  updateTime: Date;
 }
 
 /** The user-settable fields of a model. */
@@ -34,7 +46,7 @@ export interface ModelFields {
 
 const UPDATABLE = ["description", "labels"] as const;
 
-export function toModel(row: ModelRow): Model {
+export function toModel(row: ModelRow, aliases: Alias[] = []): Model {
   return {
     uid: row.id,
     workspace: row.workspace,
@@ -47,7 +59,37 @@ export function toModel(row: ModelRow): Model {
     etag: etagOf(row.id, row.revision),
     versionCount: row.versionCount,
     latestVersion: row.latestVersion,
+    aliases,
   };
+}
+
+const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The filterable fields of ListModels (stated on ListModelsRequest.filter). */
+const FILTER_FIELDS: FilterFields = {
+  name: { kind: "string", column: models.name },
+  description: { kind: "string", column: models.description },
+  latest_version: { kind: "string", column: models.latestVersion },
+  version_count: { kind: "number", column: models.versionCount },
+  labels: { kind: "map", column: models.labels, valueKind: "string" },
+  create_time: { kind: "timestamp", column: models.createTime },
+  update_time: { kind: "timestamp", column: models.updateTime },
+};
+
+const ORDER_COLUMNS = { create_time: models.createTime, update_time: models.updateTime, version_count: models.versionCount } as const;
+
+/** The aliases of each model, by model id. */
+export async function aliasesOf(db: Database, modelIds: string[]): Promise<Map<string, Alias[]>> {
+  const out = new Map<string, Alias[]>();
+  if (modelIds.length === 0) return out;
+  const rows = await db
+    .select({ modelId: modelAliases.modelId, alias: modelAliases.alias, version: versions.version, protected: modelAliases.protected, updateTime: modelAliases.updateTime })
+    .from(modelAliases)
+    .innerJoin(versions, eq(versions.id, modelAliases.versionId))
+    .where(inArray(modelAliases.modelId, modelIds))
+    .orderBy(asc(modelAliases.alias));
+  for (const { modelId, ...a } of rows) out.set(modelId, [...(out.get(modelId) ?? []), a]);
+  return out;
 }
 
 export type ModelsDomain = ReturnType<typeof createModelsDomain>;
@@ -60,24 +102,37 @@ export function createModelsDomain(db: Database) {
 
 
   return {
-    async create(scope: Scope, parent: string, modelId: string, fields: ModelFields): Promise<Model> {
+    async create(scope: Scope, parent: string, modelId: string, fields: ModelFields, requestId = ""): Promise<Model> {
       const v = new Violations();
       const workspace = collect(v, () => parseWorkspaceName("parent", parent))?.workspace ?? "";
       checkModelId(v, "model_id", modelId);
       checkCommonFields(v, "model", fields);
+      if (requestId !== "" && !REQUEST_ID.test(requestId)) v.add("request_id", "is not a request id: 1-64 letters, digits, '-' and '_' (a UUID is a good choice)");
       if (!v.empty) throw new InvalidArgumentError(v.list);
       await requireWorkspace(db, scope, workspace);
+      const earlier = async () => {
+        if (!requestId) return undefined;
+        const [row] = await db.select().from(models).where(and(eq(models.workspace, workspace), eq(models.requestId, requestId)));
+        return row ? toModel(row, (await aliasesOf(db, [row.id])).get(row.id)) : undefined;
+      };
+      const retried = await earlier();
+      if (retried) return retried;
       try {
         return await db.transaction(async (tx) => {
           const [row] = await tx
             .insert(models)
-            .values({ workspace, name: modelId, nameKey: modelId.toLowerCase(), description: fields.description, labels: fields.labels })
+            .values({ workspace, name: modelId, nameKey: modelId.toLowerCase(), description: fields.description, labels: fields.labels, requestId: requestId || null })
             .returning();
           await writeAudit(tx, scope);
           return toModel(row!);
         });
       } catch (e) {
-        if (isUniqueViolation(e)) throw new AlreadyExistsError("model", modelResourceName(workspace, modelId));
+        if (isUniqueViolation(e)) {
+          // A concurrent retry with the same request id may have won the race.
+          const first = await earlier();
+          if (first) return first;
+          throw new AlreadyExistsError("model", modelResourceName(workspace, modelId));
+        }
         if (isForeignKeyViolation(e)) throw new NotFoundError("workspace", parent);
         throw e;
       }
@@ -87,25 +142,43 @@ export function createModelsDomain(db: Database) {
       const n = parseModelName("name", name);
       const [row] = await db.select().from(models).where(byName(scope, n));
       if (!row) throw new NotFoundError("model", name);
-      return toModel(row);
+      return toModel(row, (await aliasesOf(db, [row.id])).get(row.id));
     },
 
-    async list(scope: Scope, parent: string, pageSize: number, pageToken: string): Promise<{ models: Model[]; nextPageToken: string }> {
+    async list(scope: Scope, parent: string, opts: { pageSize: number; pageToken: string; filter?: string; orderBy?: string }): Promise<{ models: Model[]; nextPageToken: string }> {
       const v = new Violations();
-      const { workspace } = parseWorkspaceName("parent", parent);
-      const limit = checkPageSize(v, pageSize);
-      if (!v.empty) throw new InvalidArgumentError(v.list);
-      const fp = queryFingerprint("models", workspace);
-      const after = decodePageToken(pageToken, fp, 1);
+      const workspace = collect(v, () => parseWorkspaceName("parent", parent))?.workspace;
+      const limit = checkPageSize(v, opts.pageSize);
+      const filterText = opts.filter ?? "";
+      const expr = collect(v, () => parseFilter(filterText));
+      const order = collect(v, () => parseOrderBy(opts.orderBy ?? "", ["name", "create_time", "update_time", "version_count"], [], { field: "name", desc: false }));
+      if (!v.empty || !workspace || !expr || !order) throw new InvalidArgumentError(v.list);
+      const fp = queryFingerprint("models", workspace, filterText, `${order.field}.${order.desc}`);
+      const after = decodePageToken(opts.pageToken, fp, 2);
+      const dir = order.desc ? desc : asc;
+      const cmp = order.desc ? sql`<` : sql`>`;
+      const column = order.field === "name" ? undefined : ORDER_COLUMNS[order.field as keyof typeof ORDER_COLUMNS];
+      // Keyset on (column, name_key); name_key is unique in the workspace.
+      const keyset = !after
+        ? undefined
+        : column === undefined
+          ? sql`${models.nameKey} ${cmp} ${after[1]}`
+          : order.field === "version_count"
+            ? sql`(${models.versionCount}, ${models.nameKey}) ${cmp} (${Number(after[0])}, ${after[1]})`
+            : sql`(${column}, ${models.nameKey}) ${cmp} (${after[0]}::timestamptz, ${after[1]})`;
       const rows = await db
         .select()
         .from(models)
-        .where(and(eq(models.workspace, workspace), inScope(scope, models.workspace), after ? gt(models.nameKey, after[0]!) : undefined))
-        .orderBy(asc(models.nameKey))
+        .where(and(eq(models.workspace, workspace), inScope(scope, models.workspace), compileFilter(expr, FILTER_FIELDS), keyset))
+        .orderBy(...(column === undefined ? [dir(models.nameKey)] : [dir(column), dir(models.nameKey)]))
         .limit(limit + 1);
       if (rows.length === 0 && !after) await requireWorkspace(db, scope, workspace);
-      const page = pageOf(rows, limit, fp, (m) => [m.nameKey]);
-      return { models: page.rows.map(toModel), nextPageToken: page.nextPageToken };
+      const page = pageOf(rows, limit, fp, (m) => [
+        order.field === "create_time" ? m.createTime.toISOString() : order.field === "update_time" ? m.updateTime.toISOString() : order.field === "version_count" ? String(m.versionCount) : "",
+        m.nameKey,
+      ]);
+      const aliases = await aliasesOf(db, page.rows.map((m) => m.id));
+      return { models: page.rows.map((m) => toModel(m, aliases.get(m.id))), nextPageToken: page.nextPageToken };
     },
 
     async update(scope: Scope, name: string, etag: string, paths: string[], fields: ModelFields): Promise<Model> {
@@ -133,7 +206,7 @@ export function createModelsDomain(db: Database) {
           .where(eq(models.id, row.id))
           .returning();
         await writeAudit(tx, scope);
-        return toModel(updated!);
+        return toModel(updated!, (await aliasesOf(tx as unknown as Database, [updated!.id])).get(updated!.id));
       });
     },
 

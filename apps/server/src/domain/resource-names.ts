@@ -62,3 +62,35 @@ export function parseVersionName(field: string, value: string): VersionName {
 export const modelResourceName = (workspace: string, model: string): string => `workspaces/${workspace}/models/${model}`;
 export const versionResourceName = (workspace: string, model: string, version: string): string =>
   `workspaces/${workspace}/models/${model}/versions/${version}`;
+
+/** An alias: 1-63 lowercase letters, digits, `-` and `_`, starting with a letter. */
+export const ALIAS = /^[a-z][a-z0-9_-]{0,62}$/;
+
+export interface AliasName extends ModelName {
+  alias: string;
+}
+
+/** A version named directly, or through an alias of its model. */
+export type VersionRefName = ({ kind: "version" } & VersionName) | ({ kind: "alias" } & AliasName);
+
+const VERSION_OR_ALIAS_FORM = `${VERSION_FORM} or workspaces/{workspace}/models/{model}@{alias}`;
+
+/** `workspaces/{w}/models/{m}/versions/{v}`, or `workspaces/{w}/models/{m}@{alias}` for the version the alias points at. */
+export function parseVersionRefName(field: string, value: string): VersionRefName {
+  const parts = value.split("/");
+  if (parts.length === 4 && parts[0] === "workspaces" && parts[2] === "models" && parts[3]!.includes("@")) {
+    const [model, alias] = parts[3]!.split("@", 2) as [string, string];
+    checkWorkspace(field, value, VERSION_OR_ALIAS_FORM, parts[1]!);
+    checkModel(field, value, VERSION_OR_ALIAS_FORM, model);
+    if (!ALIAS.test(alias) || parts[3]!.indexOf("@") !== parts[3]!.lastIndexOf("@"))
+      throw bad(field, value, VERSION_OR_ALIAS_FORM, "aliases are 1-63 lowercase letters, digits, '-' and '_', starting with a letter");
+    return { kind: "alias", workspace: parts[1]!, model, alias };
+  }
+  try {
+    return { kind: "version", ...parseVersionName(field, value) };
+  } catch {
+    throw bad(field, value, VERSION_OR_ALIAS_FORM);
+  }
+}
+
+export const aliasResourceName = (workspace: string, model: string, alias: string): string => `workspaces/${workspace}/models/${model}@${alias}`;

@@ -1,16 +1,40 @@
-// Versions: create (with race-free auto-numbering), get, list, update, delete.
-import { and, desc, eq, sql } from "drizzle-orm";
-import { auditEvents, models, versions, type Database, type VersionRow } from "@modelreg/db";
-import { AlreadyExistsError, EtagMismatchError, InvalidArgumentError, NotFoundError } from "./errors.js";
-import { etagOf } from "./etag.js";
+// Versions: create (race-free auto-numbering, idempotent with request_id),
+// get (by name, uid or alias), list (filter, order, keyset pages within a
+// model or across a workspace), update (etag, update mask), delete.
+import { and, asc, desc, eq, sql, type SQL } from "drizzle-orm";
+import { auditEvents, type Database, models, versionMetrics, versions, type VersionRow } from "@modelreg/db";
 import { isUniqueViolation } from "./db-errors.js";
-import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
-import { modelResourceName, parseModelName, parseVersionName, versionResourceName, type ModelName, type VersionName } from "./resource-names.js";
-import { autoNumberingAfter, autoVersion, compareVersions, parseSemver } from "./semver.js";
+import { AlreadyExistsError, EtagMismatchError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
+import { etagOf } from "./etag.js";
+import { compileFilter, type FilterExpr, type FilterFields, parseFilter } from "./filter/index.js";
+import { parseOrderBy } from "./order-by.js";
+import { decodePageToken, encodePageToken, queryFingerprint } from "./page-token.js";
 import { prepareRaw, rowsOf } from "./raw-rows.js";
-import { inScope, writeAudit, type Scope } from "./scope.js";
+import {
+  modelResourceName,
+  parseModelName,
+  parseVersionRefName,
+  parseWorkspaceName,
+  type ModelName,
+  type VersionRefName,
+  versionResourceName,
+} from "./resource-names.js";
+import { inScope, type Scope, writeAudit } from "./scope.js";
+import { requireWorkspace } from "./workspaces.js";
+import { autoNumberingAfter, autoVersion, compareVersions, parseSemver } from "./semver.js";
 import { resolveUpdateMask } from "./update-mask.js";
 import { checkCommonFields, checkPageSize, checkText, collect, Violations } from "./validation.js";
+import {
+  checkMetadata,
+  EMPTY_METADATA,
+  joinMetadata,
+  METADATA_FIELDS,
+  METADATA_KEY,
+  type MetadataField,
+  normalizeMetadata,
+  splitMetadata,
+  type VersionMetadata,
+} from "./version-metadata.js";
 
 export interface Version {
   uid: string;
@@ -30,31 +54,56 @@ export interface Version {
   fileCount: number;
   totalSize: number;
   manifestDigest: string;
+  metadata: VersionMetadata;
+  /** modelreg.v1.Lifecycle: 1 active, 2 archived. */
+  lifecycle: number;
+  /** Aliases of the model pointing here, sorted. */
+  aliases: string[];
 }
 
 /** Where a version came from; set at creation only. */
 export interface Lineage {
   trainingAlgorithmCode: string;
   trainingAlgorithmVersion: string;
+  sourceLocation: string;
+  sourceTask: string;
+  sourceJobId: string;
+  sourceJobVersion: string;
+  dataVersion: string;
 }
 
-export const NO_LINEAGE: Lineage = { trainingAlgorithmCode: "", trainingAlgorithmVersion: "" };
+export const NO_LINEAGE: Lineage = {
+  trainingAlgorithmCode: "",
+  trainingAlgorithmVersion: "",
+  sourceLocation: "",
+  sourceTask: "",
+  sourceJobId: "",
+  sourceJobVersion: "",
+  dataVersion: "",
+};
+
+export const LIFECYCLE = { ACTIVE: 1, ARCHIVED: 2 } as const;
 
 /** The user-settable fields of a version. */
 export interface VersionFields {
   description: string;
   labels: Record<string, string>;
+  metadata: VersionMetadata;
+  /** 0 = unspecified (ACTIVE on create). */
+  lifecycle: number;
 }
 
-const UPDATABLE = ["description", "labels"] as const;
+const UPDATABLE = ["description", "labels", ...METADATA_FIELDS, "lifecycle"] as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const TASK_NAME = /^workspaces\/[a-z][a-z0-9-]{0,62}\/tasks\/[A-Za-z0-9_-]{1,64}$/;
 
 interface ModelRef {
   workspace: string;
   name: string;
 }
 
-export function toVersion(row: VersionRow, m: ModelRef): Version {
+export function toVersion(row: VersionRow, m: ModelRef, aliases: string[] = []): Version {
   return {
     uid: row.id,
     name: versionResourceName(m.workspace, m.name, row.version),
@@ -66,57 +115,131 @@ export function toVersion(row: VersionRow, m: ModelRef): Version {
     etag: etagOf(row.id, row.revision),
     model: modelResourceName(m.workspace, m.name),
     modelUid: row.modelId,
-    lineage: { trainingAlgorithmCode: row.trainingAlgorithmCode, trainingAlgorithmVersion: row.trainingAlgorithmVersion },
+    lineage: {
+      trainingAlgorithmCode: row.trainingAlgorithmCode,
+      trainingAlgorithmVersion: row.trainingAlgorithmVersion,
+      sourceLocation: row.sourceLocation,
+      sourceTask: row.sourceTask,
+      sourceJobId: row.sourceJobId,
+      sourceJobVersion: row.sourceJobVersion,
+      dataVersion: row.dataVersion,
+    },
     state: row.state,
     fileCount: row.fileCount,
-    totalSize: row.totalSize,
+    totalSize: Number(row.totalSize),
     manifestDigest: row.manifestDigest,
+    metadata: joinMetadata(row),
+    lifecycle: row.lifecycle,
+    aliases,
   };
 }
 
-/** A versions row as raw SQL returns it, plus the model's workspace and name. */
-interface RawVersionRow {
-  id: string;
-  model_id: string;
-  version: string;
-  sort_key: string;
-  description: string;
-  labels: Record<string, string>;
-  revision: number;
-  training_algorithm_code: string;
-  training_algorithm_version: string;
-  create_time: Date | string;
-  update_time: Date | string;
-  state: number;
-  file_count: number;
-  total_size: number | string;
-  manifest_digest: string;
-  draft_staged: boolean;
-  workspace: string;
-  model_name: string;
+/** The aliases of a version, as one subquery (a JSON array; both drivers parse it). */
+const aliasesOf = sql<string[]>`(SELECT coalesce(jsonb_agg(a.alias ORDER BY a.alias), '[]'::jsonb) FROM model_aliases a WHERE a.version_id = ${versions.id})`;
+
+/** The condition naming one version: by version id, or through an alias, within the caller's scope. Needs versions joined with models. */
+export function versionRefWhere(scope: Scope, n: VersionRefName): SQL {
+  const model = and(eq(models.workspace, n.workspace), eq(models.nameKey, n.model.toLowerCase()), inScope(scope, models.workspace))!;
+  if (n.kind === "version") return and(model, eq(versions.version, n.version))!;
+  return and(model, sql`${versions.id} = (SELECT a.version_id FROM model_aliases a WHERE a.model_id = ${models.id} AND a.alias = ${n.alias})`)!;
 }
 
-function fromRaw(r: RawVersionRow): VersionRow {
-  return {
-    id: r.id,
-    modelId: r.model_id,
-    version: r.version,
-    sortKey: r.sort_key,
-    description: r.description,
-    labels: r.labels,
-    revision: r.revision,
-    trainingAlgorithmCode: r.training_algorithm_code,
-    trainingAlgorithmVersion: r.training_algorithm_version,
-    createTime: new Date(r.create_time),
-    updateTime: new Date(r.update_time),
-    state: r.state,
-    fileCount: r.file_count,
-    totalSize: Number(r.total_size),
-    manifestDigest: r.manifest_digest,
-    draftStaged: r.draft_staged,
-  };
+/** The "not found" for a version reference, naming the alias when one was used. */
+export function versionNotFound(name: string, n: VersionRefName): NotFoundError {
+  return n.kind === "alias" ? new NotFoundError("alias", name) : new NotFoundError("version", name);
 }
 
+const enumCodes = (names: string[]) => Object.fromEntries(names.map((n, i) => [n, i + 1]).filter(([n]) => n !== "")) as Record<string, number>;
+
+export const FRAMEWORK_NAMES = [
+  "PMML",
+  "H5",
+  "TENSORFLOW_SAVED_MODEL",
+  "PYTORCH",
+  "ONNX",
+  "SAFETENSORS",
+  "SCIKIT_LEARN",
+  "XGBOOST",
+  "LIGHTGBM",
+  "MXNET",
+  "CAFFE",
+  "SPARK_MLLIB",
+  "PADDLE",
+  "IMAGE",
+  "TEMPLATE",
+  "CUSTOMIZED",
+];
+
+/** The filterable fields of ListVersions (stated on ListVersionsRequest.filter). */
+const FILTER_FIELDS: FilterFields = {
+  version: { kind: "string", column: versions.version },
+  model: { kind: "string", column: models.name },
+  runtime: { kind: "string", column: versions.runtime },
+  algorithm: { kind: "string", column: versions.algorithm },
+  data_version: { kind: "string", column: versions.dataVersion },
+  training_algorithm_code: { kind: "string", column: versions.trainingAlgorithmCode },
+  training_algorithm_version: { kind: "string", column: versions.trainingAlgorithmVersion },
+  source_job_id: { kind: "string", column: versions.sourceJobId },
+  framework: { kind: "enumCode", column: versions.framework, codes: enumCodes(FRAMEWORK_NAMES) },
+  state: { kind: "enumCode", column: versions.state, codes: { PENDING: 1, READY: 2 } },
+  lifecycle: { kind: "enumCode", column: versions.lifecycle, codes: { ACTIVE: 1, ARCHIVED: 2 } },
+  labels: { kind: "map", column: versions.labels, valueKind: "string" },
+  metrics: { kind: "map", column: versions.metrics, valueKind: "number" },
+  file_count: { kind: "number", column: versions.fileCount },
+  total_size_bytes: { kind: "number", column: versions.totalSize },
+  create_time: { kind: "timestamp", column: versions.createTime },
+  update_time: { kind: "timestamp", column: versions.updateTime },
+};
+
+function mentions(expr: FilterExpr, field: string): boolean {
+  switch (expr.kind) {
+    case "all":
+      return false;
+    case "and":
+    case "or":
+      return expr.args.some((a) => mentions(a, field));
+    case "not":
+      return mentions(expr.arg, field);
+    case "compare":
+      return expr.field === field;
+  }
+}
+
+function checkLineage(v: Violations, l: Lineage): void {
+  const at = (f: string) => `version.lineage.${f}`;
+  checkText(v, at("training_algorithm_code"), l.trainingAlgorithmCode, 128);
+  checkText(v, at("training_algorithm_version"), l.trainingAlgorithmVersion, 64);
+  checkText(v, at("source_job_id"), l.sourceJobId, 128);
+  checkText(v, at("source_job_version"), l.sourceJobVersion, 64);
+  checkText(v, at("data_version"), l.dataVersion, 128);
+  if (l.sourceLocation !== "") {
+    let ok = l.sourceLocation.length <= 2048 && !/\s/.test(l.sourceLocation);
+    try {
+      ok &&= /^[a-z][a-z0-9+.-]*:$/.test(new URL(l.sourceLocation).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) v.add(at("source_location"), `"${l.sourceLocation.slice(0, 80)}" is not a URI (e.g. s3://bucket/run-42/ or https://...): at most 2,048 characters, no spaces`);
+  }
+  if (l.sourceTask !== "" && !TASK_NAME.test(l.sourceTask)) v.add(at("source_task"), `"${l.sourceTask.slice(0, 80)}" is not a task name: expected workspaces/{workspace}/tasks/{task}`);
+}
+
+function checkLifecycle(v: Violations, lifecycle: number): void {
+  if (![0, LIFECYCLE.ACTIVE, LIFECYCLE.ARCHIVED].includes(lifecycle)) v.add("version.lifecycle", `${lifecycle} is not ACTIVE or ARCHIVED`);
+}
+
+/** A page of versions in the order asked for. */
+export interface VersionPage {
+  versions: Version[];
+  nextPageToken: string;
+}
+
+export interface ListOptions {
+  pageSize: number;
+  pageToken: string;
+  filter?: string;
+  orderBy?: string;
+}
 
 export type VersionsDomain = ReturnType<typeof createVersionsDomain>;
 
@@ -125,7 +248,7 @@ export function createVersionsDomain(db: Database) {
   // another workspace takes exactly the path of one that does not exist.
   const modelWhere = (scope: Scope, n: ModelName) =>
     and(eq(models.workspace, n.workspace), eq(models.nameKey, n.model.toLowerCase()), inScope(scope, models.workspace));
-  const joined = { v: versions, workspace: models.workspace, modelName: models.name } as const;
+  const joined = { v: versions, workspace: models.workspace, modelName: models.name, aliases: aliasesOf } as const;
 
   // The read path is hot: build its statements once.
   const getByName = db
@@ -141,6 +264,19 @@ export function createVersionsDomain(db: Database) {
       ),
     )
     .prepare("modelreg_get_version_by_name");
+  const getByAlias = db
+    .select(joined)
+    .from(versions)
+    .innerJoin(models, eq(versions.modelId, models.id))
+    .where(
+      and(
+        eq(models.workspace, sql.placeholder("workspace")),
+        eq(models.workspace, sql.placeholder("scope")),
+        eq(models.nameKey, sql.placeholder("model")),
+        sql`${versions.id} = (SELECT a.version_id FROM model_aliases a WHERE a.model_id = ${models.id} AND a.alias = ${sql.placeholder("alias")})`,
+      ),
+    )
+    .prepare("modelreg_get_version_by_alias");
   const getByUid = db
     .select(joined)
     .from(versions)
@@ -148,15 +284,18 @@ export function createVersionsDomain(db: Database) {
     .where(and(eq(versions.id, sql.placeholder("uid")), sql`(${models.workspace} = ${sql.placeholder("scope")} OR ${sql.placeholder("all")}::boolean)`))
     .prepare("modelreg_get_version_by_uid");
 
-  const lookup = async (scope: Scope, n: VersionName) =>
-    (await getByName.execute({ workspace: n.workspace, scope: scope.workspace ?? n.workspace, model: n.model.toLowerCase(), version: n.version }))[0];
+  const lookup = async (scope: Scope, n: VersionRefName) => {
+    const common = { workspace: n.workspace, scope: scope.workspace ?? n.workspace, model: n.model.toLowerCase() };
+    const rows = n.kind === "alias" ? await getByAlias.execute({ ...common, alias: n.alias }) : await getByName.execute({ ...common, version: n.version });
+    return rows[0];
+  };
 
   // The auto-numbered create, prepared once: planning this statement anew
   // cost PostgreSQL ~0.6-0.8 ms per call (Drizzle runs its other queries as
   // unnamed statements), more than executing it.
   const numbered = prepareRaw(
     db,
-    "modelreg_create_numbered_version",
+    "modelreg_create_numbered_version_v2",
     sql`
       WITH m AS (
         SELECT id, workspace, name, next_auto_prefix, next_auto_key_prefix, next_auto_patch
@@ -164,13 +303,22 @@ export function createVersionsDomain(db: Database) {
         WHERE workspace = ${sql.placeholder("workspace")} AND workspace = ${sql.placeholder("scope")} AND name_key = ${sql.placeholder("model")}
         FOR UPDATE
       ), v AS (
-        INSERT INTO ${versions} (model_id, version, sort_key, description, labels, training_algorithm_code, training_algorithm_version)
-        SELECT m.id,
+        INSERT INTO ${versions} (model_id, workspace, version, sort_key, description, labels, lifecycle,
+          training_algorithm_code, training_algorithm_version, source_location, source_task, source_job_id, source_job_version, data_version,
+          framework, runtime, algorithm, metrics, metadata, request_id)
+        SELECT m.id, m.workspace,
                m.next_auto_prefix || m.next_auto_patch::text,
                m.next_auto_key_prefix || chr(64 + length(m.next_auto_patch::text)) || m.next_auto_patch::text || '~',
-               ${sql.placeholder("description")}, ${sql.placeholder("labels")}::jsonb, ${sql.placeholder("algorithmCode")}, ${sql.placeholder("algorithmVersion")}
+               ${sql.placeholder("description")}, ${sql.placeholder("labels")}::jsonb, ${sql.placeholder("lifecycle")}::smallint,
+               ${sql.placeholder("algorithmCode")}, ${sql.placeholder("algorithmVersion")}, ${sql.placeholder("sourceLocation")}, ${sql.placeholder("sourceTask")},
+               ${sql.placeholder("sourceJobId")}, ${sql.placeholder("sourceJobVersion")}, ${sql.placeholder("dataVersion")},
+               ${sql.placeholder("framework")}::smallint, ${sql.placeholder("runtime")}, ${sql.placeholder("algorithm")},
+               ${sql.placeholder("metrics")}::jsonb, ${sql.placeholder("metadata")}::jsonb, nullif(${sql.placeholder("requestId")}::text, '')
         FROM m
         RETURNING *
+      ), mt AS (
+        INSERT INTO ${versionMetrics} (version_id, model_id, workspace, name, value, seq)
+        SELECT v.id, v.model_id, v.workspace, e.key, e.value::double precision, v.seq FROM v, jsonb_each_text(v.metrics) e
       ), a AS (
         INSERT INTO ${auditEvents} (workspace, "user", access_key_id, method, resource, code, request_id)
         SELECT ${sql.placeholder("auditWorkspace")}, ${sql.placeholder("auditUser")}, ${sql.placeholder("auditKeyId")}, ${sql.placeholder("auditMethod")}, ${sql.placeholder("auditResource")}, 'ok', ${sql.placeholder("auditRequestId")}
@@ -182,31 +330,32 @@ export function createVersionsDomain(db: Database) {
             next_auto_patch = ${models.nextAutoPatch} + 1
         FROM v WHERE ${models.id} = v.model_id
       )
-      SELECT v.id, v.model_id, v.version, v.sort_key, v.description, v.labels, v.revision,
-             v.training_algorithm_code, v.training_algorithm_version, v.create_time, v.update_time,
-             v.state, v.file_count, v.total_size, v.manifest_digest, v.draft_staged,
-             m.workspace, m.name AS model_name
-      FROM v, m`,
+      SELECT v.*, m.name AS model_name FROM v, m`,
   );
 
-  /**
-   * Auto-numbered create in ONE statement: lock the model row, insert the
-   * version its auto-numbering state names, write the call's audit row,
-   * advance the state. The row lock serialises creates per model and is
-   * held only inside PostgreSQL, never across a round trip; a concurrent
-   * create waits, then sees the advanced state (READ COMMITTED re-reads a
-   * locked row), so numbers never collide.
-   */
-  async function createNumbered(scope: Scope, n: ModelName, fields: VersionFields, lineage: Lineage): Promise<Version> {
+  async function createNumbered(scope: Scope, n: ModelName, fields: VersionFields, lineage: Lineage, requestId: string): Promise<Version> {
     const audit = scope.audit?.values();
+    const split = splitMetadata(fields.metadata);
     const result = await numbered.execute({
       workspace: n.workspace,
       scope: scope.workspace ?? n.workspace,
       model: n.model.toLowerCase(),
       description: fields.description,
       labels: JSON.stringify(fields.labels),
+      lifecycle: fields.lifecycle || LIFECYCLE.ACTIVE,
       algorithmCode: lineage.trainingAlgorithmCode,
       algorithmVersion: lineage.trainingAlgorithmVersion,
+      sourceLocation: lineage.sourceLocation,
+      sourceTask: lineage.sourceTask,
+      sourceJobId: lineage.sourceJobId,
+      sourceJobVersion: lineage.sourceJobVersion,
+      dataVersion: lineage.dataVersion,
+      framework: split.framework,
+      runtime: split.runtime,
+      algorithm: split.algorithm,
+      metrics: JSON.stringify(split.metrics),
+      metadata: JSON.stringify(split.metadata),
+      requestId,
       audited: audit !== undefined,
       auditWorkspace: audit?.workspace ?? "",
       auditUser: audit?.user ?? "",
@@ -215,14 +364,14 @@ export function createVersionsDomain(db: Database) {
       auditResource: audit?.resource ?? "",
       auditRequestId: audit?.requestId ?? "",
     });
-    const row = rowsOf<RawVersionRow>(result)[0];
-    if (!row) throw new NotFoundError("model", modelResourceName(n.workspace, n.model));
+    const raw = rowsOf<Record<string, unknown>>(result)[0];
+    if (!raw) throw new NotFoundError("model", modelResourceName(n.workspace, n.model));
     scope.audit?.markWritten();
-    return toVersion(fromRaw(row), { workspace: row.workspace, name: row.model_name });
+    return toVersion(fromRaw(raw), { workspace: raw.workspace as string, name: raw.model_name as string });
   }
 
   /** Create with an explicit version id: lock the model, insert, move "latest" and auto-numbering up if it is higher. */
-  async function createNamed(scope: Scope, n: ModelName, versionId: string, fields: VersionFields, lineage: Lineage): Promise<Version> {
+  async function createNamed(scope: Scope, n: ModelName, versionId: string, fields: VersionFields, lineage: Lineage, requestId: string): Promise<Version> {
     const parsed = parseSemver(versionId);
     const sortKey = parsed.sortKey!;
     let attempted = versionResourceName(n.workspace, n.model, versionId);
@@ -245,8 +394,20 @@ export function createVersionsDomain(db: Database) {
         attempted = versionResourceName(m.workspace, m.name, versionId);
         const [row] = await tx
           .insert(versions)
-          .values({ modelId: m.id, version: versionId, sortKey, description: fields.description, labels: fields.labels, ...lineage })
+          .values({
+            modelId: m.id,
+            workspace: m.workspace,
+            version: versionId,
+            sortKey,
+            description: fields.description,
+            labels: fields.labels,
+            lifecycle: fields.lifecycle || LIFECYCLE.ACTIVE,
+            ...lineage,
+            ...splitMetadata(fields.metadata),
+            requestId: requestId || null,
+          })
           .returning();
+        await writeMetrics(tx, row!);
         const higher = m.latestVersion === "" || compareVersions(versionId, m.latestVersion) > 0;
         const current = autoVersion({ prefix: m.nextAutoPrefix, keyPrefix: m.nextAutoKeyPrefix, patch: m.nextAutoPatch });
         const after = autoNumberingAfter(versionId);
@@ -263,13 +424,105 @@ export function createVersionsDomain(db: Database) {
         return toVersion(row!, m);
       });
     } catch (e) {
-      if (isUniqueViolation(e)) throw new AlreadyExistsError("version", attempted);
-      throw e;
+      if (!isUniqueViolation(e)) throw e;
+      // A concurrent retry with the same request id may have won the race.
+      const earlier = requestId ? await byRequestId(scope, n, requestId) : undefined;
+      if (earlier) return earlier;
+      throw new AlreadyExistsError("version", attempted);
     }
   }
 
+  /** The version an earlier create with this request id made, if any. */
+  async function byRequestId(scope: Scope, n: ModelName, requestId: string): Promise<Version | undefined> {
+    const [hit] = await db
+      .select(joined)
+      .from(versions)
+      .innerJoin(models, eq(versions.modelId, models.id))
+      .where(and(modelWhere(scope, n), eq(versions.requestId, requestId)));
+    return hit ? toVersion(hit.v, { workspace: hit.workspace, name: hit.modelName }, hit.aliases) : undefined;
+  }
+
+  /** Runs one page query of `list`; the caller cuts the page. */
+  type Cond = SQL | undefined;
+
+  async function pageBySemver(base: Cond, descending: boolean, after: string[] | undefined, limit: number) {
+    const dir = descending ? desc : asc;
+    const cmp = descending ? sql`<` : sql`>`;
+    const rows = await db
+      .select(joined)
+      .from(versions)
+      .innerJoin(models, eq(versions.modelId, models.id))
+      .where(and(base, after ? sql`(${versions.sortKey}, ${versions.seq}) ${cmp} (${after[0]}, ${Number(after[1])})` : undefined))
+      .orderBy(dir(versions.sortKey), dir(versions.seq))
+      .limit(limit + 1);
+    return { rows, key: (r: (typeof rows)[number]) => [r.v.sortKey, String(r.v.seq)] };
+  }
+
+  async function pageBySeq(base: Cond, descending: boolean, after: string[] | undefined, limit: number, column: "seq" | "update_time") {
+    const dir = descending ? desc : asc;
+    const cmp = descending ? sql`<` : sql`>`;
+    const keyset =
+      column === "seq"
+        ? after && sql`${versions.seq} ${cmp} ${Number(after[1])}`
+        : after && sql`(${versions.updateTime}, ${versions.seq}) ${cmp} (${after[0]}::timestamptz, ${Number(after[1])})`;
+    const rows = await db
+      .select(joined)
+      .from(versions)
+      .innerJoin(models, eq(versions.modelId, models.id))
+      .where(and(base, keyset))
+      .orderBy(...(column === "seq" ? [dir(versions.seq)] : [dir(versions.updateTime), dir(versions.seq)]))
+      .limit(limit + 1);
+    return { rows, key: (r: (typeof rows)[number]) => [column === "seq" ? "" : r.v.updateTime.toISOString(), String(r.v.seq)] };
+  }
+
+  /**
+   * Ordered by a metric: versions that have it, from the metric index, then
+   * (versions without it come last) the others by creation order. The
+   * keyset says which phase: ["m", value, seq] or ["n", "", seq].
+   */
+  async function pageByMetric(base: Cond, scopeCond: SQL, metric: string, descending: boolean, after: string[] | undefined, limit: number) {
+    const dir = descending ? desc : asc;
+    const cmp = descending ? sql`<` : sql`>`;
+    type Row = Awaited<ReturnType<typeof pageBySemver>>["rows"][number] & { value?: number };
+    let rows: Row[] = [];
+    if (!after || after[0] === "m") {
+      rows = await db
+        .select({ ...joined, value: versionMetrics.value })
+        .from(versionMetrics)
+        .innerJoin(versions, eq(versions.id, versionMetrics.versionId))
+        .innerJoin(models, eq(versions.modelId, models.id))
+        .where(
+          and(
+            scopeCond,
+            eq(versionMetrics.name, metric),
+            base,
+            after ? sql`(${versionMetrics.value}, ${versionMetrics.seq}) ${cmp} (${Number(after[1])}::double precision, ${Number(after[2])})` : undefined,
+          ),
+        )
+        .orderBy(dir(versionMetrics.value), dir(versionMetrics.seq))
+        .limit(limit + 1);
+    }
+    if (rows.length <= limit) {
+      const more = await db
+        .select(joined)
+        .from(versions)
+        .innerJoin(models, eq(versions.modelId, models.id))
+        .where(
+          and(
+            base,
+            sql`NOT EXISTS (SELECT 1 FROM ${versionMetrics} WHERE ${versionMetrics.versionId} = ${versions.id} AND ${versionMetrics.name} = ${metric})`,
+            after?.[0] === "n" ? sql`${versions.seq} ${cmp} ${Number(after[2])}` : undefined,
+          ),
+        )
+        .orderBy(dir(versions.seq))
+        .limit(limit + 1 - rows.length);
+      rows = [...rows, ...more];
+    }
+    return { rows, key: (r: Row) => (r.value !== undefined ? ["m", String(r.value), String(r.v.seq)] : ["n", "", String(r.v.seq)]) };
+  }
+
   return {
-    async create(scope: Scope, parent: string, versionId: string, fields: VersionFields, lineage: Lineage = NO_LINEAGE): Promise<Version> {
+    async create(scope: Scope, parent: string, versionId: string, fields: VersionFields, lineage: Lineage = NO_LINEAGE, requestId = ""): Promise<Version> {
       const v = new Violations();
       const n = collect(v, () => parseModelName("parent", parent));
       if (versionId !== "") {
@@ -277,10 +530,25 @@ export function createVersionsDomain(db: Database) {
         if (problem) v.add("version_id", problem);
       }
       checkCommonFields(v, "version", fields);
-      checkText(v, "version.lineage.training_algorithm_code", lineage.trainingAlgorithmCode, 128);
-      checkText(v, "version.lineage.training_algorithm_version", lineage.trainingAlgorithmVersion, 64);
+      checkLineage(v, lineage);
+      checkMetadata(v, "version", fields.metadata);
+      checkLifecycle(v, fields.lifecycle);
+      if (requestId !== "" && !REQUEST_ID.test(requestId)) v.add("request_id", "is not a request id: 1-64 letters, digits, '-' and '_' (a UUID is a good choice)");
       if (!v.empty || !n) throw new InvalidArgumentError(v.list);
-      return versionId === "" ? createNumbered(scope, n, fields, lineage) : createNamed(scope, n, versionId, fields, lineage);
+      const normalized = { ...fields, metadata: normalizeMetadata(fields.metadata) };
+      if (requestId) {
+        const earlier = await byRequestId(scope, n, requestId);
+        if (earlier) return earlier;
+      }
+      if (versionId !== "") return createNamed(scope, n, versionId, normalized, lineage, requestId);
+      try {
+        return await createNumbered(scope, n, normalized, lineage, requestId);
+      } catch (e) {
+        // Only the request id can collide here: a concurrent retry created it first.
+        const earlier = requestId && isUniqueViolation(e) ? await byRequestId(scope, n, requestId) : undefined;
+        if (earlier) return earlier;
+        throw e;
+      }
     },
 
     async get(scope: Scope, ref: { name: string } | { uid: string }): Promise<Version> {
@@ -288,89 +556,150 @@ export function createVersionsDomain(db: Database) {
         if (!UUID.test(ref.uid)) throw InvalidArgumentError.field("uid", `"${ref.uid.slice(0, 40)}" is not a version uid (a UUID such as 0190b6d2-7a1c-4c55-9e0e-6f1b2c3d4e5f)`);
         const [hit] = await getByUid.execute({ uid: ref.uid.toLowerCase(), scope: scope.workspace ?? "", all: scope.workspace === null });
         if (!hit) throw new NotFoundError("version with uid", ref.uid);
-        return toVersion(hit.v, { workspace: hit.workspace, name: hit.modelName });
+        return toVersion(hit.v, { workspace: hit.workspace, name: hit.modelName }, hit.aliases);
       }
-      const n = parseVersionName("name", ref.name);
+      const n = parseVersionRefName("name", ref.name);
       const hit = await lookup(scope, n);
-      if (!hit) throw new NotFoundError("version", ref.name);
-      return toVersion(hit.v, { workspace: hit.workspace, name: hit.modelName });
+      if (!hit) throw versionNotFound(ref.name, n);
+      return toVersion(hit.v, { workspace: hit.workspace, name: hit.modelName }, hit.aliases);
     },
 
-    async list(scope: Scope, parent: string, pageSize: number, pageToken: string): Promise<{ versions: Version[]; nextPageToken: string }> {
+    async list(scope: Scope, parent: string, opts: ListOptions): Promise<VersionPage> {
       const v = new Violations();
-      const n = collect(v, () => parseModelName("parent", parent));
-      const limit = checkPageSize(v, pageSize);
-      if (!v.empty || !n) throw new InvalidArgumentError(v.list);
-      const [m] = await db.select({ id: models.id, workspace: models.workspace, name: models.name }).from(models).where(modelWhere(scope, n));
-      if (!m) throw new NotFoundError("model", parent);
-      const fp = queryFingerprint("versions", m.id);
-      const after = decodePageToken(pageToken, fp, 2);
-      const rows = await db
-        .select()
-        .from(versions)
-        .where(and(eq(versions.modelId, m.id), after ? sql`(${versions.sortKey}, ${versions.version}) < (${after[0]}, ${after[1]})` : undefined))
-        .orderBy(desc(versions.sortKey), desc(versions.version))
-        .limit(limit + 1);
-      const page = pageOf(rows, limit, fp, (v) => [v.sortKey, v.version]);
-      return { versions: page.rows.map((r) => toVersion(r, m)), nextPageToken: page.nextPageToken };
+      const across = /^workspaces\/[^/]+\/models\/-$/.test(parent);
+      const n = across ? undefined : collect(v, () => parseModelName("parent", parent));
+      const workspace = across ? collect(v, () => parseWorkspaceName("parent", parent.slice(0, -"/models/-".length)))?.workspace : n?.workspace;
+      const limit = checkPageSize(v, opts.pageSize);
+      const filterText = opts.filter ?? "";
+      const expr = collect(v, () => parseFilter(filterText));
+      const order = collect(v, () =>
+        parseOrderBy(opts.orderBy ?? "", ["version", "create_time", "update_time"], ["metrics"], across ? { field: "create_time", desc: true } : { field: "version", desc: true }),
+      );
+      if (!v.empty || !workspace || !expr || !order) throw new InvalidArgumentError(v.list);
+      const condition = compileFilter(expr, FILTER_FIELDS);
+
+      // Where to look: one model, or the workspace; for the metric index too.
+      let versionScope: SQL;
+      let metricScope: SQL;
+      if (n) {
+        const [m] = await db.select({ id: models.id }).from(models).where(modelWhere(scope, n));
+        if (!m) throw new NotFoundError("model", parent);
+        versionScope = eq(versions.modelId, m.id);
+        metricScope = eq(versionMetrics.modelId, m.id);
+      } else {
+        if (scope.workspace !== null && scope.workspace !== workspace) throw new NotFoundError("workspace", `workspaces/${workspace}`);
+        versionScope = eq(versions.workspace, workspace);
+        metricScope = eq(versionMetrics.workspace, workspace);
+      }
+      const base = and(versionScope, condition, mentions(expr, "lifecycle") ? undefined : eq(versions.lifecycle, LIFECYCLE.ACTIVE));
+      const fp = queryFingerprint("versions", parent.toLowerCase(), filterText, `${order.field}.${order.key ?? ""}.${order.desc}`);
+      const after = decodePageToken(opts.pageToken, fp, 3);
+      const page =
+        order.field === "metrics"
+          ? await pageByMetric(base, metricScope, order.key!, order.desc, after, limit)
+          : order.field === "version"
+            ? await pageBySemver(base, order.desc, after && [after[1]!, after[2]!], limit)
+            : await pageBySeq(base, order.desc, after && [after[1]!, after[2]!], limit, order.field === "create_time" ? "seq" : "update_time");
+      // An empty answer must not hide a missing workspace.
+      if (!n && page.rows.length === 0 && !after) await requireWorkspace(db, scope, workspace);
+      const rows = page.rows.slice(0, limit);
+      const last = rows[rows.length - 1];
+      const key = (r: (typeof page.rows)[number]) => {
+        const k = (page.key as (r: unknown) => string[])(r);
+        return order.field === "metrics" ? k : ["", ...k];
+      };
+      return {
+        versions: rows.map((r) => toVersion(r.v, { workspace: r.workspace, name: r.modelName }, r.aliases)),
+        nextPageToken: page.rows.length > limit && last ? encodePageToken(fp, key(last)) : "",
+      };
     },
 
     async update(scope: Scope, name: string, etag: string, paths: string[], fields: VersionFields): Promise<Version> {
-      const n = parseVersionName("version.name", name);
+      const n = parseVersionRefName("version.name", name);
       const mask = resolveUpdateMask(paths, UPDATABLE);
       const v = new Violations();
       checkCommonFields(v, "version", {
         description: mask.has("description") ? fields.description : undefined,
         labels: mask.has("labels") ? fields.labels : undefined,
       });
+      const metadataMask = METADATA_FIELDS.filter((f) => mask.has(f));
+      // Only the fields in the mask count; the others are ignored, whatever they hold.
+      const masked = { ...EMPTY_METADATA, ...Object.fromEntries(metadataMask.map((f) => [METADATA_KEY[f], fields.metadata[METADATA_KEY[f]]])) } as VersionMetadata;
+      checkMetadata(v, "version", masked);
+      if (mask.has("lifecycle")) {
+        checkLifecycle(v, fields.lifecycle);
+        if (fields.lifecycle === 0) v.add("version.lifecycle", "is required when lifecycle is in the update mask: ACTIVE or ARCHIVED");
+      }
       if (!v.empty) throw new InvalidArgumentError(v.list);
       return db.transaction(async (tx) => {
         const [hit] = await tx
-          .select(joined)
+          .select({ v: versions, workspace: models.workspace, modelName: models.name, aliases: aliasesOf })
           .from(versions)
           .innerJoin(models, eq(versions.modelId, models.id))
-          .where(and(modelWhere(scope, n), eq(versions.version, n.version)))
+          .where(versionRefWhere(scope, n))
           .for("update", { of: versions });
-        if (!hit) throw new NotFoundError("version", name);
+        if (!hit) throw versionNotFound(name, n);
+        const resource = versionResourceName(hit.workspace, hit.modelName, hit.v.version);
         const current = etagOf(hit.v.id, hit.v.revision);
-        if (etag !== "" && etag !== current) throw new EtagMismatchError(versionResourceName(hit.workspace, hit.modelName, hit.v.version), current);
+        if (etag !== "" && etag !== current) throw new EtagMismatchError(resource, current);
+        if (mask.has("lifecycle") && fields.lifecycle === LIFECYCLE.ARCHIVED && hit.aliases.length > 0)
+          throw new FailedPreconditionError(
+            "VERSION_HAS_ALIASES",
+            `${resource} is what ${hit.aliases.map((a) => `@${a}`).join(", ")} point at; move or delete those aliases before archiving it`,
+            { resource, aliases: hit.aliases.join(",") },
+          );
+        const merged = normalizeMetadata({
+          ...joinMetadata(hit.v),
+          ...Object.fromEntries(metadataMask.map((f: MetadataField) => [METADATA_KEY[f], masked[METADATA_KEY[f]]])),
+        } as VersionMetadata);
         const [row] = await tx
           .update(versions)
           .set({
             ...(mask.has("description") ? { description: fields.description } : {}),
             ...(mask.has("labels") ? { labels: fields.labels } : {}),
+            ...(mask.has("lifecycle") ? { lifecycle: fields.lifecycle } : {}),
+            ...(metadataMask.length ? splitMetadata(merged) : {}),
             revision: sql`${versions.revision} + 1`,
             updateTime: sql`now()`,
           })
           .where(eq(versions.id, hit.v.id))
           .returning();
+        if (mask.has("metrics")) {
+          await tx.delete(versionMetrics).where(eq(versionMetrics.versionId, row!.id));
+          await writeMetrics(tx, row!);
+        }
         await writeAudit(tx, scope);
-        return toVersion(row!, { workspace: hit.workspace, name: hit.modelName });
+        return toVersion(row!, { workspace: hit.workspace, name: hit.modelName }, hit.aliases);
       });
     },
 
     async delete(scope: Scope, name: string, etag: string): Promise<void> {
-      const n = parseVersionName("name", name);
+      const ref = parseVersionRefName("name", name);
       await db.transaction(async (tx) => {
         const [m] = await tx
           .select({ id: models.id, workspace: models.workspace, name: models.name, latestVersion: models.latestVersion })
           .from(models)
-          .where(modelWhere(scope, n))
+          .where(modelWhere(scope, ref))
           .for("update");
-        if (!m) throw new NotFoundError("version", name);
-        const [row] = await tx.select().from(versions).where(and(eq(versions.modelId, m.id), eq(versions.version, n.version)));
-        if (!row) throw new NotFoundError("version", name);
-        const current = etagOf(row.id, row.revision);
-        if (etag !== "" && etag !== current) throw new EtagMismatchError(versionResourceName(m.workspace, m.name, row.version), current);
-        await tx.delete(versions).where(eq(versions.id, row.id));
+        if (!m) throw versionNotFound(name, ref);
+        const [row] = await tx
+          .select({ v: versions })
+          .from(versions)
+          .innerJoin(models, eq(versions.modelId, models.id))
+          .where(and(eq(versions.modelId, m.id), versionRefWhere(scope, ref)));
+        if (!row) throw versionNotFound(name, ref);
+        const current = etagOf(row.v.id, row.v.revision);
+        if (etag !== "" && etag !== current) throw new EtagMismatchError(versionResourceName(m.workspace, m.name, row.v.version), current);
+        // Its aliases and metrics go with it (foreign keys cascade).
+        await tx.delete(versions).where(eq(versions.id, row.v.id));
         // Deleting the highest version moves "latest" to the next one down.
         let latest: { latestVersion: string } | undefined;
-        if (row.version === m.latestVersion) {
+        if (row.v.version === m.latestVersion) {
           const [next] = await tx
             .select({ version: versions.version })
             .from(versions)
             .where(eq(versions.modelId, m.id))
-            .orderBy(desc(versions.sortKey), desc(versions.version))
+            .orderBy(desc(versions.sortKey), desc(versions.seq))
             .limit(1);
           latest = { latestVersion: next?.version ?? "" };
         }
@@ -383,3 +712,52 @@ export function createVersionsDomain(db: Database) {
     },
   };
 }
+
+type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
+
+async function writeMetrics(tx: Tx, row: VersionRow): Promise<void> {
+  const entries = Object.entries(row.metrics);
+  if (entries.length === 0) return;
+  await tx
+    .insert(versionMetrics)
+    .values(entries.map(([name, value]) => ({ versionId: row.id, modelId: row.modelId, workspace: row.workspace, name, value, seq: row.seq })));
+}
+
+/** A versions row as raw SQL returns it (snake_case) -> the Drizzle row. */
+function fromRaw(r: Record<string, unknown>): VersionRow {
+  const s = (k: string) => r[k] as string;
+  return {
+    id: s("id"),
+    modelId: s("model_id"),
+    workspace: s("workspace"),
+    version: s("version"),
+    sortKey: s("sort_key"),
+    description: s("description"),
+    labels: r.labels as Record<string, string>,
+    revision: Number(r.revision),
+    trainingAlgorithmCode: s("training_algorithm_code"),
+    trainingAlgorithmVersion: s("training_algorithm_version"),
+    createTime: new Date(r.create_time as string),
+    updateTime: new Date(r.update_time as string),
+    state: Number(r.state),
+    fileCount: Number(r.file_count),
+    totalSize: Number(r.total_size),
+    manifestDigest: s("manifest_digest"),
+    draftStaged: r.draft_staged as boolean,
+    seq: Number(r.seq),
+    lifecycle: Number(r.lifecycle),
+    framework: Number(r.framework),
+    runtime: s("runtime"),
+    algorithm: s("algorithm"),
+    sourceLocation: s("source_location"),
+    sourceTask: s("source_task"),
+    sourceJobId: s("source_job_id"),
+    sourceJobVersion: s("source_job_version"),
+    dataVersion: s("data_version"),
+    metrics: r.metrics as Record<string, number>,
+    metadata: r.metadata as Record<string, unknown>,
+    requestId: (r.request_id as string | null) ?? null,
+  };
+}
+
+export { EMPTY_METADATA };

@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { createFileRegistry, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
-import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { create, createFileRegistry, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { type FileDescriptorProto, FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code, createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
 import { ModelService, VersionService } from "@modelreg/proto";
@@ -79,12 +79,25 @@ describe("grpc.reflection ServerReflectionInfo", () => {
         "google/protobuf/descriptor.proto",
         "modelreg/v1/model.proto",
         "google/protobuf/timestamp.proto",
+        // SetAlias answers with the Version.
+        "modelreg/v1/version.proto",
+        "modelreg/v1/version_metadata.proto",
+        "google/protobuf/struct.proto",
       ]),
     );
     // The answer is self-contained: a registry can be built from it alone.
     const protos = res?.messageResponse.case === "fileDescriptorResponse" ? res.messageResponse.value.fileDescriptorProto : [];
     const byName = new Map(protos.map((b) => fromBinary(FileDescriptorProtoSchema, b)).map((f) => [f.name, f]));
-    const registry = createFileRegistry(byName.get(names[0] ?? "")!, (name) => byName.get(name));
+    // In dependency order: protobuf-es's resolver callback mis-orders diamond imports (struct.proto via two files).
+    const ordered: FileDescriptorProto[] = [];
+    const visit = (name: string) => {
+      const f = byName.get(name);
+      if (!f || ordered.includes(f)) return;
+      f.dependency.forEach(visit);
+      ordered.push(f);
+    };
+    visit(names[0] ?? "");
+    const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: ordered }));
     expect(registry.getService("modelreg.v1.ModelService")?.methods.map((m) => m.name)).toContain("GetModel");
   });
 

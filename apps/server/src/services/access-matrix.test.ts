@@ -62,6 +62,15 @@ const CASES: Record<string, () => Promise<{ call: (c: RegistryClient) => Promise
     const name = await make.model();
     return { call: (c) => c.models.deleteModel({ name }), crossTenant: true };
   },
+  "ModelService/SetAlias": async () => {
+    const v = await make.version();
+    return { call: (c) => c.models.setAlias({ model: v.model, alias: "staging", version: v.version }), crossTenant: true };
+  },
+  "ModelService/DeleteAlias": async () => {
+    const v = await make.version();
+    await t.client.models.setAlias({ model: v.model, alias: "staging", version: v.version });
+    return { call: (c) => c.models.deleteAlias({ model: v.model, alias: "staging" }), crossTenant: true };
+  },
   "VersionService/CreateVersion": async () => {
     const parent = await make.model();
     return { call: (c) => c.versions.createVersion({ parent }), crossTenant: true };

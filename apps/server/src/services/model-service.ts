@@ -1,29 +1,33 @@
-// modelreg.v1.ModelService: thin handlers over the models domain.
+// modelreg.v1.ModelService: thin handlers over the models and aliases domains.
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
   CreateModelResponseSchema,
+  DeleteAliasResponseSchema,
   DeleteModelResponseSchema,
   GetModelResponseSchema,
   ListModelsResponseSchema,
   type ModelService,
+  Role,
+  SetAliasResponseSchema,
   UpdateModelResponseSchema,
 } from "@modelreg/proto";
+import type { AliasesDomain } from "../domain/aliases.js";
 import type { ModelsDomain } from "../domain/models.js";
-import { callScope } from "../interceptors/auth.js";
-import { modelToProto } from "./convert.js";
+import { callScope, principalOf } from "../interceptors/auth.js";
+import { aliasToProto, modelToProto, versionToProto } from "./convert.js";
 
-export function createModelService(models: ModelsDomain): ServiceImpl<typeof ModelService> {
+export function createModelService(models: ModelsDomain, aliases: AliasesDomain): ServiceImpl<typeof ModelService> {
   return {
     async createModel(req, ctx) {
-      const m = await models.create(callScope(ctx), req.parent, req.modelId, { description: req.model?.description ?? "", labels: req.model?.labels ?? {} });
+      const m = await models.create(callScope(ctx), req.parent, req.modelId, { description: req.model?.description ?? "", labels: req.model?.labels ?? {} }, req.requestId);
       return create(CreateModelResponseSchema, { model: modelToProto(m) });
     },
     async getModel(req, ctx) {
       return create(GetModelResponseSchema, { model: modelToProto(await models.get(callScope(ctx), req.name)) });
     },
     async listModels(req, ctx) {
-      const page = await models.list(callScope(ctx), req.parent, req.pageSize, req.pageToken);
+      const page = await models.list(callScope(ctx), req.parent, { pageSize: req.pageSize, pageToken: req.pageToken, filter: req.filter, orderBy: req.orderBy });
       return create(ListModelsResponseSchema, { models: page.models.map(modelToProto), nextPageToken: page.nextPageToken });
     },
     async updateModel(req, ctx) {
@@ -36,6 +40,21 @@ export function createModelService(models: ModelsDomain): ServiceImpl<typeof Mod
     async deleteModel(req, ctx) {
       await models.delete(callScope(ctx), req.name, req.etag, req.force);
       return create(DeleteModelResponseSchema, {});
+    },
+    async setAlias(req, ctx) {
+      const admin = principalOf(ctx).role >= Role.ADMIN;
+      const { alias, version } = await aliases.set(callScope(ctx), admin, {
+        model: req.model,
+        alias: req.alias,
+        version: req.version,
+        protected: req.protected,
+        expectedVersion: req.expectedVersion,
+      });
+      return create(SetAliasResponseSchema, { alias: aliasToProto(alias), version: versionToProto(version) });
+    },
+    async deleteAlias(req, ctx) {
+      await aliases.delete(callScope(ctx), principalOf(ctx).role >= Role.ADMIN, req.model, req.alias);
+      return create(DeleteAliasResponseSchema, {});
     },
   };
 }

@@ -12,21 +12,12 @@ import {
 import { InvalidArgumentError } from "../domain/errors.js";
 import type { VersionsDomain } from "../domain/versions.js";
 import { callScope } from "../interceptors/auth.js";
-import { versionToProto } from "./convert.js";
+import { lineageOf, versionFieldsOf, versionToProto } from "./convert.js";
 
 export function createVersionService(versions: VersionsDomain): ServiceImpl<typeof VersionService> {
   return {
     async createVersion(req, ctx) {
-      const v = await versions.create(
-        callScope(ctx),
-        req.parent,
-        req.versionId,
-        { description: req.version?.description ?? "", labels: req.version?.labels ?? {} },
-        {
-          trainingAlgorithmCode: req.version?.lineage?.trainingAlgorithmCode ?? "",
-          trainingAlgorithmVersion: req.version?.lineage?.trainingAlgorithmVersion ?? "",
-        },
-      );
+      const v = await versions.create(callScope(ctx), req.parent, req.versionId, versionFieldsOf(req.version), lineageOf(req.version), req.requestId);
       return create(CreateVersionResponseSchema, { version: versionToProto(v) });
     },
     async getVersion(req, ctx) {
@@ -34,17 +25,14 @@ export function createVersionService(versions: VersionsDomain): ServiceImpl<type
       const scope = callScope(ctx);
       if (ref.case === "name") return create(GetVersionResponseSchema, { version: versionToProto(await versions.get(scope, { name: ref.value })) });
       if (ref.case === "uid") return create(GetVersionResponseSchema, { version: versionToProto(await versions.get(scope, { uid: ref.value })) });
-      throw InvalidArgumentError.field("ref", "set exactly one of name (workspaces/{w}/models/{m}/versions/{v}) or uid");
+      throw InvalidArgumentError.field("ref", "set exactly one of name (workspaces/{w}/models/{m}/versions/{v}, or workspaces/{w}/models/{m}@{alias}) or uid");
     },
     async listVersions(req, ctx) {
-      const page = await versions.list(callScope(ctx), req.parent, req.pageSize, req.pageToken);
+      const page = await versions.list(callScope(ctx), req.parent, { pageSize: req.pageSize, pageToken: req.pageToken, filter: req.filter, orderBy: req.orderBy });
       return create(ListVersionsResponseSchema, { versions: page.versions.map(versionToProto), nextPageToken: page.nextPageToken });
     },
     async updateVersion(req, ctx) {
-      const v = await versions.update(callScope(ctx), req.version?.name ?? "", req.version?.etag ?? "", req.updateMask?.paths ?? [], {
-        description: req.version?.description ?? "",
-        labels: req.version?.labels ?? {},
-      });
+      const v = await versions.update(callScope(ctx), req.version?.name ?? "", req.version?.etag ?? "", req.updateMask?.paths ?? [], versionFieldsOf(req.version));
       return create(UpdateVersionResponseSchema, { version: versionToProto(v) });
     },
     async deleteVersion(req, ctx) {

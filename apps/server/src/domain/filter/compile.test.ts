@@ -55,7 +55,9 @@ describe("compileFilter: SQL", () => {
   });
 
   it("passes map keys and values as parameters", () => {
-    expect(toQuery('labels.team = "risk"')).toEqual({ sql: '(("filter_test_items"."labels" ->> $1::text) = $2)', params: ["team", "risk"] });
+    // Equality is containment, which a GIN index on the map answers.
+    expect(toQuery('labels.team = "risk"')).toEqual({ sql: '("filter_test_items"."labels" @> jsonb_build_object($1::text, $2::text))', params: ["team", "risk"] });
+    expect(toQuery('labels.team != "risk"')).toEqual({ sql: '(("filter_test_items"."labels" ->> $1::text) IS DISTINCT FROM $2)', params: ["team", "risk"] });
     expect(toQuery("labels:team")).toEqual({ sql: '("filter_test_items"."labels" ? $1::text)', params: ["team"] });
     expect(toQuery("metrics.f1 > 0.85")).toEqual({
       sql: `((CASE WHEN jsonb_typeof("filter_test_items"."metrics" -> $1::text) = 'number' THEN ("filter_test_items"."metrics" ->> $2::text)::double precision END) > $3::double precision)`,

@@ -18,6 +18,8 @@ export type FilterField =
   | { kind: "bool"; column: SQLWrapper }
   /** A text column holding one of `values` (the canonical spelling); input matches any case; only `=`, `!=`, `:`. */
   | { kind: "enum"; column: SQLWrapper; values: readonly string[] }
+  /** A numeric column holding enum numbers, named by `codes` (name -> number); input matches any case; only `=`, `!=`, `:`. */
+  | { kind: "enumCode"; column: SQLWrapper; codes: Readonly<Record<string, number>> }
   /** A jsonb object column, filtered by key: `labels.team = "risk"`, `labels:team`. */
   | { kind: "map"; column: SQLWrapper; valueKind: "string" | "number" };
 
@@ -67,6 +69,9 @@ function compileComparison(c: Comparison, fields: FilterFields): SQL {
     }
     if (any) return hasKey(spec.column, key);
     if (spec.valueKind === "number") return compare(numberEntry(spec.column, key), op, numberValue(c));
+    // Equality as containment, which a GIN (jsonb_path_ops) index answers;
+    // the same rows as `->> key = value`.
+    if (op === "=") return sql`(${spec.column} @> jsonb_build_object(${key}::text, ${stringValue(c, op)}::text))`;
     return compare(sql`(${spec.column} ->> ${key}::text)`, op, stringValue(c, op));
   }
 
@@ -84,6 +89,11 @@ function compileComparison(c: Comparison, fields: FilterFields): SQL {
     case "enum":
       equalityOnly(c, op, "an enum");
       return compare(spec.column, op, enumValue(c, spec.values));
+    case "enumCode": {
+      equalityOnly(c, op, "an enum");
+      const name = enumValue(c, Object.keys(spec.codes), true);
+      return compare(spec.column, op, sql`${spec.codes[name]!}::int`);
+    }
   }
 }
 
@@ -188,11 +198,13 @@ function boolValue(c: Comparison): SQL {
   return sql`${c.value.text === "true"}::boolean`;
 }
 
-function enumValue(c: Comparison, values: readonly string[]): SQL {
+function enumValue(c: Comparison, values: readonly string[]): SQL;
+function enumValue(c: Comparison, values: readonly string[], name: true): string;
+function enumValue(c: Comparison, values: readonly string[], name?: true): SQL | string {
   const wanted = c.value.text.toUpperCase();
   const canonical = values.find((v) => v.toUpperCase() === wanted);
   if (canonical === undefined) throw typeError(c.value, c.field, `one of ${values.join(", ")}`);
-  return sql`${canonical}`;
+  return name ? canonical : sql`${canonical}`;
 }
 
 // AIP-160: booleans and enums get =, != and : only; their order means nothing.

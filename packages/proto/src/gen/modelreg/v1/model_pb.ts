@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file modelreg/v1/model.proto.
  */
 export const file_modelreg_v1_model: GenFile = /*@__PURE__*/
-  fileDesc("Chdtb2RlbHJlZy92MS9tb2RlbC5wcm90bxILbW9kZWxyZWcudjEitQIKBU1vZGVsEgwKBG5hbWUYASABKAkSCwoDdWlkGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEi4KBmxhYmVscxgEIAMoCzIeLm1vZGVscmVnLnYxLk1vZGVsLkxhYmVsc0VudHJ5Ei8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgHIAEoCRIVCg12ZXJzaW9uX2NvdW50GAggASgDEhYKDmxhdGVzdF92ZXJzaW9uGAkgASgJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Chdtb2RlbHJlZy92MS9tb2RlbC5wcm90bxILbW9kZWxyZWcudjEi2gIKBU1vZGVsEgwKBG5hbWUYASABKAkSCwoDdWlkGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEi4KBmxhYmVscxgEIAMoCzIeLm1vZGVscmVnLnYxLk1vZGVsLkxhYmVsc0VudHJ5Ei8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgHIAEoCRIVCg12ZXJzaW9uX2NvdW50GAggASgDEhYKDmxhdGVzdF92ZXJzaW9uGAkgASgJEiMKB2FsaWFzZXMYCiADKAsyEi5tb2RlbHJlZy52MS5BbGlhcxotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBImsKBUFsaWFzEg0KBWFsaWFzGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSEQoJcHJvdGVjdGVkGAMgASgIEi8KC3VwZGF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A model: a named family of versions inside a workspace, for example
@@ -94,6 +94,14 @@ export type Model = Message<"modelreg.v1.Model"> & {
    * @generated from field: string latest_version = 9;
    */
   latestVersion: string;
+
+  /**
+   * The model's aliases, by name. Set and move them with
+   * ModelService.SetAlias, remove them with DeleteAlias. Output only.
+   *
+   * @generated from field: repeated modelreg.v1.Alias aliases = 10;
+   */
+  aliases: Alias[];
 };
 
 /**
@@ -102,4 +110,50 @@ export type Model = Message<"modelreg.v1.Model"> & {
  */
 export const ModelSchema: GenMessage<Model> = /*@__PURE__*/
   messageDesc(file_modelreg_v1_model, 0);
+
+/**
+ * A stable name for one version of a model, such as `production`, `staging`
+ * or `champion`. Moving an alias is one atomic step: a reader resolving it
+ * sees the old version or the new one, never neither.
+ *
+ * @generated from message modelreg.v1.Alias
+ */
+export type Alias = Message<"modelreg.v1.Alias"> & {
+  /**
+   * The alias: 1-63 characters, lowercase letters, digits, `-` and `_`,
+   * starting with a letter; not a valid semantic version. Unique within the
+   * model.
+   *
+   * @generated from field: string alias = 1;
+   */
+  alias: string;
+
+  /**
+   * The version identifier it points at, e.g. `3.2.0`.
+   *
+   * @generated from field: string version = 2;
+   */
+  version: string;
+
+  /**
+   * Only admins may move or remove a protected alias (or change this flag).
+   *
+   * @generated from field: bool protected = 3;
+   */
+  protected: boolean;
+
+  /**
+   * When it was last set. Output only.
+   *
+   * @generated from field: google.protobuf.Timestamp update_time = 4;
+   */
+  updateTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message modelreg.v1.Alias.
+ * Use `create(AliasSchema)` to create a new message.
+ */
+export const AliasSchema: GenMessage<Alias> = /*@__PURE__*/
+  messageDesc(file_modelreg_v1_model, 1);
 

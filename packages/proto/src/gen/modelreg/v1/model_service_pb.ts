@@ -7,15 +7,140 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import type { FieldMask } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_field_mask } from "@bufbuild/protobuf/wkt";
 import { file_modelreg_v1_auth } from "./auth_pb.js";
-import type { Model } from "./model_pb.js";
+import type { Alias, Model } from "./model_pb.js";
 import { file_modelreg_v1_model } from "./model_pb.js";
+import type { Version } from "./version_pb.js";
+import { file_modelreg_v1_version } from "./version_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file modelreg/v1/model_service.proto.
  */
 export const file_modelreg_v1_model_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9tb2RlbHJlZy92MS9tb2RlbF9zZXJ2aWNlLnByb3RvEgttb2RlbHJlZy52MSJZChJDcmVhdGVNb2RlbFJlcXVlc3QSDgoGcGFyZW50GAEgASgJEhAKCG1vZGVsX2lkGAIgASgJEiEKBW1vZGVsGAMgASgLMhIubW9kZWxyZWcudjEuTW9kZWwiOAoTQ3JlYXRlTW9kZWxSZXNwb25zZRIhCgVtb2RlbBgBIAEoCzISLm1vZGVscmVnLnYxLk1vZGVsIh8KD0dldE1vZGVsUmVxdWVzdBIMCgRuYW1lGAEgASgJIjUKEEdldE1vZGVsUmVzcG9uc2USIQoFbW9kZWwYASABKAsyEi5tb2RlbHJlZy52MS5Nb2RlbCJKChFMaXN0TW9kZWxzUmVxdWVzdBIOCgZwYXJlbnQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiUQoSTGlzdE1vZGVsc1Jlc3BvbnNlEiIKBm1vZGVscxgBIAMoCzISLm1vZGVscmVnLnYxLk1vZGVsEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJoChJVcGRhdGVNb2RlbFJlcXVlc3QSIQoFbW9kZWwYASABKAsyEi5tb2RlbHJlZy52MS5Nb2RlbBIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siOAoTVXBkYXRlTW9kZWxSZXNwb25zZRIhCgVtb2RlbBgBIAEoCzISLm1vZGVscmVnLnYxLk1vZGVsIj8KEkRlbGV0ZU1vZGVsUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBGV0YWcYAiABKAkSDQoFZm9yY2UYAyABKAgiFQoTRGVsZXRlTW9kZWxSZXNwb25zZTLAAwoMTW9kZWxTZXJ2aWNlElYKC0NyZWF0ZU1vZGVsEh8ubW9kZWxyZWcudjEuQ3JlYXRlTW9kZWxSZXF1ZXN0GiAubW9kZWxyZWcudjEuQ3JlYXRlTW9kZWxSZXNwb25zZSIEiLUYAhJQCghHZXRNb2RlbBIcLm1vZGVscmVnLnYxLkdldE1vZGVsUmVxdWVzdBodLm1vZGVscmVnLnYxLkdldE1vZGVsUmVzcG9uc2UiB5ACAYi1GAESVgoKTGlzdE1vZGVscxIeLm1vZGVscmVnLnYxLkxpc3RNb2RlbHNSZXF1ZXN0Gh8ubW9kZWxyZWcudjEuTGlzdE1vZGVsc1Jlc3BvbnNlIgeQAgGItRgBElYKC1VwZGF0ZU1vZGVsEh8ubW9kZWxyZWcudjEuVXBkYXRlTW9kZWxSZXF1ZXN0GiAubW9kZWxyZWcudjEuVXBkYXRlTW9kZWxSZXNwb25zZSIEiLUYAhJWCgtEZWxldGVNb2RlbBIfLm1vZGVscmVnLnYxLkRlbGV0ZU1vZGVsUmVxdWVzdBogLm1vZGVscmVnLnYxLkRlbGV0ZU1vZGVsUmVzcG9uc2UiBIi1GANiBnByb3RvMw", [file_google_protobuf_field_mask, file_modelreg_v1_auth, file_modelreg_v1_model]);
+  fileDesc("Ch9tb2RlbHJlZy92MS9tb2RlbF9zZXJ2aWNlLnByb3RvEgttb2RlbHJlZy52MSJtCg9TZXRBbGlhc1JlcXVlc3QSDQoFbW9kZWwYASABKAkSDQoFYWxpYXMYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIRCglwcm90ZWN0ZWQYBCABKAgSGAoQZXhwZWN0ZWRfdmVyc2lvbhgFIAEoCSJcChBTZXRBbGlhc1Jlc3BvbnNlEiEKBWFsaWFzGAEgASgLMhIubW9kZWxyZWcudjEuQWxpYXMSJQoHdmVyc2lvbhgCIAEoCzIULm1vZGVscmVnLnYxLlZlcnNpb24iMgoSRGVsZXRlQWxpYXNSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEg0KBWFsaWFzGAIgASgJIhUKE0RlbGV0ZUFsaWFzUmVzcG9uc2UibQoSQ3JlYXRlTW9kZWxSZXF1ZXN0Eg4KBnBhcmVudBgBIAEoCRIQCghtb2RlbF9pZBgCIAEoCRIhCgVtb2RlbBgDIAEoCzISLm1vZGVscmVnLnYxLk1vZGVsEhIKCnJlcXVlc3RfaWQYBCABKAkiOAoTQ3JlYXRlTW9kZWxSZXNwb25zZRIhCgVtb2RlbBgBIAEoCzISLm1vZGVscmVnLnYxLk1vZGVsIh8KD0dldE1vZGVsUmVxdWVzdBIMCgRuYW1lGAEgASgJIjUKEEdldE1vZGVsUmVzcG9uc2USIQoFbW9kZWwYASABKAsyEi5tb2RlbHJlZy52MS5Nb2RlbCJsChFMaXN0TW9kZWxzUmVxdWVzdBIOCgZwYXJlbnQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSDgoGZmlsdGVyGAQgASgJEhAKCG9yZGVyX2J5GAUgASgJIlEKEkxpc3RNb2RlbHNSZXNwb25zZRIiCgZtb2RlbHMYASADKAsyEi5tb2RlbHJlZy52MS5Nb2RlbBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiaAoSVXBkYXRlTW9kZWxSZXF1ZXN0EiEKBW1vZGVsGAEgASgLMhIubW9kZWxyZWcudjEuTW9kZWwSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIjgKE1VwZGF0ZU1vZGVsUmVzcG9uc2USIQoFbW9kZWwYASABKAsyEi5tb2RlbHJlZy52MS5Nb2RlbCI/ChJEZWxldGVNb2RlbFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRldGFnGAIgASgJEg0KBWZvcmNlGAMgASgIIhUKE0RlbGV0ZU1vZGVsUmVzcG9uc2Uy5wQKDE1vZGVsU2VydmljZRJWCgtDcmVhdGVNb2RlbBIfLm1vZGVscmVnLnYxLkNyZWF0ZU1vZGVsUmVxdWVzdBogLm1vZGVscmVnLnYxLkNyZWF0ZU1vZGVsUmVzcG9uc2UiBIi1GAISUAoIR2V0TW9kZWwSHC5tb2RlbHJlZy52MS5HZXRNb2RlbFJlcXVlc3QaHS5tb2RlbHJlZy52MS5HZXRNb2RlbFJlc3BvbnNlIgeQAgGItRgBElYKCkxpc3RNb2RlbHMSHi5tb2RlbHJlZy52MS5MaXN0TW9kZWxzUmVxdWVzdBofLm1vZGVscmVnLnYxLkxpc3RNb2RlbHNSZXNwb25zZSIHkAIBiLUYARJWCgtVcGRhdGVNb2RlbBIfLm1vZGVscmVnLnYxLlVwZGF0ZU1vZGVsUmVxdWVzdBogLm1vZGVscmVnLnYxLlVwZGF0ZU1vZGVsUmVzcG9uc2UiBIi1GAISVgoLRGVsZXRlTW9kZWwSHy5tb2RlbHJlZy52MS5EZWxldGVNb2RlbFJlcXVlc3QaIC5tb2RlbHJlZy52MS5EZWxldGVNb2RlbFJlc3BvbnNlIgSItRgDEk0KCFNldEFsaWFzEhwubW9kZWxyZWcudjEuU2V0QWxpYXNSZXF1ZXN0Gh0ubW9kZWxyZWcudjEuU2V0QWxpYXNSZXNwb25zZSIEiLUYAhJWCgtEZWxldGVBbGlhcxIfLm1vZGVscmVnLnYxLkRlbGV0ZUFsaWFzUmVxdWVzdBogLm1vZGVscmVnLnYxLkRlbGV0ZUFsaWFzUmVzcG9uc2UiBIi1GAJiBnByb3RvMw", [file_google_protobuf_field_mask, file_modelreg_v1_auth, file_modelreg_v1_model, file_modelreg_v1_version]);
+
+/**
+ * Request of SetAlias.
+ *
+ * @generated from message modelreg.v1.SetAliasRequest
+ */
+export type SetAliasRequest = Message<"modelreg.v1.SetAliasRequest"> & {
+  /**
+   * The model: `workspaces/{workspace}/models/{model}`. Required.
+   *
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * The alias (rules on Alias.alias). Required.
+   *
+   * @generated from field: string alias = 2;
+   */
+  alias: string;
+
+  /**
+   * The version identifier to point at, e.g. `3.2.0`. Required.
+   *
+   * @generated from field: string version = 3;
+   */
+  version: string;
+
+  /**
+   * Mark the alias protected (admins only). Leaving it false on a protected
+   * alias needs an admin too.
+   *
+   * @generated from field: bool protected = 4;
+   */
+  protected: boolean;
+
+  /**
+   * When set, the alias is moved only if it currently points at this version
+   * identifier (otherwise ABORTED); `-` means "only if the alias does not
+   * exist yet". Optional.
+   *
+   * @generated from field: string expected_version = 5;
+   */
+  expectedVersion: string;
+};
+
+/**
+ * Describes the message modelreg.v1.SetAliasRequest.
+ * Use `create(SetAliasRequestSchema)` to create a new message.
+ */
+export const SetAliasRequestSchema: GenMessage<SetAliasRequest> = /*@__PURE__*/
+  messageDesc(file_modelreg_v1_model_service, 0);
+
+/**
+ * Response of SetAlias.
+ *
+ * @generated from message modelreg.v1.SetAliasResponse
+ */
+export type SetAliasResponse = Message<"modelreg.v1.SetAliasResponse"> & {
+  /**
+   * The alias as it is now.
+   *
+   * @generated from field: modelreg.v1.Alias alias = 1;
+   */
+  alias?: Alias | undefined;
+
+  /**
+   * The version it points at.
+   *
+   * @generated from field: modelreg.v1.Version version = 2;
+   */
+  version?: Version | undefined;
+};
+
+/**
+ * Describes the message modelreg.v1.SetAliasResponse.
+ * Use `create(SetAliasResponseSchema)` to create a new message.
+ */
+export const SetAliasResponseSchema: GenMessage<SetAliasResponse> = /*@__PURE__*/
+  messageDesc(file_modelreg_v1_model_service, 1);
+
+/**
+ * Request of DeleteAlias.
+ *
+ * @generated from message modelreg.v1.DeleteAliasRequest
+ */
+export type DeleteAliasRequest = Message<"modelreg.v1.DeleteAliasRequest"> & {
+  /**
+   * The model: `workspaces/{workspace}/models/{model}`. Required.
+   *
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * The alias. Required.
+   *
+   * @generated from field: string alias = 2;
+   */
+  alias: string;
+};
+
+/**
+ * Describes the message modelreg.v1.DeleteAliasRequest.
+ * Use `create(DeleteAliasRequestSchema)` to create a new message.
+ */
+export const DeleteAliasRequestSchema: GenMessage<DeleteAliasRequest> = /*@__PURE__*/
+  messageDesc(file_modelreg_v1_model_service, 2);
+
+/**
+ * Response of DeleteAlias.
+ *
+ * @generated from message modelreg.v1.DeleteAliasResponse
+ */
+export type DeleteAliasResponse = Message<"modelreg.v1.DeleteAliasResponse"> & {
+};
+
+/**
+ * Describes the message modelreg.v1.DeleteAliasResponse.
+ * Use `create(DeleteAliasResponseSchema)` to create a new message.
+ */
+export const DeleteAliasResponseSchema: GenMessage<DeleteAliasResponse> = /*@__PURE__*/
+  messageDesc(file_modelreg_v1_model_service, 3);
 
 /**
  * Request of CreateModel.
@@ -47,6 +172,16 @@ export type CreateModelRequest = Message<"modelreg.v1.CreateModelRequest"> & {
    * @generated from field: modelreg.v1.Model model = 3;
    */
   model?: Model | undefined;
+
+  /**
+   * Makes the call idempotent: a retry with the same `request_id` in the
+   * workspace returns the model the first call created instead of failing
+   * with ALREADY_EXISTS. 1-64 characters, letters, digits, `-` and `_` (a
+   * UUID is a good choice). Optional.
+   *
+   * @generated from field: string request_id = 4;
+   */
+  requestId: string;
 };
 
 /**
@@ -54,7 +189,7 @@ export type CreateModelRequest = Message<"modelreg.v1.CreateModelRequest"> & {
  * Use `create(CreateModelRequestSchema)` to create a new message.
  */
 export const CreateModelRequestSchema: GenMessage<CreateModelRequest> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_model_service, 0);
+  messageDesc(file_modelreg_v1_model_service, 4);
 
 /**
  * Response of CreateModel.
@@ -75,7 +210,7 @@ export type CreateModelResponse = Message<"modelreg.v1.CreateModelResponse"> & {
  * Use `create(CreateModelResponseSchema)` to create a new message.
  */
 export const CreateModelResponseSchema: GenMessage<CreateModelResponse> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_model_service, 1);
+  messageDesc(file_modelreg_v1_model_service, 5);
 
 /**
  * Request of GetModel.
@@ -96,7 +231,7 @@ export type GetModelRequest = Message<"modelreg.v1.GetModelRequest"> & {
  * Use `create(GetModelRequestSchema)` to create a new message.
  */
 export const GetModelRequestSchema: GenMessage<GetModelRequest> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_model_service, 2);
+  messageDesc(file_modelreg_v1_model_service, 6);
 
 /**
  * Response of GetModel.
@@ -117,7 +252,7 @@ export type GetModelResponse = Message<"modelreg.v1.GetModelResponse"> & {
  * Use `create(GetModelResponseSchema)` to create a new message.
  */
 export const GetModelResponseSchema: GenMessage<GetModelResponse> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_model_service, 3);
+  messageDesc(file_modelreg_v1_model_service, 7);
 
 /**
  * Request of ListModels.
@@ -141,12 +276,47 @@ export type ListModelsRequest = Message<"modelreg.v1.ListModelsRequest"> & {
   pageSize: number;
 
   /**
-   * `next_page_token` of a previous call with the same parent, to get the
-   * next page. Opaque; a token from another query is refused.
+   * `next_page_token` of a previous call with the same parent, filter and
+   * order, to get the next page. Opaque; a token from another query is
+   * refused.
    *
    * @generated from field: string page_token = 3;
    */
   pageToken: string;
+
+  /**
+   * Which models to return; empty = all. Fields: `name`, `description`,
+   * `latest_version` (strings), `version_count` (number), `labels.<key>`,
+   * `create_time`, `update_time` (timestamps), e.g.
+   * `labels.team = "risk" AND version_count > 0`.
+   *
+   * The grammar, a subset of AIP-160: comparisons `field OPERATOR value`
+   * joined with AND and OR (upper case); as AIP-160 specifies, OR binds
+   * tighter than AND, so use parentheses to make intent plain; `NOT x` and
+   * `-x` negate a comparison or a parenthesised group. Operators: = != < <=
+   * > >= and `:` (has; on a plain field the same as `=`, and `field:*` is
+   * true when it is set). Values: strings in double or single quotes with
+   * \" \' and \\ escapes (one bare word needs no quotes), numbers, true and
+   * false, RFC 3339 timestamps, enum value names in any case. Maps
+   * (`labels`, `metrics`): `labels.team = "risk"` compares one key,
+   * `labels:team` tests for it; a comparison with an absent key is false,
+   * and `!=` is exactly `NOT =`. String comparisons are exact and
+   * case-sensitive; wildcards, functions and bare words without a field are
+   * refused. At most 2,000 characters, 64 comparisons and 32 levels of
+   * parentheses. An error names the 1-based character position.
+   *
+   * @generated from field: string filter = 4;
+   */
+  filter: string;
+
+  /**
+   * Order: a comma-separated list of `name`, `create_time`, `update_time`,
+   * `version_count`, each optionally followed by `desc` (default ascending),
+   * e.g. `create_time desc`. Empty: `name`. Ties are broken by name.
+   *
+   * @generated from field: string order_by = 5;
+   */
+  orderBy: string;
 };
 
 /**
@@ -154,7 +324,7 @@ export type ListModelsRequest = Message<"modelreg.v1.ListModelsRequest"> & {
  * Use `create(ListModelsRequestSchema)` to create a new message.
  */
 export const ListModelsRequestSchema: GenMessage<ListModelsRequest> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_model_service, 4);
+  messageDesc(file_modelreg_v1_model_service, 8);
 
 /**
  * Response of ListModels.
@@ -182,7 +352,7 @@ export type ListModelsResponse = Message<"modelreg.v1.ListModelsResponse"> & {
  * Use `create(ListModelsResponseSchema)` to create a new message.
  */
 export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_model_service, 5);
+  messageDesc(file_modelreg_v1_model_service, 9);
 
 /**
  * Request of UpdateModel.
@@ -214,7 +384,7 @@ export type UpdateModelRequest = Message<"modelreg.v1.UpdateModelRequest"> & {
  * Use `create(UpdateModelRequestSchema)` to create a new message.
  */
 export const UpdateModelRequestSchema: GenMessage<UpdateModelRequest> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_model_service, 6);
+  messageDesc(file_modelreg_v1_model_service, 10);
 
 /**
  * Response of UpdateModel.
@@ -235,7 +405,7 @@ export type UpdateModelResponse = Message<"modelreg.v1.UpdateModelResponse"> & {
  * Use `create(UpdateModelResponseSchema)` to create a new message.
  */
 export const UpdateModelResponseSchema: GenMessage<UpdateModelResponse> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_model_service, 7);
+  messageDesc(file_modelreg_v1_model_service, 11);
 
 /**
  * Request of DeleteModel.
@@ -272,7 +442,7 @@ export type DeleteModelRequest = Message<"modelreg.v1.DeleteModelRequest"> & {
  * Use `create(DeleteModelRequestSchema)` to create a new message.
  */
 export const DeleteModelRequestSchema: GenMessage<DeleteModelRequest> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_model_service, 8);
+  messageDesc(file_modelreg_v1_model_service, 12);
 
 /**
  * Response of DeleteModel.
@@ -287,7 +457,7 @@ export type DeleteModelResponse = Message<"modelreg.v1.DeleteModelResponse"> & {
  * Use `create(DeleteModelResponseSchema)` to create a new message.
  */
 export const DeleteModelResponseSchema: GenMessage<DeleteModelResponse> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_model_service, 9);
+  messageDesc(file_modelreg_v1_model_service, 13);
 
 /**
  * ModelService manages models: the named families that versions belong to.
@@ -354,6 +524,28 @@ export const ModelService: GenService<{
     methodKind: "unary";
     input: typeof DeleteModelRequestSchema;
     output: typeof DeleteModelResponseSchema;
+  },
+  /**
+   * Points an alias at a version, creating or moving it in one statement.
+   * The version must be ACTIVE. A protected alias needs an admin key
+   * (PERMISSION_DENIED otherwise).
+   *
+   * @generated from rpc modelreg.v1.ModelService.SetAlias
+   */
+  setAlias: {
+    methodKind: "unary";
+    input: typeof SetAliasRequestSchema;
+    output: typeof SetAliasResponseSchema;
+  },
+  /**
+   * Removes an alias. A protected alias needs an admin key.
+   *
+   * @generated from rpc modelreg.v1.ModelService.DeleteAlias
+   */
+  deleteAlias: {
+    methodKind: "unary";
+    input: typeof DeleteAliasRequestSchema;
+    output: typeof DeleteAliasResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_modelreg_v1_model_service, 0);

@@ -5,18 +5,24 @@
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Message } from "@bufbuild/protobuf";
+import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Dependency, Document, Framework, InstallType, ModelInterface, ProcessingCode } from "./version_metadata_pb.js";
+import { file_modelreg_v1_version_metadata } from "./version_metadata_pb.js";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file modelreg/v1/version.proto.
  */
 export const file_modelreg_v1_version: GenFile = /*@__PURE__*/
-  fileDesc("Chltb2RlbHJlZy92MS92ZXJzaW9uLnByb3RvEgttb2RlbHJlZy52MSLVAwoHVmVyc2lvbhIMCgRuYW1lGAEgASgJEgsKA3VpZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEjAKBmxhYmVscxgFIAMoCzIgLm1vZGVscmVnLnYxLlZlcnNpb24uTGFiZWxzRW50cnkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAggASgJEg0KBW1vZGVsGAkgASgJEhEKCW1vZGVsX3VpZBgKIAEoCRIlCgdsaW5lYWdlGAsgASgLMhQubW9kZWxyZWcudjEuTGluZWFnZRIoCgVzdGF0ZRgMIAEoDjIZLm1vZGVscmVnLnYxLlZlcnNpb25TdGF0ZRISCgpmaWxlX2NvdW50GA0gASgDEhgKEHRvdGFsX3NpemVfYnl0ZXMYDiABKAMSFwoPbWFuaWZlc3RfZGlnZXN0GA8gASgJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiTgoHTGluZWFnZRIfChd0cmFpbmluZ19hbGdvcml0aG1fY29kZRgBIAEoCRIiChp0cmFpbmluZ19hbGdvcml0aG1fdmVyc2lvbhgCIAEoCSphCgxWZXJzaW9uU3RhdGUSHQoZVkVSU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEhkKFVZFUlNJT05fU1RBVEVfUEVORElORxABEhcKE1ZFUlNJT05fU1RBVEVfUkVBRFkQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Chltb2RlbHJlZy92MS92ZXJzaW9uLnByb3RvEgttb2RlbHJlZy52MSKmCQoHVmVyc2lvbhIMCgRuYW1lGAEgASgJEgsKA3VpZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEjAKBmxhYmVscxgFIAMoCzIgLm1vZGVscmVnLnYxLlZlcnNpb24uTGFiZWxzRW50cnkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAggASgJEg0KBW1vZGVsGAkgASgJEhEKCW1vZGVsX3VpZBgKIAEoCRIlCgdsaW5lYWdlGAsgASgLMhQubW9kZWxyZWcudjEuTGluZWFnZRIoCgVzdGF0ZRgMIAEoDjIZLm1vZGVscmVnLnYxLlZlcnNpb25TdGF0ZRISCgpmaWxlX2NvdW50GA0gASgDEhgKEHRvdGFsX3NpemVfYnl0ZXMYDiABKAMSFwoPbWFuaWZlc3RfZGlnZXN0GA8gASgJEikKCWZyYW1ld29yaxgQIAEoDjIWLm1vZGVscmVnLnYxLkZyYW1ld29yaxIPCgdydW50aW1lGBEgASgJEhEKCWFsZ29yaXRobRgSIAEoCRIvCg1pbnN0YWxsX3R5cGVzGBMgAygOMhgubW9kZWxyZWcudjEuSW5zdGFsbFR5cGUSMgoHbWV0cmljcxgUIAMoCzIhLm1vZGVscmVnLnYxLlZlcnNpb24uTWV0cmljc0VudHJ5EjkKGHByZXByb2Nlc3NpbmdfcGFyYW1ldGVycxgVIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSNAoPcHJvY2Vzc2luZ19jb2RlGBYgASgLMhsubW9kZWxyZWcudjEuUHJvY2Vzc2luZ0NvZGUSLgoJaW50ZXJmYWNlGBcgASgLMhsubW9kZWxyZWcudjEuTW9kZWxJbnRlcmZhY2USLQoMZGVwZW5kZW5jaWVzGBggAygLMhcubW9kZWxyZWcudjEuRGVwZW5kZW5jeRIoCglkb2N1bWVudHMYGSADKAsyFS5tb2RlbHJlZy52MS5Eb2N1bWVudBIOCgZyZWFkbWUYGiABKAkSEwoLdGVtcGxhdGVfaWQYGyABKAkSQQoPdGVtcGxhdGVfaW5wdXRzGBwgAygLMigubW9kZWxyZWcudjEuVmVyc2lvbi5UZW1wbGF0ZUlucHV0c0VudHJ5EhYKDmluaXRpYWxfY29uZmlnGB0gASgJEikKCWxpZmVjeWNsZRgeIAEoDjIWLm1vZGVscmVnLnYxLkxpZmVjeWNsZRIPCgdhbGlhc2VzGB8gAygJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEaNQoTVGVtcGxhdGVJbnB1dHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIsUBCgdMaW5lYWdlEh8KF3RyYWluaW5nX2FsZ29yaXRobV9jb2RlGAEgASgJEiIKGnRyYWluaW5nX2FsZ29yaXRobV92ZXJzaW9uGAIgASgJEhcKD3NvdXJjZV9sb2NhdGlvbhgDIAEoCRITCgtzb3VyY2VfdGFzaxgEIAEoCRIVCg1zb3VyY2Vfam9iX2lkGAUgASgJEhoKEnNvdXJjZV9qb2JfdmVyc2lvbhgGIAEoCRIUCgxkYXRhX3ZlcnNpb24YByABKAkqVAoJTGlmZWN5Y2xlEhkKFUxJRkVDWUNMRV9VTlNQRUNJRklFRBAAEhQKEExJRkVDWUNMRV9BQ1RJVkUQARIWChJMSUZFQ1lDTEVfQVJDSElWRUQQAiphCgxWZXJzaW9uU3RhdGUSHQoZVkVSU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEhkKFVZFUlNJT05fU1RBVEVfUEVORElORxABEhcKE1ZFUlNJT05fU1RBVEVfUkVBRFkQAmIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_modelreg_v1_version_metadata]);
 
 /**
  * One version of a model: an immutable, numbered artifact with metadata,
  * for example `fraud-detector` version `3.2.0`.
+ *
+ * Wherever a request names a version, it may name it by alias instead:
+ * `workspaces/{workspace}/models/{model}@{alias}` (SDK and CLI: `model@alias`)
+ * is the version the alias points at when the request is served.
  *
  * @generated from message modelreg.v1.Version
  */
@@ -140,6 +146,130 @@ export type Version = Message<"modelreg.v1.Version"> & {
    * @generated from field: string manifest_digest = 15;
    */
   manifestDigest: string;
+
+  /**
+   * Framework or format of the files. Optional.
+   *
+   * @generated from field: modelreg.v1.Framework framework = 16;
+   */
+  framework: Framework;
+
+  /**
+   * Runtime the version runs on, e.g. `python3.11`, `onnxruntime-1.19`: at
+   * most 64 characters, letters, digits, `.`, `_`, `-`, `+`. Optional.
+   *
+   * @generated from field: string runtime = 17;
+   */
+  runtime: string;
+
+  /**
+   * Algorithm, e.g. `object_detection`: 1-36 characters, a letter first,
+   * then letters, digits, `_`, `-`. Optional.
+   *
+   * @generated from field: string algorithm = 18;
+   */
+  algorithm: string;
+
+  /**
+   * How the version may be deployed; no repeats. Optional.
+   *
+   * @generated from field: repeated modelreg.v1.InstallType install_types = 19;
+   */
+  installTypes: InstallType[];
+
+  /**
+   * Evaluation metrics by name (`f1`, `recall`, `precision`, `accuracy`, any
+   * other): at most 64; names 1-64 characters, a letter first, then letters,
+   * digits, `_`, `-`, `.`, `/`; values finite numbers. Filter and order by
+   * them as `metrics.<name>`.
+   *
+   * @generated from field: map<string, double> metrics = 20;
+   */
+  metrics: { [key: string]: number };
+
+  /**
+   * Pre-processing parameters as structured JSON: at most 65,536 bytes as
+   * JSON. Optional.
+   *
+   * @generated from field: google.protobuf.Struct preprocessing_parameters = 21;
+   */
+  preprocessingParameters?: JsonObject | undefined;
+
+  /**
+   * Pre- and post-processing code. Optional.
+   *
+   * @generated from field: modelreg.v1.ProcessingCode processing_code = 22;
+   */
+  processingCode?: ProcessingCode | undefined;
+
+  /**
+   * Inputs, outputs and APIs. Optional.
+   *
+   * @generated from field: modelreg.v1.ModelInterface interface = 23;
+   */
+  interface?: ModelInterface | undefined;
+
+  /**
+   * Packages the version needs, at most 8 groups, one per installer.
+   *
+   * @generated from field: repeated modelreg.v1.Dependency dependencies = 24;
+   */
+  dependencies: Dependency[];
+
+  /**
+   * Links to documentation, at most 3; names unique.
+   *
+   * @generated from field: repeated modelreg.v1.Document documents = 25;
+   */
+  documents: Document[];
+
+  /**
+   * A readme in Markdown, at most 65,536 characters. Optional.
+   *
+   * @generated from field: string readme = 26;
+   */
+  readme: string;
+
+  /**
+   * Id of the template the version was built from: at most 128 characters,
+   * letters, digits, `_`, `-`, `.`, `/`. Optional.
+   *
+   * @generated from field: string template_id = 27;
+   */
+  templateId: string;
+
+  /**
+   * The template's inputs by input id: at most 64; ids as label keys, values
+   * at most 1,024 characters.
+   *
+   * @generated from field: map<string, string> template_inputs = 28;
+   */
+  templateInputs: { [key: string]: string };
+
+  /**
+   * An initial configuration as text (e.g. a config.json), at most 65,536
+   * characters. Optional.
+   *
+   * @generated from field: string initial_config = 29;
+   */
+  initialConfig: string;
+
+  /**
+   * ACTIVE or ARCHIVED. Archived versions are left out of ListVersions
+   * unless the filter names `lifecycle`, and cannot be given aliases. Set it
+   * with UpdateVersion (`lifecycle` in the update mask); a new version is
+   * ACTIVE.
+   *
+   * @generated from field: modelreg.v1.Lifecycle lifecycle = 30;
+   */
+  lifecycle: Lifecycle;
+
+  /**
+   * The aliases of the model that point at this version, sorted. Output only.
+   *
+   * @generated from field: repeated string aliases = 31;
+   */
+  aliases: string[];
 };
 
 /**
@@ -171,6 +301,46 @@ export type Lineage = Message<"modelreg.v1.Lineage"> & {
    * @generated from field: string training_algorithm_version = 2;
    */
   trainingAlgorithmVersion: string;
+
+  /**
+   * Where the model came from, as a URI (e.g. `s3://bucket/run-42/`,
+   * `https://...`, `file:///...`): at most 2,048 characters.
+   *
+   * @generated from field: string source_location = 3;
+   */
+  sourceLocation: string;
+
+  /**
+   * The task of this registry that produced the version:
+   * `workspaces/{workspace}/tasks/{task}`. Optional.
+   *
+   * @generated from field: string source_task = 4;
+   */
+  sourceTask: string;
+
+  /**
+   * Id of a job run elsewhere (a pipeline or training service) that
+   * produced the version: at most 128 characters, no control characters.
+   *
+   * @generated from field: string source_job_id = 5;
+   */
+  sourceJobId: string;
+
+  /**
+   * Version of that job: at most 64 characters, no control characters.
+   *
+   * @generated from field: string source_job_version = 6;
+   */
+  sourceJobVersion: string;
+
+  /**
+   * Version of the data set it was trained on (`model_data_version`), e.g.
+   * `2026-10`: at most 128 characters, no control characters. Filter by it
+   * with `data_version = "..."`.
+   *
+   * @generated from field: string data_version = 7;
+   */
+  dataVersion: string;
 };
 
 /**
@@ -179,6 +349,40 @@ export type Lineage = Message<"modelreg.v1.Lineage"> & {
  */
 export const LineageSchema: GenMessage<Lineage> = /*@__PURE__*/
   messageDesc(file_modelreg_v1_version, 1);
+
+/**
+ * Whether a version is in use.
+ *
+ * @generated from enum modelreg.v1.Lifecycle
+ */
+export enum Lifecycle {
+  /**
+   * Not used; on create it means ACTIVE.
+   *
+   * @generated from enum value: LIFECYCLE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * In use (the default).
+   *
+   * @generated from enum value: LIFECYCLE_ACTIVE = 1;
+   */
+  ACTIVE = 1,
+
+  /**
+   * Kept for the record: hidden from default lists, no aliases.
+   *
+   * @generated from enum value: LIFECYCLE_ARCHIVED = 2;
+   */
+  ARCHIVED = 2,
+}
+
+/**
+ * Describes the enum modelreg.v1.Lifecycle.
+ */
+export const LifecycleSchema: GenEnum<Lifecycle> = /*@__PURE__*/
+  enumDesc(file_modelreg_v1_version, 0);
 
 /**
  * Whether a version's files can be downloaded.
@@ -217,5 +421,5 @@ export enum VersionState {
  * Describes the enum modelreg.v1.VersionState.
  */
 export const VersionStateSchema: GenEnum<VersionState> = /*@__PURE__*/
-  enumDesc(file_modelreg_v1_version, 0);
+  enumDesc(file_modelreg_v1_version, 1);
 

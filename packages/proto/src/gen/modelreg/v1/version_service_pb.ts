@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file modelreg/v1/version_service.proto.
  */
 export const file_modelreg_v1_version_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFtb2RlbHJlZy92MS92ZXJzaW9uX3NlcnZpY2UucHJvdG8SC21vZGVscmVnLnYxImEKFENyZWF0ZVZlcnNpb25SZXF1ZXN0Eg4KBnBhcmVudBgBIAEoCRISCgp2ZXJzaW9uX2lkGAIgASgJEiUKB3ZlcnNpb24YAyABKAsyFC5tb2RlbHJlZy52MS5WZXJzaW9uIj4KFUNyZWF0ZVZlcnNpb25SZXNwb25zZRIlCgd2ZXJzaW9uGAEgASgLMhQubW9kZWxyZWcudjEuVmVyc2lvbiI5ChFHZXRWZXJzaW9uUmVxdWVzdBIOCgRuYW1lGAEgASgJSAASDQoDdWlkGAIgASgJSABCBQoDcmVmIjsKEkdldFZlcnNpb25SZXNwb25zZRIlCgd2ZXJzaW9uGAEgASgLMhQubW9kZWxyZWcudjEuVmVyc2lvbiJMChNMaXN0VmVyc2lvbnNSZXF1ZXN0Eg4KBnBhcmVudBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJXChRMaXN0VmVyc2lvbnNSZXNwb25zZRImCgh2ZXJzaW9ucxgBIAMoCzIULm1vZGVscmVnLnYxLlZlcnNpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIm4KFFVwZGF0ZVZlcnNpb25SZXF1ZXN0EiUKB3ZlcnNpb24YASABKAsyFC5tb2RlbHJlZy52MS5WZXJzaW9uEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayI+ChVVcGRhdGVWZXJzaW9uUmVzcG9uc2USJQoHdmVyc2lvbhgBIAEoCzIULm1vZGVscmVnLnYxLlZlcnNpb24iMgoURGVsZXRlVmVyc2lvblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRldGFnGAIgASgJIhcKFURlbGV0ZVZlcnNpb25SZXNwb25zZTLgAwoOVmVyc2lvblNlcnZpY2USXAoNQ3JlYXRlVmVyc2lvbhIhLm1vZGVscmVnLnYxLkNyZWF0ZVZlcnNpb25SZXF1ZXN0GiIubW9kZWxyZWcudjEuQ3JlYXRlVmVyc2lvblJlc3BvbnNlIgSItRgCElYKCkdldFZlcnNpb24SHi5tb2RlbHJlZy52MS5HZXRWZXJzaW9uUmVxdWVzdBofLm1vZGVscmVnLnYxLkdldFZlcnNpb25SZXNwb25zZSIHkAIBiLUYARJcCgxMaXN0VmVyc2lvbnMSIC5tb2RlbHJlZy52MS5MaXN0VmVyc2lvbnNSZXF1ZXN0GiEubW9kZWxyZWcudjEuTGlzdFZlcnNpb25zUmVzcG9uc2UiB5ACAYi1GAESXAoNVXBkYXRlVmVyc2lvbhIhLm1vZGVscmVnLnYxLlVwZGF0ZVZlcnNpb25SZXF1ZXN0GiIubW9kZWxyZWcudjEuVXBkYXRlVmVyc2lvblJlc3BvbnNlIgSItRgCElwKDURlbGV0ZVZlcnNpb24SIS5tb2RlbHJlZy52MS5EZWxldGVWZXJzaW9uUmVxdWVzdBoiLm1vZGVscmVnLnYxLkRlbGV0ZVZlcnNpb25SZXNwb25zZSIEiLUYA2IGcHJvdG8z", [file_google_protobuf_field_mask, file_modelreg_v1_auth, file_modelreg_v1_version]);
+  fileDesc("CiFtb2RlbHJlZy92MS92ZXJzaW9uX3NlcnZpY2UucHJvdG8SC21vZGVscmVnLnYxInUKFENyZWF0ZVZlcnNpb25SZXF1ZXN0Eg4KBnBhcmVudBgBIAEoCRISCgp2ZXJzaW9uX2lkGAIgASgJEiUKB3ZlcnNpb24YAyABKAsyFC5tb2RlbHJlZy52MS5WZXJzaW9uEhIKCnJlcXVlc3RfaWQYBCABKAkiPgoVQ3JlYXRlVmVyc2lvblJlc3BvbnNlEiUKB3ZlcnNpb24YASABKAsyFC5tb2RlbHJlZy52MS5WZXJzaW9uIjkKEUdldFZlcnNpb25SZXF1ZXN0Eg4KBG5hbWUYASABKAlIABINCgN1aWQYAiABKAlIAEIFCgNyZWYiOwoSR2V0VmVyc2lvblJlc3BvbnNlEiUKB3ZlcnNpb24YASABKAsyFC5tb2RlbHJlZy52MS5WZXJzaW9uIm4KE0xpc3RWZXJzaW9uc1JlcXVlc3QSDgoGcGFyZW50GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEg4KBmZpbHRlchgEIAEoCRIQCghvcmRlcl9ieRgFIAEoCSJXChRMaXN0VmVyc2lvbnNSZXNwb25zZRImCgh2ZXJzaW9ucxgBIAMoCzIULm1vZGVscmVnLnYxLlZlcnNpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIm4KFFVwZGF0ZVZlcnNpb25SZXF1ZXN0EiUKB3ZlcnNpb24YASABKAsyFC5tb2RlbHJlZy52MS5WZXJzaW9uEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayI+ChVVcGRhdGVWZXJzaW9uUmVzcG9uc2USJQoHdmVyc2lvbhgBIAEoCzIULm1vZGVscmVnLnYxLlZlcnNpb24iMgoURGVsZXRlVmVyc2lvblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRldGFnGAIgASgJIhcKFURlbGV0ZVZlcnNpb25SZXNwb25zZTLgAwoOVmVyc2lvblNlcnZpY2USXAoNQ3JlYXRlVmVyc2lvbhIhLm1vZGVscmVnLnYxLkNyZWF0ZVZlcnNpb25SZXF1ZXN0GiIubW9kZWxyZWcudjEuQ3JlYXRlVmVyc2lvblJlc3BvbnNlIgSItRgCElYKCkdldFZlcnNpb24SHi5tb2RlbHJlZy52MS5HZXRWZXJzaW9uUmVxdWVzdBofLm1vZGVscmVnLnYxLkdldFZlcnNpb25SZXNwb25zZSIHkAIBiLUYARJcCgxMaXN0VmVyc2lvbnMSIC5tb2RlbHJlZy52MS5MaXN0VmVyc2lvbnNSZXF1ZXN0GiEubW9kZWxyZWcudjEuTGlzdFZlcnNpb25zUmVzcG9uc2UiB5ACAYi1GAESXAoNVXBkYXRlVmVyc2lvbhIhLm1vZGVscmVnLnYxLlVwZGF0ZVZlcnNpb25SZXF1ZXN0GiIubW9kZWxyZWcudjEuVXBkYXRlVmVyc2lvblJlc3BvbnNlIgSItRgCElwKDURlbGV0ZVZlcnNpb24SIS5tb2RlbHJlZy52MS5EZWxldGVWZXJzaW9uUmVxdWVzdBoiLm1vZGVscmVnLnYxLkRlbGV0ZVZlcnNpb25SZXNwb25zZSIEiLUYA2IGcHJvdG8z", [file_google_protobuf_field_mask, file_modelreg_v1_auth, file_modelreg_v1_version]);
 
 /**
  * Request of CreateVersion.
@@ -41,12 +41,26 @@ export type CreateVersionRequest = Message<"modelreg.v1.CreateVersionRequest"> &
   versionId: string;
 
   /**
-   * The version's settable fields: `description` and `labels`. Output-only
-   * fields are ignored. Optional.
+   * The version's settable fields: every field not marked output only
+   * (description, labels, lineage, framework, runtime, algorithm,
+   * install_types, metrics, preprocessing_parameters, processing_code,
+   * interface, dependencies, documents, readme, template_id,
+   * template_inputs, initial_config, lifecycle). Output-only fields are
+   * ignored. Optional.
    *
    * @generated from field: modelreg.v1.Version version = 3;
    */
   version?: Version | undefined;
+
+  /**
+   * Makes the call idempotent: a retry with the same `request_id` for the
+   * model returns the version the first call created (even with an
+   * auto-assigned number) instead of creating another. 1-64 characters,
+   * letters, digits, `-` and `_`. Optional.
+   *
+   * @generated from field: string request_id = 4;
+   */
+  requestId: string;
 };
 
 /**
@@ -143,7 +157,9 @@ export const GetVersionResponseSchema: GenMessage<GetVersionResponse> = /*@__PUR
  */
 export type ListVersionsRequest = Message<"modelreg.v1.ListVersionsRequest"> & {
   /**
-   * The model: `workspaces/{workspace}/models/{model}`. Required.
+   * The model: `workspaces/{workspace}/models/{model}`, or
+   * `workspaces/{workspace}/models/-` for the versions of every model of the
+   * workspace. Required.
    *
    * @generated from field: string parent = 1;
    */
@@ -158,12 +174,55 @@ export type ListVersionsRequest = Message<"modelreg.v1.ListVersionsRequest"> & {
   pageSize: number;
 
   /**
-   * `next_page_token` of a previous call with the same parent, to get the
-   * next page. Opaque; a token from another query is refused.
+   * `next_page_token` of a previous call with the same parent, filter and
+   * order, to get the next page. Opaque; a token from another query is
+   * refused.
    *
    * @generated from field: string page_token = 3;
    */
   pageToken: string;
+
+  /**
+   * Which versions to return; empty = every ACTIVE version. Archived
+   * versions are included only when the filter names `lifecycle` (e.g.
+   * `lifecycle = ARCHIVED`, or `lifecycle:*` for all). Fields: `version`,
+   * `model` (the model's name), `runtime`, `algorithm`, `data_version`,
+   * `training_algorithm_code`, `training_algorithm_version`,
+   * `source_job_id` (strings), `framework`, `state`, `lifecycle` (enums, by
+   * value name without prefix: `framework = PYTORCH`, `state = READY`),
+   * `labels.<key>`, `metrics.<name>` (numbers), `file_count`,
+   * `total_size_bytes` (numbers), `create_time`, `update_time`
+   * (timestamps), e.g.
+   * `metrics.f1 > 0.85 AND labels.dataset = "2026-10"`.
+   *
+   * The grammar, a subset of AIP-160: comparisons `field OPERATOR value`
+   * joined with AND and OR (upper case); as AIP-160 specifies, OR binds
+   * tighter than AND, so use parentheses to make intent plain; `NOT x` and
+   * `-x` negate a comparison or a parenthesised group. Operators: = != < <=
+   * > >= and `:` (has; on a plain field the same as `=`, and `field:*` is
+   * true when it is set). Values: strings in double or single quotes with
+   * \" \' and \\ escapes (one bare word needs no quotes), numbers, true and
+   * false, RFC 3339 timestamps, enum value names in any case. Maps
+   * (`labels`, `metrics`): `labels.team = "risk"` compares one key,
+   * `labels:team` tests for it; a comparison with an absent key is false,
+   * and `!=` is exactly `NOT =`. String comparisons are exact and
+   * case-sensitive; wildcards, functions and bare words without a field are
+   * refused. At most 2,000 characters, 64 comparisons and 32 levels of
+   * parentheses. An error names the 1-based character position.
+   *
+   * @generated from field: string filter = 4;
+   */
+  filter: string;
+
+  /**
+   * Order: one key, optionally followed by `desc` or `asc`: `version`
+   * (semantic-version precedence; the default, newest first), `create_time`,
+   * `update_time` or `metrics.<name>` (versions without that metric come
+   * last), e.g. `metrics.f1 desc`. Ties are broken by creation order.
+   *
+   * @generated from field: string order_by = 5;
+   */
+  orderBy: string;
 };
 
 /**
@@ -180,7 +239,7 @@ export const ListVersionsRequestSchema: GenMessage<ListVersionsRequest> = /*@__P
  */
 export type ListVersionsResponse = Message<"modelreg.v1.ListVersionsResponse"> & {
   /**
-   * The versions of this page, highest semantic version first.
+   * The versions of this page, in the order asked for.
    *
    * @generated from field: repeated modelreg.v1.Version versions = 1;
    */
@@ -217,8 +276,9 @@ export type UpdateVersionRequest = Message<"modelreg.v1.UpdateVersionRequest"> &
   version?: Version | undefined;
 
   /**
-   * The fields to change: any of `description`, `labels`. `*` means all
-   * updatable fields. Required.
+   * The fields to change: any settable field of Version except `lineage`,
+   * which is fixed at creation (see CreateVersionRequest.version). `*` means
+   * all of them. Required.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
