@@ -15,8 +15,10 @@
 //     and "stream" (compared with B); and a re-upload of content the
 //     workspace already holds (compared with the first upload).
 // The clients run in this process. Every upload sends new content (the
-// first bytes of the file change, untimed), and each round runs baseline and
-// modelreg back to back, alternating which goes first.
+// first bytes of the file change, untimed), each round (--rounds, default 2)
+// runs baseline and modelreg back to back, alternating which goes first, and
+// after a modelreg upload the next case waits for the server's md5 job on the
+// new content (its cost is reported apart).
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
