@@ -76,7 +76,7 @@ const FILTER_FIELDS: FilterFields = {
   update_time: { kind: "timestamp", column: models.updateTime },
 };
 
-const ORDER_COLUMNS = { create_time: models.createTime, update_time: models.updateTime, version_count: models.versionCount } as const;
+const ORDER_COLUMNS = { create_time: models.createTime, update_time: models.updateTime } as const;
 
 /** The aliases of each model, by model id. */
 export async function aliasesOf(db: Database, modelIds: string[]): Promise<Map<string, Alias[]>> {
@@ -157,28 +157,25 @@ export function createModelsDomain(db: Database) {
       const after = decodePageToken(opts.pageToken, fp, 2);
       const dir = order.desc ? desc : asc;
       const cmp = order.desc ? sql`<` : sql`>`;
-      const column = order.field === "name" ? undefined : ORDER_COLUMNS[order.field as keyof typeof ORDER_COLUMNS];
       // Keyset on (column, name_key); name_key is unique in the workspace.
-      const keyset = !after
-        ? undefined
-        : column === undefined
-          ? sql`${models.nameKey} ${cmp} ${after[1]}`
+      // Times in whole microseconds, as PostgreSQL keeps them (a JS Date would drop them).
+      const column =
+        order.field === "name"
+          ? undefined
           : order.field === "version_count"
-            ? sql`(${models.versionCount}, ${models.nameKey}) ${cmp} (${Number(after[0])}, ${after[1]})`
-            : sql`(${column}, ${models.nameKey}) ${cmp} (${after[0]}::timestamptz, ${after[1]})`;
+            ? sql`${models.versionCount}::bigint`
+            : sql`(extract(epoch from ${ORDER_COLUMNS[order.field as "create_time" | "update_time"]}) * 1000000)::bigint`;
+      const keyset = !after ? undefined : column === undefined ? sql`${models.nameKey} ${cmp} ${after[1]}` : sql`(${column}, ${models.nameKey}) ${cmp} (${after[0]}::bigint, ${after[1]})`;
       const rows = await db
-        .select()
+        .select({ m: models, key: column === undefined ? sql<string>`''` : sql<string>`${column}::text` })
         .from(models)
         .where(and(eq(models.workspace, workspace), inScope(scope, models.workspace), compileFilter(expr, FILTER_FIELDS), keyset))
         .orderBy(...(column === undefined ? [dir(models.nameKey)] : [dir(column), dir(models.nameKey)]))
         .limit(limit + 1);
       if (rows.length === 0 && !after) await requireWorkspace(db, scope, workspace);
-      const page = pageOf(rows, limit, fp, (m) => [
-        order.field === "create_time" ? m.createTime.toISOString() : order.field === "update_time" ? m.updateTime.toISOString() : order.field === "version_count" ? String(m.versionCount) : "",
-        m.nameKey,
-      ]);
-      const aliases = await aliasesOf(db, page.rows.map((m) => m.id));
-      return { models: page.rows.map((m) => toModel(m, aliases.get(m.id))), nextPageToken: page.nextPageToken };
+      const page = pageOf(rows, limit, fp, (r) => [r.key, r.m.nameKey]);
+      const aliases = await aliasesOf(db, page.rows.map((r) => r.m.id));
+      return { models: page.rows.map((r) => toModel(r.m, aliases.get(r.m.id))), nextPageToken: page.nextPageToken };
     },
 
     async update(scope: Scope, name: string, etag: string, paths: string[], fields: ModelFields): Promise<Model> {

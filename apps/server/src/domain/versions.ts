@@ -461,18 +461,20 @@ export function createVersionsDomain(db: Database) {
   async function pageBySeq(base: Cond, descending: boolean, after: string[] | undefined, limit: number, column: "seq" | "update_time") {
     const dir = descending ? desc : asc;
     const cmp = descending ? sql`<` : sql`>`;
+    // update_time in whole microseconds, as PostgreSQL keeps it (a JS Date would drop them).
+    const micros = sql<string>`(extract(epoch from ${versions.updateTime}) * 1000000)::bigint`;
     const keyset =
       column === "seq"
         ? after && sql`${versions.seq} ${cmp} ${Number(after[1])}`
-        : after && sql`(${versions.updateTime}, ${versions.seq}) ${cmp} (${after[0]}::timestamptz, ${Number(after[1])})`;
+        : after && sql`(${micros}, ${versions.seq}) ${cmp} (${after[0]}::bigint, ${Number(after[1])})`;
     const rows = await db
-      .select(joined)
+      .select({ ...joined, micros: sql<string>`${micros}::text` })
       .from(versions)
       .innerJoin(models, eq(versions.modelId, models.id))
       .where(and(base, keyset))
-      .orderBy(...(column === "seq" ? [dir(versions.seq)] : [dir(versions.updateTime), dir(versions.seq)]))
+      .orderBy(...(column === "seq" ? [dir(versions.seq)] : [dir(micros), dir(versions.seq)]))
       .limit(limit + 1);
-    return { rows, key: (r: (typeof rows)[number]) => [column === "seq" ? "" : r.v.updateTime.toISOString(), String(r.v.seq)] };
+    return { rows, key: (r: (typeof rows)[number]) => [column === "seq" ? "" : r.micros, String(r.v.seq)] };
   }
 
   /**

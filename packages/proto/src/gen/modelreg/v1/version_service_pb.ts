@@ -215,10 +215,12 @@ export type ListVersionsRequest = Message<"modelreg.v1.ListVersionsRequest"> & {
   filter: string;
 
   /**
-   * Order: one key, optionally followed by `desc` or `asc`: `version`
-   * (semantic-version precedence; the default, newest first), `create_time`,
+   * Order: one key, optionally followed by `desc` or `asc` (default
+   * ascending): `version` (semantic-version precedence), `create_time`,
    * `update_time` or `metrics.<name>` (versions without that metric come
-   * last), e.g. `metrics.f1 desc`. Ties are broken by creation order.
+   * last), e.g. `metrics.f1 desc`. Empty: `version desc` (newest first) for
+   * one model, `create_time desc` across models. Ties, and the versions
+   * without the metric, follow creation order in the same direction.
    *
    * @generated from field: string order_by = 5;
    */
