@@ -33,6 +33,7 @@ ALTER TABLE "versions" ADD COLUMN "source_task" text DEFAULT '' NOT NULL;--> sta
 ALTER TABLE "versions" ADD COLUMN "source_job_id" text DEFAULT '' NOT NULL;--> statement-breakpoint
 ALTER TABLE "versions" ADD COLUMN "source_job_version" text DEFAULT '' NOT NULL;--> statement-breakpoint
 ALTER TABLE "versions" ADD COLUMN "data_version" text DEFAULT '' NOT NULL;--> statement-breakpoint
+ALTER TABLE "versions" ADD COLUMN "source_type" text DEFAULT '' NOT NULL;--> statement-breakpoint
 ALTER TABLE "versions" ADD COLUMN "metrics" jsonb DEFAULT '{}'::jsonb NOT NULL;--> statement-breakpoint
 ALTER TABLE "versions" ADD COLUMN "metadata" jsonb DEFAULT '{}'::jsonb NOT NULL;--> statement-breakpoint
 ALTER TABLE "versions" ADD COLUMN "request_id" text;--> statement-breakpoint

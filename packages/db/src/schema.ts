@@ -102,11 +102,12 @@ export const versions = pgTable(
     sourceJobId: text("source_job_id").notNull().default(""),
     sourceJobVersion: text("source_job_version").notNull().default(""),
     dataVersion: text("data_version").notNull().default(""),
+    sourceType: text("source_type").notNull().default(""),
     metrics: jsonb("metrics").$type<Record<string, number>>().notNull().default({}),
     /**
      * The rest of the metadata, as the proto's JSON (install_types,
      * preprocessing_parameters, processing_code, interface, dependencies,
-     * documents, readme, template_id, template_inputs, initial_config).
+     * documents, readme, template, initial_config).
      */
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
     /** CreateVersion's request_id, unique per model: a retry returns this version. */

@@ -16,6 +16,10 @@ export interface InterfaceParameter {
   min?: number;
   max?: number;
   description: string;
+  /** The API it belongs to, if any. */
+  url: string;
+  method: string;
+  protocol: string;
 }
 export interface ApiSpec {
   url: string;
@@ -46,6 +50,12 @@ export interface ProcessingCode {
   language: string;
   preprocessing: string;
   postprocessing: string;
+  location: string;
+}
+export interface VersionTemplate {
+  id: string;
+  inferFormat: string;
+  inputs: Record<string, string>;
 }
 
 /** The metadata kept in columns (filterable) and in the metadata JSON. */
@@ -61,8 +71,7 @@ export interface VersionMetadata {
   dependencies: Dependency[];
   documents: Document[];
   readme: string;
-  templateId: string;
-  templateInputs: Record<string, string>;
+  template?: VersionTemplate;
   initialConfig: string;
 }
 
@@ -75,8 +84,6 @@ export const EMPTY_METADATA: VersionMetadata = {
   dependencies: [],
   documents: [],
   readme: "",
-  templateId: "",
-  templateInputs: {},
   initialConfig: "",
 };
 
@@ -93,8 +100,7 @@ export const METADATA_FIELDS = [
   "dependencies",
   "documents",
   "readme",
-  "template_id",
-  "template_inputs",
+  "template",
   "initial_config",
 ] as const;
 export type MetadataField = (typeof METADATA_FIELDS)[number];
@@ -112,8 +118,7 @@ export const METADATA_KEY: Record<MetadataField, keyof VersionMetadata> = {
   dependencies: "dependencies",
   documents: "documents",
   readme: "readme",
-  template_id: "templateId",
-  template_inputs: "templateInputs",
+  template: "template",
   initial_config: "initialConfig",
 };
 
@@ -143,6 +148,7 @@ const PACKAGE_NAME = /^[A-Za-z0-9@][A-Za-z0-9._@\/-]{0,213}$/;
 const PACKAGE_VERSION = /^\S{1,64}$/;
 const DOCUMENT_NAME = /^[A-Za-z][A-Za-z0-9 _.-]{0,47}$/;
 const TEMPLATE_ID = /^[A-Za-z0-9_.\/-]{1,128}$/;
+const INFER_FORMAT = /^[A-Za-z0-9_.-]{1,64}$/;
 const HTTP_METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
 const TEXT_MAX = 65_536;
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
@@ -204,7 +210,25 @@ function checkParameters(v: Violations, field: string, params: InterfaceParamete
     }
     if (p.min !== undefined && p.max !== undefined && p.max < p.min) v.add(`${at}.max`, `${p.max} is less than min ${p.min}`);
     checkTextMax(v, `${at}.description`, p.description, 1000);
+    if (p.url !== "" || p.method !== "" || p.protocol !== "") checkRoute(v, at, p);
   });
+}
+
+/** An API's url, method and protocol (ApiSpec, or the API a parameter belongs to). */
+function checkRoute(v: Violations, at: string, r: { url: string; method: string; protocol: string }): void {
+  if (!r.url.startsWith("/") || r.url.length > 256 || /\s/.test(r.url)) v.add(`${at}.url`, `"${printable(r.url)}" is not a path: it starts with /, at most 256 characters, no spaces`);
+  if (!HTTP_METHODS.has(r.method.toUpperCase())) v.add(`${at}.method`, `"${printable(r.method)}" is not one of GET, POST, PUT, PATCH, DELETE`);
+  if (!["http", "https"].includes(r.protocol.toLowerCase())) v.add(`${at}.protocol`, `"${printable(r.protocol)}" is not http or https`);
+}
+
+/** A URI with a scheme, at most 2,048 characters, no spaces. */
+export function isUri(value: string): boolean {
+  if (value.length > 2048 || /\s/.test(value)) return false;
+  try {
+    return /^[a-z][a-z0-9+.-]*:$/.test(new URL(value).protocol);
+  } catch {
+    return false;
+  }
 }
 
 /** Checks every metadata field, adding one violation per bad field under `prefix` (e.g. `version`). */
@@ -233,6 +257,7 @@ export function checkMetadata(v: Violations, prefix: string, m: VersionMetadata)
       v.add(f("processing_code.language"), `"${printable(c.language)}" is not a language name (e.g. python): required when code is given`);
     checkTextMax(v, f("processing_code.preprocessing"), c.preprocessing, TEXT_MAX);
     checkTextMax(v, f("processing_code.postprocessing"), c.postprocessing, TEXT_MAX);
+    if (c.location !== "" && !isUri(c.location)) v.add(f("processing_code.location"), `"${printable(c.location)}" is not a URI: at most 2,048 characters, no spaces`);
   }
   if (m.interface) {
     const i = m.interface;
@@ -242,9 +267,7 @@ export function checkMetadata(v: Violations, prefix: string, m: VersionMetadata)
     const routes = new Set<string>();
     i.apis.forEach((api, n) => {
       const at = `${f("interface.apis")}[${n}]`;
-      if (!api.url.startsWith("/") || api.url.length > 256 || /\s/.test(api.url)) v.add(`${at}.url`, `"${printable(api.url)}" is not a path: it starts with /, at most 256 characters, no spaces`);
-      if (!HTTP_METHODS.has(api.method.toUpperCase())) v.add(`${at}.method`, `"${printable(api.method)}" is not one of GET, POST, PUT, PATCH, DELETE`);
-      if (!["http", "https"].includes(api.protocol.toLowerCase())) v.add(`${at}.protocol`, `"${printable(api.protocol)}" is not http or https`);
+      checkRoute(v, at, api);
       const route = `${api.method.toUpperCase()} ${api.url}`;
       if (routes.has(route)) v.add(at, `${route} is listed twice`);
       routes.add(route);
@@ -289,12 +312,16 @@ export function checkMetadata(v: Violations, prefix: string, m: VersionMetadata)
     if (d.url.length > 2048 || !isUrl(d.url, ["http", "https"])) v.add(`${at}.url`, `"${printable(d.url)}" is not an http(s) URL`);
   });
   checkTextMax(v, f("readme"), m.readme, TEXT_MAX);
-  if (m.templateId !== "" && !TEMPLATE_ID.test(m.templateId)) v.add(f("template_id"), `"${printable(m.templateId)}" is not a template id: at most 128 letters, digits, _ . / -`);
-  const inputs = Object.entries(m.templateInputs);
-  if (inputs.length > 64) v.add(f("template_inputs"), `has ${inputs.length} entries; at most 64`);
-  for (const [key, value] of inputs) {
-    if (!LABEL_KEY.test(key)) v.add(`${f("template_inputs")}["${printable(key, 40)}"]`, "is not an input id: like a label key");
-    else checkTextMax(v, `${f("template_inputs")}["${key}"]`, value, 1024);
+  if (m.template) {
+    const t = m.template;
+    if (!TEMPLATE_ID.test(t.id)) v.add(f("template.id"), `"${printable(t.id)}" is not a template id: 1-128 letters, digits, _ . / - (required with a template)`);
+    if (t.inferFormat !== "" && !INFER_FORMAT.test(t.inferFormat)) v.add(f("template.infer_format"), `"${printable(t.inferFormat)}" is not an inference format: at most 64 letters, digits, _ . -`);
+    const inputs = Object.entries(t.inputs);
+    if (inputs.length > 64) v.add(f("template.inputs"), `has ${inputs.length} entries; at most 64`);
+    for (const [key, value] of inputs) {
+      if (!LABEL_KEY.test(key)) v.add(`${f("template.inputs")}["${printable(key, 40)}"]`, "is not an input id: 1-63 lowercase letters, digits, _ . / -, starting with a letter");
+      else checkTextMax(v, `${f("template.inputs")}["${key}"]`, value, 1024);
+    }
   }
   checkTextMax(v, f("initial_config"), m.initialConfig, TEXT_MAX);
 }
@@ -302,5 +329,7 @@ export function checkMetadata(v: Violations, prefix: string, m: VersionMetadata)
 /** Normal forms stored: upper-case HTTP methods, lower-case protocols. */
 export function normalizeMetadata(m: VersionMetadata): VersionMetadata {
   if (!m.interface) return m;
-  return { ...m, interface: { ...m.interface, apis: m.interface.apis.map((a) => ({ ...a, method: a.method.toUpperCase(), protocol: a.protocol.toLowerCase() })) } };
+  const route = <T extends { method: string; protocol: string }>(r: T): T => ({ ...r, method: r.method.toUpperCase(), protocol: r.protocol.toLowerCase() });
+  const i = m.interface;
+  return { ...m, interface: { inputs: i.inputs.map(route), outputs: i.outputs.map(route), apis: i.apis.map(route) } };
 }

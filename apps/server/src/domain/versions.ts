@@ -70,6 +70,7 @@ export interface Lineage {
   sourceJobId: string;
   sourceJobVersion: string;
   dataVersion: string;
+  sourceType: string;
 }
 
 export const NO_LINEAGE: Lineage = {
@@ -80,6 +81,7 @@ export const NO_LINEAGE: Lineage = {
   sourceJobId: "",
   sourceJobVersion: "",
   dataVersion: "",
+  sourceType: "",
 };
 
 export const LIFECYCLE = { ACTIVE: 1, ARCHIVED: 2 } as const;
@@ -123,6 +125,7 @@ export function toVersion(row: VersionRow, m: ModelRef, aliases: string[] = []):
       sourceJobId: row.sourceJobId,
       sourceJobVersion: row.sourceJobVersion,
       dataVersion: row.dataVersion,
+      sourceType: row.sourceType,
     },
     state: row.state,
     fileCount: row.fileCount,
@@ -212,6 +215,7 @@ function checkLineage(v: Violations, l: Lineage): void {
   checkText(v, at("source_job_id"), l.sourceJobId, 128);
   checkText(v, at("source_job_version"), l.sourceJobVersion, 64);
   checkText(v, at("data_version"), l.dataVersion, 128);
+  if (l.sourceType !== "" && !/^[A-Za-z0-9_-]{1,32}$/.test(l.sourceType)) v.add(at("source_type"), `"${l.sourceType.slice(0, 40)}" is not a source type: at most 32 letters, digits, _ -`);
   if (l.sourceLocation !== "") {
     let ok = l.sourceLocation.length <= 2048 && !/\s/.test(l.sourceLocation);
     try {
@@ -304,14 +308,14 @@ export function createVersionsDomain(db: Database) {
         FOR UPDATE
       ), v AS (
         INSERT INTO ${versions} (model_id, workspace, version, sort_key, description, labels, lifecycle,
-          training_algorithm_code, training_algorithm_version, source_location, source_task, source_job_id, source_job_version, data_version,
+          training_algorithm_code, training_algorithm_version, source_location, source_task, source_job_id, source_job_version, data_version, source_type,
           framework, runtime, algorithm, metrics, metadata, request_id)
         SELECT m.id, m.workspace,
                m.next_auto_prefix || m.next_auto_patch::text,
                m.next_auto_key_prefix || chr(64 + length(m.next_auto_patch::text)) || m.next_auto_patch::text || '~',
                ${sql.placeholder("description")}, ${sql.placeholder("labels")}::jsonb, ${sql.placeholder("lifecycle")}::smallint,
                ${sql.placeholder("algorithmCode")}, ${sql.placeholder("algorithmVersion")}, ${sql.placeholder("sourceLocation")}, ${sql.placeholder("sourceTask")},
-               ${sql.placeholder("sourceJobId")}, ${sql.placeholder("sourceJobVersion")}, ${sql.placeholder("dataVersion")},
+               ${sql.placeholder("sourceJobId")}, ${sql.placeholder("sourceJobVersion")}, ${sql.placeholder("dataVersion")}, ${sql.placeholder("sourceType")},
                ${sql.placeholder("framework")}::smallint, ${sql.placeholder("runtime")}, ${sql.placeholder("algorithm")},
                ${sql.placeholder("metrics")}::jsonb, ${sql.placeholder("metadata")}::jsonb, nullif(${sql.placeholder("requestId")}::text, '')
         FROM m
@@ -350,6 +354,7 @@ export function createVersionsDomain(db: Database) {
       sourceJobId: lineage.sourceJobId,
       sourceJobVersion: lineage.sourceJobVersion,
       dataVersion: lineage.dataVersion,
+      sourceType: lineage.sourceType,
       framework: split.framework,
       runtime: split.runtime,
       algorithm: split.algorithm,
@@ -756,6 +761,7 @@ function fromRaw(r: Record<string, unknown>): VersionRow {
     sourceJobId: s("source_job_id"),
     sourceJobVersion: s("source_job_version"),
     dataVersion: s("data_version"),
+    sourceType: s("source_type"),
     metrics: r.metrics as Record<string, number>,
     metadata: r.metadata as Record<string, unknown>,
     requestId: (r.request_id as string | null) ?? null,

@@ -61,8 +61,7 @@ export function versionToProto(v: Version): VersionMsg {
     dependencies: m.dependencies,
     documents: m.documents,
     readme: m.readme,
-    templateId: m.templateId,
-    templateInputs: m.templateInputs,
+    template: m.template,
     initialConfig: m.initialConfig,
     lifecycle: v.lifecycle,
     aliases: v.aliases,
@@ -88,8 +87,7 @@ export function versionFieldsOf(v: VersionMsg | undefined): VersionFields {
     dependencies: plain(v?.dependencies ?? []),
     documents: plain(v?.documents ?? []),
     readme: v?.readme ?? "",
-    templateId: v?.templateId ?? "",
-    templateInputs: { ...(v?.templateInputs ?? {}) },
+    template: v?.template ? plain(v.template) : undefined,
     initialConfig: v?.initialConfig ?? "",
   };
   return { description: v?.description ?? "", labels: v?.labels ?? {}, metadata, lifecycle: v?.lifecycle ?? 0 };
@@ -105,5 +103,6 @@ export function lineageOf(v: VersionMsg | undefined): Lineage {
     sourceJobId: l?.sourceJobId ?? "",
     sourceJobVersion: l?.sourceJobVersion ?? "",
     dataVersion: l?.dataVersion ?? "",
+    sourceType: l?.sourceType ?? "",
   };
 }

@@ -19,6 +19,7 @@ export const FULL_VERSION = {
     sourceJobId: "job-7781",
     sourceJobVersion: "v3",
     dataVersion: "2026-10",
+    sourceType: "auto",
   },
   framework: Framework.XGBOOST,
   runtime: "python3.11",
@@ -26,13 +27,18 @@ export const FULL_VERSION = {
   installTypes: [InstallType.REAL_TIME, InstallType.BATCH],
   metrics: { accuracy: 0.91, f1: 0.88, recall: 0.86, precision: 0.9 },
   preprocessingParameters: { scaler: "standard", columns: ["amount", "age"], clip: { min: 0, max: 1e6 }, impute: null },
-  processingCode: { language: "python", preprocessing: "def pre(x):\n    return x\n", postprocessing: "def post(y):\n    return y\n" },
+  processingCode: {
+    language: "python",
+    preprocessing: "def pre(x):\n    return x\n",
+    postprocessing: "def post(y):\n    return y\n",
+    location: "obs://models/fraud/customize_service.py",
+  },
   interface: {
     inputs: [
-      { name: "amount", type: ParameterType.FLOAT, min: 0, max: 1_000_000, description: "transaction amount" },
-      { name: "merchant", type: ParameterType.STRING, description: "" },
+      { name: "amount", type: ParameterType.FLOAT, min: 0, max: 1_000_000, description: "transaction amount", url: "/predict", method: "POST", protocol: "https" },
+      { name: "merchant", type: ParameterType.STRING, description: "", url: "", method: "", protocol: "" },
     ],
-    outputs: [{ name: "score", type: ParameterType.FLOAT, min: 0, max: 1, description: "fraud probability" }],
+    outputs: [{ name: "score", type: ParameterType.FLOAT, min: 0, max: 1, description: "fraud probability", url: "/predict", method: "POST", protocol: "https" }],
     apis: [
       {
         url: "/predict",
@@ -58,8 +64,7 @@ export const FULL_VERSION = {
     { name: "runbook", url: "http://wiki.example.com/fraud/runbook" },
   ],
   readme: "# Fraud detector\n\nScores card transactions.",
-  templateId: "tmpl/xgb-serving",
-  templateInputs: { model_dir: "/opt/model", threads: "4" },
+  template: { id: "tmpl/xgb-serving", inferFormat: "xgb-v1", inputs: { model_dir: "/opt/model", threads: "4" } },
   initialConfig: '{"threshold": 0.7}',
 };
 
@@ -125,7 +130,7 @@ describeEachDatabase("version metadata", (kind) => {
             { name: "c", url: "https://x" },
             { name: "d", url: "https://x" },
           ],
-          templateInputs: { "Bad Key": "v" },
+          template: { id: "", inputs: { "Bad Key": "v" } },
           lineage: { sourceLocation: "not a uri", sourceTask: "tasks/1", dataVersion: "x".repeat(129) },
         },
       }),
@@ -156,7 +161,8 @@ describeEachDatabase("version metadata", (kind) => {
         'version.metrics["f1"]',
         "version.processing_code.language",
         "version.runtime",
-        'version.template_inputs["Bad Key"]',
+        "version.template.id",
+        'version.template.inputs["Bad Key"]',
       ].sort(),
     );
     expect(e.fieldViolations.find((v) => v.field === "version.interface.apis[0].input_schema")!.description).toMatch(/not a valid JSON Schema/);

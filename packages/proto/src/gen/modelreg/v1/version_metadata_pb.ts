@@ -11,7 +11,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file modelreg/v1/version_metadata.proto.
  */
 export const file_modelreg_v1_version_metadata: GenFile = /*@__PURE__*/
-  fileDesc("CiJtb2RlbHJlZy92MS92ZXJzaW9uX21ldGFkYXRhLnByb3RvEgttb2RlbHJlZy52MSJRCg5Qcm9jZXNzaW5nQ29kZRIQCghsYW5ndWFnZRgBIAEoCRIVCg1wcmVwcm9jZXNzaW5nGAIgASgJEhYKDnBvc3Rwcm9jZXNzaW5nGAMgASgJIpUBChJJbnRlcmZhY2VQYXJhbWV0ZXISDAoEbmFtZRgBIAEoCRIoCgR0eXBlGAIgASgOMhoubW9kZWxyZWcudjEuUGFyYW1ldGVyVHlwZRIQCgNtaW4YAyABKAFIAIgBARIQCgNtYXgYBCABKAFIAYgBARITCgtkZXNjcmlwdGlvbhgFIAEoCUIGCgRfbWluQgYKBF9tYXgilwEKB0FwaVNwZWMSCwoDdXJsGAEgASgJEg4KBm1ldGhvZBgCIAEoCRIQCghwcm90b2NvbBgDIAEoCRItCgxpbnB1dF9zY2hlbWEYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei4KDW91dHB1dF9zY2hlbWEYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IpcBCg5Nb2RlbEludGVyZmFjZRIvCgZpbnB1dHMYASADKAsyHy5tb2RlbHJlZy52MS5JbnRlcmZhY2VQYXJhbWV0ZXISMAoHb3V0cHV0cxgCIAMoCzIfLm1vZGVscmVnLnYxLkludGVyZmFjZVBhcmFtZXRlchIiCgRhcGlzGAMgAygLMhQubW9kZWxyZWcudjEuQXBpU3BlYyJTCgdQYWNrYWdlEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRIpCglyZXN0cmFpbnQYAyABKA4yFi5tb2RlbHJlZy52MS5SZXN0cmFpbnQiXwoKRGVwZW5kZW5jeRIpCglpbnN0YWxsZXIYASABKA4yFi5tb2RlbHJlZy52MS5JbnN0YWxsZXISJgoIcGFja2FnZXMYAiADKAsyFC5tb2RlbHJlZy52MS5QYWNrYWdlIiUKCERvY3VtZW50EgwKBG5hbWUYASABKAkSCwoDdXJsGAIgASgJKqUDCglGcmFtZXdvcmsSGQoVRlJBTUVXT1JLX1VOU1BFQ0lGSUVEEAASEgoORlJBTUVXT1JLX1BNTUwQARIQCgxGUkFNRVdPUktfSDUQAhIkCiBGUkFNRVdPUktfVEVOU09SRkxPV19TQVZFRF9NT0RFTBADEhUKEUZSQU1FV09SS19QWVRPUkNIEAQSEgoORlJBTUVXT1JLX09OTlgQBRIZChVGUkFNRVdPUktfU0FGRVRFTlNPUlMQBhIaChZGUkFNRVdPUktfU0NJS0lUX0xFQVJOEAcSFQoRRlJBTUVXT1JLX1hHQk9PU1QQCBIWChJGUkFNRVdPUktfTElHSFRHQk0QCRITCg9GUkFNRVdPUktfTVhORVQQChITCg9GUkFNRVdPUktfQ0FGRkUQCxIZChVGUkFNRVdPUktfU1BBUktfTUxMSUIQDBIUChBGUkFNRVdPUktfUEFERExFEA0SEwoPRlJBTUVXT1JLX0lNQUdFEA4SFgoSRlJBTUVXT1JLX1RFTVBMQVRFEA8SGAoURlJBTUVXT1JLX0NVU1RPTUlaRUQQECpfCgtJbnN0YWxsVHlwZRIcChhJTlNUQUxMX1RZUEVfVU5TUEVDSUZJRUQQABIaChZJTlNUQUxMX1RZUEVfUkVBTF9USU1FEAESFgoSSU5TVEFMTF9UWVBFX0JBVENIEAIq5AEKDVBhcmFtZXRlclR5cGUSHgoaUEFSQU1FVEVSX1RZUEVfVU5TUEVDSUZJRUQQABIWChJQQVJBTUVURVJfVFlQRV9JTlQQARIZChVQQVJBTUVURVJfVFlQRV9TVFJJTkcQAhIYChRQQVJBTUVURVJfVFlQRV9GTE9BVBADEhwKGFBBUkFNRVRFUl9UWVBFX1RJTUVTVEFNUBAEEhcKE1BBUkFNRVRFUl9UWVBFX0RBVEUQBRIXChNQQVJBTUVURVJfVFlQRV9GSUxFEAYSFgoSUEFSQU1FVEVSX1RZUEVfQk9YEAcqYQoJSW5zdGFsbGVyEhkKFUlOU1RBTExFUl9VTlNQRUNJRklFRBAAEhEKDUlOU1RBTExFUl9QSVAQARITCg9JTlNUQUxMRVJfQ09OREEQAhIRCg1JTlNUQUxMRVJfTlBNEAMqaAoJUmVzdHJhaW50EhkKFVJFU1RSQUlOVF9VTlNQRUNJRklFRBAAEhMKD1JFU1RSQUlOVF9FWEFDVBABEhUKEVJFU1RSQUlOVF9BVExFQVNUEAISFAoQUkVTVFJBSU5UX0FUTU9TVBADYgZwcm90bzM", [file_google_protobuf_struct]);
+  fileDesc("CiJtb2RlbHJlZy92MS92ZXJzaW9uX21ldGFkYXRhLnByb3RvEgttb2RlbHJlZy52MSJjCg5Qcm9jZXNzaW5nQ29kZRIQCghsYW5ndWFnZRgBIAEoCRIVCg1wcmVwcm9jZXNzaW5nGAIgASgJEhYKDnBvc3Rwcm9jZXNzaW5nGAMgASgJEhAKCGxvY2F0aW9uGAQgASgJIsQBChJJbnRlcmZhY2VQYXJhbWV0ZXISDAoEbmFtZRgBIAEoCRIoCgR0eXBlGAIgASgOMhoubW9kZWxyZWcudjEuUGFyYW1ldGVyVHlwZRIQCgNtaW4YAyABKAFIAIgBARIQCgNtYXgYBCABKAFIAYgBARITCgtkZXNjcmlwdGlvbhgFIAEoCRILCgN1cmwYBiABKAkSDgoGbWV0aG9kGAcgASgJEhAKCHByb3RvY29sGAggASgJQgYKBF9taW5CBgoEX21heCKXAQoHQXBpU3BlYxILCgN1cmwYASABKAkSDgoGbWV0aG9kGAIgASgJEhAKCHByb3RvY29sGAMgASgJEi0KDGlucHV0X3NjaGVtYRgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLgoNb3V0cHV0X3NjaGVtYRgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QilwEKDk1vZGVsSW50ZXJmYWNlEi8KBmlucHV0cxgBIAMoCzIfLm1vZGVscmVnLnYxLkludGVyZmFjZVBhcmFtZXRlchIwCgdvdXRwdXRzGAIgAygLMh8ubW9kZWxyZWcudjEuSW50ZXJmYWNlUGFyYW1ldGVyEiIKBGFwaXMYAyADKAsyFC5tb2RlbHJlZy52MS5BcGlTcGVjIlMKB1BhY2thZ2USDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEikKCXJlc3RyYWludBgDIAEoDjIWLm1vZGVscmVnLnYxLlJlc3RyYWludCJfCgpEZXBlbmRlbmN5EikKCWluc3RhbGxlchgBIAEoDjIWLm1vZGVscmVnLnYxLkluc3RhbGxlchImCghwYWNrYWdlcxgCIAMoCzIULm1vZGVscmVnLnYxLlBhY2thZ2UiJQoIRG9jdW1lbnQSDAoEbmFtZRgBIAEoCRILCgN1cmwYAiABKAkinAEKD1ZlcnNpb25UZW1wbGF0ZRIKCgJpZBgBIAEoCRIUCgxpbmZlcl9mb3JtYXQYAiABKAkSOAoGaW5wdXRzGAMgAygLMigubW9kZWxyZWcudjEuVmVyc2lvblRlbXBsYXRlLklucHV0c0VudHJ5Gi0KC0lucHV0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEqpQMKCUZyYW1ld29yaxIZChVGUkFNRVdPUktfVU5TUEVDSUZJRUQQABISCg5GUkFNRVdPUktfUE1NTBABEhAKDEZSQU1FV09SS19INRACEiQKIEZSQU1FV09SS19URU5TT1JGTE9XX1NBVkVEX01PREVMEAMSFQoRRlJBTUVXT1JLX1BZVE9SQ0gQBBISCg5GUkFNRVdPUktfT05OWBAFEhkKFUZSQU1FV09SS19TQUZFVEVOU09SUxAGEhoKFkZSQU1FV09SS19TQ0lLSVRfTEVBUk4QBxIVChFGUkFNRVdPUktfWEdCT09TVBAIEhYKEkZSQU1FV09SS19MSUdIVEdCTRAJEhMKD0ZSQU1FV09SS19NWE5FVBAKEhMKD0ZSQU1FV09SS19DQUZGRRALEhkKFUZSQU1FV09SS19TUEFSS19NTExJQhAMEhQKEEZSQU1FV09SS19QQURETEUQDRITCg9GUkFNRVdPUktfSU1BR0UQDhIWChJGUkFNRVdPUktfVEVNUExBVEUQDxIYChRGUkFNRVdPUktfQ1VTVE9NSVpFRBAQKl8KC0luc3RhbGxUeXBlEhwKGElOU1RBTExfVFlQRV9VTlNQRUNJRklFRBAAEhoKFklOU1RBTExfVFlQRV9SRUFMX1RJTUUQARIWChJJTlNUQUxMX1RZUEVfQkFUQ0gQAirkAQoNUGFyYW1ldGVyVHlwZRIeChpQQVJBTUVURVJfVFlQRV9VTlNQRUNJRklFRBAAEhYKElBBUkFNRVRFUl9UWVBFX0lOVBABEhkKFVBBUkFNRVRFUl9UWVBFX1NUUklORxACEhgKFFBBUkFNRVRFUl9UWVBFX0ZMT0FUEAMSHAoYUEFSQU1FVEVSX1RZUEVfVElNRVNUQU1QEAQSFwoTUEFSQU1FVEVSX1RZUEVfREFURRAFEhcKE1BBUkFNRVRFUl9UWVBFX0ZJTEUQBhIWChJQQVJBTUVURVJfVFlQRV9CT1gQByphCglJbnN0YWxsZXISGQoVSU5TVEFMTEVSX1VOU1BFQ0lGSUVEEAASEQoNSU5TVEFMTEVSX1BJUBABEhMKD0lOU1RBTExFUl9DT05EQRACEhEKDUlOU1RBTExFUl9OUE0QAypoCglSZXN0cmFpbnQSGQoVUkVTVFJBSU5UX1VOU1BFQ0lGSUVEEAASEwoPUkVTVFJBSU5UX0VYQUNUEAESFQoRUkVTVFJBSU5UX0FUTEVBU1QQAhIUChBSRVNUUkFJTlRfQVRNT1NUEANiBnByb3RvMw", [file_google_protobuf_struct]);
 
 /**
  * Code run around inference, kept as text.
@@ -41,6 +41,15 @@ export type ProcessingCode = Message<"modelreg.v1.ProcessingCode"> & {
    * @generated from field: string postprocessing = 3;
    */
   postprocessing: string;
+
+  /**
+   * Where the inference code lives when it is kept elsewhere, as a URI (e.g.
+   * `obs://bucket/model/customize_service.py`, ModelArts' `execution_code`):
+   * at most 2,048 characters. Optional.
+   *
+   * @generated from field: string location = 4;
+   */
+  location: string;
 };
 
 /**
@@ -91,6 +100,28 @@ export type InterfaceParameter = Message<"modelreg.v1.InterfaceParameter"> & {
    * @generated from field: string description = 5;
    */
   description: string;
+
+  /**
+   * The API this parameter belongs to, when it belongs to one (ModelArts'
+   * input_params carry it): its path (rules on ApiSpec.url). Optional.
+   *
+   * @generated from field: string url = 6;
+   */
+  url: string;
+
+  /**
+   * That API's HTTP method (rules on ApiSpec.method); with `url`.
+   *
+   * @generated from field: string method = 7;
+   */
+  method: string;
+
+  /**
+   * That API's protocol (rules on ApiSpec.protocol); with `url`.
+   *
+   * @generated from field: string protocol = 8;
+   */
+  protocol: string;
 };
 
 /**
@@ -279,6 +310,44 @@ export type Document = Message<"modelreg.v1.Document"> & {
  */
 export const DocumentSchema: GenMessage<Document> = /*@__PURE__*/
   messageDesc(file_modelreg_v1_version_metadata, 6);
+
+/**
+ * The template a version was built from.
+ *
+ * @generated from message modelreg.v1.VersionTemplate
+ */
+export type VersionTemplate = Message<"modelreg.v1.VersionTemplate"> & {
+  /**
+   * Template id: 1-128 characters, letters, digits, `_`, `-`, `.`, `/`.
+   * Required when any other field is set.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The template's inference format (ModelArts' `infer_format`): at most 64
+   * characters, letters, digits, `_`, `-`, `.`. Optional.
+   *
+   * @generated from field: string infer_format = 2;
+   */
+  inferFormat: string;
+
+  /**
+   * The template's inputs by input id: at most 64; ids 1-63 characters like
+   * label keys, values at most 1,024 characters.
+   *
+   * @generated from field: map<string, string> inputs = 3;
+   */
+  inputs: { [key: string]: string };
+};
+
+/**
+ * Describes the message modelreg.v1.VersionTemplate.
+ * Use `create(VersionTemplateSchema)` to create a new message.
+ */
+export const VersionTemplateSchema: GenMessage<VersionTemplate> = /*@__PURE__*/
+  messageDesc(file_modelreg_v1_version_metadata, 7);
 
 /**
  * The framework or format a version's files are in.

@@ -6,7 +6,7 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Dependency, Document, Framework, InstallType, ModelInterface, ProcessingCode } from "./version_metadata_pb.js";
+import type { Dependency, Document, Framework, InstallType, ModelInterface, ProcessingCode, VersionTemplate } from "./version_metadata_pb.js";
 import { file_modelreg_v1_version_metadata } from "./version_metadata_pb.js";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file modelreg/v1/version.proto.
  */
 export const file_modelreg_v1_version: GenFile = /*@__PURE__*/
-  fileDesc("Chltb2RlbHJlZy92MS92ZXJzaW9uLnByb3RvEgttb2RlbHJlZy52MSKmCQoHVmVyc2lvbhIMCgRuYW1lGAEgASgJEgsKA3VpZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEjAKBmxhYmVscxgFIAMoCzIgLm1vZGVscmVnLnYxLlZlcnNpb24uTGFiZWxzRW50cnkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAggASgJEg0KBW1vZGVsGAkgASgJEhEKCW1vZGVsX3VpZBgKIAEoCRIlCgdsaW5lYWdlGAsgASgLMhQubW9kZWxyZWcudjEuTGluZWFnZRIoCgVzdGF0ZRgMIAEoDjIZLm1vZGVscmVnLnYxLlZlcnNpb25TdGF0ZRISCgpmaWxlX2NvdW50GA0gASgDEhgKEHRvdGFsX3NpemVfYnl0ZXMYDiABKAMSFwoPbWFuaWZlc3RfZGlnZXN0GA8gASgJEikKCWZyYW1ld29yaxgQIAEoDjIWLm1vZGVscmVnLnYxLkZyYW1ld29yaxIPCgdydW50aW1lGBEgASgJEhEKCWFsZ29yaXRobRgSIAEoCRIvCg1pbnN0YWxsX3R5cGVzGBMgAygOMhgubW9kZWxyZWcudjEuSW5zdGFsbFR5cGUSMgoHbWV0cmljcxgUIAMoCzIhLm1vZGVscmVnLnYxLlZlcnNpb24uTWV0cmljc0VudHJ5EjkKGHByZXByb2Nlc3NpbmdfcGFyYW1ldGVycxgVIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSNAoPcHJvY2Vzc2luZ19jb2RlGBYgASgLMhsubW9kZWxyZWcudjEuUHJvY2Vzc2luZ0NvZGUSLgoJaW50ZXJmYWNlGBcgASgLMhsubW9kZWxyZWcudjEuTW9kZWxJbnRlcmZhY2USLQoMZGVwZW5kZW5jaWVzGBggAygLMhcubW9kZWxyZWcudjEuRGVwZW5kZW5jeRIoCglkb2N1bWVudHMYGSADKAsyFS5tb2RlbHJlZy52MS5Eb2N1bWVudBIOCgZyZWFkbWUYGiABKAkSEwoLdGVtcGxhdGVfaWQYGyABKAkSQQoPdGVtcGxhdGVfaW5wdXRzGBwgAygLMigubW9kZWxyZWcudjEuVmVyc2lvbi5UZW1wbGF0ZUlucHV0c0VudHJ5EhYKDmluaXRpYWxfY29uZmlnGB0gASgJEikKCWxpZmVjeWNsZRgeIAEoDjIWLm1vZGVscmVnLnYxLkxpZmVjeWNsZRIPCgdhbGlhc2VzGB8gAygJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEaNQoTVGVtcGxhdGVJbnB1dHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIsUBCgdMaW5lYWdlEh8KF3RyYWluaW5nX2FsZ29yaXRobV9jb2RlGAEgASgJEiIKGnRyYWluaW5nX2FsZ29yaXRobV92ZXJzaW9uGAIgASgJEhcKD3NvdXJjZV9sb2NhdGlvbhgDIAEoCRITCgtzb3VyY2VfdGFzaxgEIAEoCRIVCg1zb3VyY2Vfam9iX2lkGAUgASgJEhoKEnNvdXJjZV9qb2JfdmVyc2lvbhgGIAEoCRIUCgxkYXRhX3ZlcnNpb24YByABKAkqVAoJTGlmZWN5Y2xlEhkKFUxJRkVDWUNMRV9VTlNQRUNJRklFRBAAEhQKEExJRkVDWUNMRV9BQ1RJVkUQARIWChJMSUZFQ1lDTEVfQVJDSElWRUQQAiphCgxWZXJzaW9uU3RhdGUSHQoZVkVSU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEhkKFVZFUlNJT05fU1RBVEVfUEVORElORxABEhcKE1ZFUlNJT05fU1RBVEVfUkVBRFkQAmIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_modelreg_v1_version_metadata]);
+  fileDesc("Chltb2RlbHJlZy92MS92ZXJzaW9uLnByb3RvEgttb2RlbHJlZy52MSLrCAoHVmVyc2lvbhIMCgRuYW1lGAEgASgJEgsKA3VpZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEjAKBmxhYmVscxgFIAMoCzIgLm1vZGVscmVnLnYxLlZlcnNpb24uTGFiZWxzRW50cnkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAggASgJEg0KBW1vZGVsGAkgASgJEhEKCW1vZGVsX3VpZBgKIAEoCRIlCgdsaW5lYWdlGAsgASgLMhQubW9kZWxyZWcudjEuTGluZWFnZRIoCgVzdGF0ZRgMIAEoDjIZLm1vZGVscmVnLnYxLlZlcnNpb25TdGF0ZRISCgpmaWxlX2NvdW50GA0gASgDEhgKEHRvdGFsX3NpemVfYnl0ZXMYDiABKAMSFwoPbWFuaWZlc3RfZGlnZXN0GA8gASgJEikKCWZyYW1ld29yaxgQIAEoDjIWLm1vZGVscmVnLnYxLkZyYW1ld29yaxIPCgdydW50aW1lGBEgASgJEhEKCWFsZ29yaXRobRgSIAEoCRIvCg1pbnN0YWxsX3R5cGVzGBMgAygOMhgubW9kZWxyZWcudjEuSW5zdGFsbFR5cGUSMgoHbWV0cmljcxgUIAMoCzIhLm1vZGVscmVnLnYxLlZlcnNpb24uTWV0cmljc0VudHJ5EjkKGHByZXByb2Nlc3NpbmdfcGFyYW1ldGVycxgVIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSNAoPcHJvY2Vzc2luZ19jb2RlGBYgASgLMhsubW9kZWxyZWcudjEuUHJvY2Vzc2luZ0NvZGUSLgoJaW50ZXJmYWNlGBcgASgLMhsubW9kZWxyZWcudjEuTW9kZWxJbnRlcmZhY2USLQoMZGVwZW5kZW5jaWVzGBggAygLMhcubW9kZWxyZWcudjEuRGVwZW5kZW5jeRIoCglkb2N1bWVudHMYGSADKAsyFS5tb2RlbHJlZy52MS5Eb2N1bWVudBIOCgZyZWFkbWUYGiABKAkSLgoIdGVtcGxhdGUYGyABKAsyHC5tb2RlbHJlZy52MS5WZXJzaW9uVGVtcGxhdGUSFgoOaW5pdGlhbF9jb25maWcYHSABKAkSKQoJbGlmZWN5Y2xlGB4gASgOMhYubW9kZWxyZWcudjEuTGlmZWN5Y2xlEg8KB2FsaWFzZXMYHyADKAkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARouCgxNZXRyaWNzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgBOgI4AUoECBwQHVILdGVtcGxhdGVfaWRSD3RlbXBsYXRlX2lucHV0cyLaAQoHTGluZWFnZRIfChd0cmFpbmluZ19hbGdvcml0aG1fY29kZRgBIAEoCRIiChp0cmFpbmluZ19hbGdvcml0aG1fdmVyc2lvbhgCIAEoCRIXCg9zb3VyY2VfbG9jYXRpb24YAyABKAkSEwoLc291cmNlX3Rhc2sYBCABKAkSFQoNc291cmNlX2pvYl9pZBgFIAEoCRIaChJzb3VyY2Vfam9iX3ZlcnNpb24YBiABKAkSFAoMZGF0YV92ZXJzaW9uGAcgASgJEhMKC3NvdXJjZV90eXBlGAggASgJKlQKCUxpZmVjeWNsZRIZChVMSUZFQ1lDTEVfVU5TUEVDSUZJRUQQABIUChBMSUZFQ1lDTEVfQUNUSVZFEAESFgoSTElGRUNZQ0xFX0FSQ0hJVkVEEAIqYQoMVmVyc2lvblN0YXRlEh0KGVZFUlNJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIZChVWRVJTSU9OX1NUQVRFX1BFTkRJTkcQARIXChNWRVJTSU9OX1NUQVRFX1JFQURZEAJiBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_modelreg_v1_version_metadata]);
 
 /**
  * One version of a model: an immutable, numbered artifact with metadata,
@@ -231,20 +231,11 @@ export type Version = Message<"modelreg.v1.Version"> & {
   readme: string;
 
   /**
-   * Id of the template the version was built from: at most 128 characters,
-   * letters, digits, `_`, `-`, `.`, `/`. Optional.
+   * The template the version was built from. Optional.
    *
-   * @generated from field: string template_id = 27;
+   * @generated from field: modelreg.v1.VersionTemplate template = 27;
    */
-  templateId: string;
-
-  /**
-   * The template's inputs by input id: at most 64; ids as label keys, values
-   * at most 1,024 characters.
-   *
-   * @generated from field: map<string, string> template_inputs = 28;
-   */
-  templateInputs: { [key: string]: string };
+  template?: VersionTemplate | undefined;
 
   /**
    * An initial configuration as text (e.g. a config.json), at most 65,536
@@ -341,6 +332,15 @@ export type Lineage = Message<"modelreg.v1.Lineage"> & {
    * @generated from field: string data_version = 7;
    */
   dataVersion: string;
+
+  /**
+   * How the source was made, e.g. `auto` for an automatically trained model
+   * (ModelArts' `source_type`): at most 32 characters, letters, digits, `_`,
+   * `-`. Optional.
+   *
+   * @generated from field: string source_type = 8;
+   */
+  sourceType: string;
 };
 
 /**

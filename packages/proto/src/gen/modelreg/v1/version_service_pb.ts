@@ -44,8 +44,8 @@ export type CreateVersionRequest = Message<"modelreg.v1.CreateVersionRequest"> &
    * The version's settable fields: every field not marked output only
    * (description, labels, lineage, framework, runtime, algorithm,
    * install_types, metrics, preprocessing_parameters, processing_code,
-   * interface, dependencies, documents, readme, template_id,
-   * template_inputs, initial_config, lifecycle). Output-only fields are
+   * interface, dependencies, documents, readme, template, initial_config,
+   * lifecycle). Output-only fields are
    * ignored. Optional.
    *
    * @generated from field: modelreg.v1.Version version = 3;
