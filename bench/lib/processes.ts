@@ -78,9 +78,11 @@ export async function startServer(opts: {
     });
   let gone = false;
   const exited = new Promise<void>((res) =>
-    child.once("exit", () => {
+    child.once("exit", (code, signal) => {
       live.delete(child);
       gone = true;
+      // Said in the tail, so a server that dies mid-benchmark says how.
+      lines.push(`(${opts.name} exited${signal ? ` on ${signal}` : ` with code ${code}`} at ${new Date().toISOString()})`);
       res();
     }),
   );
