@@ -34,3 +34,16 @@ export function resetPeakRss(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * Minor page faults of a process so far (Linux /proc; NaN when unknown):
+ * fresh memory being touched, e.g. large buffers allocated anew each time.
+ */
+export function minorFaults(pid: number): number {
+  try {
+    // Fields after the ")" that ends the command name: minflt is the 8th.
+    return Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[7]);
+  } catch {
+    return NaN;
+  }
+}

@@ -26,7 +26,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
-import { peakRssMb, resetPeakRss, rssMb } from "../lib/memory.js";
+import { minorFaults, peakRssMb, resetPeakRss, rssMb } from "../lib/memory.js";
 import { cpuMs, onInterrupt, startServer, type ServerProcess } from "../lib/processes.js";
 import { fmt, table } from "../lib/stats.js";
 import { connectDownload, connectUpload, httpDownload, httpUpload, MESSAGE_BYTES } from "./baseline-clients.js";
@@ -53,6 +53,8 @@ interface Sample {
   serverPeakMb: number;
   serverRssBeforeMb: number;
   serverCpuMs: number;
+  /** Minor page faults of the server process during the case. */
+  serverFaults: number;
   clientCpuMs: number;
 }
 
@@ -172,7 +174,7 @@ export async function run(argv: string[]): Promise<void> {
     const measure = async (key: string, server: ServerProcess, body: () => Promise<Timed>): Promise<Sample> => {
       const peakReset = resetPeakRss(server.pid);
       const rssBefore = rssMb(server.pid);
-      const [srv0, cli0, t0] = [cpuMs(server.pid), process.cpuUsage(), process.hrtime.bigint()];
+      const [srv0, flt0, cli0, t0] = [cpuMs(server.pid), minorFaults(server.pid), process.cpuUsage(), process.hrtime.bigint()];
       const { transferSeconds, phases } = (await body()) ?? {};
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const cli = process.cpuUsage(cli0);
@@ -183,6 +185,7 @@ export async function run(argv: string[]): Promise<void> {
         serverPeakMb: peakReset ? peakRssMb(server.pid) : NaN,
         serverRssBeforeMb: rssBefore,
         serverCpuMs: cpuMs(server.pid) - srv0,
+        serverFaults: minorFaults(server.pid) - flt0,
         clientCpuMs: (cli.user + cli.system) / 1000,
       };
       samples.set(key, [...(samples.get(key) ?? []), s]);
@@ -372,6 +375,7 @@ function print(o: {
     fmt(median(r.samples.map((s) => s.serverRssBeforeMb))),
     r.rssTarget === undefined ? "" : r.rssTarget ? "PASS" : "MISS",
     fmt(median(r.samples.map((s) => s.serverCpuMs)) / 1000, 2),
+    fmt(median(r.samples.map((s) => s.serverFaults)) / 1000),
     fmt(median(r.samples.map((s) => s.clientCpuMs)) / 1000, 2),
   ]);
   const phases = (p: Phases | undefined) =>
@@ -390,12 +394,12 @@ function print(o: {
     `One file of ${fmt(o.sizeMib)} MiB of random bytes, ${o.rounds} round(s); each upload sends new content. MiB/s and s: medians over rounds; "vs baseline": median of the per-round ratios (baseline time / modelreg time; re-upload: its time / the first upload's), range in "per round"; peak RSS: the highest over rounds.`,
     `modelreg on ${o.databaseUrl ? "PostgreSQL (a fresh database on --database-url)" : "embedded PGlite (DATA_DIR/pg, in the server process)"}, files under DATA_DIR/blobs; Connect cases: Connect protocol over HTTP/2 (h2c), ${MESSAGE_BYTES / MiB} MiB messages, compression off.`,
     "\"transfer only\": up = end of StageVersionFiles to start of CommitVersionFiles (after the SDK's local sha256 pass; bytes sent and made durable); down = end of ListVersionFiles to the last byte written (before the SDK's hash check, fsync and rename). Re-upload = a second version with the same file (content the workspace holds); \"server calls only\" leaves out its local sha256 pass.",
-    "srv peak MB: VmHWM of the server process during the case (reset before it); srv MB before: its RSS when the case started. CPU columns: s of CPU (median) of the server process and of this (client) process.",
+    "srv peak MB: VmHWM of the server process during the case (reset before it); srv MB before: its RSS when the case started. CPU columns: s of CPU (median) of the server process and of this (client) process; srv faults k: thousands of minor page faults of the server process (memory touched fresh).",
     `Server RSS when idle after start: ${[...o.idleRss].map(([n, mb]) => `${n} ${fmt(mb)} MB`).join(", ")}.`,
     ...(o.missing ? [`modelreg cases not run: ${o.missing}`] : []),
     "",
     table(
-      ["case", "dir", ">MiB/s", ">s", ">vs baseline", ">per round", "target", "result", ">srv peak MB", ">srv MB before", `RSS<${TARGET_RSS_MB}MB`, ">srv CPU s", ">client CPU s"],
+      ["case", "dir", ">MiB/s", ">s", ">vs baseline", ">per round", "target", "result", ">srv peak MB", ">srv MB before", `RSS<${TARGET_RSS_MB}MB`, ">srv CPU s", ">srv faults k", ">client CPU s"],
       body,
     ),
     "",
