@@ -19,10 +19,10 @@ async function main(): Promise<void> {
     return;
   }
   let config: ReturnType<typeof loadConfig>;
-  let store: ReturnType<typeof blobStoreFromEnv>;
+  let store: Awaited<ReturnType<typeof blobStoreFromEnv>>;
   try {
     config = loadConfig(process.env);
-    store = blobStoreFromEnv(process.env, config.dataDir);
+    store = await blobStoreFromEnv(process.env, config.dataDir);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     process.stderr.write(`modelreg: ${e.message}\n(run with --help for every setting)\n`);

@@ -67,7 +67,7 @@ describe("blobStoreFromEnv", () => {
   it("opens the file-system store", async () => {
     const dir = await mkdtemp(join(tmpdir(), "modelreg-cfg-"));
     try {
-      const store = blobStoreFromEnv({}, dir);
+      const store = await blobStoreFromEnv({}, dir);
       expect(store.kind).toBe("fs");
       const put = await store.put([Buffer.from("hello")]);
       expect(await store.has(put.sha256)).toEqual({ size: 5 });
@@ -80,7 +80,7 @@ describe("blobStoreFromEnv", () => {
   it("opens an S3 store on the configured endpoint", async () => {
     const server = await startTestS3Server();
     try {
-      const store = blobStoreFromEnv(
+      const store = await blobStoreFromEnv(
         {
           BLOB_STORE: `s3://${server.bucket}/from-env`,
           S3_ENDPOINT: server.endpoint,

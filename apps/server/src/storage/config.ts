@@ -1,11 +1,9 @@
 // Which blob store to use, from environment variables: files under
 // DATA_DIR/blobs unless BLOB_STORE names an S3 bucket.
-import { S3Client } from "@aws-sdk/client-s3";
 import { join } from "node:path";
 import { ConfigError } from "../config.js";
 import type { BlobStore } from "./blob-store.js";
 import { createFsBlobStore } from "./fs-blob-store.js";
-import { createS3BlobStore } from "./s3-blob-store.js";
 
 /** For the server's --help, in the shape of SETTINGS in ../config.ts. */
 export const BLOB_STORE_SETTINGS = [
@@ -87,9 +85,11 @@ export function blobStoreConfigFromEnv(env: NodeJS.ProcessEnv, dataDir: string):
 }
 
 /** The blob store the settings name; close() it on shutdown. */
-export function blobStoreFromEnv(env: NodeJS.ProcessEnv, dataDir: string): BlobStore {
+export async function blobStoreFromEnv(env: NodeJS.ProcessEnv, dataDir: string): Promise<BlobStore> {
   const config = blobStoreConfigFromEnv(env, dataDir);
   if (config.kind === "fs") return createFsBlobStore({ root: config.root });
+  // Loaded only for S3: the AWS SDK costs ~12 MB of memory.
+  const [{ S3Client }, { createS3BlobStore }] = await Promise.all([import("@aws-sdk/client-s3"), import("./s3-blob-store.js")]);
   const client = new S3Client({
     region: config.region,
     endpoint: config.endpoint,

@@ -1,3 +1,4 @@
+/// <reference path="./s3rver.d.ts" />
 // A real S3-protocol server for tests: s3rver on 127.0.0.1, a free port, and
 // a temp directory removed on stop. Loopback only.
 //

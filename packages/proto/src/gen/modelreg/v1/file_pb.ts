@@ -101,9 +101,10 @@ export const VersionFileSchema: GenMessage<VersionFile> = /*@__PURE__*/
  * Send the bytes in order, by either path:
  * - plain HTTP: `PUT upload_url` with `Content-Range: bytes <first>-<last>/<size>`
  *   (or no Content-Range for the whole content at once), each chunk at most
- *   `max_chunk_bytes`. The answer is JSON: `{"committedOffset": "...",
- *   "complete": true|false}`. A chunk that does not start at the committed
- *   offset gets 409 with the offset to resume from.
+ *   `max_chunk_bytes`; `Content-Range: bytes *\/<size>` with no body asks for
+ *   the committed offset. The answer is this UploadSession in proto JSON
+ *   (`committedOffset`, `state`, ...). A chunk that does not start at the
+ *   committed offset gets 409 with the offset to resume from.
  * - gRPC/Connect: FileService.WriteUpload, a client stream.
  * Bytes are durable once acknowledged; after a dropped connection, ask
  * GetUploadSession for `committed_offset` and continue from there. When the
