@@ -16,7 +16,8 @@ import type { TransferContext } from "./transfers/context.js";
 import { downloadBytes, downloadToDirectory, downloadToFile, type ByteRange, type DownloadedFile, type DownloadOptions } from "./transfers/download.js";
 import { createAgents } from "./transfers/http.js";
 import { uploadDirectory, uploadFile, type UploadFileOptions, type UploadOptions } from "./transfers/upload.js";
-import { modelName, versionName, workspaceName } from "./names.js";
+import { isAliasName, modelName, versionName, workspaceName } from "./names.js";
+import { importModelArts, type ImportModelArtsOptions } from "./import-modelarts.js";
 import { paginate } from "./paginate.js";
 import { optionsFromParams, parseAlgorithmParams, type AlgorithmParams } from "./from-params.js";
 
@@ -87,14 +88,42 @@ export interface RegistryClient {
   modelName(ref: string): string;
   /** `fraud:1.0.0` -> `workspaces/{w}/models/fraud/versions/1.0.0`. */
   versionName(ref: string): string;
-  /** Every model of the workspace, fetching pages as needed; options apply to each page's call. */
-  listAllModels(request?: { pageSize?: number }, options?: CallOptions): AsyncIterable<Model>;
-  /** Every version of a model (short or full name), newest first; options apply to each page's call. */
-  listAllVersions(model: string, request?: { pageSize?: number }, options?: CallOptions): AsyncIterable<Version>;
+  /**
+   * Every model of the workspace matching `filter` (AIP-160, e.g.
+   * `labels.team = "risk"`), in `orderBy` order (default by name), fetching
+   * pages as needed; options apply to each page's call.
+   */
+  listAllModels(request?: ListRequest, options?: CallOptions): AsyncIterable<Model>;
+  /**
+   * Every version of a model (short or full name), or of every model of the
+   * workspace with `"-"` (ALL_MODELS), matching `filter` (e.g.
+   * `metrics.f1 > 0.85 AND labels.dataset = "2026-10"`), in `orderBy` order
+   * (e.g. `metrics.f1 desc`; default newest first for one model, by creation
+   * time across models); archived versions only when the filter names
+   * `lifecycle`. Options apply to each page's call.
+   */
+  listAllVersions(model: string, request?: ListRequest, options?: CallOptions): AsyncIterable<Version>;
+  /**
+   * Imports a ModelArts "import model" request body (object or JSON text):
+   * creates its version (modelArtsToVersion says how fields map) and
+   * resolves with it. `createModel: true` first creates the model when it
+   * does not exist.
+   */
+  importModelArts(request: object | string, options?: ImportModelArtsOptions): Promise<Version>;
   /** Every file of a READY version (short or full name), by path; options apply to each page's call. */
   listAllFiles(version: string, request?: { pageSize?: number }, options?: CallOptions): AsyncIterable<VersionFile>;
   /** Every audit event of the workspace (or `workspaces/-`), newest first, matching `filter`. */
   listAllAuditEvents(request?: { parent?: string; filter?: string; pageSize?: number }, options?: CallOptions): AsyncIterable<AuditEvent>;
+}
+
+/** What the listAll helpers pass to a List call besides the parent and page token. */
+export interface ListRequest {
+  /** AIP-160 filter; the fields each list takes are in the proto comments of ListModelsRequest/ListVersionsRequest. */
+  filter?: string;
+  /** e.g. `create_time desc`, `metrics.f1 desc`. */
+  orderBy?: string;
+  /** Items per page (server default 50, at most 1,000). */
+  pageSize?: number;
 }
 
 function headerInterceptor(headers: Record<string, string>): Interceptor {
@@ -165,9 +194,14 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     baseUrl: options.baseUrl,
     idleMs: options.timeoutMs,
     agents: createAgents(),
-    versionName: (ref) => versionName(workspace, ref),
+    resolveVersion: async (ref, signal) => {
+      const name = versionName(workspace, ref);
+      if (!isAliasName(name)) return name;
+      const res = await versions.getVersion({ ref: { case: "name", value: name } }, signal ? { signal } : {});
+      return res.version!.name;
+    },
   };
-  return {
+  const client: RegistryClient = {
     workspace,
     models,
     versions,
@@ -200,7 +234,9 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         const res = await workspaces.listAuditEvents({ parent: workspaceName(workspace), ...request, pageToken }, callOptions);
         return { items: res.auditEvents, nextPageToken: res.nextPageToken };
       }),
+    importModelArts: (request, opts) => importModelArts(client, request, opts),
   };
+  return client;
 }
 
 /** `inner` with extra headers on every call (for a transport the caller built). */

@@ -1,9 +1,12 @@
 // @modelreg/sdk: the typed TypeScript client of modelreg.
 export { createRegistryClient, createTransport } from "./client.js";
-export type { RegistryClient, RegistryClientOptions } from "./client.js";
+export type { ListRequest, RegistryClient, RegistryClientOptions } from "./client.js";
+export { languageOf, modelArtsToVersion, ModelArtsImportError } from "./modelarts.js";
+export type { ModelArtsImport, VersionInit } from "./modelarts.js";
+export type { ImportModelArtsOptions } from "./import-modelarts.js";
 export { Code, ConnectError, codeName, errorDetails } from "./errors.js";
 export type { ErrorDetails } from "./errors.js";
-export { modelName, splitRef, versionName, workspaceName } from "./names.js";
+export { ALL_MODELS, isAliasName, modelName, splitRef, versionName, workspaceName } from "./names.js";
 export { paginate } from "./paginate.js";
 export { hashFile, sha256Hex } from "./transfers/hash.js";
 export type { FileDigest } from "./transfers/hash.js";

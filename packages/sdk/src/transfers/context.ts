@@ -17,8 +17,12 @@ export interface TransferContext {
   /** The client's timeoutMs, applied to transfers as an inactivity timeout. */
   idleMs: number | undefined;
   agents: HttpAgents;
-  /** Short or full version name -> resource name. */
-  versionName(ref: string): string;
+  /**
+   * Short or full version reference -> the version's resource name. An alias
+   * (`model@production`) is resolved once, here, so that every call of one
+   * transfer reads or writes the same version even if the alias moves.
+   */
+  resolveVersion(ref: string, signal?: AbortSignal): Promise<string>;
 }
 
 export interface TransferProgress {

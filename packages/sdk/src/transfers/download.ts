@@ -60,7 +60,7 @@ export async function targetPath(path: string, target: string | undefined): Prom
 
 /** Downloads one file of the version to `target`; resolves with what was written. */
 export async function downloadToFile(ctx: TransferContext, version: string, path: string, target?: string, options: DownloadOptions = {}): Promise<DownloadedFile> {
-  const name = ctx.versionName(version);
+  const name = await ctx.resolveVersion(version, options.signal);
   const file = await statFile(ctx, name, path, options.signal);
   const localPath = await targetPath(file.path, target);
   const progress = progressReporter(Number(file.sizeBytes), options.onProgress);
@@ -69,7 +69,7 @@ export async function downloadToFile(ctx: TransferContext, version: string, path
 
 /** Downloads every file of the version under `dir` (created if missing). */
 export async function downloadToDirectory(ctx: TransferContext, version: string, dir: string, options: DownloadOptions = {}): Promise<DownloadedFile[]> {
-  const name = ctx.versionName(version);
+  const name = await ctx.resolveVersion(version, options.signal);
   const files = await listFiles(ctx, name, options.signal);
   const plan = await mapLimit(files, options.concurrency ?? 4, async (file) => {
     const localPath = localPathIn(dir, file.path);
@@ -128,7 +128,7 @@ export interface ByteRange {
 
 /** Bytes of one file of the version, in memory: meant for small files or ranges. */
 export async function downloadBytes(ctx: TransferContext, version: string, path: string, options: DownloadOptions & ByteRange = {}): Promise<Uint8Array> {
-  const name = ctx.versionName(version);
+  const name = await ctx.resolveVersion(version, options.signal);
   const file = await statFile(ctx, name, path, options.signal);
   const size = Number(file.sizeBytes);
   const start = options.offset ?? 0;

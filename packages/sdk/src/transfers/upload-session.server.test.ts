@@ -24,7 +24,7 @@ beforeAll(async () => {
   server = await startTestServer("pglite");
   tmp = await tempDir("sdk-session");
   const c = server.client;
-  ctx = { files: c.files, streams: c.files, baseUrl: server.url, idleMs: undefined, agents: createAgents(), versionName: c.versionName, dropStreamConnection: () => {} };
+  ctx = { files: c.files, streams: c.files, baseUrl: server.url, idleMs: undefined, agents: createAgents(), resolveVersion: async (ref) => c.versionName(ref), dropStreamConnection: () => {} };
 }, 60_000);
 afterAll(async () => {
   await server?.close();

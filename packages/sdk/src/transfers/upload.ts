@@ -42,7 +42,7 @@ export async function uploadDirectory(ctx: TransferContext, version: string, dir
 
 /** Stages `files` as the version's manifest, uploads what is missing, commits. */
 export async function uploadFiles(ctx: TransferContext, version: string, files: (LocalFile & { mediaType?: string })[], options: UploadOptions = {}): Promise<Version> {
-  const name = ctx.versionName(version);
+  const name = await ctx.resolveVersion(version, options.signal);
   const signal = options.signal;
   const call = signal ? { signal } : {};
   const concurrency = options.concurrency ?? 4;
