@@ -40,9 +40,9 @@ describe("models", () => {
 
     await ok("models", "create", "churn");
     const table = (await ok("models", "list")).stdout.split("\n");
-    expect(table[0]).toMatch(/^NAME\s+LATEST\s+VERSIONS\s+DESCRIPTION\s+UPDATED$/);
-    expect(table[1]).toMatch(/^churn\s+-\s+0\s+-\s+2026-/);
-    expect(table[2]).toMatch(/^fraud-detector\s+-\s+0\s+card fraud\s+2026-/);
+    expect(table[0]).toMatch(/^NAME\s+LATEST\s+VERSIONS\s+ALIASES\s+DESCRIPTION\s+UPDATED$/);
+    expect(table[1]).toMatch(/^churn\s+-\s+0\s+-\s+-\s+2026-/);
+    expect(table[2]).toMatch(/^fraud-detector\s+-\s+0\s+-\s+card fraud\s+2026-/);
 
     // Only the description changes; labels stay.
     const updated = (await ok("models", "update", "fraud-detector", "--description", "v2", "--etag", got.etag, "-o", "json")).json();
@@ -138,9 +138,9 @@ describe("versions", () => {
     await ok("versions", "create", "workspaces/default/models/fraud-detector/versions/1.5.0");
 
     const table = (await ok("versions", "list", "fraud-detector")).stdout.trim().split("\n");
-    expect(table[0]).toMatch(/^VERSION\s+DESCRIPTION\s+LABELS\s+CREATED\s+UID$/);
+    expect(table[0]).toMatch(/^VERSION\s+STATE\s+FRAMEWORK\s+ALIASES\s+LABELS\s+CREATED$/);
     expect(table.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(["2.0.0-rc.1", "1.5.0", "1.0.1", "1.0.0"]);
-    expect(table.at(-1)).toMatch(/^1\.0\.0\s+-\s+dataset=2026-10\s+2026-\S+\s+[0-9a-f-]{36}$/);
+    expect(table.at(-1)).toMatch(/^1\.0\.0\s+pending\s+-\s+-\s+dataset=2026-10\s+2026-\S+$/);
 
     const limited = (await ok("versions", "list", "fraud-detector", "--limit", "1", "-o", "json")).json();
     expect(limited.map((v: { version: string }) => v.version)).toEqual(["2.0.0-rc.1"]);

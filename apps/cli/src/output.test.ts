@@ -1,9 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { ModelSchema, VersionSchema } from "@modelreg/sdk";
+import { Framework, Lifecycle, ModelSchema, VersionSchema, VersionState } from "@modelreg/sdk";
 import { describe, expect, it } from "vitest";
 import { bufferIo } from "./io.js";
-import { createOutput, renderModel, renderModelsTable, renderVersion, renderVersionsTable, time } from "./output.js";
+import { createOutput, metricColumns, renderModel, renderModelsTable, renderVersion, renderVersionsTable, time } from "./output.js";
 
 const t = timestampFromMs(Date.UTC(2026, 2, 1, 12, 30, 15, 250));
 const fraud = create(ModelSchema, {
@@ -16,6 +16,10 @@ const fraud = create(ModelSchema, {
   etag: "e1",
   versionCount: 3n,
   latestVersion: "1.2.0",
+  aliases: [
+    { alias: "production", version: "1.2.0" },
+    { alias: "staging", version: "1.1.0" },
+  ],
 });
 const empty = create(ModelSchema, { name: "workspaces/default/models/churn", uid: "u2", etag: "e2" });
 const v = create(VersionSchema, {
@@ -32,22 +36,39 @@ const v = create(VersionSchema, {
 });
 
 describe("table output", () => {
-  it("lists models with NAME, LATEST, VERSIONS, DESCRIPTION, UPDATED", () => {
+  it("lists models with NAME, LATEST, VERSIONS, ALIASES, DESCRIPTION, UPDATED", () => {
     const lines = renderModelsTable([fraud, empty]).split("\n");
-    expect(lines[0]).toMatch(/^NAME\s+LATEST\s+VERSIONS\s+DESCRIPTION\s+UPDATED$/);
-    expect(lines[1]).toMatch(/^fraud-detector\s+1\.2\.0\s+3\s+card fraud second line\s+2026-03-01T12:30:15Z$/);
-    expect(lines[2]).toMatch(/^churn\s+-\s+0\s+-\s+-$/);
+    expect(lines[0]).toMatch(/^NAME\s+LATEST\s+VERSIONS\s+ALIASES\s+DESCRIPTION\s+UPDATED$/);
+    expect(lines[1]).toMatch(/^fraud-detector\s+1\.2\.0\s+3\s+production=1\.2\.0,staging=1\.1\.0\s+card fraud second line\s+2026-03-01T12:30:15Z$/);
+    expect(lines[2]).toMatch(/^churn\s+-\s+0\s+-\s+-\s+-$/);
     expect(lines).toHaveLength(3);
     // Columns line up.
     expect(lines[1]!.indexOf("1.2.0")).toBe(lines[0]!.indexOf("LATEST"));
   });
 
-  it("lists versions with VERSION, DESCRIPTION, LABELS, CREATED, UID, truncating long text", () => {
+  it("lists versions with VERSION, STATE, FRAMEWORK, metrics, ALIASES, LABELS, CREATED", () => {
     const [head, row] = renderVersionsTable([v]).split("\n");
-    expect(head).toMatch(/^VERSION\s+DESCRIPTION\s+LABELS\s+CREATED\s+UID$/);
-    expect(row).toContain(`${"x".repeat(47)}…`);
-    expect(row).toContain("dataset=2026-10,f1=0.88");
-    expect(row).toMatch(/2026-03-01T12:30:15Z\s+22222222-2222-4222-8222-222222222222$/);
+    expect(head).toMatch(/^VERSION\s+STATE\s+FRAMEWORK\s+ALIASES\s+LABELS\s+CREATED$/);
+    expect(row).toMatch(/^1\.2\.0\s+-\s+-\s+-\s+dataset=2026-10,f1=0\.88\s+2026-03-01T12:30:15Z$/);
+  });
+
+  it("shows up to 3 metric columns: those the query names first, then the most common", () => {
+    const rich = (version: string, metrics: Record<string, number>, extra: object = {}) =>
+      create(VersionSchema, { ...v, version, metrics, framework: Framework.XGBOOST, state: VersionState.READY, ...extra });
+    const vs = [
+      rich("1.3.0", { f1: 0.91234, recall: 0.9, auc: 0.95, loss: 0.1 }, { aliases: ["production", "staging"] }),
+      rich("1.2.0", { f1: 0.88, recall: 0.8, loss: 0.2 }, { lifecycle: Lifecycle.ARCHIVED }),
+      rich("1.1.0", { recall: 0.7 }, { model: "workspaces/default/models/churn" }),
+    ];
+    const [head, ...rows] = renderVersionsTable(vs).split("\n");
+    expect(head).toMatch(/^VERSION\s+STATE\s+FRAMEWORK\s+RECALL\s+F1\s+LOSS\s+ALIASES\s+LABELS\s+CREATED$/);
+    expect(rows[0]).toMatch(/^1\.3\.0\s+ready\s+xgboost\s+0\.9\s+0\.9123\s+0\.1\s+production,staging\s/);
+    expect(rows[1]).toMatch(/^1\.2\.0\s+ready \(archived\)\s+xgboost\s+0\.8\s+0\.88\s+0\.2\s+-\s/);
+    expect(rows[2]).toMatch(/^1\.1\.0\s+ready\s+xgboost\s+0\.7\s+-\s+-\s/);
+    const [byAuc] = renderVersionsTable(vs, { metrics: ["auc", "f1"], acrossModels: true }).split("\n");
+    expect(byAuc).toMatch(/^MODEL:VERSION\s+STATE\s+FRAMEWORK\s+AUC\s+F1\s+RECALL\s+ALIASES/);
+    expect(renderVersionsTable(vs, { acrossModels: true }).split("\n")[3]).toMatch(/^churn:1\.1\.0\s/);
+    expect(metricColumns(vs, ["ghost"])).toEqual(["recall", "f1", "loss"]);
   });
 
   it("has no ANSI codes when stdout is not a terminal", () => {

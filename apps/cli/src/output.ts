@@ -3,7 +3,7 @@
 // each message: one object, or an array for a list, ready for jq).
 import { toJson, type DescMessage, type JsonValue, type MessageShape } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { ModelSchema, VersionSchema, VersionState, type Model, type Version } from "@modelreg/sdk";
+import { FrameworkSchema, Lifecycle, ModelSchema, VersionSchema, VersionState, type Model, type Version } from "@modelreg/sdk";
 import Table from "cli-table3";
 import type { Io } from "./io.js";
 import { formatLabels } from "./labels.js";
@@ -16,13 +16,20 @@ export interface RenderOptions {
   color?: boolean;
 }
 
+export interface VersionsTableOptions extends RenderOptions {
+  /** Metrics to show first (e.g. the one the list is ordered by); the table shows at most MAX_METRIC_COLUMNS. */
+  metrics?: string[];
+  /** The versions come from several models: the first column is model:version. */
+  acrossModels?: boolean;
+}
+
 /** Writes results in the chosen format. */
 export interface Output {
   readonly format: OutputFormat;
   model(model: Model): void;
   models(models: Model[], workspace: string): void;
   version(version: Version): void;
-  versions(versions: Version[], model: string): void;
+  versions(versions: Version[], model: string, options?: VersionsTableOptions): void;
   /** Confirmation of a delete: one line (table) or `{}` (json). */
   deleted(kind: "model" | "version" | "workspace", name: string, note?: string): void;
   /** Any one message: `render(message)` (table) or its proto JSON (json). */
@@ -59,7 +66,7 @@ export function createOutput(format: OutputFormat, io: Io): Output {
     model: (m) => print(renderModel(m)),
     models: (ms, workspace) => (ms.length === 0 ? io.stderr.write(`no models in workspace ${workspace}\n`) : print(renderModelsTable(ms, { color }))),
     version: (v) => print(renderVersion(v)),
-    versions: (vs, model) => (vs.length === 0 ? io.stderr.write(`no versions of ${model}\n`) : print(renderVersionsTable(vs, { color }))),
+    versions: (vs, model, options = {}) => (vs.length === 0 ? io.stderr.write(`no versions of ${model}\n`) : print(renderVersionsTable(vs, { ...options, color }))),
     deleted: (kind, name, note) => print(`deleted ${kind} ${name}${note ? ` ${note}` : ""}`),
     one: (_schema, m, render) => print(render(m)),
     list: (_schema, items, render, empty) => (items.length === 0 ? io.stderr.write(`${empty}\n`) : print(render(items, { color }))),
@@ -94,22 +101,61 @@ export function jsonText(value: unknown): string {
 
 const DESCRIPTION_WIDTH = 48;
 
-/** NAME, LATEST, VERSIONS, DESCRIPTION, UPDATED. */
+/** NAME, LATEST, VERSIONS, ALIASES, DESCRIPTION, UPDATED. */
 export function renderModelsTable(models: Model[], options: RenderOptions = {}): string {
   return table(
-    ["NAME", "LATEST", "VERSIONS", "DESCRIPTION", "UPDATED"],
-    models.map((m) => [lastSegment(m.name), m.latestVersion || "-", String(m.versionCount), oneLine(m.description, DESCRIPTION_WIDTH), time(m.updateTime)]),
+    ["NAME", "LATEST", "VERSIONS", "ALIASES", "DESCRIPTION", "UPDATED"],
+    models.map((m) => [
+      lastSegment(m.name),
+      m.latestVersion || "-",
+      String(m.versionCount),
+      oneLine(m.aliases.map((a) => `${a.alias}=${a.version}`).join(","), DESCRIPTION_WIDTH),
+      oneLine(m.description, DESCRIPTION_WIDTH),
+      time(m.updateTime),
+    ]),
     options,
   );
 }
 
-/** VERSION, DESCRIPTION, LABELS, CREATED, UID. */
-export function renderVersionsTable(versions: Version[], options: RenderOptions = {}): string {
+export const MAX_METRIC_COLUMNS = 3;
+
+/** VERSION (or MODEL:VERSION), STATE, FRAMEWORK, up to 3 metrics, ALIASES, LABELS, CREATED. */
+export function renderVersionsTable(versions: Version[], options: VersionsTableOptions = {}): string {
+  const metrics = metricColumns(versions, options.metrics ?? []);
   return table(
-    ["VERSION", "DESCRIPTION", "LABELS", "CREATED", "UID"],
-    versions.map((v) => [v.version, oneLine(v.description, DESCRIPTION_WIDTH), oneLine(formatLabels(v.labels), DESCRIPTION_WIDTH), time(v.createTime), v.uid]),
+    [options.acrossModels ? "MODEL:VERSION" : "VERSION", "STATE", "FRAMEWORK", ...metrics.map((m) => m.toUpperCase()), "ALIASES", "LABELS", "CREATED"],
+    versions.map((v) => [
+      options.acrossModels ? `${lastSegment(v.model)}:${v.version}` : v.version,
+      versionStateName(v.state) + (v.lifecycle === Lifecycle.ARCHIVED ? " (archived)" : ""),
+      frameworkName(v.framework),
+      ...metrics.map((m) => (Object.hasOwn(v.metrics, m) ? metricValue(v.metrics[m]!) : "-")),
+      v.aliases.length > 0 ? v.aliases.join(",") : "-",
+      oneLine(formatLabels(v.labels), DESCRIPTION_WIDTH),
+      time(v.createTime),
+    ]),
     options,
   );
+}
+
+/** The metric columns: the preferred ones that occur, then the most common others (ties by name), at most MAX_METRIC_COLUMNS. */
+export function metricColumns(versions: Version[], preferred: string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const v of versions) for (const name of Object.keys(v.metrics)) counts.set(name, (counts.get(name) ?? 0) + 1);
+  const first = preferred.filter((m, i) => counts.has(m) && preferred.indexOf(m) === i);
+  const rest = [...counts.keys()].filter((m) => !first.includes(m)).sort((a, b) => counts.get(b)! - counts.get(a)! || (a < b ? -1 : a > b ? 1 : 0));
+  return [...first, ...rest].slice(0, MAX_METRIC_COLUMNS);
+}
+
+/** At most 4 decimals, no trailing zeros: 0.912, 0.8833, 1500. */
+export function metricValue(value: number): string {
+  return Math.abs(value) >= 1e9 ? value.toExponential(3) : String(Math.round(value * 1e4) / 1e4);
+}
+
+/** `pytorch`, `onnx`; `-` when unset. */
+export function frameworkName(framework: number): string {
+  if (framework === 0) return "-";
+  const name = FrameworkSchema.values.find((v) => v.number === framework)?.name;
+  return name ? name.replace(/^FRAMEWORK_/, "").toLowerCase() : String(framework);
 }
 
 /** Borderless, aligned columns (like kubectl): readable, and still greppable. */
@@ -154,6 +200,14 @@ export function renderVersion(v: Version): string {
     ["Description", v.description],
     ["Labels", labelLines(v.labels)],
     ["State", versionStateName(v.state)],
+    ["Lifecycle", v.lifecycle === Lifecycle.ARCHIVED ? "archived" : "active"],
+    ["Aliases", v.aliases.join("\n")],
+    ["Framework", v.framework === 0 ? "" : frameworkName(v.framework)],
+    ["Runtime", v.runtime],
+    ["Algorithm", v.algorithm],
+    ["Metrics", Object.keys(v.metrics).sort().map((k) => `${k}=${metricValue(v.metrics[k]!)}`).join("\n")],
+    ["Data version", v.lineage?.dataVersion ?? ""],
+    ["Source", v.lineage?.sourceLocation ?? ""],
     ["Files", v.state === VersionState.READY ? `${v.fileCount} (${v.totalSizeBytes} bytes)` : "-"],
     ["Manifest digest", v.manifestDigest],
     ["Created", time(v.createTime)],

@@ -2,6 +2,7 @@
 // output routed to the given streams instead of the process.
 import { Command } from "commander";
 import pkg from "../package.json" with { type: "json" };
+import { registerAliasCommands } from "./commands/aliases.js";
 import { registerAuditCommands } from "./commands/audit.js";
 import { registerAuthCommands } from "./commands/auth.js";
 import { registerKeyCommands } from "./commands/keys.js";
@@ -20,6 +21,13 @@ const examples = `Examples:
   modelreg models create fraud-detector --description "card fraud" --label team=risk
   modelreg versions create fraud-detector --label dataset=2026-10     # server assigns 1.0.0, 1.0.1, ...
   modelreg versions list fraud-detector --limit 5
+  modelreg versions list fraud-detector --filter 'metrics.f1 > 0.85 AND labels.dataset = "2026-10"' --order-by 'metrics.f1 desc'
+  modelreg versions list - --filter 'framework = PYTORCH'              # every model of the workspace
+  modelreg versions create fraud-detector --framework xgboost --metric f1=0.88 --data-version 2026-10
+  modelreg versions update fraud-detector:1.0.0 --archive
+  modelreg versions import-modelarts create-model.json --create-model
+  modelreg aliases set fraud-detector production 1.2.0 --expect 1.1.0
+  modelreg pull fraud-detector@production
   modelreg versions get fraud-detector:1.0.0 -o json | jq .labels
   modelreg push ./model.onnx fraud-detector            # new version (1.0.1, ...) holding model.onnx, READY
   modelreg push ./export/ fraud-detector:2.0.0         # every file under ./export/; creates 2.0.0 if missing
@@ -74,6 +82,7 @@ export function createProgram(io: Io, context: ContextFactory): Command {
   registerAuthCommands(program, context, io);
   registerModelCommands(program, context);
   registerVersionCommands(program, context);
+  registerAliasCommands(program, context);
   registerTransferCommands(program, context);
   registerWorkspaceCommands(program, context);
   registerKeyCommands(program, context);

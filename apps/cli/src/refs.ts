@@ -35,7 +35,8 @@ export function modelTarget(client: RegistryClient, ref: string): { parent: stri
 
 /** Where `versions create <model>[:<version>]` creates; an empty version id lets the server assign the next one. */
 export function versionTarget(client: RegistryClient, ref: string): { parent: string; versionId: string } {
-  const { model, version } = splitRef(ref);
+  const { model, version, alias } = splitRef(ref);
+  if (alias !== undefined) throw new UsageError(`"${ref}" names a version through an alias; to create a version, use model[:version], e.g. fraud-detector:1.0.0`);
   if (model === "") throw new UsageError(`"${ref}" names no model: use model[:version], e.g. fraud-detector or fraud-detector:1.0.0`);
   const parent = modelRef(client, model);
   if (!FULL_MODEL.test(parent)) throw new UsageError(`"${ref}" is not a model or version name: use model[:version] or workspaces/{workspace}/models/{model}[/versions/{version}]`);

@@ -19,9 +19,10 @@ export interface Update {
 /**
  * `--description` sets the description (an empty string clears it);
  * `--label` replaces the whole label map with the labels given;
- * `--clear-labels` removes every label. Nothing given is a usage error.
+ * `--clear-labels` removes every label. Nothing given (and no `other.paths`
+ * from a command's own flags, named in `other.flags`) is a usage error.
  */
-export function buildUpdate(flags: UpdateFlags): Update {
+export function buildUpdate(flags: UpdateFlags, other: { paths: number; flags: string } = { paths: 0, flags: "" }): Update {
   const paths: string[] = [];
   const fields: Update["fields"] = {};
   if (flags.description !== undefined) {
@@ -36,7 +37,7 @@ export function buildUpdate(flags: UpdateFlags): Update {
     paths.push("labels");
     fields.labels = flags.clearLabels ? {} : labelMap(labels);
   }
-  if (paths.length === 0) throw new UsageError("nothing to update: give --description, --label or --clear-labels");
+  if (paths.length === 0 && other.paths === 0) throw new UsageError(`nothing to update: give --description, --label${other.flags ? `, --clear-labels or ${other.flags}` : " or --clear-labels"}`);
   return { paths, fields };
 }
 

@@ -15,7 +15,11 @@ import {
   pageSizeOption,
   take,
   type ListFlags,
+  filterOption,
+  orderByOption,
+  type SearchFlags,
 } from "./options.js";
+import { searchRequest } from "./versions.js";
 
 export function registerModelCommands(program: Command, context: (cmd: Command) => CommandContext): void {
   const models = program
@@ -53,12 +57,14 @@ export function registerModelCommands(program: Command, context: (cmd: Command) 
     .command("list")
     .alias("ls")
     .description("list the models of the workspace, by name")
+    .addOption(filterOption('labels.team = "risk" AND version_count > 0; fields: name, description, latest_version, version_count, labels.<key>, create_time, update_time'))
+    .addOption(orderByOption("name, create_time, update_time, version_count, each optionally desc, e.g. update_time desc"))
     .addOption(limitOption())
     .addOption(pageSizeOption())
-    .action(async (flags: ListFlags, cmd: Command) => {
+    .action(async (flags: ListFlags & SearchFlags, cmd: Command) => {
       const { client, out } = context(cmd);
       const pageSize = pageSizeFor(flags);
-      const items = await take(client.listAllModels(pageSize ? { pageSize } : {}), flags.limit);
+      const items = await take(client.listAllModels({ ...searchRequest(flags), ...(pageSize ? { pageSize } : {}) }), flags.limit);
       out.models(items, client.workspace);
     });
 

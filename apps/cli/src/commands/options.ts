@@ -22,6 +22,15 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+export const filterOption = (example: string) => new Option("--filter <expr>", `which items to list (AIP-160), e.g. ${example}`);
+
+export const orderByOption = (fields: string) => new Option("--order-by <order>", `order of the list: ${fields}`);
+
+export interface SearchFlags {
+  filter?: string;
+  orderBy?: string;
+}
+
 export interface ListFlags {
   limit?: number;
   pageSize?: number;

@@ -24,10 +24,10 @@ const transportOption = () =>
 
 export function registerTransferCommands(program: Command, context: (cmd: Command) => CommandContext): void {
   program
-    .command("push <path> <model[:version]>")
+    .command("push <path> <model[:version|@alias]>")
     .description(
       "upload a file or a directory (every regular file under it) as the files of a version, which becomes READY; " +
-        "without :version a new version is created (the server numbers it), and a named version that does not exist is created",
+        "without :version a new version is created (the server numbers it), and a named version that does not exist is created; @alias: the version the alias points at (with --overwrite when it has files)",
     )
     .option("--overwrite", "replace the files of a version that has files already")
     .addOption(transportOption())
@@ -65,8 +65,8 @@ export function registerTransferCommands(program: Command, context: (cmd: Comman
     });
 
   program
-    .command("pull <model[:version]>")
-    .description("download the files of a READY version into a directory (default ./<model>-<version>); without :version, the model's latest version")
+    .command("pull <model[:version|@alias]>")
+    .description("download the files of a READY version into a directory (default ./<model>-<version>); without :version, the model's latest version; @alias: the version the alias points at")
     .option("-d, --dir <dir>", "where to write the files (created if missing)")
     .addOption(transportOption())
     .addHelpText("after", "\nFiles already there with the right sha256 are not downloaded again; every file is verified and appears only when complete.")
@@ -110,6 +110,10 @@ export async function ensureVersion(
   ref: string,
   flags: { description?: string; label?: Label[] },
 ): Promise<{ version: Version; created: boolean }> {
+  // An alias names an existing version: never created here.
+  if (splitRef(ref).alias !== undefined) {
+    return { version: (await client.versions.getVersion({ ref: { case: "name", value: versionRef(client, ref) } })).version!, created: false };
+  }
   const { parent, versionId } = versionTarget(client, ref);
   const create = async () => ({ version: (await client.versions.createVersion({ parent, versionId, version: createFields(flags) })).version!, created: true });
   if (versionId === "") return create();
@@ -128,10 +132,14 @@ export async function ensureVersion(
   }
 }
 
-/** The version pull reads: the one named, else the model's latest. */
+/** The version pull reads: the one named (an alias resolved to it), else the model's latest. */
 async function resolvePullVersion(client: RegistryClient, ref: string): Promise<{ name: string; model: string; version: string }> {
-  const { model, version } = splitRef(ref);
-  if (model === "") throw new UsageError(`"${ref}" names no model: use model[:version], e.g. fraud-detector:1.0.0`);
+  const { model, version, alias } = splitRef(ref);
+  if (model === "") throw new UsageError(`"${ref}" names no model: use model[:version] or model@alias, e.g. fraud-detector:1.0.0`);
+  if (alias !== undefined) {
+    const { version: v } = await client.versions.getVersion({ ref: { case: "name", value: versionRef(client, ref) } });
+    return { name: v!.name, model: v!.model, version: v!.version };
+  }
   if (version !== undefined) {
     const name = versionRef(client, ref);
     return { name, model: modelRef(client, model), version };
