@@ -24,9 +24,14 @@ export function collectLabel(text: string, previous: Label[] = []): Label[] {
 
 /** The labels as a map; a key given twice is a mistake, not a silent overwrite. */
 export function labelMap(labels: Label[]): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const { key, value } of labels) {
-    if (Object.hasOwn(map, key)) throw new UsageError(`label "${key}" is given more than once`);
+  return mapOnce("label", labels.map(({ key, value }) => [key, value]));
+}
+
+/** Entries of a repeatable flag as a map; a name given twice is a usage error naming `what` (label, metric). */
+export function mapOnce<V>(what: string, entries: [string, V][]): Record<string, V> {
+  const map: Record<string, V> = {};
+  for (const [key, value] of entries) {
+    if (Object.hasOwn(map, key)) throw new UsageError(`${what} "${key}" is given more than once`);
     map[key] = value;
   }
   return map;

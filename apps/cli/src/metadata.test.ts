@@ -205,6 +205,11 @@ describe("the journey: search, inspect, alias, archive", () => {
     const none = await ok("aliases", "list", "fraud");
     expect(none.stderr).toBe("model workspaces/default/models/fraud has no aliases\n");
     expect((await ok("versions", "delete", "fraud:1.0.0", "-o", "json")).stdout).toBe("{}\n");
+    // delete through an alias deletes the version it points at.
+    await ok("versions", "create", "fraud:1.4.0");
+    await ok("aliases", "set", "fraud", "doomed", "1.4.0", "-o", "json");
+    expect((await ok("versions", "delete", "fraud@doomed")).stdout).toBe("deleted version workspaces/default/models/fraud@doomed\n");
+    expect((await cli("versions", "get", "fraud:1.4.0")).code).toBe(15);
   });
 });
 

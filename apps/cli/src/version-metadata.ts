@@ -10,6 +10,7 @@ import { FrameworkSchema, LineageSchema, Lifecycle, VersionSchema, type Version 
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { UsageError } from "./exit-codes.js";
 import type { Io } from "./io.js";
+import { mapOnce } from "./labels.js";
 
 export interface MetadataFlags {
   framework?: number;
@@ -126,12 +127,7 @@ export async function metadataFromFlags(flags: MetadataFlags, io: Io, kind: "cre
 
 /** The metrics as a map; a name given twice is a mistake. */
 export function metricMap(metrics: Metric[]): Record<string, number> {
-  const map: Record<string, number> = {};
-  for (const { name, value } of metrics) {
-    if (Object.hasOwn(map, name)) throw new UsageError(`metric "${name}" is given more than once`);
-    map[name] = value;
-  }
-  return map;
+  return mapOnce("metric", metrics.map(({ name, value }) => [name, value]));
 }
 
 /** A JSON key of a Version (`initialConfig` or `initial_config`) as the proto field name the update mask takes. */
