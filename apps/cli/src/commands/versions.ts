@@ -87,12 +87,12 @@ export function registerVersionCommands(program: Command, context: (cmd: Command
 
   versions
     .command("get [model:version]")
-    .description("show one version, by name or by --uid")
+    .description("show one version, by name (model:version, model@alias) or by --uid")
     .option("--uid <uid>", "the version's uid instead of its name")
     .action(async (ref: string | undefined, flags: { uid?: string }, cmd: Command) => {
       const { client, out } = context(cmd);
       if ((ref === undefined) === (flags.uid === undefined)) {
-        throw new UsageError("give either model:version or --uid <uid>, e.g. modelreg versions get fraud-detector:1.0.0");
+        throw new UsageError("give either model:version (or model@alias) or --uid <uid>, e.g. modelreg versions get fraud-detector:1.0.0");
       }
       const res = await client.versions.getVersion({
         ref: flags.uid !== undefined ? { case: "uid", value: flags.uid } : { case: "name", value: versionRef(client, ref!) },
