@@ -238,6 +238,33 @@ export const uploadSessions = pgTable(
 );
 
 /**
+ * The job engine's queue: background work (exports, and later tasks and
+ * integrity checks) as rows any server process can claim with FOR UPDATE
+ * SKIP LOCKED. A running job holds a lease it renews; when its process dies
+ * the lease runs out and another process claims it again.
+ */
+export const jobs = pgTable(
+  "jobs",
+  {
+    id: uuid("id").primaryKey().default(sql`gen_random_uuid()`),
+    kind: text("kind").notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull().default({}),
+    /** 1 queued, 2 running, 3 succeeded, 4 failed, 5 cancelled. */
+    state: smallint("state").notNull().default(1),
+    attempts: integer("attempts").notNull().default(0),
+    maxAttempts: integer("max_attempts").notNull().default(5),
+    /** Not claimed before this time (retry back-off). */
+    runAfter: timestamp("run_after", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    leaseOwner: text("lease_owner").notNull().default(""),
+    leaseUntil: timestamp("lease_until", { withTimezone: true, mode: "date" }),
+    cancelRequested: boolean("cancel_requested").notNull().default(false),
+    lastError: text("last_error").notNull().default(""),
+    ...times,
+  },
+  (t) => [index("jobs_claim_idx").on(t.state, t.runAfter)],
+);
+
+/**
  * Secrets that sign download and upload URLs, shared by every replica. The
  * newest signs; all verify (so URLs in flight survive a new key).
  */
@@ -294,6 +321,7 @@ export const auditEvents = pgTable(
 
 export type ModelAliasRow = typeof modelAliases.$inferSelect;
 export type VersionMetricRow = typeof versionMetrics.$inferSelect;
+export type JobRow = typeof jobs.$inferSelect;
 export type BlobRow = typeof blobs.$inferSelect;
 export type UploadSessionRow = typeof uploadSessions.$inferSelect;
 export type VersionFileRow = typeof versionFiles.$inferSelect;

@@ -1,0 +1,118 @@
+// The job engine on both databases: each job runs once across processes
+// sharing the database, an expired lease is taken over, failures back off
+// and give up with the last error kept, cancellation reaches a running job.
+import { jobs } from "@modelreg/db";
+import { createTestDatabase, describeEachDatabase, type TestDatabase } from "@modelreg/db/testing";
+import { eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createLogger } from "../logger.js";
+import { createJobEngine, JOB_STATE, type JobEngine, type JobKind, PermanentJobError } from "./engine.js";
+
+describeEachDatabase("job engine", (kind) => {
+  let t: TestDatabase;
+  const engines: JobEngine[] = [];
+  const logger = createLogger("silent");
+  const engine = (kinds: Record<string, JobKind>, o: { leaseMs?: number; backoffMs?: number; owner?: string } = {}) => {
+    const e = createJobEngine({ db: t.db, logger, kinds, pollMs: 20, leaseMs: o.leaseMs ?? 600, backoffMs: o.backoffMs ?? 10, owner: o.owner });
+    engines.push(e);
+    return e;
+  };
+  beforeAll(async () => {
+    t = await createTestDatabase(kind);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(engines.map((e) => e.stop()));
+    await t?.close();
+  });
+  const row = async (id: string) => (await t.db.select().from(jobs).where(eq(jobs.id, id)))[0]!;
+
+  it("runs each of 20 jobs exactly once across two engines on one database", async () => {
+    const runs: string[] = [];
+    const kinds = { count: { run: async (p: Record<string, unknown>) => void runs.push(p.n as string) } };
+    const a = engine(kinds, { owner: "a" });
+    const b = engine(kinds, { owner: "b" });
+    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => a.enqueue("count", { n: `job-${i}` })));
+    a.start();
+    b.start();
+    await a.idle();
+    await b.idle();
+    expect(runs.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `job-${i}`).sort());
+    for (const id of ids) expect((await row(id)).state).toBe(JOB_STATE.SUCCEEDED);
+    await a.stop();
+    await b.stop();
+  });
+
+  it("takes over a job whose process died when its lease runs out", async () => {
+    const runs: number[] = [];
+    const survivor = engine({ rescue: { run: async (_p, ctx) => void runs.push(ctx.attempt) } });
+    const id = await survivor.enqueue("rescue", {});
+    // A process claimed it and died: running, leased to nobody alive, lease over.
+    await t.db.update(jobs).set({ state: JOB_STATE.RUNNING, attempts: 1, leaseOwner: "dead", leaseUntil: sql`now() - interval '1 second'` }).where(eq(jobs.id, id));
+    survivor.start();
+    await survivor.idle();
+    expect(runs).toEqual([2]);
+    expect(await row(id)).toMatchObject({ state: JOB_STATE.SUCCEEDED, attempts: 2, leaseOwner: "" });
+    await survivor.stop();
+  });
+
+  it("retries with back-off, then fails for good with the last error; a permanent error is not retried", async () => {
+    const failed: string[] = [];
+    let tries = 0;
+    const e = engine({
+      flaky: {
+        run: async (_p, ctx) => {
+          tries++;
+          throw new Error(`broken on try ${ctx.attempt}`);
+        },
+        onFailed: async (_p, error) => void failed.push(error),
+      },
+      doomed: {
+        run: async () => {
+          throw new PermanentJobError("the version is gone");
+        },
+        onFailed: async (_p, error) => void failed.push(error),
+      },
+    });
+    const flaky = await e.enqueue("flaky", {}, { maxAttempts: 3 });
+    const doomed = await e.enqueue("doomed", {});
+    e.start();
+    await e.idle();
+    expect(tries).toBe(3);
+    expect(await row(flaky)).toMatchObject({ state: JOB_STATE.FAILED, attempts: 3, lastError: "broken on try 3" });
+    expect(await row(doomed)).toMatchObject({ state: JOB_STATE.FAILED, attempts: 1, lastError: "the version is gone" });
+    expect(failed.sort()).toEqual(["broken on try 3", "the version is gone"]);
+    await e.stop();
+  });
+
+  it("cancels a queued job at once and a running one within a lease renewal", async () => {
+    const cancelled: string[] = [];
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const e = engine(
+      {
+        slow: {
+          run: (_p, ctx) =>
+            new Promise<void>((_, reject) => {
+              started();
+              ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason), { once: true });
+            }),
+          onCancelled: async (p) => void cancelled.push(p.which as string),
+        },
+      },
+      { leaseMs: 300 },
+    );
+    const queued = await e.enqueue("slow", { which: "queued" });
+    await e.cancel(queued);
+    expect((await row(queued)).state).toBe(JOB_STATE.CANCELLED);
+    const id = await e.enqueue("slow", { which: "running" });
+    e.start();
+    await running;
+    const asked = Date.now();
+    await e.cancel(id);
+    await e.idle();
+    expect(Date.now() - asked).toBeLessThan(2000);
+    expect(await row(id)).toMatchObject({ state: JOB_STATE.CANCELLED });
+    expect(cancelled.sort()).toEqual(["queued", "running"]);
+    await e.stop();
+  });
+});
