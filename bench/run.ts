@@ -8,6 +8,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ run(args
     about: "GetVersion/CreateVersion over Connect and gRPC (HTTP/2) vs a bare Connect-ES + postgres.js server [--seconds N] [--cpu-prof DIR]",
     load: () => import("./rpc/index.js"),
   },
+  search: {
+    about: "1,000,000 versions across 1,000 models in PostgreSQL: GetVersion, filtered and metric-ordered pages 1 and 50 vs raw SQL [--versions N] [--models M] [--samples K] [--database-url URL] [--explain]",
+    load: () => import("./search/index.js"),
+  },
   transfer: {
     about: "a 1 GiB file up and down: SDK plain HTTP and streaming RPCs vs bare node:http and Connect-ES servers [--size-mib N] [--rounds N] [--dir DIR] [--database-url URL] [--cpu-prof DIR]",
     load: () => import("./transfer/index.js"),

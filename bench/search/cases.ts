@@ -1,0 +1,148 @@
+// The cases of `bench search`, each twice: through modelreg (the SDK over
+// Connect, HTTP/2) and as hand-written SQL through postgres.js on the same
+// database (the baseline). Every call resolves with the resource names it
+// returned, so both sides can be checked to answer alike.
+import type { RegistryClient } from "@modelreg/sdk";
+import type { Sql } from "postgres";
+import { WORKSPACE } from "./load.js";
+
+export const PAGE_SIZE = 100;
+export const FAR_PAGE = 50;
+export const DATASET = "2026-10";
+export const FILTER = `labels.dataset = "${DATASET}"`;
+export const ORDER_BY = "metrics.f1 desc";
+const CONTAINS = { dataset: DATASET };
+const ACROSS = `workspaces/${WORKSPACE}/models/-`;
+
+/** One request of a case: which page (a token / keyset position) of which parent. */
+export interface Call {
+  /** modelreg: the ListVersions page token, or the version name for GetVersion. */
+  modelreg: string;
+  /** Raw SQL: the keyset position after the previous page, or the version uid / model id. */
+  raw: RawKey | undefined;
+  /** Per-model case: the model's id and its uid (the baseline's key). */
+  model?: string;
+  modelUid?: string;
+}
+
+export type RawKey = { seq: number } | { value: number; seq: number } | { uid: string };
+
+export interface Answer {
+  names: string[];
+  /** Where the next page starts (modelreg: token; raw: keyset), absent at the end. */
+  nextModelreg?: string;
+  nextRaw?: RawKey;
+}
+
+export interface CaseKind {
+  /** modelreg's call. */
+  modelreg(api: RegistryClient, c: Call): Promise<Answer>;
+  /** The baseline's statement; `explain` prefixes EXPLAIN (ANALYZE, BUFFERS) and returns its lines as `names`. */
+  raw(sql: Sql, c: Call, explain?: boolean): Promise<Answer>;
+}
+
+const versionName = (model: string, version: string) => `workspaces/${WORKSPACE}/models/${model}/versions/${version}`;
+
+type VersionRow = { model_name: string; version: string; seq: string; value?: number };
+
+function rawAnswer(rows: VersionRow[], explain: boolean | undefined, next: (r: VersionRow) => RawKey): Answer {
+  if (explain) return { names: rows.map((r) => Object.values(r)[0] as string) };
+  const page = rows.slice(0, PAGE_SIZE);
+  const last = page[page.length - 1];
+  return { names: page.map((r) => versionName(r.model_name, r.version)), nextRaw: rows.length > PAGE_SIZE && last ? next(last) : undefined };
+}
+
+const explainPrefix = (sql: Sql, explain?: boolean) => (explain ? sql`EXPLAIN (ANALYZE, BUFFERS)` : sql``);
+
+/** a) GetVersion by name; baseline: the primary-key lookup joined to models. */
+export const getVersion: CaseKind = {
+  async modelreg(api, c) {
+    const { version } = await api.versions.getVersion({ ref: { case: "name", value: c.modelreg } });
+    return { names: [version!.name] };
+  },
+  async raw(sql, c, explain) {
+    const uid = (c.raw as { uid: string }).uid;
+    const rows = await sql<VersionRow[]>`${explainPrefix(sql, explain)}
+      SELECT v.*, m.workspace AS model_workspace, m.name AS model_name
+      FROM versions v JOIN models m ON m.id = v.model_id
+      WHERE v.id = ${uid}`;
+    if (explain) return { names: rows.map((r) => Object.values(r)[0] as string) };
+    return { names: rows.map((r) => versionName(r.model_name, r.version)) };
+  },
+};
+
+/**
+ * b) Every model of the workspace, the label filter, newest first (the
+ * default order across models). Baseline: "seq DESC NULLS LAST", the order
+ * versions_workspace_created_idx is declared with, so PostgreSQL can read
+ * it from the index; seq is NOT NULL, so the rows are those of "seq DESC".
+ */
+export const filtered: CaseKind = {
+  async modelreg(api, c) {
+    const res = await api.versions.listVersions({ parent: ACROSS, pageSize: PAGE_SIZE, filter: FILTER, pageToken: c.modelreg });
+    return { names: res.versions.map((v) => v.name), nextModelreg: res.nextPageToken || undefined };
+  },
+  async raw(sql, c, explain) {
+    const after = c.raw as { seq: number } | undefined;
+    const rows = await sql<VersionRow[]>`${explainPrefix(sql, explain)}
+      SELECT v.*, m.name AS model_name
+      FROM versions v JOIN models m ON m.id = v.model_id
+      WHERE v.workspace = ${WORKSPACE} AND v.labels @> ${sql.json(CONTAINS)}::jsonb AND v.lifecycle = 1
+        ${after ? sql`AND v.seq < ${after.seq}` : sql``}
+      ORDER BY v.seq DESC NULLS LAST
+      LIMIT ${PAGE_SIZE + 1}`;
+    return rawAnswer(rows, explain, (r) => ({ seq: Number(r.seq) }));
+  },
+};
+
+/** c) Every model of the workspace, no filter, by metric f1 descending; baseline: the version_metrics index. */
+export const byMetric: CaseKind = {
+  async modelreg(api, c) {
+    const res = await api.versions.listVersions({ parent: ACROSS, pageSize: PAGE_SIZE, orderBy: ORDER_BY, pageToken: c.modelreg });
+    return { names: res.versions.map((v) => v.name), nextModelreg: res.nextPageToken || undefined };
+  },
+  async raw(sql, c, explain) {
+    const after = c.raw as { value: number; seq: number } | undefined;
+    const rows = await sql<VersionRow[]>`${explainPrefix(sql, explain)}
+      SELECT v.*, m.name AS model_name, vm.value
+      FROM version_metrics vm
+        JOIN versions v ON v.id = vm.version_id
+        JOIN models m ON m.id = v.model_id
+      WHERE vm.workspace = ${WORKSPACE} AND vm.name = 'f1' AND v.lifecycle = 1
+        ${after ? sql`AND (vm.value, vm.seq) < (${after.value}::double precision, ${after.seq}::bigint)` : sql``}
+      ORDER BY vm.value DESC, vm.seq DESC
+      LIMIT ${PAGE_SIZE + 1}`;
+    return rawAnswer(rows, explain, (r) => ({ value: r.value!, seq: Number(r.seq) }));
+  },
+};
+
+/**
+ * d) One model: the label filter and the metric ordering, page 1. Baseline:
+ * one statement on the model's uid (modelreg first looks the model up by
+ * name, and also looks for versions without the metric, which come last,
+ * when the first phase does not fill the page).
+ */
+export const oneModel: CaseKind = {
+  async modelreg(api, c) {
+    const res = await api.versions.listVersions({
+      parent: `workspaces/${WORKSPACE}/models/${c.model}`,
+      pageSize: PAGE_SIZE,
+      filter: FILTER,
+      orderBy: ORDER_BY,
+      pageToken: c.modelreg,
+    });
+    return { names: res.versions.map((v) => v.name), nextModelreg: res.nextPageToken || undefined };
+  },
+  async raw(sql, c, explain) {
+    const rows = await sql<VersionRow[]>`${explainPrefix(sql, explain)}
+      SELECT v.*, m.name AS model_name, vm.value
+      FROM version_metrics vm
+        JOIN versions v ON v.id = vm.version_id
+        JOIN models m ON m.id = v.model_id
+      WHERE vm.model_id = ${c.modelUid!}::uuid AND v.model_id = ${c.modelUid!}::uuid
+        AND vm.name = 'f1' AND v.labels @> ${sql.json(CONTAINS)}::jsonb AND v.lifecycle = 1
+      ORDER BY vm.value DESC, vm.seq DESC
+      LIMIT ${PAGE_SIZE + 1}`;
+    return rawAnswer(rows, explain, (r) => ({ value: r.value!, seq: Number(r.seq) }));
+  },
+};
