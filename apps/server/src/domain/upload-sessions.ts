@@ -158,7 +158,6 @@ export function createUploadSessionsDomain(deps: UploadSessionsDeps) {
       if (slot && !slot.ok)
         throw ResourceExhaustedError.tooManyConcurrent(row.accessKeyId ? `access key ${row.accessKeyId}` : "this server (AUTH=off)", deps.concurrency!.max);
       try {
-        await offsetOf(row); // creates a staging lost to a crash before its first byte
         const room = Math.min(maxChunk, row.size - offset);
         const limited = (async function* () {
           let n = 0;
@@ -172,7 +171,15 @@ export function createUploadSessionsDomain(deps: UploadSessionsDeps) {
             yield chunk;
           }
         })();
-        const size = await store.append(row.id, offset, limited, { signal: opts.signal });
+        let size: number;
+        try {
+          size = await store.append(row.id, offset, limited, { signal: opts.signal });
+        } catch (err) {
+          // A staging lost before its first byte (a crash right after staging): make it, then append.
+          if (!(err instanceof StagingNotFoundError) || offset !== 0) throw err;
+          await store.createStaging(row.id);
+          size = await store.append(row.id, offset, limited, { signal: opts.signal });
+        }
         if (size === row.size) {
           await finish(row, name);
           return sessionView({ ...row, complete: true }, version, size, maxChunk);
