@@ -41,13 +41,13 @@ export interface TransferOptions {
   signal?: AbortSignal;
   /** "http" (default): PUT/GET on the signed URLs; "stream": WriteUpload/ReadFile over the client's protocol. */
   transport?: "http" | "stream";
-  /** Largest piece sent per PUT or WriteUpload stream (default 64 MiB; never above the server's max_chunk_bytes). */
+  /** Largest piece sent per PUT or WriteUpload stream (default 256 MiB, the server's default max_chunk_bytes; never above the server's max_chunk_bytes). */
   chunkBytes?: number;
   /** Retries after a dropped or stalled connection (default: 5 attempts in a row without progress). */
   retry?: Partial<RetryPolicy>;
 }
 
-export const DEFAULT_CHUNK_BYTES = 64 << 20;
+export const DEFAULT_CHUNK_BYTES = 256 << 20;
 export const STREAM_MESSAGE_BYTES = 1 << 20;
 
 export function retryPolicy(options: TransferOptions): RetryPolicy {

@@ -5,7 +5,7 @@ import { basename } from "node:path";
 import { stat } from "node:fs/promises";
 import { UploadState, type UploadSession, type Version } from "@modelreg/proto";
 import { DEFAULT_CHUNK_BYTES, progressReporter, retryPolicy, type TransferContext, type TransferOptions, type TransferProgress } from "./context.js";
-import { hashFile } from "./hash.js";
+import { digestFile } from "./hash.js";
 import { listLocalFiles, type LocalFile } from "./local-files.js";
 import { mapLimit } from "./map-limit.js";
 import { sendSession } from "./upload-session.js";
@@ -47,7 +47,7 @@ export async function uploadFiles(ctx: TransferContext, version: string, files: 
   const call = signal ? { signal } : {};
   const concurrency = options.concurrency ?? 4;
   const hashed = options.onHashProgress ? await hashReporter(files, concurrency, options.onHashProgress) : undefined;
-  const digests = await mapLimit(files, concurrency, (f) => hashFile(f.localPath, signal, hashed ? (n) => hashed.set(f.localPath, n, f.path) : undefined));
+  const digests = await mapLimit(files, concurrency, (f) => digestFile(f.localPath, signal, hashed ? (n) => hashed.set(f.localPath, n, f.path) : undefined));
   const staged = await ctx.files.stageVersionFiles(
     {
       name,
