@@ -2,7 +2,7 @@
 // uploaded), commit it (the version becomes READY in one transaction), list
 // the committed files, and find one file of a READY version to read.
 import { randomBytes } from "node:crypto";
-import { blobs, type Database, models, uploadSessions, versionFiles, versions } from "@modelreg/db";
+import { blobs, type Database, modelAliases, models, uploadSessions, versionFiles, versions } from "@modelreg/db";
 import { and, asc, eq, gt, notInArray, sql } from "drizzle-orm";
 import type { BlobStore } from "../storage/blob-store.js";
 import { isSha256 } from "../storage/blob-store.js";
@@ -221,7 +221,8 @@ export function createFilesDomain(deps: FilesDomainDeps) {
           .returning();
         const sessions = await tx.delete(uploadSessions).where(eq(uploadSessions.versionId, hit.v.id)).returning({ id: uploadSessions.id, complete: uploadSessions.complete });
         await writeAudit(tx, scope);
-        return { version: toVersion(row!, { workspace: hit.workspace, name: hit.modelName }), sessions };
+        const aliases = await tx.select({ alias: modelAliases.alias }).from(modelAliases).where(eq(modelAliases.versionId, hit.v.id)).orderBy(asc(modelAliases.alias));
+        return { version: toVersion(row!, { workspace: hit.workspace, name: hit.modelName }, aliases.map((a) => a.alias)), sessions };
       });
       for (const s of sessions) if (!s.complete) await store.abortStaging(s.id);
       return version;

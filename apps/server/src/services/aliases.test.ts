@@ -72,7 +72,7 @@ describeEachDatabase("aliases", (kind) => {
     const name = `${model}@production`;
     await t.client.files.stageVersionFiles({ name, files: [] });
     const ready = (await t.client.files.commitVersionFiles({ name })).version!;
-    expect([ready.version, ready.state]).toEqual(["2.0.0", VersionState.READY]);
+    expect([ready.version, ready.state, ready.aliases]).toEqual(["2.0.0", VersionState.READY, ["production", "staging"]]);
     expect((await t.client.files.listVersionFiles({ version: { case: "name", value: name } })).version).toBe(`${model}/versions/2.0.0`);
   });
 
