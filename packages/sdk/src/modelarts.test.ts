@@ -122,6 +122,12 @@ describe("modelArtsToVersion", () => {
     expect(modelArtsToVersion({ model_name: "m", model_metrics: { f1: "0.5" } }).version.metrics).toEqual({ f1: 0.5 });
   });
 
+  it("keeps the data version and the ModelArts workspace", () => {
+    const { version } = modelArtsToVersion({ model_name: "m", model_data_version: "2026-10", workspace_id: "0" });
+    expect(version.lineage?.dataVersion).toBe("2026-10");
+    expect(version.labels).toEqual({ "modelarts/workspace_id": "0" });
+  });
+
   it("refuses unknown keys, at any depth, naming them", () => {
     expect(refusal({ ...sample(), workspace_id: "0" }).key).toBe("workspace_id");
     expect(refusal({ ...sample(), workspace_id: "0" }).message).toMatch(/"workspace_id" is not a key this import knows/);

@@ -107,6 +107,8 @@ const TOP_LEVEL = [
   "source_job_id",
   "source_job_version",
   "source_type",
+  "model_data_version",
+  "workspace_id",
   "execution_code",
   "input_params",
   "output_params",
@@ -142,6 +144,7 @@ export function modelArtsToVersion(request: object | string): ModelArtsImport {
       sourceJobId: str(r, "source_job_id"),
       sourceJobVersion: str(r, "source_job_version"),
       sourceType: str(r, "source_type"),
+      dataVersion: str(r, "model_data_version"),
     },
     installTypes: list(r, "install_type", "", (v, key) => lookup(INSTALL_TYPES, text(v, key), key, '"real-time" or "batch"')),
     metrics: metrics(r.model_metrics),
@@ -151,6 +154,8 @@ export function modelArtsToVersion(request: object | string): ModelArtsImport {
       known(d, key, ["doc_name", "doc_url"]);
       return { name: str(d, "doc_name", key, true), url: str(d, "doc_url", key, true) };
     }),
+    // The ModelArts workspace it came from, kept as a label (modelreg's own workspace is the caller's).
+    ...(str(r, "workspace_id") !== "" ? { labels: { "modelarts/workspace_id": str(r, "workspace_id") } } : {}),
     initialConfig: r.initial_config == null ? "" : typeof r.initial_config === "string" ? r.initial_config : JSON.stringify(object(r.initial_config, "initial_config")),
   };
   const code = str(r, "execution_code");
