@@ -34,6 +34,7 @@ describe("modelArtsToVersion", () => {
       sourceJobId: "3f2a9c51-7d4e-4b8a-9a61-0c5e2b7d1f09",
       sourceJobVersion: "V0012",
       sourceType: "auto",
+      dataVersion: "",
     });
     expect(version.processingCode).toEqual({ language: "python", location: "https://risk-models.obs.cn-north-4.myhuaweicloud.com/fraud/run-42/model/customize_service.py" });
     expect(version.installTypes).toEqual([InstallType.REAL_TIME, InstallType.BATCH]);
@@ -129,8 +130,8 @@ describe("modelArtsToVersion", () => {
   });
 
   it("refuses unknown keys, at any depth, naming them", () => {
-    expect(refusal({ ...sample(), workspace_id: "0" }).key).toBe("workspace_id");
-    expect(refusal({ ...sample(), workspace_id: "0" }).message).toMatch(/"workspace_id" is not a key this import knows/);
+    expect(refusal({ ...sample(), source_copy: true }).key).toBe("source_copy");
+    expect(refusal({ ...sample(), source_copy: true }).message).toMatch(/"source_copy" is not a key this import knows/);
     const s = sample();
     (s.input_params as Record<string, unknown>[])[1]!.param_unit = "EUR";
     expect(refusal(s).key).toBe("input_params[1].param_unit");
