@@ -140,9 +140,13 @@ it("runs the README's model-files curl block as written (port aside)", async () 
     const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
     const section = readme.slice(readme.indexOf("## Model files"));
     const block = /```sh\n([\s\S]*?)```/.exec(section)![1]!.replaceAll("127.0.0.1:8080", `127.0.0.1:${server.port}`);
-    const r = spawnSync("bash", ["-euo", "pipefail", "-c", block], { cwd: dir.path, encoding: "utf8" });
+    // No start-up files (a CI shell's BASH_ENV or bashrc may not survive `set -u`).
+    const env = { ...process.env };
+    delete env.BASH_ENV;
+    delete env.ENV;
+    const r = spawnSync("bash", ["--noprofile", "--norc", "-euo", "pipefail", "-c", block], { cwd: dir.path, encoding: "utf8", env });
+    expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toBe("");
-    expect(r.status).toBe(0);
     expect(r.stdout).toContain("0123456789012345");
     expect(r.stdout.split("\n")[1]).toMatch(/^00000010: /);
   } finally {
