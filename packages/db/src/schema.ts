@@ -118,8 +118,10 @@ export const versions = pgTable(
     uniqueIndex("versions_model_version_key").on(t.modelId, t.version),
     index("versions_model_semver_idx").on(t.modelId, t.sortKey, t.seq),
     uniqueIndex("versions_model_request_key").on(t.modelId, t.requestId),
-    index("versions_model_created_idx").on(t.modelId, t.seq.desc()),
-    index("versions_workspace_created_idx").on(t.workspace, t.seq.desc()),
+    // Plain ascending: scanned backwards it gives `seq DESC` (NULLS FIRST),
+    // the order queries ask for; a `DESC NULLS LAST` index could not serve it.
+    index("versions_model_seq_idx").on(t.modelId, t.seq),
+    index("versions_workspace_seq_idx").on(t.workspace, t.seq),
     index("versions_labels_idx").using("gin", sql`${t.labels} jsonb_path_ops`),
     index("versions_data_version_idx").on(t.workspace, t.dataVersion),
   ],

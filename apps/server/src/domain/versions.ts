@@ -194,6 +194,9 @@ const FILTER_FIELDS: FilterFields = {
   update_time: { kind: "timestamp", column: versions.updateTime },
 };
 
+/** Within one model: labels compared row by row (see FilterField "map"). */
+const MODEL_FILTER_FIELDS: FilterFields = { ...FILTER_FIELDS, labels: { kind: "map", column: versions.labels, valueKind: "string", containment: false } };
+
 function mentions(expr: FilterExpr, field: string): boolean {
   switch (expr.kind) {
     case "all":
@@ -583,7 +586,7 @@ export function createVersionsDomain(db: Database) {
         parseOrderBy(opts.orderBy ?? "", ["version", "create_time", "update_time"], ["metrics"], across ? { field: "create_time", desc: true } : { field: "version", desc: true }),
       );
       if (!v.empty || !workspace || !expr || !order) throw new InvalidArgumentError(v.list);
-      const condition = compileFilter(expr, FILTER_FIELDS);
+      const condition = compileFilter(expr, n ? MODEL_FILTER_FIELDS : FILTER_FIELDS);
 
       // Where to look: one model, or the workspace; for the metric index too.
       let versionScope: SQL;

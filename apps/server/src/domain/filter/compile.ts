@@ -20,8 +20,13 @@ export type FilterField =
   | { kind: "enum"; column: SQLWrapper; values: readonly string[] }
   /** A numeric column holding enum numbers, named by `codes` (name -> number); input matches any case; only `=`, `!=`, `:`. */
   | { kind: "enumCode"; column: SQLWrapper; codes: Readonly<Record<string, number>> }
-  /** A jsonb object column, filtered by key: `labels.team = "risk"`, `labels:team`. */
-  | { kind: "map"; column: SQLWrapper; valueKind: "string" | "number" };
+  /**
+   * A jsonb object column, filtered by key: `labels.team = "risk"`,
+   * `labels:team`. String equality is written as containment (`@>`), which a
+   * GIN index answers, unless `containment` is false: within a small set of
+   * rows (one model's versions) reading them beats scanning the index.
+   */
+  | { kind: "map"; column: SQLWrapper; valueKind: "string" | "number"; containment?: boolean };
 
 /**
  * The filterable fields of one list method, by the name used in filters
@@ -71,7 +76,7 @@ function compileComparison(c: Comparison, fields: FilterFields): SQL {
     if (spec.valueKind === "number") return compare(numberEntry(spec.column, key), op, numberValue(c));
     // Equality as containment, which a GIN (jsonb_path_ops) index answers;
     // the same rows as `->> key = value`.
-    if (op === "=") return sql`(${spec.column} @> jsonb_build_object(${key}::text, ${stringValue(c, op)}::text))`;
+    if (op === "=" && spec.containment !== false) return sql`(${spec.column} @> jsonb_build_object(${key}::text, ${stringValue(c, op)}::text))`;
     return compare(sql`(${spec.column} ->> ${key}::text)`, op, stringValue(c, op));
   }
 
