@@ -73,9 +73,8 @@ export const getVersion: CaseKind = {
 
 /**
  * b) Every model of the workspace, the label filter, newest first (the
- * default order across models). Baseline: "seq DESC NULLS LAST", the order
- * versions_workspace_created_idx is declared with, so PostgreSQL can read
- * it from the index; seq is NOT NULL, so the rows are those of "seq DESC".
+ * default order across models). Baseline: "seq DESC", read backwards from
+ * versions_workspace_seq_idx (workspace, seq).
  */
 export const filtered: CaseKind = {
   async modelreg(api, c) {
@@ -89,7 +88,7 @@ export const filtered: CaseKind = {
       FROM versions v JOIN models m ON m.id = v.model_id
       WHERE v.workspace = ${WORKSPACE} AND v.labels @> ${sql.json(CONTAINS)}::jsonb AND v.lifecycle = 1
         ${after ? sql`AND v.seq < ${after.seq}` : sql``}
-      ORDER BY v.seq DESC NULLS LAST
+      ORDER BY v.seq DESC
       LIMIT ${PAGE_SIZE + 1}`;
     return rawAnswer(rows, explain, (r) => ({ seq: Number(r.seq) }));
   },
