@@ -7,6 +7,8 @@ import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 const FLUSH_BYTES = 1 << 20;
+/** Written bytes after which a background flush to disk starts, so the final fsync has little left to do. */
+const SYNC_EVERY = 64 << 20;
 
 export interface TempFile {
   /** The temp file's path. */
@@ -32,6 +34,10 @@ export async function createTempFile(target: string): Promise<TempFile> {
   let pendingBytes = 0;
   let written = 0;
   let closed = false;
+  // A datasync running beside the writes (the disk works while bytes arrive);
+  // its failure is reported by commit().
+  let syncing: Promise<unknown> | undefined;
+  let sinceSync = 0;
   const flush = async () => {
     if (pendingBytes === 0) return;
     const chunks = pending;
@@ -39,6 +45,18 @@ export async function createTempFile(target: string): Promise<TempFile> {
     pendingBytes = 0;
     const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     for (let off = 0; off < data.length; ) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+    sinceSync += data.length;
+    if (sinceSync >= SYNC_EVERY && !syncing) {
+      sinceSync = 0;
+      const started = fh.datasync().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      syncing = started;
+      void started.then((err) => {
+        if (syncing === started && !err) syncing = undefined;
+      });
+    }
   };
   return {
     path,
@@ -54,6 +72,8 @@ export async function createTempFile(target: string): Promise<TempFile> {
     flush,
     async commit() {
       await flush();
+      const failed = await syncing;
+      if (failed) throw failed;
       await fh.sync();
       closed = true;
       await fh.close();
@@ -62,6 +82,7 @@ export async function createTempFile(target: string): Promise<TempFile> {
     async discard() {
       if (!closed) {
         closed = true;
+        await syncing;
         await fh.close().catch(() => {});
       }
       await rm(path, { force: true });
