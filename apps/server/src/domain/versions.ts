@@ -257,33 +257,27 @@ export function createVersionsDomain(db: Database) {
     and(eq(models.workspace, n.workspace), eq(models.nameKey, n.model.toLowerCase()), inScope(scope, models.workspace));
   const joined = { v: versions, workspace: models.workspace, modelName: models.name, aliases: aliasesOf } as const;
 
-  // The read path is hot: build its statements once.
-  const getByName = db
-    .select(joined)
-    .from(versions)
-    .innerJoin(models, eq(versions.modelId, models.id))
-    .where(
-      and(
-        eq(models.workspace, sql.placeholder("workspace")),
-        eq(models.workspace, sql.placeholder("scope")),
-        eq(models.nameKey, sql.placeholder("model")),
-        eq(versions.version, sql.placeholder("version")),
-      ),
-    )
-    .prepare("modelreg_get_version_by_name");
-  const getByAlias = db
-    .select(joined)
-    .from(versions)
-    .innerJoin(models, eq(versions.modelId, models.id))
-    .where(
-      and(
-        eq(models.workspace, sql.placeholder("workspace")),
-        eq(models.workspace, sql.placeholder("scope")),
-        eq(models.nameKey, sql.placeholder("model")),
-        sql`${versions.id} = (SELECT a.version_id FROM model_aliases a WHERE a.model_id = ${models.id} AND a.alias = ${sql.placeholder("alias")})`,
-      ),
-    )
-    .prepare("modelreg_get_version_by_alias");
+  // The read path is hot: build its statements once. By name and by alias
+  // differ only in the last condition.
+  const prepareLookup = (name: string, last: SQL) =>
+    db
+      .select(joined)
+      .from(versions)
+      .innerJoin(models, eq(versions.modelId, models.id))
+      .where(
+        and(
+          eq(models.workspace, sql.placeholder("workspace")),
+          eq(models.workspace, sql.placeholder("scope")),
+          eq(models.nameKey, sql.placeholder("model")),
+          last,
+        ),
+      )
+      .prepare(name);
+  const getByName = prepareLookup("modelreg_get_version_by_name", eq(versions.version, sql.placeholder("version")));
+  const getByAlias = prepareLookup(
+    "modelreg_get_version_by_alias",
+    sql`${versions.id} = (SELECT a.version_id FROM model_aliases a WHERE a.model_id = ${models.id} AND a.alias = ${sql.placeholder("alias")})`,
+  );
   const getByUid = db
     .select(joined)
     .from(versions)
