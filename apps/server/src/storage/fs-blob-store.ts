@@ -69,6 +69,8 @@ async function writeAt(handle: FileHandle, chunk: Uint8Array, position: number):
 
 /** Bytes gathered into one write: network chunks are ~64 KiB, and a write per chunk costs a thread-pool round trip. */
 const WRITE_BATCH = 1 << 20;
+/** Bytes written between background datasyncs. */
+const SYNC_EVERY = 64 << 20;
 
 /**
  * Writes a stream of chunks from `position` on, in batches of ~1 MiB, with
@@ -80,14 +82,24 @@ async function writeAll(handle: FileHandle, chunks: AsyncIterable<Uint8Array>, p
   let batch: Uint8Array[] = [];
   let batchBytes = 0;
   let at = position;
+  // A datasync beside the writes every SYNC_EVERY bytes, so the disk works
+  // while bytes arrive and the caller's final fsync has little left to do.
+  let syncing: Promise<void> = Promise.resolve();
+  let sinceSync = 0;
   const flush = async () => {
     await inFlight;
     const buffer = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
     const where = at;
     at += batchBytes;
+    sinceSync += batchBytes;
     batch = [];
     batchBytes = 0;
     inFlight = writeAt(handle, buffer, where);
+    if (sinceSync >= SYNC_EVERY) {
+      sinceSync = 0;
+      const previous = syncing;
+      syncing = inFlight.then(() => previous).then(() => handle.datasync());
+    }
   };
   try {
     for await (const chunk of chunks) {
@@ -97,10 +109,12 @@ async function writeAll(handle: FileHandle, chunks: AsyncIterable<Uint8Array>, p
     }
     if (batchBytes > 0) await flush();
   } finally {
-    // A failed read must not leave a write running behind the caller's cleanup.
+    // A failed read must not leave a write or sync running behind the caller's cleanup.
     await inFlight.catch(() => undefined);
+    await syncing.catch(() => undefined);
   }
   await inFlight;
+  await syncing;
   return at;
 }
 
