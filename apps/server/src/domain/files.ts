@@ -14,7 +14,7 @@ import { manifestDigest, mediaTypeOf } from "./manifest.js";
 import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
 import { parseVersionRefName, versionResourceName } from "./resource-names.js";
 import { inScope, type Scope, writeAudit } from "./scope.js";
-import { MAX_CHUNK_BYTES, sessionView, type UploadSessionView, uploadSessionName } from "./upload-sessions.js";
+import { MAX_CHUNK_BYTES, sessionView, type UploadSessionView } from "./upload-sessions.js";
 import { checkPageSize, Violations } from "./validation.js";
 import { toVersion, type Version, versionNotFound, versionRefWhere } from "./versions.js";
 
@@ -275,7 +275,6 @@ export function createFilesDomain(deps: FilesDomainDeps) {
       return { workspace: page.workspace, version: page.version, file: page.files[0]! };
     },
 
-    uploadSessionName,
   };
 }
 

@@ -146,9 +146,18 @@ export function createUploadSessionsDomain(deps: UploadSessionsDeps) {
      * verifies and publishes it. A retry of a write that already completed
      * the session answers with the complete session and writes nothing.
      */
-    async write(scope: Scope, target: { workspace: string; id: string }, offset: number, body: BlobBody, opts: { signal?: AbortSignal } = {}): Promise<UploadSessionView> {
+    async write(
+      scope: Scope,
+      target: { workspace: string; id: string },
+      offset: number,
+      body: BlobBody,
+      opts: { signal?: AbortSignal; totalSize?: number } = {},
+    ): Promise<UploadSessionView> {
       if (!Number.isSafeInteger(offset) || offset < 0) throw InvalidArgumentError.field("offset", `${offset} is not a byte offset: expected a whole number from 0`);
       const { row, version } = await load(scope, target);
+      // A client's declared total (HTTP Content-Range) must be the session's size.
+      if (opts.totalSize !== undefined && opts.totalSize !== row.size)
+        throw InvalidArgumentError.field("size_bytes", `the content was declared as ${opts.totalSize} bytes, but the upload session expects ${row.size}`);
       const name = uploadSessionName(row.workspace, row.id);
       if (row.complete) {
         for await (const _ of readBody(body, opts.signal)); // drain: the content is in already

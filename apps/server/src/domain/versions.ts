@@ -765,4 +765,3 @@ function fromRaw(r: Record<string, unknown>): VersionRow {
   };
 }
 
-export { EMPTY_METADATA };

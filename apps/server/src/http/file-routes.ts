@@ -108,18 +108,23 @@ export function createFileRoutes(deps: FileRoutesDeps): (req: Req, res: Res) => 
     const header = req.headers["content-range"];
     const length = req.headers["content-length"] === undefined ? undefined : Number(req.headers["content-length"]);
     let offset = 0;
+    let total: number | undefined;
     if (typeof header === "string") {
       const range = parseContentRange(header);
       if ("error" in range) throw new HttpError(400, Code.InvalidArgument, range.error);
-      const session = await deps.uploads.get(scope, `workspaces/${target.workspace}/uploads/${id}`);
-      if (range.total !== session.size)
-        throw new HttpError(400, Code.InvalidArgument, `Content-Range says the content is ${range.total} bytes, but the upload session expects ${session.size}`);
-      if (range.kind === "query") return sendSession(req, res, session);
+      if (range.kind === "query") {
+        const session = await deps.uploads.get(scope, `workspaces/${target.workspace}/uploads/${id}`);
+        if (range.total !== session.size)
+          throw new HttpError(400, Code.InvalidArgument, `the content was declared as ${range.total} bytes, but the upload session expects ${session.size}`);
+        return sendSession(req, res, session);
+      }
       if (length !== undefined && length !== range.end - range.start)
         throw new HttpError(400, Code.InvalidArgument, `Content-Length ${length} does not match Content-Range ${header} (${range.end - range.start} bytes)`);
       offset = range.start;
+      total = range.total;
     }
-    const session = await deps.uploads.write(scope, target, offset, req);
+    // The session is read once, by write(), which also checks the declared total.
+    const session = await deps.uploads.write(scope, target, offset, req, { totalSize: total });
     sendSession(req, res, session);
   }
 

@@ -60,10 +60,10 @@ export async function collectGarbage({ db, store, graceMs }: GcOptions): Promise
   result.holdingsReleased = released.length;
 
   // 3. Content no workspace holds: row and object, one digest at a time under its lock.
-  const orphaned = (whereExtra = sql``) => sql`
+  const orphaned = () => sql`
     NOT EXISTS (SELECT 1 FROM workspace_blobs wb WHERE wb.sha256 = ${blobs.sha256})
     AND NOT EXISTS (SELECT 1 FROM upload_sessions s WHERE s.sha256 = ${blobs.sha256})
-    AND ${blobs.claimTime} < ${grace} ${whereExtra}`;
+    AND ${blobs.claimTime} < ${grace}`;
   for (;;) {
     const candidates = await db.select({ sha256: blobs.sha256 }).from(blobs).where(orphaned()).limit(BATCH);
     for (const { sha256 } of candidates) {

@@ -8,7 +8,7 @@ import { failure } from "../testing/failure.js";
 import { createTestApp, type TestApp } from "../testing/test-app.js";
 
 /** A version with every settable field set. */
-export const FULL_VERSION = {
+const FULL_VERSION = {
   description: "gradient-boosted fraud scorer",
   labels: { dataset: "2026-10", team: "risk" },
   lineage: {
