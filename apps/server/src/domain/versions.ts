@@ -454,10 +454,10 @@ export function createVersionsDomain(db: Database) {
       .select(joined)
       .from(versions)
       .innerJoin(models, eq(versions.modelId, models.id))
-      .where(and(base, after ? sql`(${versions.sortKey}, ${versions.seq}) ${cmp} (${after[0]}, ${Number(after[1])})` : undefined))
+      .where(and(base, after ? sql`(${versions.sortKey}, ${versions.seq}) ${cmp} (${after[1]}, ${Number(after[2])})` : undefined))
       .orderBy(dir(versions.sortKey), dir(versions.seq))
       .limit(limit + 1);
-    return { rows, key: (r: (typeof rows)[number]) => [r.v.sortKey, String(r.v.seq)] };
+    return { rows, keys: rows.map((r) => ["", r.v.sortKey, String(r.v.seq)]) };
   }
 
   async function pageBySeq(base: Cond, descending: boolean, after: string[] | undefined, limit: number, column: "seq" | "update_time") {
@@ -467,8 +467,8 @@ export function createVersionsDomain(db: Database) {
     const micros = sql<string>`(extract(epoch from ${versions.updateTime}) * 1000000)::bigint`;
     const keyset =
       column === "seq"
-        ? after && sql`${versions.seq} ${cmp} ${Number(after[1])}`
-        : after && sql`(${micros}, ${versions.seq}) ${cmp} (${after[0]}::bigint, ${Number(after[1])})`;
+        ? after && sql`${versions.seq} ${cmp} ${Number(after[2])}`
+        : after && sql`(${micros}, ${versions.seq}) ${cmp} (${after[1]}::bigint, ${Number(after[2])})`;
     const rows = await db
       .select({ ...joined, micros: sql<string>`${micros}::text` })
       .from(versions)
@@ -476,7 +476,7 @@ export function createVersionsDomain(db: Database) {
       .where(and(base, keyset))
       .orderBy(...(column === "seq" ? [dir(versions.seq)] : [dir(micros), dir(versions.seq)]))
       .limit(limit + 1);
-    return { rows, key: (r: (typeof rows)[number]) => [column === "seq" ? "" : r.micros, String(r.v.seq)] };
+    return { rows, keys: rows.map((r) => ["", column === "seq" ? "" : r.micros, String(r.v.seq)]) };
   }
 
   /**
@@ -522,7 +522,7 @@ export function createVersionsDomain(db: Database) {
         .limit(limit + 1 - rows.length);
       rows = [...rows, ...more];
     }
-    return { rows, key: (r: Row) => (r.value !== undefined ? ["m", String(r.value), String(r.v.seq)] : ["n", "", String(r.v.seq)]) };
+    return { rows, keys: rows.map((r) => (r.value !== undefined ? ["m", String(r.value), String(r.v.seq)] : ["n", "", String(r.v.seq)])) };
   }
 
   return {
@@ -602,19 +602,15 @@ export function createVersionsDomain(db: Database) {
         order.field === "metrics"
           ? await pageByMetric(base, metricScope, order.key!, order.desc, after, limit)
           : order.field === "version"
-            ? await pageBySemver(base, order.desc, after && [after[1]!, after[2]!], limit)
-            : await pageBySeq(base, order.desc, after && [after[1]!, after[2]!], limit, order.field === "create_time" ? "seq" : "update_time");
+            ? await pageBySemver(base, order.desc, after, limit)
+            : await pageBySeq(base, order.desc, after, limit, order.field === "create_time" ? "seq" : "update_time");
       // An empty answer must not hide a missing workspace.
       if (!n && page.rows.length === 0 && !after) await requireWorkspace(db, scope, workspace);
+      // Keys are [phase, value, seq]: the phase and value only mean something for a metric order.
       const rows = page.rows.slice(0, limit);
-      const last = rows[rows.length - 1];
-      const key = (r: (typeof page.rows)[number]) => {
-        const k = (page.key as (r: unknown) => string[])(r);
-        return order.field === "metrics" ? k : ["", ...k];
-      };
       return {
         versions: rows.map((r) => toVersion(r.v, { workspace: r.workspace, name: r.modelName }, r.aliases)),
-        nextPageToken: page.rows.length > limit && last ? encodePageToken(fp, key(last)) : "",
+        nextPageToken: page.rows.length > limit ? encodePageToken(fp, page.keys[limit - 1]!) : "",
       };
     },
 
