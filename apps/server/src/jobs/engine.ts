@@ -20,6 +20,7 @@
 import { randomUUID } from "node:crypto";
 import { type Database, jobs, type JobRow } from "@modelreg/db";
 import { and, eq, sql } from "drizzle-orm";
+import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import { rowsOf } from "../domain/raw-rows.js";
 import type { Logger } from "../logger.js";
 
@@ -120,7 +121,7 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
     return { held: row !== undefined, cancel: row?.cancel ?? false };
   }
 
-  async function finish(job: JobRow, set: Partial<typeof jobs.$inferInsert>): Promise<boolean> {
+  async function finish(job: JobRow, set: PgUpdateSetSource<typeof jobs>): Promise<boolean> {
     const rows = await db
       .update(jobs)
       .set({ ...set, leaseOwner: "", leaseUntil: null, updateTime: sql`now()` })
@@ -153,7 +154,7 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
       const message = err instanceof Error ? err.message : String(err);
       if (stopped && !cancelled) {
         // Shutting down: hand the job back at once for another process.
-        await finish(job, { state: JOB_STATE.QUEUED, attempts: sql`${jobs.attempts} - 1` as unknown as number, runAfter: sql`now()` as unknown as Date });
+        await finish(job, { state: JOB_STATE.QUEUED, attempts: sql`${jobs.attempts} - 1`, runAfter: sql`now()` });
         return;
       }
       if (lost) return; // another process owns it now
@@ -165,7 +166,7 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
       if (!permanent && attempt < job.maxAttempts) {
         const delay = Math.min(300_000, backoffMs * 2 ** (attempt - 1));
         logger.warn({ job: job.id, kind: job.kind, attempt, err: message, retryInMs: delay }, "job failed; it will be retried");
-        await finish(job, { state: JOB_STATE.QUEUED, lastError: message, runAfter: sql`now() + make_interval(secs => ${delay / 1000})` as unknown as Date });
+        await finish(job, { state: JOB_STATE.QUEUED, lastError: message, runAfter: sql`now() + make_interval(secs => ${delay / 1000})` });
       } else {
         logger.error({ job: job.id, kind: job.kind, attempt, err: message }, "job failed for good");
         if (await finish(job, { state: JOB_STATE.FAILED, lastError: message })) await kind.onFailed?.(job.payload, message, job);
@@ -198,7 +199,6 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
   const engine: JobEngine = {
     owner,
     async enqueue(kind, payload, o = {}) {
-      if (!(kind in kinds) && !o.tx) logger.debug({ kind }, "queueing a job of a kind this process does not run");
       const [row] = await (o.tx ?? db)
         .insert(jobs)
         .values({ kind, payload, maxAttempts: o.maxAttempts ?? 5 })
