@@ -91,7 +91,7 @@ export function createAliasesDomain(db: Database) {
         }
         await writeAudit(tx, scope);
         const alias: Alias = { alias: req.alias, version: req.version, protected: req.protected, updateTime: new Date(row.update_time) };
-        const all = (await aliasesOf(tx as unknown as Database, [target.modelId])).get(target.modelId) ?? [];
+        const all = (await aliasesOf(tx, [target.modelId])).get(target.modelId) ?? [];
         const pointing = all.filter((a) => a.version === req.version).map((a) => a.alias);
         return { alias, version: toVersion(target.v, { workspace: target.workspace, name: target.modelName }, pointing) };
       });

@@ -79,7 +79,7 @@ const FILTER_FIELDS: FilterFields = {
 const ORDER_COLUMNS = { create_time: models.createTime, update_time: models.updateTime } as const;
 
 /** The aliases of each model, by model id. */
-export async function aliasesOf(db: Database, modelIds: string[]): Promise<Map<string, Alias[]>> {
+export async function aliasesOf(db: Pick<Database, "select">, modelIds: string[]): Promise<Map<string, Alias[]>> {
   const out = new Map<string, Alias[]>();
   if (modelIds.length === 0) return out;
   const rows = await db
@@ -203,7 +203,7 @@ export function createModelsDomain(db: Database) {
           .where(eq(models.id, row.id))
           .returning();
         await writeAudit(tx, scope);
-        return toModel(updated!, (await aliasesOf(tx as unknown as Database, [updated!.id])).get(updated!.id));
+        return toModel(updated!, (await aliasesOf(tx, [updated!.id])).get(updated!.id));
       });
     },
 
