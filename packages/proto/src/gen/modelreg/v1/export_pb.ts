@@ -6,13 +6,17 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { VersionFile } from "./file_pb.js";
+import { file_modelreg_v1_file } from "./file_pb.js";
+import type { Version } from "./version_pb.js";
+import { file_modelreg_v1_version } from "./version_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file modelreg/v1/export.proto.
  */
 export const file_modelreg_v1_export: GenFile = /*@__PURE__*/
-  fileDesc("Chhtb2RlbHJlZy92MS9leHBvcnQucHJvdG8SC21vZGVscmVnLnYxIpUECgZFeHBvcnQSDAoEbmFtZRgBIAEoCRILCgN1aWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIpCgZmb3JtYXQYBCABKA4yGS5tb2RlbHJlZy52MS5FeHBvcnRGb3JtYXQSJwoFc3RhdGUYBSABKA4yGC5tb2RlbHJlZy52MS5FeHBvcnRTdGF0ZRISCgpieXRlc19kb25lGAYgASgDEhMKC2J5dGVzX3RvdGFsGAcgASgDEhEKCWZpbGVfbmFtZRgIIAEoCRIRCglmaWxlX3R5cGUYCSABKAkSEgoKc2l6ZV9ieXRlcxgKIAEoAxILCgNtZDUYCyABKAkSDgoGc2hhMjU2GAwgASgJEhQKDGRvd25sb2FkX3VybBgNIAEoCRI8Chhkb3dubG9hZF91cmxfZXhwaXJlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWVycm9yX21lc3NhZ2UYDyABKAkSEAoIYXR0ZW1wdHMYECABKAUSLwoLY3JlYXRlX3RpbWUYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgTIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqdQoMRXhwb3J0Rm9ybWF0Eh0KGUVYUE9SVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIVChFFWFBPUlRfRk9STUFUX1RBUhABEhgKFEVYUE9SVF9GT1JNQVRfVEFSX0daEAISFQoRRVhQT1JUX0ZPUk1BVF9aSVAQAyqwAQoLRXhwb3J0U3RhdGUSHAoYRVhQT1JUX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoURVhQT1JUX1NUQVRFX1BFTkRJTkcQARIYChRFWFBPUlRfU1RBVEVfUlVOTklORxACEhoKFkVYUE9SVF9TVEFURV9TVUNDRUVERUQQAxIXChNFWFBPUlRfU1RBVEVfRkFJTEVEEAQSGgoWRVhQT1JUX1NUQVRFX0NBTkNFTExFRBAFYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Chhtb2RlbHJlZy92MS9leHBvcnQucHJvdG8SC21vZGVscmVnLnYxIpUECgZFeHBvcnQSDAoEbmFtZRgBIAEoCRILCgN1aWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIpCgZmb3JtYXQYBCABKA4yGS5tb2RlbHJlZy52MS5FeHBvcnRGb3JtYXQSJwoFc3RhdGUYBSABKA4yGC5tb2RlbHJlZy52MS5FeHBvcnRTdGF0ZRISCgpieXRlc19kb25lGAYgASgDEhMKC2J5dGVzX3RvdGFsGAcgASgDEhEKCWZpbGVfbmFtZRgIIAEoCRIRCglmaWxlX3R5cGUYCSABKAkSEgoKc2l6ZV9ieXRlcxgKIAEoAxILCgNtZDUYCyABKAkSDgoGc2hhMjU2GAwgASgJEhQKDGRvd25sb2FkX3VybBgNIAEoCRI8Chhkb3dubG9hZF91cmxfZXhwaXJlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWVycm9yX21lc3NhZ2UYDyABKAkSEAoIYXR0ZW1wdHMYECABKAUSLwoLY3JlYXRlX3RpbWUYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgTIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAieAoORXhwb3J0TWFuaWZlc3QSFgoOZm9ybWF0X3ZlcnNpb24YASABKAUSJQoHdmVyc2lvbhgCIAEoCzIULm1vZGVscmVnLnYxLlZlcnNpb24SJwoFZmlsZXMYAyADKAsyGC5tb2RlbHJlZy52MS5WZXJzaW9uRmlsZSp1CgxFeHBvcnRGb3JtYXQSHQoZRVhQT1JUX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhUKEUVYUE9SVF9GT1JNQVRfVEFSEAESGAoURVhQT1JUX0ZPUk1BVF9UQVJfR1oQAhIVChFFWFBPUlRfRk9STUFUX1pJUBADKrABCgtFeHBvcnRTdGF0ZRIcChhFWFBPUlRfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRFWFBPUlRfU1RBVEVfUEVORElORxABEhgKFEVYUE9SVF9TVEFURV9SVU5OSU5HEAISGgoWRVhQT1JUX1NUQVRFX1NVQ0NFRURFRBADEhcKE0VYUE9SVF9TVEFURV9GQUlMRUQQBBIaChZFWFBPUlRfU1RBVEVfQ0FOQ0VMTEVEEAViBnByb3RvMw", [file_google_protobuf_timestamp, file_modelreg_v1_file, file_modelreg_v1_version]);
 
 /**
  * An export: one version packed into one archive file, with checksums and a
@@ -178,6 +182,49 @@ export type Export = Message<"modelreg.v1.Export"> & {
  */
 export const ExportSchema: GenMessage<Export> = /*@__PURE__*/
   messageDesc(file_modelreg_v1_export, 0);
+
+/**
+ * The content of `modelreg.json`, the first entry of every export archive,
+ * written as proto3 JSON. With it the archive alone recreates the version
+ * elsewhere (the SDK's importArchive, the CLI's `modelreg import`): every
+ * other entry is one file of `files`, under its path, and must have that
+ * size and sha256.
+ *
+ * @generated from message modelreg.v1.ExportManifest
+ */
+export type ExportManifest = Message<"modelreg.v1.ExportManifest"> & {
+  /**
+   * Layout of the archive; 1 for this one. Readers refuse a larger number.
+   *
+   * @generated from field: int32 format_version = 1;
+   */
+  formatVersion: number;
+
+  /**
+   * The version exported, with its metadata and lineage; its
+   * `manifest_digest` is the digest of `files`. Aliases (which move on
+   * their own) and URLs are left out, so the same version always gives the
+   * same archive.
+   *
+   * @generated from field: modelreg.v1.Version version = 2;
+   */
+  version?: Version | undefined;
+
+  /**
+   * Every file of the version, sorted by path: path, size_bytes, sha256 and
+   * media_type (md5 and URLs are left out).
+   *
+   * @generated from field: repeated modelreg.v1.VersionFile files = 3;
+   */
+  files: VersionFile[];
+};
+
+/**
+ * Describes the message modelreg.v1.ExportManifest.
+ * Use `create(ExportManifestSchema)` to create a new message.
+ */
+export const ExportManifestSchema: GenMessage<ExportManifest> = /*@__PURE__*/
+  messageDesc(file_modelreg_v1_export, 1);
 
 /**
  * Archive format of an export.
