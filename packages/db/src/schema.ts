@@ -267,6 +267,42 @@ export const jobs = pgTable(
 );
 
 /**
+ * Exports: one version packed into one archive (a content-addressed blob the
+ * workspace holds), made by an `export` job. `sourceRevision` is the
+ * version's revision the export is for, so a request after the version
+ * changed makes a new export instead of returning a stale one.
+ */
+export const exports = pgTable(
+  "exports",
+  {
+    id: uuid("id").primaryKey().default(sql`gen_random_uuid()`),
+    workspace: text("workspace").notNull(),
+    versionId: uuid("version_id")
+      .notNull()
+      .references(() => versions.id, { onDelete: "cascade" }),
+    /** 1 tar, 2 tar.gz, 3 zip (ExportFormat). */
+    format: smallint("format").notNull(),
+    /** 1 pending, 2 running, 3 succeeded, 4 failed, 5 cancelled (ExportState). */
+    state: smallint("state").notNull().default(1),
+    sourceRevision: integer("source_revision").notNull(),
+    bytesDone: bigint("bytes_done", { mode: "number" }).notNull().default(0),
+    bytesTotal: bigint("bytes_total", { mode: "number" }).notNull().default(0),
+    fileName: text("file_name").notNull().default(""),
+    fileType: text("file_type").notNull().default(""),
+    sizeBytes: bigint("size_bytes", { mode: "number" }).notNull().default(0),
+    md5: text("md5").notNull().default(""),
+    /** The archive's blob, once SUCCEEDED. */
+    sha256: text("sha256"),
+    errorMessage: text("error_message").notNull().default(""),
+    attempts: integer("attempts").notNull().default(0),
+    jobId: uuid("job_id"),
+    ...times,
+    endTime: timestamp("end_time", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [index("exports_version_idx").on(t.versionId, t.createTime), index("exports_sha256_idx").on(t.sha256)],
+);
+
+/**
  * Secrets that sign download and upload URLs, shared by every replica. The
  * newest signs; all verify (so URLs in flight survive a new key).
  */
@@ -324,6 +360,7 @@ export const auditEvents = pgTable(
 export type ModelAliasRow = typeof modelAliases.$inferSelect;
 export type VersionMetricRow = typeof versionMetrics.$inferSelect;
 export type JobRow = typeof jobs.$inferSelect;
+export type ExportRow = typeof exports.$inferSelect;
 export type BlobRow = typeof blobs.$inferSelect;
 export type UploadSessionRow = typeof uploadSessions.$inferSelect;
 export type VersionFileRow = typeof versionFiles.$inferSelect;
