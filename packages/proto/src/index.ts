@@ -2,6 +2,8 @@
 // messages the server and clients need (google.rpc error details, gRPC health
 // and reflection). Everything under ./gen is written by `buf generate`.
 export * from "./gen/modelreg/v1/auth_pb.js";
+export * from "./gen/modelreg/v1/export_pb.js";
+export * from "./gen/modelreg/v1/export_service_pb.js";
 export * from "./gen/modelreg/v1/file_pb.js";
 export * from "./gen/modelreg/v1/file_service_pb.js";
 export * from "./gen/modelreg/v1/model_pb.js";
