@@ -15,6 +15,8 @@ export interface SessionJob {
   session: UploadSession;
   /** A local file with the session's content. */
   localPath: string;
+  /** Where the content starts in localPath (default 0); e.g. a file stored inside an archive. */
+  offset?: number;
 }
 
 export interface SendOptions {
@@ -57,7 +59,7 @@ export async function sendSession(ctx: TransferContext, job: SessionJob, options
         const start = Number(session.committedOffset);
         const end = Math.min(size, start + chunkSizeFor(session, options.chunkBytes));
         try {
-          session = await sendChunk(ctx, session, job.localPath, start, end, options);
+          session = await sendChunk(ctx, session, job.localPath, start, end, options, job.offset ?? 0);
           resyncs = 0;
         } catch (err) {
           if (!(err instanceof ConnectError) || !isOffsetMismatch(err) || ++resyncs > MAX_OFFSET_RESYNCS) throw err;
@@ -75,10 +77,12 @@ export async function sendSession(ctx: TransferContext, job: SessionJob, options
   );
 }
 
-async function sendChunk(ctx: TransferContext, session: UploadSession, localPath: string, start: number, end: number, options: SendOptions): Promise<UploadSession> {
+async function sendChunk(ctx: TransferContext, session: UploadSession, localPath: string, start: number, end: number, options: SendOptions, base = 0): Promise<UploadSession> {
   const act = activitySignal(ctx.idleMs, options.signal);
   try {
-    return options.transport === "stream" ? await writeStream(ctx, session, localPath, start, end, act, options) : await put(ctx, session, localPath, start, end, act, options);
+    return options.transport === "stream"
+      ? await writeStream(ctx, session, localPath, start, end, act, options, base)
+      : await put(ctx, session, localPath, start, end, act, options, base);
   } catch (err) {
     if (act.idle && options.transport === "stream") ctx.dropStreamConnection();
     throw abortReason(err, act, options.signal);
@@ -94,9 +98,9 @@ export function abortReason(err: unknown, act: ActivitySignal, outer: AbortSigna
   return err;
 }
 
-async function put(ctx: TransferContext, session: UploadSession, localPath: string, start: number, end: number, act: ActivitySignal, options: SendOptions): Promise<UploadSession> {
+async function put(ctx: TransferContext, session: UploadSession, localPath: string, start: number, end: number, act: ActivitySignal, options: SendOptions, base = 0): Promise<UploadSession> {
   const size = Number(session.sizeBytes);
-  const body = end > start ? createReadStream(localPath, { start, end: end - 1, highWaterMark: 256 << 10 }) : undefined;
+  const body = end > start ? createReadStream(localPath, { start: base + start, end: base + end - 1, highWaterMark: 256 << 10 }) : undefined;
   let sent = start;
   body?.on("data", (chunk) => {
     act.touch();
@@ -153,7 +157,7 @@ export function sessionFromPutAnswer(before: UploadSession, text: string): Uploa
   };
 }
 
-async function writeStream(ctx: TransferContext, session: UploadSession, localPath: string, start: number, end: number, act: ActivitySignal, options: SendOptions): Promise<UploadSession> {
+async function writeStream(ctx: TransferContext, session: UploadSession, localPath: string, start: number, end: number, act: ActivitySignal, options: SendOptions, base = 0): Promise<UploadSession> {
   let sent = start;
   async function* messages() {
     if (end === start) {
@@ -161,7 +165,7 @@ async function writeStream(ctx: TransferContext, session: UploadSession, localPa
       return;
     }
     let first = true;
-    for await (const chunk of createReadStream(localPath, { start, end: end - 1, highWaterMark: STREAM_MESSAGE_BYTES })) {
+    for await (const chunk of createReadStream(localPath, { start: base + start, end: base + end - 1, highWaterMark: STREAM_MESSAGE_BYTES })) {
       const data = chunk as Buffer;
       yield first ? { name: session.name, offset: BigInt(start), data } : { data };
       first = false;
