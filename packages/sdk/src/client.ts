@@ -3,11 +3,14 @@
 import { createClient, type CallOptions, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import {
+  ExportService,
   FileService,
   ModelService,
   VersionService,
   WorkspaceService,
   type AuditEvent,
+  type Export,
+  type ExportFormat,
   type Model,
   type Version,
   type VersionFile,
@@ -19,6 +22,19 @@ import { uploadDirectory, uploadFile, type UploadFileOptions, type UploadOptions
 import { isAliasName, modelName, versionName, workspaceName } from "./names.js";
 import { importModelArts, type ImportModelArtsOptions } from "./import-modelarts.js";
 import { paginate } from "./paginate.js";
+import {
+  createExport,
+  downloadExport,
+  waitForExport,
+  type CreateExportOptions,
+  type DownloadedExport,
+  type DownloadExportOptions,
+  type ExportContext,
+  type ExportRef,
+  type WaitForExportOptions,
+} from "./exports/exports.js";
+import { importArchive, type ImportArchiveOptions } from "./exports/import-archive.js";
+import { exportName, type ExportFormatName } from "./exports/names.js";
 import { optionsFromParams, parseAlgorithmParams, type AlgorithmParams } from "./from-params.js";
 
 export interface RegistryClientOptions {
@@ -66,6 +82,38 @@ export interface RegistryClient {
   readonly workspaces: Client<typeof WorkspaceService>;
   /** modelreg.v1.FileService: stage, upload, commit, list and read the files of versions. */
   readonly files: Client<typeof FileService>;
+  /** modelreg.v1.ExportService: versions packed into tar, tar.gz or zip archives. */
+  readonly exports: Client<typeof ExportService>;
+  /**
+   * Starts an export of a READY version (`model:1.0.0`, `model@alias` or a
+   * full name) as "tar", "tar.gz" or "zip", or returns the one already
+   * pending, running or done for that version and format (unless `force`).
+   */
+  createExport(version: string, format: ExportFormatName | ExportFormat, options?: CreateExportOptions): Promise<Export>;
+  /**
+   * Polls the export (an Export, its name, or `model:version/uid`) until it
+   * SUCCEEDED and resolves with it; rejects with ExportFailedError when it
+   * FAILED (message: its error_message) or was CANCELLED, and with
+   * DeadlineExceeded after `timeoutMs`.
+   */
+  waitForExport(exp: ExportRef, options?: WaitForExportOptions): Promise<Export>;
+  /**
+   * Downloads the archive of a SUCCEEDED export to `target` (a file, or a
+   * directory to put it in; default: its file name in the working
+   * directory), resumed after dropped connections, verified against its
+   * size and sha256, and renamed into place only when complete.
+   */
+  downloadExport(exp: ExportRef, target?: string, options?: DownloadExportOptions): Promise<DownloadedExport>;
+  /**
+   * Imports an export archive (.tar, .tar.gz or .zip) as a READY version:
+   * into the archive's model and version id, or `target` (`model` or
+   * `model:version`); the model is created when missing. The archive is
+   * checked against its modelreg.json before anything is created, and the
+   * new version's manifest_digest must equal the archive's.
+   */
+  importArchive(archivePath: string, target?: string, options?: ImportArchiveOptions): Promise<Version>;
+  /** `fraud:1.0.0/{uid}` -> `workspaces/{w}/models/fraud/versions/1.0.0/exports/{uid}`. */
+  exportName(ref: string): string;
   /**
    * Uploads one local file as the version's only file (`model:1.0.0` or a
    * full name): hashes it, stages it, sends it unless the workspace holds the
@@ -184,6 +232,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const versions = createClient(VersionService, transport);
   const workspaces = createClient(WorkspaceService, transport);
   const files = createClient(FileService, transport);
+  const exportsClient = createClient(ExportService, transport);
   // The byte streams get their own HTTP/2 connection, dropped after a stall
   // so that the retry does not queue behind a dead one.
   const bulkSession = options.transport || options.httpVersion === "1.1" ? undefined : new Http2SessionManager(options.baseUrl);
@@ -201,12 +250,19 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       return res.version!.name;
     },
   };
+  const exportContext: ExportContext = { exports: exportsClient, transfers, workspace };
   const client: RegistryClient = {
     workspace,
     models,
     versions,
     workspaces,
     files,
+    exports: exportsClient,
+    createExport: (version, format, opts) => createExport(exportContext, version, format, opts),
+    waitForExport: (exp, opts) => waitForExport(exportContext, exp, opts),
+    downloadExport: (exp, target, opts) => downloadExport(exportContext, exp, target, opts),
+    importArchive: (archivePath, target, opts) => importArchive(client, transfers, archivePath, target, opts),
+    exportName: (ref) => exportName(workspace, ref),
     uploadFile: (version, localPath, opts) => uploadFile(transfers, version, localPath, opts),
     uploadDirectory: (version, dir, opts) => uploadDirectory(transfers, version, dir, opts),
     downloadToFile: (version, path, target, opts) => downloadToFile(transfers, version, path, target, opts),

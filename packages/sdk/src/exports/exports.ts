@@ -1,0 +1,205 @@
+// Exports from the SDK: start one, wait for it, download its archive.
+// Waiting polls GetExport (exports are resources with a state, not streams);
+// downloading GETs the signed URL with the same machinery as version files
+// (Range resume after a dropped connection, sha256 checked while the bytes
+// go to a temp file, fsync, atomic rename), and a URL that expired is
+// replaced by a fresh one from GetExport.
+import { createHash } from "node:crypto";
+import { Code, ConnectError, type CallOptions, type Client } from "@connectrpc/connect";
+import { ExportState, type Export, type ExportFormat, type ExportService, type VersionFile } from "@modelreg/proto";
+import { versionName } from "../names.js";
+import { createTempFile } from "../transfers/atomic-file.js";
+import { progressReporter, retryPolicy, type TransferContext, type TransferProgress } from "../transfers/context.js";
+import { targetPath } from "../transfers/download.js";
+import { readRange } from "../transfers/read-range.js";
+import type { RetryPolicy } from "../transfers/retry.js";
+import { sleep } from "../transfers/retry.js";
+import { exportName, parseExportFormat, type ExportFormatName } from "./names.js";
+
+export interface ExportContext {
+  exports: Client<typeof ExportService>;
+  transfers: TransferContext;
+  workspace: string;
+}
+
+export interface CreateExportOptions {
+  /** Start a new export even when one for this version and format is pending, running or done. */
+  force?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface WaitForExportOptions {
+  /** Give up after this long (DeadlineExceeded); default: wait as long as it takes. */
+  timeoutMs?: number;
+  /** Time between two GetExport calls (default 500 ms). */
+  pollMs?: number;
+  /** Called with the export after every poll (bytes_done / bytes_total show how far it is). */
+  onProgress?: (exp: Export) => void;
+  /** Stops waiting (Canceled); the export itself goes on. */
+  signal?: AbortSignal;
+}
+
+export interface DownloadExportOptions {
+  /** Called as bytes arrive. */
+  onProgress?: (progress: TransferProgress) => void;
+  /** Aborts the download (Canceled); nothing is left behind. */
+  signal?: AbortSignal;
+  /** Retries after a dropped or stalled connection (default: 5 attempts in a row without progress). */
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface DownloadedExport {
+  /** The export, as last read (with the URL used). */
+  export: Export;
+  /** Where the archive was written. */
+  localPath: string;
+  sizeBytes: number;
+  sha256: string;
+}
+
+/** An export that ended FAILED or CANCELLED, with the export record (its error_message). */
+export class ExportFailedError extends ConnectError {
+  override name = "ExportFailedError";
+  /** The export as last read: state FAILED (see error_message) or CANCELLED. */
+  readonly export: Export;
+  constructor(exp: Export, message: string, code: Code) {
+    super(message, code);
+    this.export = exp;
+  }
+}
+
+/** Something that names an export: the Export itself, its resource name, or `model:version/uid`. */
+export type ExportRef = Export | string;
+
+function nameOf(ctx: ExportContext, ref: ExportRef): string {
+  if (typeof ref !== "string") return ref.name;
+  try {
+    return exportName(ctx.workspace, ref);
+  } catch (err) {
+    throw new ConnectError((err as Error).message, Code.InvalidArgument);
+  }
+}
+
+function call(signal: AbortSignal | undefined): CallOptions {
+  return signal ? { signal } : {};
+}
+
+/** Starts an export of a READY version (`model:version`, `model@alias` or a full name), or returns the one already there for it and the format. */
+export async function createExport(ctx: ExportContext, version: string, format: ExportFormatName | ExportFormat, options: CreateExportOptions = {}): Promise<Export> {
+  let parent: string;
+  let fmt: ExportFormat;
+  try {
+    parent = versionName(ctx.workspace, version);
+    fmt = parseExportFormat(format);
+  } catch (err) {
+    throw new ConnectError((err as Error).message, Code.InvalidArgument);
+  }
+  const res = await ctx.exports.createExport({ parent, format: fmt, force: options.force ?? false }, call(options.signal));
+  return res.export!;
+}
+
+/** The export, freshly read (a SUCCEEDED one with a fresh download URL). */
+export async function getExport(ctx: ExportContext, ref: ExportRef, signal?: AbortSignal): Promise<Export> {
+  const res = await ctx.exports.getExport({ name: nameOf(ctx, ref) }, call(signal));
+  return res.export!;
+}
+
+/** The error for an export that ended without an archive; undefined while it can still succeed. */
+export function exportError(exp: Export): ExportFailedError | undefined {
+  if (exp.state === ExportState.FAILED) {
+    return new ExportFailedError(exp, `export ${exp.name} failed${exp.attempts > 1 ? ` after ${exp.attempts} attempts` : ""}: ${exp.errorMessage || "no reason given"}`, Code.Internal);
+  }
+  if (exp.state === ExportState.CANCELLED) return new ExportFailedError(exp, `export ${exp.name} was cancelled`, Code.Canceled);
+  return undefined;
+}
+
+/** Polls until the export SUCCEEDED (resolves with it) or ended otherwise (rejects with ExportFailedError). */
+export async function waitForExport(ctx: ExportContext, ref: ExportRef, options: WaitForExportOptions = {}): Promise<Export> {
+  const name = nameOf(ctx, ref);
+  const pollMs = Math.max(10, options.pollMs ?? 500);
+  const deadline = options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : Number.POSITIVE_INFINITY;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const exp = await getExport(ctx, name, options.signal);
+    options.onProgress?.(exp);
+    if (exp.state === ExportState.SUCCEEDED) return exp;
+    const failed = exportError(exp);
+    if (failed) throw failed;
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw new ConnectError(
+        `export ${name} is still ${stateName(exp.state)} after ${options.timeoutMs} ms (${exp.bytesDone} of ${exp.bytesTotal} bytes packed); it goes on: wait again, or cancel it`,
+        Code.DeadlineExceeded,
+      );
+    }
+    await sleep(Math.min(pollMs, left), options.signal);
+  }
+}
+
+/** PENDING, RUNNING, ... */
+export function stateName(state: ExportState): string {
+  return ExportState[state] ?? String(state);
+}
+
+/** The archive of a SUCCEEDED export as the download machinery's file (path = file name). */
+function archiveFile(exp: Export): VersionFile {
+  return { path: exp.fileName, sizeBytes: exp.sizeBytes, sha256: exp.sha256, downloadUrl: exp.downloadUrl } as VersionFile;
+}
+
+/**
+ * Downloads the archive of a SUCCEEDED export to `target` (a file, or an
+ * existing directory to put it in; default: its file name in the working
+ * directory), verified against the export's size and sha256.
+ */
+export async function downloadExport(ctx: ExportContext, ref: ExportRef, target?: string, options: DownloadExportOptions = {}): Promise<DownloadedExport> {
+  const name = nameOf(ctx, ref);
+  // Always read it again: a fresh URL, and the state as it is now.
+  let exp = await getExport(ctx, name, options.signal);
+  const failed = exportError(exp);
+  if (failed) throw failed;
+  if (exp.state !== ExportState.SUCCEEDED) {
+    throw new ConnectError(`export ${name} is ${stateName(exp.state)}: it has no archive yet (wait for it first)`, Code.FailedPrecondition);
+  }
+  if (!exp.downloadUrl) throw new ConnectError(`export ${name} SUCCEEDED but has no download_url`, Code.Internal);
+  const size = Number(exp.sizeBytes);
+  const localPath = await targetPath(exp.fileName || `${name.slice(name.lastIndexOf("/") + 1)}.archive`, target);
+  const progress = progressReporter(size, options.onProgress);
+  options.onProgress?.({ bytesDone: 0, bytesTotal: size, path: exp.fileName });
+  const tmp = await createTempFile(localPath);
+  const hash = createHash("sha256");
+  try {
+    await readRange(
+      ctx.transfers,
+      exp.version,
+      archiveFile(exp),
+      0,
+      size,
+      async (chunk) => {
+        hash.update(chunk);
+        await tmp.write(chunk);
+        progress.set(name, tmp.written, exp.fileName);
+      },
+      {
+        transport: "http",
+        policy: retryPolicy(options),
+        signal: options.signal,
+        // The signed URL expired (or was refused): a fresh one, for the same archive.
+        relist: async () => {
+          const again = await getExport(ctx, name, options.signal);
+          if (again.sha256 !== exp.sha256 || again.sizeBytes !== exp.sizeBytes) {
+            throw new ConnectError(`export ${name} changed while it was downloaded (sha256 ${exp.sha256} -> ${again.sha256})`, Code.Aborted);
+          }
+          exp = again;
+          return archiveFile(again);
+        },
+      },
+    );
+    const sha256 = hash.digest("hex");
+    if (tmp.written !== size) throw new ConnectError(`${exp.fileName}: got ${tmp.written} bytes, the export says ${size}; nothing was written`, Code.DataLoss);
+    if (sha256 !== exp.sha256) throw new ConnectError(`${exp.fileName}: downloaded bytes hash to ${sha256}, the export says ${exp.sha256}; nothing was written`, Code.DataLoss);
+    await tmp.commit();
+    return { export: exp, localPath, sizeBytes: size, sha256 };
+  } finally {
+    await tmp.discard();
+  }
+}

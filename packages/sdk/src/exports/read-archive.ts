@@ -1,0 +1,376 @@
+// Reading an export archive (tar, tar.gz or zip, told apart by their first
+// bytes) for import: its modelreg.json (the first entry), and for every file
+// the manifest lists, where its bytes are on disk. Everything is checked
+// before anything is created: the entries must be exactly the manifest's
+// files (no extra, missing, duplicate or wrong-sized entry), and every file
+// must hash to its sha256 (a corrupt archive is refused naming the file).
+// The files of a tar, and the stored files of a zip, are byte ranges of the
+// archive itself; a tar.gz is unpacked into a temp directory (removed by
+// close()), as are compressed zip entries.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdtemp, open, rm, type FileHandle } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { createGunzip } from "node:zlib";
+import { fromJson, type JsonValue } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ExportManifestSchema, type ExportManifest, type VersionFile } from "@modelreg/proto";
+import tar from "tar-stream";
+import yauzl from "yauzl";
+import { progressReporter, type TransferProgress } from "../transfers/context.js";
+import { indexTar } from "./tar-index.js";
+
+export type ArchiveKind = "tar" | "tar.gz" | "zip";
+
+/** The newest archive layout this SDK reads. */
+export const EXPORT_FORMAT_VERSION = 1;
+export const MANIFEST_ENTRY = "modelreg.json";
+/** modelreg.json larger than this is refused (10,000 files fit in a few MiB). */
+const MAX_MANIFEST_BYTES = 64 << 20;
+const READ_CHUNK = 4 << 20;
+
+export interface ArchiveFile {
+  /** The file as modelreg.json lists it (path, size_bytes, sha256, media_type). */
+  file: VersionFile;
+  /** A local file holding its bytes (the archive, or an unpacked copy). */
+  localPath: string;
+  /** Where its bytes start in localPath. */
+  offset: number;
+}
+
+export interface OpenedArchive {
+  kind: ArchiveKind;
+  manifest: ExportManifest;
+  /** In manifest order. */
+  files: ArchiveFile[];
+  /** Removes unpacked copies. */
+  close(): Promise<void>;
+}
+
+export interface ReadArchiveOptions {
+  signal?: AbortSignal;
+  /** Progress of the local check (bytes of the files read and hashed). */
+  onHashProgress?: (progress: TransferProgress) => void;
+  /** Where a tar.gz is unpacked (default: a temp directory beside the archive, else in os.tmpdir()). */
+  tmpDir?: string;
+}
+
+function invalid(archive: string, message: string): ConnectError {
+  return new ConnectError(`${basename(archive)}: ${message}`, Code.InvalidArgument);
+}
+
+/** tar, tar.gz or zip, from the first bytes (not the extension). */
+export async function detectArchiveKind(path: string): Promise<ArchiveKind> {
+  const fh = await open(path, "r");
+  try {
+    const head = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(head, 0, 512, 0);
+    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return "tar.gz";
+    if (bytesRead >= 4 && head.readUInt32LE(0) === 0x04034b50) return "zip";
+    if (bytesRead >= 4 && head.readUInt32LE(0) === 0x06054b50) return "zip"; // empty zip
+    if (bytesRead === 512 && head.subarray(257, 262).toString("latin1") === "ustar") return "tar";
+    throw invalid(path, "is not a tar, tar.gz or zip archive (an export of modelreg)");
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Parses and checks modelreg.json. */
+export function parseManifest(archive: string, bytes: Uint8Array): ExportManifest {
+  let json: JsonValue;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString("utf8")) as JsonValue;
+  } catch (err) {
+    throw invalid(archive, `${MANIFEST_ENTRY} is not valid JSON (${(err as Error).message})`);
+  }
+  let manifest: ExportManifest;
+  try {
+    manifest = fromJson(ExportManifestSchema, json, { ignoreUnknownFields: true });
+  } catch (err) {
+    throw invalid(archive, `${MANIFEST_ENTRY} is not an ExportManifest: ${(err as Error).message}`);
+  }
+  if (manifest.formatVersion > EXPORT_FORMAT_VERSION) {
+    throw new ConnectError(
+      `${basename(archive)}: ${MANIFEST_ENTRY} has format_version ${manifest.formatVersion}, this SDK reads format_version ${EXPORT_FORMAT_VERSION} only: upgrade modelreg to import it`,
+      Code.Unimplemented,
+    );
+  }
+  if (manifest.formatVersion < 1) throw invalid(archive, `${MANIFEST_ENTRY} has no format_version: not a modelreg export`);
+  if (!manifest.version) throw invalid(archive, `${MANIFEST_ENTRY} has no version`);
+  const seen = new Set<string>();
+  for (const f of manifest.files) {
+    if (f.path === "" || seen.has(f.path)) throw invalid(archive, `${MANIFEST_ENTRY} lists ${f.path === "" ? "a file without a path" : `${f.path} twice`}`);
+    if (!/^[0-9a-f]{64}$/.test(f.sha256)) throw invalid(archive, `${MANIFEST_ENTRY}: ${f.path} has no valid sha256`);
+    if (f.sizeBytes < 0n) throw invalid(archive, `${MANIFEST_ENTRY}: ${f.path} has a negative size`);
+    seen.add(f.path);
+  }
+  return manifest;
+}
+
+/** Matches archive entries against the manifest: each listed file once, with its size, and nothing else. */
+class EntryCheck {
+  private readonly byPath: Map<string, VersionFile>;
+  private readonly seen = new Set<string>();
+  constructor(
+    private readonly archive: string,
+    manifest: ExportManifest,
+  ) {
+    this.byPath = new Map(manifest.files.map((f) => [f.path, f]));
+  }
+  entry(path: string, size: number): VersionFile {
+    if (path === MANIFEST_ENTRY) throw invalid(this.archive, `holds a second ${MANIFEST_ENTRY}`);
+    const file = this.byPath.get(path);
+    if (!file) throw invalid(this.archive, `entry ${path} is not listed in ${MANIFEST_ENTRY}`);
+    if (this.seen.has(path)) throw invalid(this.archive, `holds ${path} twice`);
+    if (BigInt(size) !== file.sizeBytes) throw invalid(this.archive, `${path} is ${size} bytes in the archive, ${MANIFEST_ENTRY} says ${file.sizeBytes}`);
+    this.seen.add(path);
+    return file;
+  }
+  done(): void {
+    const missing = [...this.byPath.keys()].filter((p) => !this.seen.has(p));
+    if (missing.length > 0) {
+      const list = missing.slice(0, 5).join(", ") + (missing.length > 5 ? `, and ${missing.length - 5} more` : "");
+      throw invalid(this.archive, `${missing.length === 1 ? "file" : "files"} ${list} listed in ${MANIFEST_ENTRY} ${missing.length === 1 ? "is" : "are"} not in the archive`);
+    }
+  }
+}
+
+function hashMismatch(archive: string, file: VersionFile, got: string): ConnectError {
+  return new ConnectError(`${basename(archive)}: ${file.path} is corrupt: its bytes hash to ${got}, ${MANIFEST_ENTRY} says ${file.sha256}; nothing was imported`, Code.DataLoss);
+}
+
+/** Opens and checks an export archive; call close() when done with its files. */
+export async function readArchive(path: string, options: ReadArchiveOptions = {}): Promise<OpenedArchive> {
+  const kind = await detectArchiveKind(path);
+  if (kind === "tar") return readTar(path, options);
+  if (kind === "zip") return readZip(path, options);
+  return readTarGz(path, options);
+}
+
+function totalSize(manifest: ExportManifest): number {
+  return manifest.files.reduce((n, f) => n + Number(f.sizeBytes), 0);
+}
+
+/** sha256 of bytes [offset, offset + size) of an open file. */
+async function hashRange(fh: FileHandle, offset: number, size: number, buf: Buffer, signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<string> {
+  const hash = createHash("sha256");
+  let done = 0;
+  while (done < size) {
+    signal?.throwIfAborted();
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - done), offset + done);
+    if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${offset + done}`);
+    hash.update(buf.subarray(0, bytesRead));
+    done += bytesRead;
+    onBytes(done);
+  }
+  return hash.digest("hex");
+}
+
+/** Hashes every in-place file of the archive and compares with the manifest. */
+async function verifyRanges(archive: string, fh: FileHandle, files: ArchiveFile[], manifest: ExportManifest, options: ReadArchiveOptions): Promise<void> {
+  const progress = progressReporter(totalSize(manifest), options.onHashProgress);
+  options.onHashProgress?.({ bytesDone: 0, bytesTotal: progress.bytesTotal });
+  const buf = Buffer.allocUnsafe(READ_CHUNK);
+  for (const f of files) {
+    if (f.localPath !== archive) continue; // unpacked and checked already
+    const got = await hashRange(fh, f.offset, Number(f.file.sizeBytes), buf, options.signal, (n) => progress.set(f.file.path, n, f.file.path));
+    if (got !== f.file.sha256) throw hashMismatch(archive, f.file, got);
+  }
+}
+
+async function readTar(path: string, options: ReadArchiveOptions): Promise<OpenedArchive> {
+  const fh = await open(path, "r");
+  try {
+    const { size } = await fh.stat();
+    let entries: Awaited<ReturnType<typeof indexTar>>;
+    try {
+      entries = await indexTar(fh, size);
+    } catch (err) {
+      throw invalid(path, (err as Error).message);
+    }
+    const first = entries[0];
+    if (!first || first.path !== MANIFEST_ENTRY || first.type !== "file") throw invalid(path, `its first entry is not ${MANIFEST_ENTRY}: not a modelreg export`);
+    if (first.size > MAX_MANIFEST_BYTES) throw invalid(path, `${MANIFEST_ENTRY} is too large (${first.size} bytes)`);
+    const bytes = Buffer.alloc(first.size);
+    if (first.size > 0) await fh.read(bytes, 0, first.size, first.offset);
+    const manifest = parseManifest(path, bytes);
+    const check = new EntryCheck(path, manifest);
+    const byPath = new Map<string, ArchiveFile>();
+    for (const e of entries.slice(1)) {
+      if (e.type === "directory") continue;
+      if (e.type !== "file") throw invalid(path, `entry ${e.path} is not a regular file (tar type ${JSON.stringify(e.type)})`);
+      byPath.set(e.path, { file: check.entry(e.path, e.size), localPath: path, offset: e.offset });
+    }
+    check.done();
+    const files = manifest.files.map((f) => byPath.get(f.path)!);
+    await verifyRanges(path, fh, files, manifest, options);
+    return { kind: "tar", manifest, files, close: async () => {} };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A temp directory for unpacked files: beside the archive when writable, else in os.tmpdir(). */
+async function unpackDir(archive: string, options: ReadArchiveOptions): Promise<string> {
+  if (options.tmpDir) return mkdtemp(join(options.tmpDir, ".modelreg-import-"));
+  try {
+    return await mkdtemp(join(dirname(archive), ".modelreg-import-"));
+  } catch {
+    return mkdtemp(join(tmpdir(), "modelreg-import-"));
+  }
+}
+
+/** Writes `source` to `dest` (a new file) while hashing it; resolves with the sha256 and byte count. */
+async function writeHashed(source: AsyncIterable<Uint8Array>, dest: string, signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<{ sha256: string; size: number }> {
+  const hash = createHash("sha256");
+  let size = 0;
+  const out = await open(dest, "wx", 0o600);
+  try {
+    for await (const chunk of source) {
+      signal?.throwIfAborted();
+      hash.update(chunk);
+      for (let off = 0; off < chunk.length; ) off += (await out.write(chunk, off, chunk.length - off)).bytesWritten;
+      size += chunk.length;
+      onBytes(size);
+    }
+  } finally {
+    await out.close();
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+
+async function readAll(source: AsyncIterable<Uint8Array>, limit: number, what: string, archive: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of source) {
+    n += c.length;
+    if (n > limit) throw invalid(archive, `${what} is too large (over ${limit} bytes)`);
+    chunks.push(Buffer.from(c));
+  }
+  return Buffer.concat(chunks);
+}
+
+async function readTarGz(path: string, options: ReadArchiveOptions): Promise<OpenedArchive> {
+  const dir = await unpackDir(path, options);
+  const close = () => rm(dir, { recursive: true, force: true });
+  try {
+    const extract = tar.extract();
+    const input = createReadStream(path, { highWaterMark: 1 << 20 });
+    const gunzip = createGunzip({ chunkSize: 1 << 20 });
+    // Errors of the file or of gunzip end the extract, whose iterator below then throws.
+    input.on("error", (err) => extract.destroy(err));
+    gunzip.on("error", (err) => extract.destroy(err));
+    input.pipe(gunzip).pipe(extract);
+    let manifest: ExportManifest | undefined;
+    let check: EntryCheck | undefined;
+    let progress: ReturnType<typeof progressReporter> | undefined;
+    const byPath = new Map<string, ArchiveFile>();
+    let n = 0;
+    try {
+      for await (const entry of extract) {
+        const h = entry.header;
+        const name = h.type === "directory" ? h.name.replace(/\/+$/, "") : h.name;
+        if (!manifest) {
+          if (name !== MANIFEST_ENTRY || h.type !== "file") throw invalid(path, `its first entry is not ${MANIFEST_ENTRY}: not a modelreg export`);
+          manifest = parseManifest(path, await readAll(entry as AsyncIterable<Uint8Array>, MAX_MANIFEST_BYTES, MANIFEST_ENTRY, path));
+          check = new EntryCheck(path, manifest);
+          progress = progressReporter(totalSize(manifest), options.onHashProgress);
+          options.onHashProgress?.({ bytesDone: 0, bytesTotal: progress.bytesTotal });
+          continue;
+        }
+        if (h.type === "directory") {
+          entry.resume();
+          continue;
+        }
+        if (h.type !== "file" && h.type !== "contiguous-file") throw invalid(path, `entry ${name} is not a regular file (tar type ${h.type})`);
+        const file = check!.entry(name, h.size ?? 0);
+        // Numbered, not by path: nothing in the archive chooses where a file lands.
+        const dest = join(dir, String(n++));
+        const got = await writeHashed(entry as AsyncIterable<Uint8Array>, dest, options.signal, (b) => progress!.set(file.path, b, file.path));
+        if (got.size !== Number(file.sizeBytes)) throw invalid(path, `${file.path} is ${got.size} bytes in the archive, ${MANIFEST_ENTRY} says ${file.sizeBytes}`);
+        if (got.sha256 !== file.sha256) throw hashMismatch(path, file, got.sha256);
+        byPath.set(file.path, { file, localPath: dest, offset: 0 });
+      }
+    } catch (err) {
+      input.destroy();
+      gunzip.destroy();
+      if (err instanceof ConnectError) throw err;
+      if (options.signal?.aborted) throw err;
+      throw invalid(path, `cannot be read as tar.gz: ${(err as Error).message}`);
+    }
+    if (!manifest) throw invalid(path, `is empty: no ${MANIFEST_ENTRY}`);
+    check!.done();
+    return { kind: "tar.gz", manifest, files: manifest.files.map((f) => byPath.get(f.path)!), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+async function readZip(path: string, options: ReadArchiveOptions): Promise<OpenedArchive> {
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await yauzl.openPromise(path, { lazyEntries: true, autoClose: false, decodeStrings: true, validateEntrySizes: true, strictFileNames: false });
+  } catch (err) {
+    throw invalid(path, `cannot be read as zip: ${(err as Error).message}`);
+  }
+  let dir: string | undefined;
+  const removeDir = async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  };
+  const fh = await open(path, "r");
+  try {
+    const entries: yauzl.Entry[] = [];
+    try {
+      for await (const e of zip.eachEntry()) entries.push(e);
+    } catch (err) {
+      throw invalid(path, `cannot be read as zip: ${(err as Error).message}`);
+    }
+    const first = entries[0];
+    if (!first || first.fileName !== MANIFEST_ENTRY) throw invalid(path, `its first entry is not ${MANIFEST_ENTRY}: not a modelreg export`);
+    if (first.uncompressedSize > MAX_MANIFEST_BYTES) throw invalid(path, `${MANIFEST_ENTRY} is too large (${first.uncompressedSize} bytes)`);
+    const manifest = parseManifest(path, await readAll(await zip.openReadStreamPromise(first), MAX_MANIFEST_BYTES, MANIFEST_ENTRY, path));
+    const check = new EntryCheck(path, manifest);
+    const byPath = new Map<string, ArchiveFile>();
+    const compressed: { entry: yauzl.Entry; file: VersionFile }[] = [];
+    for (const e of entries.slice(1)) {
+      if (e.fileName.endsWith("/")) continue; // a directory entry
+      if (e.isEncrypted()) throw invalid(path, `entry ${e.fileName} is encrypted`);
+      const file = check.entry(e.fileName, e.uncompressedSize);
+      if (e.compressionMethod === 0) {
+        const { fileDataStart } = await zip.readLocalFileHeaderPromise(e, { minimal: true });
+        byPath.set(file.path, { file, localPath: path, offset: fileDataStart });
+      } else {
+        if (!e.canDecodeFileData()) throw invalid(path, `entry ${e.fileName} uses compression method ${e.compressionMethod}, which cannot be read`);
+        compressed.push({ entry: e, file });
+      }
+    }
+    check.done();
+    const files = manifest.files.map((f) => byPath.get(f.path) ?? { file: f, localPath: "", offset: 0 });
+    // Compressed entries (a zip repacked by another tool): unpacked and checked first.
+    if (compressed.length > 0) {
+      dir = await unpackDir(path, options);
+      const progress = progressReporter(
+        compressed.reduce((n, c) => n + Number(c.file.sizeBytes), 0),
+        options.onHashProgress,
+      );
+      let n = 0;
+      for (const { entry, file } of compressed) {
+        const dest = join(dir, String(n++));
+        const got = await writeHashed(await zip.openReadStreamPromise(entry), dest, options.signal, (b) => progress.set(file.path, b, file.path));
+        if (got.sha256 !== file.sha256) throw hashMismatch(path, file, got.sha256);
+        const slot = files.find((f) => f.file.path === file.path)!;
+        slot.localPath = dest;
+      }
+    }
+    await verifyRanges(path, fh, files, manifest, options);
+    return { kind: "zip", manifest, files, close: removeDir };
+  } catch (err) {
+    await removeDir();
+    throw err;
+  } finally {
+    await fh.close();
+    zip.close();
+  }
+}
