@@ -57,9 +57,16 @@ export interface DownloadedExport {
   sha256: string;
 }
 
-/** An export that ended FAILED or CANCELLED, with the export record (its error_message). */
+/**
+ * An export that ended FAILED (code Internal) or CANCELLED (code Canceled),
+ * with the export record (its error_message). A ConnectError: code-based
+ * handling (exit codes, retries) treats it like any other.
+ */
 export class ExportFailedError extends ConnectError {
-  override name = "ExportFailedError";
+  // ConnectError's instanceof accepts any error named "ConnectError"; this one only its own.
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    return typeof v === "object" && v !== null && Object.prototype.isPrototypeOf.call(ExportFailedError.prototype, v);
+  }
   /** The export as last read: state FAILED (see error_message) or CANCELLED. */
   readonly export: Export;
   constructor(exp: Export, message: string, code: Code) {
