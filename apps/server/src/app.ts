@@ -3,7 +3,7 @@
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Database } from "@modelreg/db";
-import { FileService, ModelService, VersionService, WorkspaceService } from "@modelreg/proto";
+import { ExportService, FileService, ModelService, VersionService, WorkspaceService } from "@modelreg/proto";
 import { createAuthenticator } from "./auth/authenticator.js";
 import { createConcurrencyLimiter, createRateLimiter } from "./auth/rate-limit.js";
 import { createUrlSigner, type SigningKey } from "./auth/signed-urls.js";
@@ -11,7 +11,11 @@ import { createFilesDomain } from "./domain/files.js";
 import { createUploadSessionsDomain } from "./domain/upload-sessions.js";
 import { createFileRoutes } from "./http/file-routes.js";
 import { createFileUrls } from "./http/file-urls.js";
+import { createExportsDomain, EXPORT_JOB } from "./domain/exports.js";
+import { createJobEngine } from "./jobs/engine.js";
+import { createExportJob } from "./jobs/export-job.js";
 import { createMd5Worker } from "./jobs/md5.js";
+import { createExportService } from "./services/export-service.js";
 import { createFileService } from "./services/file-service.js";
 import type { BlobStore } from "./storage/blob-store.js";
 import { createAccessKeysDomain } from "./domain/access-keys.js";
@@ -35,7 +39,7 @@ import { createWorkspaceService } from "./services/workspace-service.js";
 export const SERVER_VERSION = "0.1.0";
 
 /** Every modelreg service the server registers (health and reflection aside). */
-export const API_SERVICES = [ModelService, VersionService, FileService, WorkspaceService] as const;
+export const API_SERVICES = [ModelService, VersionService, FileService, ExportService, WorkspaceService] as const;
 
 export interface AppDeps {
   db: Database;
@@ -56,6 +60,8 @@ export interface AppDeps {
   uploadsPerKey?: number;
   /** Largest body of one upload request (default 256 MiB). */
   maxChunkBytes?: number;
+  /** The job engine: jobs run at once (default 2; 0 = none), lease, poll interval. */
+  jobs?: { concurrency?: number; leaseMs?: number; pollMs?: number; progressMs?: number };
 }
 
 export function createApp(deps: AppDeps) {
@@ -77,6 +83,17 @@ export function createApp(deps: AppDeps) {
   const files = createFilesDomain({ db: deps.db, store: deps.store, maxChunkBytes: deps.maxChunkBytes });
   const signer = createUrlSigner({ keys: deps.signingKeys });
   const urls = createFileUrls(signer);
+  const versions = createVersionsDomain(deps.db);
+  const exportJob = createExportJob({ db: deps.db, store: deps.store, versions, logger: deps.logger, progressMs: deps.jobs?.progressMs });
+  const jobs = createJobEngine({
+    db: deps.db,
+    logger: deps.logger,
+    kinds: { [EXPORT_JOB]: exportJob },
+    concurrency: deps.jobs?.concurrency,
+    leaseMs: deps.jobs?.leaseMs,
+    pollMs: deps.jobs?.pollMs,
+  });
+  const exports = createExportsDomain(deps.db, jobs);
   const rateLimiter = auth.ratePerSecond ? createRateLimiter({ ratePerSecond: auth.ratePerSecond, burst: auth.burst ?? auth.ratePerSecond * 2 }) : undefined;
 
   // Interceptor order, outermost first:
@@ -95,8 +112,9 @@ export function createApp(deps: AppDeps) {
 
   const routes = (router: ConnectRouter) => {
     router.service(ModelService, createModelService(createModelsDomain(deps.db), createAliasesDomain(deps.db)));
-    router.service(VersionService, createVersionService(createVersionsDomain(deps.db)));
+    router.service(VersionService, createVersionService(versions));
     router.service(FileService, createFileService({ files, uploads, store: deps.store, urls, publicUrl: deps.publicUrl }));
+    router.service(ExportService, createExportService({ exports, urls, publicUrl: deps.publicUrl }));
     router.service(
       WorkspaceService,
       createWorkspaceService({
@@ -123,7 +141,7 @@ export function createApp(deps: AppDeps) {
     if (!fileRoutes(req, res as unknown as Parameters<typeof fileRoutes>[1])) rpc(req, res);
   };
 
-  return { routes, interceptors, handler, health, md5 };
+  return { routes, interceptors, handler, health, md5, jobs };
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -28,6 +28,9 @@ export interface Config {
   /** Garbage collection of unreferenced files: how often, and how long unreferenced content is kept. */
   gcIntervalSeconds: number;
   gcGraceSeconds: number;
+  /** Background jobs (exports) this process runs at once, and how long a job's lease lasts. */
+  jobConcurrency: number;
+  jobLeaseSeconds: number;
 }
 
 interface Setting {
@@ -59,6 +62,12 @@ export const SETTINGS: Setting[] = [
   { name: "MAX_CHUNK_BYTES", default: "268435456", help: "largest body of one upload request (HTTP PUT or WriteUpload stream), in bytes" },
   { name: "GC_INTERVAL_SECONDS", default: "3600", help: "how often unreferenced files and expired upload sessions are removed; 0 = never" },
   { name: "GC_GRACE_SECONDS", default: "3600", help: "content no version references is kept at least this long before it is removed" },
+  { name: "JOB_CONCURRENCY", default: "2", help: "background jobs (exports) this process runs at once; 0 = none (this replica only serves calls)" },
+  {
+    name: "JOB_LEASE_SECONDS",
+    default: "30",
+    help: "a running job's lease, renewed every third of it; when its server dies, another takes the job over after this long",
+  },
 ];
 
 export class ConfigError extends Error {}
@@ -115,6 +124,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxChunkBytes: int(env, "MAX_CHUNK_BYTES", 1024 * 1024, 5 * 1024 ** 3),
     gcIntervalSeconds: int(env, "GC_INTERVAL_SECONDS", 0, 30 * 24 * 3600),
     gcGraceSeconds: int(env, "GC_GRACE_SECONDS", 0, 365 * 24 * 3600),
+    jobConcurrency: int(env, "JOB_CONCURRENCY", 0, 64),
+    jobLeaseSeconds: int(env, "JOB_LEASE_SECONDS", 1, 3600),
   };
 }
 

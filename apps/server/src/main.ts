@@ -57,10 +57,12 @@ async function main(): Promise<void> {
     publicUrl: config.publicUrl,
     uploadsPerKey: config.uploadsPerKey,
     maxChunkBytes: config.maxChunkBytes,
+    jobs: { concurrency: config.jobConcurrency, leaseMs: config.jobLeaseSeconds * 1000 },
   });
   void app.md5.sweep().catch((err: unknown) => logger.warn({ err }, "could not look for blobs without an md5"));
   const gc = startGarbageCollection({ db: database.db, store, logger, intervalMs: config.gcIntervalSeconds * 1000, graceMs: config.gcGraceSeconds * 1000 });
   const server = await serve(app.handler, { port: config.port, host: config.host });
+  app.jobs.start();
   logger.info({ url: server.url, port: server.port, database: database.kind, blobStore: store.kind }, `modelreg listening on ${server.url}`);
 
   let stopping = false;
@@ -70,6 +72,8 @@ async function main(): Promise<void> {
     logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down: finishing in-flight calls");
     app.health.shutdown();
     await server.close(config.shutdownGraceMs);
+    // Running jobs go back to the queue at once, for another replica or the next start.
+    await app.jobs.stop();
     await gc.stop();
     await app.md5.stop();
     await store.close();

@@ -28,6 +28,7 @@ import { uploadToProto } from "../services/file-service.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { OffsetMismatchError } from "../storage/errors.js";
 import type { Database } from "@modelreg/db";
+import { ARCHIVE_TYPES } from "../exports/archive.js";
 import { BLOB_PREFIX, baseUrlOf, type FileUrls, UPLOAD_PREFIX } from "./file-urls.js";
 import { parseContentRange, parseRange } from "./range.js";
 
@@ -156,7 +157,7 @@ export function createFileRoutes(deps: FileRoutesDeps): (req: Req, res: Res) => 
     res.setHeader("cache-control", "private, max-age=3600, immutable");
     res.setHeader("repr-digest", `sha-256=:${Buffer.from(sha256, "hex").toString("base64")}:`);
     res.setHeader("content-disposition", `attachment; filename*=UTF-8''${encodeURIComponent(name)}`);
-    res.setHeader("content-type", "application/octet-stream");
+    res.setHeader("content-type", mediaTypeOf(name));
     const inm = req.headers["if-none-match"];
     if (typeof inm === "string" && inm.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
       res.statusCode = 304;
@@ -207,4 +208,10 @@ export function createFileRoutes(deps: FileRoutesDeps): (req: Req, res: Res) => 
       });
     return true;
   };
+}
+
+/** The media type a download is served with: archives by their extension, anything else as bytes. */
+function mediaTypeOf(name: string): string {
+  const type = Object.values(ARCHIVE_TYPES).find((t) => name.endsWith(t.extension));
+  return type?.mediaType ?? "application/octet-stream";
 }

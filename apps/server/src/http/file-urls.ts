@@ -38,3 +38,12 @@ export function baseUrlOf(publicUrl: string | undefined, host: string | null | u
   if (host && /^[A-Za-z0-9.\-:[\]]{1,300}$/.test(host)) return `http://${host}`;
   return "";
 }
+
+/** The host of an absolute URL (a handler's ctx.url), if it has one. */
+export function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).host || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -29,6 +29,9 @@ export const JOB_STATE = { QUEUED: 1, RUNNING: 2, SUCCEEDED: 3, FAILED: 4, CANCE
 /** Thrown by a handler: fail now, do not retry (bad input, a version that vanished). */
 export class PermanentJobError extends Error {}
 
+/** Thrown by a handler that learnt on its own that its work was cancelled: the job ends CANCELLED. */
+export class JobCancelledError extends Error {}
+
 export interface JobContext {
   job: JobRow;
   /** Aborted when the job is cancelled or the engine stops. */
@@ -158,7 +161,7 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
         return;
       }
       if (lost) return; // another process owns it now
-      if (cancelled) {
+      if (cancelled || err instanceof JobCancelledError) {
         if (await finish(job, { state: JOB_STATE.CANCELLED, lastError: "cancelled" })) await kind.onCancelled?.(job.payload, job);
         return;
       }

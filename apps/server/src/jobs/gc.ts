@@ -1,6 +1,6 @@
 // Garbage collection of files: upload sessions that expired or lost their
-// version, workspace holdings no version (committed or staged) and no
-// session references any longer, and stored content no workspace holds.
+// version, workspace holdings no version (committed or staged), no session
+// and no export archive references any longer, and stored content no workspace holds.
 //
 // Content is deleted only under its advisory lock (see
 // domain/blob-holdings.ts), only when no upload session of any workspace
@@ -55,6 +55,7 @@ export async function collectGarbage({ db, store, graceMs }: GcOptions): Promise
           SELECT 1 FROM version_files f JOIN versions v ON v.id = f.version_id JOIN models m ON m.id = v.model_id
           WHERE f.sha256 = wb.sha256 AND m.workspace = wb.workspace)
         AND NOT EXISTS (SELECT 1 FROM upload_sessions s WHERE s.sha256 = wb.sha256 AND s.workspace = wb.workspace)
+        AND NOT EXISTS (SELECT 1 FROM exports e WHERE e.sha256 = wb.sha256 AND e.workspace = wb.workspace)
       RETURNING wb.sha256`),
   );
   result.holdingsReleased = released.length;

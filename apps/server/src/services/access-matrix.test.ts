@@ -4,7 +4,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createHash, randomBytes } from "node:crypto";
-import { Role } from "@modelreg/proto";
+import { ExportFormat, Role } from "@modelreg/proto";
 import type { RegistryClient } from "@modelreg/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_SERVICES } from "../app.js";
@@ -42,9 +42,16 @@ const make = {
     await t.client.files.commitVersionFiles({ name: v.name });
     return v.name;
   },
+  /** An export of a READY version, created (its job may still run). */
+  export: async () => (await t.client.exports.createExport({ parent: await make.ready(), format: ExportFormat.TAR })).export!.name,
   key: async () =>
     (await t.client.workspaces.createAccessKey({ parent: "workspaces/team-a", accessKey: { user: fresh("u"), role: Role.VIEWER } })).accessKey!.name,
 };
+
+/** A cancel that reached the export but found it finished already got past every access check. */
+function expectFinished(e: unknown): void {
+  if (ConnectError.from(e).code !== Code.FailedPrecondition) throw e;
+}
 
 /** One request per RPC, addressing (fresh) resources of team-a. */
 const CASES: Record<string, () => Promise<{ call: (c: RegistryClient) => Promise<unknown>; crossTenant: boolean }>> = {
@@ -128,6 +135,31 @@ const CASES: Record<string, () => Promise<{ call: (c: RegistryClient) => Promise
       },
       crossTenant: true,
     };
+  },
+  "ExportService/CreateExport": async () => {
+    const parent = await make.ready();
+    return { call: (c) => c.exports.createExport({ parent, format: ExportFormat.TAR }), crossTenant: true };
+  },
+  "ExportService/GetExport": async () => {
+    const name = await make.export();
+    return { call: (c) => c.exports.getExport({ name }), crossTenant: true };
+  },
+  "ExportService/ListExports": async () => {
+    const parent = await make.ready();
+    return { call: (c) => c.exports.listExports({ parent }), crossTenant: true };
+  },
+  "ExportService/GetLatestExport": async () => {
+    const parent = await make.ready();
+    return { call: (c) => c.exports.getLatestExport({ parent }), crossTenant: true };
+  },
+  "ExportService/CancelExport": async () => {
+    // A finished export: every caller who may cancel is told it is finished.
+    const name = await make.export();
+    return { call: (c) => c.exports.cancelExport({ name }).catch((e) => expectFinished(e)), crossTenant: true };
+  },
+  "ExportService/DeleteExport": async () => {
+    const name = await make.export();
+    return { call: (c) => c.exports.deleteExport({ name }), crossTenant: true };
   },
   "WorkspaceService/CreateWorkspace": async () => ({ call: (c) => c.workspaces.createWorkspace({ workspaceId: fresh("ws") }), crossTenant: false }),
   "WorkspaceService/GetWorkspace": async () => ({ call: (c) => c.workspaces.getWorkspace({ name: "workspaces/team-a" }), crossTenant: true }),

@@ -20,7 +20,7 @@ import {
 import { InvalidArgumentError } from "../domain/errors.js";
 import type { FilesDomain, StoredFile, VersionRef } from "../domain/files.js";
 import { parseUploadSessionName, type UploadSessionsDomain, type UploadSessionView } from "../domain/upload-sessions.js";
-import { baseUrlOf, type FileUrls } from "../http/file-urls.js";
+import { baseUrlOf, type FileUrls, hostOf } from "../http/file-urls.js";
 import { callScope, principalOf } from "../interceptors/auth.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { versionToProto } from "./convert.js";
@@ -66,14 +66,6 @@ function fileToProto(f: StoredFile, download?: { url: string; expireTime: Date }
     downloadUrl: download?.url ?? "",
     downloadUrlExpireTime: download ? timestampFromDate(download.expireTime) : undefined,
   });
-}
-
-function hostOf(url: string): string | undefined {
-  try {
-    return new URL(url).host || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 const fileName = (path: string) => path.slice(path.lastIndexOf("/") + 1);

@@ -34,6 +34,10 @@ export interface TestAppOptions {
   maxChunkBytes?: number;
   /** Blob store: files in a temp directory (default), or S3 on a loopback S3-protocol server. */
   store?: "fs" | "s3";
+  /** The job engine's lease (default 30 s). */
+  jobLeaseMs?: number;
+  /** false: the job engine is not started (call app.jobs.start()); default true. */
+  startJobs?: boolean;
 }
 
 async function build(kind: DriverKind, options: TestAppOptions) {
@@ -51,8 +55,11 @@ async function build(kind: DriverKind, options: TestAppOptions) {
     signingKeys: TEST_SIGNING_KEYS,
     uploadsPerKey: options.uploadsPerKey,
     maxChunkBytes: options.maxChunkBytes,
+    jobs: { pollMs: 50, progressMs: 200, leaseMs: options.jobLeaseMs },
   });
+  if (options.startJobs !== false) app.jobs.start();
   const close = async () => {
+    await app.jobs.stop();
     await app.md5.stop();
     await database.close();
     await blobs.remove();

@@ -1,0 +1,141 @@
+// Archive writers for exports: tar, tar.gz and zip, as one byte stream.
+//
+// Deterministic: the same entries give the same bytes. Entries come in the
+// order given (the caller sorts them), every entry gets the same mtime, mode
+// 0644, owner 0:0 and no user or group names, no directory entries are
+// written, gzip's header carries no time and zip entries are stored
+// uncompressed. Long paths get pax headers (tar) and sizes past 4 GiB ZIP64
+// records (zip), both from the libraries.
+import type { Readable } from "node:stream";
+import { PassThrough } from "node:stream";
+import { createGzip, constants as zlib } from "node:zlib";
+import tar from "tar-stream";
+import yazl from "yazl";
+
+export type ArchiveFormat = "tar" | "tar.gz" | "zip";
+
+export interface ArchiveEntry {
+  path: string;
+  size: number;
+  /** false: its bytes are not told to onBytes (modelreg.json, which is not one of the version's files). */
+  counted?: boolean;
+  /** The entry's bytes; called once, when the archive reaches the entry. */
+  open(): Promise<AsyncIterable<Uint8Array> & NodeJS.ReadableStream>;
+}
+
+export const ARCHIVE_TYPES: Record<ArchiveFormat, { extension: string; mediaType: string }> = {
+  tar: { extension: ".tar", mediaType: "application/x-tar" },
+  "tar.gz": { extension: ".tar.gz", mediaType: "application/gzip" },
+  zip: { extension: ".zip", mediaType: "application/zip" },
+};
+
+const FILE_MODE = 0o644;
+
+/**
+ * The archive of `entries` as one stream. `onBytes` is told how many entry
+ * bytes (not archive bytes) were read, as they are read; an aborted signal
+ * ends the stream with its reason.
+ */
+export function archiveStream(
+  format: ArchiveFormat,
+  entries: ArchiveEntry[],
+  opts: { mtime: Date; signal?: AbortSignal; onBytes?: (n: number) => void },
+): Readable {
+  const counted = async (e: ArchiveEntry) => {
+    const source = await e.open();
+    return countBytes(source, e.counted === false ? { signal: opts.signal } : opts);
+  };
+  if (format === "zip") return zipStream(entries, counted, opts.mtime);
+  const tarball = tarStream(entries, counted, opts.mtime);
+  if (format === "tar") return tarball;
+  // Level 6 is gzip's own default (what `tar czf` gives).
+  const gzip = createGzip({ level: 6, chunkSize: 1 << 20, flush: zlib.Z_NO_FLUSH });
+  tarball.on("error", (err) => gzip.destroy(err));
+  return tarball.pipe(gzip);
+}
+
+async function* countBytes(source: AsyncIterable<Uint8Array> & NodeJS.ReadableStream, opts: { signal?: AbortSignal; onBytes?: (n: number) => void }) {
+  const destroyable = source as { destroy?: (err?: Error) => void };
+  const onAbort = () => destroyable.destroy?.(opts.signal?.reason);
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    opts.signal?.throwIfAborted();
+    for await (const chunk of source) {
+      opts.signal?.throwIfAborted();
+      opts.onBytes?.(chunk.length);
+      yield chunk;
+    }
+  } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+type Counted = (e: ArchiveEntry) => Promise<AsyncGenerator<Uint8Array>>;
+
+function tarStream(entries: ArchiveEntry[], counted: Counted, mtime: Date): Readable {
+  const pack = tar.pack();
+  const write = async () => {
+    for (const e of entries) {
+      const header = { name: e.path, size: e.size, mtime, mode: FILE_MODE, uid: 0, gid: 0, uname: "", gname: "", type: "file" as const };
+      await new Promise<void>((resolve, reject) => {
+        const sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
+        (async () => {
+          for await (const chunk of await counted(e)) if (!sink.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length))) await new Promise<void>((r) => sink.once("drain", () => r()));
+          sink.end(undefined as never);
+        })().catch((err: unknown) => {
+          sink.destroy(err as Error);
+          reject(err);
+        });
+      });
+    }
+    pack.finalize();
+  };
+  write().catch((err: unknown) => pack.destroy(err as Error));
+  // tar-stream's pack is a streamx Readable; hand the caller a Node one.
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  pack.on("error", (err: Error) => out.destroy(err));
+  pack.pipe(out);
+  return out;
+}
+
+function zipStream(entries: ArchiveEntry[], counted: Counted, mtime: Date): Readable {
+  const zip = new yazl.ZipFile();
+  for (const e of entries) {
+    zip.addReadStreamLazy(e.path, { mtime, mode: FILE_MODE, compress: false, size: e.size }, (cb) => {
+      counted(e).then(
+        (source) => {
+          const s = new PassThrough({ highWaterMark: 1 << 20 });
+          (async () => {
+            for await (const chunk of source) if (!s.write(chunk)) await new Promise((r) => s.once("drain", r));
+            s.end();
+          })().catch((err: unknown) => {
+            s.destroy(err as Error);
+            out.destroy(err as Error);
+          });
+          cb(null, s);
+        },
+        (err: unknown) => cb(err, undefined as never),
+      );
+    });
+  }
+  zip.end();
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  zip.on("error", (err: Error) => out.destroy(err));
+  (zip.outputStream as Readable).on("error", (err: Error) => out.destroy(err));
+  zip.outputStream.pipe(out);
+  return out;
+}
+
+/** An in-memory entry (modelreg.json), not counted in the progress. */
+export function bufferEntry(path: string, bytes: Uint8Array): ArchiveEntry {
+  return {
+    path,
+    size: bytes.length,
+    counted: false,
+    open: async () => {
+      const s = new PassThrough();
+      s.end(bytes);
+      return s;
+    },
+  };
+}
