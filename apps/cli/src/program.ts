@@ -5,6 +5,7 @@ import pkg from "../package.json" with { type: "json" };
 import { registerAliasCommands } from "./commands/aliases.js";
 import { registerAuditCommands } from "./commands/audit.js";
 import { registerAuthCommands } from "./commands/auth.js";
+import { registerExportCommands } from "./commands/exports.js";
 import { registerKeyCommands } from "./commands/keys.js";
 import { registerModelCommands } from "./commands/models.js";
 import { registerTransferCommands } from "./commands/transfer.js";
@@ -33,6 +34,9 @@ const examples = `Examples:
   modelreg push ./export/ fraud-detector:2.0.0         # every file under ./export/; creates 2.0.0 if missing
   modelreg push ./export/ fraud-detector:2.0.0 --overwrite   # replace the files of a READY version
   modelreg versions files fraud-detector:2.0.0         # path, size, sha256, md5, media type
+  modelreg export fraud-detector:2.0.0 --format tar.gz --wait -O fraud.tar.gz   # one archive, checksums, modelreg.json
+  modelreg exports list fraud-detector --state succeeded
+  modelreg import fraud.tar.gz fraud-copy              # the archive as a READY version (elsewhere, too)
   modelreg pull fraud-detector:2.0.0                   # into ./fraud-detector-2.0.0 (-d <dir> to choose)
   modelreg models update fraud-detector --description "v2" --etag <etag>
   modelreg models delete fraud-detector --force
@@ -84,6 +88,7 @@ export function createProgram(io: Io, context: ContextFactory): Command {
   registerVersionCommands(program, context);
   registerAliasCommands(program, context);
   registerTransferCommands(program, context);
+  registerExportCommands(program, context);
   registerWorkspaceCommands(program, context);
   registerKeyCommands(program, context);
   registerAuditCommands(program, context);

@@ -1,0 +1,162 @@
+// export, exports list/get/wait/download/cancel/delete and import end to
+// end: run() against the real server on loopback (HTTP byte paths, PGlite,
+// a temp blob store, the job engine running), files in a temp working
+// directory, archives checked with the real md5sum, sha256sum, tar and unzip.
+import { execFile as execFileCb } from "node:child_process";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { startTestServer, type TestServer } from "@modelreg/server/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bufferIo } from "./io.js";
+import { run } from "./run.js";
+
+const execFile = promisify(execFileCb);
+const sh = async (cmd: string, args: string[], cwd?: string) => (await execFile(cmd, args, { cwd, maxBuffer: 16 << 20 })).stdout;
+
+let server: TestServer;
+let idle: TestServer;
+let cwd: string;
+const WEIGHTS = Buffer.alloc(400_000);
+for (let i = 0; i < WEIGHTS.length; i++) WEIGHTS[i] = (i * 2654435761) >>> 24;
+
+beforeAll(async () => {
+  server = await startTestServer("pglite");
+  // A second server whose job engine does not run: its exports stay PENDING until cancelled.
+  idle = await startTestServer("pglite", { startJobs: false });
+  cwd = await mkdtemp(join(tmpdir(), "cli-exports-"));
+  await mkdir(join(cwd, "model", "weights"), { recursive: true });
+  await writeFile(join(cwd, "model", "config.json"), '{"layers": 2}');
+  await writeFile(join(cwd, "model", "weights", "model.bin"), WEIGHTS);
+}, 60_000);
+afterAll(async () => {
+  await server?.close();
+  await idle?.close();
+  if (cwd) await rm(cwd, { recursive: true, force: true });
+});
+
+async function cli(argv: string[], options: { tty?: boolean; on?: TestServer } = {}) {
+  const b = bufferIo({}, { cwd, tty: options.tty ?? false });
+  const code = await run(["--server", (options.on ?? server).url, ...argv], b.io);
+  return { code, stdout: b.stdout, stderr: b.stderr, json: () => JSON.parse(b.stdout) };
+}
+
+async function ok(argv: string[], options: { tty?: boolean; on?: TestServer } = {}) {
+  const r = await cli(argv, options);
+  if (r.code !== 0) throw new Error(`modelreg ${argv.join(" ")} exited ${r.code}: ${r.stderr}`);
+  return r;
+}
+
+let original: { manifestDigest: string; name: string };
+let zipExport: string;
+
+describe("export and import", () => {
+  it("exports with --wait -O: the archive is written, and md5sum/sha256sum agree with the export", async () => {
+    await ok(["models", "create", "fraud"]);
+    original = (await ok(["push", "model", "fraud:1.0.0", "--description", "exported", "--label", "team=risk", "-o", "json"])).json();
+    const r = await ok(["export", "fraud:1.0.0", "--format", "tar.gz", "--wait", "-O", "fraud.tar.gz", "-o", "json"]);
+    expect(r.stderr).toBe(""); // no progress bar when stderr is not a terminal
+    const got = r.json();
+    expect(got).toMatchObject({ localPath: join(cwd, "fraud.tar.gz"), export: { state: "EXPORT_STATE_SUCCEEDED", format: "EXPORT_FORMAT_TAR_GZ", fileName: "fraud-1.0.0.tar.gz" } });
+    expect((await sh("sha256sum", [got.localPath])).split(" ")[0]).toBe(got.sha256);
+    expect((await sh("md5sum", [got.localPath])).split(" ")[0]).toBe(got.md5);
+    expect(got.md5).toBe(got.export.md5);
+    expect((await sh("tar", ["-tzf", got.localPath])).trimEnd().split("\n")).toEqual(["modelreg.json", "config.json", "weights/model.bin"]);
+    expect((await readdir(cwd)).filter((n) => n.endsWith(".part"))).toEqual([]);
+  });
+
+  it("exports without waiting, then get, wait and download it by its short name", async () => {
+    const started = (await ok(["export", "fraud:1.0.0", "--format", "zip", "-o", "json"])).json();
+    expect(started.name).toMatch(/^workspaces\/default\/models\/fraud\/versions\/1\.0\.0\/exports\/[0-9a-f-]{36}$/);
+    const short = `fraud:1.0.0/${started.uid}`;
+    zipExport = short;
+    const got = (await ok(["exports", "get", short, "-o", "json"])).json();
+    expect(got.name).toBe(started.name);
+    const done = await ok(["exports", "wait", short]);
+    expect(done.stdout).toMatch(/^State:\s+succeeded$/m);
+    expect(done.stdout).toMatch(/^File:\s+fraud-1\.0\.0\.zip$/m);
+    expect(done.stdout).toMatch(/^Download URL:\s+http:\/\/127\.0\.0\.1:\d+\//m);
+    await mkdir(join(cwd, "dl"));
+    const dl = await ok(["exports", "download", short, "-O", "dl"]);
+    expect(dl.stdout).toMatch(new RegExp(`^File:\\s+${join(cwd, "dl", "fraud-1.0.0.zip").replace(/[.]/g, "\\.")}$`, "m"));
+    expect((await sh("unzip", ["-Z1", join(cwd, "dl", "fraud-1.0.0.zip")])).trimEnd().split("\n")).toEqual(["modelreg.json", "config.json", "weights/model.bin"]);
+    // The same version and format again: the same export (no --force).
+    expect((await ok(["export", "fraud:1.0.0", "--format", "zip", "-o", "json"])).json().name).toBe(started.name);
+  });
+
+  it("lists exports of a model or a version, filtered by state and format", async () => {
+    await ok(["export", "fraud:1.0.0", "--format", "tar", "--wait"]);
+    const table = (await ok(["exports", "list", "fraud"])).stdout.trimEnd().split("\n");
+    expect(table[0]).toMatch(/^EXPORT\s+FORMAT\s+STATE\s+PROGRESS\s+SIZE\s+SHA256\s+CREATED$/);
+    expect(table).toHaveLength(4);
+    expect(table.slice(1).every((l) => /^fraud:1\.0\.0\/[0-9a-f-]{36}\s+(tar|tar\.gz|zip)\s+succeeded\s/.test(l))).toBe(true);
+    const gz = (await ok(["exports", "list", "fraud:1.0.0", "--format", "tar.gz", "--state", "succeeded", "-o", "json"])).json();
+    expect(gz.map((e: { format: string }) => e.format)).toEqual(["EXPORT_FORMAT_TAR_GZ"]);
+    const none = await ok(["exports", "list", "fraud", "--state", "failed"]);
+    expect(none.stdout).toBe("");
+    expect(none.stderr).toContain("no exports of workspaces/default/models/fraud matching state = FAILED");
+  });
+
+  it("imports each archive into another model with the same manifest digest and metadata", async () => {
+    const a = (await ok(["import", "fraud.tar.gz", "copy", "-o", "json"])).json();
+    expect(a).toMatchObject({ name: "workspaces/default/models/copy/versions/1.0.0", state: "VERSION_STATE_READY", manifestDigest: original.manifestDigest, description: "exported", labels: { team: "risk" } });
+    const b = (await ok(["import", join("dl", "fraud-1.0.0.zip"), "copy:2.0.0", "-o", "json"])).json();
+    expect(b).toMatchObject({ version: "2.0.0", manifestDigest: original.manifestDigest });
+    const table = await ok(["import", "fraud.tar.gz", "copy:3.0.0"]);
+    expect(table.stdout).toMatch(/^State:\s+ready$/m);
+  });
+
+  it("refuses a corrupt archive naming the file (exit 25), and creates nothing", async () => {
+    const bytes = await readFile(join(cwd, "dl", "fraud-1.0.0.zip"));
+    const at = bytes.indexOf(WEIGHTS.subarray(1000, 1064));
+    expect(at).toBeGreaterThan(0);
+    bytes[at]! ^= 0x01;
+    await writeFile(join(cwd, "corrupt.zip"), bytes);
+    const r = await cli(["import", "corrupt.zip", "never"]);
+    expect(r.code).toBe(25); // DataLoss
+    expect(r.stderr).toContain("weights/model.bin is corrupt");
+    expect((await cli(["models", "get", "never"])).code).toBe(15);
+    const missing = await cli(["import", "nope.tar", "never"]);
+    expect(missing.code).not.toBe(0);
+  });
+
+  it("shows a progress bar on a terminal", async () => {
+    const r = await ok(["export", "fraud:1.0.0", "--format", "tar", "--force", "-O", "tty.tar"], { tty: true });
+    expect(r.stderr).toContain("download");
+    expect(r.stderr).toContain("ETA");
+  });
+
+  it("deletes an export; it is gone afterwards", async () => {
+    const r = await ok(["exports", "delete", zipExport]);
+    expect(r.stdout).toMatch(/^deleted export workspaces\/default\/models\/fraud\/versions\/1\.0\.0\/exports\//);
+    expect((await cli(["exports", "get", zipExport])).code).toBe(15);
+  });
+
+  it("rejects export names and formats it cannot read as usage errors (exit 2)", async () => {
+    expect((await cli(["exports", "get", "fraud"])).code).toBe(2);
+    expect((await cli(["exports", "get", "fraud@prod/123"])).code).toBe(2);
+    expect((await cli(["export", "fraud:1.0.0", "--format", "rar"])).code).toBe(2);
+    expect((await cli(["export", "fraud:1.0.0"])).code).toBe(2);
+  });
+});
+
+describe("cancel (job engine stopped)", () => {
+  it("cancels a pending export; waiting for it then fails with exit 11, cancelling again with 19", async () => {
+    await ok(["models", "create", "m"], { on: idle });
+    await writeFile(join(cwd, "one.bin"), "one");
+    await ok(["push", "one.bin", "m:1.0.0"], { on: idle });
+    const started = (await ok(["export", "m:1.0.0", "--format", "tar", "-o", "json"], { on: idle })).json();
+    expect(started.state).toBe("EXPORT_STATE_PENDING");
+    const short = `m:1.0.0/${started.uid}`;
+    const cancelled = await ok(["exports", "cancel", short], { on: idle });
+    expect(cancelled.stdout).toMatch(/^State:\s+cancelled$/m);
+    const waited = await cli(["exports", "wait", short], { on: idle });
+    expect(waited.code).toBe(11); // Canceled
+    expect(waited.stderr).toContain("was cancelled");
+    const again = await cli(["exports", "cancel", short], { on: idle });
+    expect(again.code).toBe(19); // FailedPrecondition
+    const dl = await cli(["exports", "download", short], { on: idle });
+    expect(dl.code).toBe(11);
+  });
+});
