@@ -18,6 +18,8 @@ export interface GcResult {
   holdingsReleased: number;
   blobsDeleted: number;
   bytesFreed: number;
+  /** Temporary files of puts whose process died (an export's server killed mid-way). */
+  abandonedPutsRemoved: number;
 }
 
 export interface GcOptions {
@@ -31,7 +33,7 @@ const BATCH = 500;
 
 export async function collectGarbage({ db, store, graceMs }: GcOptions): Promise<GcResult> {
   const grace = sql`now() - make_interval(secs => ${graceMs / 1000})`;
-  const result: GcResult = { sessionsRemoved: 0, holdingsReleased: 0, blobsDeleted: 0, bytesFreed: 0 };
+  const result: GcResult = { sessionsRemoved: 0, holdingsReleased: 0, blobsDeleted: 0, bytesFreed: 0, abandonedPutsRemoved: 0 };
 
   // 1. Sessions that expired or whose version was deleted: rows, then their staged bytes.
   for (;;) {
@@ -86,6 +88,9 @@ export async function collectGarbage({ db, store, graceMs }: GcOptions): Promise
     }
     if (candidates.length < BATCH) break;
   }
+
+  // 4. What puts cut off by a dead process left behind.
+  result.abandonedPutsRemoved = await store.sweepAbandoned(graceMs);
   return result;
 }
 
@@ -97,7 +102,7 @@ export function startGarbageCollection(opts: GcOptions & { logger: Logger; inter
     if (running) return;
     running = collectGarbage(opts)
       .then((r) => {
-        if (r.sessionsRemoved || r.holdingsReleased || r.blobsDeleted) opts.logger.info(r, "garbage collection");
+        if (r.sessionsRemoved || r.holdingsReleased || r.blobsDeleted || r.abandonedPutsRemoved) opts.logger.info(r, "garbage collection");
       })
       .catch((err: unknown) => opts.logger.warn({ err }, "garbage collection failed; it runs again at the next interval"))
       .finally(() => {

@@ -123,6 +123,14 @@ export interface BlobStore {
   /** Drops the staged bytes; dropping a staging that is not there is not an error. */
   abortStaging(id: string): Promise<void>;
 
+  /**
+   * Removes what puts that never finished left behind (their process died
+   * mid-way) and has not been written to for `olderThanMs`; returns how many.
+   * On S3 an unfinished put is an incomplete multipart upload, which the
+   * bucket's AbortIncompleteMultipartUpload lifecycle rule removes: 0 there.
+   */
+  sweepAbandoned(olderThanMs: number): Promise<number>;
+
   /** Releases what the store holds open (the S3 client it created). */
   close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 // What only the file-system store does: a staging appended in order within
 // one process is committed from its running hash, without reading it back.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -43,4 +43,24 @@ it("does not trust the running hash once the staged file differs from what was a
   // Another writer (a second process, a restart) changed the file's length.
   await writeFile(join(root, "tmp", "tampered"), data.subarray(0, 1000));
   await expect(store.commitStaging("tampered", sha256Of(data))).rejects.toThrow(ChecksumMismatchError);
+});
+
+it("sweeps the temp files of puts whose process died, and leaves puts in progress and stagings alone", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "modelreg-fs-sweep-"));
+  try {
+    const store = createFsBlobStore({ root: dir });
+    await store.createStaging("staged");
+    await mkdir(join(dir, "tmp"), { recursive: true });
+    const dead = join(dir, "tmp", "11111111-1111-4111-8111-111111111111.put");
+    const live = join(dir, "tmp", "22222222-2222-4222-8222-222222222222.put");
+    await writeFile(dead, randomBytes(1000));
+    await writeFile(live, randomBytes(1000));
+    const hourAgo = new Date(Date.now() - 3600_000);
+    await utimes(dead, hourAgo, hourAgo);
+    expect(await store.sweepAbandoned(60_000)).toBe(1);
+    expect((await readdir(join(dir, "tmp"))).sort()).toEqual(["22222222-2222-4222-8222-222222222222.put", "staged"]);
+    expect(await store.stagedSize("staged")).toBe(0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

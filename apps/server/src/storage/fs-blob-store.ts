@@ -284,6 +284,28 @@ export function createFsBlobStore({ root }: FsBlobStoreOptions): BlobStore {
       }
     },
 
+    async sweepAbandoned(olderThanMs) {
+      let names: string[];
+      try {
+        names = (await readdir(tmpDir)).filter((n) => n.endsWith(".put"));
+      } catch (err) {
+        if (errnoOf(err) === "ENOENT") return 0;
+        throw err;
+      }
+      let removed = 0;
+      for (const name of names) {
+        try {
+          // A put in progress writes all the time; only a silent one is abandoned.
+          if (Date.now() - (await stat(join(tmpDir, name))).mtimeMs < olderThanMs) continue;
+          await rm(join(tmpDir, name), { force: true });
+          removed += 1;
+        } catch (err) {
+          if (errnoOf(err) !== "ENOENT") throw err;
+        }
+      }
+      return removed;
+    },
+
     async createStaging(id) {
       checkStagingId(id);
       await ensureDir(tmpDir);

@@ -491,6 +491,10 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       await dropStaging(id, keys);
     },
 
+    async sweepAbandoned() {
+      return 0; // the bucket's AbortIncompleteMultipartUpload lifecycle rule does it (see the top of this file)
+    },
+
     async close() {
       if (options.ownsClient) client.destroy();
     },
