@@ -1,6 +1,7 @@
 // An inactivity deadline for one transfer attempt: aborts when no bytes have
 // moved for `idleMs` (the client's timeoutMs), or when the caller's signal
-// aborts. `touch()` on every chunk sent or received keeps it alive.
+// aborts. `touch()` on every chunk sent or received keeps it alive (cheap: it
+// notes the time, and the timer re-arms itself for what is left).
 import { Code, ConnectError } from "@connectrpc/connect";
 
 export interface ActivitySignal {
@@ -26,19 +27,27 @@ export function activitySignal(idleMs: number | undefined, outer?: AbortSignal):
   const onOuter = () => controller.abort(outer?.reason);
   if (outer?.aborted) controller.abort(outer.reason);
   else outer?.addEventListener("abort", onOuter, { once: true });
-  const arm = () => {
-    if (!idleMs || idleMs <= 0 || controller.signal.aborted) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      idle = true;
-      controller.abort(idleError(idleMs));
-    }, idleMs);
+  const watching = !!idleMs && idleMs > 0;
+  // touch() only notes the time (it runs for every chunk); the one timer
+  // looks at it when due and waits the rest of the idle time if bytes moved.
+  let last = performance.now();
+  const due = (ms: number) => {
+    timer = setTimeout(check, ms);
     timer.unref?.();
   };
-  arm();
+  function check() {
+    if (controller.signal.aborted) return;
+    const quiet = performance.now() - last;
+    if (quiet < idleMs!) return due(idleMs! - quiet);
+    idle = true;
+    controller.abort(idleError(idleMs!));
+  }
+  if (watching && !controller.signal.aborted) due(idleMs);
   return {
     signal: controller.signal,
-    touch: arm,
+    touch() {
+      last = performance.now();
+    },
     get idle() {
       return idle;
     },

@@ -1,12 +1,18 @@
 // Writing a download so that nothing half-written is ever visible: bytes go
 // to a temp file beside the target (same directory, so the rename is
 // atomic), are fsynced, and the temp file is renamed over the target only
-// when complete and verified. Small chunks are gathered into larger writes.
+// when complete and verified. Chunks are gathered (not copied) into writev
+// calls of about 1 MiB that run in the background while more bytes arrive.
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
+/** Gathered bytes that start a write. */
 const FLUSH_BYTES = 1 << 20;
+/** Gathered chunks that start a write whatever their size (well under IOV_MAX). */
+const FLUSH_CHUNKS = 256;
+/** Gathered bytes beyond which write() asks the caller to wait for the disk. */
+const HIGH_WATER_BYTES = 8 << 20;
 /** Written bytes after which a background flush to disk starts, so the final fsync has little left to do. */
 const SYNC_EVERY = 64 << 20;
 
@@ -15,9 +21,14 @@ export interface TempFile {
   readonly path: string;
   /** Bytes handed to write() so far. */
   readonly written: number;
-  /** Appends bytes (buffered; flushed at 1 MiB and by flush/commit). */
-  write(chunk: Uint8Array): Promise<void>;
-  /** Writes out buffered bytes. */
+  /**
+   * Appends bytes. The chunk is kept (not copied) until written: the caller
+   * must not change it afterwards. Writes run in the background; a promise
+   * is returned only when the caller should wait before handing more (many
+   * bytes not on disk yet). A failed write is thrown by a later call.
+   */
+  write(chunk: Uint8Array): Promise<void> | undefined;
+  /** Writes out everything handed so far. */
   flush(): Promise<void>;
   /** Flushes, fsyncs, closes and renames over the target. */
   commit(): Promise<void>;
@@ -33,19 +44,29 @@ export async function createTempFile(target: string): Promise<TempFile> {
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
   let written = 0;
+  /** Bytes on their way to the file (the offset of the next write). */
+  let offset = 0;
   let closed = false;
+  // The background writes: one loop at a time, in order. Its failure is
+  // kept and thrown by the next write, flush or commit.
+  let writing: Promise<void> | undefined;
+  let failure: unknown;
   // A datasync running beside the writes (the disk works while bytes arrive);
   // its failure is reported by commit().
   let syncing: Promise<unknown> | undefined;
   let sinceSync = 0;
-  const flush = async () => {
-    if (pendingBytes === 0) return;
-    const chunks = pending;
-    pending = [];
-    pendingBytes = 0;
-    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    for (let off = 0; off < data.length; ) off += (await fh.write(data, off, data.length - off)).bytesWritten;
-    sinceSync += data.length;
+
+  const writeAll = async (chunks: Uint8Array[], bytes: number) => {
+    let at = offset;
+    offset += bytes;
+    let rest = chunks;
+    for (let left = bytes; left > 0; ) {
+      const { bytesWritten } = await (rest.length === 1 ? fh.write(rest[0]!, 0, rest[0]!.length, at) : fh.writev(rest, at));
+      at += bytesWritten;
+      left -= bytesWritten;
+      if (left > 0) rest = skip(rest, bytesWritten);
+    }
+    sinceSync += bytes;
     if (sinceSync >= SYNC_EVERY && !syncing) {
       sinceSync = 0;
       const started = fh.datasync().then(
@@ -58,16 +79,52 @@ export async function createTempFile(target: string): Promise<TempFile> {
       });
     }
   };
+  /** Writes gathered bytes while there are enough of them (all of them when `all`). */
+  const drain = async (all: boolean) => {
+    while (pendingBytes > 0 && (all || pendingBytes >= FLUSH_BYTES || pending.length >= FLUSH_CHUNKS)) {
+      const chunks = pending;
+      const bytes = pendingBytes;
+      pending = [];
+      pendingBytes = 0;
+      await writeAll(chunks, bytes);
+    }
+  };
+  const start = (all: boolean): Promise<void> => {
+    const run = drain(all).then(
+      () => {
+        if (writing === run) writing = undefined;
+      },
+      (err: unknown) => {
+        failure ??= err;
+        if (writing === run) writing = undefined;
+      },
+    );
+    writing = run;
+    return run;
+  };
+  const check = () => {
+    if (failure) throw failure;
+  };
+  const flush = async () => {
+    while (writing) await writing;
+    check();
+    await start(true);
+    check();
+  };
   return {
     path,
     get written() {
       return written;
     },
-    async write(chunk) {
+    write(chunk) {
+      check();
       pending.push(chunk);
       pendingBytes += chunk.length;
       written += chunk.length;
-      if (pendingBytes >= FLUSH_BYTES) await flush();
+      if (pendingBytes < FLUSH_BYTES && pending.length < FLUSH_CHUNKS) return undefined;
+      if (!writing) start(false);
+      else if (pendingBytes >= HIGH_WATER_BYTES) return waitFor();
+      return undefined;
     },
     flush,
     async commit() {
@@ -82,10 +139,32 @@ export async function createTempFile(target: string): Promise<TempFile> {
     async discard() {
       if (!closed) {
         closed = true;
+        pending = [];
+        pendingBytes = 0;
+        while (writing) await writing;
         await syncing;
         await fh.close().catch(() => {});
       }
       await rm(path, { force: true });
     },
   };
+
+  /** Resolves once the background writes have caught up (below HIGH_WATER_BYTES gathered). */
+  async function waitFor(): Promise<void> {
+    for (;;) {
+      while (writing) await writing;
+      check();
+      if (pendingBytes < HIGH_WATER_BYTES) return;
+      await start(false);
+    }
+  }
+}
+
+/** `chunks` without their first `n` bytes. */
+function skip(chunks: Uint8Array[], n: number): Uint8Array[] {
+  let i = 0;
+  while (i < chunks.length && n >= chunks[i]!.length) n -= chunks[i++]!.length;
+  const rest = chunks.slice(i);
+  if (n > 0 && rest.length) rest[0] = rest[0]!.subarray(n);
+  return rest;
 }

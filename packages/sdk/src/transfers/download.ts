@@ -13,6 +13,7 @@ import { hashFile } from "./hash.js";
 import { localPathIn } from "./local-files.js";
 import { mapLimit } from "./map-limit.js";
 import { readRange } from "./read-range.js";
+import { canceled } from "./retry.js";
 
 export interface DownloadOptions extends Omit<TransferOptions, "chunkBytes"> {
   /** Files downloaded at once by downloadToDirectory (default 4). */
@@ -96,6 +97,7 @@ async function writeFile(ctx: TransferContext, version: string, file: VersionFil
   const size = Number(file.sizeBytes);
   const tmp = await createTempFile(localPath);
   const hash = createHash("sha256");
+  const report = throttled((bytes) => progress.set(file.path, bytes, file.path));
   try {
     await readRange(
       ctx,
@@ -103,13 +105,17 @@ async function writeFile(ctx: TransferContext, version: string, file: VersionFil
       file,
       0,
       size,
-      async (chunk) => {
+      (chunk) => {
         hash.update(chunk);
-        await tmp.write(chunk);
-        progress.set(file.path, tmp.written, file.path);
+        const wait = tmp.write(chunk);
+        report(tmp.written, tmp.written === size);
+        return wait;
       },
       { transport: options.transport ?? "http", policy: retryPolicy(options), signal: options.signal, relist: () => statFile(ctx, version, file.path, options.signal) },
     );
+    report(tmp.written, true);
+    // An abort during the last report still publishes nothing.
+    if (options.signal?.aborted) throw canceled(options.signal);
     const sha256 = hash.digest("hex");
     if (sha256 !== file.sha256) throw new ConnectError(`${file.path}: downloaded bytes hash to ${sha256}, expected ${file.sha256}; nothing was written`, Code.DataLoss);
     await tmp.commit();
@@ -137,6 +143,7 @@ export async function downloadBytes(ctx: TransferContext, version: string, path:
   const out = Buffer.allocUnsafe(end - start);
   let at = 0;
   const progress = progressReporter(end - start, options.onProgress);
+  const report = throttled((bytes) => progress.set(file.path, bytes, file.path));
   await readRange(
     ctx,
     name,
@@ -146,9 +153,34 @@ export async function downloadBytes(ctx: TransferContext, version: string, path:
     (chunk) => {
       out.set(chunk, at);
       at += chunk.length;
-      progress.set(file.path, at, file.path);
+      report(at, at === end - start);
     },
     { transport: options.transport ?? "http", policy: retryPolicy(options), signal: options.signal, relist: () => statFile(ctx, name, file.path, options.signal) },
   );
+  report(at, true);
+  if (options.signal?.aborted) throw canceled(options.signal);
   return new Uint8Array(out.buffer, out.byteOffset, at);
+}
+
+/** Bytes, or milliseconds, between two progress reports of one file. */
+const REPORT_BYTES = 1 << 20;
+const REPORT_MS = 100;
+
+/**
+ * Progress of one file: the first bytes, then every REPORT_BYTES or
+ * REPORT_MS (not per chunk), always when `final`, never the same count twice.
+ */
+function throttled(set: (bytes: number) => void): (bytes: number, final: boolean) => void {
+  let reported = 0;
+  let at = performance.now();
+  return (bytes, final) => {
+    if (bytes === reported) return;
+    if (!final && reported > 0 && bytes - reported < REPORT_BYTES) {
+      const now = performance.now();
+      if (now - at < REPORT_MS) return;
+      at = now;
+    } else at = performance.now();
+    reported = bytes;
+    set(bytes);
+  };
 }

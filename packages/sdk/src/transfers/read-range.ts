@@ -2,6 +2,8 @@
 // signed URL with Range (default) or by ReadFile, handing each chunk to
 // `sink` in order. After a dropped or stalled connection it asks again from
 // the first byte not yet handed over; an expired URL is fetched anew once.
+import type { IncomingMessage } from "node:http";
+import { finished } from "node:stream/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { VersionFile } from "@modelreg/proto";
 import { activitySignal, type ActivitySignal } from "./activity.js";
@@ -18,6 +20,11 @@ export interface ReadRangeOptions {
   relist(): Promise<VersionFile>;
 }
 
+/**
+ * Takes the next chunk (hashes it, queues it for writing...). It owns the
+ * chunk once called; a promise means "wait before the next one"
+ * (backpressure), not that the chunk is still being taken.
+ */
 export type Sink = (chunk: Uint8Array) => Promise<void> | void;
 
 export async function readRange(ctx: TransferContext, version: string, file: VersionFile, start: number, end: number, sink: Sink, options: ReadRangeOptions): Promise<void> {
@@ -25,11 +32,12 @@ export async function readRange(ctx: TransferContext, version: string, file: Ver
   let current = file;
   // Where the URL was last fetched anew: once more only after progress.
   let relistedAt = -1;
-  const deliver = async (chunk: Uint8Array) => {
+  const deliver = (chunk: Uint8Array): Promise<void> | void => {
     const take = Math.min(chunk.length, end - pos);
     if (take <= 0) return;
-    await sink(take === chunk.length ? chunk : chunk.subarray(0, take));
+    const wait = sink(take === chunk.length ? chunk : chunk.subarray(0, take));
     pos += take;
+    return wait;
   };
   await withResume(
     async () => {
@@ -75,10 +83,64 @@ async function viaHttp(ctx: TransferContext, file: VersionFile, pos: number, end
     throw new ConnectError(`${file.path}: the server ignored the Range header`, Code.Internal);
   }
   act.touch();
-  for await (const chunk of res) {
-    act.touch();
-    await deliver(chunk as Buffer);
-  }
+  await drainBody(res, act, deliver);
+}
+
+/**
+ * Hands every chunk of the response body to `deliver` as it arrives ('data'
+ * events: no promise per chunk), pausing the response while `deliver` asks
+ * to wait. Resolves at the end of the body; rejects when the connection
+ * fails or `deliver` throws (the response is destroyed then).
+ */
+function drainBody(res: IncomingMessage, act: ActivitySignal, deliver: Sink): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let waiting: Promise<void> | undefined;
+    let ended = false;
+    let failed = false;
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      res.off("data", onData);
+      res.destroy();
+      // Settle only after a pending wait, so nothing of this attempt runs on into the next.
+      void Promise.resolve(waiting)
+        .catch(() => {})
+        .then(() => reject(err));
+    };
+    const onData = (chunk: Buffer) => {
+      act.touch();
+      let wait: Promise<void> | void;
+      try {
+        wait = deliver(chunk);
+      } catch (err) {
+        return fail(err);
+      }
+      if (!wait) return;
+      res.pause();
+      const w = wait.then(
+        () => {
+          if (waiting !== w || failed) return;
+          waiting = undefined;
+          if (ended) resolve();
+          else res.resume();
+        },
+        (err: unknown) => {
+          if (waiting === w) waiting = undefined;
+          fail(err);
+        },
+      );
+      waiting = w;
+    };
+    res.on("data", onData);
+    finished(res).then(
+      () => {
+        if (failed) return;
+        ended = true;
+        if (!waiting) resolve();
+      },
+      (err: unknown) => fail(err),
+    );
+  });
 }
 
 async function viaStream(ctx: TransferContext, version: string, file: VersionFile, pos: number, end: number, act: ActivitySignal, deliver: Sink): Promise<void> {
