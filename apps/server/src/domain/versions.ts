@@ -140,6 +140,124 @@ export function toVersion(row: VersionRow, m: ModelRef, aliases: string[] = []):
 /** The aliases of a version, as one subquery (a JSON array; both drivers parse it). */
 const aliasesOf = sql<string[]>`(SELECT coalesce(jsonb_agg(a.alias ORDER BY a.alias), '[]'::jsonb) FROM model_aliases a WHERE a.version_id = ${versions.id})`;
 
+/**
+ * The columns a list page reads, in one raw chunk (building ~35 column
+ * references per call cost more than the statement), named as ListRow.
+ * Aliases: one subquery per row, NULL when there are none (aliases hold no
+ * comma).
+ */
+const LIST_COLUMNS = sql.raw(
+  [
+    ...[
+      "id",
+      "model_id",
+      "version",
+      "sort_key",
+      "description",
+      "labels",
+      "revision",
+      "create_time",
+      "update_time",
+      "state",
+      "file_count",
+      "total_size",
+      "manifest_digest",
+      "seq",
+      "lifecycle",
+      "framework",
+      "runtime",
+      "algorithm",
+      "metrics",
+      "metadata",
+      "training_algorithm_code",
+      "training_algorithm_version",
+      "source_location",
+      "source_task",
+      "source_job_id",
+      "source_job_version",
+      "data_version",
+      "source_type",
+    ].map((c) => `"versions"."${c}"`),
+    `"models"."workspace" AS model_workspace`,
+    `"models"."name" AS model_name`,
+    `(SELECT string_agg(a.alias, ',' ORDER BY a.alias) FROM model_aliases a WHERE a.version_id = "versions"."id") AS aliases`,
+  ].join(", "),
+);
+
+/** A row of LIST_COLUMNS as either driver returns it (timestamps as text; int8 as text or number). */
+interface ListRow {
+  id: string;
+  model_id: string;
+  version: string;
+  sort_key: string;
+  description: string;
+  labels: Record<string, string>;
+  revision: number;
+  create_time: string | Date;
+  update_time: string | Date;
+  state: number;
+  file_count: number;
+  total_size: string | number;
+  manifest_digest: string;
+  seq: string | number;
+  lifecycle: number;
+  framework: number;
+  runtime: string;
+  algorithm: string;
+  metrics: Record<string, number>;
+  metadata: Record<string, unknown>;
+  training_algorithm_code: string;
+  training_algorithm_version: string;
+  source_location: string;
+  source_task: string;
+  source_job_id: string;
+  source_job_version: string;
+  data_version: string;
+  source_type: string;
+  model_workspace: string;
+  model_name: string;
+  aliases: string | null;
+  /** pageBySeq by update_time: its keyset value. */
+  micros?: string;
+  /** pageByMetric's first phase: the metric. */
+  value?: number | string | null;
+}
+
+const asDate = (t: string | Date) => (typeof t === "string" ? new Date(t) : t);
+
+/** The same Version as toVersion, straight from a list row. */
+function fromListRow(r: ListRow): Version {
+  return {
+    uid: r.id,
+    name: versionResourceName(r.model_workspace, r.model_name, r.version),
+    version: r.version,
+    description: r.description,
+    labels: r.labels,
+    createTime: asDate(r.create_time),
+    updateTime: asDate(r.update_time),
+    etag: etagOf(r.id, r.revision),
+    model: modelResourceName(r.model_workspace, r.model_name),
+    modelUid: r.model_id,
+    lineage: {
+      trainingAlgorithmCode: r.training_algorithm_code,
+      trainingAlgorithmVersion: r.training_algorithm_version,
+      sourceLocation: r.source_location,
+      sourceTask: r.source_task,
+      sourceJobId: r.source_job_id,
+      sourceJobVersion: r.source_job_version,
+      dataVersion: r.data_version,
+      sourceType: r.source_type,
+    },
+    state: r.state,
+    fileCount: r.file_count,
+    totalSize: Number(r.total_size),
+    manifestDigest: r.manifest_digest,
+    metadata: joinMetadata(r),
+    lifecycle: r.lifecycle,
+    aliases: r.aliases ? r.aliases.split(",") : [],
+  };
+}
+
 /** The condition naming one version: by version id, or through an alias, within the caller's scope. Needs versions joined with models. */
 export function versionRefWhere(scope: Scope, n: VersionRefName): SQL {
   const model = and(eq(models.workspace, n.workspace), eq(models.nameKey, n.model.toLowerCase()), inScope(scope, models.workspace))!;
@@ -447,17 +565,25 @@ export function createVersionsDomain(db: Database) {
   /** Runs one page query of `list`; the caller cuts the page. */
   type Cond = SQL | undefined;
 
+  /** One page statement: LIST_COLUMNS (plus `extra`) of versions joined to models, raw rows mapped once. */
+  async function listRows(from: SQL, where: Cond, orderBy: SQL[], limit: number, extra?: SQL): Promise<ListRow[]> {
+    const result = await db.execute(
+      sql`SELECT ${LIST_COLUMNS}${extra ? sql`, ${extra}` : sql``} FROM ${from} WHERE ${where ?? sql`true`} ORDER BY ${sql.join(orderBy, sql`, `)} LIMIT ${limit + 1}`,
+    );
+    return rowsOf<ListRow>(result);
+  }
+  const versionsJoined = sql`${versions} INNER JOIN ${models} ON ${versions.modelId} = ${models.id}`;
+
   async function pageBySemver(base: Cond, descending: boolean, after: string[] | undefined, limit: number) {
     const dir = descending ? desc : asc;
     const cmp = descending ? sql`<` : sql`>`;
-    const rows = await db
-      .select(joined)
-      .from(versions)
-      .innerJoin(models, eq(versions.modelId, models.id))
-      .where(and(base, after ? sql`(${versions.sortKey}, ${versions.seq}) ${cmp} (${after[1]}, ${Number(after[2])})` : undefined))
-      .orderBy(dir(versions.sortKey), dir(versions.seq))
-      .limit(limit + 1);
-    return { rows, keys: rows.map((r) => ["", r.v.sortKey, String(r.v.seq)]) };
+    const rows = await listRows(
+      versionsJoined,
+      and(base, after ? sql`(${versions.sortKey}, ${versions.seq}) ${cmp} (${after[1]}, ${Number(after[2])})` : undefined),
+      [dir(versions.sortKey), dir(versions.seq)],
+      limit,
+    );
+    return { rows, keys: rows.map((r) => ["", r.sort_key, String(r.seq)]) };
   }
 
   async function pageBySeq(base: Cond, descending: boolean, after: string[] | undefined, limit: number, column: "seq" | "update_time") {
@@ -469,14 +595,14 @@ export function createVersionsDomain(db: Database) {
       column === "seq"
         ? after && sql`${versions.seq} ${cmp} ${Number(after[2])}`
         : after && sql`(${micros}, ${versions.seq}) ${cmp} (${after[1]}::bigint, ${Number(after[2])})`;
-    const rows = await db
-      .select({ ...joined, micros: sql<string>`${micros}::text` })
-      .from(versions)
-      .innerJoin(models, eq(versions.modelId, models.id))
-      .where(and(base, keyset))
-      .orderBy(...(column === "seq" ? [dir(versions.seq)] : [dir(micros), dir(versions.seq)]))
-      .limit(limit + 1);
-    return { rows, keys: rows.map((r) => ["", column === "seq" ? "" : r.micros, String(r.v.seq)]) };
+    const rows = await listRows(
+      versionsJoined,
+      and(base, keyset),
+      column === "seq" ? [dir(versions.seq)] : [dir(micros), dir(versions.seq)],
+      limit,
+      column === "seq" ? undefined : sql`${micros}::text AS micros`,
+    );
+    return { rows, keys: rows.map((r) => ["", column === "seq" ? "" : r.micros!, String(r.seq)]) };
   }
 
   /**
@@ -484,45 +610,47 @@ export function createVersionsDomain(db: Database) {
    * (versions without it come last) the others by creation order. The
    * keyset says which phase: ["m", value, seq] or ["n", "", seq].
    */
-  async function pageByMetric(base: Cond, scopeCond: SQL, metric: string, descending: boolean, after: string[] | undefined, limit: number) {
+  async function pageByMetric(base: Cond, scopeCond: SQL, modelId: string | undefined, metric: string, descending: boolean, after: string[] | undefined, limit: number) {
     const dir = descending ? desc : asc;
     const cmp = descending ? sql`<` : sql`>`;
-    type Row = Awaited<ReturnType<typeof pageBySemver>>["rows"][number] & { value?: number };
-    let rows: Row[] = [];
+    let rows: ListRow[] = [];
     if (!after || after[0] === "m") {
-      rows = await db
-        .select({ ...joined, value: versionMetrics.value })
-        .from(versionMetrics)
-        .innerJoin(versions, eq(versions.id, versionMetrics.versionId))
-        .innerJoin(models, eq(versions.modelId, models.id))
-        .where(
-          and(
-            scopeCond,
-            eq(versionMetrics.name, metric),
-            base,
-            after ? sql`(${versionMetrics.value}, ${versionMetrics.seq}) ${cmp} (${Number(after[1])}::double precision, ${Number(after[2])})` : undefined,
-          ),
-        )
-        .orderBy(dir(versionMetrics.value), dir(versionMetrics.seq))
-        .limit(limit + 1);
+      rows = await listRows(
+        sql`${versionMetrics} INNER JOIN ${versions} ON ${versions.id} = ${versionMetrics.versionId} INNER JOIN ${models} ON ${versions.modelId} = ${models.id}`,
+        and(
+          scopeCond,
+          eq(versionMetrics.name, metric),
+          base,
+          after ? sql`(${versionMetrics.value}, ${versionMetrics.seq}) ${cmp} (${Number(after[1])}::double precision, ${Number(after[2])})` : undefined,
+        ),
+        [dir(versionMetrics.value), dir(versionMetrics.seq)],
+        limit,
+        sql`${versionMetrics.value} AS value`,
+      );
     }
     if (rows.length <= limit) {
-      const more = await db
-        .select(joined)
-        .from(versions)
-        .innerJoin(models, eq(versions.modelId, models.id))
-        .where(
-          and(
-            base,
-            sql`NOT EXISTS (SELECT 1 FROM ${versionMetrics} WHERE ${versionMetrics.versionId} = ${versions.id} AND ${versionMetrics.name} = ${metric})`,
-            after?.[0] === "n" ? sql`${versions.seq} ${cmp} ${Number(after[2])}` : undefined,
-          ),
-        )
-        .orderBy(dir(versions.seq))
-        .limit(limit + 1 - rows.length);
+      const more = await listRows(
+        versionsJoined,
+        and(
+          base,
+          sql`NOT EXISTS (SELECT 1 FROM ${versionMetrics} WHERE ${versionMetrics.versionId} = ${versions.id} AND ${versionMetrics.name} = ${metric})`,
+          after?.[0] === "n" ? sql`${versions.seq} ${cmp} ${Number(after[2])}` : undefined,
+          // Within one model, first (once, from two index counts) whether
+          // any of its versions lacks the metric at all: usually none does,
+          // and then the model's versions are not read a second time.
+          modelId
+            ? sql`(SELECT count(*) FROM ${versionMetrics} WHERE ${versionMetrics.modelId} = ${modelId} AND ${versionMetrics.name} = ${metric}) < (SELECT count(*) FROM ${versions} WHERE ${versions.modelId} = ${modelId})`
+            : undefined,
+        ),
+        [dir(versions.seq)],
+        limit - rows.length,
+      );
       rows = [...rows, ...more];
     }
-    return { rows, keys: rows.map((r) => (r.value !== undefined ? ["m", String(r.value), String(r.v.seq)] : ["n", "", String(r.v.seq)])) };
+    return {
+      rows,
+      keys: rows.map((r) => (r.value !== undefined && r.value !== null ? ["m", String(Number(r.value)), String(r.seq)] : ["n", "", String(r.seq)])),
+    };
   }
 
   return {
@@ -585,9 +713,11 @@ export function createVersionsDomain(db: Database) {
       // Where to look: one model, or the workspace; for the metric index too.
       let versionScope: SQL;
       let metricScope: SQL;
+      let modelId: string | undefined;
       if (n) {
         const [m] = await db.select({ id: models.id }).from(models).where(modelWhere(scope, n));
         if (!m) throw new NotFoundError("model", parent);
+        modelId = m.id;
         versionScope = eq(versions.modelId, m.id);
         metricScope = eq(versionMetrics.modelId, m.id);
       } else {
@@ -600,7 +730,7 @@ export function createVersionsDomain(db: Database) {
       const after = decodePageToken(opts.pageToken, fp, 3);
       const page =
         order.field === "metrics"
-          ? await pageByMetric(base, metricScope, order.key!, order.desc, after, limit)
+          ? await pageByMetric(base, metricScope, modelId, order.key!, order.desc, after, limit)
           : order.field === "version"
             ? await pageBySemver(base, order.desc, after, limit)
             : await pageBySeq(base, order.desc, after, limit, order.field === "create_time" ? "seq" : "update_time");
@@ -609,7 +739,7 @@ export function createVersionsDomain(db: Database) {
       // Keys are [phase, value, seq]: the phase and value only mean something for a metric order.
       const rows = page.rows.slice(0, limit);
       return {
-        versions: rows.map((r) => toVersion(r.v, { workspace: r.workspace, name: r.modelName }, r.aliases)),
+        versions: rows.map(fromListRow),
         nextPageToken: page.rows.length > limit ? encodePageToken(fp, page.keys[limit - 1]!) : "",
       };
     },
