@@ -1,12 +1,16 @@
 // Domain records <-> proto messages.
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   AliasSchema,
+  DependencySchema,
+  DocumentSchema,
+  ModelInterfaceSchema,
+  ProcessingCodeSchema,
+  VersionTemplateSchema,
   type Alias as AliasMsg,
   ModelSchema,
   type Model as ModelMsg,
-  VersionSchema,
   type Version as VersionMsg,
 } from "@modelreg/proto";
 import type { Alias, Model } from "../domain/models.js";
@@ -32,20 +36,46 @@ export function modelToProto(m: Model): ModelMsg {
   });
 }
 
+/** A Timestamp as timestampFromDate makes it, without create()'s walk. */
+function timestampOf(d: Date): Timestamp {
+  const ms = d.getTime();
+  const seconds = Math.floor(ms / 1000);
+  return { $typeName: "google.protobuf.Timestamp", seconds: BigInt(seconds), nanos: (ms - seconds * 1000) * 1000000 };
+}
+
+/**
+ * The Version message, every field set as create(VersionSchema, ...) sets
+ * it, written out as one object literal: a list page makes ~100 of them, and
+ * create()'s generic walk over ~30 members (objects built key by key) cost
+ * more than encoding them. The metadata messages (rarely set, nested) still
+ * go through create().
+ */
 export function versionToProto(v: Version): VersionMsg {
   const m = v.metadata;
-  return create(VersionSchema, {
+  const l = v.lineage;
+  return {
+    $typeName: "modelreg.v1.Version",
     name: v.name,
     uid: v.uid,
     version: v.version,
     description: v.description,
     labels: v.labels,
-    createTime: timestampFromDate(v.createTime),
-    updateTime: timestampFromDate(v.updateTime),
+    createTime: timestampOf(v.createTime),
+    updateTime: timestampOf(v.updateTime),
     etag: v.etag,
     model: v.model,
     modelUid: v.modelUid,
-    lineage: v.lineage,
+    lineage: {
+      $typeName: "modelreg.v1.Lineage",
+      trainingAlgorithmCode: l.trainingAlgorithmCode,
+      trainingAlgorithmVersion: l.trainingAlgorithmVersion,
+      sourceLocation: l.sourceLocation,
+      sourceTask: l.sourceTask,
+      sourceJobId: l.sourceJobId,
+      sourceJobVersion: l.sourceJobVersion,
+      dataVersion: l.dataVersion,
+      sourceType: l.sourceType,
+    },
     state: v.state,
     fileCount: BigInt(v.fileCount),
     totalSizeBytes: BigInt(v.totalSize),
@@ -53,19 +83,19 @@ export function versionToProto(v: Version): VersionMsg {
     framework: m.framework,
     runtime: m.runtime,
     algorithm: m.algorithm,
-    installTypes: m.installTypes,
-    metrics: m.metrics,
-    preprocessingParameters: m.preprocessingParameters,
-    processingCode: m.processingCode,
-    interface: m.interface,
-    dependencies: m.dependencies,
-    documents: m.documents,
-    readme: m.readme,
-    template: m.template,
-    initialConfig: m.initialConfig,
+    installTypes: m.installTypes ?? [],
+    metrics: m.metrics ?? {},
+    preprocessingParameters: m.preprocessingParameters ?? undefined,
+    processingCode: m.processingCode != null ? create(ProcessingCodeSchema, m.processingCode) : undefined,
+    interface: m.interface != null ? create(ModelInterfaceSchema, m.interface) : undefined,
+    dependencies: m.dependencies ? m.dependencies.map((d) => create(DependencySchema, d)) : [],
+    documents: m.documents ? m.documents.map((d) => create(DocumentSchema, d)) : [],
+    readme: m.readme ?? "",
+    template: m.template != null ? create(VersionTemplateSchema, m.template) : undefined,
+    initialConfig: m.initialConfig ?? "",
     lifecycle: v.lifecycle,
     aliases: v.aliases,
-  });
+  };
 }
 
 /** Plain data of a message (no $typeName), as the domain stores it. */
