@@ -68,7 +68,7 @@ describe.skipIf(!process.env.DATABASE_URL)(`exports on two replicas${skip}`, () 
     // Random bytes gzip slowly (tens of MB/s): the export runs for seconds.
     await writeFile(file, randomBytes(96 * 1024 * 1024));
     await a.uploadFile(version!.name, file);
-    const before = await readdir(join(data.path, "blobs", "tmp")).catch(() => []);
+    const before: string[] = await readdir(join(data.path, "blobs", "tmp")).catch(() => []);
 
     const created = await a.createExport(version!.name, "tar.gz");
     // Which server took it: its lease owner starts with its pid.
