@@ -1,0 +1,140 @@
+// A check that ListVersions (and GetVersion) answer byte for byte as before
+// a change to their read path: `populate` fills a PostgreSQL database with
+// versions of every shape (full metadata, aliases, archived, several models),
+// `dump` prints the JSON of many list calls (every ordering, filters, small
+// pages walked to the end) and gets. Dump before and after, then diff.
+//
+//   node --import tsx bench/search/golden.ts URL populate
+//   node --import tsx bench/search/golden.ts URL dump > before.jsonl
+import { createRouterTransport } from "@connectrpc/connect";
+import { type MessageInitShape, toJsonString } from "@bufbuild/protobuf";
+import { openDatabase } from "@modelreg/db";
+import { GetVersionResponseSchema, ListVersionsResponseSchema, type VersionSchema } from "@modelreg/proto";
+import { createRegistryClient, Framework, InstallType, Installer, ParameterType, Restraint } from "@modelreg/sdk";
+import { createApp } from "../../apps/server/src/app.js";
+import { ensureDefaultWorkspace } from "../../apps/server/src/domain/workspaces.js";
+import { createLogger } from "../../apps/server/src/logger.js";
+import { createTestStore, TEST_SIGNING_KEYS } from "../../apps/server/src/testing/test-store.js";
+
+const [url, mode] = process.argv.slice(2);
+if (!url || (mode !== "populate" && mode !== "dump")) throw new Error("usage: golden.ts URL populate|dump");
+
+const FULL = {
+  description: "gradient-boosted fraud scorer",
+  labels: { dataset: "2026-10", team: "risk" },
+  lineage: {
+    trainingAlgorithmCode: "fraud-xgb",
+    trainingAlgorithmVersion: "2.3.1",
+    sourceLocation: "s3://models/fraud/run-42/",
+    sourceTask: "workspaces/default/tasks/train-42",
+    sourceJobId: "job-7781",
+    sourceJobVersion: "v3",
+    dataVersion: "2026-10",
+    sourceType: "auto",
+  },
+  framework: Framework.XGBOOST,
+  runtime: "python3.11",
+  algorithm: "binary_classification",
+  installTypes: [InstallType.REAL_TIME, InstallType.BATCH],
+  metrics: { accuracy: 0.91, f1: 0.88, recall: 0.86, precision: 0.9 },
+  preprocessingParameters: { scaler: "standard", columns: ["amount", "age"], clip: { min: 0, max: 1e6 }, impute: null },
+  processingCode: { language: "python", preprocessing: "def pre(x):\n    return x\n", postprocessing: "", location: "obs://models/fraud/customize_service.py" },
+  interface: {
+    inputs: [
+      { name: "amount", type: ParameterType.FLOAT, min: 0, max: 1_000_000, description: "transaction amount", url: "/predict", method: "POST", protocol: "https" },
+      { name: "merchant", type: ParameterType.STRING, description: "", url: "", method: "", protocol: "" },
+    ],
+    outputs: [{ name: "score", type: ParameterType.FLOAT, min: 0, max: 1, description: "fraud probability", url: "/predict", method: "POST", protocol: "https" }],
+    apis: [
+      {
+        url: "/predict",
+        method: "POST",
+        protocol: "https",
+        inputSchema: { type: "object", properties: { amount: { type: "number" } }, required: ["amount"] },
+        outputSchema: { type: "object", properties: { score: { type: "number" } } },
+      },
+    ],
+  },
+  dependencies: [
+    { installer: Installer.PIP, packages: [{ name: "xgboost", version: "2.1.1", restraint: Restraint.EXACT }, { name: "numpy", version: "1.26", restraint: Restraint.ATLEAST }] },
+    { installer: Installer.CONDA, packages: [{ name: "libgomp", version: "14", restraint: Restraint.ATMOST }] },
+  ],
+  documents: [{ name: "Model card", url: "https://wiki.example.com/fraud/card" }],
+  readme: "# Fraud detector\n\nScores card transactions.",
+  template: { id: "tmpl/xgb-serving", inferFormat: "xgb-v1", inputs: { model_dir: "/opt/model", threads: "4" } },
+  initialConfig: '{"threshold": 0.7}',
+};
+
+const handle = await openDatabase({ url, poolSize: 4 });
+await handle.migrate();
+await ensureDefaultWorkspace(handle.db);
+const blobs = createTestStore();
+const app = createApp({
+  db: handle.db,
+  logger: createLogger("silent"),
+  auth: { enabled: false },
+  database: "postgres",
+  store: blobs.store,
+  signingKeys: TEST_SIGNING_KEYS,
+  jobs: { concurrency: 0 },
+});
+const transport = createRouterTransport(app.routes, { router: { interceptors: app.interceptors } });
+const api = createRegistryClient({ baseUrl: "http://in-process", transport, accessKey: "" });
+const ws = "workspaces/default";
+const models = ["alpha", "beta", "gamma"];
+
+if (mode === "populate") {
+  for (const [mi, m] of models.entries()) {
+    await api.models.createModel({ parent: ws, modelId: m, model: { description: `model ${m}`, labels: { owner: m } } });
+    const parent = `${ws}/models/${m}`;
+    for (let i = 0; i < 14; i++) {
+      const kind = (i + mi) % 4;
+      const version: MessageInitShape<typeof VersionSchema> =
+        kind === 0
+          ? { ...FULL, metrics: { ...FULL.metrics, f1: (i * 7 + mi) % 10 / 10 }, labels: { dataset: `2026-${10 + (i % 3)}`, team: i % 2 ? "risk" : "fraud" } }
+          : kind === 1
+            ? { description: `plain ${i}`, labels: { dataset: "2026-10" }, metrics: { accuracy: i / 20 } }
+            : kind === 2
+              ? { labels: { team: "vision", dataset: "2026-11" }, metrics: { f1: 0.5 }, runtime: "onnx", framework: Framework.ONNX }
+              : {};
+      await api.versions.createVersion(i % 3 === 0 ? { parent, versionId: `${i % 5}.${i}.0${i % 4 === 0 ? "-rc.1" : ""}`, version } : { parent, version });
+    }
+    const listed = (await api.versions.listVersions({ parent, pageSize: 100 })).versions;
+    await api.models.setAlias({ model: parent, alias: "prod", version: listed[0]!.version });
+    await api.models.setAlias({ model: parent, alias: "staging", version: listed[0]!.version });
+    await api.models.setAlias({ model: parent, alias: "canary", version: listed[3]!.version });
+    const archived = listed[5]!;
+    await api.versions.updateVersion({ version: { name: archived.name, lifecycle: 2 }, updateMask: { paths: ["lifecycle"] } });
+    await api.versions.updateVersion({ version: { name: listed[2]!.name, description: "updated" }, updateMask: { paths: ["description"] } });
+  }
+  process.stderr.write("populated\n");
+} else {
+  const parents = [`${ws}/models/-`, ...models.map((m) => `${ws}/models/${m}`)];
+  const orders = ["", "version", "version desc", "create_time", "create_time desc", "update_time", "update_time desc", "metrics.f1 desc", "metrics.f1", "metrics.accuracy desc"];
+  const filters = ["", 'labels.dataset = "2026-10"', "metrics.f1 > 0.3", 'lifecycle = ARCHIVED OR labels.team = "risk"', 'NOT labels.team = "risk"', "framework = ONNX"];
+  const out: string[] = [];
+  for (const parent of parents)
+    for (const orderBy of orders)
+      for (const filter of filters)
+        for (const pageSize of [0, 3]) {
+          let pageToken = "";
+          do {
+            const res = await api.versions.listVersions({ parent, orderBy, filter, pageSize, pageToken });
+            out.push(`${parent} | ${orderBy} | ${filter} | ${pageSize}: ${toJsonString(ListVersionsResponseSchema, res)}`);
+            pageToken = res.nextPageToken;
+          } while (pageToken);
+        }
+  const all = (await api.versions.listVersions({ parent: `${ws}/models/-`, pageSize: 1000, filter: "lifecycle = ACTIVE OR lifecycle = ARCHIVED" })).versions;
+  for (const v of all) {
+    out.push(`get ${v.name}: ${toJsonString(GetVersionResponseSchema, await api.versions.getVersion({ ref: { case: "name", value: v.name } }))}`);
+    out.push(`get ${v.uid}: ${toJsonString(GetVersionResponseSchema, await api.versions.getVersion({ ref: { case: "uid", value: v.uid } }))}`);
+  }
+  for (const m of models)
+    out.push(`alias ${m}@prod: ${toJsonString(GetVersionResponseSchema, await api.versions.getVersion({ ref: { case: "name", value: `${ws}/models/${m}@prod` } }))}`);
+  process.stdout.write(`${out.join("\n")}\n`);
+  process.stderr.write(`${out.length} answers\n`);
+}
+await app.jobs.stop();
+await app.md5.stop();
+await handle.close();
+blobs.remove();

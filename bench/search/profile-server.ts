@@ -1,0 +1,46 @@
+// The real server process (apps/server/src/main.ts) on the database a
+// `bench search --database-url URL` run left, driven through the SDK with the
+// bench's ListVersions cases, one call in flight: its CPU ms per call, case
+// by case, and (with PROFILE_DIR set) a CPU profile of the whole run.
+//
+//   node --import tsx bench/search/profile-server.ts URL [calls] [PROFILE_DIR]
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { createRegistryClient } from "@modelreg/sdk";
+import { cpuMs, startServer } from "../lib/processes.js";
+import { byMetric, type Call, type CaseKind, filtered, oneModel } from "./cases.js";
+import { MODEL_PREFIX } from "./load.js";
+
+const [url, callsArg, profileDir] = process.argv.slice(2);
+if (!url) throw new Error("usage: profile-server.ts DATABASE_URL [calls] [PROFILE_DIR]");
+const calls = Number(callsArg ?? 300);
+const token = `bench-admin.${randomBytes(32).toString("base64url")}`;
+const server = await startServer({
+  name: "modelreg-profile",
+  nodeArgs: [...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []), "--import", "tsx", "apps/server/src/main.ts"],
+  cwd: fileURLToPath(new URL("../..", import.meta.url)),
+  env: { DATABASE_URL: url, PORT: "0", LOG_LEVEL: "info", MODELREG_ADMIN_KEY: token, RATE_LIMIT_PER_KEY: "1000000", RATE_LIMIT_BURST: "1000000" },
+  timeoutMs: 120_000,
+});
+const sessionManager = new Http2SessionManager(server.url);
+const transport = createConnectTransport({ baseUrl: server.url, httpVersion: "2", sessionManager, defaultTimeoutMs: 120_000 });
+const api = createRegistryClient({ baseUrl: server.url, transport, accessKey: token });
+try {
+  const cases: [string, CaseKind, (i: number) => Call][] = [
+    ["b1", filtered, () => ({ modelreg: "", raw: undefined })],
+    ["c1", byMetric, () => ({ modelreg: "", raw: undefined })],
+    ["d1", oneModel, (i) => ({ modelreg: "", raw: undefined, model: `${MODEL_PREFIX}${String((i * 37) % 1000).padStart(3, "0")}` })],
+  ];
+  for (const [id, kind, call] of cases) {
+    for (let i = 0; i < 30; i++) await kind.modelreg(api, call(i));
+    const c0 = cpuMs(server.pid);
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) await kind.modelreg(api, call(i));
+    const wall = (performance.now() - t0) / calls;
+    process.stdout.write(`${id}: server CPU ${((cpuMs(server.pid) - c0) / calls).toFixed(2)} ms per call; wall ${wall.toFixed(2)} ms per call\n`);
+  }
+} finally {
+  sessionManager.abort();
+  await server.stop(20_000);
+}
