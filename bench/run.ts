@@ -4,6 +4,10 @@
 export {};
 
 const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ run(args: string[]): Promise<void> }> }> = {
+  export: {
+    about: "export a 1 GiB version as tar vs `tar | tee | openssl md5, openssl sha256` on the same disk [--size-mib N] [--files N] [--rounds N] [--dir DIR] [--database-url URL] [--cpu-prof DIR]",
+    load: () => import("./export/index.js"),
+  },
   rpc: {
     about: "GetVersion/CreateVersion over Connect and gRPC (HTTP/2) vs a bare Connect-ES + postgres.js server [--seconds N] [--cpu-prof DIR]",
     load: () => import("./rpc/index.js"),
