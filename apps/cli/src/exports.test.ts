@@ -36,9 +36,9 @@ afterAll(async () => {
   if (cwd) await rm(cwd, { recursive: true, force: true });
 });
 
-async function cli(argv: string[], options: { tty?: boolean; on?: TestServer } = {}) {
+async function cli(argv: string[], options: { tty?: boolean; on?: TestServer; signal?: AbortSignal } = {}) {
   const b = bufferIo({}, { cwd, tty: options.tty ?? false });
-  const code = await run(["--server", (options.on ?? server).url, ...argv], b.io);
+  const code = await run(["--server", (options.on ?? server).url, ...argv], b.io, options.signal ? { signal: options.signal } : {});
   return { code, stdout: b.stdout, stderr: b.stderr, json: () => JSON.parse(b.stdout) };
 }
 
@@ -158,5 +158,13 @@ describe("cancel (job engine stopped)", () => {
     expect(again.code).toBe(19); // FailedPrecondition
     const dl = await cli(["exports", "download", short], { on: idle });
     expect(dl.code).toBe(11);
+  });
+
+  it("stops waiting on Ctrl-C (exit 130) and says the export goes on", async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 300);
+    const r = await cli(["export", "m:1.0.0", "--format", "zip", "--wait"], { on: idle, signal: ac.signal });
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/note: export m:1\.0\.0\/[0-9a-f-]{36} goes on on the server; wait again with: modelreg exports wait m:1\.0\.0\//);
   });
 });

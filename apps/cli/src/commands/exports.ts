@@ -7,7 +7,7 @@
 // `<model>:<version>/<uid>` in the workspace in use (what `exports list`
 // prints in its EXPORT column).
 import { resolve } from "node:path";
-import { ExportSchema, paginate, parseExportFormat, splitRef, type Export, type RegistryClient } from "@modelreg/sdk";
+import { ExportSchema, paginate, parseExportFormat, shortExportName, splitRef, type Export, type RegistryClient } from "@modelreg/sdk";
 import { type Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../exit-codes.js";
@@ -49,6 +49,14 @@ async function waitWithBar(ctx: CommandContext, exp: Export | string): Promise<E
       onProgress: (e) => bar.onProgress({ bytesDone: Number(e.bytesDone), bytesTotal: Number(e.bytesTotal) }),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
+  } catch (err) {
+    bar.stop();
+    // Interrupted: only the waiting stopped.
+    if (ctx.signal?.aborted) {
+      const name = shortExportName(typeof exp === "string" ? ctx.client.exportName(exp) : exp.name);
+      ctx.io.stderr.write(`note: export ${name} goes on on the server; wait again with: modelreg exports wait ${name}\n`);
+    }
+    throw err;
   } finally {
     bar.stop();
   }

@@ -195,8 +195,14 @@ describe("import", () => {
     const gnu = join(tmp.path, "gnu.tar");
     await run("tar", ["-cf", gnu, "-C", dir, "modelreg.json", ...PATHS]);
     expect((await client.importArchive(gnu, "gnu-tar")).manifestDigest).toBe(original.manifestDigest);
+    // With ./ prefixes and directory entries, gzipped.
+    const dotted = join(tmp.path, "dotted.tgz");
+    await run("tar", ["-czf", dotted, "-C", dir, "./modelreg.json", "./config.json", "./empty.txt", "./deep", "./weights"]);
+    expect(await run("tar", ["-tzf", dotted])).toContain("./weights/\n");
+    expect((await client.importArchive(dotted, "dotted-tgz")).manifestDigest).toBe(original.manifestDigest);
     const zipped = join(tmp.path, "deflated.zip");
-    await run("zip", ["-q", "-9", zipped, "modelreg.json", ...PATHS], dir);
+    await run("zip", ["-q", "-9", "-r", zipped, "modelreg.json", "config.json", "empty.txt", "deep", "weights"], dir);
+    expect(await run("unzip", ["-Z1", zipped])).toContain("weights/\n");
     const opened = await readArchive(zipped);
     expect(opened.files.some((f) => f.localPath !== zipped)).toBe(true); // compressed entries were unpacked
     await opened.close();

@@ -19,7 +19,7 @@ import { ExportManifestSchema, type ExportManifest, type VersionFile } from "@mo
 import tar from "tar-stream";
 import yauzl from "yauzl";
 import { progressReporter, type TransferProgress } from "../transfers/context.js";
-import { indexTar } from "./tar-index.js";
+import { entryPath, indexTar } from "./tar-index.js";
 
 export type ArchiveKind = "tar" | "tar.gz" | "zip";
 
@@ -189,7 +189,8 @@ async function readTar(path: string, options: ReadArchiveOptions): Promise<Opene
     } catch (err) {
       throw invalid(path, (err as Error).message);
     }
-    const first = entries[0];
+    // Directory entries (which other tools write) are passed over.
+    const [first, ...rest] = entries.filter((e) => e.type !== "directory");
     if (!first || first.path !== MANIFEST_ENTRY || first.type !== "file") throw invalid(path, `its first entry is not ${MANIFEST_ENTRY}: not a modelreg export`);
     if (first.size > MAX_MANIFEST_BYTES) throw invalid(path, `${MANIFEST_ENTRY} is too large (${first.size} bytes)`);
     const bytes = Buffer.alloc(first.size);
@@ -197,8 +198,7 @@ async function readTar(path: string, options: ReadArchiveOptions): Promise<Opene
     const manifest = parseManifest(path, bytes);
     const check = new EntryCheck(path, manifest);
     const byPath = new Map<string, ArchiveFile>();
-    for (const e of entries.slice(1)) {
-      if (e.type === "directory") continue;
+    for (const e of rest) {
       if (e.type !== "file") throw invalid(path, `entry ${e.path} is not a regular file (tar type ${JSON.stringify(e.type)})`);
       byPath.set(e.path, { file: check.entry(e.path, e.size), localPath: path, offset: e.offset });
     }
@@ -270,17 +270,17 @@ async function readTarGz(path: string, options: ReadArchiveOptions): Promise<Ope
     try {
       for await (const entry of extract) {
         const h = entry.header;
-        const name = h.type === "directory" ? h.name.replace(/\/+$/, "") : h.name;
+        const name = entryPath(h.name);
+        if (h.type === "directory") {
+          entry.resume();
+          continue;
+        }
         if (!manifest) {
           if (name !== MANIFEST_ENTRY || h.type !== "file") throw invalid(path, `its first entry is not ${MANIFEST_ENTRY}: not a modelreg export`);
           manifest = parseManifest(path, await readAll(entry as AsyncIterable<Uint8Array>, MAX_MANIFEST_BYTES, MANIFEST_ENTRY, path));
           check = new EntryCheck(path, manifest);
           progress = progressReporter(totalSize(manifest), options.onHashProgress);
           options.onHashProgress?.({ bytesDone: 0, bytesTotal: progress.bytesTotal });
-          continue;
-        }
-        if (h.type === "directory") {
-          entry.resume();
           continue;
         }
         if (h.type !== "file" && h.type !== "contiguous-file") throw invalid(path, `entry ${name} is not a regular file (tar type ${h.type})`);
@@ -327,17 +327,17 @@ async function readZip(path: string, options: ReadArchiveOptions): Promise<Opene
     } catch (err) {
       throw invalid(path, `cannot be read as zip: ${(err as Error).message}`);
     }
-    const first = entries[0];
-    if (!first || first.fileName !== MANIFEST_ENTRY) throw invalid(path, `its first entry is not ${MANIFEST_ENTRY}: not a modelreg export`);
+    // Directory entries (which other tools write) are passed over.
+    const [first, ...rest] = entries.filter((e) => !e.fileName.endsWith("/"));
+    if (!first || entryPath(first.fileName) !== MANIFEST_ENTRY) throw invalid(path, `its first entry is not ${MANIFEST_ENTRY}: not a modelreg export`);
     if (first.uncompressedSize > MAX_MANIFEST_BYTES) throw invalid(path, `${MANIFEST_ENTRY} is too large (${first.uncompressedSize} bytes)`);
     const manifest = parseManifest(path, await readAll(await zip.openReadStreamPromise(first), MAX_MANIFEST_BYTES, MANIFEST_ENTRY, path));
     const check = new EntryCheck(path, manifest);
     const byPath = new Map<string, ArchiveFile>();
     const compressed: { entry: yauzl.Entry; file: VersionFile }[] = [];
-    for (const e of entries.slice(1)) {
-      if (e.fileName.endsWith("/")) continue; // a directory entry
+    for (const e of rest) {
       if (e.isEncrypted()) throw invalid(path, `entry ${e.fileName} is encrypted`);
-      const file = check.entry(e.fileName, e.uncompressedSize);
+      const file = check.entry(entryPath(e.fileName), e.uncompressedSize);
       if (e.compressionMethod === 0) {
         const { fileDataStart } = await zip.readLocalFileHeaderPromise(e, { minimal: true });
         byPath.set(file.path, { file, localPath: path, offset: fileDataStart });
@@ -348,6 +348,7 @@ async function readZip(path: string, options: ReadArchiveOptions): Promise<Opene
     }
     check.done();
     const files = manifest.files.map((f) => byPath.get(f.path) ?? { file: f, localPath: "", offset: 0 });
+    const slots = new Map(files.map((f) => [f.file.path, f]));
     // Compressed entries (a zip repacked by another tool): unpacked and checked first.
     if (compressed.length > 0) {
       dir = await unpackDir(path, options);
@@ -360,8 +361,7 @@ async function readZip(path: string, options: ReadArchiveOptions): Promise<Opene
         const dest = join(dir, String(n++));
         const got = await writeHashed(await zip.openReadStreamPromise(entry), dest, options.signal, (b) => progress.set(file.path, b, file.path));
         if (got.sha256 !== file.sha256) throw hashMismatch(path, file, got.sha256);
-        const slot = files.find((f) => f.file.path === file.path)!;
-        slot.localPath = dest;
+        slots.get(file.path)!.localPath = dest;
       }
     }
     await verifyRanges(path, fh, files, manifest, options);

@@ -52,7 +52,7 @@ export async function indexTar(fh: FileHandle, fileSize: number): Promise<TarEnt
     const realSize = attrs.size !== undefined ? Number(attrs.size) : size;
     if (!Number.isSafeInteger(realSize) || realSize < 0) throw new Error(`tar entry ${path}: bad size ${attrs.size}`);
     const type = flag === "0" || flag === "\0" || flag === "7" ? "file" : flag === "5" ? "directory" : flag;
-    if (type === "directory") path = path.replace(/\/+$/, "");
+    path = entryPath(path);
     entries.push({ path, type, size: realSize, offset: dataAt });
     pos = dataAt + Math.ceil(realSize / BLOCK) * BLOCK;
     if (dataAt + realSize > fileSize) throw new Error(`truncated tar: ${path} needs ${realSize} bytes, the archive ends first`);
@@ -60,6 +60,11 @@ export async function indexTar(fh: FileHandle, fileSize: number): Promise<TarEnt
     longName = undefined;
   }
   return entries;
+}
+
+/** An entry's path as the manifest writes it: no leading `./`, no trailing `/`. */
+export function entryPath(path: string): string {
+  return path.replace(/^(\.\/)+/, "").replace(/\/+$/, "");
 }
 
 async function readFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
