@@ -18,6 +18,7 @@ import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { InvalidArgumentError } from "../domain/errors.js";
 import { ChecksumMismatchError } from "./errors.js";
+import { ThreadMd5 } from "./md5-thread.js";
 
 /** A byte stream: a Node stream (e.g. an HTTP request), any async iterable of chunks, or an array of them. */
 export type BlobBody = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | NodeJS.ReadableStream;
@@ -173,26 +174,56 @@ export function sliceOf(range: ByteRange | undefined, size: number): { start: nu
   return { start: offset, end: length === undefined ? size : Math.min(size, offset + length) };
 }
 
-/** sha256 (and md5 unless `{ md5: false }`) of everything fed to it, and the byte count. */
+/**
+ * sha256 (and md5 unless `{ md5: false }`) of everything fed to it, and the
+ * byte count. With `{ md5: "thread" }` the md5 is computed on a worker
+ * thread (./md5-thread.ts), in parallel: feed it through hashedBody(), which
+ * waits when the thread falls behind and for its digest at the end, or call
+ * settle() before result().
+ */
 export class Digester {
   readonly #sha256 = createHash("sha256");
   readonly #md5: ReturnType<typeof createHash> | undefined;
+  readonly #thread: ThreadMd5 | undefined;
+  #threadDigest: string | undefined;
   #result: { sha256: string; md5: string; size: number } | undefined;
   size = 0;
 
-  constructor(opts: { md5?: boolean } = {}) {
-    this.#md5 = opts.md5 === false ? undefined : createHash("md5");
+  constructor(opts: { md5?: boolean | "thread" } = {}) {
+    this.#md5 = opts.md5 === false || opts.md5 === "thread" ? undefined : createHash("md5");
+    this.#thread = opts.md5 === "thread" ? new ThreadMd5() : undefined;
   }
 
   update(chunk: Uint8Array): void {
     this.#sha256.update(chunk);
     this.#md5?.update(chunk);
+    this.#thread?.update(chunk);
     this.size += chunk.length;
+  }
+
+  /** With a thread: true while it is far behind (then await drained()). */
+  get backlogged(): boolean {
+    return this.#thread?.backlogged ?? false;
+  }
+
+  drained(): Promise<void> {
+    return this.#thread?.drained() ?? Promise.resolve();
+  }
+
+  /** Waits for the thread's md5 (nothing more may be fed after). */
+  async settle(): Promise<void> {
+    if (this.#thread && this.#threadDigest === undefined) this.#threadDigest = await this.#thread.digest();
+  }
+
+  /** Gives up the thread's md5 (the body failed); safe to call at any time. */
+  dispose(): void {
+    if (this.#threadDigest === undefined) this.#thread?.dispose();
   }
 
   /** The digests (md5 "" when not computed); after the first call nothing more may be fed. */
   result(): { sha256: string; md5: string; size: number } {
-    this.#result ??= { sha256: this.#sha256.digest("hex"), md5: this.#md5?.digest("hex") ?? "", size: this.size };
+    if (this.#thread && this.#threadDigest === undefined) throw new Error("Digester: settle() the md5 thread before result()");
+    this.#result ??= { sha256: this.#sha256.digest("hex"), md5: this.#threadDigest ?? this.#md5?.digest("hex") ?? "", size: this.size };
     return this.#result;
   }
 }
@@ -235,11 +266,19 @@ export async function* hashedBody(
   expected: { sha256?: string; size?: number },
   signal?: AbortSignal,
 ): AsyncGenerator<Uint8Array> {
-  for await (const chunk of readBody(body, signal)) {
-    digester.update(chunk);
-    if (expected.size !== undefined && digester.size > expected.size)
-      throw new ChecksumMismatchError(expected, { size: expected.size, atLeast: true });
-    yield chunk;
+  let settled = false;
+  try {
+    for await (const chunk of readBody(body, signal)) {
+      digester.update(chunk);
+      if (expected.size !== undefined && digester.size > expected.size)
+        throw new ChecksumMismatchError(expected, { size: expected.size, atLeast: true });
+      if (digester.backlogged) await digester.drained();
+      yield chunk;
+    }
+    await digester.settle();
+    settled = true;
+  } finally {
+    if (!settled) digester.dispose();
   }
 }
 

@@ -198,7 +198,7 @@ export function createFsBlobStore({ root }: FsBlobStoreOptions): BlobStore {
       const expected = expectationsOf(opts);
       await ensureDir(tmpDir);
       const tmp = join(tmpDir, `${randomUUID()}.put`);
-      const digester = new Digester();
+      const digester = new Digester({ md5: "thread" });
       try {
         const handle = await open(tmp, "wx");
         try {

@@ -323,7 +323,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
 
     async put(body: BlobBody, opts = {}): Promise<PutResult> {
       const expected = expectationsOf(opts);
-      const digester = new Digester();
+      const digester = new Digester({ md5: "thread" });
       const source = hashedBody(body, digester, expected, opts.signal);
       const size = partSizeFor(expected.size);
 
