@@ -221,7 +221,12 @@ interface ListRow {
   micros?: string;
   /** pageByMetric's first phase: the metric. */
   value?: number | string | null;
+  /** pageByMetric's first phase in a small model: does any version of the model lack the metric? */
+  lacking?: boolean;
 }
+
+/** Up to this many versions, a model's metric-ordered pages count its metric rows up front (see pageByMetric). */
+const SMALL_MODEL = 10_000;
 
 const asDate = (t: string | Date) => (typeof t === "string" ? new Date(t) : t);
 
@@ -610,9 +615,27 @@ export function createVersionsDomain(db: Database) {
    * (versions without it come last) the others by creation order. The
    * keyset says which phase: ["m", value, seq] or ["n", "", seq].
    */
-  async function pageByMetric(base: Cond, scopeCond: SQL, modelId: string | undefined, metric: string, descending: boolean, after: string[] | undefined, limit: number) {
+  async function pageByMetric(
+    base: Cond,
+    scopeCond: SQL,
+    model: { id: string; versionCount: number } | undefined,
+    metric: string,
+    descending: boolean,
+    after: string[] | undefined,
+    limit: number,
+  ) {
     const dir = descending ? desc : asc;
     const cmp = descending ? sql`<` : sql`>`;
+    // Within one model: does any of its versions lack the metric at all?
+    // Two index counts, evaluated once per statement; usually none does, and
+    // then the second phase need not read the model's versions again.
+    const lacking =
+      model &&
+      sql`(SELECT count(*) FROM ${versionMetrics} WHERE ${versionMetrics.modelId} = ${model.id} AND ${versionMetrics.name} = ${metric}) < (SELECT count(*) FROM ${versions} WHERE ${versions.modelId} = ${model.id})`;
+    // A small model's first phase answers it too (as a column), which saves
+    // the second statement; a large one's counts cost more than they save
+    // on a page the first phase fills.
+    const askFirst = model !== undefined && model.versionCount <= SMALL_MODEL;
     let rows: ListRow[] = [];
     if (!after || after[0] === "m") {
       rows = await listRows(
@@ -625,22 +648,17 @@ export function createVersionsDomain(db: Database) {
         ),
         [dir(versionMetrics.value), dir(versionMetrics.seq)],
         limit,
-        sql`${versionMetrics.value} AS value`,
+        askFirst ? sql`${versionMetrics.value} AS value, ${lacking} AS lacking` : sql`${versionMetrics.value} AS value`,
       );
     }
-    if (rows.length <= limit) {
+    if (rows.length <= limit && !(askFirst && rows.length > 0 && rows[0]!.lacking === false)) {
       const more = await listRows(
         versionsJoined,
         and(
           base,
           sql`NOT EXISTS (SELECT 1 FROM ${versionMetrics} WHERE ${versionMetrics.versionId} = ${versions.id} AND ${versionMetrics.name} = ${metric})`,
           after?.[0] === "n" ? sql`${versions.seq} ${cmp} ${Number(after[2])}` : undefined,
-          // Within one model, first (once, from two index counts) whether
-          // any of its versions lacks the metric at all: usually none does,
-          // and then the model's versions are not read a second time.
-          modelId
-            ? sql`(SELECT count(*) FROM ${versionMetrics} WHERE ${versionMetrics.modelId} = ${modelId} AND ${versionMetrics.name} = ${metric}) < (SELECT count(*) FROM ${versions} WHERE ${versions.modelId} = ${modelId})`
-            : undefined,
+          lacking,
         ),
         [dir(versions.seq)],
         limit - rows.length,
@@ -713,11 +731,11 @@ export function createVersionsDomain(db: Database) {
       // Where to look: one model, or the workspace; for the metric index too.
       let versionScope: SQL;
       let metricScope: SQL;
-      let modelId: string | undefined;
+      let model: { id: string; versionCount: number } | undefined;
       if (n) {
-        const [m] = await db.select({ id: models.id }).from(models).where(modelWhere(scope, n));
+        const [m] = await db.select({ id: models.id, versionCount: models.versionCount }).from(models).where(modelWhere(scope, n));
         if (!m) throw new NotFoundError("model", parent);
-        modelId = m.id;
+        model = m;
         versionScope = eq(versions.modelId, m.id);
         metricScope = eq(versionMetrics.modelId, m.id);
       } else {
@@ -730,7 +748,7 @@ export function createVersionsDomain(db: Database) {
       const after = decodePageToken(opts.pageToken, fp, 3);
       const page =
         order.field === "metrics"
-          ? await pageByMetric(base, metricScope, modelId, order.key!, order.desc, after, limit)
+          ? await pageByMetric(base, metricScope, model, order.key!, order.desc, after, limit)
           : order.field === "version"
             ? await pageBySemver(base, order.desc, after, limit)
             : await pageBySeq(base, order.desc, after, limit, order.field === "create_time" ? "seq" : "update_time");
