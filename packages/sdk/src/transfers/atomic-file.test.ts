@@ -44,4 +44,36 @@ describe("createTempFile", () => {
     await tmp.commit();
     expect(await readFile(target, "utf8")).toBe("new");
   });
+
+  it("writes many chunks in order in the background, asking to wait only when far behind", async () => {
+    const target = join(dir, "many.bin");
+    const tmp = await createTempFile(target);
+    const parts: Buffer[] = [];
+    let waits = 0;
+    // 24 MiB in chunks of odd sizes (some tiny), handed without waiting unless asked.
+    for (let i = 0, total = 0; total < 24 << 20; i++) {
+      const part = Buffer.alloc(i % 7 === 0 ? 3 : 65_521 + (i % 5), i % 251);
+      parts.push(part);
+      total += part.length;
+      const wait = tmp.write(part);
+      if (wait) {
+        waits++;
+        await wait;
+      }
+    }
+    expect(waits).toBeGreaterThan(0);
+    await tmp.commit();
+    await tmp.discard();
+    expect(Buffer.compare(await readFile(target), Buffer.concat(parts))).toBe(0);
+  });
+
+  it("commits everything handed before, even when the last write is still running", async () => {
+    const target = join(dir, "last.bin");
+    const tmp = await createTempFile(target);
+    const big = Buffer.alloc(3 << 20, 7);
+    void tmp.write(big);
+    void tmp.write(Buffer.from("end"));
+    await tmp.commit();
+    expect(Buffer.compare(await readFile(target), Buffer.concat([big, Buffer.from("end")]))).toBe(0);
+  });
 });

@@ -58,6 +58,26 @@ describeEachDatabase("file transfers", (kind) => {
         });
       }
 
+      it("reports download progress in steps, not per chunk, with the exact total last", async () => {
+        const size = 20 * CHUNK * 3 + 5; // a little over 3.75 MiB
+        const data = patterned(size, seed++);
+        const src = join(tmp.path, `${transport}-progress.bin`);
+        await writeFile(src, data);
+        const version = await newVersion(server.client);
+        await server.client.uploadFile(version, src, { transport });
+        const done: number[] = [];
+        const dst = join(tmp.path, `${transport}-progress.out`);
+        await server.client.downloadToFile(version, `${transport}-progress.bin`, dst, { transport, onProgress: (p) => done.push(p.bytesDone) });
+        expect(done.at(-1)).toBe(size);
+        expect(done.every((n, i) => i === 0 || n > done[i - 1]!)).toBe(true);
+        // About one report per MiB (and per 100 ms), not one per 64 KiB read.
+        expect(done.length).toBeLessThan(size / CHUNK);
+        expect(Buffer.compare(await readFile(dst), data)).toBe(0);
+        const bytes: number[] = [];
+        await server.client.downloadBytes(version, `${transport}-progress.bin`, { transport, onProgress: (p) => bytes.push(p.bytesDone) });
+        expect(bytes.at(-1)).toBe(size);
+      });
+
       it("reads byte ranges into memory", async () => {
         const data = patterned(5 * CHUNK, seed++);
         const src = join(tmp.path, `${transport}-range.bin`);
