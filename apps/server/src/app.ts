@@ -14,6 +14,7 @@ import { createFileUrls } from "./http/file-urls.js";
 import { createExportsDomain, EXPORT_JOB } from "./domain/exports.js";
 import { createJobEngine } from "./jobs/engine.js";
 import { createExportJob } from "./jobs/export-job.js";
+import { GC_JOB, gcJob } from "./jobs/gc.js";
 import { createMd5Worker } from "./jobs/md5.js";
 import { createExportService } from "./services/export-service.js";
 import { createFileService } from "./services/file-service.js";
@@ -62,6 +63,8 @@ export interface AppDeps {
   maxChunkBytes?: number;
   /** The job engine: jobs run at once (default 2; 0 = none), lease, poll interval. */
   jobs?: { concurrency?: number; leaseMs?: number; pollMs?: number; progressMs?: number };
+  /** Garbage collection as a job (queued by the caller, see jobs/periodic.ts); unset = not run by this process. */
+  gc?: { graceMs: number };
 }
 
 export function createApp(deps: AppDeps) {
@@ -88,7 +91,7 @@ export function createApp(deps: AppDeps) {
   const jobs = createJobEngine({
     db: deps.db,
     logger: deps.logger,
-    kinds: { [EXPORT_JOB]: exportJob },
+    kinds: { [EXPORT_JOB]: exportJob, ...(deps.gc ? { [GC_JOB]: gcJob({ db: deps.db, store: deps.store, logger: deps.logger, graceMs: deps.gc.graceMs }) } : {}) },
     concurrency: deps.jobs?.concurrency,
     leaseMs: deps.jobs?.leaseMs,
     pollMs: deps.jobs?.pollMs,

@@ -9,7 +9,8 @@ import { ensureServerAdminKey } from "./domain/access-keys.js";
 import { ensureDefaultWorkspace } from "./domain/workspaces.js";
 import { serve } from "./http/serve.js";
 import { loadSigningKeys } from "./auth/signing-keys.js";
-import { startGarbageCollection } from "./jobs/gc.js";
+import { GC_JOB } from "./jobs/gc.js";
+import { schedulePeriodic } from "./jobs/periodic.js";
 import { BLOB_STORE_SETTINGS, blobStoreFromEnv } from "./storage/config.js";
 import { createLogger } from "./logger.js";
 
@@ -58,9 +59,11 @@ async function main(): Promise<void> {
     uploadsPerKey: config.uploadsPerKey,
     maxChunkBytes: config.maxChunkBytes,
     jobs: { concurrency: config.jobConcurrency, leaseMs: config.jobLeaseSeconds * 1000 },
+    gc: { graceMs: config.gcGraceSeconds * 1000 },
   });
   void app.md5.sweep().catch((err: unknown) => logger.warn({ err }, "could not look for blobs without an md5"));
-  const gc = startGarbageCollection({ db: database.db, store, logger, intervalMs: config.gcIntervalSeconds * 1000, graceMs: config.gcGraceSeconds * 1000 });
+  // Garbage collection is a job: due every GC_INTERVAL_SECONDS across all replicas, run by one.
+  const gc = schedulePeriodic({ db: database.db, engine: app.jobs, logger, kind: GC_JOB, everyMs: config.gcIntervalSeconds * 1000 });
   const server = await serve(app.handler, { port: config.port, host: config.host });
   app.jobs.start();
   logger.info({ url: server.url, port: server.port, database: database.kind, blobStore: store.kind }, `modelreg listening on ${server.url}`);
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
     await server.close(config.shutdownGraceMs);
     // Running jobs go back to the queue at once, for another replica or the next start.
     await app.jobs.stop();
-    await gc.stop();
+    gc.stop();
     await app.md5.stop();
     await store.close();
     await database.close();

@@ -6,12 +6,13 @@
 // domain/blob-holdings.ts), only when no upload session of any workspace
 // wants it, and only when no upload claimed it within the grace period, so
 // it never disappears under an upload that is about to reference it.
-import { blobs, type Database, uploadSessions } from "@modelreg/db";
+import { blobs, type Database, jobs, uploadSessions } from "@modelreg/db";
 import { sql } from "drizzle-orm";
 import { lockDigest } from "../domain/blob-holdings.js";
 import { rowsOf } from "../domain/raw-rows.js";
 import type { Logger } from "../logger.js";
 import type { BlobStore } from "../storage/blob-store.js";
+import { JOB_STATE, type JobKind } from "./engine.js";
 
 export interface GcResult {
   sessionsRemoved: number;
@@ -94,27 +95,23 @@ export async function collectGarbage({ db, store, graceMs }: GcOptions): Promise
   return result;
 }
 
-/** Runs collectGarbage every `intervalMs` (0 = never), never two at once in this process. */
-export function startGarbageCollection(opts: GcOptions & { logger: Logger; intervalMs: number }): { stop(): Promise<void> } {
-  if (opts.intervalMs <= 0) return { stop: async () => {} };
-  let running: Promise<void> | undefined;
-  const tick = () => {
-    if (running) return;
-    running = collectGarbage(opts)
-      .then((r) => {
-        if (r.sessionsRemoved || r.holdingsReleased || r.blobsDeleted || r.abandonedPutsRemoved) opts.logger.info(r, "garbage collection");
-      })
-      .catch((err: unknown) => opts.logger.warn({ err }, "garbage collection failed; it runs again at the next interval"))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const timer = setInterval(tick, opts.intervalMs);
-  timer.unref();
+export const GC_JOB = "gc";
+
+/** Finished jobs are kept this long (for looking into what ran), then pruned by garbage collection. */
+const FINISHED_JOBS_KEPT = "7 days";
+
+/**
+ * Garbage collection as a job kind on the engine, queued every
+ * GC_INTERVAL_SECONDS by jobs/periodic.ts: one replica at a time runs it.
+ */
+export function gcJob(opts: GcOptions & { logger: Logger }): JobKind {
   return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+    async run() {
+      const r = await collectGarbage(opts);
+      const pruned = rowsOf<{ id: string }>(
+        await opts.db.execute(sql`DELETE FROM ${jobs} WHERE state IN (${JOB_STATE.SUCCEEDED}, ${JOB_STATE.FAILED}, ${JOB_STATE.CANCELLED}) AND update_time < now() - ${FINISHED_JOBS_KEPT}::interval RETURNING id`),
+      ).length;
+      if (r.sessionsRemoved || r.holdingsReleased || r.blobsDeleted || r.abandonedPutsRemoved || pruned) opts.logger.info({ ...r, jobsPruned: pruned }, "garbage collection");
     },
   };
 }
