@@ -19,7 +19,7 @@ import type { TransferContext } from "./transfers/context.js";
 import { downloadBytes, downloadToDirectory, downloadToFile, type ByteRange, type DownloadedFile, type DownloadOptions } from "./transfers/download.js";
 import { createAgents } from "./transfers/http.js";
 import { uploadDirectory, uploadFile, type UploadFileOptions, type UploadOptions } from "./transfers/upload.js";
-import { isAliasName, modelName, versionName, workspaceName } from "./names.js";
+import { isAliasName, modelName, splitRef, versionName, workspaceName } from "./names.js";
 import { importModelArts, type ImportModelArtsOptions } from "./import-modelarts.js";
 import { paginate } from "./paginate.js";
 import {
@@ -114,6 +114,12 @@ export interface RegistryClient {
   importArchive(archivePath: string, target?: string, options?: ImportArchiveOptions): Promise<Version>;
   /** `fraud:1.0.0/{uid}` -> `workspaces/{w}/models/fraud/versions/1.0.0/exports/{uid}`. */
   exportName(ref: string): string;
+  /**
+   * Every export of a version (`model:version`, `model@alias`, a full name)
+   * or, given a model, of all its versions, newest first, matching `filter`
+   * (e.g. `state = SUCCEEDED AND format = TAR_GZ`).
+   */
+  listAllExports(ref: string, request?: { filter?: string; pageSize?: number }, options?: CallOptions): AsyncIterable<Export>;
   /**
    * Uploads one local file as the version's only file (`model:1.0.0` or a
    * full name): hashes it, stages it, sends it unless the workspace holds the
@@ -263,6 +269,14 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     downloadExport: (exp, target, opts) => downloadExport(exportContext, exp, target, opts),
     importArchive: (archivePath, target, opts) => importArchive(client, transfers, archivePath, target, opts),
     exportName: (ref) => exportName(workspace, ref),
+    listAllExports: (ref, request = {}, callOptions) => {
+      const { version, alias } = splitRef(ref);
+      const parent = version !== undefined || alias !== undefined ? versionName(workspace, ref) : `${modelName(workspace, ref)}/versions/-`;
+      return paginate(async (pageToken) => {
+        const res = await exportsClient.listExports({ ...request, parent, pageToken }, callOptions);
+        return { items: res.exports, nextPageToken: res.nextPageToken };
+      });
+    },
     uploadFile: (version, localPath, opts) => uploadFile(transfers, version, localPath, opts),
     uploadDirectory: (version, dir, opts) => uploadDirectory(transfers, version, dir, opts),
     downloadToFile: (version, path, target, opts) => downloadToFile(transfers, version, path, target, opts),

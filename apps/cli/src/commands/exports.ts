@@ -7,7 +7,7 @@
 // `<model>:<version>/<uid>` in the workspace in use (what `exports list`
 // prints in its EXPORT column).
 import { resolve } from "node:path";
-import { ExportSchema, paginate, parseExportFormat, shortExportName, splitRef, type Export, type RegistryClient } from "@modelreg/sdk";
+import { ExportSchema, parseExportFormat, shortExportName, splitRef, type Export, type RegistryClient } from "@modelreg/sdk";
 import { type Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../exit-codes.js";
@@ -119,20 +119,15 @@ export function registerExportCommands(program: Command, context: (cmd: Command)
       const { client, out } = context(cmd);
       const { model, version, alias } = splitRef(ref);
       if (model === "") throw new UsageError(`"${ref}" names no model: use model or model:version`);
-      const parent = version !== undefined || alias !== undefined ? await versionParent(client, ref) : `${modelRef(client, model)}/versions/-`;
+      // Checked here, so a bad reference is a usage error; the SDK lists a model's exports across its versions.
+      const target = version !== undefined || alias !== undefined ? versionRef(client, ref) : modelRef(client, model);
       const filter = [
         ...(flags.state ? [`state = ${flags.state.toUpperCase()}`] : []),
         ...(flags.format ? [`format = ${flags.format === "tar.gz" ? "TAR_GZ" : flags.format.toUpperCase()}`] : []),
       ].join(" AND ");
       const pageSize = pageSizeFor(flags);
-      const items = await take(
-        paginate(async (pageToken) => {
-          const res = await client.exports.listExports({ parent, filter, pageToken, ...(pageSize ? { pageSize } : {}) });
-          return { items: res.exports, nextPageToken: res.nextPageToken };
-        }),
-        flags.limit,
-      );
-      out.list(ExportSchema, items, renderExportsTable, `no exports of ${parent.replace(/\/versions\/-$/, "")}${filter ? ` matching ${filter}` : ""}`);
+      const items = await take(client.listAllExports(target, { filter, ...(pageSize ? { pageSize } : {}) }), flags.limit);
+      out.list(ExportSchema, items, renderExportsTable, `no exports of ${target}${filter ? ` matching ${filter}` : ""}`);
     });
 
   exports
@@ -207,12 +202,4 @@ export function registerExportCommands(program: Command, context: (cmd: Command)
         bar.stop();
       }
     });
-}
-
-/** The version a `model:version` or `model@alias` names (an alias resolved to its version: exports live under versions). */
-async function versionParent(client: RegistryClient, ref: string): Promise<string> {
-  const name = versionRef(client, ref);
-  if (splitRef(ref).alias === undefined) return name;
-  const res = await client.versions.getVersion({ ref: { case: "name", value: name } });
-  return res.version!.name;
 }

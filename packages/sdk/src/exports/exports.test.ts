@@ -172,6 +172,20 @@ function expectedSha(p: string): string {
   return createHash("sha256").update(FILES[p]!).digest("hex");
 }
 
+describe("listAllExports", () => {
+  it("lists a model's exports across versions, or one version's, filtered", async () => {
+    const all = [];
+    for await (const e of client.listAllExports("fraud")) all.push(e);
+    expect(all.map((e) => e.format).sort()).toEqual([ExportFormat.TAR, ExportFormat.TAR_GZ, ExportFormat.ZIP]);
+    const gz = [];
+    for await (const e of client.listAllExports("fraud:3.2.0", { filter: "state = SUCCEEDED AND format = TAR_GZ", pageSize: 1 })) gz.push(e);
+    expect(gz.map((e) => e.name)).toEqual([archives.get("tar.gz")!.exp.name]);
+    const none = [];
+    for await (const e of client.listAllExports("fraud", { filter: "state = FAILED" })) none.push(e);
+    expect(none).toEqual([]);
+  });
+});
+
 describe("import", () => {
   it("keeps the archive's model and version id by default (here into another workspace)", async () => {
     await client.workspaces.createWorkspace({ workspaceId: "elsewhere" });
