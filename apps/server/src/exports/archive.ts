@@ -30,6 +30,8 @@ export const ARCHIVE_TYPES: Record<ArchiveFormat, { extension: string; mediaType
 };
 
 const FILE_MODE = 0o644;
+/** zip keeps the type bits with the permissions: a regular file. */
+const ZIP_FILE_MODE = 0o100644;
 
 /**
  * The archive of `entries` as one stream. `onBytes` is told how many entry
@@ -101,7 +103,7 @@ function tarStream(entries: ArchiveEntry[], counted: Counted, mtime: Date): Read
 function zipStream(entries: ArchiveEntry[], counted: Counted, mtime: Date): Readable {
   const zip = new yazl.ZipFile();
   for (const e of entries) {
-    zip.addReadStreamLazy(e.path, { mtime, mode: FILE_MODE, compress: false, size: e.size }, (cb) => {
+    zip.addReadStreamLazy(e.path, { mtime, mode: ZIP_FILE_MODE, compress: false, size: e.size }, (cb) => {
       counted(e).then(
         (source) => {
           const s = new PassThrough({ highWaterMark: 1 << 20 });

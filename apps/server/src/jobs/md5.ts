@@ -2,12 +2,14 @@
 // speed of SHA-256 here, so it stays off the upload's hot path). One blob at
 // a time per process; blobs still without an md5 at start (a restart, or
 // another replica's upload) are picked up too. Running twice is harmless:
-// the md5 is written only where it is still NULL.
-import { createHash } from "node:crypto";
+// the md5 is written only where it is still NULL. The hashing itself runs on
+// the md5 worker thread (storage/md5-thread.ts), so the event loop keeps
+// serving calls meanwhile.
 import { blobs, type Database } from "@modelreg/db";
 import { and, eq, isNull } from "drizzle-orm";
 import type { Logger } from "../logger.js";
 import type { BlobStore } from "../storage/blob-store.js";
+import { ThreadMd5 } from "../storage/md5-thread.js";
 
 export interface Md5Worker {
   /** Queues a blob; returns at once. */
@@ -25,16 +27,23 @@ export function createMd5Worker(deps: { db: Database; store: BlobStore; logger: 
   let stopped = false;
 
   async function one(sha256: string): Promise<void> {
-    const hash = createHash("md5");
     const stream = await deps.store.get(sha256);
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (stopped) {
-        stream.destroy();
-        return;
+    const hash = new ThreadMd5();
+    let md5: string | undefined;
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        if (stopped) {
+          stream.destroy();
+          return;
+        }
+        hash.update(chunk);
+        if (hash.backlogged) await hash.drained();
       }
-      hash.update(chunk);
+      md5 = await hash.digest();
+    } finally {
+      if (md5 === undefined) hash.dispose();
     }
-    await deps.db.update(blobs).set({ md5: hash.digest("hex") }).where(and(eq(blobs.sha256, sha256), isNull(blobs.md5)));
+    await deps.db.update(blobs).set({ md5 }).where(and(eq(blobs.sha256, sha256), isNull(blobs.md5)));
   }
 
   function drain(): void {

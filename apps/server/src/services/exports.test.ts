@@ -101,6 +101,9 @@ function suite(kind: DriverKind) {
       expect(tool("md5sum", path).split(" ")[0]).toBe(e.md5);
       expect(tool("sha256sum", path).split(" ")[0]).toBe(e.sha256);
       const entries = lister(path).trim().split("\n");
+      // Regular files, readable by all, owned by nobody in particular.
+      if (format === ExportFormat.ZIP) expect(tool("zipinfo", path)).toMatch(/^-rw-r--r--/m);
+      else expect(tool("tar", format === ExportFormat.TAR ? "-tvf" : "-tvzf", path).split("\n")[0]).toMatch(/^-rw-r--r-- 0\/0 /);
       expect(entries).toEqual(["modelreg.json", ...Object.keys(files).sort()]);
 
       // The archive's own modelreg.json describes the version and every file.
