@@ -19,9 +19,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createRegistryClient, ExportState } from "@modelreg/sdk";
-import postgres from "postgres";
 import { peakRssMb, resetPeakRss, rssMb } from "../lib/memory.js";
-import { cpuMs, onInterrupt, startServer, type ServerProcess } from "../lib/processes.js";
+import { createBenchDatabase } from "../lib/database.js";
+import { cpuMs, startServer, type ServerProcess } from "../lib/processes.js";
 import { fmt, table } from "../lib/stats.js";
 import { createRandomFile } from "../transfer/test-file.js";
 
@@ -76,19 +76,9 @@ export async function run(args: string[]): Promise<void> {
   let dropDatabase = async () => {};
   try {
     if (values["database-url"]) {
-      const adminUrl = values["database-url"];
-      if (!["127.0.0.1", "localhost", "[::1]"].includes(new URL(adminUrl).hostname)) throw new Error("--database-url must point at a loopback address");
-      const dbName = `modelreg_bench_${randomBytes(5).toString("hex")}`;
-      const u = new URL(adminUrl);
-      u.pathname = `/${dbName}`;
-      dbUrl = u.toString();
-      const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`CREATE DATABASE ${dbName}`);
-      dropDatabase = async () => {
-        await admin.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch((e) => log(`could not drop ${dbName}: ${String(e)}`));
-        await admin.end({ timeout: 1 });
-      };
-      onInterrupt(dropDatabase);
+      const created = await createBenchDatabase(values["database-url"], log);
+      dbUrl = created.url;
+      dropDatabase = created.drop;
     } else log("no --database-url: modelreg runs on embedded PGlite, whose own memory (600-900 MB) counts in the server's RSS");
 
     log(`bench export: ${sizeMib} MiB of random bytes in ${fileCount} files under ${root}…`);

@@ -25,8 +25,8 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import postgres from "postgres";
 import { minorFaults, peakRssMb, resetPeakRss, rssMb } from "../lib/memory.js";
+import { createBenchDatabase } from "../lib/database.js";
 import { cpuMs, onInterrupt, startServer, type ServerProcess } from "../lib/processes.js";
 import { fmt, table } from "../lib/stats.js";
 import { connectDownload, connectUpload, httpDownload, httpUpload, MESSAGE_BYTES } from "./baseline-clients.js";
@@ -115,19 +115,9 @@ export async function run(argv: string[]): Promise<void> {
 
   try {
     if (values["database-url"]) {
-      const adminUrl = values["database-url"];
-      if (!["127.0.0.1", "localhost", "[::1]"].includes(new URL(adminUrl).hostname)) throw new Error("--database-url must point at a loopback address");
-      const dbName = `modelreg_bench_${randomBytes(5).toString("hex")}`;
-      const u = new URL(adminUrl);
-      u.pathname = `/${dbName}`;
-      dbUrl = u.toString();
-      const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`CREATE DATABASE ${dbName}`);
-      dropDatabase = async () => {
-        await admin.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch((e) => log(`could not drop ${dbName}: ${String(e)}`));
-        await admin.end({ timeout: 1 });
-      };
-      onInterrupt(dropDatabase);
+      const created = await createBenchDatabase(values["database-url"], log);
+      dbUrl = created.url;
+      dropDatabase = created.drop;
     }
     log(`bench transfer: ${sizeMib} MiB of random bytes in ${root}…`);
     await createRandomFile(src, sizeBytes);
