@@ -5,12 +5,11 @@
 // The version's manifest_digest must come out equal to the archive's.
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type CallOptions } from "@connectrpc/connect";
-import { UploadState, VersionSchema, type UploadSession, type Version } from "@modelreg/proto";
+import { VersionSchema, type Version } from "@modelreg/proto";
 import type { RegistryClient } from "../client.js";
 import { modelName, splitRef, workspaceName } from "../names.js";
-import { DEFAULT_CHUNK_BYTES, progressReporter, retryPolicy, type TransferContext, type TransferOptions, type TransferProgress } from "../transfers/context.js";
-import { mapLimit } from "../transfers/map-limit.js";
-import { sendSession } from "../transfers/upload-session.js";
+import type { TransferContext, TransferOptions, TransferProgress } from "../transfers/context.js";
+import { sendStagedAndCommit } from "../transfers/upload.js";
 import { readArchive, type OpenedArchive } from "./read-archive.js";
 
 export interface ImportArchiveOptions extends TransferOptions {
@@ -129,25 +128,5 @@ async function uploadArchiveFiles(client: RegistryClient, transfers: TransferCon
     { name: version, files: archive.files.map((f) => ({ path: f.file.path, sizeBytes: f.file.sizeBytes, sha256: f.file.sha256, mediaType: f.file.mediaType })) },
     call,
   );
-  const jobs = new Map<string, { session: UploadSession; localPath: string; offset: number; path: string }>();
-  staged.files.forEach((s, i) => {
-    if (s.present || !s.upload || s.upload.state === UploadState.COMPLETE) return;
-    const f = archive.files[i]!;
-    if (!jobs.has(s.upload.name)) jobs.set(s.upload.name, { session: s.upload, localPath: f.localPath, offset: f.offset, path: f.file.path });
-  });
-  const bytesTotal = Number(staged.bytesToUpload);
-  const progress = progressReporter(bytesTotal, options.onProgress);
-  options.onProgress?.({ bytesDone: 0, bytesTotal });
-  const policy = retryPolicy(options);
-  await mapLimit([...jobs.values()], options.concurrency ?? 4, async (job) => {
-    const base = Number(job.session.committedOffset);
-    await sendSession(transfers, job, {
-      transport: options.transport ?? "http",
-      chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
-      policy,
-      signal,
-      onBytes: (bytes) => progress.set(job.session.name, Math.max(0, bytes - base), job.path),
-    });
-  });
-  return (await client.files.commitVersionFiles({ name: version }, call)).version!;
+  return sendStagedAndCommit(transfers, version, staged, archive.files.map((f) => ({ localPath: f.localPath, offset: f.offset, path: f.file.path })), options);
 }

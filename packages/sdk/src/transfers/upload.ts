@@ -3,7 +3,7 @@
 // files are sent once), then commit, which makes the version READY.
 import { basename } from "node:path";
 import { stat } from "node:fs/promises";
-import { UploadState, type UploadSession, type Version } from "@modelreg/proto";
+import { type StageVersionFilesResponse, UploadState, type UploadSession, type Version } from "@modelreg/proto";
 import { DEFAULT_CHUNK_BYTES, progressReporter, retryPolicy, type TransferContext, type TransferOptions, type TransferProgress } from "./context.js";
 import { digestFile } from "./hash.js";
 import { listLocalFiles, type LocalFile } from "./local-files.js";
@@ -56,16 +56,41 @@ export async function uploadFiles(ctx: TransferContext, version: string, files: 
     },
     call,
   );
-  // One job per distinct session, with a local file holding its content.
-  const jobs = new Map<string, { session: UploadSession; localPath: string; path: string }>();
+  return sendStagedAndCommit(ctx, name, staged, files, options);
+}
+
+/** Where the content of the i-th staged file is: a local file, from `offset` (default 0). */
+export interface StagedSource {
+  localPath: string;
+  offset?: number;
+  path: string;
+}
+
+/**
+ * After StageVersionFiles: sends the content the workspace lacks, one job
+ * per distinct session (identical files are sent once) from `sources[i]`
+ * for the i-th staged file, then commits, which makes the version READY.
+ */
+export async function sendStagedAndCommit(
+  ctx: TransferContext,
+  name: string,
+  staged: StageVersionFilesResponse,
+  sources: StagedSource[],
+  options: UploadOptions,
+): Promise<Version> {
+  const signal = options.signal;
+  const call = signal ? { signal } : {};
+  const jobs = new Map<string, { session: UploadSession; localPath: string; offset: number; path: string }>();
   staged.files.forEach((s, i) => {
     if (s.present || !s.upload || s.upload.state === UploadState.COMPLETE) return;
-    if (!jobs.has(s.upload.name)) jobs.set(s.upload.name, { session: s.upload, localPath: files[i]!.localPath, path: s.file?.path ?? files[i]!.path });
+    const src = sources[i]!;
+    if (!jobs.has(s.upload.name)) jobs.set(s.upload.name, { session: s.upload, localPath: src.localPath, offset: src.offset ?? 0, path: s.file?.path || src.path });
   });
-  const progress = progressReporter(Number(staged.bytesToUpload), options.onProgress);
-  options.onProgress?.({ bytesDone: 0, bytesTotal: Number(staged.bytesToUpload) });
+  const bytesTotal = Number(staged.bytesToUpload);
+  const progress = progressReporter(bytesTotal, options.onProgress);
+  options.onProgress?.({ bytesDone: 0, bytesTotal });
   const policy = retryPolicy(options);
-  await mapLimit([...jobs.values()], concurrency, async (job) => {
+  await mapLimit([...jobs.values()], options.concurrency ?? 4, async (job) => {
     const base = Number(job.session.committedOffset);
     await sendSession(ctx, job, {
       transport: options.transport ?? "http",
@@ -75,8 +100,7 @@ export async function uploadFiles(ctx: TransferContext, version: string, files: 
       onBytes: (bytes) => progress.set(job.session.name, Math.max(0, bytes - base), job.path),
     });
   });
-  const res = await ctx.files.commitVersionFiles({ name }, call);
-  return res.version!;
+  return (await ctx.files.commitVersionFiles({ name }, call)).version!;
 }
 
 /** Progress of the sha256 pass over `files`: their sizes summed first, 0 reported at once. */
