@@ -121,8 +121,10 @@ function drainBody(res: IncomingMessage, act: ActivitySignal, deliver: Sink): Pr
         () => {
           if (waiting !== w || failed) return;
           waiting = undefined;
-          if (ended) resolve();
-          else res.resume();
+          if (ended) return resolve();
+          // The wait was for our disk, not the network: the idle clock starts again.
+          act.touch();
+          res.resume();
         },
         (err: unknown) => {
           if (waiting === w) waiting = undefined;
