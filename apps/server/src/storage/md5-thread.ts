@@ -4,13 +4,15 @@
 // GiB), so a put that needs both (an export's archive) would spend most of
 // its time hashing on one core. One shared worker thread hashes copies of
 // the bytes instead, while the caller's thread hashes, reads and writes.
-// The copies travel in 1 MiB batches whose memory is handed over, not
-// cloned; a caller that gets more than BACKLOG_BYTES ahead of the worker
-// waits (drained()), so memory stays bounded whatever the size.
+// Each hash has a ring of SLOTS shared-memory slots of SLOT_BYTES: the
+// caller copies bytes into a free slot and posts its number, the worker
+// hashes the slot in place and hands it back. Nothing is allocated per
+// batch, so memory stays at the ring's size whatever the size of the
+// content; a caller with every slot in flight waits (drained()).
 import { Worker } from "node:worker_threads";
 
-const BATCH_BYTES = 1 << 20;
-const BACKLOG_BYTES = 16 << 20;
+const SLOT_BYTES = 1 << 20;
+const SLOTS = 8;
 
 // Plain JavaScript, run with eval: no loader for TypeScript needed in the worker.
 const WORKER_SOURCE = `
@@ -18,15 +20,15 @@ const { parentPort } = require("node:worker_threads");
 const { createHash } = require("node:crypto");
 const hashes = new Map();
 parentPort.on("message", (m) => {
-  if (m.op === "update") {
-    let h = hashes.get(m.id);
-    if (!h) hashes.set(m.id, (h = createHash("md5")));
-    h.update(new Uint8Array(m.buf, 0, m.length));
-    parentPort.postMessage({ id: m.id, acked: m.length });
+  if (m.op === "open") hashes.set(m.id, { hash: createHash("md5"), ring: new Uint8Array(m.ring) });
+  else if (m.op === "update") {
+    const h = hashes.get(m.id);
+    h.hash.update(h.ring.subarray(m.slot * m.slotBytes, m.slot * m.slotBytes + m.length));
+    parentPort.postMessage({ id: m.id, freed: m.slot });
   } else if (m.op === "digest") {
-    const h = hashes.get(m.id) ?? createHash("md5");
+    const h = hashes.get(m.id);
     hashes.delete(m.id);
-    parentPort.postMessage({ id: m.id, md5: h.digest("hex") });
+    parentPort.postMessage({ id: m.id, md5: h.hash.digest("hex") });
   } else if (m.op === "drop") hashes.delete(m.id);
 });
 `;
@@ -56,9 +58,11 @@ function fail(w: Worker, err: Error): void {
 export class ThreadMd5 {
   readonly #id = nextId++;
   #worker: Worker;
-  #batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
+  readonly #ring = new Uint8Array(new SharedArrayBuffer(SLOT_BYTES * SLOTS));
+  /** Slots the worker is not reading, in the order they are to be filled. */
+  readonly #free: number[] = Array.from({ length: SLOTS }, (_, i) => i);
+  /** The slot being filled (the first free one) and how full it is. */
   #fill = 0;
-  #inFlight = 0;
   #drainWaiters: (() => void)[] = [];
   #digest: { resolve(md5: string): void; reject(err: Error): void } | undefined;
   #error: Error | undefined;
@@ -67,32 +71,48 @@ export class ThreadMd5 {
   constructor() {
     this.#worker = shared();
     hashers.set(this.#id, this);
+    this.#worker.postMessage({ op: "open", id: this.#id, ring: this.#ring.buffer });
   }
 
+  /**
+   * Feeds bytes. Never blocks: with every slot in flight the bytes wait in
+   * a copy until slots come back; callers that keep feeding should await
+   * drained() when `backlogged`.
+   */
   update(chunk: Uint8Array): void {
     if (this.#error) throw this.#error;
     for (let pos = 0; pos < chunk.length; ) {
-      const n = Math.min(BATCH_BYTES - this.#fill, chunk.length - pos);
-      this.#batch.set(chunk.subarray(pos, pos + n), this.#fill);
+      if (this.#free.length === 0 || this.#overflow.length > 0) {
+        this.#overflow.push(Buffer.from(chunk.subarray(pos)));
+        return;
+      }
+      const slot = this.#free[0]!;
+      const n = Math.min(SLOT_BYTES - this.#fill, chunk.length - pos);
+      this.#ring.set(chunk.subarray(pos, pos + n), slot * SLOT_BYTES + this.#fill);
       this.#fill += n;
       pos += n;
-      if (this.#fill === BATCH_BYTES) this.#post();
+      if (this.#fill === SLOT_BYTES) this.#post();
     }
   }
 
-  /** True while the worker is more than BACKLOG_BYTES behind; wait for drained() then. */
+  /** Bytes fed while every slot was in flight, copied until slots come back. */
+  #overflow: Buffer[] = [];
+
+  /** True while every slot is with the worker; wait for drained() then. */
   get backlogged(): boolean {
-    return this.#inFlight > BACKLOG_BYTES;
+    return this.#free.length === 0 || this.#overflow.length > 0;
   }
 
   drained(): Promise<void> {
-    if (!this.backlogged || this.#error) return this.#error ? Promise.reject(this.#error) : Promise.resolve();
+    if (this.#error) return Promise.reject(this.#error);
+    if (!this.backlogged) return Promise.resolve();
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
   /** The hex digest of everything fed; nothing more may be fed after. */
-  digest(): Promise<string> {
-    if (this.#error) return Promise.reject(this.#error);
+  async digest(): Promise<string> {
+    while (this.#overflow.length > 0 && !this.#error) await this.drained();
+    if (this.#error) throw this.#error;
     if (this.#fill > 0) this.#post();
     return new Promise((resolve, reject) => {
       this.#digest = { resolve, reject };
@@ -107,9 +127,11 @@ export class ThreadMd5 {
     this.#worker.postMessage({ op: "drop", id: this.#id });
   }
 
-  receive(m: { acked?: number; md5?: string }): void {
-    if (m.acked !== undefined) {
-      this.#inFlight -= m.acked;
+  receive(m: { freed?: number; md5?: string }): void {
+    if (m.freed !== undefined) {
+      this.#free.push(m.freed);
+      const waiting = this.#overflow.splice(0);
+      for (const b of waiting) this.update(b);
       if (!this.backlogged) for (const w of this.#drainWaiters.splice(0)) w();
     }
     if (m.md5 !== undefined) {
@@ -126,11 +148,8 @@ export class ThreadMd5 {
   }
 
   #post(): void {
-    const buf = this.#batch.buffer;
-    const length = this.#fill;
-    this.#worker.postMessage({ op: "update", id: this.#id, buf, length }, [buf]);
-    this.#inFlight += length;
-    this.#batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
+    const slot = this.#free.shift()!;
+    this.#worker.postMessage({ op: "update", id: this.#id, slot, slotBytes: SLOT_BYTES, length: this.#fill });
     this.#fill = 0;
   }
 
