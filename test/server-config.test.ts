@@ -1,20 +1,17 @@
 // The server's --help and configuration errors.
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import { expect, it } from "vitest";
-import { REPO_ROOT } from "./support/server.js";
-
-const main = join(REPO_ROOT, "apps/server/src/main.ts");
+import { REPO_ROOT, SERVER_ARGS } from "./support/server.js";
 
 it("lists its settings with --help", () => {
-  const r = spawnSync(process.execPath, ["--import", "tsx", main, "--help"], { cwd: REPO_ROOT, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [...SERVER_ARGS, "--help"], { cwd: REPO_ROOT, encoding: "utf8" });
   expect(r.status).toBe(0);
   for (const name of ["PORT", "DATA_DIR", "DATABASE_URL", "HOST", "LOG_LEVEL", "SHUTDOWN_GRACE_MS"]) expect(r.stdout).toContain(name);
   expect(r.stdout).toContain("(default 8080)");
 });
 
 it("refuses a bad setting with exit code 2 and says what to fix", () => {
-  const r = spawnSync(process.execPath, ["--import", "tsx", main], { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, PORT: "eighty" } });
+  const r = spawnSync(process.execPath, SERVER_ARGS, { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, PORT: "eighty" } });
   expect(r.status).toBe(2);
   expect(r.stderr).toContain("PORT=eighty is not valid: expected a whole number from 0 to 65535");
 });

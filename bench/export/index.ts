@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import { createRegistryClient, ExportState } from "@modelreg/sdk";
 import { peakRssMb, resetPeakRss, rssMb } from "../lib/memory.js";
 import { createBenchDatabase } from "../lib/database.js";
-import { cpuMs, startServer, type ServerProcess } from "../lib/processes.js";
+import { cpuMs, startServer, type ServerProcess, modelregServerArgs } from "../lib/processes.js";
 import { fmt, table } from "../lib/stats.js";
 import { createRandomFile } from "../transfer/test-file.js";
 
@@ -92,7 +92,7 @@ export async function run(args: string[]): Promise<void> {
     const prof = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [];
     const server = await startServer({
       name: "modelreg",
-      nodeArgs: [...prof, "--import", "tsx", "apps/server/src/main.ts"],
+      nodeArgs: [...prof, ...modelregServerArgs(REPO_ROOT)],
       cwd: REPO_ROOT,
       env: {
         DATA_DIR: join(root, "modelreg"),

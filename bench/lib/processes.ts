@@ -1,7 +1,7 @@
 // Server processes for benchmarks: spawn on a free loopback port, wait until
 // it listens (its `"url":"http://..."` log line, or the port accepting
 // connections, since LOG_LEVEL=warn hides the line), and always kill it.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as net from "node:net";
 import { createInterface } from "node:readline";
@@ -55,7 +55,7 @@ function accepts(port: number): Promise<boolean> {
 
 export async function startServer(opts: {
   name: string;
-  /** Node arguments, e.g. ["--import", "tsx", "apps/server/src/main.ts"]. */
+  /** Node arguments, e.g. modelregServerArgs(root) or ["--import", "tsx", "bench/x/server.ts"]. */
   nodeArgs: string[];
   cwd: string;
   env: Record<string, string>;
@@ -117,4 +117,16 @@ export function cpuMs(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+let built = false;
+/**
+ * Node arguments that run the modelreg server as `npm start` does: the
+ * bundle (apps/server/dist/main.mjs), built once per bench run from the
+ * current sources. `cwd` is the repository root.
+ */
+export function modelregServerArgs(cwd: string): string[] {
+  if (!built) execFileSync(process.execPath, ["apps/server/build.mjs"], { cwd, stdio: "inherit" });
+  built = true;
+  return ["--enable-source-maps", "apps/server/dist/main.mjs"];
 }

@@ -1,6 +1,6 @@
 // `npm run bench -- rpc [--seconds N] [--cpu-prof DIR]`
 //
-// modelreg (apps/server/src/main.ts) against a bare Connect-ES + postgres.js
+// modelreg (apps/server/dist/main.mjs, the bundle npm start runs) against a bare Connect-ES + postgres.js
 // server (./baseline-server.ts), both as their own processes on one fresh
 // PostgreSQL database; the load generator is this process. Cases:
 //   GetVersion, 1 and 64 in flight, Connect and gRPC (both over HTTP/2):
@@ -19,7 +19,7 @@ import { createConnectTransport, createGrpcTransport, Http2SessionManager } from
 import { createRegistryClient, type RegistryClient } from "@modelreg/sdk";
 import postgres from "postgres";
 import { closedLoop, type LoopResult } from "../lib/load.js";
-import { cpuMs, onInterrupt, startServer, type ServerProcess } from "../lib/processes.js";
+import { cpuMs, onInterrupt, startServer, type ServerProcess, modelregServerArgs } from "../lib/processes.js";
 import { fmt, summarize, table, type Summary } from "../lib/stats.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -115,7 +115,7 @@ export async function run(argv: string[]): Promise<void> {
     const prof = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [];
     const modelreg = await startServer({
       name: "modelreg",
-      nodeArgs: [...prof, "--import", "tsx", "apps/server/src/main.ts"],
+      nodeArgs: [...prof, ...modelregServerArgs(REPO_ROOT)],
       cwd: REPO_ROOT,
       // Auth on, as in production, with the rate limit set high enough to
       // measure its cost without throttling the one bench key.

@@ -1,7 +1,7 @@
 // `npm run bench -- search [--versions N] [--models M] [--samples K] [--database-url URL] [--explain] [--pg-log FILE]`
 //
 // Search at scale: N versions (default 1,000,000) across M models (default
-// 1,000) in PostgreSQL, read through the real server (apps/server/src/main.ts,
+// 1,000) in PostgreSQL, read through the real server (apps/server/dist/main.mjs, the bundle npm start runs,
 // its own process; the SDK over Connect, HTTP/2, one call in flight) beside
 // hand-written SQL through postgres.js on the same database (the baseline),
 // case by case (the baseline's samples first, then modelreg's). Cases:
@@ -33,7 +33,7 @@ import { parseArgs } from "node:util";
 import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { createRegistryClient, type RegistryClient } from "@modelreg/sdk";
 import postgres, { type Sql } from "postgres";
-import { cpuMs, onInterrupt, startServer, type ServerProcess } from "../lib/processes.js";
+import { cpuMs, onInterrupt, startServer, type ServerProcess, modelregServerArgs } from "../lib/processes.js";
 import { fmt, percentile, table } from "../lib/stats.js";
 import { byMetric, type Call, type CaseKind, FAR_PAGE, FILTER, filtered, getVersion, ORDER_BY, oneModel, PAGE_SIZE } from "./cases.js";
 import { findServerLog, plansIn, withAutoExplain } from "./explain.js";
@@ -136,7 +136,7 @@ export async function run(argv: string[]): Promise<void> {
   const startModelreg = (name: string, url: string) =>
     startServer({
       name,
-      nodeArgs: ["--import", "tsx", "apps/server/src/main.ts"],
+      nodeArgs: modelregServerArgs(REPO_ROOT),
       cwd: REPO_ROOT,
       env: { DATABASE_URL: url, PORT: "0", LOG_LEVEL: "info", MODELREG_ADMIN_KEY: BENCH_TOKEN, RATE_LIMIT_PER_KEY: "1000000", RATE_LIMIT_BURST: "1000000" },
       timeoutMs: 120_000,

@@ -1,4 +1,4 @@
-// The real server process (apps/server/src/main.ts) on the database a
+// The real server process (apps/server/dist/main.mjs, the bundle npm start runs) on the database a
 // `bench search --database-url URL` run left, driven through the SDK with the
 // bench's ListVersions cases, one call in flight: its CPU ms per call, case
 // by case, and (with PROFILE_DIR set) a CPU profile of the whole run.
@@ -8,18 +8,19 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { createRegistryClient } from "@modelreg/sdk";
-import { cpuMs, startServer } from "../lib/processes.js";
+import { cpuMs, startServer, modelregServerArgs } from "../lib/processes.js";
 import { byMetric, type Call, type CaseKind, filtered, oneModel } from "./cases.js";
 import { MODEL_PREFIX } from "./load.js";
 
 const [url, callsArg, profileDir] = process.argv.slice(2);
 if (!url) throw new Error("usage: profile-server.ts DATABASE_URL [calls] [PROFILE_DIR]");
 const calls = Number(callsArg ?? 300);
+const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const token = `bench-admin.${randomBytes(32).toString("base64url")}`;
 const server = await startServer({
   name: "modelreg-profile",
-  nodeArgs: [...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []), "--import", "tsx", "apps/server/src/main.ts"],
-  cwd: fileURLToPath(new URL("../..", import.meta.url)),
+  nodeArgs: [...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []), ...modelregServerArgs(REPO_ROOT)],
+  cwd: REPO_ROOT,
   env: { DATABASE_URL: url, PORT: "0", LOG_LEVEL: "info", MODELREG_ADMIN_KEY: token, RATE_LIMIT_PER_KEY: "1000000", RATE_LIMIT_BURST: "1000000" },
   timeoutMs: 120_000,
 });

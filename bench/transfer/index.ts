@@ -10,7 +10,7 @@
 //     server, write + sha256 on the client.
 //   B "Connect-ES": a bare Connect-ES v2 server over h2c (./connect-baseline-server.ts),
 //     FileService.WriteUpload / ReadFile only, 1 MiB messages, compression off.
-//   modelreg (apps/server/src/main.ts, embedded PGlite unless --database-url):
+//   modelreg (apps/server/dist/main.mjs, the bundle npm start runs, embedded PGlite unless --database-url):
 //     the SDK's uploadFile / downloadToFile, transport "http" (compared with A)
 //     and "stream" (compared with B); and a re-upload of content the
 //     workspace already holds (compared with the first upload).
@@ -27,7 +27,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { minorFaults, peakRssMb, resetPeakRss, rssMb } from "../lib/memory.js";
 import { createBenchDatabase } from "../lib/database.js";
-import { cpuMs, onInterrupt, startServer, type ServerProcess } from "../lib/processes.js";
+import { cpuMs, onInterrupt, startServer, type ServerProcess, modelregServerArgs } from "../lib/processes.js";
 import { fmt, table } from "../lib/stats.js";
 import { connectDownload, connectUpload, httpDownload, httpUpload, MESSAGE_BYTES } from "./baseline-clients.js";
 import { createModelregCases, type ModelregCases, type Phases } from "./modelreg-cases.js";
@@ -133,7 +133,7 @@ export async function run(argv: string[]): Promise<void> {
     try {
       modelreg = await startServer({
         name: "modelreg",
-        nodeArgs: [...prof, "--import", "tsx", "apps/server/src/main.ts"],
+        nodeArgs: [...prof, ...modelregServerArgs(REPO_ROOT)],
         cwd: REPO_ROOT,
         env: {
           DATA_DIR: dirs.modelreg,

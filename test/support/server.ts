@@ -1,5 +1,7 @@
-// Starts the real server process (apps/server/src/main.ts) on a free port and
-// hands back its URL. Used by every end-to-end suite.
+// Starts the real server process on a free port and hands back its URL:
+// the bundle `npm start` runs (apps/server/dist/main.mjs, built by this
+// package's test script before the suites), so what is tested is what
+// users start. Used by every end-to-end suite.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,7 +9,8 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
-const MAIN = join(REPO_ROOT, "apps/server/src/main.ts");
+/** Node arguments that run the server as `npm start` does. */
+export const SERVER_ARGS = ["--enable-source-maps", join(REPO_ROOT, "apps/server/dist/main.mjs")];
 
 export interface ServerProcess {
   url: string;
@@ -43,7 +46,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   };
   delete env.DATABASE_URL;
   if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, SERVER_ARGS, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once("exit", (code, signal) => res({ code, signal })));
   createInterface({ input: child.stderr! }).on("line", (l) => output.push(l));

@@ -33,6 +33,10 @@ parentPort.on("message", (m) => {
 });
 `;
 
+/** Rings of hashes that finished, for the next ones (memory stays what the most concurrent hashes needed). */
+const spareRings: Uint8Array[] = [];
+const SPARE_RINGS = 4;
+
 let worker: Worker | undefined;
 let nextId = 1;
 const hashers = new Map<number, ThreadMd5>();
@@ -58,7 +62,7 @@ function fail(w: Worker, err: Error): void {
 export class ThreadMd5 {
   readonly #id = nextId++;
   #worker: Worker;
-  readonly #ring = new Uint8Array(new SharedArrayBuffer(SLOT_BYTES * SLOTS));
+  readonly #ring = spareRings.pop() ?? new Uint8Array(new SharedArrayBuffer(SLOT_BYTES * SLOTS));
   /** Slots the worker is not reading, in the order they are to be filled. */
   readonly #free: number[] = Array.from({ length: SLOTS }, (_, i) => i);
   /** The slot being filled (the first free one) and how full it is. */
@@ -157,5 +161,8 @@ export class ThreadMd5 {
     if (this.#done) return;
     this.#done = true;
     hashers.delete(this.#id);
+    // The worker reads messages in order: whatever it still hashes from this
+    // ring belongs to this (finished or dropped) hash, never to the next.
+    if (spareRings.length < SPARE_RINGS) spareRings.push(this.#ring);
   }
 }
