@@ -66,6 +66,17 @@ describe("export and import", () => {
     expect((await readdir(cwd)).filter((n) => n.endsWith(".part"))).toEqual([]);
   });
 
+  it("takes -o <file> as where to write the archive (table and json stay output formats)", async () => {
+    const r = await ok(["export", "fraud:1.0.0", "--format", "tar.gz", "-o", "o-flag.tar.gz"]);
+    expect(r.stdout).toContain("o-flag.tar.gz");
+    expect((await sh("tar", ["-tzf", join(cwd, "o-flag.tar.gz")])).trimEnd().split("\n")).toEqual(["modelreg.json", "config.json", "weights/model.bin"]);
+    const asJson = (await ok(["export", "fraud:1.0.0", "--format", "tar.gz", "-o", "json"])).json();
+    expect(asJson).toMatchObject({ state: "EXPORT_STATE_SUCCEEDED", fileName: "fraud-1.0.0.tar.gz" });
+    const elsewhere = await cli(["models", "list", "-o", "o-flag.txt"]);
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toContain("Allowed choices are table, json");
+  });
+
   it("exports without waiting, then get, wait and download it by its short name", async () => {
     const started = (await ok(["export", "fraud:1.0.0", "--format", "zip", "-o", "json"])).json();
     expect(started.name).toMatch(/^workspaces\/default\/models\/fraud\/versions\/1\.0\.0\/exports\/[0-9a-f-]{36}$/);

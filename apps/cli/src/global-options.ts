@@ -41,13 +41,28 @@ export interface GlobalFlags {
   timeout: number;
 }
 
+const isOutputFormat = (v: string | undefined): v is OutputFormat => (outputFormats as readonly string[]).includes(v ?? "");
+/**
+ * The commands whose `-o` may also name where they write (pull: the
+ * directory; export and exports download: the archive), as with curl:
+ * `table` and `json` stay formats, any other value is the path. (Commander
+ * reads `-o` anywhere on the line as the program's, so it is one option.)
+ */
+const writesFiles = (cmd: Command) => cmd.name() === "pull" || cmd.name() === "export" || (cmd.name() === "download" && cmd.parent?.name() === "exports");
+
+/** The path `-o` named on a command that writes files, or undefined when it named a format. */
+export function outputPathOf(cmd: Command): string | undefined {
+  const value = cmd.optsWithGlobals<{ output?: string }>().output;
+  return isOutputFormat(value) ? undefined : value;
+}
+
 export function addGlobalOptions(program: Command): void {
   program
     .addOption(new Option("--server <url>", `server URL [env: MODELREG_SERVER] (default: the profile's, else ${DEFAULT_SERVER})`).argParser(parseUrl))
     .addOption(new Option("--access-key <token>", "access key <key_id>.<secret> [env: MODELREG_ACCESS_KEY] (default: the profile's, or a local server's DATA_DIR/admin.key; see modelreg --help)"))
     .addOption(new Option("--profile <name>", `saved login to use [env: MODELREG_PROFILE] (default: ${DEFAULT_PROFILE})`).argParser(parseProfileName))
     .addOption(new Option("--workspace <id>", `workspace of short names [env: MODELREG_WORKSPACE] (default: the profile's, else ${DEFAULT_WORKSPACE})`))
-    .addOption(new Option("-o, --output <format>", "output format").choices(outputFormats).default("table"))
+    .addOption(new Option("-o, --output <format>", 'output format: "table" or "json" (pull, export, exports download: or where to write)').default("table"))
     .addOption(new Option("--protocol <protocol>", "wire protocol").choices(protocols).default("connect"))
     .addOption(new Option("--timeout <ms>", "deadline of each call in milliseconds, 0 for none (push and pull: the longest wait for the next byte)").argParser(parseTimeout).default(DEFAULT_TIMEOUT_MS));
 }
@@ -103,13 +118,20 @@ export function resolveGlobals(cmd: Command, io: Io, options: ResolveOptions = {
   return {
     server,
     workspace: o.workspace ?? (env.MODELREG_WORKSPACE || profile?.profile.workspace || DEFAULT_WORKSPACE),
-    output: o.output,
+    output: outputFormatOf(cmd, o.output),
     protocol: o.protocol,
     timeoutMs: o.timeout,
     profileName: selected.name,
     profile,
     credential,
   };
+}
+
+/** The output format `-o` gave; on a command that writes files a path means the default, table. */
+function outputFormatOf(cmd: Command, value: string): OutputFormat {
+  if (isOutputFormat(value)) return value;
+  if (writesFiles(cmd)) return "table";
+  throw new UsageError(`option '-o, --output <format>' argument '${value}' is invalid. Allowed choices are table, json (a path only for pull, export and exports download).`);
 }
 
 function envUrl(value: string | undefined): string | undefined {

@@ -86,6 +86,14 @@ describe("push, files, pull", () => {
     expect(viaStream).toMatchObject({ version: "3.0.0", state: "VERSION_STATE_READY" });
   });
 
+  it("takes -o <dir> as where to pull to, beside -o json", async () => {
+    const table = await ok("pull", "fraud:2.0.0", "-o", "o-dir");
+    expect(table.stdout.split("\n")[0]).toMatch(/^PATH\s+SIZE\s+LOCAL PATH\s+STATUS$/);
+    expect(await readFile(join(cwd, "o-dir", "weights", "model.bin"))).toHaveLength(300_000);
+    const json = (await ok("pull", "fraud:2.0.0", "-d", "o-dir", "-o", "json")).json();
+    expect(json[0].localPath).toBe(join(cwd, "o-dir", "config.json"));
+  });
+
   it("replaces a READY version's files only with --overwrite", async () => {
     const refused = await cli(["push", "model.onnx", "fraud:2.0.0"]);
     expect(refused.code).toBe(19);

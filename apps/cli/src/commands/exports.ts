@@ -11,6 +11,7 @@ import { ExportSchema, parseExportFormat, shortExportName, splitRef, type Export
 import { type Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../exit-codes.js";
+import { outputPathOf } from "../global-options.js";
 import type { Io } from "../io.js";
 import { createProgressBar } from "../progress.js";
 import { modelRef, versionRef } from "../refs.js";
@@ -88,11 +89,12 @@ export function registerExportCommands(program: Command, context: (cmd: Command)
     .addOption(outputFileOption())
     .addHelpText(
       "after",
-      `\nWithout --force an existing export of the same version and format is reused (the archive is deterministic: same version, same bytes). -O implies --wait.\n${exportNaming}\n\nExamples:\n  modelreg export fraud:3.2.0 --format tar.gz --wait -O ./fraud.tar.gz\n  modelreg export fraud@production --format zip -o json | jq -r .name`,
+      `\nWithout --force an existing export of the same version and format is reused (the archive is deterministic: same version, same bytes). -O implies --wait.\n${exportNaming}\n\nExamples:\n  modelreg export fraud:3.2.0 --format tar.gz --wait -o ./fraud.tar.gz   (-o: table, json, or a path)\n  modelreg export fraud@production --format zip -o json | jq -r .name`,
     )
     .action(async (ref: string, flags: { format: (typeof FORMATS)[number]; force?: boolean; wait?: boolean; outputFile?: string }, cmd: Command) => {
       const ctx = context(cmd);
       const { client, out, io } = ctx;
+      flags.outputFile ??= outputPathOf(cmd);
       const version = versionRef(client, ref);
       let exp = await client.createExport(version, parseExportFormat(flags.format), { force: flags.force ?? false, ...(ctx.signal ? { signal: ctx.signal } : {}) });
       if (flags.wait || flags.outputFile !== undefined) exp = await waitWithBar(ctx, exp);
@@ -153,6 +155,7 @@ export function registerExportCommands(program: Command, context: (cmd: Command)
     .description("download the archive of a SUCCEEDED export, verified against its size and sha256 (resumed after a dropped connection)")
     .addOption(outputFileOption())
     .action(async (ref: string, flags: { outputFile?: string }, cmd: Command) => {
+      flags.outputFile ??= outputPathOf(cmd);
       const ctx = context(cmd);
       await downloadWithBar(ctx, exportRef(ctx.client, ref), localPath(ctx.io, flags.outputFile));
     });

@@ -8,6 +8,7 @@ import { Code, ConnectError, splitRef, type RegistryClient, type Version } from 
 import { type Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../exit-codes.js";
+import { outputPathOf } from "../global-options.js";
 import type { Label } from "../labels.js";
 import { lastSegment } from "../output.js";
 import { createProgressBar, type ProgressBar } from "../progress.js";
@@ -69,8 +70,9 @@ export function registerTransferCommands(program: Command, context: (cmd: Comman
     .description("download the files of a READY version into a directory (default ./<model>-<version>); without :version, the model's latest version; @alias: the version the alias points at")
     .option("-d, --dir <dir>", "where to write the files (created if missing)")
     .addOption(transportOption())
-    .addHelpText("after", "\nFiles already there with the right sha256 are not downloaded again; every file is verified and appears only when complete.")
+    .addHelpText("after", "\nFiles already there with the right sha256 are not downloaded again; every file is verified and appears only when complete.\n-o table|json is the output format; any other -o value is the directory (modelreg pull fraud:1.0.0 -o ./models/fraud).")
     .action(async (ref: string, flags: { dir?: string; transport: Transport }, cmd: Command) => {
+      flags.dir ??= outputPathOf(cmd);
       const { client, out, io, signal } = context(cmd);
       const { name, model, version } = await resolvePullVersion(client, ref);
       const dir = flags.dir ?? `${lastSegment(model)}-${version}`;
