@@ -11,6 +11,7 @@ import { type Database, exports, versionFiles, versions } from "@modelreg/db";
 import { ExportManifestSchema } from "@modelreg/proto";
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { claimBlob, recordHolding } from "../domain/blob-holdings.js";
+import { NotFoundError } from "../domain/errors.js";
 import { EXPORT_STATE } from "../domain/exports.js";
 import { VERSION_STATE } from "../domain/files.js";
 import type { VersionsDomain } from "../domain/versions.js";
@@ -45,7 +46,11 @@ export function createExportJob(deps: ExportJobDeps): JobKind {
     if (!claimed) return; // cancelled, deleted, or finished by an earlier try
     const format = FORMATS[claimed.format];
     if (!format) throw new PermanentJobError(`unknown export format ${claimed.format}`);
-    const version = await deps.versions.get({ workspace: null }, { uid: claimed.versionId }).catch(() => undefined);
+    // Only "not found" is final; a database that is briefly away is retried like any failure.
+    const version = await deps.versions.get({ workspace: null }, { uid: claimed.versionId }).catch((err: unknown) => {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    });
     if (!version) throw new PermanentJobError("the version was deleted before it could be exported");
     if (version.state !== VERSION_STATE.READY) throw new PermanentJobError(`${version.name} is no longer READY`);
     const files = await db
