@@ -10,60 +10,16 @@ import { createRouterTransport } from "@connectrpc/connect";
 import { type MessageInitShape, toJsonString } from "@bufbuild/protobuf";
 import { openDatabase } from "@modelreg/db";
 import { GetVersionResponseSchema, ListVersionsResponseSchema, type VersionSchema } from "@modelreg/proto";
-import { createRegistryClient, Framework, InstallType, Installer, ParameterType, Restraint } from "@modelreg/sdk";
+import { createRegistryClient, Framework } from "@modelreg/sdk";
 import { createApp } from "../../apps/server/src/app.js";
 import { ensureDefaultWorkspace } from "../../apps/server/src/domain/workspaces.js";
 import { createLogger } from "../../apps/server/src/logger.js";
+import { FULL_VERSION } from "../../apps/server/src/testing/fixtures.js";
 import { createTestStore, TEST_SIGNING_KEYS } from "../../apps/server/src/testing/test-store.js";
 
 const [url, mode] = process.argv.slice(2);
 if (!url || (mode !== "populate" && mode !== "dump")) throw new Error("usage: golden.ts URL populate|dump");
 
-const FULL = {
-  description: "gradient-boosted fraud scorer",
-  labels: { dataset: "2026-10", team: "risk" },
-  lineage: {
-    trainingAlgorithmCode: "fraud-xgb",
-    trainingAlgorithmVersion: "2.3.1",
-    sourceLocation: "s3://models/fraud/run-42/",
-    sourceTask: "workspaces/default/tasks/train-42",
-    sourceJobId: "job-7781",
-    sourceJobVersion: "v3",
-    dataVersion: "2026-10",
-    sourceType: "auto",
-  },
-  framework: Framework.XGBOOST,
-  runtime: "python3.11",
-  algorithm: "binary_classification",
-  installTypes: [InstallType.REAL_TIME, InstallType.BATCH],
-  metrics: { accuracy: 0.91, f1: 0.88, recall: 0.86, precision: 0.9 },
-  preprocessingParameters: { scaler: "standard", columns: ["amount", "age"], clip: { min: 0, max: 1e6 }, impute: null },
-  processingCode: { language: "python", preprocessing: "def pre(x):\n    return x\n", postprocessing: "", location: "obs://models/fraud/customize_service.py" },
-  interface: {
-    inputs: [
-      { name: "amount", type: ParameterType.FLOAT, min: 0, max: 1_000_000, description: "transaction amount", url: "/predict", method: "POST", protocol: "https" },
-      { name: "merchant", type: ParameterType.STRING, description: "", url: "", method: "", protocol: "" },
-    ],
-    outputs: [{ name: "score", type: ParameterType.FLOAT, min: 0, max: 1, description: "fraud probability", url: "/predict", method: "POST", protocol: "https" }],
-    apis: [
-      {
-        url: "/predict",
-        method: "POST",
-        protocol: "https",
-        inputSchema: { type: "object", properties: { amount: { type: "number" } }, required: ["amount"] },
-        outputSchema: { type: "object", properties: { score: { type: "number" } } },
-      },
-    ],
-  },
-  dependencies: [
-    { installer: Installer.PIP, packages: [{ name: "xgboost", version: "2.1.1", restraint: Restraint.EXACT }, { name: "numpy", version: "1.26", restraint: Restraint.ATLEAST }] },
-    { installer: Installer.CONDA, packages: [{ name: "libgomp", version: "14", restraint: Restraint.ATMOST }] },
-  ],
-  documents: [{ name: "Model card", url: "https://wiki.example.com/fraud/card" }],
-  readme: "# Fraud detector\n\nScores card transactions.",
-  template: { id: "tmpl/xgb-serving", inferFormat: "xgb-v1", inputs: { model_dir: "/opt/model", threads: "4" } },
-  initialConfig: '{"threshold": 0.7}',
-};
 
 const handle = await openDatabase({ url, poolSize: 4 });
 await handle.migrate();
@@ -91,7 +47,7 @@ if (mode === "populate") {
       const kind = (i + mi) % 4;
       const version: MessageInitShape<typeof VersionSchema> =
         kind === 0
-          ? { ...FULL, metrics: { ...FULL.metrics, f1: (i * 7 + mi) % 10 / 10 }, labels: { dataset: `2026-${10 + (i % 3)}`, team: i % 2 ? "risk" : "fraud" } }
+          ? { ...FULL_VERSION, metrics: { ...FULL_VERSION.metrics, f1: (i * 7 + mi) % 10 / 10 }, labels: { dataset: `2026-${10 + (i % 3)}`, team: i % 2 ? "risk" : "fraud" } }
           : kind === 1
             ? { description: `plain ${i}`, labels: { dataset: "2026-10" }, metrics: { accuracy: i / 20 } }
             : kind === 2
