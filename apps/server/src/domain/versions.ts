@@ -147,73 +147,13 @@ const aliasesOf = sql<string[]>`(SELECT coalesce(jsonb_agg(a.alias ORDER BY a.al
  * comma).
  */
 const LIST_COLUMNS = sql.raw(
-  [
-    ...[
-      "id",
-      "model_id",
-      "version",
-      "sort_key",
-      "description",
-      "labels",
-      "revision",
-      "create_time",
-      "update_time",
-      "state",
-      "file_count",
-      "total_size",
-      "manifest_digest",
-      "seq",
-      "lifecycle",
-      "framework",
-      "runtime",
-      "algorithm",
-      "metrics",
-      "metadata",
-      "training_algorithm_code",
-      "training_algorithm_version",
-      "source_location",
-      "source_task",
-      "source_job_id",
-      "source_job_version",
-      "data_version",
-      "source_type",
-    ].map((c) => `"versions"."${c}"`),
-    `"models"."workspace" AS model_workspace`,
-    `"models"."name" AS model_name`,
-    `(SELECT string_agg(a.alias, ',' ORDER BY a.alias) FROM model_aliases a WHERE a.version_id = "versions"."id") AS aliases`,
-  ].join(", "),
+  `"versions".*, "models"."workspace" AS model_workspace, "models"."name" AS model_name, (SELECT string_agg(a.alias, ',' ORDER BY a.alias) FROM model_aliases a WHERE a.version_id = "versions"."id") AS aliases`,
 );
 
-/** A row of LIST_COLUMNS as either driver returns it (timestamps as text; int8 as text or number). */
-interface ListRow {
-  id: string;
-  model_id: string;
-  version: string;
+/** A row of LIST_COLUMNS as either driver returns it: the versions columns (see fromRaw) and these. */
+type ListRow = Record<string, unknown> & {
   sort_key: string;
-  description: string;
-  labels: Record<string, string>;
-  revision: number;
-  create_time: string | Date;
-  update_time: string | Date;
-  state: number;
-  file_count: number;
-  total_size: string | number;
-  manifest_digest: string;
   seq: string | number;
-  lifecycle: number;
-  framework: number;
-  runtime: string;
-  algorithm: string;
-  metrics: Record<string, number>;
-  metadata: Record<string, unknown>;
-  training_algorithm_code: string;
-  training_algorithm_version: string;
-  source_location: string;
-  source_task: string;
-  source_job_id: string;
-  source_job_version: string;
-  data_version: string;
-  source_type: string;
   model_workspace: string;
   model_name: string;
   aliases: string | null;
@@ -223,45 +163,14 @@ interface ListRow {
   value?: number | string | null;
   /** pageByMetric's first phase in a small model: does any version of the model lack the metric? */
   lacking?: boolean;
-}
+};
 
 /** Up to this many versions, a model's metric-ordered pages count its metric rows up front (see pageByMetric). */
 const SMALL_MODEL = 10_000;
 
-const asDate = (t: string | Date) => (typeof t === "string" ? new Date(t) : t);
-
-/** The same Version as toVersion, straight from a list row. */
-function fromListRow(r: ListRow): Version {
-  return {
-    uid: r.id,
-    name: versionResourceName(r.model_workspace, r.model_name, r.version),
-    version: r.version,
-    description: r.description,
-    labels: r.labels,
-    createTime: asDate(r.create_time),
-    updateTime: asDate(r.update_time),
-    etag: etagOf(r.id, r.revision),
-    model: modelResourceName(r.model_workspace, r.model_name),
-    modelUid: r.model_id,
-    lineage: {
-      trainingAlgorithmCode: r.training_algorithm_code,
-      trainingAlgorithmVersion: r.training_algorithm_version,
-      sourceLocation: r.source_location,
-      sourceTask: r.source_task,
-      sourceJobId: r.source_job_id,
-      sourceJobVersion: r.source_job_version,
-      dataVersion: r.data_version,
-      sourceType: r.source_type,
-    },
-    state: r.state,
-    fileCount: r.file_count,
-    totalSize: Number(r.total_size),
-    manifestDigest: r.manifest_digest,
-    metadata: joinMetadata(r),
-    lifecycle: r.lifecycle,
-    aliases: r.aliases ? r.aliases.split(",") : [],
-  };
-}
+/** The Version of a list row: the same mapping as any raw versions row. */
+const fromListRow = (r: ListRow): Version =>
+  toVersion(fromRaw(r), { workspace: r.model_workspace, name: r.model_name }, r.aliases ? r.aliases.split(",") : []);
 
 /** The condition naming one version: by version id, or through an alias, within the caller's scope. Needs versions joined with models. */
 export function versionRefWhere(scope: Scope, n: VersionRefName): SQL {
