@@ -87,7 +87,7 @@ export function createApp(deps: AppDeps) {
   const signer = createUrlSigner({ keys: deps.signingKeys });
   const urls = createFileUrls(signer);
   const versions = createVersionsDomain(deps.db);
-  const exportJob = createExportJob({ db: deps.db, store: deps.store, versions, logger: deps.logger, progressMs: deps.jobs?.progressMs });
+  const exportJob = createExportJob({ db: deps.db, store: deps.store, logger: deps.logger, progressMs: deps.jobs?.progressMs });
   const jobs = createJobEngine({
     db: deps.db,
     logger: deps.logger,

@@ -7,14 +7,13 @@
 // never a second or a torn archive. The record turns SUCCEEDED only while it
 // is still RUNNING, so a cancellation that came first stays.
 import { create, toJsonString } from "@bufbuild/protobuf";
-import { type Database, exports, versionFiles, versions } from "@modelreg/db";
+import { type Database, exports, models, versionFiles, versions } from "@modelreg/db";
 import { ExportManifestSchema } from "@modelreg/proto";
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { claimBlob, recordHolding } from "../domain/blob-holdings.js";
-import { NotFoundError } from "../domain/errors.js";
 import { EXPORT_STATE } from "../domain/exports.js";
 import { VERSION_STATE } from "../domain/files.js";
-import type { VersionsDomain } from "../domain/versions.js";
+import { toVersion } from "../domain/versions.js";
 import { archiveStream, ARCHIVE_TYPES, type ArchiveEntry, type ArchiveFormat, bufferEntry } from "../exports/archive.js";
 import type { Logger } from "../logger.js";
 import { versionToProto } from "../services/convert.js";
@@ -27,7 +26,6 @@ const LIVE = [EXPORT_STATE.PENDING, EXPORT_STATE.RUNNING];
 export interface ExportJobDeps {
   db: Database;
   store: BlobStore;
-  versions: VersionsDomain;
   logger: Logger;
   /** How often progress is written (and a cancellation looked for); default 1 s. */
   progressMs?: number;
@@ -46,24 +44,27 @@ export function createExportJob(deps: ExportJobDeps): JobKind {
     if (!claimed) return; // cancelled, deleted, or finished by an earlier try
     const format = FORMATS[claimed.format];
     if (!format) throw new PermanentJobError(`unknown export format ${claimed.format}`);
-    // Only "not found" is final; a database that is briefly away is retried like any failure.
-    const version = await deps.versions.get({ workspace: null }, { uid: claimed.versionId }).catch((err: unknown) => {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    });
-    if (!version) throw new PermanentJobError("the version was deleted before it could be exported");
+    // One read of the version: its message for modelreg.json (aliases left
+    // out, they move on their own) and the revision the archive is of.
+    const [hit] = await db
+      .select({ v: versions, workspace: models.workspace, model: models.name })
+      .from(versions)
+      .innerJoin(models, eq(versions.modelId, models.id))
+      .where(eq(versions.id, claimed.versionId));
+    if (!hit) throw new PermanentJobError("the version was deleted before it could be exported");
+    const version = toVersion(hit.v, { workspace: hit.workspace, name: hit.model });
     if (version.state !== VERSION_STATE.READY) throw new PermanentJobError(`${version.name} is no longer READY`);
+    const revision = hit.v.revision;
     const files = await db
       .select({ path: versionFiles.path, size: versionFiles.size, sha256: versionFiles.sha256, mediaType: versionFiles.mediaType })
       .from(versionFiles)
       .where(and(eq(versionFiles.versionId, claimed.versionId), eq(versionFiles.draft, false)))
       .orderBy(asc(versionFiles.path));
-    const [{ revision } = { revision: claimed.sourceRevision }] = await db.select({ revision: versions.revision }).from(versions).where(eq(versions.id, claimed.versionId));
     const total = files.reduce((n, f) => n + f.size, 0);
 
     const manifest = create(ExportManifestSchema, {
       formatVersion: 1,
-      version: { ...versionToProto(version), aliases: [] },
+      version: versionToProto(version),
       files: files.map((f) => ({ path: f.path, sizeBytes: BigInt(f.size), sha256: f.sha256, mediaType: f.mediaType })),
     });
     const json = Buffer.from(`${toJsonString(ExportManifestSchema, manifest, { prettySpaces: 2 })}\n`);
