@@ -6,8 +6,7 @@
 // written, gzip's header carries no time and zip entries are stored
 // uncompressed. Long paths get pax headers (tar) and sizes past 4 GiB ZIP64
 // records (zip), both from the libraries.
-import type { Readable } from "node:stream";
-import { PassThrough } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { createGzip, constants as zlib } from "node:zlib";
 import tar from "tar-stream";
 import yazl from "yazl";
@@ -106,14 +105,9 @@ function zipStream(entries: ArchiveEntry[], counted: Counted, mtime: Date): Read
     zip.addReadStreamLazy(e.path, { mtime, mode: ZIP_FILE_MODE, compress: false, size: e.size }, (cb) => {
       counted(e).then(
         (source) => {
-          const s = new PassThrough({ highWaterMark: 1 << 20 });
-          (async () => {
-            for await (const chunk of source) if (!s.write(chunk)) await new Promise((r) => s.once("drain", r));
-            s.end();
-          })().catch((err: unknown) => {
-            s.destroy(err as Error);
-            out.destroy(err as Error);
-          });
+          // A Node stream of the entry's bytes; a failed source fails the archive.
+          const s = Readable.from(source, { objectMode: false, highWaterMark: 1 << 20 });
+          s.once("error", (err: Error) => out.destroy(err));
           cb(null, s);
         },
         (err: unknown) => cb(err, undefined as never),
@@ -134,10 +128,6 @@ export function bufferEntry(path: string, bytes: Uint8Array): ArchiveEntry {
     path,
     size: bytes.length,
     counted: false,
-    open: async () => {
-      const s = new PassThrough();
-      s.end(bytes);
-      return s;
-    },
+    open: async () => Readable.from([bytes]),
   };
 }
