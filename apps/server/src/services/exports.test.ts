@@ -249,11 +249,14 @@ function suite(kind: DriverKind) {
     await writeFile(big, randomBytes(48 * 1024 * 1024));
     await t.client.uploadFile(version!.name, big);
     const { export: e } = await ex(t).createExport({ parent: version!.name, format: ExportFormat.TAR_GZ });
-    for (let i = 0; i < 200; i++) {
+    let running = false;
+    for (let i = 0; i < 400 && !running; i++) {
       const { export: cur } = await ex(t).getExport({ name: e!.name });
-      if (cur!.state === ExportState.RUNNING && cur!.bytesDone > 0n) break;
-      await new Promise((r) => setTimeout(r, 25));
+      running = cur!.state === ExportState.RUNNING && cur!.bytesDone > 0n;
+      if (!running) await new Promise((r) => setTimeout(r, 25));
     }
+    // Cancelled while it packs (not before it starts, nor after it is done).
+    expect(running, "the export never reported progress while RUNNING").toBe(true);
     const started = Date.now();
     const { export: c } = await ex(t).cancelExport({ name: e!.name });
     expect(c!.state).toBe(ExportState.CANCELLED);
@@ -261,6 +264,7 @@ function suite(kind: DriverKind) {
     expect(Date.now() - started).toBeLessThan(5000);
     const { export: after } = await ex(t).getExport({ name: e!.name });
     expect(after!.state).toBe(ExportState.CANCELLED);
+    expect(after!.bytesDone).toBeLessThan(after!.bytesTotal);
     expect(after!.sha256).toBe("");
   }, 60_000);
 
