@@ -62,7 +62,7 @@ export interface AppDeps {
   /** Largest body of one upload request (default 256 MiB). */
   maxChunkBytes?: number;
   /** The job engine: jobs run at once (default 2; 0 = none), lease, poll interval. */
-  jobs?: { concurrency?: number; leaseMs?: number; pollMs?: number; progressMs?: number };
+  jobs?: { concurrency?: number; leaseMs?: number; pollMs?: number; backoffMs?: number; progressMs?: number };
   /** Garbage collection as a job (queued by the caller, see jobs/periodic.ts); unset = not run by this process. */
   gc?: { graceMs: number };
 }
@@ -95,6 +95,7 @@ export function createApp(deps: AppDeps) {
     concurrency: deps.jobs?.concurrency,
     leaseMs: deps.jobs?.leaseMs,
     pollMs: deps.jobs?.pollMs,
+    backoffMs: deps.jobs?.backoffMs,
   });
   const exports = createExportsDomain(deps.db, jobs);
   const rateLimiter = auth.ratePerSecond ? createRateLimiter({ ratePerSecond: auth.ratePerSecond, burst: auth.burst ?? auth.ratePerSecond * 2 }) : undefined;

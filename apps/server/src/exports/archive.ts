@@ -55,20 +55,29 @@ export function archiveStream(
   return tarball.pipe(gzip);
 }
 
-async function* countBytes(source: AsyncIterable<Uint8Array> & NodeJS.ReadableStream, opts: { signal?: AbortSignal; onBytes?: (n: number) => void }) {
-  const destroyable = source as { destroy?: (err?: Error) => void };
-  const onAbort = () => destroyable.destroy?.(opts.signal?.reason);
-  opts.signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    opts.signal?.throwIfAborted();
-    for await (const chunk of source) {
+/**
+ * The entry's bytes, told to onBytes as they pass. The source is destroyed
+ * when the signal aborts (even before the first read, so an open file is
+ * never left to the garbage collector) and when reading stops early.
+ */
+function countBytes(source: AsyncIterable<Uint8Array> & NodeJS.ReadableStream, opts: { signal?: AbortSignal; onBytes?: (n: number) => void }): AsyncGenerator<Uint8Array> {
+  const destroy = (err?: unknown) => (source as { destroy?: (err?: unknown) => void }).destroy?.(err);
+  const onAbort = () => destroy(opts.signal?.reason);
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener("abort", onAbort, { once: true });
+  return (async function* () {
+    try {
       opts.signal?.throwIfAborted();
-      opts.onBytes?.(chunk.length);
-      yield chunk;
+      for await (const chunk of source) {
+        opts.signal?.throwIfAborted();
+        opts.onBytes?.(chunk.length);
+        yield chunk;
+      }
+    } finally {
+      opts.signal?.removeEventListener("abort", onAbort);
+      destroy();
     }
-  } finally {
-    opts.signal?.removeEventListener("abort", onAbort);
-  }
+  })();
 }
 
 type Counted = (e: ArchiveEntry) => Promise<AsyncGenerator<Uint8Array>>;
@@ -83,10 +92,9 @@ function tarStream(entries: ArchiveEntry[], counted: Counted, mtime: Date): Read
         (async () => {
           for await (const chunk of await counted(e)) if (!sink.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length))) await new Promise<void>((r) => sink.once("drain", () => r()));
           sink.end(undefined as never);
-        })().catch((err: unknown) => {
-          sink.destroy(err as Error);
-          reject(err);
-        });
+        })().catch(reject);
+        // The pack is destroyed with the error (below), and the entry with it: heard there, not here.
+        sink.on("error", () => {});
       });
     }
     pack.finalize();

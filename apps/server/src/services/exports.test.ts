@@ -241,6 +241,25 @@ function suite(kind: DriverKind) {
     }
   }, 60_000);
 
+  it("fails an export for good after its tries, keeping the last error, and GetLatestExport skips it", async () => {
+    const version = await readyVersion();
+    // One of the version's files is gone from the store (a disk lost under the server).
+    const { files: listed } = await t.client.files.listVersionFiles({ version: { case: "name", value: version }, path: "model.onnx" });
+    await t.store.delete(listed[0]!.sha256);
+    const { export: e } = await ex(t).createExport({ parent: version, format: ExportFormat.TAR });
+    const failed = await waitDone(e!.name);
+    expect(failed.state).toBe(ExportState.FAILED);
+    expect(failed.attempts).toBe(3);
+    expect(failed.errorMessage).toContain(listed[0]!.sha256);
+    expect(failed.endTime).toBeDefined();
+    expect(failed.sha256).toBe("");
+    expect(failed.downloadUrl).toBe("");
+    expect((await ex(t).getLatestExport({ parent: version })).hasRecord).toBe(false);
+    // Asking again makes a new export rather than returning the failed one.
+    const again = await ex(t).createExport({ parent: version, format: ExportFormat.TAR });
+    expect(again.created).toBe(true);
+  }, 60_000);
+
   it("cancels a running export within seconds", async () => {
     const model = `big${++n}`;
     await t.client.models.createModel({ parent: ws, modelId: model });

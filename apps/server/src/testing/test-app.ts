@@ -55,7 +55,7 @@ async function build(kind: DriverKind, options: TestAppOptions) {
     signingKeys: TEST_SIGNING_KEYS,
     uploadsPerKey: options.uploadsPerKey,
     maxChunkBytes: options.maxChunkBytes,
-    jobs: { pollMs: 50, progressMs: 200, leaseMs: options.jobLeaseMs },
+    jobs: { pollMs: 50, backoffMs: 50, progressMs: 200, leaseMs: options.jobLeaseMs },
   });
   if (options.startJobs !== false) app.jobs.start();
   const close = async () => {
