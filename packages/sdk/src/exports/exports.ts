@@ -4,14 +4,11 @@
 // (Range resume after a dropped connection, sha256 checked while the bytes
 // go to a temp file, fsync, atomic rename), and a URL that expired is
 // replaced by a fresh one from GetExport.
-import { createHash } from "node:crypto";
 import { Code, ConnectError, type CallOptions, type Client } from "@connectrpc/connect";
 import { ExportState, type Export, type ExportFormat, type ExportService, type VersionFile } from "@modelreg/proto";
 import { versionName } from "../names.js";
-import { createTempFile } from "../transfers/atomic-file.js";
-import { progressReporter, retryPolicy, type TransferContext, type TransferProgress } from "../transfers/context.js";
-import { targetPath } from "../transfers/download.js";
-import { readRange } from "../transfers/read-range.js";
+import { progressReporter, type TransferContext, type TransferProgress } from "../transfers/context.js";
+import { targetPath, writeFile } from "../transfers/download.js";
 import type { RetryPolicy } from "../transfers/retry.js";
 import { sleep } from "../transfers/retry.js";
 import { exportName, parseExportFormat, type ExportFormatName } from "./names.js";
@@ -172,41 +169,14 @@ export async function downloadExport(ctx: ExportContext, ref: ExportRef, target?
   const localPath = await targetPath(exp.fileName || `${name.slice(name.lastIndexOf("/") + 1)}.archive`, target);
   const progress = progressReporter(size, options.onProgress);
   options.onProgress?.({ bytesDone: 0, bytesTotal: size, path: exp.fileName });
-  const tmp = await createTempFile(localPath);
-  const hash = createHash("sha256");
-  try {
-    await readRange(
-      ctx.transfers,
-      exp.version,
-      archiveFile(exp),
-      0,
-      size,
-      async (chunk) => {
-        hash.update(chunk);
-        await tmp.write(chunk);
-        progress.set(name, tmp.written, exp.fileName);
-      },
-      {
-        transport: "http",
-        policy: retryPolicy(options),
-        signal: options.signal,
-        // The signed URL expired (or was refused): a fresh one, for the same archive.
-        relist: async () => {
-          const again = await getExport(ctx, name, options.signal);
-          if (again.sha256 !== exp.sha256 || again.sizeBytes !== exp.sizeBytes) {
-            throw new ConnectError(`export ${name} changed while it was downloaded (sha256 ${exp.sha256} -> ${again.sha256})`, Code.Aborted);
-          }
-          exp = again;
-          return archiveFile(again);
-        },
-      },
-    );
-    const sha256 = hash.digest("hex");
-    if (tmp.written !== size) throw new ConnectError(`${exp.fileName}: got ${tmp.written} bytes, the export says ${size}; nothing was written`, Code.DataLoss);
-    if (sha256 !== exp.sha256) throw new ConnectError(`${exp.fileName}: downloaded bytes hash to ${sha256}, the export says ${exp.sha256}; nothing was written`, Code.DataLoss);
-    await tmp.commit();
-    return { export: exp, localPath, sizeBytes: size, sha256 };
-  } finally {
-    await tmp.discard();
-  }
+  // The same download as a version's file, with a relist that asks the export for a fresh URL to the same archive.
+  const done = await writeFile(ctx.transfers, exp.version, archiveFile(exp), localPath, progress, { ...options, transport: "http" }, async () => {
+    const again = await getExport(ctx, name, options.signal);
+    if (again.sha256 !== exp.sha256 || again.sizeBytes !== exp.sizeBytes) {
+      throw new ConnectError(`export ${name} changed while it was downloaded (sha256 ${exp.sha256} -> ${again.sha256})`, Code.Aborted);
+    }
+    exp = again;
+    return archiveFile(again);
+  });
+  return { export: exp, localPath, sizeBytes: done.sizeBytes, sha256: done.sha256 };
 }

@@ -93,7 +93,21 @@ async function hasContent(localPath: string, file: VersionFile): Promise<boolean
   return (await hashFile(localPath)).sha256 === file.sha256;
 }
 
-async function writeFile(ctx: TransferContext, version: string, file: VersionFile, localPath: string, progress: ProgressReporter, options: DownloadOptions): Promise<DownloadedFile> {
+/**
+ * Downloads `file` to `localPath`: a temp file beside it, sha256 checked as
+ * the bytes arrive, renamed into place only when whole. `relist` gives a
+ * fresh `file` (its URL) when the signed one was refused; by default it is
+ * read again from the version. Export archives come through here too.
+ */
+export async function writeFile(
+  ctx: TransferContext,
+  version: string,
+  file: VersionFile,
+  localPath: string,
+  progress: ProgressReporter,
+  options: DownloadOptions,
+  relist: () => Promise<VersionFile> = () => statFile(ctx, version, file.path, options.signal),
+): Promise<DownloadedFile> {
   const size = Number(file.sizeBytes);
   const tmp = await createTempFile(localPath);
   const hash = createHash("sha256");
@@ -111,7 +125,7 @@ async function writeFile(ctx: TransferContext, version: string, file: VersionFil
         report(tmp.written, tmp.written === size);
         return wait;
       },
-      { transport: options.transport ?? "http", policy: retryPolicy(options), signal: options.signal, relist: () => statFile(ctx, version, file.path, options.signal) },
+      { transport: options.transport ?? "http", policy: retryPolicy(options), signal: options.signal, relist },
     );
     report(tmp.written, true);
     // An abort during the last report still publishes nothing.
