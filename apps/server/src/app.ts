@@ -9,6 +9,7 @@ import { createConcurrencyLimiter, createRateLimiter } from "./auth/rate-limit.j
 import { createUrlSigner, type SigningKey } from "./auth/signed-urls.js";
 import { createFilesDomain } from "./domain/files.js";
 import { createUploadSessionsDomain } from "./domain/upload-sessions.js";
+import { RPC_COMPRESSION } from "./http/compression.js";
 import { createFileRoutes } from "./http/file-routes.js";
 import { createFileUrls } from "./http/file-urls.js";
 import { createExportsDomain, EXPORT_JOB } from "./domain/exports.js";
@@ -137,6 +138,7 @@ export function createApp(deps: AppDeps) {
   const rpc = connectNodeAdapter({
     routes,
     interceptors,
+    acceptCompression: RPC_COMPRESSION,
     readMaxBytes: deps.maxMessageBytes ?? 4 * 1024 * 1024,
   });
   const fileRoutes = createFileRoutes({ db: deps.db, store: deps.store, uploads, signer, urls, publicUrl: deps.publicUrl, logger: deps.logger });

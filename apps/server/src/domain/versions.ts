@@ -147,14 +147,13 @@ const aliasesOf = sql<string[]>`(SELECT coalesce(jsonb_agg(a.alias ORDER BY a.al
  * comma).
  */
 const LIST_COLUMNS = sql.raw(
-  `"versions".*, "models"."workspace" AS model_workspace, "models"."name" AS model_name, (SELECT string_agg(a.alias, ',' ORDER BY a.alias) FROM model_aliases a WHERE a.version_id = "versions"."id") AS aliases`,
+  `"versions".*, "models"."name" AS model_name, (SELECT string_agg(a.alias, ',' ORDER BY a.alias) FROM model_aliases a WHERE a.version_id = "versions"."id") AS aliases`,
 );
 
 /** A row of LIST_COLUMNS as either driver returns it: the versions columns (see fromRaw) and these. */
 type ListRow = Record<string, unknown> & {
   sort_key: string;
   seq: string | number;
-  model_workspace: string;
   model_name: string;
   aliases: string | null;
   /** pageBySeq by update_time: its keyset value. */
@@ -170,7 +169,7 @@ const SMALL_MODEL = 10_000;
 
 /** The Version of a list row: the same mapping as any raw versions row. */
 const fromListRow = (r: ListRow): Version =>
-  toVersion(fromRaw(r), { workspace: r.model_workspace, name: r.model_name }, r.aliases ? r.aliases.split(",") : []);
+  toVersion(fromRaw(r), { workspace: r.workspace as string, name: r.model_name }, r.aliases ? r.aliases.split(",") : []);
 
 /** The condition naming one version: by version id, or through an alias, within the caller's scope. Needs versions joined with models. */
 export function versionRefWhere(scope: Scope, n: VersionRefName): SQL {

@@ -75,8 +75,10 @@ function compileComparison(c: Comparison, fields: FilterFields): SQL {
     if (any) return hasKey(spec.column, key);
     if (spec.valueKind === "number") return compare(numberEntry(spec.column, key), op, numberValue(c));
     // Equality as containment, which a GIN (jsonb_path_ops) index answers;
-    // the same rows as `->> key = value`.
-    if (op === "=" && spec.containment !== false) return sql`(${spec.column} @> jsonb_build_object(${key}::text, ${stringValue(c, op)}::text))`;
+    // the same rows as `->> key = value`. The one-entry object is a jsonb
+    // parameter (still a bound value), not jsonb_build_object(): that is
+    // STABLE, so PostgreSQL would build it again for every row it tests.
+    if (op === "=" && spec.containment !== false) return sql`(${spec.column} @> ${JSON.stringify({ [key]: stringText(c, op) })}::jsonb)`;
     return compare(sql`(${spec.column} ->> ${key}::text)`, op, stringValue(c, op));
   }
 
@@ -157,13 +159,18 @@ function numberEntry(column: SQLWrapper, key: string): SQL {
 // and native enum columns all work.
 
 function stringValue(c: Comparison, op: Op): SQL {
+  return sql`${stringText(c, op)}`;
+}
+
+/** The string a comparison's value stands for (wildcards refused). */
+function stringText(c: Comparison, op: Op): string {
   const text = c.value.text;
   // AIP-160 defines leading/trailing `*` in equality as a wildcard. It is not
   // supported yet; refusing it now (rather than matching a literal star)
   // keeps adding it later from changing what an accepted filter means.
   if ((op === "=" || op === "!=") && (text.startsWith("*") || text.endsWith("*")))
     throw filterError(c.value.pos, `"*" wildcards are not supported yet: a value compared with ${c.field} must not start or end with "*"`);
-  return sql`${text}`;
+  return text;
 }
 
 const NUMBER = /^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
