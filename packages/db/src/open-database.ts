@@ -7,6 +7,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { detachRows } from "./detached-rows.js";
 import * as schema from "./schema.js";
 
 export type Schema = typeof schema;
@@ -50,7 +51,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 }
 
 function openPostgres(url: string, poolSize: number): DatabaseHandle {
-  const client = postgres(url, { max: poolSize, onnotice: () => {}, connection: { application_name: "modelreg" } });
+  const client = detachRows(postgres(url, { max: poolSize, onnotice: () => {}, connection: { application_name: "modelreg" } }));
   const db = drizzlePostgres(client, { schema }) as unknown as Database;
   return {
     db,

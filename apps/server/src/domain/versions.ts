@@ -9,7 +9,7 @@ import { etagOf } from "./etag.js";
 import { compileFilter, type FilterExpr, type FilterFields, parseFilter } from "./filter/index.js";
 import { parseOrderBy } from "./order-by.js";
 import { decodePageToken, encodePageToken, queryFingerprint } from "./page-token.js";
-import { prepareRaw, rowsOf, selectRows } from "./raw-rows.js";
+import { prepareRaw, rowsOf } from "./raw-rows.js";
 import {
   modelResourceName,
   parseModelName,
@@ -480,10 +480,10 @@ export function createVersionsDomain(db: Database) {
 
   /** One page statement: LIST_COLUMNS (plus `extra`) of versions joined to models, raw rows mapped once. */
   async function listRows(from: SQL, where: Cond, orderBy: SQL[], limit: number, extra?: SQL): Promise<ListRow[]> {
-    return selectRows<ListRow>(
-      db,
+    const result = await db.execute(
       sql`SELECT ${LIST_COLUMNS}${extra ? sql`, ${extra}` : sql``} FROM ${from} WHERE ${where ?? sql`true`} ORDER BY ${sql.join(orderBy, sql`, `)} LIMIT ${limit + 1}`,
     );
+    return rowsOf<ListRow>(result);
   }
   const versionsJoined = sql`${versions} INNER JOIN ${models} ON ${versions.modelId} = ${models.id}`;
 

@@ -1,0 +1,89 @@
+// detachRows() on a real PostgreSQL: what Drizzle and our raw SQL get back is
+// what postgres.js itself returns (objects, arrays, counts), transactions and
+// savepoints run on detached clients too, and failures still fail.
+import { sql } from "drizzle-orm";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { detachRows } from "./detached-rows.js";
+import { openDatabase, type DatabaseHandle } from "./open-database.js";
+import { createEmptyPostgres } from "./testing.js";
+
+const hasPostgres = Boolean(process.env.DATABASE_URL);
+const suite = hasPostgres ? describe : describe.skip;
+
+suite(`detachRows${hasPostgres ? "" : " (skipped: set DATABASE_URL to a PostgreSQL server)"}`, () => {
+  let empty: Awaited<ReturnType<typeof createEmptyPostgres>>;
+  let plain: postgres.Sql;
+  let detached: postgres.Sql;
+  let handle: DatabaseHandle;
+  beforeAll(async () => {
+    empty = await createEmptyPostgres();
+    plain = postgres(empty.url, { max: 1, onnotice: () => {} });
+    detached = detachRows(postgres(empty.url, { max: 1, onnotice: () => {} }));
+    handle = await openDatabase({ url: empty.url, poolSize: 2 });
+    await plain.unsafe("CREATE TABLE probe (id int PRIMARY KEY, doc jsonb NOT NULL, at timestamptz NOT NULL DEFAULT now())");
+  }, 60_000);
+  afterAll(async () => {
+    await plain?.end();
+    await detached?.end();
+    await handle?.close();
+    await empty?.drop();
+  });
+
+  const many = "SELECT g AS n, 'row ' || g::text AS label, jsonb_build_object('k', g) AS doc, NULL::text AS nothing FROM generate_series(1, $1::int) g ORDER BY g";
+
+  it("returns the rows postgres.js returns, as objects or as arrays, with the result's count and command", async () => {
+    const theirs = await plain.unsafe(many, [250]);
+    const mine = await detached.unsafe(many, [250]);
+    expect(Array.isArray(mine)).toBe(true);
+    expect([...mine]).toEqual([...theirs]);
+    expect(mine[0]).toEqual({ n: 1, label: "row 1", doc: { k: 1 }, nothing: null });
+    expect(mine.count).toBe(250);
+    expect(mine.command).toBe("SELECT");
+    expect(mine.columns.map((c) => c.name)).toEqual(["n", "label", "doc", "nothing"]);
+    expect([...(await detached.unsafe(many, [3]).values())]).toEqual([...(await plain.unsafe(many, [3]).values())]);
+    expect([...(await detached.unsafe(many, [0]))]).toEqual([]);
+    // Prepared statements (Drizzle's .prepare()) too.
+    expect([...(await detached.unsafe(many, [2], { prepare: true }))]).toEqual([...theirs.slice(0, 2)]);
+  });
+
+  it("keeps counts of writes and leaves queries without parameters (several statements) as they are", async () => {
+    const inserted = await detached.unsafe("INSERT INTO probe (id, doc) SELECT g, '{}'::jsonb FROM generate_series(1, $1::int) g", [5]);
+    expect(inserted.count).toBe(5);
+    expect(inserted.command).toBe("INSERT");
+    const both = await detached.unsafe("SELECT 1 AS a; SELECT 2 AS b");
+    expect(both.map((r) => [...r])).toEqual([[{ a: 1 }], [{ b: 2 }]]);
+  });
+
+  it("fails as the statement fails, and the connection goes on", async () => {
+    await expect(detached.unsafe("SELECT * FROM probe WHERE id = $1::int AND nope", [1])).rejects.toThrow(/nope/);
+    expect([...(await detached.unsafe("SELECT count(*)::int AS n FROM probe WHERE id > $1", [0]))]).toEqual([{ n: 5 }]);
+  });
+
+  it("runs Drizzle's transactions and savepoints on detached clients: commit, rollback, nested rollback", async () => {
+    const db = handle.db;
+    const count = async () => {
+      const rows = (await db.execute(sql`SELECT count(*)::int AS n FROM probe WHERE id >= ${100}`)) as unknown as { n: number }[];
+      return rows[0]!.n;
+    };
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`INSERT INTO probe (id, doc) VALUES (${100}, ${"{}"}::jsonb)`);
+      // Seen inside the transaction before it commits.
+      expect([...((await tx.execute(sql`SELECT id FROM probe WHERE id = ${100}`)) as unknown as unknown[])]).toEqual([{ id: 100 }]);
+      await tx
+        .transaction(async (inner) => {
+          await inner.execute(sql`INSERT INTO probe (id, doc) VALUES (${101}, ${"{}"}::jsonb)`);
+          throw new Error("roll the savepoint back");
+        })
+        .catch(() => {});
+    });
+    expect(await count()).toBe(1);
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.execute(sql`INSERT INTO probe (id, doc) VALUES (${102}, ${"{}"}::jsonb)`);
+        throw new Error("roll it all back");
+      }),
+    ).rejects.toThrow(/roll it all back/);
+    expect(await count()).toBe(1);
+  });
+});
