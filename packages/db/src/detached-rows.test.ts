@@ -4,7 +4,7 @@
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { detachRows } from "./detached-rows.js";
+import { detachQuery, detachRows, type PendingQuery } from "./detached-rows.js";
 import { openDatabase, type DatabaseHandle } from "./open-database.js";
 import { createEmptyPostgres } from "./testing.js";
 
@@ -45,6 +45,20 @@ suite(`detachRows${hasPostgres ? "" : " (skipped: set DATABASE_URL to a PostgreS
     expect([...(await detached.unsafe(many, [0]))]).toEqual([]);
     // Prepared statements (Drizzle's .prepare()) too.
     expect([...(await detached.unsafe(many, [2], { prepare: true }))]).toEqual([...theirs.slice(0, 2)]);
+  });
+
+  it("leaves the finished postgres.js query holding none of the rows (what keeps them out of the old generation)", async () => {
+    // The plain query resolves with its rows, and keeps them for as long as it lives.
+    const held = plain.unsafe(many, [50]);
+    expect(await held).toHaveLength(50);
+    expect(await held).toHaveLength(50);
+    // Detached: the rows come back, the query resolves with an empty result and has no callback left.
+    const query = plain.unsafe(many, [50]) as unknown as PendingQuery;
+    const rows = await detachQuery(query);
+    expect(rows).toHaveLength(50);
+    expect(rows[49]).toMatchObject({ n: 50 });
+    expect(query.forEachFn).toBeNull();
+    expect([...((await query) as unknown[])]).toEqual([]);
   });
 
   it("keeps counts of writes and leaves queries without parameters (several statements) as they are", async () => {

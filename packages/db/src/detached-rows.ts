@@ -13,7 +13,7 @@
 //
 // What Drizzle calls is kept: `unsafe(text, params, options)`, awaited for
 // row objects or `.values()` for arrays, resolving to an array carrying the
-// Result's `count`, `command`, `columns` and `state`; `begin` and
+// Result's `count`, `command` and `columns`; `begin` and
 // `savepoint` hand their callbacks a detached client too. A query without
 // parameters runs as postgres.js runs it (the simple protocol, which may
 // hold several statements and results), untouched.
@@ -21,14 +21,14 @@ import type { Sql } from "postgres";
 
 type Row = Record<string, unknown> | unknown[];
 
-interface PendingQuery extends PromiseLike<unknown> {
+export interface PendingQuery extends PromiseLike<unknown> {
   forEach(fn: (row: Row) => void): PendingQuery;
   values(): PendingQuery;
   forEachFn?: ((row: Row) => void) | null;
 }
 
 /** The Result fields copied onto the rows array (postgres.js defines them on its Result). */
-const RESULT_FIELDS = ["count", "command", "columns", "state", "statement"] as const;
+const RESULT_FIELDS = ["count", "command", "columns"] as const;
 
 async function collect(query: PendingQuery): Promise<Row[]> {
   const rows: Row[] = [];
@@ -44,10 +44,12 @@ async function collect(query: PendingQuery): Promise<Row[]> {
   }
 }
 
-/** A thenable like the postgres.js query Drizzle awaits, whose rows are detached from it. */
-function detachedQuery(query: PendingQuery) {
+/**
+ * A thenable like the postgres.js query Drizzle awaits (`await q` or
+ * `await q.values()`), whose rows are detached from `query`.
+ */
+export function detachQuery(query: PendingQuery) {
   let running: Promise<Row[]> | undefined;
-  const run = () => (running ??= collect(query));
   const pending = {
     values() {
       query.values();
@@ -55,13 +57,8 @@ function detachedQuery(query: PendingQuery) {
     },
     // biome-ignore lint/suspicious/noThenProperty: Drizzle awaits the query, so it must be a thenable
     then<A = Row[], B = never>(onFulfilled?: ((rows: Row[]) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null) {
-      return run().then(onFulfilled, onRejected);
-    },
-    catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null) {
-      return run().catch(onRejected);
-    },
-    finally(onFinally?: (() => void) | null) {
-      return run().finally(onFinally);
+      running ??= collect(query);
+      return running.then(onFulfilled, onRejected);
     },
   };
   return pending;
@@ -76,7 +73,7 @@ export function detachRows<T extends Sql>(client: T): T {
       if (prop === "unsafe")
         return (text: string, params?: unknown[], options?: object) => {
           const query = (value as (...a: unknown[]) => PendingQuery).call(target, text, params, options);
-          return params && params.length > 0 ? detachedQuery(query) : query;
+          return params && params.length > 0 ? detachQuery(query) : query;
         };
       if (prop === "begin" || prop === "savepoint")
         return (...args: unknown[]) => {

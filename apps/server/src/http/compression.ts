@@ -11,7 +11,7 @@ import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 
 const gzip = promisify(zlib.gzip);
 
-export const fastGzip: Compression = {
+const fastGzip: Compression = {
   name: "gzip",
   // zlib's Buffer sits on a plain ArrayBuffer, as Connect needs: no copy.
   compress: async (bytes) => (await gzip(bytes, { level: 1 })) as Uint8Array<ArrayBuffer>,
