@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+// The server's suites run real databases (PGlite in-process, PostgreSQL), a
+// real S3 server and real HTTP servers, in parallel with the other
+// workspaces' suites on a small machine: a call that takes 1 s alone can take
+// several under that load. Timeouts here only catch hangs; what a test
+// promises about time it asserts itself.
+export default defineConfig({
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
