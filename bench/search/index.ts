@@ -30,8 +30,8 @@ import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { createRegistryClient, type RegistryClient } from "@modelreg/sdk";
+import { Http2SessionManager } from "@connectrpc/connect-node";
+import { createRegistryClient, createTransport, type RegistryClient } from "@modelreg/sdk";
 import postgres, { type Sql } from "postgres";
 import { cpuMs, onInterrupt, startServer, type ServerProcess, modelregServerArgs } from "../lib/processes.js";
 import { fmt, percentile, table } from "../lib/stats.js";
@@ -145,7 +145,8 @@ export async function run(argv: string[]): Promise<void> {
   const sdk = (server: ServerProcess): RegistryClient => {
     const sessionManager = new Http2SessionManager(server.url);
     clients.push({ close: () => sessionManager.abort() });
-    const transport = createConnectTransport({ baseUrl: server.url, httpVersion: "2", sessionManager, defaultTimeoutMs: 120_000 });
+    // The SDK's own transport (Connect, HTTP/2, its compression choice), on a session closed at the end.
+    const transport = createTransport({ baseUrl: server.url, timeoutMs: 120_000 }, false, sessionManager);
     return createRegistryClient({ baseUrl: server.url, transport, accessKey: BENCH_TOKEN });
   };
 

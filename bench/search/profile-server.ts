@@ -6,8 +6,8 @@
 //   node --import tsx bench/search/profile-server.ts URL [calls] [PROFILE_DIR]
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { createRegistryClient } from "@modelreg/sdk";
+import { Http2SessionManager } from "@connectrpc/connect-node";
+import { createRegistryClient, createTransport } from "@modelreg/sdk";
 import { cpuMs, startServer, modelregServerArgs } from "../lib/processes.js";
 import { byMetric, type Call, type CaseKind, filtered, oneModel } from "./cases.js";
 import { MODEL_PREFIX } from "./load.js";
@@ -25,7 +25,8 @@ const server = await startServer({
   timeoutMs: 120_000,
 });
 const sessionManager = new Http2SessionManager(server.url);
-const transport = createConnectTransport({ baseUrl: server.url, httpVersion: "2", sessionManager, defaultTimeoutMs: 120_000 });
+// The SDK's own transport (Connect, HTTP/2, its compression choice), on a session closed at the end.
+const transport = createTransport({ baseUrl: server.url, timeoutMs: 120_000 }, false, sessionManager);
 const api = createRegistryClient({ baseUrl: server.url, transport, accessKey: token });
 try {
   const cases: [string, CaseKind, (i: number) => Call][] = [
