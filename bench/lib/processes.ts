@@ -2,7 +2,7 @@
 // it listens (its `"url":"http://..."` log line, or the port accepting
 // connections, since LOG_LEVEL=warn hides the line), and always kill it.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import * as net from "node:net";
 import { createInterface } from "node:readline";
 
@@ -60,6 +60,8 @@ export async function startServer(opts: {
   cwd: string;
   env: Record<string, string>;
   timeoutMs?: number;
+  /** Sees every line the process writes (stdout and stderr). */
+  onLine?: (line: string) => void;
 }): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, opts.nodeArgs, {
@@ -72,6 +74,7 @@ export async function startServer(opts: {
   let logged: string | undefined;
   for (const stream of [child.stdout!, child.stderr!])
     createInterface({ input: stream }).on("line", (l) => {
+      opts.onLine?.(l);
       lines.push(l);
       if (lines.length > 40) lines.shift();
       logged ??= /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(l)?.[1];
@@ -117,6 +120,28 @@ export function cpuMs(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * Scheduler time of a process, summed over its threads, in ms (Linux
+ * /proc/<pid>/task/<tid>/schedstat; zeros elsewhere): on a CPU, and ready
+ * but waiting for one.
+ */
+export function schedMs(pid: number): { cpu: number; wait: number } {
+  let cpu = 0;
+  let wait = 0;
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {}
+  for (const tid of tids) {
+    try {
+      const [run, queued] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ");
+      cpu += Number(run) / 1e6;
+      wait += Number(queued) / 1e6;
+    } catch {} // the thread ended
+  }
+  return { cpu, wait };
 }
 
 let built = false;
