@@ -1,6 +1,6 @@
 // Where the slow calls of `bench search` lose their time. On the database a
 // `bench search --database-url URL` run left, the real server (the bundle
-// npm start runs) and the SDK (its own transport) make the b1 and c1 calls,
+// npm start runs) and the SDK (its own transport) make the b1, b50, c1 and c50 calls,
 // one in flight; for each call it records:
 //   - the client's wall time, split at the server's handler (its access log:
 //     the handler's own ms and when it ended): before, in, and after it
@@ -26,7 +26,7 @@ import { createRegistryClient, createTransport } from "@modelreg/sdk";
 import postgres from "postgres";
 import { modelregServerArgs, schedMs, startServer } from "../lib/processes.js";
 import { fmt, percentile, table } from "../lib/stats.js";
-import { byMetric, type Call, type CaseKind, filtered } from "./cases.js";
+import { byMetric, type Call, type CaseKind, FAR_PAGE, filtered } from "./cases.js";
 
 const [url, callsArg] = process.argv.slice(2);
 if (!url) throw new Error("usage: tail.ts DATABASE_URL [calls]");
@@ -72,14 +72,32 @@ interface Sample {
   wait: { sdk: number; server: number; pg: number };
 }
 const first: Call = { modelreg: "", raw: undefined };
-const cases: [string, string, CaseKind][] = [
-  ["b1", "label filter across models, page 1", filtered],
-  ["c1", "metric order across models, page 1", byMetric],
+/** The call that fetches page FAR_PAGE of `kind`, from one walk of the pages before it. */
+async function farPage(kind: CaseKind): Promise<Call> {
+  let call = first;
+  for (let page = 1; page < FAR_PAGE; page++) {
+    const { nextModelreg } = await kind.modelreg(api, call);
+    if (!nextModelreg) throw new Error(`the list ended at page ${page}, before page ${FAR_PAGE}`);
+    call = { modelreg: nextModelreg, raw: undefined };
+  }
+  return call;
+}
+/** id, label, kind, far page (walked to first)? */
+const cases: [string, string, CaseKind, boolean][] = [
+  ["b1", "label filter across models, page 1", filtered, false],
+  [`b${FAR_PAGE}`, `label filter across models, page ${FAR_PAGE}`, filtered, true],
+  ["c1", "metric order across models, page 1", byMetric, false],
+  [`c${FAR_PAGE}`, `metric order across models, page ${FAR_PAGE}`, byMetric, true],
 ];
-const measured: { id: string; label: string; samples: Sample[] }[] = [];
+/** Where each case's samples start in `handled` (after its walk and warm-ups). */
+const measured: { id: string; label: string; samples: Sample[]; from: number }[] = [];
+/** ListVersions calls made so far (the server logs each, in order). */
+let logged = 0;
 try {
-  for (const [id, label, kind] of cases) {
-    for (let i = 0; i < WARMUP; i++) await kind.modelreg(api, first);
+  for (const [id, label, kind, far] of cases) {
+    const call = far ? await farPage(kind) : first;
+    logged += far ? FAR_PAGE - 1 : 0;
+    for (let i = 0; i < WARMUP; i++) await kind.modelreg(api, call);
     const backends = (await meta<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'modelreg'`).map((r) => r.pid);
     const snap = () => {
       const [s, v] = [schedMs(process.pid), schedMs(server.pid)];
@@ -90,13 +108,14 @@ try {
     for (let i = 0; i < calls; i++) {
       const a = snap();
       const start = epoch();
-      await kind.modelreg(api, first);
+      await kind.modelreg(api, call);
       const end = epoch();
       const b = snap();
       const d = (k: "cpu" | "wait") => ({ sdk: b[k].sdk - a[k].sdk, server: b[k].server - a[k].server, pg: b[k].pg - a[k].pg });
       samples.push({ start, end, cpu: d("cpu"), wait: d("wait") });
     }
-    measured.push({ id, label, samples });
+    measured.push({ id, label, samples, from: logged + WARMUP });
+    logged += WARMUP + calls;
   }
 } finally {
   sessionManager.abort();
@@ -105,16 +124,16 @@ try {
 }
 const serverGc = JSON.parse(readFileSync(gcLog, "utf8")) as Pause[];
 rmSync(dir, { recursive: true, force: true });
-// Every ListVersions call was logged in order: warm-ups, then samples, case after case.
-if (handled.length !== cases.length * (WARMUP + calls)) throw new Error(`the server logged ${handled.length} ListVersions calls, expected ${cases.length * (WARMUP + calls)}`);
+// Every ListVersions call was logged in order: a walk, warm-ups, then samples, case after case.
+if (handled.length !== logged) throw new Error(`the server logged ${handled.length} ListVersions calls, expected ${logged}`);
 
 const overlap = (gc: Pause[], a: number, b: number) => gc.reduce((t, [s, d]) => (s < b && s + d > a ? t + Math.min(b, s + d) - Math.max(a, s) : t), 0);
 const median = (xs: number[]) => percentile(Float64Array.from(xs).sort(), 50);
 const f1 = (x: number) => fmt(x, 1);
 process.stdout.write(`bench search tail — ${new Date().toISOString()}, ${fmt(calls)} calls per case after ${WARMUP} warm-ups, one in flight; ms\n`);
-measured.forEach(({ id, label, samples }, c) => {
+for (const { id, label, samples, from } of measured) {
   const rows = samples.map((s, i) => {
-    const h = handled[c * (WARMUP + calls) + WARMUP + i]!;
+    const h = handled[from + i]!;
     const wall = s.end - s.start;
     const before = h.end - h.ms - s.start;
     return { ...s, wall, before, handler: h.ms, after: wall - before - h.ms, gcSdk: overlap(clientGc, s.start, s.end), gcServer: overlap(serverGc, s.start, s.end) };
@@ -152,4 +171,4 @@ measured.forEach(({ id, label, samples }, c) => {
       `  ${who} GC during the case: ${minor.length} scavenges (${f1(minor.reduce((t, p) => t + p[1], 0))} ms), ${major.length} mark-compacts (${f1(major.reduce((t, p) => t + p[1], 0))} ms), longest pause ${f1(Math.max(0, ...gc.map((p) => p[1])))}\n`,
     );
   }
-});
+}
