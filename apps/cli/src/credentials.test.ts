@@ -6,7 +6,6 @@ import {
   adminKeyFile,
   checkToken,
   describeCredential,
-  isLoopback,
   keyIdOf,
   resolveCredential,
   sameServer,
@@ -96,6 +95,5 @@ describe("helpers", () => {
     const text = describeCredential({ token: PROFILE, source: { kind: "profile", profile: "prod", path: "/p.json" } });
     expect(text).toBe('access key AKPROFILE000000001 from profile "prod" (/p.json)');
     expect(describeCredential({ token: undefined, source: { kind: "none" } })).toBe("no access key");
-    expect(isLoopback("not a url")).toBe(false);
   });
 });

@@ -12,6 +12,7 @@
 // id (the public half), never the token.
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
+import { isLoopback } from "@modelreg/sdk";
 import { UsageError } from "./exit-codes.js";
 import type { Io } from "./io.js";
 import type { Profile } from "./profiles.js";
@@ -73,17 +74,6 @@ export function resolveCredential(input: CredentialInput): Credential {
     if (token) return { token: checkToken(token, adminKeyPath), source: { kind: "admin-key-file", path: adminKeyPath }, ...withPath };
   }
   return { token: undefined, source: { kind: "none" }, ...withPath };
-}
-
-/** Whether the server's host is this machine: 127.0.0.1, localhost or ::1. */
-export function isLoopback(server: string): boolean {
-  let host: string;
-  try {
-    host = new URL(server).hostname.toLowerCase();
-  } catch {
-    return false;
-  }
-  return host === "127.0.0.1" || host === "localhost" || host === "[::1]";
 }
 
 /** $DATA_DIR/admin.key (DATA_DIR default ./data, relative to the working directory); undefined when a relative one cannot be resolved. */

@@ -2,8 +2,8 @@
 // `error: invalid request:` and one line per field), then a hint saying what
 // to do next. With --output json the error is also written as one JSON
 // line, last, for scripts.
-import { Code, ConnectError, errorDetails } from "@modelreg/sdk";
-import { describeCredential, isLoopback, type Credential } from "./credentials.js";
+import { Code, ConnectError, errorDetails, isLoopback } from "@modelreg/sdk";
+import { describeCredential, type Credential } from "./credentials.js";
 import { exitCodeFor, UsageError } from "./exit-codes.js";
 import type { Io } from "./io.js";
 import type { OutputFormat } from "./output.js";

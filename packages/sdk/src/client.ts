@@ -2,6 +2,7 @@
 // Connect, gRPC or gRPC-Web, plus paging helpers and short-form names.
 import { createClient, type CallOptions, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { isLoopback } from "./loopback.js";
 import {
   ExportService,
   FileService,
@@ -198,25 +199,15 @@ function authInterceptors(options: RegistryClientOptions): Interceptor[] {
   return key ? [headerInterceptor({ authorization: `Bearer ${key}` })] : [];
 }
 
-/** Is `baseUrl` this machine (127.0.0.0/8, ::1, localhost)? */
-export function isLoopback(baseUrl: string): boolean {
-  let host: string;
-  try {
-    host = new URL(baseUrl).hostname.toLowerCase();
-  } catch {
-    return false;
-  }
-  return host === "localhost" || host.endsWith(".localhost") || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
-}
-
 /**
  * The transport for `options`. `bulk` builds one for bytes: no compression
  * offered or accepted (model files rarely compress, and gzip would cost more
  * CPU than it saves) and no default deadline (transfers time out on
- * inactivity instead). Calls ask for gzip (or brotli) answers, except from a
- * server on this machine: over loopback the bytes cross no network, and
- * gzip on a 100-version page (33 KB) added 1.0-1.3 ms to each call (about
- * 0.6 ms of the SDK's CPU and 0.4 ms of the server's) to save nothing.
+ * inactivity instead). Calls ask for gzip (or brotli) answers, except from
+ * a server on this machine (isLoopback): over loopback the bytes cross no
+ * network, and gzip on a 100-version page (33 KB) added 1.0-1.3 ms to each
+ * call (about 0.6 ms of the SDK's CPU and 0.4 ms of the server's) to save
+ * nothing.
  */
 export function createTransport(options: RegistryClientOptions, bulk = false, sessionManager?: Http2SessionManager): Transport {
   const interceptors = [...authInterceptors(options), ...(options.headers ? [headerInterceptor(options.headers)] : []), ...(options.interceptors ?? [])];

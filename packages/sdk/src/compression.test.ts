@@ -4,12 +4,13 @@ import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { startTestServer, type TestServer } from "@modelreg/server/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createRegistryClient, isLoopback } from "./client.js";
+import { createRegistryClient } from "./client.js";
+import { isLoopback } from "./loopback.js";
 
 it("knows which addresses are this machine", () => {
-  for (const url of ["http://127.0.0.1:8080", "http://127.1.2.3", "http://localhost:1", "http://LOCALHOST", "http://api.localhost:8080", "http://[::1]:8080"])
+  for (const url of ["http://127.0.0.1:8080", "http://localhost:1", "https://LOCALHOST", "http://[::1]:8080"])
     expect(isLoopback(url), url).toBe(true);
-  for (const url of ["http://10.0.0.5:8080", "https://registry.example.com", "http://128.0.0.1", "http://127.0.0.1.example.com", "not a url"])
+  for (const url of ["http://10.0.0.5:8080", "https://registry.example.com", "http://127.0.0.2", "http://127.0.0.1.example.com", "http://localhost.example.com", "http://api.localhost:8080", "not a url"])
     expect(isLoopback(url), url).toBe(false);
 });
 

@@ -1,5 +1,6 @@
 // @modelreg/sdk: the typed TypeScript client of modelreg.
 export { createRegistryClient, createTransport } from "./client.js";
+export { isLoopback } from "./loopback.js";
 export type { ListRequest, RegistryClient, RegistryClientOptions } from "./client.js";
 export { languageOf, modelArtsToVersion, ModelArtsImportError } from "./modelarts.js";
 export type { ModelArtsImport, VersionInit } from "./modelarts.js";
