@@ -28,18 +28,16 @@
 // PostgreSQL log and printed beside the baseline's.
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Http2SessionManager } from "@connectrpc/connect-node";
-import { createRegistryClient, createTransport, type RegistryClient } from "@modelreg/sdk";
+import type { RegistryClient } from "@modelreg/sdk";
 import postgres, { type Sql } from "postgres";
-import { cpuMs, onInterrupt, startServer, type ServerProcess, modelregServerArgs } from "../lib/processes.js";
+import { cpuMs, onInterrupt, type ServerProcess } from "../lib/processes.js";
 import { fmt, percentile, table } from "../lib/stats.js";
 import { byMetric, type Call, type CaseKind, FAR_PAGE, FILTER, filtered, getVersion, ORDER_BY, oneModel, PAGE_SIZE } from "./cases.js";
 import { findServerLog, plansIn, withAutoExplain } from "./explain.js";
 import { census, createModels, loadVersions, modelIds, settle, WORKSPACE } from "./load.js";
+import { sdkClient, startModelreg as startModelregServer } from "./modelreg.js";
 
-const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BENCH_TOKEN = `bench-admin.${randomBytes(32).toString("base64url")}`;
 const TARGET_P99_MS = 20;
 const TARGET_PAGE_RATIO = 1.5;
@@ -133,21 +131,12 @@ export async function run(argv: string[]): Promise<void> {
   // and `raw` (the baseline's statements, one connection).
   const meta = postgres(dbUrl, { max: 1, onnotice: () => {}, connection: { application_name: "bench-search-meta" } });
   const raw = postgres(dbUrl, { max: 1, onnotice: () => {}, connection: { application_name: "bench-search-raw" } });
-  const startModelreg = (name: string, url: string) =>
-    startServer({
-      name,
-      nodeArgs: modelregServerArgs(REPO_ROOT),
-      cwd: REPO_ROOT,
-      env: { DATABASE_URL: url, PORT: "0", LOG_LEVEL: "info", MODELREG_ADMIN_KEY: BENCH_TOKEN, RATE_LIMIT_PER_KEY: "1000000", RATE_LIMIT_BURST: "1000000" },
-      timeoutMs: 120_000,
-    });
+  const startModelreg = (name: string, url: string) => startModelregServer({ name, dbUrl: url, adminKey: BENCH_TOKEN });
   // One HTTP/2 connection per server, closed at the end.
   const sdk = (server: ServerProcess): RegistryClient => {
-    const sessionManager = new Http2SessionManager(server.url);
-    clients.push({ close: () => sessionManager.abort() });
-    // The SDK's own transport (Connect, HTTP/2, its compression choice), on a session closed at the end.
-    const transport = createTransport({ baseUrl: server.url, timeoutMs: 120_000 }, false, sessionManager);
-    return createRegistryClient({ baseUrl: server.url, transport, accessKey: BENCH_TOKEN });
+    const client = sdkClient(server, BENCH_TOKEN);
+    clients.push(client);
+    return client.api;
   };
 
   try {

@@ -5,29 +5,23 @@
 //
 //   node --import tsx bench/search/profile-server.ts URL [calls] [PROFILE_DIR]
 import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
-import { Http2SessionManager } from "@connectrpc/connect-node";
-import { createRegistryClient, createTransport } from "@modelreg/sdk";
-import { cpuMs, startServer, modelregServerArgs } from "../lib/processes.js";
+import { cpuMs } from "../lib/processes.js";
 import { byMetric, type Call, type CaseKind, filtered, oneModel } from "./cases.js";
 import { MODEL_PREFIX } from "./load.js";
+import { sdkClient, startModelreg } from "./modelreg.js";
 
 const [url, callsArg, profileDir] = process.argv.slice(2);
 if (!url) throw new Error("usage: profile-server.ts DATABASE_URL [calls] [PROFILE_DIR]");
 const calls = Number(callsArg ?? 300);
-const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const token = `bench-admin.${randomBytes(32).toString("base64url")}`;
-const server = await startServer({
+const server = await startModelreg({
   name: "modelreg-profile",
-  nodeArgs: [...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []), ...modelregServerArgs(REPO_ROOT)],
-  cwd: REPO_ROOT,
-  env: { DATABASE_URL: url, PORT: "0", LOG_LEVEL: "info", MODELREG_ADMIN_KEY: token, RATE_LIMIT_PER_KEY: "1000000", RATE_LIMIT_BURST: "1000000" },
-  timeoutMs: 120_000,
+  dbUrl: url,
+  adminKey: token,
+  nodeArgs: profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
 });
-const sessionManager = new Http2SessionManager(server.url);
-// The SDK's own transport (Connect, HTTP/2, its compression choice), on a session closed at the end.
-const transport = createTransport({ baseUrl: server.url, timeoutMs: 120_000 }, false, sessionManager);
-const api = createRegistryClient({ baseUrl: server.url, transport, accessKey: token });
+const client = sdkClient(server, token);
+const api = client.api;
 try {
   const cases: [string, CaseKind, (i: number) => Call][] = [
     ["b1", filtered, () => ({ modelreg: "", raw: undefined })],
@@ -43,6 +37,6 @@ try {
     process.stdout.write(`${id}: server CPU ${((cpuMs(server.pid) - c0) / calls).toFixed(2)} ms per call; wall ${wall.toFixed(2)} ms per call\n`);
   }
 } finally {
-  sessionManager.abort();
+  client.close();
   await server.stop(20_000);
 }

@@ -19,49 +19,46 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance, PerformanceObserver } from "node:perf_hooks";
+import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { Http2SessionManager } from "@connectrpc/connect-node";
-import { createRegistryClient, createTransport } from "@modelreg/sdk";
 import postgres from "postgres";
-import { modelregServerArgs, schedMs, startServer } from "../lib/processes.js";
+import { gcPauses } from "../lib/gc-log.mjs";
+import { schedMs } from "../lib/processes.js";
 import { fmt, percentile, table } from "../lib/stats.js";
 import { byMetric, type Call, type CaseKind, FAR_PAGE, filtered } from "./cases.js";
+import { sdkClient, startModelreg } from "./modelreg.js";
 
 const [url, callsArg] = process.argv.slice(2);
 if (!url) throw new Error("usage: tail.ts DATABASE_URL [calls]");
 const calls = Number(callsArg ?? 400);
 const WARMUP = 30;
 const SLOW_MS = 20;
-const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const token = `bench-admin.${randomBytes(32).toString("base64url")}`;
 const dir = mkdtempSync(join(tmpdir(), "bench-tail-"));
 const gcLog = join(dir, "gc-server.json");
 
-type Pause = [start: number, ms: number, kind: number];
+type Pause = (typeof gcPauses)[number];
 const epoch = () => performance.timeOrigin + performance.now();
 
 // The server's ListVersions calls, in order: handler ms and when it ended.
 const handled: { ms: number; end: number }[] = [];
-const server = await startServer({
+const server = await startModelreg({
   name: "modelreg-tail",
-  nodeArgs: ["--import", fileURLToPath(new URL("../lib/gc-log.mjs", import.meta.url)), ...modelregServerArgs(REPO_ROOT)],
-  cwd: REPO_ROOT,
+  dbUrl: url,
+  adminKey: token,
+  nodeArgs: ["--import", fileURLToPath(new URL("../lib/gc-log.mjs", import.meta.url))],
   // debug: successful reads are logged too (their access-log line).
-  env: { DATABASE_URL: url, PORT: "0", LOG_LEVEL: "debug", GC_LOG: gcLog, MODELREG_ADMIN_KEY: token, RATE_LIMIT_PER_KEY: "1000000", RATE_LIMIT_BURST: "1000000" },
-  timeoutMs: 120_000,
+  logLevel: "debug",
+  env: { GC_LOG: gcLog },
   onLine: (l) => {
     if (!l.includes("/ListVersions")) return;
     const { ms, time } = JSON.parse(l) as { ms: number; time: string };
     handled.push({ ms, end: Date.parse(time) });
   },
 });
-const clientGc: Pause[] = [];
-new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) clientGc.push([performance.timeOrigin + e.startTime, e.duration, (e as { detail?: { kind?: number } }).detail?.kind ?? 0]);
-}).observe({ entryTypes: ["gc"] });
-const sessionManager = new Http2SessionManager(server.url);
-const api = createRegistryClient({ baseUrl: server.url, transport: createTransport({ baseUrl: server.url, timeoutMs: 120_000 }, false, sessionManager), accessKey: token });
+const clientGc = gcPauses;
+const client = sdkClient(server, token);
+const api = client.api;
 const meta = postgres(url, { max: 1, onnotice: () => {} });
 
 interface Sample {
@@ -118,7 +115,7 @@ try {
     logged += WARMUP + calls;
   }
 } finally {
-  sessionManager.abort();
+  client.close();
   await meta.end({ timeout: 1 });
   await server.stop(20_000);
 }

@@ -211,11 +211,13 @@ function authInterceptors(options: RegistryClientOptions): Interceptor[] {
  */
 export function createTransport(options: RegistryClientOptions, bulk = false, sessionManager?: Http2SessionManager): Transport {
   const interceptors = [...authInterceptors(options), ...(options.headers ? [headerInterceptor(options.headers)] : []), ...(options.interceptors ?? [])];
+  const compressed = !bulk && !isLoopback(options.baseUrl);
   const common = {
     baseUrl: options.baseUrl,
     httpVersion: options.httpVersion ?? "2",
     interceptors,
-    ...(bulk ? { acceptCompression: [] } : { defaultTimeoutMs: options.timeoutMs, ...(isLoopback(options.baseUrl) ? { acceptCompression: [] } : {}) }),
+    ...(compressed ? {} : { acceptCompression: [] }),
+    ...(bulk ? {} : { defaultTimeoutMs: options.timeoutMs }),
     ...(sessionManager && options.httpVersion !== "1.1" ? { sessionManager } : {}),
   } as const;
   switch (options.protocol ?? "connect") {
