@@ -75,9 +75,9 @@ async function main(): Promise<void> {
     logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down: finishing in-flight calls");
     app.health.shutdown();
     await server.close(config.shutdownGraceMs);
+    await gc.stop();
     // Running jobs go back to the queue at once, for another replica or the next start.
     await app.jobs.stop();
-    gc.stop();
     await app.md5.stop();
     await store.close();
     await database.close();

@@ -33,22 +33,29 @@ export async function queueIfDue(db: Database, engine: Pick<JobEngine, "enqueue"
   });
 }
 
-export function schedulePeriodic(opts: PeriodicOptions): { stop(): void } {
-  if (opts.everyMs <= 0) return { stop() {} };
+/** Ticks until stopped; stop() resolves once a tick in flight has finished, so nothing is queued after it. */
+export function schedulePeriodic(opts: PeriodicOptions): { stop(): Promise<void> } {
+  if (opts.everyMs <= 0) return { stop: async () => {} };
   const tickMs = opts.tickMs ?? Math.min(60_000, Math.max(50, Math.floor(opts.everyMs / 4)));
-  let busy = false;
+  let inFlight: Promise<void> | undefined;
   const tick = () => {
-    if (busy) return;
-    busy = true;
-    queueIfDue(opts.db, opts.engine, opts.kind, opts.everyMs)
-      .then((queued) => queued && opts.engine.poke())
+    if (inFlight) return;
+    inFlight = queueIfDue(opts.db, opts.engine, opts.kind, opts.everyMs)
+      .then((queued) => {
+        if (queued) opts.engine.poke();
+      })
       .catch((err: unknown) => opts.logger.warn({ err, kind: opts.kind }, "could not queue a periodic job; trying again at the next tick"))
       .finally(() => {
-        busy = false;
+        inFlight = undefined;
       });
   };
   const timer = setInterval(tick, tickMs);
   timer.unref();
   tick();
-  return { stop: () => clearInterval(timer) };
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await inFlight;
+    },
+  };
 }
