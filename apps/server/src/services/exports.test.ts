@@ -276,11 +276,10 @@ function suite(kind: DriverKind) {
     }
     // Cancelled while it packs (not before it starts, nor after it is done).
     expect(running, "the export never reported progress while RUNNING").toBe(true);
-    const started = Date.now();
     const { export: c } = await ex(t).cancelExport({ name: e!.name });
     expect(c!.state).toBe(ExportState.CANCELLED);
+    // The packing stops at the next lease renewal (how soon is the export bench's to measure).
     await t.app.jobs.idle();
-    expect(Date.now() - started).toBeLessThan(5000);
     const { export: after } = await ex(t).getExport({ name: e!.name });
     expect(after!.state).toBe(ExportState.CANCELLED);
     expect(after!.bytesDone).toBeLessThan(after!.bytesTotal);

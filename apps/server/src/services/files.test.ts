@@ -373,7 +373,8 @@ function suite(kind: DriverKind, storeKind: "fs" | "s3") {
       req.write(blobsOf[0]!.subarray(0, 1));
       return req;
     });
-    await new Promise((r) => setTimeout(r, 200));
+    // Wait until the server holds both (not for a time: a busy machine may take longer to get them there).
+    while (t.app.uploadsInFlight("") < 2) await new Promise((r) => setTimeout(r, 10));
     const third = await request(files[2]!.upload!.uploadUrl, { method: "PUT", body: blobsOf[2] });
     expect(third.status).toBe(429);
     expect(third.headers["retry-after"]).toMatch(/^\d+$/);
