@@ -2,6 +2,7 @@
 // Connect, gRPC or gRPC-Web, plus paging helpers and short-form names.
 import { createClient, type CallOptions, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { accessKeyHintInterceptor } from "./access-key-hint.js";
 import { isLoopback } from "./loopback.js";
 import {
   ExportService,
@@ -51,10 +52,17 @@ export interface RegistryClientOptions {
    * Default deadline of every call, in milliseconds (default: none). Ignored
    * for calls when `transport` is given: set it there. File transfers
    * (uploadFile, downloadToFile, ...) take it as an inactivity timeout
-   * instead: no byte moved for this long aborts the attempt, which is then
-   * retried from where it stopped.
+   * instead, unless `transferIdleMs` is set.
    */
   timeoutMs?: number;
+  /**
+   * Inactivity timeout of file transfers, in milliseconds (default:
+   * `timeoutMs`): no byte moved for this long aborts the attempt, which is
+   * then retried from where it stopped. Separate from `timeoutMs`, so a
+   * stall is caught quickly without also cutting short an ordinary call on
+   * a busy server.
+   */
+  transferIdleMs?: number;
   /**
    * Access key as `<key_id>.<secret>`, sent as `Authorization: Bearer ...`.
    * Default: the MODELREG_ACCESS_KEY environment variable, if set.
@@ -194,9 +202,10 @@ export function accessKeyOf(options: Pick<RegistryClientOptions, "accessKey">): 
   return key?.trim() || undefined;
 }
 
+/** The key's header, and a hint on Unauthenticated errors saying what to do about the key. */
 function authInterceptors(options: RegistryClientOptions): Interceptor[] {
   const key = accessKeyOf(options);
-  return key ? [headerInterceptor({ authorization: `Bearer ${key}` })] : [];
+  return [accessKeyHintInterceptor(key, options.baseUrl), ...(key ? [headerInterceptor({ authorization: `Bearer ${key}` })] : [])];
 }
 
 /**
@@ -254,7 +263,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     streams: options.transport ? files : createClient(FileService, createTransport(options, true, bulkSession)),
     dropStreamConnection: () => bulkSession?.abort(),
     baseUrl: options.baseUrl,
-    idleMs: options.timeoutMs,
+    idleMs: options.transferIdleMs ?? options.timeoutMs,
     agents: createAgents(),
     resolveVersion: async (ref, signal) => {
       const name = versionName(workspace, ref);

@@ -3,6 +3,7 @@
 // attaches (google.rpc.ErrorInfo and BadRequest).
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@modelreg/proto";
+import { unhintedMessages } from "./access-key-hint.js";
 
 export { Code, ConnectError };
 
@@ -10,6 +11,7 @@ export interface ErrorDetails {
   code: Code;
   /** The Connect code name, e.g. "not_found". */
   codeName: string;
+  /** The server's message (without a hint the SDK added to the error's own message). */
   message: string;
   /** Stable machine-readable reason, e.g. ETAG_MISMATCH. */
   reason: string | undefined;
@@ -30,7 +32,7 @@ export function errorDetails(err: unknown): ErrorDetails {
   return {
     code: e.code,
     codeName: codeName(e.code),
-    message: e.rawMessage,
+    message: unhintedMessages.get(e) ?? e.rawMessage,
     reason: info?.reason,
     metadata: { ...(info?.metadata ?? {}) },
     fieldViolations: (bad?.fieldViolations ?? []).map((v) => ({ field: v.field, description: v.description })),

@@ -44,7 +44,7 @@ function countingClient() {
     calls.push(req.method.name);
     return next(req);
   };
-  return { calls, client: createRegistryClient({ baseUrl: proxy.url, accessKey: "", timeoutMs: 2000, interceptors: [count] }) };
+  return { calls, client: createRegistryClient({ baseUrl: proxy.url, accessKey: "", interceptors: [count] }) };
 }
 
 describe("downloadExport", () => {

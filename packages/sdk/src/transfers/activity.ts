@@ -1,5 +1,5 @@
 // An inactivity deadline for one transfer attempt: aborts when no bytes have
-// moved for `idleMs` (the client's timeoutMs), or when the caller's signal
+// moved for `idleMs` (the client's transferIdleMs, else timeoutMs), or when the caller's signal
 // aborts. `touch()` on every chunk sent or received keeps it alive (cheap: it
 // notes the time, and the timer re-arms itself for what is left).
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -17,7 +17,7 @@ export interface ActivitySignal {
 
 /** The error a transfer fails with after `idleMs` without a byte. */
 export function idleError(idleMs: number): ConnectError {
-  return new ConnectError(`no bytes moved for ${idleMs} ms (the client's timeoutMs): connection stalled`, Code.DeadlineExceeded);
+  return new ConnectError(`no bytes moved for ${idleMs} ms (the client's transferIdleMs, else timeoutMs): connection stalled`, Code.DeadlineExceeded);
 }
 
 export function activitySignal(idleMs: number | undefined, outer?: AbortSignal): ActivitySignal {

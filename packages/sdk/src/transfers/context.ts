@@ -14,7 +14,7 @@ export interface TransferContext {
   dropStreamConnection(): void;
   /** The server's address; signed URLs that are paths resolve against it. */
   baseUrl: string;
-  /** The client's timeoutMs, applied to transfers as an inactivity timeout. */
+  /** The client's transferIdleMs (else timeoutMs): the transfers' inactivity timeout. */
   idleMs: number | undefined;
   agents: HttpAgents;
   /**

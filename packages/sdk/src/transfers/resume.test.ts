@@ -2,7 +2,8 @@
 // stalls the first connection carrying a transfer: uploads continue from
 // the committed offset (GetUploadSession), downloads from the last byte
 // written (Range / ReadFile offset), and a stalled connection is given up
-// after the client's timeoutMs of silence.
+// after the client's transferIdleMs of silence. Ordinary calls get no
+// deadline here: on a busy machine one may take longer than a stall does.
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "@modelreg/server/testing";
@@ -32,7 +33,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   proxy = await startFlakyProxy(server.url);
-  client = createRegistryClient({ baseUrl: proxy.url, accessKey: "", timeoutMs: 1000 });
+  client = createRegistryClient({ baseUrl: proxy.url, accessKey: "", transferIdleMs: 1500 });
 });
 afterEach(() => proxy.close());
 
@@ -85,7 +86,7 @@ it("gives up after the retries with the last error, and a clear message for a st
   await server.client.uploadFile(version, src.path);
   // Every HTTP/1.1 connection (the GETs) stalls before the body; the RPCs (HTTP/2) pass.
   proxy.arm({ direction: "down", afterBytes: 0, mode: "stall", protocol: "http1", times: 100 });
-  const fast = createRegistryClient({ baseUrl: proxy.url, accessKey: "", timeoutMs: 200 });
+  const fast = createRegistryClient({ baseUrl: proxy.url, accessKey: "", transferIdleMs: 200 });
   const out = join(tmp.path, "give-up.out");
   const err = await fast.downloadToFile(version, "give-up.bin", out, { retry: { attempts: 3, baseDelayMs: 5 } }).catch((e) => e);
   expect(err).toMatchObject({ code: Code.DeadlineExceeded, rawMessage: expect.stringContaining("no bytes moved for 200 ms") });
