@@ -30,11 +30,21 @@ async function onServer(serverUrl: string, statement: string): Promise<void> {
   }
 }
 
+/**
+ * How this run's throwaway databases are named: MODELREG_TEST_DB_PREFIX
+ * (set by .ci/run, unique to the run, so its cleanup drops what this run
+ * made and nothing of another run on the same server), else modelreg_test.
+ */
+export function testDatabasePrefix(env: NodeJS.ProcessEnv = process.env): string {
+  const prefix = env.MODELREG_TEST_DB_PREFIX?.trim() || "modelreg_test";
+  if (!/^[a-z][a-z0-9_]{7,39}$/.test(prefix)) throw new Error(`MODELREG_TEST_DB_PREFIX must be 8-40 of a-z, 0-9 and _, starting with a letter; got "${prefix}"`);
+  return prefix;
+}
+
 /** A fresh, empty (unmigrated) database on the DATABASE_URL server, and a way to drop it. */
 export async function createEmptyPostgres(serverUrl = process.env.DATABASE_URL): Promise<{ url: string; drop(): Promise<void> }> {
   if (!serverUrl) throw new Error("a PostgreSQL test database needs DATABASE_URL");
-  // The prefix is what .ci/run sweeps if a crashed run left one behind.
-  const name = `modelreg_test_${randomBytes(6).toString("hex")}`;
+  const name = `${testDatabasePrefix()}_${randomBytes(6).toString("hex")}`;
   await onServer(serverUrl, `CREATE DATABASE ${name}`);
   return { url: withDatabase(serverUrl, name), drop: () => onServer(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
