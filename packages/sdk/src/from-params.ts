@@ -4,10 +4,11 @@
 //     "userId": "alice", "accessId": "AK…", "accessKey": "…",
 //     "algCode": "fraud-xgb", "algVersion": "2.3.1"}}
 // Versions created through such a client record algCode/algVersion as their
-// lineage (training_algorithm_code/_version) unless the call sets them.
-import { create } from "@bufbuild/protobuf";
+// lineage (training_algorithm_code/_version) unless the call sets them,
+// whether or not the request carries a `version`.
+import { clone, create } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
-import { LineageSchema, type CreateVersionRequest } from "@modelreg/proto";
+import { LineageSchema, VersionSchema, type CreateVersionRequest } from "@modelreg/proto";
 import type { RegistryClientOptions } from "./client.js";
 
 export interface AlgorithmParams {
@@ -54,21 +55,24 @@ export function parseAlgorithmParams(input: string | object): AlgorithmParams {
   };
 }
 
-/** Fills a CreateVersion's lineage from the algorithm parameters when it has none. */
+/**
+ * Records the algorithm parameters as the lineage of every CreateVersion
+ * (training_algorithm_code/_version) that does not set them itself: with or
+ * without a `version` in the request. The caller's message is not changed.
+ */
 export function lineageInterceptor(p: Pick<AlgorithmParams, "algCode" | "algVersion">): Interceptor {
   return (next) => (req) => {
-    if (!req.stream && req.method.name === "CreateVersion" && req.service.typeName === "modelreg.v1.VersionService") {
-      const message = req.message as CreateVersionRequest;
-      if (message.version) {
-        const lineage = message.version.lineage ?? create(LineageSchema);
-        if (!lineage.trainingAlgorithmCode && !lineage.trainingAlgorithmVersion) {
-          lineage.trainingAlgorithmCode = p.algCode;
-          lineage.trainingAlgorithmVersion = p.algVersion;
-        }
-        message.version.lineage = lineage;
-      }
-    }
-    return next(req);
+    if (req.stream || req.method.name !== "CreateVersion" || req.service.typeName !== "modelreg.v1.VersionService") return next(req);
+    if (!p.algCode && !p.algVersion) return next(req);
+    const message = req.message as CreateVersionRequest;
+    const lineage = message.version?.lineage;
+    if (lineage && (lineage.trainingAlgorithmCode || lineage.trainingAlgorithmVersion)) return next(req);
+    const version = message.version ? clone(VersionSchema, message.version) : create(VersionSchema);
+    version.lineage ??= create(LineageSchema);
+    version.lineage.trainingAlgorithmCode = p.algCode;
+    version.lineage.trainingAlgorithmVersion = p.algVersion;
+    const changed: CreateVersionRequest = { ...message, version };
+    return next({ ...req, message: changed });
   };
 }
 
