@@ -126,10 +126,30 @@ describe("export and import", () => {
     await writeFile(join(cwd, "corrupt.zip"), bytes);
     const r = await cli(["import", "corrupt.zip", "never"]);
     expect(r.code).toBe(25); // DataLoss
-    expect(r.stderr).toContain("weights/model.bin is corrupt");
+    expect(r.stderr).toContain("error: corrupt.zip: weights/model.bin is corrupt");
+    // modelreg.json that is not JSON, repacked by the real tar.
+    const unpacked = join(cwd, "unpacked");
+    await mkdir(unpacked);
+    await sh("tar", ["-xzf", join(cwd, "fraud.tar.gz"), "-C", unpacked]);
+    await writeFile(join(unpacked, "modelreg.json"), '{"formatVersion": 1, "version": ');
+    await sh("tar", ["-czf", join(cwd, "bad-manifest.tar.gz"), "-C", unpacked, "modelreg.json", "config.json", "weights/model.bin"]);
+    const manifest = await cli(["import", "bad-manifest.tar.gz", "never", "-o", "json"]);
+    expect(manifest.code).toBe(25);
+    expect(manifest.stderr).toContain("error: bad-manifest.tar.gz: modelreg.json is not valid JSON");
+    expect(JSON.parse(manifest.stderr.trimEnd().split("\n").at(-1)!)).toMatchObject({ error: { code: "data_loss", reason: "ARCHIVE_CORRUPT", metadata: { archive: "bad-manifest.tar.gz" } } });
+    // A tar.gz cut in half.
+    const gz = await readFile(join(cwd, "fraud.tar.gz"));
+    await writeFile(join(cwd, "truncated.tar.gz"), gz.subarray(0, Math.floor(gz.length / 2)));
+    const truncated = await cli(["import", "truncated.tar.gz", "never"]);
+    expect(truncated.code).toBe(25);
+    expect(truncated.stderr).toContain("error: truncated.tar.gz: cannot be read as tar.gz: unexpected end of file");
+    // Nothing was created, and no temp directory is left beside the archives.
     expect((await cli(["models", "get", "never"])).code).toBe(15);
+    expect((await readdir(cwd)).filter((n) => n.startsWith(".modelreg-import-"))).toEqual([]);
+    // A file that is not there is not corrupt: exit 13 (InvalidArgument), naming the path.
     const missing = await cli(["import", "nope.tar", "never"]);
-    expect(missing.code).not.toBe(0);
+    expect(missing.code).toBe(13);
+    expect(missing.stderr).toContain(`error: ${join(cwd, "nope.tar")}: no such file`);
   });
 
   it("shows a progress bar on a terminal", async () => {

@@ -7,7 +7,7 @@ import { execFile as execFileCb } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { open } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { create, toJson } from "@bufbuild/protobuf";
@@ -18,7 +18,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RegistryClient } from "../client.js";
 import { createRegistryClient } from "../client.js";
-import { Code, ConnectError } from "../errors.js";
+import { Code, ConnectError, errorDetails } from "../errors.js";
 import { patterned, tempDir } from "../testing/fixtures.js";
 import { ExportFailedError } from "./exports.js";
 import { readArchive } from "./read-archive.js";
@@ -49,6 +49,14 @@ const archives = new Map<string, { exp: Export; path: string }>();
 async function run(cmd: string, args: string[], cwd?: string): Promise<string> {
   const { stdout } = await execFile(cmd, args, { cwd, maxBuffer: 16 << 20 });
   return stdout;
+}
+
+/** Refused as a corrupt archive: DataLoss, the archive's file name first in the message, reason ARCHIVE_CORRUPT. */
+function expectCorrupt(err: ConnectError, fileName: string, what: string | RegExp): void {
+  expect([err.code, err.rawMessage]).toEqual([Code.DataLoss, expect.stringMatching(new RegExp(`^${fileName.replace(/[.]/g, "\\.")}: `))]);
+  if (typeof what === "string") expect(err.rawMessage).toContain(what);
+  else expect(err.rawMessage).toMatch(what);
+  expect(errorDetails(err)).toMatchObject({ reason: "ARCHIVE_CORRUPT", metadata: { archive: fileName } });
 }
 
 async function expectRejects(p: Promise<unknown>): Promise<ConnectError> {
@@ -257,8 +265,7 @@ describe("import", () => {
     const bad = await corrupt(label);
     const model = `corrupt-${label.replace(".", "-")}`;
     const err = await expectRejects(client.importArchive(bad, model));
-    expect(err.code).toBe(Code.DataLoss);
-    expect(err.message).toContain("weights/model.bin");
+    expectCorrupt(err, basename(bad), "weights/model.bin is corrupt: its bytes hash to");
     expect((await expectRejects(client.models.getModel({ name: `workspaces/default/models/${model}` }))).code).toBe(Code.NotFound);
     // No temp directory left beside the archive.
     expect((await readdir(tmp.path)).filter((n) => n.startsWith(".modelreg-import-"))).toEqual([]);
@@ -271,41 +278,155 @@ describe("import", () => {
     await writeFile(join(dir, "extra.txt"), "surprise");
     await run("tar", ["-cf", extra, "-C", dir, "modelreg.json", ...PATHS, "extra.txt"]);
     let err = await expectRejects(client.importArchive(extra, "wrong-entries"));
-    expect([err.code, err.message]).toEqual([Code.InvalidArgument, expect.stringContaining("extra.txt is not listed in modelreg.json")]);
+    expectCorrupt(err, "extra.tar", "entry extra.txt is not listed in modelreg.json");
     // A missing one.
     const missing = join(tmp.path, "missing.zip");
     await run("zip", ["-q", "-0", missing, "modelreg.json", ...PATHS.filter((p) => p !== "config.json")], dir);
     err = await expectRejects(client.importArchive(missing, "wrong-entries"));
-    expect(err.message).toContain("config.json listed in modelreg.json is not in the archive");
+    expectCorrupt(err, "missing.zip", "config.json listed in modelreg.json is not in the archive");
     // A file of another size.
     await writeFile(join(dir, "config.json"), '{"layers": 3, "more": true}');
     const resized = join(tmp.path, "resized.tar.gz");
     await run("tar", ["-czf", resized, "-C", dir, "modelreg.json", ...PATHS]);
     err = await expectRejects(client.importArchive(resized, "wrong-entries"));
-    expect(err.message).toMatch(/config\.json is \d+ bytes in the archive, modelreg\.json says 13/);
+    expectCorrupt(err, "resized.tar.gz", /config\.json is \d+ bytes in the archive, modelreg\.json says 13/);
     // modelreg.json not first.
     const late = join(tmp.path, "late.tar");
     await run("tar", ["-cf", late, "-C", dir, ...PATHS, "modelreg.json"]);
     err = await expectRejects(client.importArchive(late, "wrong-entries"));
-    expect(err.message).toContain("first entry is not modelreg.json");
+    expectCorrupt(err, "late.tar", "first entry is not modelreg.json");
     await writeFile(join(dir, "config.json"), FILES["config.json"]!);
     await rm(join(dir, "extra.txt"));
     expect((await expectRejects(client.models.getModel({ name: "workspaces/default/models/wrong-entries" }))).code).toBe(Code.NotFound);
   });
 
-  it("refuses a newer format_version and things that are not archives", async () => {
+  it("refuses a newer format_version as Unimplemented (upgrade modelreg), not as corrupt", async () => {
     const dir = join(tmp.path, "future");
     await mkdir(dir);
     const manifest = toJson(ExportManifestSchema, create(ExportManifestSchema, { formatVersion: 2, version: original, files: [] }));
     await writeFile(join(dir, "modelreg.json"), JSON.stringify({ ...(manifest as object), newField: true }));
     const future = join(tmp.path, "future.tar");
     await run("tar", ["-cf", future, "-C", dir, "modelreg.json"]);
-    let err = await expectRejects(client.importArchive(future, "future"));
+    const err = await expectRejects(client.importArchive(future, "future"));
     expect([err.code, err.message]).toEqual([Code.Unimplemented, expect.stringContaining("format_version 2")]);
+    expect(errorDetails(err).reason).toBe("ARCHIVE_FORMAT_TOO_NEW");
+    expect((await expectRejects(client.models.getModel({ name: "workspaces/default/models/future" }))).code).toBe(Code.NotFound);
+  });
+
+  /** A refused import: DataLoss naming the archive, nothing created, no temp directory left. */
+  async function expectRefused(archive: string, model: string, what: string | RegExp): Promise<ConnectError> {
+    const err = await expectRejects(client.importArchive(archive, model));
+    expectCorrupt(err, basename(archive), what);
+    expect((await expectRejects(client.models.getModel({ name: `workspaces/default/models/${model}` }))).code).toBe(Code.NotFound);
+    expect((await readdir(tmp.path)).filter((n) => n.startsWith(".modelreg-import-"))).toEqual([]);
+    return err;
+  }
+
+  it("refuses a file that is no archive at all, or an empty one, as corrupt", async () => {
     const junk = join(tmp.path, "junk.tar");
     await writeFile(junk, "not an archive at all");
-    err = await expectRejects(client.importArchive(junk, "future"));
-    expect([err.code, err.message]).toEqual([Code.InvalidArgument, expect.stringContaining("is not a tar, tar.gz or zip archive")]);
+    await expectRefused(junk, "junk", "is not a tar, tar.gz or zip archive");
+    const empty = join(tmp.path, "empty.zip");
+    await writeFile(empty, "");
+    await expectRefused(empty, "junk", "is empty");
+    // Zip magic, then nothing a zip reader can use.
+    const fake = join(tmp.path, "fake.zip");
+    await writeFile(fake, Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(200, 0x41)]));
+    await expectRefused(fake, "junk", "cannot be read as zip");
+  });
+
+  it("refuses a modelreg.json that is not JSON, not an ExportManifest, or incomplete", async () => {
+    const dir = join(tmp.path, "bad-manifest");
+    await mkdir(dir, { recursive: true });
+    const good = JSON.parse(await readFile(join(tmp.path, "unpacked-tar", "modelreg.json"), "utf8"));
+    const cases: [string, string, string][] = [
+      ["not-json", '{"formatVersion": 1, "version": {', "modelreg.json is not valid JSON"],
+      ["not-manifest", JSON.stringify({ ...good, formatVersion: "one" }), "modelreg.json is not an ExportManifest"],
+      ["no-format", JSON.stringify({ ...good, formatVersion: undefined }), "modelreg.json has no format_version"],
+      ["no-version", JSON.stringify({ ...good, version: undefined }), "modelreg.json has no version"],
+      ["bad-sha", JSON.stringify({ ...good, files: good.files.map((f: { path: string }, i: number) => (i === 0 ? { ...f, sha256: "abc" } : f)) }), `${PATHS[0]} has no valid sha256`],
+      ["twice", JSON.stringify({ ...good, files: [...good.files, good.files[0]] }), `lists ${PATHS[0]} twice`],
+    ];
+    for (const p of PATHS) {
+      await mkdir(join(dir, p, ".."), { recursive: true });
+      await writeFile(join(dir, p), FILES[p]!);
+    }
+    for (const [name, text, what] of cases) {
+      await writeFile(join(dir, "modelreg.json"), text);
+      const tarPath = join(tmp.path, `${name}.tar`);
+      await run("tar", ["-cf", tarPath, "-C", dir, "modelreg.json", ...PATHS]);
+      await expectRefused(tarPath, `manifest-${name}`, what);
+    }
+    // The same in a tar.gz and a zip.
+    await writeFile(join(dir, "modelreg.json"), "<html>not json</html>");
+    const gz = join(tmp.path, "not-json.tar.gz");
+    await run("tar", ["-czf", gz, "-C", dir, "modelreg.json", ...PATHS]);
+    await expectRefused(gz, "manifest-gz", "modelreg.json is not valid JSON");
+    const zipped = join(tmp.path, "not-json.zip");
+    await run("zip", ["-q", "-9", zipped, "modelreg.json", ...PATHS], dir);
+    await expectRefused(zipped, "manifest-zip", "modelreg.json is not valid JSON");
+  });
+
+  it("refuses a truncated tar, tar.gz and zip", async () => {
+    for (const [label, , extension] of FORMATS) {
+      const bytes = await readFile(archives.get(label)!.path);
+      const cut = join(tmp.path, `truncated${extension}`);
+      await writeFile(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
+      await expectRefused(cut, `truncated-${label.replace(".", "-")}`, label === "tar" ? "truncated tar" : label === "tar.gz" ? "unexpected end of file" : "cannot be read as zip");
+    }
+    // A tar cut at the end of a header: the header is whole, its data is not.
+    const tarBytes = await readFile(archives.get("tar")!.path);
+    const at = await dataOffset(archives.get("tar")!.path, "weights/model.bin");
+    const cut = join(tmp.path, "cut-at-header.tar");
+    await writeFile(cut, tarBytes.subarray(0, at + 100));
+    await expectRefused(cut, "truncated-header", "weights/model.bin needs 300000 bytes");
+  });
+
+  it("refuses a zip whose deflated entry does not inflate", async () => {
+    const zipped = join(tmp.path, "deflated.zip"); // repacked by zip -9 above
+    const bytes = await readFile(zipped);
+    // The local header of weights/model.bin: method 8 (deflate), then its compressed data.
+    const name = bytes.indexOf(Buffer.from("weights/model.bin"));
+    const header = name - 30;
+    expect(bytes.readUInt32LE(header)).toBe(0x04034b50);
+    expect(bytes.readUInt16LE(header + 8)).toBe(8);
+    const data = name + bytes.readUInt16LE(header + 26) + bytes.readUInt16LE(header + 28);
+    // The first deflate block's type bits set to 11, a type that does not exist.
+    bytes[data]! |= 0x06;
+    const bad = join(tmp.path, "bad-deflate.zip");
+    await writeFile(bad, bytes);
+    const err = await expectRefused(bad, "bad-deflate", "weights/model.bin cannot be inflated");
+    expect(err.message).toContain("invalid block type");
+  });
+
+  it("refuses a tar.gz whose compressed bytes are altered", async () => {
+    const bytes = await readFile(archives.get("tar.gz")!.path);
+    for (let i = Math.floor(bytes.length / 2); i < Math.floor(bytes.length / 2) + 64; i++) bytes[i]! ^= 0x5a;
+    const bad = join(tmp.path, "altered.tar.gz");
+    await writeFile(bad, bytes);
+    // zlib either fails to inflate or the gzip CRC does not match; either way the archive is corrupt.
+    await expectRefused(bad, "altered-gz", /cannot be read as tar\.gz|is corrupt/);
+  });
+
+  it("says a missing archive file is missing, not corrupt (InvalidArgument)", async () => {
+    const nowhere = join(tmp.path, "no-such-archive.tar.gz");
+    const err = await expectRejects(client.importArchive(nowhere, "nowhere"));
+    expect([err.code, err.rawMessage]).toEqual([Code.InvalidArgument, `${nowhere}: no such file`]);
+    expect(errorDetails(err).reason).toBe("ARCHIVE_NOT_FOUND");
+    const dirErr = await expectRejects(client.importArchive(tmp.path, "nowhere"));
+    expect([dirErr.code, dirErr.message]).toEqual([Code.InvalidArgument, expect.stringContaining("is a directory")]);
+    expect((await expectRejects(client.models.getModel({ name: "workspaces/default/models/nowhere" }))).code).toBe(Code.NotFound);
+  });
+
+  it.each(FORMATS.map(([label]) => label))("stays an abort when the signal is aborted while reading a %s", async (label) => {
+    const err = await client.importArchive(archives.get(label)!.path, "aborted", { signal: AbortSignal.abort() }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ name: "AbortError" });
+    expect(err).not.toBeInstanceOf(ConnectError);
+    expect((await expectRejects(client.models.getModel({ name: "workspaces/default/models/aborted" }))).code).toBe(Code.NotFound);
+    expect((await readdir(tmp.path)).filter((n) => n.startsWith(".modelreg-import-"))).toEqual([]);
   });
 });
 
@@ -327,7 +448,8 @@ describe("waiting (job engine stopped)", () => {
     const err = await expectRejects(idle.client.waitForExport(exp, { timeoutMs: 300, pollMs: 50 }));
     expect(err.code).toBe(Code.DeadlineExceeded);
     expect(err.message).toContain("PENDING");
-    expect(Date.now() - t0).toBeLessThan(5_000);
+    // Not before its timeout (a hang would be the suite's timeout to catch).
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
     // Downloading it is refused: no archive yet.
     expect((await expectRejects(idle.client.downloadExport(exp, tmp.path))).code).toBe(Code.FailedPrecondition);
   });

@@ -3,7 +3,12 @@
 // the manifest lists, where its bytes are on disk. Everything is checked
 // before anything is created: the entries must be exactly the manifest's
 // files (no extra, missing, duplicate or wrong-sized entry), and every file
-// must hash to its sha256 (a corrupt archive is refused naming the file).
+// must hash to its sha256. Whatever is wrong with the archive's bytes (not an
+// archive, truncated, a bad modelreg.json, entries that differ from it, data
+// that does not inflate or hash) is refused as DataLoss with reason
+// ARCHIVE_CORRUPT, naming the archive; a newer format_version is
+// Unimplemented, a path that names no file InvalidArgument, an abort stays an
+// abort, and errors of the local system (a full disk) pass through as they are.
 // The files of a tar, and the stored files of a zip, are byte ranges of the
 // archive itself; a tar.gz is unpacked into a temp directory (removed by
 // close()), as are compressed zip entries.
@@ -15,11 +20,11 @@ import { basename, dirname, join } from "node:path";
 import { createGunzip } from "node:zlib";
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ExportManifestSchema, type ExportManifest, type VersionFile } from "@modelreg/proto";
+import { ErrorInfoSchema, ExportManifestSchema, type ExportManifest, type VersionFile } from "@modelreg/proto";
 import tar from "tar-stream";
 import yauzl from "yauzl";
 import { progressReporter, type TransferProgress } from "../transfers/context.js";
-import { entryPath, indexTar } from "./tar-index.js";
+import { entryPath, indexTar, TarFormatError } from "./tar-index.js";
 
 export type ArchiveKind = "tar" | "tar.gz" | "zip";
 
@@ -56,21 +61,75 @@ export interface ReadArchiveOptions {
   tmpDir?: string;
 }
 
-function invalid(archive: string, message: string): ConnectError {
-  return new ConnectError(`${basename(archive)}: ${message}`, Code.InvalidArgument);
+/** google.rpc.ErrorInfo domain of modelreg's errors (the server's too). */
+const ERROR_DOMAIN = "modelreg.dev";
+
+/** ErrorInfo reasons of a refused archive. */
+export const ArchiveErrorReason = {
+  /** The archive's bytes are not a whole, consistent modelreg export (DataLoss). */
+  Corrupt: "ARCHIVE_CORRUPT",
+  /** modelreg.json has a newer format_version than this SDK reads (Unimplemented). */
+  FormatTooNew: "ARCHIVE_FORMAT_TOO_NEW",
+  /** The path names no file (InvalidArgument). */
+  NotFound: "ARCHIVE_NOT_FOUND",
+  /** The path names a directory (InvalidArgument). */
+  NotAFile: "ARCHIVE_NOT_A_FILE",
+} as const;
+
+function archiveError(archive: string, message: string, code: Code, reason: string): ConnectError {
+  const name = basename(archive);
+  return new ConnectError(message, code, undefined, [{ desc: ErrorInfoSchema, value: { reason, domain: ERROR_DOMAIN, metadata: { archive: name } } }]);
+}
+
+/** The archive is corrupt: DataLoss, its file name first in the message. */
+export function corrupt(archive: string, message: string): ConnectError {
+  return archiveError(archive, `${basename(archive)}: ${message}`, Code.DataLoss, ArchiveErrorReason.Corrupt);
+}
+
+/** An error of the operating system (ENOSPC, EACCES, EIO...), which says nothing about the archive's bytes. */
+function isSystemError(err: unknown): boolean {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === "string";
+}
+
+/**
+ * What a failure while reading the archive is: a ConnectError, an abort (the
+ * signal fired) and a system error stay as they are; anything else (tar,
+ * gzip, inflate or zip errors) means the archive is corrupt.
+ */
+function readFailure(archive: string, what: string, err: unknown, signal: AbortSignal | undefined): unknown {
+  if (err instanceof ConnectError || signal?.aborted || isSystemError(err)) return err;
+  return corrupt(archive, `${what}: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/** The archive cannot be opened: a path that names no file is not a corrupt archive (the whole path is named). */
+function openFailure(archive: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ENOENT" || code === "ENOTDIR") return archiveError(archive, `${archive}: no such file`, Code.InvalidArgument, ArchiveErrorReason.NotFound);
+  if (code === "EISDIR") return archiveError(archive, `${archive}: is a directory, not an archive`, Code.InvalidArgument, ArchiveErrorReason.NotAFile);
+  return err;
 }
 
 /** tar, tar.gz or zip, from the first bytes (not the extension). */
 export async function detectArchiveKind(path: string): Promise<ArchiveKind> {
-  const fh = await open(path, "r");
+  let fh: FileHandle;
+  try {
+    fh = await open(path, "r");
+  } catch (err) {
+    throw openFailure(path, err);
+  }
   try {
     const head = Buffer.alloc(512);
-    const { bytesRead } = await fh.read(head, 0, 512, 0);
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await fh.read(head, 0, 512, 0));
+    } catch (err) {
+      throw openFailure(path, err);
+    }
     if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return "tar.gz";
     if (bytesRead >= 4 && head.readUInt32LE(0) === 0x04034b50) return "zip";
     if (bytesRead >= 4 && head.readUInt32LE(0) === 0x06054b50) return "zip"; // empty zip
     if (bytesRead === 512 && head.subarray(257, 262).toString("latin1") === "ustar") return "tar";
-    throw invalid(path, "is not a tar, tar.gz or zip archive (an export of modelreg)");
+    throw corrupt(path, `${bytesRead === 0 ? "is empty" : "is not a tar, tar.gz or zip archive"}: not an export of modelreg`);
   } finally {
     await fh.close();
   }
@@ -82,27 +141,29 @@ export function parseManifest(archive: string, bytes: Uint8Array): ExportManifes
   try {
     json = JSON.parse(Buffer.from(bytes).toString("utf8")) as JsonValue;
   } catch (err) {
-    throw invalid(archive, `${MANIFEST_ENTRY} is not valid JSON (${(err as Error).message})`);
+    throw corrupt(archive, `${MANIFEST_ENTRY} is not valid JSON (${(err as Error).message})`);
   }
   let manifest: ExportManifest;
   try {
     manifest = fromJson(ExportManifestSchema, json, { ignoreUnknownFields: true });
   } catch (err) {
-    throw invalid(archive, `${MANIFEST_ENTRY} is not an ExportManifest: ${(err as Error).message}`);
+    throw corrupt(archive, `${MANIFEST_ENTRY} is not an ExportManifest: ${(err as Error).message}`);
   }
   if (manifest.formatVersion > EXPORT_FORMAT_VERSION) {
-    throw new ConnectError(
+    throw archiveError(
+      archive,
       `${basename(archive)}: ${MANIFEST_ENTRY} has format_version ${manifest.formatVersion}, this SDK reads format_version ${EXPORT_FORMAT_VERSION} only: upgrade modelreg to import it`,
       Code.Unimplemented,
+      ArchiveErrorReason.FormatTooNew,
     );
   }
-  if (manifest.formatVersion < 1) throw invalid(archive, `${MANIFEST_ENTRY} has no format_version: not a modelreg export`);
-  if (!manifest.version) throw invalid(archive, `${MANIFEST_ENTRY} has no version`);
+  if (manifest.formatVersion < 1) throw corrupt(archive, `${MANIFEST_ENTRY} has no format_version: not a modelreg export`);
+  if (!manifest.version) throw corrupt(archive, `${MANIFEST_ENTRY} has no version`);
   const seen = new Set<string>();
   for (const f of manifest.files) {
-    if (f.path === "" || seen.has(f.path)) throw invalid(archive, `${MANIFEST_ENTRY} lists ${f.path === "" ? "a file without a path" : `${f.path} twice`}`);
-    if (!/^[0-9a-f]{64}$/.test(f.sha256)) throw invalid(archive, `${MANIFEST_ENTRY}: ${f.path} has no valid sha256`);
-    if (f.sizeBytes < 0n) throw invalid(archive, `${MANIFEST_ENTRY}: ${f.path} has a negative size`);
+    if (f.path === "" || seen.has(f.path)) throw corrupt(archive, `${MANIFEST_ENTRY} lists ${f.path === "" ? "a file without a path" : `${f.path} twice`}`);
+    if (!/^[0-9a-f]{64}$/.test(f.sha256)) throw corrupt(archive, `${MANIFEST_ENTRY}: ${f.path} has no valid sha256`);
+    if (f.sizeBytes < 0n) throw corrupt(archive, `${MANIFEST_ENTRY}: ${f.path} has a negative size`);
     seen.add(f.path);
   }
   return manifest;
@@ -119,11 +180,11 @@ class EntryCheck {
     this.byPath = new Map(manifest.files.map((f) => [f.path, f]));
   }
   entry(path: string, size: number): VersionFile {
-    if (path === MANIFEST_ENTRY) throw invalid(this.archive, `holds a second ${MANIFEST_ENTRY}`);
+    if (path === MANIFEST_ENTRY) throw corrupt(this.archive, `holds a second ${MANIFEST_ENTRY}`);
     const file = this.byPath.get(path);
-    if (!file) throw invalid(this.archive, `entry ${path} is not listed in ${MANIFEST_ENTRY}`);
-    if (this.seen.has(path)) throw invalid(this.archive, `holds ${path} twice`);
-    if (BigInt(size) !== file.sizeBytes) throw invalid(this.archive, `${path} is ${size} bytes in the archive, ${MANIFEST_ENTRY} says ${file.sizeBytes}`);
+    if (!file) throw corrupt(this.archive, `entry ${path} is not listed in ${MANIFEST_ENTRY}`);
+    if (this.seen.has(path)) throw corrupt(this.archive, `holds ${path} twice`);
+    if (BigInt(size) !== file.sizeBytes) throw corrupt(this.archive, `${path} is ${size} bytes in the archive, ${MANIFEST_ENTRY} says ${file.sizeBytes}`);
     this.seen.add(path);
     return file;
   }
@@ -131,21 +192,25 @@ class EntryCheck {
     const missing = [...this.byPath.keys()].filter((p) => !this.seen.has(p));
     if (missing.length > 0) {
       const list = missing.slice(0, 5).join(", ") + (missing.length > 5 ? `, and ${missing.length - 5} more` : "");
-      throw invalid(this.archive, `${missing.length === 1 ? "file" : "files"} ${list} listed in ${MANIFEST_ENTRY} ${missing.length === 1 ? "is" : "are"} not in the archive`);
+      throw corrupt(this.archive, `${missing.length === 1 ? "file" : "files"} ${list} listed in ${MANIFEST_ENTRY} ${missing.length === 1 ? "is" : "are"} not in the archive`);
     }
   }
 }
 
 function hashMismatch(archive: string, file: VersionFile, got: string): ConnectError {
-  return new ConnectError(`${basename(archive)}: ${file.path} is corrupt: its bytes hash to ${got}, ${MANIFEST_ENTRY} says ${file.sha256}; nothing was imported`, Code.DataLoss);
+  return corrupt(archive, `${file.path} is corrupt: its bytes hash to ${got}, ${MANIFEST_ENTRY} says ${file.sha256}; nothing was imported`);
 }
 
 /** Opens and checks an export archive; call close() when done with its files. */
 export async function readArchive(path: string, options: ReadArchiveOptions = {}): Promise<OpenedArchive> {
   const kind = await detectArchiveKind(path);
-  if (kind === "tar") return readTar(path, options);
-  if (kind === "zip") return readZip(path, options);
-  return readTarGz(path, options);
+  try {
+    if (kind === "tar") return await readTar(path, options);
+    if (kind === "zip") return await readZip(path, options);
+    return await readTarGz(path, options);
+  } catch (err) {
+    throw readFailure(path, `cannot be read as ${kind}`, err, options.signal);
+  }
 }
 
 function totalSize(manifest: ExportManifest): number {
@@ -159,7 +224,7 @@ async function hashRange(fh: FileHandle, offset: number, size: number, buf: Buff
   while (done < size) {
     signal?.throwIfAborted();
     const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - done), offset + done);
-    if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${offset + done}`);
+    if (bytesRead === 0) throw new Error(`the file ends at byte ${offset + done}, inside a file's data`);
     hash.update(buf.subarray(0, bytesRead));
     done += bytesRead;
     onBytes(done);
@@ -187,19 +252,19 @@ async function readTar(path: string, options: ReadArchiveOptions): Promise<Opene
     try {
       entries = await indexTar(fh, size);
     } catch (err) {
-      throw invalid(path, (err as Error).message);
+      throw err instanceof TarFormatError ? corrupt(path, err.message) : err;
     }
     // Directory entries (which other tools write) are passed over.
     const [first, ...rest] = entries.filter((e) => e.type !== "directory");
-    if (!first || first.path !== MANIFEST_ENTRY || first.type !== "file") throw invalid(path, `its first entry is not ${MANIFEST_ENTRY}: not a modelreg export`);
-    if (first.size > MAX_MANIFEST_BYTES) throw invalid(path, `${MANIFEST_ENTRY} is too large (${first.size} bytes)`);
+    if (!first || first.path !== MANIFEST_ENTRY || first.type !== "file") throw corrupt(path, `its first entry is not ${MANIFEST_ENTRY}: not a modelreg export`);
+    if (first.size > MAX_MANIFEST_BYTES) throw corrupt(path, `${MANIFEST_ENTRY} is too large (${first.size} bytes)`);
     const bytes = Buffer.alloc(first.size);
     if (first.size > 0) await fh.read(bytes, 0, first.size, first.offset);
     const manifest = parseManifest(path, bytes);
     const check = new EntryCheck(path, manifest);
     const byPath = new Map<string, ArchiveFile>();
     for (const e of rest) {
-      if (e.type !== "file") throw invalid(path, `entry ${e.path} is not a regular file (tar type ${JSON.stringify(e.type)})`);
+      if (e.type !== "file") throw corrupt(path, `entry ${e.path} is not a regular file (tar type ${JSON.stringify(e.type)})`);
       byPath.set(e.path, { file: check.entry(e.path, e.size), localPath: path, offset: e.offset });
     }
     check.done();
@@ -245,7 +310,7 @@ async function readAll(source: AsyncIterable<Uint8Array>, limit: number, what: s
   let n = 0;
   for await (const c of source) {
     n += c.length;
-    if (n > limit) throw invalid(archive, `${what} is too large (over ${limit} bytes)`);
+    if (n > limit) throw corrupt(archive, `${what} is too large (over ${limit} bytes)`);
     chunks.push(Buffer.from(c));
   }
   return Buffer.concat(chunks);
@@ -276,30 +341,29 @@ async function readTarGz(path: string, options: ReadArchiveOptions): Promise<Ope
           continue;
         }
         if (!manifest) {
-          if (name !== MANIFEST_ENTRY || h.type !== "file") throw invalid(path, `its first entry is not ${MANIFEST_ENTRY}: not a modelreg export`);
+          if (name !== MANIFEST_ENTRY || h.type !== "file") throw corrupt(path, `its first entry is not ${MANIFEST_ENTRY}: not a modelreg export`);
           manifest = parseManifest(path, await readAll(entry as AsyncIterable<Uint8Array>, MAX_MANIFEST_BYTES, MANIFEST_ENTRY, path));
           check = new EntryCheck(path, manifest);
           progress = progressReporter(totalSize(manifest), options.onHashProgress);
           options.onHashProgress?.({ bytesDone: 0, bytesTotal: progress.bytesTotal });
           continue;
         }
-        if (h.type !== "file" && h.type !== "contiguous-file") throw invalid(path, `entry ${name} is not a regular file (tar type ${h.type})`);
+        if (h.type !== "file" && h.type !== "contiguous-file") throw corrupt(path, `entry ${name} is not a regular file (tar type ${h.type})`);
         const file = check!.entry(name, h.size ?? 0);
         // Numbered, not by path: nothing in the archive chooses where a file lands.
         const dest = join(dir, String(n++));
         const got = await writeHashed(entry as AsyncIterable<Uint8Array>, dest, options.signal, (b) => progress!.set(file.path, b, file.path));
-        if (got.size !== Number(file.sizeBytes)) throw invalid(path, `${file.path} is ${got.size} bytes in the archive, ${MANIFEST_ENTRY} says ${file.sizeBytes}`);
+        if (got.size !== Number(file.sizeBytes)) throw corrupt(path, `${file.path} is ${got.size} bytes in the archive, ${MANIFEST_ENTRY} says ${file.sizeBytes}`);
         if (got.sha256 !== file.sha256) throw hashMismatch(path, file, got.sha256);
         byPath.set(file.path, { file, localPath: dest, offset: 0 });
       }
     } catch (err) {
       input.destroy();
       gunzip.destroy();
-      if (err instanceof ConnectError) throw err;
-      if (options.signal?.aborted) throw err;
-      throw invalid(path, `cannot be read as tar.gz: ${(err as Error).message}`);
+      // Not naming the entry being read: gunzip reports the end of its input before tar has seen all of its output.
+      throw readFailure(path, "cannot be read as tar.gz", err, options.signal);
     }
-    if (!manifest) throw invalid(path, `is empty: no ${MANIFEST_ENTRY}`);
+    if (!manifest) throw corrupt(path, `is empty: no ${MANIFEST_ENTRY}`);
     check!.done();
     return { kind: "tar.gz", manifest, files: manifest.files.map((f) => byPath.get(f.path)!), close };
   } catch (err) {
@@ -313,7 +377,7 @@ async function readZip(path: string, options: ReadArchiveOptions): Promise<Opene
   try {
     zip = await yauzl.openPromise(path, { lazyEntries: true, autoClose: false, decodeStrings: true, validateEntrySizes: true, strictFileNames: false });
   } catch (err) {
-    throw invalid(path, `cannot be read as zip: ${(err as Error).message}`);
+    throw readFailure(path, "cannot be read as zip", err, options.signal);
   }
   let dir: string | undefined;
   const removeDir = async () => {
@@ -325,24 +389,24 @@ async function readZip(path: string, options: ReadArchiveOptions): Promise<Opene
     try {
       for await (const e of zip.eachEntry()) entries.push(e);
     } catch (err) {
-      throw invalid(path, `cannot be read as zip: ${(err as Error).message}`);
+      throw readFailure(path, "cannot be read as zip", err, options.signal);
     }
     // Directory entries (which other tools write) are passed over.
     const [first, ...rest] = entries.filter((e) => !e.fileName.endsWith("/"));
-    if (!first || entryPath(first.fileName) !== MANIFEST_ENTRY) throw invalid(path, `its first entry is not ${MANIFEST_ENTRY}: not a modelreg export`);
-    if (first.uncompressedSize > MAX_MANIFEST_BYTES) throw invalid(path, `${MANIFEST_ENTRY} is too large (${first.uncompressedSize} bytes)`);
+    if (!first || entryPath(first.fileName) !== MANIFEST_ENTRY) throw corrupt(path, `its first entry is not ${MANIFEST_ENTRY}: not a modelreg export`);
+    if (first.uncompressedSize > MAX_MANIFEST_BYTES) throw corrupt(path, `${MANIFEST_ENTRY} is too large (${first.uncompressedSize} bytes)`);
     const manifest = parseManifest(path, await readAll(await zip.openReadStreamPromise(first), MAX_MANIFEST_BYTES, MANIFEST_ENTRY, path));
     const check = new EntryCheck(path, manifest);
     const byPath = new Map<string, ArchiveFile>();
     const compressed: { entry: yauzl.Entry; file: VersionFile }[] = [];
     for (const e of rest) {
-      if (e.isEncrypted()) throw invalid(path, `entry ${e.fileName} is encrypted`);
+      if (e.isEncrypted()) throw corrupt(path, `entry ${e.fileName} is encrypted`);
       const file = check.entry(entryPath(e.fileName), e.uncompressedSize);
       if (e.compressionMethod === 0) {
         const { fileDataStart } = await zip.readLocalFileHeaderPromise(e, { minimal: true });
         byPath.set(file.path, { file, localPath: path, offset: fileDataStart });
       } else {
-        if (!e.canDecodeFileData()) throw invalid(path, `entry ${e.fileName} uses compression method ${e.compressionMethod}, which cannot be read`);
+        if (!e.canDecodeFileData()) throw corrupt(path, `entry ${e.fileName} uses compression method ${e.compressionMethod}, which cannot be read`);
         compressed.push({ entry: e, file });
       }
     }
@@ -359,7 +423,12 @@ async function readZip(path: string, options: ReadArchiveOptions): Promise<Opene
       let n = 0;
       for (const { entry, file } of compressed) {
         const dest = join(dir, String(n++));
-        const got = await writeHashed(await zip.openReadStreamPromise(entry), dest, options.signal, (b) => progress.set(file.path, b, file.path));
+        let got: { sha256: string; size: number };
+        try {
+          got = await writeHashed(await zip.openReadStreamPromise(entry), dest, options.signal, (b) => progress.set(file.path, b, file.path));
+        } catch (err) {
+          throw readFailure(path, `${file.path} cannot be inflated`, err, options.signal);
+        }
         if (got.sha256 !== file.sha256) throw hashMismatch(path, file, got.sha256);
         slots.get(file.path)!.localPath = dest;
       }

@@ -3,8 +3,15 @@
 // read). Understands ustar (with the 155-byte prefix), pax extended headers
 // (path, size) and GNU long names, which is what tar-stream, GNU tar and
 // bsdtar write. The data of a regular file is one contiguous range of the
-// archive, so it can be hashed or uploaded in place.
+// archive, so it can be hashed or uploaded in place. What the headers get
+// wrong (a bad checksum or number, an archive that ends early) is thrown as a
+// TarFormatError; errors of reading the file itself pass through as they are.
 import type { FileHandle } from "node:fs/promises";
+
+/** The bytes are not a whole, valid tar (as opposed to a file that cannot be read). */
+export class TarFormatError extends Error {
+  override readonly name = "TarFormatError";
+}
 
 export interface TarEntry {
   path: string;
@@ -26,16 +33,16 @@ export async function indexTar(fh: FileHandle, fileSize: number): Promise<TarEnt
   let globalPax: Record<string, string> = {};
   let longName: string | undefined;
   for (;;) {
-    if (pos + BLOCK > fileSize) throw new Error(`truncated tar: the header at byte ${pos} runs past the end (${fileSize} bytes)`);
+    if (pos + BLOCK > fileSize) throw new TarFormatError(`truncated tar: the header at byte ${pos} runs past the end (${fileSize} bytes)`);
     await readFully(fh, header, pos);
     if (header.every((b) => b === 0)) break; // end of archive
-    if (!checksumOk(header)) throw new Error(`not a valid tar: bad header checksum at byte ${pos}`);
+    if (!checksumOk(header)) throw new TarFormatError(`not a valid tar: bad header checksum at byte ${pos}`);
     const flag = String.fromCharCode(header[156]!);
     const size = numeric(header, 124, 12, pos);
     const dataAt = pos + BLOCK;
     const next = dataAt + Math.ceil(size / BLOCK) * BLOCK;
-    if (dataAt + size > fileSize) throw new Error(`truncated tar: an entry at byte ${pos} needs ${size} bytes past the end`);
     if (flag === "x" || flag === "g" || flag === "L") {
+      if (dataAt + size > fileSize) throw new TarFormatError(`truncated tar: the extended header at byte ${pos} needs ${size} bytes, the archive ends first`);
       const data = Buffer.alloc(size);
       await readFully(fh, data, dataAt);
       if (flag === "x") pax = { ...pax, ...parsePax(data) };
@@ -50,12 +57,12 @@ export async function indexTar(fh: FileHandle, fileSize: number): Promise<TarEnt
     const prefix = magic === "ustar" ? cString(header, 345, 155) : "";
     let path = attrs.path ?? longName ?? (prefix ? `${prefix}/${name}` : name);
     const realSize = attrs.size !== undefined ? Number(attrs.size) : size;
-    if (!Number.isSafeInteger(realSize) || realSize < 0) throw new Error(`tar entry ${path}: bad size ${attrs.size}`);
+    if (!Number.isSafeInteger(realSize) || realSize < 0) throw new TarFormatError(`not a valid tar: entry ${path} has a bad size (${attrs.size})`);
     const type = flag === "0" || flag === "\0" || flag === "7" ? "file" : flag === "5" ? "directory" : flag;
     path = entryPath(path);
+    if (dataAt + realSize > fileSize) throw new TarFormatError(`truncated tar: ${path} needs ${realSize} bytes, the archive ends first`);
     entries.push({ path, type, size: realSize, offset: dataAt });
     pos = dataAt + Math.ceil(realSize / BLOCK) * BLOCK;
-    if (dataAt + realSize > fileSize) throw new Error(`truncated tar: ${path} needs ${realSize} bytes, the archive ends first`);
     pax = {};
     longName = undefined;
   }
@@ -71,7 +78,7 @@ async function readFully(fh: FileHandle, buf: Buffer, position: number): Promise
   let done = 0;
   while (done < buf.length) {
     const { bytesRead } = await fh.read(buf, done, buf.length - done, position + done);
-    if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${position + done}`);
+    if (bytesRead === 0) throw new TarFormatError(`truncated tar: the file ends at byte ${position + done}`);
     done += bytesRead;
   }
 }
@@ -92,7 +99,7 @@ function numeric(buf: Buffer, start: number, length: number, at: number): number
   }
   const text = field.toString("latin1").replace(/\0.*$/s, "").trim();
   if (text === "") return 0;
-  if (!/^[0-7]+$/.test(text)) throw new Error(`not a valid tar: bad number "${text}" in the header at byte ${at}`);
+  if (!/^[0-7]+$/.test(text)) throw new TarFormatError(`not a valid tar: bad number "${text}" in the header at byte ${at}`);
   return Number.parseInt(text, 8);
 }
 
