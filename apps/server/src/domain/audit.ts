@@ -65,7 +65,7 @@ export function createAuditDomain(db: Database) {
       if (!v.empty) throw new InvalidArgumentError(v.list);
       // Another workspace's log, or all of them without the server-wide key, is simply not there.
       if ((all && scope.workspace !== null) || (workspace !== undefined && scope.workspace !== null && scope.workspace !== workspace))
-        throw new NotFoundError("audit log of", parent);
+        throw new NotFoundError("audit log", parent, `audit log of ${parent}`);
       const condition = compileFilter(parseFilter(filter), FIELDS);
       const fp = queryFingerprint("audit", parent, filter);
       const after = decodePageToken(pageToken, fp, 1);

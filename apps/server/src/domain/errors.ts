@@ -30,11 +30,21 @@ export class InvalidArgumentError extends DomainError {
   }
 }
 
-/** The named resource does not exist (or is not visible to the caller). */
+/**
+ * The named resource does not exist (or is not visible to the caller). The
+ * ErrorInfo metadata says which: `resource` (its name) and `resource_type`
+ * (model, version, alias, workspace, ...), so a client can tell a missing
+ * model from a missing version of it. `described` is how the message names
+ * it when "<type> <name>" does not fit (a version looked up by uid).
+ */
 export class NotFoundError extends DomainError {
   readonly reason = "NOT_FOUND";
-  constructor(readonly resourceType: string, readonly resourceName: string) {
-    super(`${resourceType} ${resourceName} not found`, { resource: resourceName });
+  constructor(
+    readonly resourceType: string,
+    readonly resourceName: string,
+    described = `${resourceType} ${resourceName}`,
+  ) {
+    super(`${described} not found`, { resource: resourceName, resource_type: resourceType });
   }
 }
 

@@ -94,7 +94,7 @@ export function createExportsDomain(db: Database, jobs: Pick<JobEngine, "enqueue
       .innerJoin(models, eq(versions.modelId, models.id))
       .where(versionRefWhere(scope, n));
     const [hit] = await (lock ? base.for("update", { of: versions }) : base);
-    if (!hit) throw versionNotFound(parent, n);
+    if (!hit) throw await versionNotFound(q, scope, parent, n);
     return { ...hit, name: versionResourceName(hit.workspace, hit.model, hit.version) };
   }
 

@@ -96,7 +96,11 @@ export function createFilesDomain(deps: FilesDomainDeps) {
     const where = n ? versionRefWhere(scope, n) : and(eq(versions.id, checkUid((ref as { uid: string }).uid)), inScope(scope, models.workspace));
     const q = tx.select({ v: versions, workspace: models.workspace, modelName: models.name }).from(versions).innerJoin(models, eq(versions.modelId, models.id)).where(where);
     const [hit] = await (lock ? q.for("update", { of: versions }) : q);
-    if (!hit) throw n ? versionNotFound((ref as { name: string }).name, n) : new NotFoundError("version with uid", (ref as { uid: string }).uid);
+    if (!hit) {
+      if (n) throw await versionNotFound(tx, scope, (ref as { name: string }).name, n);
+      const uid = (ref as { uid: string }).uid;
+      throw new NotFoundError("version", uid, `version with uid ${uid}`);
+    }
     return { ...hit, name: versionResourceName(hit.workspace, hit.modelName, hit.v.version) };
   }
 

@@ -171,16 +171,35 @@ const SMALL_MODEL = 10_000;
 const fromListRow = (r: ListRow): Version =>
   toVersion(fromRaw(r), { workspace: r.workspace as string, name: r.model_name }, r.aliases ? r.aliases.split(",") : []);
 
+/**
+ * The condition naming one model within the caller's scope: a model in
+ * another workspace takes exactly the path of one that does not exist.
+ */
+function modelWhere(scope: Scope, n: ModelName): SQL {
+  return and(eq(models.workspace, n.workspace), eq(models.nameKey, n.model.toLowerCase()), inScope(scope, models.workspace))!;
+}
+
 /** The condition naming one version: by version id, or through an alias, within the caller's scope. Needs versions joined with models. */
 export function versionRefWhere(scope: Scope, n: VersionRefName): SQL {
-  const model = and(eq(models.workspace, n.workspace), eq(models.nameKey, n.model.toLowerCase()), inScope(scope, models.workspace))!;
+  const model = modelWhere(scope, n);
   if (n.kind === "version") return and(model, eq(versions.version, n.version))!;
   return and(model, sql`${versions.id} = (SELECT a.version_id FROM model_aliases a WHERE a.model_id = ${models.id} AND a.alias = ${n.alias})`)!;
 }
 
-/** The "not found" for a version reference, naming the alias when one was used. */
-export function versionNotFound(name: string, n: VersionRefName): NotFoundError {
+/** The "not found" for a version reference whose model exists: the version, or the alias when one was used. */
+function refNotFound(name: string, n: VersionRefName): NotFoundError {
   return n.kind === "alias" ? new NotFoundError("alias", name) : new NotFoundError("version", name);
+}
+
+/**
+ * The "not found" for a version reference that matched nothing: the model
+ * when it does not exist in the caller's scope, else the version (or the
+ * alias). Only for the miss path: it costs one more query, a hit none.
+ * Pass the transaction the lookup ran in, if any.
+ */
+export async function versionNotFound(q: Pick<Database, "select">, scope: Scope, name: string, n: VersionRefName): Promise<NotFoundError> {
+  const [model] = await q.select({ id: models.id }).from(models).where(modelWhere(scope, n)).limit(1);
+  return model ? refNotFound(name, n) : new NotFoundError("model", modelResourceName(n.workspace, n.model));
 }
 
 const enumCodes = (names: string[]) => Object.fromEntries(names.map((n, i) => [n, i + 1]).filter(([n]) => n !== "")) as Record<string, number>;
@@ -282,10 +301,6 @@ export interface ListOptions {
 export type VersionsDomain = ReturnType<typeof createVersionsDomain>;
 
 export function createVersionsDomain(db: Database) {
-  // The caller's scope is one more condition on every lookup, so a name in
-  // another workspace takes exactly the path of one that does not exist.
-  const modelWhere = (scope: Scope, n: ModelName) =>
-    and(eq(models.workspace, n.workspace), eq(models.nameKey, n.model.toLowerCase()), inScope(scope, models.workspace));
   const joined = { v: versions, workspace: models.workspace, modelName: models.name, aliases: aliasesOf } as const;
 
   // The read path is hot: build its statements once. By name and by alias
@@ -613,12 +628,12 @@ export function createVersionsDomain(db: Database) {
       if ("uid" in ref) {
         if (!UUID.test(ref.uid)) throw InvalidArgumentError.field("uid", `"${ref.uid.slice(0, 40)}" is not a version uid (a UUID such as 0190b6d2-7a1c-4c55-9e0e-6f1b2c3d4e5f)`);
         const [hit] = await getByUid.execute({ uid: ref.uid.toLowerCase(), scope: scope.workspace ?? "", all: scope.workspace === null });
-        if (!hit) throw new NotFoundError("version with uid", ref.uid);
+        if (!hit) throw new NotFoundError("version", ref.uid, `version with uid ${ref.uid}`);
         return toVersion(hit.v, { workspace: hit.workspace, name: hit.modelName }, hit.aliases);
       }
       const n = parseVersionRefName("name", ref.name);
       const hit = await lookup(scope, n);
-      if (!hit) throw versionNotFound(ref.name, n);
+      if (!hit) throw await versionNotFound(db, scope, ref.name, n);
       return toVersion(hit.v, { workspace: hit.workspace, name: hit.modelName }, hit.aliases);
     },
 
@@ -694,7 +709,7 @@ export function createVersionsDomain(db: Database) {
           .innerJoin(models, eq(versions.modelId, models.id))
           .where(versionRefWhere(scope, n))
           .for("update", { of: versions });
-        if (!hit) throw versionNotFound(name, n);
+        if (!hit) throw await versionNotFound(tx, scope, name, n);
         const resource = versionResourceName(hit.workspace, hit.modelName, hit.v.version);
         const current = etagOf(hit.v.id, hit.v.revision);
         if (etag !== "" && etag !== current) throw new EtagMismatchError(resource, current);
@@ -737,13 +752,13 @@ export function createVersionsDomain(db: Database) {
           .from(models)
           .where(modelWhere(scope, ref))
           .for("update");
-        if (!m) throw versionNotFound(name, ref);
+        if (!m) throw new NotFoundError("model", modelResourceName(ref.workspace, ref.model));
         const [row] = await tx
           .select({ v: versions })
           .from(versions)
           .innerJoin(models, eq(versions.modelId, models.id))
           .where(and(eq(versions.modelId, m.id), versionRefWhere(scope, ref)));
-        if (!row) throw versionNotFound(name, ref);
+        if (!row) throw refNotFound(name, ref);
         const current = etagOf(row.v.id, row.v.revision);
         if (etag !== "" && etag !== current) throw new EtagMismatchError(versionResourceName(m.workspace, m.name, row.v.version), current);
         // Its aliases and metrics go with it (foreign keys cascade).

@@ -1,7 +1,7 @@
 // The model and version catalog through the real router and the SDK, on
 // both databases: happy paths, every error code, paging and concurrency.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { Code } from "@modelreg/sdk";
+import { Code, ExportFormat } from "@modelreg/sdk";
 import { models, versions } from "@modelreg/db";
 import { eq } from "drizzle-orm";
 import { parseSemver } from "../domain/semver.js";
@@ -79,6 +79,44 @@ describeEachDatabase("catalog", (kind) => {
     expect((await failure(t.client.versions.getVersion({ ref: { case: "name", value: `${ws}/models/dup/versions/9.9.9` } }))).code).toBe(Code.NotFound);
     expect((await failure(t.client.versions.getVersion({ ref: { case: "uid", value: "00000000-0000-4000-8000-000000000000" } }))).code).toBe(Code.NotFound);
     expect((await failure(t.client.versions.deleteVersion({ name: `${ws}/models/dup/versions/9.9.9` }))).code).toBe(Code.NotFound);
+  });
+
+  it("says whether the model or the version is missing, in the message and in resource_type", async () => {
+    const parent = (await t.client.models.createModel({ parent: ws, modelId: "named-miss" })).model!.name;
+    const ghost = `${ws}/models/fraud-detectr`;
+    const byName = (value: string) => t.client.versions.getVersion({ ref: { case: "name", value } });
+
+    // No such model: every way of naming one of its versions says so.
+    const misses = [
+      () => byName(`${ghost}/versions/2.0.0`),
+      () => byName(`${ghost}@production`),
+      () => t.client.versions.updateVersion({ version: { name: `${ghost}/versions/2.0.0`, description: "x" }, updateMask: { paths: ["description"] } }),
+      () => t.client.versions.deleteVersion({ name: `${ghost}/versions/2.0.0` }),
+      () => t.client.files.listVersionFiles({ version: { case: "name", value: `${ghost}/versions/2.0.0` } }),
+      () => t.client.exports.createExport({ parent: `${ghost}/versions/2.0.0`, format: ExportFormat.TAR }),
+    ];
+    for (const miss of misses) {
+      const e = await failure(miss());
+      expect(e.code).toBe(Code.NotFound);
+      expect(e.message).toBe(`model ${ghost} not found`);
+      expect(e.metadata).toEqual({ resource: ghost, resource_type: "model" });
+    }
+
+    // The model exists: the version, or the alias, is what is missing.
+    const version = await failure(byName(`${parent}/versions/9.9.9`));
+    expect(version).toMatchObject({ code: Code.NotFound, message: `version ${parent}/versions/9.9.9 not found`, metadata: { resource: `${parent}/versions/9.9.9`, resource_type: "version" } });
+    const files = await failure(t.client.files.listVersionFiles({ version: { case: "name", value: `${parent}/versions/9.9.9` } }));
+    expect(files.metadata.resource_type).toBe("version");
+    const deleted = await failure(t.client.versions.deleteVersion({ name: `${parent}/versions/9.9.9` }));
+    expect(deleted.metadata.resource_type).toBe("version");
+    const alias = await failure(byName(`${parent}@production`));
+    expect(alias).toMatchObject({ message: `alias ${parent}@production not found`, metadata: { resource: `${parent}@production`, resource_type: "alias" } });
+    const uid = "00000000-0000-4000-8000-000000000000";
+    expect(await failure(t.client.versions.getVersion({ ref: { case: "uid", value: uid } }))).toMatchObject({
+      message: `version with uid ${uid} not found`,
+      metadata: { resource: uid, resource_type: "version" },
+    });
+    expect((await failure(t.client.models.getModel({ name: ghost }))).metadata).toEqual({ resource: ghost, resource_type: "model" });
   });
 
   it("numbers versions automatically and sorts them by semver precedence", async () => {

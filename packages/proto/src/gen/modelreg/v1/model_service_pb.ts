@@ -464,7 +464,8 @@ export const DeleteModelResponseSchema: GenMessage<DeleteModelResponse> = /*@__P
  *
  * Errors: a malformed request gets INVALID_ARGUMENT with a
  * google.rpc.BadRequest detail naming each bad field; a missing model gets
- * NOT_FOUND; a duplicate name gets ALREADY_EXISTS; a stale etag gets ABORTED
+ * NOT_FOUND (ErrorInfo metadata `resource` and `resource_type` name what is
+ * missing); a duplicate name gets ALREADY_EXISTS; a stale etag gets ABORTED
  * (reason ETAG_MISMATCH); deleting a model that still has versions without
  * `force` gets FAILED_PRECONDITION. Every error carries a
  * google.rpc.ErrorInfo detail with a stable `reason`.

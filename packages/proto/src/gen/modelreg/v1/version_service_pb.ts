@@ -366,7 +366,10 @@ export const DeleteVersionResponseSchema: GenMessage<DeleteVersionResponse> = /*
  * Errors follow the same rules as ModelService: INVALID_ARGUMENT with a
  * google.rpc.BadRequest detail per bad field, NOT_FOUND, ALREADY_EXISTS,
  * ABORTED for a stale etag, and a google.rpc.ErrorInfo detail on every
- * error.
+ * error. NOT_FOUND says what is missing: a version of a model that does not
+ * exist reports the model; its ErrorInfo metadata carries `resource` (the
+ * missing resource's name) and `resource_type` (`model`, `version`,
+ * `alias`, ...).
  *
  * @generated from service modelreg.v1.VersionService
  */
