@@ -193,7 +193,44 @@ describe("unauthenticated and permission errors", () => {
     const r = await cli(["models", "create", "m"], { MODELREG_ACCESS_KEY: viewer });
     expect(r.code).toBe(17);
     expect(r.stderr).toMatch(/^error: modelreg\.v1\.ModelService\/CreateModel needs the editor role or higher/);
-    expect(r.stderr).toContain("hint: the access key's role is not enough for this (see modelreg whoami)");
+    expect(r.stderr).toContain(
+      `hint: the role of the access key ${viewer.split(".")[0]} from MODELREG_ACCESS_KEY is not enough for this (see modelreg whoami); use a key with the role the message names: give another with --access-key or MODELREG_ACCESS_KEY\n`,
+    );
+    expect(r.stderr).not.toContain(secretOf(viewer));
+  });
+
+  it("names the profile that beat the local admin.key when its role is too small, and how to switch", async () => {
+    writeAdminKey();
+    const viewer = await reg.addKey({ user: "vic", role: Role.VIEWER });
+    expect((await cli(["login", "--access-key", viewer])).code).toBe(0);
+    // The profile wins over ./data/admin.key, so the admin key is not used.
+    const r = await cli(["models", "create", "m"]);
+    expect(r.code).toBe(17);
+    expect(lastAuth()).toBe(bearer(viewer));
+    const hint = r.stderr.split("\n").find((l) => l.startsWith("hint: "));
+    expect(hint).toBe(
+      `hint: the role of the access key ${viewer.split(".")[0]} from profile "default" (${profilesFile}) is not enough for this (see modelreg whoami); ` +
+        'use a key with the role the message names: give another with --access-key, MODELREG_ACCESS_KEY or --profile <name>, or drop profile "default" with `modelreg logout`; ' +
+        `for a server on this machine the CLI then falls back to DATA_DIR/admin.key (looked in ${adminKeyFile})`,
+    );
+    expect(r.stderr).not.toContain(secretOf(viewer));
+    expect(r.stderr).not.toContain(secretOf(reg.adminToken));
+
+    // Each way the hint names works.
+    expect((await cli(["models", "create", "by-flag", "--access-key", reg.adminToken])).code).toBe(0);
+    expect((await cli(["models", "create", "by-env"], { MODELREG_ACCESS_KEY: reg.adminToken })).code).toBe(0);
+    saveProfile(profilesFile, "ops", { server: "http://localhost:8080", accessKey: reg.adminToken });
+    expect((await cli(["models", "create", "by-profile", "--profile", "ops"])).code).toBe(0);
+    expect((await cli(["logout"])).code).toBe(0);
+    expect((await cli(["models", "create", "by-admin-key"])).code).toBe(0);
+    expect(lastAuth()).toBe(bearer(reg.adminToken));
+
+    // A named profile is dropped by name; for a remote server there is no admin.key to fall back to.
+    saveProfile(profilesFile, "remote", { server: "https://registry.example.com", accessKey: viewer });
+    const denied = await cli(["models", "create", "m", "--profile", "remote"]);
+    expect(denied.code).toBe(17);
+    expect(denied.stderr).toContain('or drop profile "remote" with `modelreg logout --profile remote`\n');
+    expect(denied.stderr).not.toContain("admin.key");
   });
 });
 

@@ -108,7 +108,7 @@ describe("models", () => {
     expect(lines[0]).toBe("error: model workspaces/default/models/nope not found");
     expect(lines[1]).toMatch(/^hint: short names resolve in workspace "default"/);
     expect(JSON.parse(lines.at(-1)!)).toEqual({
-      error: { code: "not_found", message: "model workspaces/default/models/nope not found", reason: "NOT_FOUND", metadata: { resource: "workspaces/default/models/nope" }, fieldViolations: [] },
+      error: { code: "not_found", message: "model workspaces/default/models/nope not found", reason: "NOT_FOUND", metadata: { resource: "workspaces/default/models/nope", resource_type: "model" }, fieldViolations: [] },
     });
 
     const stale = await cli("models", "update", "fraud", "--description", "x", "--etag", "old");
@@ -171,6 +171,32 @@ describe("versions", () => {
     const empty = await ok("versions", "list", "fraud-detector");
     expect(empty.stdout).toBe("");
     expect(empty.stderr).toBe("no versions of workspaces/default/models/fraud-detector\n");
+  });
+
+  it("says whether the model or its version is missing, and where to look", async () => {
+    const noModel = await cli("versions", "get", "fraud-detectr:2.0.0");
+    expect(noModel.code).toBe(15);
+    expect(noModel.stderr.split("\n").slice(0, 2)).toEqual([
+      "error: model workspaces/default/models/fraud-detectr not found",
+      'hint: short names resolve in workspace "default" (--workspace / MODELREG_WORKSPACE); see what exists with "modelreg models list"',
+    ]);
+    const json = await cli("versions", "get", "fraud-detectr@production", "-o", "json");
+    expect(JSON.parse(json.stderr.trimEnd().split("\n").at(-1)!).error.metadata).toEqual({ resource: "workspaces/default/models/fraud-detectr", resource_type: "model" });
+
+    const noVersion = await cli("versions", "get", "fraud-detector:9.9.9");
+    expect(noVersion.code).toBe(15);
+    expect(noVersion.stderr.split("\n").slice(0, 2)).toEqual([
+      "error: version workspaces/default/models/fraud-detector/versions/9.9.9 not found",
+      'hint: see the versions of model fraud-detector with "modelreg versions list fraud-detector"',
+    ]);
+    const noAlias = await cli("versions", "get", "fraud-detector@production");
+    expect(noAlias.stderr).toContain('hint: see the aliases of model fraud-detector with "modelreg aliases list fraud-detector"\n');
+    expect((await cli("versions", "files", "fraud-detector:9.9.9")).stderr).toContain('"modelreg versions list fraud-detector"');
+
+    // A full name in another workspace: the hint says which.
+    await ok("models", "create", "ranker", "--workspace", "team-a");
+    const elsewhere = await cli("versions", "update", "workspaces/team-a/models/ranker/versions/1.0.0", "--description", "x");
+    expect(elsewhere.stderr).toContain('hint: see the versions of model ranker with "modelreg versions list ranker --workspace team-a"\n');
   });
 
   it("reports bad versions and missing models", async () => {

@@ -65,6 +65,7 @@ export function createProgram(io: Io, context: ContextFactory): Command {
     .description("Operate a modelreg server: models, their versions and files, workspaces, access keys and the audit log.")
     .version(pkg.version, "-V, --version", "print the CLI version")
     .helpOption("-h, --help", "show help for a command")
+    // The groups' `help [command]` (`versions help create`); the program's own is addHelpCommand's.
     .helpCommand("help [command]", "show help for a command")
     // Inherited by every subcommand created below.
     .exitOverride()
@@ -92,5 +93,36 @@ export function createProgram(io: Io, context: ContextFactory): Command {
   registerWorkspaceCommands(program, context);
   registerKeyCommands(program, context);
   registerAuditCommands(program, context);
+  addHelpCommand(program);
   return program;
+}
+
+/**
+ * `help [command...]`: the help of the innermost command named, e.g.
+ * `help versions create` (commander's own help command reads only the first
+ * name). A name that is not a subcommand gets commander's own unknown-command
+ * error (exit 2, with its "Did you mean ...?"): the group is parsed with that
+ * name, which is safe because no group here has an action of its own. Added
+ * after the other commands, which keep commander's `help [command]` for
+ * their subcommands (`versions help create`).
+ */
+function addHelpCommand(program: Command): void {
+  program
+    .command("help [command...]")
+    .description("show help for a command")
+    .action(async (names: string[]) => {
+      let target = program;
+      for (const [i, name] of names.entries()) {
+        const sub = target.commands.find((c) => c.name() === name || c.aliases().includes(name));
+        if (sub) {
+          target = sub;
+          continue;
+        }
+        // Commander's own refusal of an unknown command, with its "Did you mean ...?".
+        if (target.commands.length > 0) await target.parseAsync([name], { from: "user" });
+        target.error(`error: unknown command '${name}': '${names.slice(0, i).join(" ")}' has no subcommands`, { code: "commander.unknownCommand" });
+      }
+      target.help();
+    });
+  program.helpCommand(false);
 }

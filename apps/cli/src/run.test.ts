@@ -42,6 +42,33 @@ describe("run: help and version", () => {
     expect((await cli("help", "models")).stdout).toContain("Usage: modelreg models");
   });
 
+  it("prints the help of the innermost command `help` names", async () => {
+    for (const argv of [["help", "versions", "create"], ["help", "version", "create"], ["versions", "help", "create"]]) {
+      const r = await cli(...argv);
+      expect(r.code, argv.join(" ")).toBe(0);
+      expect(r.stdout.split("\n")[0]).toBe("Usage: modelreg versions create [options] <model[:version]>");
+      expect(r.stderr).toBe("");
+    }
+    const group = await cli("help", "models");
+    expect(group.code).toBe(0);
+    expect(group.stdout.split("\n")[0]).toBe("Usage: modelreg models|model [options] [command]");
+    expect((await cli("help", "models", "ls")).stdout.split("\n")[0]).toMatch(/^Usage: modelreg models list\|ls /);
+    const root = await cli("help");
+    expect(root.code).toBe(0);
+    expect(root.stdout).toMatch(/^ {2}help \[command\.\.\.\] +show help for a command$/m);
+  });
+
+  it.each([
+    [["help", "modles"], "error: unknown command 'modles'\n(Did you mean models?)\n"],
+    [["help", "versions", "crate"], "error: unknown command 'crate'\n(Did you mean create?)\n"],
+    [["help", "versions", "create", "extra"], "error: unknown command 'extra': 'versions create' has no subcommands\n"],
+  ])("refuses an unknown name after help: %j", async (argv, message) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(`${message}(add --help for usage)\n`);
+  });
+
   it("prints the version", async () => {
     const r = await cli("--version");
     expect(r.code).toBe(0);

@@ -37,8 +37,13 @@ export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): 
   }
 }
 
-/** Help and --version exit 0; every other commander complaint is a usage error. */
+/**
+ * Help asked for (--help, `help <command>`) and --version exit 0; help shown
+ * because a command was missing, and every other commander complaint, are
+ * usage errors.
+ */
 export function commanderExitCode(err: CommanderError): number {
   if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return ExitCode.Ok;
+  if (err.code === "commander.help" && err.exitCode === 0) return ExitCode.Ok;
   return ExitCode.Usage;
 }

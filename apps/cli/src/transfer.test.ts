@@ -131,6 +131,62 @@ describe("push, files, pull", () => {
     expect(await stat(join(cwd, "interrupted")).catch(() => undefined)).toBeUndefined();
   });
 
+  it("pulls the newest READY version without :version, saying which, and past a newer PENDING one", async () => {
+    await ok("models", "create", "ranker");
+    await ok("push", "model.onnx", "ranker:1.0.0");
+    await ok("push", "export", "ranker:1.1.0");
+    await ok("versions", "create", "ranker:2.0.0"); // PENDING: no files yet
+    const r = await ok("pull", "ranker", "-o", "json");
+    expect(r.stderr).toBe("pulling ranker:1.1.0, the newest READY version (2.0.0 is PENDING)\n");
+    expect(r.json().map((f: { localPath: string }) => f.localPath).sort()).toEqual(
+      ["config.json", "empty.txt", "weights/model.bin"].map((p) => join(cwd, "ranker-1.1.0", p)),
+    );
+    // The newest is READY: just which.
+    await ok("push", "model.onnx", "ranker:2.0.0");
+    expect((await ok("pull", "ranker", "-d", "newest")).stderr).toBe("pulling ranker:2.0.0, the newest READY version\n");
+
+    // Named explicitly, a PENDING version still fails, through an alias too.
+    await ok("versions", "create", "ranker:3.0.0");
+    await ok("aliases", "set", "ranker", "canary", "3.0.0");
+    for (const ref of ["ranker:3.0.0", "ranker@canary"]) {
+      const pending = await cli(["pull", ref]);
+      expect(pending.code, ref).toBe(19);
+      expect(pending.stderr).toContain("hint: the version has no committed files yet");
+    }
+    expect((await ok("pull", "ranker", "-d", "newest")).stderr).toBe("pulling ranker:2.0.0, the newest READY version (3.0.0 is PENDING)\n");
+  });
+
+  it("refuses to pull a model with no READY version, saying what to do", async () => {
+    await ok("models", "create", "unfilled");
+    const none = await cli(["pull", "unfilled"]);
+    expect(none.code).toBe(19);
+    expect(none.stderr).toBe(
+      "error: model workspaces/default/models/unfilled has no READY version to pull\n" +
+        'hint: push files to one of its versions first (modelreg push <path> unfilled[:version]); see them and their states with "modelreg versions list unfilled"\n',
+    );
+    await ok("versions", "create", "unfilled");
+    const pending = await cli(["pull", "unfilled", "-o", "json"]);
+    expect(pending.code).toBe(19);
+    expect(pending.stdout).toBe("");
+    const lines = pending.stderr.trimEnd().split("\n");
+    expect(lines[0]).toBe("error: model workspaces/default/models/unfilled has no READY version to pull (1.0.0 is PENDING)");
+    expect(JSON.parse(lines.at(-1)!).error).toMatchObject({ code: "failed_precondition", reason: "NO_READY_VERSION", metadata: { resource: "workspaces/default/models/unfilled" } });
+    expect(await stat(join(cwd, "unfilled-1.0.0")).catch(() => undefined)).toBeUndefined();
+  });
+
+  it("points a missing version at the versions of its model, a missing model at the models", async () => {
+    const version = await cli(["pull", "ranker:9.9.9"]);
+    expect(version.code).toBe(15);
+    expect(version.stderr).toBe(
+      "error: version workspaces/default/models/ranker/versions/9.9.9 not found\n" + 'hint: see the versions of model ranker with "modelreg versions list ranker"\n',
+    );
+    const model = await cli(["pull", "rankr:1.0.0"]);
+    expect(model.code).toBe(15);
+    expect(model.stderr).toContain("error: model workspaces/default/models/rankr not found\n");
+    expect(model.stderr).toContain('see what exists with "modelreg models list"');
+    expect((await cli(["pull", "-"])).code).toBe(2);
+  });
+
   it("draws a progress bar on a terminal only", async () => {
     await writeFile(join(cwd, "fresh.bin"), Buffer.alloc(200_000, 3));
     const quiet = await cli(["push", "fresh.bin", "fraud:4.0.0", "-o", "json"]);

@@ -4,7 +4,7 @@
 // a terminal only.
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { Code, ConnectError, splitRef, type RegistryClient, type Version } from "@modelreg/sdk";
+import { ALL_MODELS, Code, ConnectError, ErrorInfoSchema, splitRef, type RegistryClient, type Version, VersionState } from "@modelreg/sdk";
 import { type Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../exit-codes.js";
@@ -67,14 +67,17 @@ export function registerTransferCommands(program: Command, context: (cmd: Comman
 
   program
     .command("pull <model[:version|@alias]>")
-    .description("download the files of a READY version into a directory (default ./<model>-<version>); without :version, the model's latest version; @alias: the version the alias points at")
+    .description(
+      "download the files of a READY version into a directory (default ./<model>-<version>); without :version, the model's newest READY version (archived ones aside); @alias: the version the alias points at",
+    )
     .option("-d, --dir <dir>", "where to write the files (created if missing)")
     .addOption(transportOption())
     .addHelpText("after", "\nFiles already there with the right sha256 are not downloaded again; every file is verified and appears only when complete.\n-o table|json is the output format; any other -o value is the directory (modelreg pull fraud:1.0.0 -o ./models/fraud).")
     .action(async (ref: string, flags: { dir?: string; transport: Transport }, cmd: Command) => {
       flags.dir ??= outputPathOf(cmd);
       const { client, out, io, signal } = context(cmd);
-      const { name, model, version } = await resolvePullVersion(client, ref);
+      const { name, model, version, note } = await resolvePullVersion(client, ref);
+      if (note) io.stderr.write(`${note}\n`);
       const dir = flags.dir ?? `${lastSegment(model)}-${version}`;
       const target = io.cwd ? resolve(io.cwd, dir) : resolve(dir);
       const bar = createProgressBar(io, "pull");
@@ -134,10 +137,15 @@ export async function ensureVersion(
   }
 }
 
-/** The version pull reads: the one named (an alias resolved to it), else the model's latest. */
-async function resolvePullVersion(client: RegistryClient, ref: string): Promise<{ name: string; model: string; version: string }> {
+/**
+ * The version pull reads: the one named (an alias resolved to it), else the
+ * model's newest READY version, with a note saying which (and naming a newer
+ * version that is not READY). A named version is taken as named: a PENDING
+ * one fails the pull.
+ */
+async function resolvePullVersion(client: RegistryClient, ref: string): Promise<{ name: string; model: string; version: string; note?: string }> {
   const { model, version, alias } = splitRef(ref);
-  if (model === "") throw new UsageError(`"${ref}" names no model: use model[:version] or model@alias, e.g. fraud-detector:1.0.0`);
+  if (model === "" || lastSegment(model) === ALL_MODELS) throw new UsageError(`"${ref}" names no model: use model[:version] or model@alias, e.g. fraud-detector:1.0.0`);
   if (alias !== undefined) {
     const { version: v } = await client.versions.getVersion({ ref: { case: "name", value: versionRef(client, ref) } });
     return { name: v!.name, model: v!.model, version: v!.version };
@@ -146,9 +154,27 @@ async function resolvePullVersion(client: RegistryClient, ref: string): Promise<
     const name = versionRef(client, ref);
     return { name, model: modelRef(client, model), version };
   }
-  const modelName = modelRef(client, model);
-  const res = await client.models.getModel({ name: modelName });
-  const latest = res.model?.latestVersion ?? "";
-  if (latest === "") throw new ConnectError(`model ${modelName} has no versions to pull`, Code.NotFound);
-  return { name: `${modelName}/versions/${latest}`, model: modelName, version: latest };
+  const parent = modelRef(client, model);
+  // Both newest first (the default order within a model): the newest READY one, and the newest of all.
+  const [ready, all] = await Promise.all([
+    client.versions.listVersions({ parent, filter: "state = READY", pageSize: 1 }),
+    client.versions.listVersions({ parent, pageSize: 1 }),
+  ]);
+  const [pick] = ready.versions;
+  const [newest] = all.versions;
+  const newer = newest && newest.state !== VersionState.READY ? `${newest.version} is ${VersionState[newest.state]}` : undefined;
+  if (!pick) throw noReadyVersion(parent, newer);
+  const note = `pulling ${lastSegment(pick.model)}:${pick.version}, the newest READY version${newer ? ` (${newer})` : ""}`;
+  return { name: pick.name, model: pick.model, version: pick.version, note };
+}
+
+/**
+ * A model with no READY version has nothing to pull yet: FailedPrecondition
+ * (exit 19), as for pulling a named PENDING version. Not NotFound: the model
+ * is there, and what is missing is files, which a push provides.
+ */
+function noReadyVersion(model: string, newer: string | undefined): ConnectError {
+  return new ConnectError(`model ${model} has no READY version to pull${newer ? ` (${newer})` : ""}`, Code.FailedPrecondition, undefined, [
+    { desc: ErrorInfoSchema, value: { reason: "NO_READY_VERSION", domain: "modelreg.dev", metadata: { resource: model } } },
+  ]);
 }
