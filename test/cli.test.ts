@@ -2,8 +2,8 @@
 // exactly as written, JSON output for scripts, and exit codes that follow
 // the error code.
 import { spawnSync } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { REPO_ROOT, startServer, tempDir, type ServerProcess } from "./support/server.js";
 
@@ -14,9 +14,9 @@ let server: ServerProcess;
 const data = tempDir();
 const config = tempDir("modelreg-cli-config-");
 
-function cli(args: string[], env: Record<string, string> = {}) {
+function cli(args: string[], env: Record<string, string> = {}, cwd = REPO_ROOT) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: REPO_ROOT,
+    cwd,
     encoding: "utf8",
     env: { ...process.env, MODELREG_SERVER: server.url, MODELREG_ACCESS_KEY: "", DATA_DIR: data.path, MODELREG_CONFIG_DIR: config.path, ...env },
   });
@@ -46,13 +46,60 @@ afterAll(async () => {
   config.remove();
 });
 
-it("runs the README quickstart as written, with the admin key the server made", () => {
-  const lines = readmeBlock("## CLI quickstart");
-  expect(lines.length).toBeGreaterThan(5);
-  for (const line of lines) {
-    expect(line.startsWith("npx modelreg ")).toBe(true);
-    const r = cli(words(line.slice("npx modelreg ".length)));
+it("runs the README quickstart and exports blocks as written, writing only under the working directory", () => {
+  // A working directory holding what the quickstart names (README.md, proto/, the ModelArts sample), at the same paths.
+  const work = tempDir("modelreg-quickstart-");
+  cpSync(join(REPO_ROOT, "README.md"), join(work.path, "README.md"));
+  cpSync(join(REPO_ROOT, "proto"), join(work.path, "proto"), { recursive: true });
+  const sample = "packages/sdk/src/testing/modelarts-import.json";
+  mkdirSync(join(work.path, dirname(sample)), { recursive: true });
+  cpSync(join(REPO_ROOT, sample), join(work.path, sample));
+  // Anything written to the home directory or the temp directory would land in these.
+  const home = tempDir("modelreg-quickstart-home-");
+  const tmp = tempDir("modelreg-quickstart-tmp-");
+  const env: Record<string, string> = { HOME: home.path, TMPDIR: tmp.path, XDG_CACHE_HOME: "", XDG_CONFIG_HOME: "", MODELREG_CACHE_DIR: "" };
+  const run = (line: string) => {
+    const exported = /^export (\w+)=(\S+)$/.exec(line);
+    if (exported) {
+      env[exported[1]!] = exported[2]!;
+      return undefined;
+    }
+    expect(line.startsWith("npx modelreg "), `${line}: bare modelreg is not on PATH after npm install`).toBe(true);
+    const r = cli(words(line.slice("npx modelreg ".length)), env, work.path);
     expect(r.code, `${line}\n${r.stderr}`).toBe(0);
+    return r;
+  };
+  try {
+    const lines = readmeBlock("## CLI quickstart");
+    expect(lines.length).toBeGreaterThan(5);
+    // The quickstart ends by deleting what it made: the exports block runs before that.
+    const deletes = lines.filter((l) => / delete /.test(l));
+    expect(lines.slice(-deletes.length)).toEqual(deletes);
+    for (const line of lines.slice(0, -deletes.length)) {
+      const r = run(line);
+      if (line.startsWith("npx modelreg pull fraud-detector -d")) expect(r!.stderr).toMatch(/newest READY version/);
+    }
+    // The exports block, up to what needs a second registry: it exports the quickstart's 2.0.0.
+    const exportsBlock = readmeBlock("## Exports");
+    for (const line of exportsBlock) expect(line.startsWith("npx modelreg "), line).toBe(true);
+    let uid = "";
+    for (const line of exportsBlock) {
+      if (/ (cancel|delete|import) /.test(line)) continue;
+      const r = run(line.replace(/ \| jq .*$/, "").replaceAll("<uid>", uid));
+      if (line.includes("export fraud-detector:2.0.0 ")) expect(existsSync(join(work.path, "fraud.tar.gz"))).toBe(true);
+      if (line.includes("-o json")) uid = (JSON.parse(r!.stdout) as { uid: string }).uid;
+    }
+    expect(existsSync(join(work.path, "archives"))).toBe(true);
+    for (const line of deletes) run(line);
+    // Nothing outside the working directory: the digest cache is under data/.
+    expect(readdirSync(home.path)).toEqual([]);
+    expect(readdirSync(tmp.path)).toEqual([]);
+    expect(existsSync(join(work.path, "data/cache/digests.json"))).toBe(true);
+    expect(existsSync(join(work.path, "data/pulled/fraud-detector-2.0.1/buf.gen.yaml"))).toBe(true);
+  } finally {
+    work.remove();
+    home.remove();
+    tmp.remove();
   }
 });
 
