@@ -11,8 +11,10 @@ const hasPostgres = Boolean(process.env.DATABASE_URL);
 
 describeEachDatabase("migrations", (kind) => {
   it("create the schema and can be re-applied", async () => {
-    const t = await createTestDatabase(kind);
+    // On PGlite a fresh cluster (test databases otherwise start from a migrated copy); PostgreSQL's is new and migrated once already.
+    const t = kind === "pglite" ? await openDatabase({ dataDir: "memory://" }) : await createTestDatabase(kind);
     try {
+      await t.migrate();
       await t.migrate();
       const rows = await t.db.execute<{ table_name: string }>(
         sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,

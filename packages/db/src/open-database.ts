@@ -23,6 +23,8 @@ export interface DatabaseHandle {
   migrate(): Promise<void>;
   /** Closes every connection (PGlite: flushes and closes the data directory). */
   close(): Promise<void>;
+  /** PGlite only: the whole database as a tarball, for `loadDataDir`. */
+  dumpDataDir?(): Promise<Blob>;
 }
 
 export interface OpenDatabaseOptions {
@@ -32,6 +34,8 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
+  /** PGlite only: start from this dump (dumpDataDir()) instead of an empty cluster; skips initdb. */
+  loadDataDir?: Blob;
 }
 
 /**
@@ -47,7 +51,7 @@ const MIGRATION_LOCK = 0x6d6f64656c726567n; // "modelreg"
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (options.url) return openPostgres(options.url, options.poolSize ?? 10);
   if (!options.dataDir) throw new Error("openDatabase needs a url or a dataDir");
-  return openPglite(options.dataDir);
+  return openPglite(options.dataDir, options.loadDataDir);
 }
 
 function openPostgres(url: string, poolSize: number): DatabaseHandle {
@@ -74,7 +78,7 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
   };
 }
 
-async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+async function openPglite(dataDir: string, loadDataDir: Blob | undefined): Promise<DatabaseHandle> {
   if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
   // Loaded only when used: PGlite costs ~55 MB of memory a PostgreSQL server does not need.
   const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
@@ -82,7 +86,7 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
     import("drizzle-orm/pglite"),
     import("drizzle-orm/pglite/migrator"),
   ]);
-  const client = await PGlite.create(dataDir);
+  const client = await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {});
   const db = drizzlePglite(client, { schema }) as unknown as Database;
   return {
     db,
@@ -92,6 +96,9 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
     },
     async close() {
       await client.close();
+    },
+    async dumpDataDir() {
+      return client.dumpDataDir("none");
     },
   };
 }
