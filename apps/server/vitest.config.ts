@@ -5,9 +5,15 @@ import { defineConfig } from "vitest/config";
 // workspaces' suites on a small machine: a call that takes 1 s alone can take
 // several under that load. Timeouts here only catch hangs; what a test
 // promises about time it asserts itself.
+//
+// Two test files at once, not vitest's default of one per spare core (one
+// on this 2-core machine): the suites wait on databases, sockets and disks
+// much of the time, and a second file fills those waits (server suite on
+// PGlite: 147 s -> 106 s on an idle machine).
 export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    maxWorkers: 2,
   },
 });
