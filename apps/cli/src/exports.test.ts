@@ -192,9 +192,16 @@ describe("cancel (job engine stopped)", () => {
   });
 
   it("stops waiting on Ctrl-C (exit 130) and says the export goes on", async () => {
+    // Ctrl-C once the export exists (so while the CLI waits for it), however long getting there takes.
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 300);
-    const r = await cli(["export", "m:1.0.0", "--format", "zip", "--wait"], { on: idle, signal: ac.signal });
+    const pending = async () => {
+      for await (const e of idle.client.listAllExports("m:1.0.0", { filter: "format = ZIP AND state = PENDING" })) return e;
+      return undefined;
+    };
+    const running = cli(["export", "m:1.0.0", "--format", "zip", "--wait"], { on: idle, signal: ac.signal });
+    while (!(await pending())) await new Promise((r) => setTimeout(r, 20));
+    ac.abort();
+    const r = await running;
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/note: export m:1\.0\.0\/[0-9a-f-]{36} goes on on the server; wait again with: modelreg exports wait m:1\.0\.0\//);
   });

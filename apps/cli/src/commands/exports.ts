@@ -96,7 +96,10 @@ export function registerExportCommands(program: Command, context: (cmd: Command)
       const { client, out, io } = ctx;
       flags.outputFile ??= outputPathOf(cmd);
       const version = versionRef(client, ref);
-      let exp = await client.createExport(version, parseExportFormat(flags.format), { force: flags.force ?? false, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      // Not cut short by Ctrl-C: the server may have made the export already,
+      // and only its answer tells the user what to wait for (waitWithBar then
+      // stops at once and names it).
+      let exp = await client.createExport(version, parseExportFormat(flags.format), { force: flags.force ?? false });
       if (flags.wait || flags.outputFile !== undefined) exp = await waitWithBar(ctx, exp);
       if (flags.outputFile !== undefined) {
         await downloadWithBar(ctx, exp, localPath(io, flags.outputFile));
