@@ -13,6 +13,8 @@ import * as schema from "./schema.js";
 export type Schema = typeof schema;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+/** The transaction a `db.transaction(async (tx) => ...)` callback gets. */
+export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 export interface DatabaseHandle {
   /** The Drizzle database. */

@@ -1,6 +1,7 @@
 // Aliases of models: set (create or move) and delete. A move is one UPDATE
 // of one row, so a reader resolving `model@alias` (one query, see
 // versionRefWhere) finds the old version or the new one, never neither.
+import { Lifecycle } from "@modelreg/proto";
 import { type Database, modelAliases, models, versions } from "@modelreg/db";
 import { and, eq, sql } from "drizzle-orm";
 import { EtagMismatchError, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
@@ -10,7 +11,7 @@ import { ALIAS, aliasResourceName, parseModelName, versionResourceName } from ".
 import { inScope, type Scope, writeAudit } from "./scope.js";
 import { parseSemver } from "./semver.js";
 import { Violations, collect, printable } from "./validation.js";
-import { LIFECYCLE, toVersion, type Version } from "./versions.js";
+import { toVersion, type Version } from "./versions.js";
 
 /** SetAlias with expected_version found the alias elsewhere (ABORTED, like a stale etag). */
 export class AliasMovedError extends EtagMismatchError {
@@ -64,7 +65,7 @@ export function createAliasesDomain(db: Database) {
           throw new NotFoundError("version", versionResourceName(n.workspace, n.model, req.version));
         }
         const resource = aliasResourceName(target.workspace, target.modelName, req.alias);
-        if (target.v.lifecycle === LIFECYCLE.ARCHIVED)
+        if (target.v.lifecycle === Lifecycle.ARCHIVED)
           throw new FailedPreconditionError("VERSION_ARCHIVED", `${versionResourceName(target.workspace, target.modelName, req.version)} is ARCHIVED and cannot get aliases; make it ACTIVE first`, {
             resource,
           });

@@ -8,13 +8,11 @@
 // under the same lock, only when nothing holds or uploads it and its claim
 // is older than the grace period. So a blob is never deleted under an
 // upload that has found it present.
-import { blobs, type Database, workspaceBlobs } from "@modelreg/db";
+import { blobs, type Database, workspaceBlobs, type Tx } from "@modelreg/db";
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 
 /** sha256 of zero bytes. */
 export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 /** Serialises claims and deletions of one digest (transaction-scoped). */
 export async function lockDigest(tx: Tx | Database, sha256: string): Promise<void> {

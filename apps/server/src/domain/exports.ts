@@ -3,11 +3,13 @@
 // module creates, reads, cancels and deletes the records, and queues or
 // cancels the job in the same transaction, so a record never exists without
 // its job or the other way round.
-import { type Database, exports, type ExportRow, models, versions } from "@modelreg/db";
+import { ExportState, VersionState, ExportFormatSchema, ExportStateSchema } from "@modelreg/proto";
+import { enumChoices, enumCodes, enumName } from "./enum-codes.js";
+import { type Database, exports, type ExportRow, models, versions, type Tx } from "@modelreg/db";
 import { and, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { JobEngine } from "../jobs/engine.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
-import { VERSION_STATE } from "./files.js";
+
 import { compileFilter, type FilterFields, parseFilter } from "./filter/index.js";
 import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
 import { parseModelName, parseVersionName, parseVersionRefName, versionResourceName } from "./resource-names.js";
@@ -15,19 +17,15 @@ import { inScope, type Scope, writeAudit } from "./scope.js";
 import { checkPageSize, collect, Violations } from "./validation.js";
 import { versionNotFound, versionRefWhere } from "./versions.js";
 
-export const EXPORT_STATE = { PENDING: 1, RUNNING: 2, SUCCEEDED: 3, FAILED: 4, CANCELLED: 5 } as const;
-export const EXPORT_FORMAT = { TAR: 1, TAR_GZ: 2, ZIP: 3 } as const;
 export const EXPORT_JOB = "export";
 
-const STATE_NAMES = ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"];
-const FORMAT_NAMES = ["TAR", "TAR_GZ", "ZIP"];
-const codes = (names: string[]) => Object.fromEntries(names.map((n, i) => [n, i + 1]));
-const LIVE = [EXPORT_STATE.PENDING, EXPORT_STATE.RUNNING];
+const LIVE = [ExportState.PENDING, ExportState.RUNNING];
+const FORMATS = new Set(Object.values(enumCodes(ExportFormatSchema)));
 
 /** The filterable fields of ListExports (stated on ListExportsRequest.filter). */
 const FILTER_FIELDS: FilterFields = {
-  state: { kind: "enumCode", column: exports.state, codes: codes(STATE_NAMES) },
-  format: { kind: "enumCode", column: exports.format, codes: codes(FORMAT_NAMES) },
+  state: { kind: "enumCode", column: exports.state, codes: enumCodes(ExportStateSchema) },
+  format: { kind: "enumCode", column: exports.format, codes: enumCodes(ExportFormatSchema) },
   create_time: { kind: "timestamp", column: exports.createTime },
 };
 
@@ -62,7 +60,6 @@ function viewOf(r: { e: ExportRow; version: string; model: string; workspace: st
   return { row: r.e, version, name: `${version}/exports/${r.e.id}` };
 }
 
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 const joined = (q: Tx | Database) => q.select(selection).from(exports).innerJoin(versions, eq(exports.versionId, versions.id)).innerJoin(models, eq(versions.modelId, models.id));
 
 export type ExportsDomain = ReturnType<typeof createExportsDomain>;
@@ -104,12 +101,12 @@ export function createExportsDomain(db: Database, jobs: Pick<JobEngine, "enqueue
     /** Queues an export of a READY version, or returns the live or finished one for the same revision and format (unless `force`). */
     async create(scope: Scope, parent: string, format: number, force: boolean): Promise<{ export: ExportView; created: boolean }> {
       const v = new Violations();
-      if (!FORMAT_NAMES[format - 1]) v.add("format", `${format === 0 ? "is required" : `${format} is not a format`}: use TAR, TAR_GZ or ZIP`);
+      if (!FORMATS.has(format)) v.add("format", `${format === 0 ? "is required" : `${format} is not a format`}: use ${enumChoices(ExportFormatSchema)}`);
       if (!v.empty) throw new InvalidArgumentError(v.list);
       const result = await db.transaction(async (tx) => {
         // The version's row lock serialises concurrent requests for it, so two never make two exports.
         const version = await versionOf(tx, scope, parent, true);
-        if (version.state !== VERSION_STATE.READY)
+        if (version.state !== VersionState.READY)
           throw new FailedPreconditionError("VERSION_PENDING", `${version.name} is PENDING: commit its files before exporting it`, { resource: version.name });
         if (!force) {
           const [existing] = await joined(tx)
@@ -118,7 +115,7 @@ export function createExportsDomain(db: Database, jobs: Pick<JobEngine, "enqueue
                 eq(exports.versionId, version.id),
                 eq(exports.format, format),
                 eq(exports.sourceRevision, version.revision),
-                inArray(exports.state, [...LIVE, EXPORT_STATE.SUCCEEDED]),
+                inArray(exports.state, [...LIVE, ExportState.SUCCEEDED]),
               ),
             )
             .orderBy(desc(exports.createTime))
@@ -175,10 +172,10 @@ export function createExportsDomain(db: Database, jobs: Pick<JobEngine, "enqueue
 
     /** The newest export of the version that has not failed or been cancelled. */
     async latest(scope: Scope, parent: string, format: number): Promise<ExportView | undefined> {
-      if (format !== 0 && !FORMAT_NAMES[format - 1]) throw InvalidArgumentError.field("format", `${format} is not a format: use TAR, TAR_GZ or ZIP, or leave it unset for any`);
+      if (format !== 0 && !FORMATS.has(format)) throw InvalidArgumentError.field("format", `${format} is not a format: use ${enumChoices(ExportFormatSchema)}, or leave it unset for any`);
       const version = await versionOf(db, scope, parent);
       const [hit] = await joined(db)
-        .where(and(eq(exports.versionId, version.id), inArray(exports.state, [...LIVE, EXPORT_STATE.SUCCEEDED]), format ? eq(exports.format, format) : undefined))
+        .where(and(eq(exports.versionId, version.id), inArray(exports.state, [...LIVE, ExportState.SUCCEEDED]), format ? eq(exports.format, format) : undefined))
         .orderBy(desc(exports.createTime), desc(exports.id))
         .limit(1);
       return hit ? viewOf(hit) : undefined;
@@ -191,12 +188,12 @@ export function createExportsDomain(db: Database, jobs: Pick<JobEngine, "enqueue
         if (!(LIVE as number[]).includes(e.row.state))
           throw new FailedPreconditionError(
             "EXPORT_FINISHED",
-            `${name} is ${STATE_NAMES[e.row.state - 1]} already; only a PENDING or RUNNING export can be cancelled`,
+            `${name} is ${enumName(ExportStateSchema, e.row.state)} already; only a PENDING or RUNNING export can be cancelled`,
             { resource: name },
           );
         const [row] = await tx
           .update(exports)
-          .set({ state: EXPORT_STATE.CANCELLED, endTime: sql`now()`, updateTime: sql`now()` })
+          .set({ state: ExportState.CANCELLED, endTime: sql`now()`, updateTime: sql`now()` })
           .where(eq(exports.id, e.row.id))
           .returning();
         if (e.row.jobId) await jobs.cancel(e.row.jobId, tx);

@@ -1,8 +1,9 @@
 // Files of versions: stage a draft manifest (learning which content must be
 // uploaded), commit it (the version becomes READY in one transaction), list
 // the committed files, and find one file of a READY version to read.
+import { VersionState } from "@modelreg/proto";
 import { randomBytes } from "node:crypto";
-import { blobs, type Database, modelAliases, models, uploadSessions, versionFiles, versions } from "@modelreg/db";
+import { blobs, type Database, modelAliases, models, uploadSessions, versionFiles, versions, type Tx } from "@modelreg/db";
 import { and, asc, eq, gt, notInArray, sql } from "drizzle-orm";
 import type { BlobStore } from "../storage/blob-store.js";
 import { isSha256 } from "../storage/blob-store.js";
@@ -22,8 +23,6 @@ export const MAX_FILES_PER_VERSION = 10_000;
 export const MAX_FILE_BYTES = 2 ** 40;
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;.*)?$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export const VERSION_STATE = { PENDING: 1, READY: 2 } as const;
 
 /** A file as a client declares it. */
 export interface FileSpec {
@@ -55,8 +54,6 @@ export interface FilesDomainDeps {
   /** Largest body of one upload request, as sessions report it (default MAX_CHUNK_BYTES). */
   maxChunkBytes?: number;
 }
-
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 function checkFiles(files: FileSpec[]): FileSpec[] {
   const v: FieldViolation[] = [];
@@ -136,7 +133,7 @@ export function createFilesDomain(deps: FilesDomainDeps) {
       }
       const result = await db.transaction(async (tx) => {
         const hit = await versionRow(tx, scope, { name }, true);
-        if (hit.v.state === VERSION_STATE.READY && !overwrite)
+        if (hit.v.state === VersionState.READY && !overwrite)
           throw new FailedPreconditionError(
             "VERSION_READY",
             `${hit.name} is READY and its files are immutable; stage with overwrite to replace them (the current files stay readable until the commit)`,
@@ -213,7 +210,7 @@ export function createFilesDomain(deps: FilesDomainDeps) {
         const [row] = await tx
           .update(versions)
           .set({
-            state: VERSION_STATE.READY,
+            state: VersionState.READY,
             fileCount: draft.length,
             totalSize: draft.reduce((n, f) => n + f.size, 0),
             manifestDigest: manifestDigest(draft),
@@ -288,7 +285,7 @@ function checkUid(uid: string): string {
 }
 
 function requireReady(name: string, state: number): void {
-  if (state !== VERSION_STATE.READY)
+  if (state !== VersionState.READY)
     throw new FailedPreconditionError("VERSION_PENDING", `${name} is PENDING: its files are not all uploaded and committed yet, so they cannot be read`, {
       resource: name,
     });

@@ -1,8 +1,10 @@
 // Versions: create (race-free auto-numbering, idempotent with request_id),
 // get (by name, uid or alias), list (filter, order, keyset pages within a
 // model or across a workspace), update (etag, update mask), delete.
+import { FrameworkSchema, Lifecycle, LifecycleSchema, VersionStateSchema } from "@modelreg/proto";
+import { enumCodes } from "./enum-codes.js";
 import { and, asc, desc, eq, sql, type SQL } from "drizzle-orm";
-import { auditEvents, type Database, models, versionMetrics, versions, type VersionRow } from "@modelreg/db";
+import { auditEvents, type Database, models, versionMetrics, versions, type VersionRow, type Tx } from "@modelreg/db";
 import { isUniqueViolation } from "./db-errors.js";
 import { AlreadyExistsError, EtagMismatchError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
 import { etagOf } from "./etag.js";
@@ -83,8 +85,6 @@ export const NO_LINEAGE: Lineage = {
   dataVersion: "",
   sourceType: "",
 };
-
-export const LIFECYCLE = { ACTIVE: 1, ARCHIVED: 2 } as const;
 
 /** The user-settable fields of a version. */
 export interface VersionFields {
@@ -202,27 +202,6 @@ export async function versionNotFound(q: Pick<Database, "select">, scope: Scope,
   return model ? refNotFound(name, n) : new NotFoundError("model", modelResourceName(n.workspace, n.model));
 }
 
-const enumCodes = (names: string[]) => Object.fromEntries(names.map((n, i) => [n, i + 1]).filter(([n]) => n !== "")) as Record<string, number>;
-
-export const FRAMEWORK_NAMES = [
-  "PMML",
-  "H5",
-  "TENSORFLOW_SAVED_MODEL",
-  "PYTORCH",
-  "ONNX",
-  "SAFETENSORS",
-  "SCIKIT_LEARN",
-  "XGBOOST",
-  "LIGHTGBM",
-  "MXNET",
-  "CAFFE",
-  "SPARK_MLLIB",
-  "PADDLE",
-  "IMAGE",
-  "TEMPLATE",
-  "CUSTOMIZED",
-];
-
 /** The filterable fields of ListVersions (stated on ListVersionsRequest.filter). */
 const FILTER_FIELDS: FilterFields = {
   version: { kind: "string", column: versions.version },
@@ -233,9 +212,9 @@ const FILTER_FIELDS: FilterFields = {
   training_algorithm_code: { kind: "string", column: versions.trainingAlgorithmCode },
   training_algorithm_version: { kind: "string", column: versions.trainingAlgorithmVersion },
   source_job_id: { kind: "string", column: versions.sourceJobId },
-  framework: { kind: "enumCode", column: versions.framework, codes: enumCodes(FRAMEWORK_NAMES) },
-  state: { kind: "enumCode", column: versions.state, codes: { PENDING: 1, READY: 2 } },
-  lifecycle: { kind: "enumCode", column: versions.lifecycle, codes: { ACTIVE: 1, ARCHIVED: 2 } },
+  framework: { kind: "enumCode", column: versions.framework, codes: enumCodes(FrameworkSchema) },
+  state: { kind: "enumCode", column: versions.state, codes: enumCodes(VersionStateSchema) },
+  lifecycle: { kind: "enumCode", column: versions.lifecycle, codes: enumCodes(LifecycleSchema) },
   labels: { kind: "map", column: versions.labels, valueKind: "string" },
   metrics: { kind: "map", column: versions.metrics, valueKind: "number" },
   file_count: { kind: "number", column: versions.fileCount },
@@ -282,7 +261,7 @@ function checkLineage(v: Violations, l: Lineage): void {
 }
 
 function checkLifecycle(v: Violations, lifecycle: number): void {
-  if (![0, LIFECYCLE.ACTIVE, LIFECYCLE.ARCHIVED].includes(lifecycle)) v.add("version.lifecycle", `${lifecycle} is not ACTIVE or ARCHIVED`);
+  if (![0, Lifecycle.ACTIVE, Lifecycle.ARCHIVED].includes(lifecycle)) v.add("version.lifecycle", `${lifecycle} is not ACTIVE or ARCHIVED`);
 }
 
 /** A page of versions in the order asked for. */
@@ -389,7 +368,7 @@ export function createVersionsDomain(db: Database) {
       model: n.model.toLowerCase(),
       description: fields.description,
       labels: JSON.stringify(fields.labels),
-      lifecycle: fields.lifecycle || LIFECYCLE.ACTIVE,
+      lifecycle: fields.lifecycle || Lifecycle.ACTIVE,
       algorithmCode: lineage.trainingAlgorithmCode,
       algorithmVersion: lineage.trainingAlgorithmVersion,
       sourceLocation: lineage.sourceLocation,
@@ -449,7 +428,7 @@ export function createVersionsDomain(db: Database) {
             sortKey,
             description: fields.description,
             labels: fields.labels,
-            lifecycle: fields.lifecycle || LIFECYCLE.ACTIVE,
+            lifecycle: fields.lifecycle || Lifecycle.ACTIVE,
             ...lineage,
             ...splitMetadata(fields.metadata),
             requestId: requestId || null,
@@ -666,7 +645,7 @@ export function createVersionsDomain(db: Database) {
         versionScope = eq(versions.workspace, workspace);
         metricScope = eq(versionMetrics.workspace, workspace);
       }
-      const base = and(versionScope, condition, mentions(expr, "lifecycle") ? undefined : eq(versions.lifecycle, LIFECYCLE.ACTIVE));
+      const base = and(versionScope, condition, mentions(expr, "lifecycle") ? undefined : eq(versions.lifecycle, Lifecycle.ACTIVE));
       const fp = queryFingerprint("versions", parent.toLowerCase(), filterText, `${order.field}.${order.key ?? ""}.${order.desc}`);
       const after = decodePageToken(opts.pageToken, fp, 3);
       const page =
@@ -713,7 +692,7 @@ export function createVersionsDomain(db: Database) {
         const resource = versionResourceName(hit.workspace, hit.modelName, hit.v.version);
         const current = etagOf(hit.v.id, hit.v.revision);
         if (etag !== "" && etag !== current) throw new EtagMismatchError(resource, current);
-        if (mask.has("lifecycle") && fields.lifecycle === LIFECYCLE.ARCHIVED && hit.aliases.length > 0)
+        if (mask.has("lifecycle") && fields.lifecycle === Lifecycle.ARCHIVED && hit.aliases.length > 0)
           throw new FailedPreconditionError(
             "VERSION_HAS_ALIASES",
             `${resource} is what ${hit.aliases.map((a) => `@${a}`).join(", ")} point at; move or delete those aliases before archiving it`,
@@ -783,8 +762,6 @@ export function createVersionsDomain(db: Database) {
     },
   };
 }
-
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 async function writeMetrics(tx: Tx, row: VersionRow): Promise<void> {
   const entries = Object.entries(row.metrics);

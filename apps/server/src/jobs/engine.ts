@@ -18,7 +18,7 @@
 // sessions), which the embedded PGlite default cannot give; the engine here
 // is one table and three statements that run on both.
 import { randomUUID } from "node:crypto";
-import { type Database, jobs, type JobRow } from "@modelreg/db";
+import { type Database, jobs, type JobRow, type Tx } from "@modelreg/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import { rowsOf } from "../domain/raw-rows.js";
@@ -64,8 +64,6 @@ export interface JobEngineOptions {
   /** Identifies this process in lease_owner. */
   owner?: string;
 }
-
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 export interface JobEngine {
   /** Queues a job; with `tx`, it commits with the caller's transaction. */

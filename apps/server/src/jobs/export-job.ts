@@ -8,11 +8,10 @@
 // is still RUNNING, so a cancellation that came first stays.
 import { create, toJsonString } from "@bufbuild/protobuf";
 import { type Database, exports, models, versionFiles, versions } from "@modelreg/db";
-import { ExportManifestSchema } from "@modelreg/proto";
+import { ExportManifestSchema, ExportState, VersionState } from "@modelreg/proto";
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { claimBlob, recordHolding } from "../domain/blob-holdings.js";
-import { EXPORT_STATE } from "../domain/exports.js";
-import { VERSION_STATE } from "../domain/files.js";
+
 import { toVersion } from "../domain/versions.js";
 import { archiveStream, ARCHIVE_TYPES, type ArchiveEntry, type ArchiveFormat, bufferEntry } from "../exports/archive.js";
 import type { Logger } from "../logger.js";
@@ -21,7 +20,7 @@ import type { BlobStore } from "../storage/blob-store.js";
 import { JobCancelledError, type JobContext, type JobKind, PermanentJobError } from "./engine.js";
 
 const FORMATS: Record<number, ArchiveFormat> = { 1: "tar", 2: "tar.gz", 3: "zip" };
-const LIVE = [EXPORT_STATE.PENDING, EXPORT_STATE.RUNNING];
+const LIVE = [ExportState.PENDING, ExportState.RUNNING];
 
 export interface ExportJobDeps {
   db: Database;
@@ -38,7 +37,7 @@ export function createExportJob(deps: ExportJobDeps): JobKind {
   async function pack(exportId: string, ctx: JobContext): Promise<void> {
     const [claimed] = await db
       .update(exports)
-      .set({ state: EXPORT_STATE.RUNNING, attempts: ctx.attempt, bytesDone: 0, updateTime: sql`now()` })
+      .set({ state: ExportState.RUNNING, attempts: ctx.attempt, bytesDone: 0, updateTime: sql`now()` })
       .where(and(eq(exports.id, exportId), inArray(exports.state, LIVE)))
       .returning();
     if (!claimed) return; // cancelled, deleted, or finished by an earlier try
@@ -53,7 +52,7 @@ export function createExportJob(deps: ExportJobDeps): JobKind {
       .where(eq(versions.id, claimed.versionId));
     if (!hit) throw new PermanentJobError("the version was deleted before it could be exported");
     const version = toVersion(hit.v, { workspace: hit.workspace, name: hit.model });
-    if (version.state !== VERSION_STATE.READY) throw new PermanentJobError(`${version.name} is no longer READY`);
+    if (version.state !== VersionState.READY) throw new PermanentJobError(`${version.name} is no longer READY`);
     const revision = hit.v.revision;
     const files = await db
       .select({ path: versionFiles.path, size: versionFiles.size, sha256: versionFiles.sha256, mediaType: versionFiles.mediaType })
@@ -87,7 +86,7 @@ export function createExportJob(deps: ExportJobDeps): JobKind {
         .where(eq(exports.id, exportId))
         .returning({ state: exports.state })
         .then(([row]) => {
-          if (!row || row.state !== EXPORT_STATE.RUNNING) local.abort(new JobCancelledError("the export was cancelled"));
+          if (!row || row.state !== ExportState.RUNNING) local.abort(new JobCancelledError("the export was cancelled"));
         })
         .catch((err: unknown) => deps.logger.warn({ err, export: exportId }, "could not record an export's progress"));
     }, progressMs);
@@ -115,7 +114,7 @@ export function createExportJob(deps: ExportJobDeps): JobKind {
       await tx
         .update(exports)
         .set({
-          state: EXPORT_STATE.SUCCEEDED,
+          state: ExportState.SUCCEEDED,
           bytesDone: total,
           bytesTotal: total,
           fileName,
@@ -128,7 +127,7 @@ export function createExportJob(deps: ExportJobDeps): JobKind {
           endTime: sql`now()`,
           updateTime: sql`now()`,
         })
-        .where(and(eq(exports.id, exportId), eq(exports.state, EXPORT_STATE.RUNNING)));
+        .where(and(eq(exports.id, exportId), eq(exports.state, ExportState.RUNNING)));
     });
   }
 
@@ -142,15 +141,15 @@ export function createExportJob(deps: ExportJobDeps): JobKind {
         if (!ctx.isLastAttempt && !(err instanceof PermanentJobError) && !(err instanceof JobCancelledError) && !ctx.signal.aborted)
           await db
             .update(exports)
-            .set({ state: EXPORT_STATE.PENDING, errorMessage: err instanceof Error ? err.message : String(err), updateTime: sql`now()` })
-            .where(and(eq(exports.id, exportId), eq(exports.state, EXPORT_STATE.RUNNING)));
+            .set({ state: ExportState.PENDING, errorMessage: err instanceof Error ? err.message : String(err), updateTime: sql`now()` })
+            .where(and(eq(exports.id, exportId), eq(exports.state, ExportState.RUNNING)));
         throw err;
       }
     },
     async onFailed(payload, error) {
       await db
         .update(exports)
-        .set({ state: EXPORT_STATE.FAILED, errorMessage: error, endTime: sql`now()`, updateTime: sql`now()` })
+        .set({ state: ExportState.FAILED, errorMessage: error, endTime: sql`now()`, updateTime: sql`now()` })
         .where(and(eq(exports.id, String(payload.exportId)), inArray(exports.state, LIVE)));
     },
   };

@@ -9,12 +9,13 @@ import {
   DeleteExportResponseSchema,
   type ExportService,
   ExportSchema,
+  ExportState,
   type Export as ExportMsg,
   GetExportResponseSchema,
   GetLatestExportResponseSchema,
   ListExportsResponseSchema,
 } from "@modelreg/proto";
-import { EXPORT_STATE, type ExportsDomain, type ExportView } from "../domain/exports.js";
+import type { ExportsDomain, ExportView } from "../domain/exports.js";
 import { baseUrlOf, type FileUrls, hostOf } from "../http/file-urls.js";
 import { callScope } from "../interceptors/auth.js";
 
@@ -26,7 +27,7 @@ export interface ExportServiceDeps {
 
 export function exportToProto(e: ExportView, urls: FileUrls): ExportMsg {
   const r = e.row;
-  const done = r.state === EXPORT_STATE.SUCCEEDED && r.sha256 !== null;
+  const done = r.state === ExportState.SUCCEEDED && r.sha256 !== null;
   const download = done ? urls.download(r.workspace, r.sha256!, r.fileName) : undefined;
   return create(ExportSchema, {
     name: e.name,
@@ -43,7 +44,7 @@ export function exportToProto(e: ExportView, urls: FileUrls): ExportMsg {
     sha256: done ? r.sha256! : "",
     downloadUrl: download?.url ?? "",
     downloadUrlExpireTime: download ? timestampFromDate(download.expireTime) : undefined,
-    errorMessage: r.state === EXPORT_STATE.SUCCEEDED ? "" : r.errorMessage,
+    errorMessage: r.state === ExportState.SUCCEEDED ? "" : r.errorMessage,
     attempts: r.attempts,
     createTime: timestampFromDate(r.createTime),
     updateTime: timestampFromDate(r.updateTime),
