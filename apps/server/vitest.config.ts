@@ -8,8 +8,7 @@ import { defineConfig } from "vitest/config";
 //
 // Two test files at once, not vitest's default of one per spare core (one
 // on this 2-core machine): the suites wait on databases, sockets and disks
-// much of the time, and a second file fills those waits (server suite on
-// PGlite: 147 s -> 106 s on an idle machine).
+// much of the time, and a second file fills those waits.
 export default defineConfig({
   test: {
     testTimeout: 30_000,

@@ -53,9 +53,9 @@ let template: Promise<Blob> | undefined;
 
 /**
  * A migrated PGlite database as a dump, made once per process: each test
- * database starts from a copy of it (about 1 s) instead of running initdb and
- * the migrations again (about 2.5 s). The migrations themselves are tested
- * on fresh databases in open-database.test.ts.
+ * database starts from a copy of it instead of running initdb and the
+ * migrations again, most of a test database's cost. The migrations
+ * themselves are tested on a fresh cluster in open-database.test.ts.
  */
 function migratedPglite(): Promise<Blob> {
   template ??= (async () => {
