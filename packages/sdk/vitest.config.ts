@@ -1,10 +1,15 @@
 import { defineConfig } from "vitest/config";
 
-// Two test files at once, not vitest's default of one per spare core (one
-// on a 2-core machine): these suites wait on real servers, sockets and disks
-// much of the time, and a second file fills those waits.
+// These suites run real servers, databases and sockets on a small machine
+// that may be busy: timeouts here only catch hangs (vitest's default of 5 s
+// per test is a speed limit, not a hang check); what a test promises about
+// time it asserts itself. Two test files run at once, not vitest's default
+// of one per spare core: the suites wait on servers, sockets and disks much
+// of the time, and a second file fills those waits.
 export default defineConfig({
   test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
     maxWorkers: 2,
   },
 });
