@@ -4,12 +4,11 @@
 // Why: a finished postgres.js Query keeps what it resolved with (and its
 // forEach callback), and finished queries stay reachable for V8's
 // young-generation GC until the next full GC. So the rows of every query
-// survived each scavenge and were copied into the old generation. Measured
-// on pages of 100 versions (bench/search): 2-4 MB survived each scavenge,
-// which then paused 8-15 ms every ~10 calls; the bare statement's p99 was
-// 20.7 ms at a p50 of 4.5 ms. With the rows collected through forEach() into
-// an array of our own, and the callback dropped once the query is done,
-// ~70 KB survive and that p99 is 8.3 ms.
+// survived each scavenge and were copied into the old generation, and the
+// scavenges grew long enough to dominate the tail of list calls
+// (bench/search). With the rows collected through forEach() into an array
+// of our own, and the callback dropped once the query is done, almost
+// nothing survives a scavenge.
 //
 // What Drizzle calls is kept: `unsafe(text, params, options)`, awaited for
 // row objects or `.values()` for arrays, resolving to an array carrying the

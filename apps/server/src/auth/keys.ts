@@ -42,9 +42,9 @@ export function bearerOf(header: string | null): string | undefined {
   return m?.[1];
 }
 
-// scrypt cost: N=2^15, r=8, p=1 is about 30-60 ms and 32 MiB here; verified
-// results are cached (see authenticator.ts), so this is paid once per key
-// per process, not per call.
+// scrypt cost N=2^15, r=8, p=1: deliberately slow and memory-hard, so a
+// stolen hash is costly to attack; verified results are cached (see
+// authenticator.ts), so this is paid once per key per process, not per call.
 const PARAMS = { N: 1 << 15, r: 8, p: 1 };
 
 function scrypt(secret: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {

@@ -317,8 +317,8 @@ export function createVersionsDomain(db: Database) {
   };
 
   // The auto-numbered create, prepared once: planning this statement anew
-  // cost PostgreSQL ~0.6-0.8 ms per call (Drizzle runs its other queries as
-  // unnamed statements), more than executing it.
+  // on every call (Drizzle runs its other queries as unnamed statements)
+  // cost PostgreSQL more than executing it.
   const numbered = prepareRaw(
     db,
     "modelreg_create_numbered_version_v2",

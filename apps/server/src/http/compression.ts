@@ -1,9 +1,9 @@
 // Response compression of the RPCs. Clients ask for gzip (the SDK does,
-// except of a server on its own machine); Connect's own gzip compresses at zlib's default level 6, which cost
-// 1.2 ms of CPU per 33 KB ListVersions page against 0.7 ms at level 1, for
-// a body 7% larger (8.9 KB against 8.3 KB). Level 1 keeps nearly all of the
-// saving on the wire for less than two thirds of the work; decompression
-// is the same either way. Brotli stays accepted for clients that prefer it.
+// except of a server on its own machine); Connect's own gzip compresses at
+// zlib's default level 6. Level 1 keeps nearly all of the saving on the wire
+// for much less CPU on list pages (measured in bench/search; figures in the
+// issue notes); decompression is the same either way. Brotli stays accepted
+// for clients that prefer it.
 import { promisify } from "node:util";
 import * as zlib from "node:zlib";
 import type { Compression } from "@connectrpc/connect/protocol";
