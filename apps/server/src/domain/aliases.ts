@@ -1,7 +1,7 @@
 // Aliases of models: set (create or move) and delete. A move is one UPDATE
 // of one row, so a reader resolving `model@alias` (one query, see
 // versionRefWhere) finds the old version or the new one, never neither.
-import { Lifecycle } from "@modelreg/proto";
+import { Lifecycle, Role } from "@modelreg/proto";
 import { type Database, modelAliases, models, versions } from "@modelreg/db";
 import { and, eq, sql } from "drizzle-orm";
 import { EtagMismatchError, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
@@ -30,6 +30,16 @@ export interface SetAliasRequest {
   expectedVersion: string;
 }
 
+/** Who calls: only their role matters here. */
+export interface AliasCaller {
+  role: Role;
+}
+
+/** Protected aliases are for admin keys only: only they may mark one protected, move it or delete it. */
+export function mayTouchProtected(caller: AliasCaller): boolean {
+  return caller.role >= Role.ADMIN;
+}
+
 function checkAlias(v: Violations, field: string, alias: string): void {
   if (!ALIAS.test(alias)) v.add(field, `${alias === "" ? "is required" : `"${printable(alias)}" is not an alias`}: 1-63 lowercase letters, digits, '-' and '_', starting with a letter`);
 }
@@ -41,8 +51,8 @@ export function createAliasesDomain(db: Database) {
     and(eq(models.workspace, workspace), eq(models.nameKey, model.toLowerCase()), inScope(scope, models.workspace));
 
   return {
-    /** `admin`: the caller may touch protected aliases. */
-    async set(scope: Scope, admin: boolean, req: SetAliasRequest): Promise<{ alias: Alias; version: Version }> {
+    async set(scope: Scope, caller: AliasCaller, req: SetAliasRequest): Promise<{ alias: Alias; version: Version }> {
+      const admin = mayTouchProtected(caller);
       const v = new Violations();
       const n = collect(v, () => parseModelName("model", req.model));
       checkAlias(v, "alias", req.alias);
@@ -98,7 +108,8 @@ export function createAliasesDomain(db: Database) {
       });
     },
 
-    async delete(scope: Scope, admin: boolean, model: string, alias: string): Promise<void> {
+    async delete(scope: Scope, caller: AliasCaller, model: string, alias: string): Promise<void> {
+      const admin = mayTouchProtected(caller);
       const v = new Violations();
       const n = collect(v, () => parseModelName("model", model));
       checkAlias(v, "alias", alias);

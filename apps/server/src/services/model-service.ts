@@ -8,7 +8,6 @@ import {
   GetModelResponseSchema,
   ListModelsResponseSchema,
   type ModelService,
-  Role,
   SetAliasResponseSchema,
   UpdateModelResponseSchema,
 } from "@modelreg/proto";
@@ -42,8 +41,7 @@ export function createModelService(models: ModelsDomain, aliases: AliasesDomain)
       return create(DeleteModelResponseSchema, {});
     },
     async setAlias(req, ctx) {
-      const admin = principalOf(ctx).role >= Role.ADMIN;
-      const { alias, version } = await aliases.set(callScope(ctx), admin, {
+      const { alias, version } = await aliases.set(callScope(ctx), principalOf(ctx), {
         model: req.model,
         alias: req.alias,
         version: req.version,
@@ -53,7 +51,7 @@ export function createModelService(models: ModelsDomain, aliases: AliasesDomain)
       return create(SetAliasResponseSchema, { alias: aliasToProto(alias), version: versionToProto(version) });
     },
     async deleteAlias(req, ctx) {
-      await aliases.delete(callScope(ctx), principalOf(ctx).role >= Role.ADMIN, req.model, req.alias);
+      await aliases.delete(callScope(ctx), principalOf(ctx), req.model, req.alias);
       return create(DeleteAliasResponseSchema, {});
     },
   };
