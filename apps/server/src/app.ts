@@ -5,6 +5,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Database } from "@modelreg/db";
 import { ExportService, FileService, ModelService, VersionService, WorkspaceService } from "@modelreg/proto";
 import { createAuthenticator } from "./auth/authenticator.js";
+import { keyMaterial } from "./auth/keys.js";
 import { createConcurrencyLimiter, createRateLimiter } from "./auth/rate-limit.js";
 import { createUrlSigner, type SigningKey } from "./auth/signed-urls.js";
 import { createFilesDomain } from "./domain/files.js";
@@ -125,7 +126,7 @@ export function createApp(deps: AppDeps) {
       WorkspaceService,
       createWorkspaceService({
         workspaces: createWorkspacesDomain(deps.db),
-        accessKeys: createAccessKeysDomain(deps.db),
+        accessKeys: createAccessKeysDomain(deps.db, keyMaterial),
         audit: createAuditDomain(deps.db),
         authenticator,
         info: { serverVersion: SERVER_VERSION, authEnabled: auth.enabled, database: deps.database ?? "" },

@@ -5,6 +5,7 @@ import { openDatabase } from "@modelreg/db";
 import { createApp } from "./app.js";
 import { ConfigError, helpText, loadConfig } from "./config.js";
 import { announceAdminKey } from "./auth/admin-key-file.js";
+import { keyMaterial } from "./auth/keys.js";
 import { ensureServerAdminKey } from "./domain/access-keys.js";
 import { ensureDefaultWorkspace } from "./domain/workspaces.js";
 import { serve } from "./http/serve.js";
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
     logger.warn(
       "AUTH=off: EVERY CALL IS ALLOWED WITHOUT A KEY, AS A SERVER-WIDE ADMIN. Use this on a laptop only; anyone who can reach the port can read, change and delete every model.",
     );
-  else if (!config.adminToken) await announceAdminKey(await ensureServerAdminKey(database.db), config.dataDir, logger);
+  else if (!config.adminToken) await announceAdminKey(await ensureServerAdminKey(database.db, keyMaterial), config.dataDir, logger);
 
   const app = createApp({
     db: database.db,

@@ -1,9 +1,11 @@
 // Access key material: ids, secrets, the bearer token format, and the slow
 // salted hash (scrypt) that is all the database keeps of a secret.
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import { KEY_ID, type KeyMaterial } from "../domain/ports/key-material.js";
+
+export { KEY_ID };
 
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-export const KEY_ID = /^AK[A-Z2-7]{16}$/;
 /** Server-wide admin keys given by the environment may use any id of this shape. */
 const ANY_KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -66,3 +68,6 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
   const actual = await scrypt(secret, Buffer.from(salt, "base64url"), { N: Number(n), r: Number(r), p: Number(p) });
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
+
+/** The domain's KeyMaterial port: random ids and secrets, scrypt hashes. */
+export const keyMaterial: KeyMaterial = { newKeyId, newSecret, hashSecret };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ResourceExhaustedError } from "./errors.js";
+import { ResourceExhaustedError } from "../domain/ports/limiter.js";
 import { createConcurrencyLimiter, createRateLimiter } from "./rate-limit.js";
 
 function clock() {

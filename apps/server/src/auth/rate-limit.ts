@@ -3,6 +3,8 @@
 // is refilled from the elapsed time when it is next used, and memory is
 // bounded by evicting the least recently used bucket.
 
+import type { ConcurrencyLimiter } from "../domain/ports/limiter.js";
+
 export type TakeResult = { ok: true } | { ok: false; retryAfterMs: number };
 
 export interface RateLimiter {
@@ -72,14 +74,7 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
   };
 }
 
-export type AcquireResult = { ok: true; release(): void } | { ok: false };
-
-export interface ConcurrencyLimiter {
-  /** Takes a slot of `key`; call release() when the request ends, however it ends. */
-  acquire(key: string): AcquireResult;
-  /** Slots of `key` in use now. */
-  inFlight(key: string): number;
-}
+export type { AcquireResult, ConcurrencyLimiter } from "../domain/ports/limiter.js";
 
 export function createConcurrencyLimiter(opts: { max: number }): ConcurrencyLimiter {
   const { max } = opts;

@@ -3,7 +3,7 @@
 import { accessKeys, type AccessKeyRow, type Database } from "@modelreg/db";
 import { Role } from "@modelreg/proto";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
-import { hashSecret, KEY_ID, newKeyId, newSecret } from "../auth/keys.js";
+import { KEY_ID, type KeyMaterial } from "./ports/key-material.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
 import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
 import { parseWorkspaceName } from "./resource-names.js";
@@ -66,19 +66,19 @@ function parseKeyName(name: string): { workspace: string; keyId: string } {
   return { workspace: m[1]!, keyId: m[2]! };
 }
 
-async function mint(db: Pick<Database, "insert">, values: { workspace: string | null; user: string; role: Role; expireTime: Date | null; description: string; rotatedFrom?: string }): Promise<NewAccessKey> {
-  const keyId = newKeyId();
-  const secret = newSecret();
+async function mint(db: Pick<Database, "insert">, keys: KeyMaterial, values: { workspace: string | null; user: string; role: Role; expireTime: Date | null; description: string; rotatedFrom?: string }): Promise<NewAccessKey> {
+  const keyId = keys.newKeyId();
+  const secret = keys.newSecret();
   const [row] = await db
     .insert(accessKeys)
-    .values({ keyId, secretHash: await hashSecret(secret), ...values, rotatedFrom: values.rotatedFrom ?? "" })
+    .values({ keyId, secretHash: await keys.hashSecret(secret), ...values, rotatedFrom: values.rotatedFrom ?? "" })
     .returning();
   return { accessKey: toAccessKey(row!), secret, token: `${keyId}.${secret}` };
 }
 
 export type AccessKeysDomain = ReturnType<typeof createAccessKeysDomain>;
 
-export function createAccessKeysDomain(db: Database, now: () => number = Date.now) {
+export function createAccessKeysDomain(db: Database, keys: KeyMaterial, now: () => number = Date.now) {
   const find = async (scope: Scope, name: string) => {
     const { workspace, keyId } = parseKeyName(name);
     const [row] = await db
@@ -100,7 +100,7 @@ export function createAccessKeysDomain(db: Database, now: () => number = Date.no
       checkText(v, "access_key.description", f.description, 1000);
       if (!v.empty || !ws) throw new InvalidArgumentError(v.list);
       await requireWorkspace(db, scope, ws.workspace);
-      return mint(db, { workspace: ws.workspace, user: f.user, role: f.role, expireTime: f.expireTime, description: f.description });
+      return mint(db, keys, { workspace: ws.workspace, user: f.user, role: f.role, expireTime: f.expireTime, description: f.description });
     },
 
     async list(scope: Scope, parent: string, pageSize: number, pageToken: string, showRevoked: boolean): Promise<{ accessKeys: AccessKey[]; nextPageToken: string }> {
@@ -150,7 +150,7 @@ export function createAccessKeysDomain(db: Database, now: () => number = Date.no
         if (!row) throw new NotFoundError("access key", name);
         if (row.revokeTime) throw new FailedPreconditionError("KEY_REVOKED", `${name} is revoked; create a new key instead`);
         await tx.update(accessKeys).set({ revokeTime: sql`now()` }).where(eq(accessKeys.keyId, row.keyId));
-        return mint(tx, { workspace: row.workspace, user: row.user, role: row.role as Role, expireTime: row.expireTime, description: row.description, rotatedFrom: row.keyId });
+        return mint(tx, keys, { workspace: row.workspace, user: row.user, role: row.role as Role, expireTime: row.expireTime, description: row.description, rotatedFrom: row.keyId });
       });
     },
   };
@@ -161,11 +161,11 @@ export function createAccessKeysDomain(db: Database, now: () => number = Date.no
  * key and returns it (once); undefined when one exists already. Replicas
  * starting together serialise on an advisory lock, so exactly one creates it.
  */
-export async function ensureServerAdminKey(db: Database): Promise<NewAccessKey | undefined> {
+export async function ensureServerAdminKey(db: Database, keys: KeyMaterial): Promise<NewAccessKey | undefined> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`SELECT pg_advisory_xact_lock(7162736572766572)`);
     const [existing] = await tx.select({ keyId: accessKeys.keyId }).from(accessKeys).where(isNull(accessKeys.workspace)).limit(1);
     if (existing) return undefined;
-    return mint(tx, { workspace: null, user: "admin", role: Role.ADMIN, expireTime: null, description: "server-wide admin key, created at first start" });
+    return mint(tx, keys, { workspace: null, user: "admin", role: Role.ADMIN, expireTime: null, description: "server-wide admin key, created at first start" });
   });
 }

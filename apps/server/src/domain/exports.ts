@@ -7,7 +7,7 @@ import { ExportState, VersionState, ExportFormatSchema, ExportStateSchema } from
 import { enumChoices, enumCodes, enumName } from "./enum-codes.js";
 import { type Database, exports, type ExportRow, models, versions, type Tx } from "@modelreg/db";
 import { and, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
-import type { JobEngine } from "../jobs/engine.js";
+import type { JobQueue } from "./ports/job-queue.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
 
 import { compileFilter, type FilterFields, parseFilter } from "./filter/index.js";
@@ -64,7 +64,7 @@ const joined = (q: Tx | Database) => q.select(selection).from(exports).innerJoin
 
 export type ExportsDomain = ReturnType<typeof createExportsDomain>;
 
-export function createExportsDomain(db: Database, jobs: Pick<JobEngine, "enqueue" | "cancel" | "poke">) {
+export function createExportsDomain(db: Database, jobs: JobQueue) {
   /** One export by name, within scope (locked when `lock`), or NotFound. */
   async function byName(q: Tx | Database, scope: Scope, name: string, lock = false): Promise<ExportView> {
     const n = parseExportName("name", name);

@@ -5,10 +5,10 @@
 // published, and the workspace holds it.
 import { type Database, models, uploadSessions, type UploadSessionRow, versions } from "@modelreg/db";
 import { and, eq, gt, sql } from "drizzle-orm";
-import { ResourceExhaustedError } from "../auth/errors.js";
-import type { ConcurrencyLimiter } from "../auth/rate-limit.js";
-import { type BlobBody, type BlobStore, readBody } from "../storage/blob-store.js";
-import { ChecksumMismatchError, StagingNotFoundError } from "../storage/errors.js";
+import { ResourceExhaustedError } from "./ports/limiter.js";
+import type { ConcurrencyLimiter } from "./ports/limiter.js";
+import { type BlobBody, type BlobStore, readBody } from "./ports/blob-store.js";
+import { ChecksumMismatchError, StagingNotFoundError } from "./ports/blob-store-errors.js";
 import { claimBlob, recordHolding } from "./blob-holdings.js";
 import { InvalidArgumentError, NotFoundError } from "./errors.js";
 import { versionResourceName } from "./resource-names.js";

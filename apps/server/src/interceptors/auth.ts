@@ -6,7 +6,7 @@ import { getOption, hasOption } from "@bufbuild/protobuf";
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { HandlerContext, Interceptor } from "@connectrpc/connect";
 import { Role, required_role } from "@modelreg/proto";
-import { ResourceExhaustedError } from "../auth/errors.js";
+import { ResourceExhaustedError } from "../domain/ports/limiter.js";
 import type { Authenticator } from "../auth/authenticator.js";
 import { bearerOf } from "../auth/keys.js";
 import { ANONYMOUS_ADMIN, callIdentityKey, hasRole, roleName, type Principal } from "../auth/principal.js";

@@ -16,7 +16,7 @@ import {
   PermissionDeniedError,
   UnauthenticatedError,
 } from "../domain/errors.js";
-import { ResourceExhaustedError } from "../auth/errors.js";
+import { ResourceExhaustedError } from "../domain/ports/limiter.js";
 import { requestIdOf } from "./request-id.js";
 
 /** One error detail as ConnectError takes it (Connect-ES does not export the type). */

@@ -18,9 +18,10 @@
 // sessions), which the embedded PGlite default cannot give; the engine here
 // is one table and three statements that run on both.
 import { randomUUID } from "node:crypto";
-import { type Database, jobs, type JobRow, type Tx } from "@modelreg/db";
+import { type Database, jobs, type JobRow } from "@modelreg/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
+import type { JobQueue } from "../domain/ports/job-queue.js";
 import { rowsOf } from "../domain/raw-rows.js";
 import type { Logger } from "../logger.js";
 
@@ -65,15 +66,10 @@ export interface JobEngineOptions {
   owner?: string;
 }
 
-export interface JobEngine {
-  /** Queues a job; with `tx`, it commits with the caller's transaction. */
-  enqueue(kind: string, payload: Record<string, unknown>, opts?: { tx?: Tx; maxAttempts?: number }): Promise<string>;
-  /** Asks a job to stop: a queued one is cancelled at once, a running one within a lease renewal. */
-  cancel(id: string, tx?: Tx): Promise<void>;
+/** The domain's JobQueue (enqueue, cancel, poke), run by this process's workers. */
+export interface JobEngine extends JobQueue {
   /** Starts polling. */
   start(): void;
-  /** Looks for work now (after an enqueue, in tests). */
-  poke(): void;
   /** Stops claiming, aborts running handlers, waits for them. */
   stop(): Promise<void>;
   /** Resolves when this process runs nothing and no job of its kinds is queued or running (retries included). */

@@ -1,7 +1,8 @@
 // The content-addressed blob store that model files live in: each blob is
 // named by the sha256 of its bytes, so identical content is stored once and a
-// name can never point at different bytes. One interface, two
-// implementations that pass the same contract test
+// name can never point at different bytes. One interface (the domain's port,
+// ../domain/ports/blob-store.ts), two implementations that pass the same
+// contract test
 // (./blob-store.contract.test.ts): the file system (./fs-blob-store.ts, the
 // default) and S3-compatible object storage (./s3-blob-store.ts).
 //
@@ -15,135 +16,21 @@
 // Either way nothing is visible under a blob's final name until all of its
 // bytes are stored and their digest matches.
 import { createHash } from "node:crypto";
-import type { Readable } from "node:stream";
 import { InvalidArgumentError } from "../domain/errors.js";
-import { ChecksumMismatchError } from "./errors.js";
+import { type BlobBody, type ByteRange, isSha256, readBody } from "../domain/ports/blob-store.js";
+import { ChecksumMismatchError } from "../domain/ports/blob-store-errors.js";
 import { ThreadMd5 } from "./md5-thread.js";
 
-/** A byte stream: a Node stream (e.g. an HTTP request), any async iterable of chunks, or an array of them. */
-export type BlobBody = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | NodeJS.ReadableStream;
+// The port is the domain's (domain/ports/blob-store.ts); the helpers below
+// are what the implementations share.
+export type { BlobBody, BlobInfo, BlobStore, ByteRange, PutOptions, PutResult } from "../domain/ports/blob-store.js";
+export { isSha256, readBody } from "../domain/ports/blob-store.js";
 
-export interface PutOptions {
-  /** Lowercase hex sha256 the content must have; when it differs nothing is kept (ChecksumMismatchError). */
-  expectedSha256?: string;
-  /** Size the content must have; reading stops as soon as the body is longer. */
-  expectedSize?: number;
-  /** Aborts the write; nothing is kept. */
-  signal?: AbortSignal;
-}
-
-export interface PutResult {
-  /** Lowercase hex digests of the content. */
-  sha256: string;
-  /**
-   * "" when the store did not compute it: a commit of staged bytes that were
-   * hashed (sha256 only) as they were appended. MD5 is half as fast as
-   * SHA-256 here, so it is computed off the upload's hot path.
-   */
-  md5: string;
-  size: number;
-  /**
-   * false when the blob was stored already (the new bytes were verified and
-   * dropped). On S3 two concurrent puts of the same new content may both
-   * report true; on the file system exactly one does.
-   */
-  created: boolean;
-}
-
-export interface ByteRange {
-  offset: number;
-  /** Bytes to read; unset or past the end = up to the end. */
-  length?: number;
-}
-
-export interface BlobInfo {
-  sha256: string;
-  size: number;
-}
-
-export interface BlobStore {
-  readonly kind: "fs" | "s3";
-
-  /**
-   * Stores a stream, computing sha256 and md5 while it streams. With
-   * `expectedSha256` (or `expectedSize`) and different content, nothing is
-   * kept and ChecksumMismatchError is thrown. Never leaves a partial blob
-   * visible under its final key.
-   */
-  put(body: BlobBody, opts?: PutOptions): Promise<PutResult>;
-
-  /** The blob's size, or undefined when it is not stored. */
-  has(sha256: string): Promise<{ size: number } | undefined>;
-
-  /**
-   * Reads a blob, or part of it. `offset` may equal the size (an empty
-   * stream); past it is InvalidArgumentError. Throws BlobNotFoundError.
-   */
-  get(sha256: string, range?: ByteRange): Promise<Readable>;
-
-  /**
-   * Removes a blob; removing one that is not there is not an error. The
-   * caller (garbage collection) makes sure nothing references it, including
-   * uploads that are about to reference it: a put of the same content that
-   * found it present just before reports created: false.
-   */
-  delete(sha256: string): Promise<void>;
-
-  /** Every stored blob, in digest order, read page by page (for garbage collection). */
-  list(): AsyncIterable<BlobInfo>;
-
-  /**
-   * Starts a staged (resumable) upload under a caller-chosen id (1-128
-   * letters, digits, '-' and '_'), e.g. the upload session's id. Creating
-   * one that exists already leaves it as it is, so a retried call is safe.
-   */
-  createStaging(id: string): Promise<void>;
-
-  /**
-   * Appends a body at `offset`, which must be the staged size
-   * (OffsetMismatchError otherwise), and returns the new staged size, which
-   * is durable when this returns. A failed append keeps none of its bytes.
-   * Appends to one id must not run concurrently from several processes (the
-   * upload session serialises them); the final digest check would catch the
-   * damage, but the upload would have to start over.
-   */
-  append(id: string, offset: number, body: BlobBody, opts?: { signal?: AbortSignal }): Promise<number>;
-
-  /** Bytes staged so far by completed appends; throws StagingNotFoundError. */
-  stagedSize(id: string): Promise<number>;
-
-  /**
-   * Verifies the staged bytes against `expectedSha256` (and size), then
-   * makes them the blob. The bytes are read back unless this process hashed
-   * every one of them as it appended them (then md5 is ""). On a mismatch the staged bytes are
-   * kept (so the caller can still append or look) and ChecksumMismatchError
-   * is thrown; on success the staging is gone.
-   */
-  commitStaging(id: string, expectedSha256: string, opts?: { expectedSize?: number; signal?: AbortSignal }): Promise<PutResult>;
-
-  /** Drops the staged bytes; dropping a staging that is not there is not an error. */
-  abortStaging(id: string): Promise<void>;
-
-  /**
-   * Removes what puts that never finished left behind (their process died
-   * mid-way) and has not been written to for `olderThanMs`; returns how many.
-   * On S3 an unfinished put is an incomplete multipart upload, which the
-   * bucket's AbortIncompleteMultipartUpload lifecycle rule removes: 0 there.
-   */
-  sweepAbandoned(olderThanMs: number): Promise<number>;
-
-  /** Releases what the store holds open (the S3 client it created). */
-  close(): Promise<void>;
-}
-
-const SHA256_HEX = /^[0-9a-f]{64}$/;
 const STAGING_ID = /^[A-Za-z0-9_-]{1,128}$/;
-
-export const isSha256 = (value: string): boolean => SHA256_HEX.test(value);
 
 /** Returns the digest when it is 64 lowercase hex characters, else throws InvalidArgumentError. */
 export function checkSha256(value: unknown, field = "sha256"): string {
-  if (typeof value === "string" && SHA256_HEX.test(value)) return value;
+  if (typeof value === "string" && isSha256(value)) return value;
   const shown = typeof value === "string" ? JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value) : String(value);
   throw InvalidArgumentError.field(field, `${shown} is not a sha256 digest: expected 64 lowercase hex characters`);
 }
@@ -232,27 +119,6 @@ export class Digester {
 export function verify(expected: { sha256?: string; size?: number }, actual: { sha256: string; size: number }): void {
   if ((expected.sha256 !== undefined && expected.sha256 !== actual.sha256) || (expected.size !== undefined && expected.size !== actual.size))
     throw new ChecksumMismatchError(expected, { sha256: actual.sha256, size: actual.size });
-}
-
-/**
- * The chunks of a body. An abort destroys a Node stream at once (so a read
- * that waits on a slow client ends); a plain async iterable is checked
- * between chunks. Leaving the loop early destroys the stream too.
- */
-export async function* readBody(body: BlobBody, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-  signal?.throwIfAborted();
-  const destroyable = body as { destroy?: (err?: Error) => void };
-  const onAbort = () => destroyable.destroy?.(signal?.reason);
-  signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    for await (const chunk of body as AsyncIterable<Uint8Array | string> | Iterable<Uint8Array>) {
-      signal?.throwIfAborted();
-      if (typeof chunk === "string") throw new TypeError("a blob body yields bytes, not strings (is an encoding set on the stream?)");
-      if (chunk.length > 0) yield chunk;
-    }
-  } finally {
-    signal?.removeEventListener("abort", onAbort);
-  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { ChecksumMismatchError } from "./errors.js";
+import { ChecksumMismatchError } from "../domain/ports/blob-store-errors.js";
 import { createFsBlobStore } from "./fs-blob-store.js";
 
 let root = "";

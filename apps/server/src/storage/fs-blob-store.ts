@@ -31,7 +31,7 @@ import {
   sliceOf,
   verify,
 } from "./blob-store.js";
-import { BlobNotFoundError, OffsetMismatchError, StagingNotFoundError } from "./errors.js";
+import { BlobNotFoundError, OffsetMismatchError, StagingNotFoundError } from "../domain/ports/blob-store-errors.js";
 
 export interface FsBlobStoreOptions {
   /** Directory of the store, e.g. DATA_DIR/blobs; created when missing. */

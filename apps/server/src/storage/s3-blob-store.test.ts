@@ -5,7 +5,7 @@
 import { ListObjectsCommand, type S3Client } from "@aws-sdk/client-s3";
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ChecksumMismatchError } from "./errors.js";
+import { ChecksumMismatchError } from "../domain/ports/blob-store-errors.js";
 import { createS3BlobStore } from "./s3-blob-store.js";
 import { startTestS3Server, type TestS3Server } from "./testing/s3-server.js";
 

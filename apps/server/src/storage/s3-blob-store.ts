@@ -50,7 +50,7 @@ import {
   sliceOf,
   verify,
 } from "./blob-store.js";
-import { BlobNotFoundError, ChecksumMismatchError, OffsetMismatchError, StagingNotFoundError } from "./errors.js";
+import { BlobNotFoundError, ChecksumMismatchError, OffsetMismatchError, StagingNotFoundError } from "../domain/ports/blob-store-errors.js";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;

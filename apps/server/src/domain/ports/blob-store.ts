@@ -1,0 +1,147 @@
+// The blob store as the domain needs it: a content-addressed store of bytes,
+// each blob named by the sha256 of its content. The domain declares it and
+// storage/ implements it (fs-blob-store.ts, s3-blob-store.ts; both pass
+// storage/blob-store.contract.test.ts), so imports point one way: inward.
+import type { Readable } from "node:stream";
+
+/** A byte stream: a Node stream (e.g. an HTTP request), any async iterable of chunks, or an array of them. */
+export type BlobBody = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | NodeJS.ReadableStream;
+
+export interface PutOptions {
+  /** Lowercase hex sha256 the content must have; when it differs nothing is kept (ChecksumMismatchError). */
+  expectedSha256?: string;
+  /** Size the content must have; reading stops as soon as the body is longer. */
+  expectedSize?: number;
+  /** Aborts the write; nothing is kept. */
+  signal?: AbortSignal;
+}
+
+export interface PutResult {
+  /** Lowercase hex digests of the content. */
+  sha256: string;
+  /**
+   * "" when the store did not compute it: a commit of staged bytes that were
+   * hashed (sha256 only) as they were appended. MD5 is half as fast as
+   * SHA-256 here, so it is computed off the upload's hot path.
+   */
+  md5: string;
+  size: number;
+  /**
+   * false when the blob was stored already (the new bytes were verified and
+   * dropped). On S3 two concurrent puts of the same new content may both
+   * report true; on the file system exactly one does.
+   */
+  created: boolean;
+}
+
+export interface ByteRange {
+  offset: number;
+  /** Bytes to read; unset or past the end = up to the end. */
+  length?: number;
+}
+
+export interface BlobInfo {
+  sha256: string;
+  size: number;
+}
+
+export interface BlobStore {
+  readonly kind: "fs" | "s3";
+
+  /**
+   * Stores a stream, computing sha256 and md5 while it streams. With
+   * `expectedSha256` (or `expectedSize`) and different content, nothing is
+   * kept and ChecksumMismatchError is thrown. Never leaves a partial blob
+   * visible under its final key.
+   */
+  put(body: BlobBody, opts?: PutOptions): Promise<PutResult>;
+
+  /** The blob's size, or undefined when it is not stored. */
+  has(sha256: string): Promise<{ size: number } | undefined>;
+
+  /**
+   * Reads a blob, or part of it. `offset` may equal the size (an empty
+   * stream); past it is InvalidArgumentError. Throws BlobNotFoundError.
+   */
+  get(sha256: string, range?: ByteRange): Promise<Readable>;
+
+  /**
+   * Removes a blob; removing one that is not there is not an error. The
+   * caller (garbage collection) makes sure nothing references it, including
+   * uploads that are about to reference it: a put of the same content that
+   * found it present just before reports created: false.
+   */
+  delete(sha256: string): Promise<void>;
+
+  /** Every stored blob, in digest order, read page by page (for garbage collection). */
+  list(): AsyncIterable<BlobInfo>;
+
+  /**
+   * Starts a staged (resumable) upload under a caller-chosen id (1-128
+   * letters, digits, '-' and '_'), e.g. the upload session's id. Creating
+   * one that exists already leaves it as it is, so a retried call is safe.
+   */
+  createStaging(id: string): Promise<void>;
+
+  /**
+   * Appends a body at `offset`, which must be the staged size
+   * (OffsetMismatchError otherwise), and returns the new staged size, which
+   * is durable when this returns. A failed append keeps none of its bytes.
+   * Appends to one id must not run concurrently from several processes (the
+   * upload session serialises them); the final digest check would catch the
+   * damage, but the upload would have to start over.
+   */
+  append(id: string, offset: number, body: BlobBody, opts?: { signal?: AbortSignal }): Promise<number>;
+
+  /** Bytes staged so far by completed appends; throws StagingNotFoundError. */
+  stagedSize(id: string): Promise<number>;
+
+  /**
+   * Verifies the staged bytes against `expectedSha256` (and size), then
+   * makes them the blob. The bytes are read back unless this process hashed
+   * every one of them as it appended them (then md5 is ""). On a mismatch the staged bytes are
+   * kept (so the caller can still append or look) and ChecksumMismatchError
+   * is thrown; on success the staging is gone.
+   */
+  commitStaging(id: string, expectedSha256: string, opts?: { expectedSize?: number; signal?: AbortSignal }): Promise<PutResult>;
+
+  /** Drops the staged bytes; dropping a staging that is not there is not an error. */
+  abortStaging(id: string): Promise<void>;
+
+  /**
+   * Removes what puts that never finished left behind (their process died
+   * mid-way) and has not been written to for `olderThanMs`; returns how many.
+   * On S3 an unfinished put is an incomplete multipart upload, which the
+   * bucket's AbortIncompleteMultipartUpload lifecycle rule removes: 0 there.
+   */
+  sweepAbandoned(olderThanMs: number): Promise<number>;
+
+  /** Releases what the store holds open (the S3 client it created). */
+  close(): Promise<void>;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** 64 lowercase hex characters: a blob's name. */
+export const isSha256 = (value: string): boolean => SHA256_HEX.test(value);
+
+/**
+ * The chunks of a body. An abort destroys a Node stream at once (so a read
+ * that waits on a slow client ends); a plain async iterable is checked
+ * between chunks. Leaving the loop early destroys the stream too.
+ */
+export async function* readBody(body: BlobBody, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+  signal?.throwIfAborted();
+  const destroyable = body as { destroy?: (err?: Error) => void };
+  const onAbort = () => destroyable.destroy?.(signal?.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    for await (const chunk of body as AsyncIterable<Uint8Array | string> | Iterable<Uint8Array>) {
+      signal?.throwIfAborted();
+      if (typeof chunk === "string") throw new TypeError("a blob body yields bytes, not strings (is an encoding set on the stream?)");
+      if (chunk.length > 0) yield chunk;
+    }
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
