@@ -25,7 +25,7 @@ import { ChunkTooLargeError } from "../domain/upload-sessions.js";
 import { codeName } from "../interceptors/code-name.js";
 import { toConnectError } from "../interceptors/errors.js";
 import type { Logger } from "../logger.js";
-import { uploadToProto } from "../services/file-service.js";
+import { uploadToProto } from "../convert/uploads.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { OffsetMismatchError } from "../domain/ports/blob-store-errors.js";
 import type { Database } from "@modelreg/db";

@@ -15,7 +15,7 @@ import { claimBlob, recordHolding } from "../domain/blob-holdings.js";
 import { toVersion } from "../domain/versions.js";
 import { archiveStream, ARCHIVE_TYPES, type ArchiveEntry, type ArchiveFormat, bufferEntry } from "../exports/archive.js";
 import type { Logger } from "../logger.js";
-import { versionToProto } from "../services/convert.js";
+import { versionToProto } from "../convert/resources.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { JobCancelledError, type JobContext, type JobKind, PermanentJobError } from "./engine.js";
 

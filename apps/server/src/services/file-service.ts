@@ -10,20 +10,18 @@ import {
   ListVersionFilesResponseSchema,
   ReadFileResponseSchema,
   StageVersionFilesResponseSchema,
-  UploadSessionSchema,
-  UploadState,
-  type UploadSession as UploadSessionMsg,
   VersionFileSchema,
   type VersionFile as VersionFileMsg,
   WriteUploadResponseSchema,
 } from "@modelreg/proto";
 import { InvalidArgumentError } from "../domain/errors.js";
 import type { FilesDomain, StoredFile, VersionRef } from "../domain/files.js";
-import { parseUploadSessionName, type UploadSessionsDomain, type UploadSessionView } from "../domain/upload-sessions.js";
+import { parseUploadSessionName, type UploadSessionsDomain } from "../domain/upload-sessions.js";
 import { baseUrlOf, type FileUrls, hostOf } from "../http/file-urls.js";
 import { callScope, principalOf } from "../interceptors/auth.js";
 import type { BlobStore } from "../storage/blob-store.js";
-import { versionToProto } from "./convert.js";
+import { versionToProto } from "../convert/resources.js";
+import { uploadToProto } from "../convert/uploads.js";
 
 /** Bytes per ReadFile message. */
 export const READ_CHUNK_BYTES = 1024 * 1024;
@@ -40,20 +38,6 @@ function refOf(version: { case: "name" | "uid"; value: string } | { case: undefi
   if (version.case === "name") return { name: version.value };
   if (version.case === "uid") return { uid: version.value };
   throw InvalidArgumentError.field("version", "set exactly one of name (workspaces/{w}/models/{m}/versions/{v}) or uid");
-}
-
-export function uploadToProto(s: UploadSessionView, urls: FileUrls): UploadSessionMsg {
-  return create(UploadSessionSchema, {
-    name: s.name,
-    version: s.version,
-    sha256: s.sha256,
-    sizeBytes: BigInt(s.size),
-    committedOffset: BigInt(s.committedOffset),
-    state: s.complete ? UploadState.COMPLETE : UploadState.ACTIVE,
-    uploadUrl: s.complete ? "" : urls.upload(s.workspace, s.id, s.expireTime),
-    expireTime: timestampFromDate(s.expireTime),
-    maxChunkBytes: BigInt(s.maxChunkBytes),
-  });
 }
 
 function fileToProto(f: StoredFile, download?: { url: string; expireTime: Date }): VersionFileMsg {

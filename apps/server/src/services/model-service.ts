@@ -14,7 +14,7 @@ import {
 import type { AliasesDomain } from "../domain/aliases.js";
 import type { ModelsDomain } from "../domain/models.js";
 import { callScope, principalOf } from "../interceptors/auth.js";
-import { aliasToProto, modelToProto, versionToProto } from "./convert.js";
+import { aliasToProto, modelToProto, versionToProto } from "../convert/resources.js";
 
 export function createModelService(models: ModelsDomain, aliases: AliasesDomain): ServiceImpl<typeof ModelService> {
   return {

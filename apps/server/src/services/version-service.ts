@@ -12,7 +12,7 @@ import {
 import { InvalidArgumentError } from "../domain/errors.js";
 import type { VersionsDomain } from "../domain/versions.js";
 import { callScope } from "../interceptors/auth.js";
-import { lineageOf, versionFieldsOf, versionToProto } from "./convert.js";
+import { lineageOf, versionFieldsOf, versionToProto } from "../convert/resources.js";
 
 export function createVersionService(versions: VersionsDomain): ServiceImpl<typeof VersionService> {
   return {
