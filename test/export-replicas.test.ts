@@ -50,7 +50,7 @@ describe.skipIf(!process.env.DATABASE_URL)(`exports on two replicas${skip}`, () 
       await writeFile(file, randomBytes(64 * 1024 + i));
       await a.uploadFile(version!.name, file);
       // Requests reach either server; a job is claimed by whichever polls first.
-      exports.push(await (i % 2 ? b : a).createExport(version!.name, "tar"));
+      exports.push(await (i % 2 ? b : a).startExport(version!.name, "tar"));
     }
     const done = await Promise.all(exports.map((e) => a.waitForExport(e.name, { timeoutMs: 60_000 })));
     for (const e of done) {
@@ -73,7 +73,7 @@ describe.skipIf(!process.env.DATABASE_URL)(`exports on two replicas${skip}`, () 
     await a.uploadFile(version!.name, file);
     const before: string[] = await readdir(join(data.path, "blobs", "tmp")).catch(() => []);
 
-    const created = await a.createExport(version!.name, "tar.gz");
+    const created = await a.startExport(version!.name, "tar.gz");
     // Which server took it: its lease owner starts with its pid.
     let owner = "";
     for (let i = 0; i < 400 && !owner; i++) {

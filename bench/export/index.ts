@@ -125,7 +125,7 @@ export async function run(args: string[]): Promise<void> {
       const reset = resetPeakRss(server.pid);
       const cpu0 = cpuMs(server.pid);
       const t0 = process.hrtime.bigint();
-      let e = await client.createExport(version!.name, "tar", { force: true });
+      let e = await client.startExport(version!.name, "tar", { force: true });
       while (e.state === ExportState.PENDING || e.state === ExportState.RUNNING) {
         await new Promise((r) => setTimeout(r, 20));
         e = (await client.exports.getExport({ name: e.name })).export!;

@@ -25,10 +25,10 @@ import { isAliasName, modelName, splitRef, versionName, workspaceName } from "./
 import { importModelArts, type ImportModelArtsOptions } from "./import-modelarts.js";
 import { paginate } from "./paginate.js";
 import {
-  createExport,
+  startExport,
   downloadExport,
   waitForExport,
-  type CreateExportOptions,
+  type StartExportOptions,
   type DownloadedExport,
   type DownloadExportOptions,
   type ExportContext,
@@ -98,7 +98,7 @@ export interface RegistryClient {
    * full name) as "tar", "tar.gz" or "zip", or returns the one already
    * pending, running or done for that version and format (unless `force`).
    */
-  createExport(version: string, format: ExportFormatName | ExportFormat, options?: CreateExportOptions): Promise<Export>;
+  startExport(version: string, format: ExportFormatName | ExportFormat, options?: StartExportOptions): Promise<Export>;
   /**
    * Polls the export (an Export, its name, or `model:version/uid`) until it
    * SUCCEEDED and resolves with it; rejects with ExportFailedError when it
@@ -279,7 +279,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     workspaces,
     files,
     exports: exportsClient,
-    createExport: (version, format, opts) => createExport(exportContext, version, format, opts),
+    startExport: (version, format, opts) => startExport(exportContext, version, format, opts),
     waitForExport: (exp, opts) => waitForExport(exportContext, exp, opts),
     downloadExport: (exp, target, opts) => downloadExport(exportContext, exp, target, opts),
     importArchive: (archivePath, target, opts) => importArchive(client, transfers, archivePath, target, opts),

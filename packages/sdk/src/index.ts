@@ -10,7 +10,7 @@ export type { ErrorDetails } from "./errors.js";
 export { ALL_MODELS, isAliasName, modelName, splitRef, versionName, workspaceName } from "./names.js";
 export { paginate } from "./paginate.js";
 export { ExportFailedError, exportError } from "./exports/exports.js";
-export type { CreateExportOptions, DownloadedExport, DownloadExportOptions, ExportRef, WaitForExportOptions } from "./exports/exports.js";
+export type { StartExportOptions, DownloadedExport, DownloadExportOptions, ExportRef, WaitForExportOptions } from "./exports/exports.js";
 export type { ImportArchiveOptions } from "./exports/import-archive.js";
 export { exportFormatName, exportName, exportParent, parseExportFormat, shortExportName } from "./exports/names.js";
 export type { ExportFormatName } from "./exports/names.js";

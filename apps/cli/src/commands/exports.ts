@@ -99,7 +99,7 @@ export function registerExportCommands(program: Command, context: (cmd: Command)
       // Not cut short by Ctrl-C: the server may have made the export already,
       // and only its answer tells the user what to wait for (waitWithBar then
       // stops at once and names it).
-      let exp = await client.createExport(version, parseExportFormat(flags.format), { force: flags.force ?? false });
+      let exp = await client.startExport(version, parseExportFormat(flags.format), { force: flags.force ?? false });
       if (flags.wait || flags.outputFile !== undefined) exp = await waitWithBar(ctx, exp);
       if (flags.outputFile !== undefined) {
         await downloadWithBar(ctx, exp, localPath(io, flags.outputFile));

@@ -49,7 +49,7 @@ function countingClient() {
 
 describe("downloadExport", () => {
   it("resumes after a cut connection, from where it stopped", async () => {
-    const exp = await server.client.waitForExport(await server.client.createExport(version, "tar"), { pollMs: 50, timeoutMs: 30_000 });
+    const exp = await server.client.waitForExport(await server.client.startExport(version, "tar"), { pollMs: 50, timeoutMs: 30_000 });
     const { client } = countingClient();
     const before = proxy.bytes.down;
     proxy.arm({ direction: "down", afterBytes: SIZE / 2, mode: "cut", protocol: "http1" });
@@ -62,7 +62,7 @@ describe("downloadExport", () => {
   }, 30_000);
 
   it("gets a fresh URL from GetExport when the signed URL expired meanwhile", async () => {
-    const exp = await server.client.waitForExport(await server.client.createExport(version, "zip"), { pollMs: 50, timeoutMs: 30_000 });
+    const exp = await server.client.waitForExport(await server.client.startExport(version, "zip"), { pollMs: 50, timeoutMs: 30_000 });
     const { client, calls } = countingClient();
     const faults = proxy.faults;
     proxy.arm({ direction: "down", afterBytes: SIZE / 2, mode: "cut", protocol: "http1" });

@@ -103,11 +103,11 @@ afterAll(async () => {
 
 describe.each(FORMATS)("export as %s", (label, format, extension) => {
   it("creates, waits for and downloads the archive; checksums match md5sum and sha256sum", async () => {
-    const started = await client.createExport("fraud:3.2.0", label);
+    const started = await client.startExport("fraud:3.2.0", label);
     expect(started).toMatchObject({ version: original.name, format });
     expect(started.name).toMatch(new RegExp(`^${original.name}/exports/[0-9a-f-]{36}$`));
     // The same version and format again: the same export.
-    expect((await client.createExport("workspaces/default/models/fraud/versions/3.2.0", format)).name).toBe(started.name);
+    expect((await client.startExport("workspaces/default/models/fraud/versions/3.2.0", format)).name).toBe(started.name);
 
     const seen: Export[] = [];
     const done = await client.waitForExport(started, { pollMs: 50, timeoutMs: 60_000, onProgress: (e) => seen.push(e) });
@@ -443,7 +443,7 @@ describe("waiting (job engine stopped)", () => {
   });
 
   it("times out with DeadlineExceeded while the export stays PENDING", async () => {
-    const exp = await idle.client.createExport("m:1.0.0", "zip");
+    const exp = await idle.client.startExport("m:1.0.0", "zip");
     const t0 = Date.now();
     const err = await expectRejects(idle.client.waitForExport(exp, { timeoutMs: 300, pollMs: 50 }));
     expect(err.code).toBe(Code.DeadlineExceeded);
@@ -455,7 +455,7 @@ describe("waiting (job engine stopped)", () => {
   });
 
   it("fails with Canceled when the export is cancelled while waiting", async () => {
-    const exp = await idle.client.createExport("m:1.0.0", "tar", { force: true });
+    const exp = await idle.client.startExport("m:1.0.0", "tar", { force: true });
     const waiting = idle.client.waitForExport(exp.name, { pollMs: 50, timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 120));
     await idle.client.exports.cancelExport({ name: exp.name });
@@ -466,7 +466,7 @@ describe("waiting (job engine stopped)", () => {
   });
 
   it("fails with the export's error_message when it FAILED", async () => {
-    const exp = await idle.client.createExport("m:1.0.0", "tar.gz", { force: true });
+    const exp = await idle.client.startExport("m:1.0.0", "tar.gz", { force: true });
     const waiting = idle.client.waitForExport(exp, { pollMs: 50, timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 120));
     // What the job engine records when the last try fails.
@@ -478,7 +478,7 @@ describe("waiting (job engine stopped)", () => {
   });
 
   it("aborts waiting on the signal", async () => {
-    const exp = await idle.client.createExport("m:1.0.0", "zip");
+    const exp = await idle.client.startExport("m:1.0.0", "zip");
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
     await expect(idle.client.waitForExport(exp, { pollMs: 50, signal: ac.signal })).rejects.toBeDefined();

@@ -19,7 +19,7 @@ export interface ExportContext {
   workspace: string;
 }
 
-export interface CreateExportOptions {
+export interface StartExportOptions {
   /** Start a new export even when one for this version and format is pending, running or done. */
   force?: boolean;
   signal?: AbortSignal;
@@ -89,7 +89,7 @@ function call(signal: AbortSignal | undefined): CallOptions {
 }
 
 /** Starts an export of a READY version (`model:version`, `model@alias` or a full name), or returns the one already there for it and the format. */
-export async function createExport(ctx: ExportContext, version: string, format: ExportFormatName | ExportFormat, options: CreateExportOptions = {}): Promise<Export> {
+export async function startExport(ctx: ExportContext, version: string, format: ExportFormatName | ExportFormat, options: StartExportOptions = {}): Promise<Export> {
   let parent: string;
   let fmt: ExportFormat;
   try {
