@@ -48,29 +48,30 @@ export interface Output {
 export function createOutput(format: OutputFormat, io: Io): Output {
   const color = io.stdout.isTTY === true && !io.env.NO_COLOR;
   const print = (text: string) => io.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
-  if (format === "json") {
-    return {
-      format,
-      model: (m) => print(jsonText(modelJson(m))),
-      models: (ms) => print(jsonText(ms.map(modelJson))),
-      version: (v) => print(jsonText(versionJson(v))),
-      versions: (vs) => print(jsonText(vs.map(versionJson))),
-      deleted: () => print("{}"),
-      one: (schema, m) => print(jsonText(messageJson(schema, m))),
-      list: (schema, items) => print(jsonText(items.map((m) => messageJson(schema, m)))),
-      result: (_text, json) => print(jsonText(json)),
-    };
-  }
+  // One rendering path: each format implements these four; models and
+  // versions are shortcuts through one() and list() below.
+  const base: Pick<Output, "format" | "deleted" | "one" | "list" | "result"> =
+    format === "json"
+      ? {
+          format,
+          deleted: () => print("{}"),
+          one: (schema, m) => print(jsonText(messageJson(schema, m))),
+          list: (schema, items) => print(jsonText(items.map((m) => messageJson(schema, m)))),
+          result: (_text, json) => print(jsonText(json)),
+        }
+      : {
+          format,
+          deleted: (kind, name, note) => print(`deleted ${kind} ${name}${note ? ` ${note}` : ""}`),
+          one: (_schema, m, render) => print(render(m)),
+          list: (_schema, items, render, empty) => (items.length === 0 ? io.stderr.write(`${empty}\n`) : print(render(items, { color }))),
+          result: (text) => print(text),
+        };
   return {
-    format,
-    model: (m) => print(renderModel(m)),
-    models: (ms, workspace) => (ms.length === 0 ? io.stderr.write(`no models in workspace ${workspace}\n`) : print(renderModelsTable(ms, { color }))),
-    version: (v) => print(renderVersion(v)),
-    versions: (vs, model, options = {}) => (vs.length === 0 ? io.stderr.write(`no versions of ${model}\n`) : print(renderVersionsTable(vs, { ...options, color }))),
-    deleted: (kind, name, note) => print(`deleted ${kind} ${name}${note ? ` ${note}` : ""}`),
-    one: (_schema, m, render) => print(render(m)),
-    list: (_schema, items, render, empty) => (items.length === 0 ? io.stderr.write(`${empty}\n`) : print(render(items, { color }))),
-    result: (text) => print(text),
+    ...base,
+    model: (m) => base.one(ModelSchema, m, renderModel),
+    models: (ms, workspace) => base.list(ModelSchema, ms, renderModelsTable, `no models in workspace ${workspace}`),
+    version: (v) => base.one(VersionSchema, v, renderVersion),
+    versions: (vs, model, options = {}) => base.list(VersionSchema, vs, (items, o) => renderVersionsTable(items, { ...options, ...o }), `no versions of ${model}`),
   };
 }
 
@@ -80,15 +81,6 @@ export function createOutput(format: OutputFormat, io: Io): Output {
  * Proto JSON (lowerCamelCase names, int64 as strings, RFC 3339 times), with
  * every field present even when empty, so `jq .latestVersion` never yields null.
  */
-export function modelJson(model: Model): JsonValue {
-  return toJson(ModelSchema, model, { alwaysEmitImplicit: true });
-}
-
-export function versionJson(version: Version): JsonValue {
-  return toJson(VersionSchema, version, { alwaysEmitImplicit: true });
-}
-
-/** The proto JSON of any message, every field present. */
 export function messageJson<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): JsonValue {
   return toJson(schema, message, { alwaysEmitImplicit: true });
 }
