@@ -20,7 +20,7 @@ import { GC_JOB, gcJob } from "./jobs/gc.js";
 import { createMd5Worker } from "./jobs/md5.js";
 import { createExportService } from "./services/export-service.js";
 import { createFileService } from "./services/file-service.js";
-import type { BlobStore } from "./storage/blob-store.js";
+import type { BlobStore } from "./domain/ports/blob-store.js";
 import { createAccessKeysDomain } from "./domain/access-keys.js";
 import { createAliasesDomain } from "./domain/aliases.js";
 import { createAuditDomain } from "./domain/audit.js";

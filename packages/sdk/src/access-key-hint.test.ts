@@ -45,6 +45,10 @@ it("names the refused key by its id, never its secret", async () => {
   expect(err.code).toBe(Code.Unauthenticated);
   expect(err.message).toContain("the server refused access key AKNOTAKEY0000000");
   expect(err.message).not.toContain("very-secret-part");
+  // A malformed token (no dot) is not echoed, not even in part.
+  const malformed = await refusal("no-dot-secret-token-value");
+  expect(malformed.code).toBe(Code.Unauthenticated);
+  expect(malformed.message).not.toContain("no-dot-secret-token");
 });
 
 it("does not point a remote server's users at a local file", () => {

@@ -20,7 +20,9 @@ export const unhintedMessages = new WeakMap<ConnectError, string>();
 
 /** Adds accessKeyHint() to every Unauthenticated error of the calls it wraps. */
 export function accessKeyHintInterceptor(token: string | undefined, baseUrl: string): Interceptor {
-  const hint = accessKeyHint({ keyId: token ? token.slice(0, token.indexOf(".")) || undefined : undefined, baseUrl });
+  // The public half only; a token without one (malformed) is named by nothing of it.
+  const dot = token?.indexOf(".") ?? -1;
+  const hint = accessKeyHint({ keyId: dot > 0 ? token!.slice(0, dot) : undefined, baseUrl });
   return (next) => async (req) => {
     try {
       return await next(req);

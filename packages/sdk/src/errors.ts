@@ -7,6 +7,18 @@ import { unhintedMessages } from "./access-key-hint.js";
 
 export { Code, ConnectError };
 
+/** google.rpc.ErrorInfo domain of modelreg's errors, the server's and the clients' alike. */
+export const ERROR_DOMAIN = "modelreg.dev";
+
+/**
+ * An error the client finds by itself, shaped like the server's: a code and
+ * an ErrorInfo with a stable `reason`, so errorDetails() and scripts read
+ * both the same way.
+ */
+export function clientError(message: string, code: Code, reason: string, metadata: Record<string, string> = {}): ConnectError {
+  return new ConnectError(message, code, undefined, [{ desc: ErrorInfoSchema, value: { reason, domain: ERROR_DOMAIN, metadata } }]);
+}
+
 export interface ErrorDetails {
   code: Code;
   /** The Connect code name, e.g. "not_found". */

@@ -5,7 +5,7 @@ export type { ListRequest, RegistryClient, RegistryClientOptions } from "./clien
 export { languageOf, modelArtsToVersion, ModelArtsImportError } from "./modelarts.js";
 export type { ModelArtsImport, VersionInit } from "./modelarts.js";
 export type { ImportModelArtsOptions } from "./import-modelarts.js";
-export { Code, ConnectError, codeName, errorDetails } from "./errors.js";
+export { clientError, Code, ConnectError, codeName, ERROR_DOMAIN, errorDetails } from "./errors.js";
 export type { ErrorDetails } from "./errors.js";
 export { ALL_MODELS, isAliasName, modelName, splitRef, versionName, workspaceName } from "./names.js";
 export { paginate } from "./paginate.js";

@@ -4,7 +4,7 @@
 // a terminal only.
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { ALL_MODELS, Code, ConnectError, ErrorInfoSchema, splitRef, type RegistryClient, type Version, VersionState } from "@modelreg/sdk";
+import { ALL_MODELS, Code, ConnectError, clientError, splitRef, type RegistryClient, type Version, VersionState } from "@modelreg/sdk";
 import { type Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../exit-codes.js";
@@ -174,7 +174,5 @@ async function resolvePullVersion(client: RegistryClient, ref: string): Promise<
  * is there, and what is missing is files, which a push provides.
  */
 function noReadyVersion(model: string, newer: string | undefined): ConnectError {
-  return new ConnectError(`model ${model} has no READY version to pull${newer ? ` (${newer})` : ""}`, Code.FailedPrecondition, undefined, [
-    { desc: ErrorInfoSchema, value: { reason: "NO_READY_VERSION", domain: "modelreg.dev", metadata: { resource: model } } },
-  ]);
+  return clientError(`model ${model} has no READY version to pull${newer ? ` (${newer})` : ""}`, Code.FailedPrecondition, "NO_READY_VERSION", { resource: model });
 }

@@ -1,9 +1,7 @@
 // Access key material: ids, secrets, the bearer token format, and the slow
 // salted hash (scrypt) that is all the database keeps of a secret.
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
-import { KEY_ID, type KeyMaterial } from "../domain/ports/key-material.js";
-
-export { KEY_ID };
+import type { KeyMaterial } from "../domain/ports/key-material.js";
 
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 /** Server-wide admin keys given by the environment may use any id of this shape. */

@@ -74,8 +74,6 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
   };
 }
 
-export type { AcquireResult, ConcurrencyLimiter } from "../domain/ports/limiter.js";
-
 export function createConcurrencyLimiter(opts: { max: number }): ConcurrencyLimiter {
   const { max } = opts;
   if (!(Number.isSafeInteger(max) && max >= 1)) throw new RangeError(`max must be a whole number of at least 1, got ${max}`);

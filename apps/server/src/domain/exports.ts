@@ -3,16 +3,15 @@
 // module creates, reads, cancels and deletes the records, and queues or
 // cancels the job in the same transaction, so a record never exists without
 // its job or the other way round.
-import { ExportState, VersionState, ExportFormatSchema, ExportStateSchema } from "@modelreg/proto";
-import { enumChoices, enumCodes, enumName } from "./enum-codes.js";
 import { type Database, exports, type ExportRow, models, versions, type Tx } from "@modelreg/db";
+import { ExportFormatSchema, ExportState, ExportStateSchema, VersionState } from "@modelreg/proto";
 import { and, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
-import type { JobQueue } from "./ports/job-queue.js";
+import { enumChoices, enumCodes, enumName } from "./enum-codes.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
-
 import { compileFilter, type FilterFields, parseFilter } from "./filter/index.js";
 import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
 import { parseModelName, parseVersionName, parseVersionRefName, versionResourceName } from "./resource-names.js";
+import type { JobQueue } from "./ports/job-queue.js";
 import { inScope, type Scope, writeAudit } from "./scope.js";
 import { checkPageSize, collect, Violations } from "./validation.js";
 import { versionNotFound, versionRefWhere } from "./versions.js";
@@ -21,6 +20,7 @@ export const EXPORT_JOB = "export";
 
 const LIVE = [ExportState.PENDING, ExportState.RUNNING];
 const FORMATS = new Set(Object.values(enumCodes(ExportFormatSchema)));
+const FORMAT_CHOICES = enumChoices(ExportFormatSchema);
 
 /** The filterable fields of ListExports (stated on ListExportsRequest.filter). */
 const FILTER_FIELDS: FilterFields = {
@@ -101,7 +101,7 @@ export function createExportsDomain(db: Database, jobs: JobQueue) {
     /** Queues an export of a READY version, or returns the live or finished one for the same revision and format (unless `force`). */
     async create(scope: Scope, parent: string, format: number, force: boolean): Promise<{ export: ExportView; created: boolean }> {
       const v = new Violations();
-      if (!FORMATS.has(format)) v.add("format", `${format === 0 ? "is required" : `${format} is not a format`}: use ${enumChoices(ExportFormatSchema)}`);
+      if (!FORMATS.has(format)) v.add("format", `${format === 0 ? "is required" : `${format} is not a format`}: use ${FORMAT_CHOICES}`);
       if (!v.empty) throw new InvalidArgumentError(v.list);
       const result = await db.transaction(async (tx) => {
         // The version's row lock serialises concurrent requests for it, so two never make two exports.
@@ -172,7 +172,7 @@ export function createExportsDomain(db: Database, jobs: JobQueue) {
 
     /** The newest export of the version that has not failed or been cancelled. */
     async latest(scope: Scope, parent: string, format: number): Promise<ExportView | undefined> {
-      if (format !== 0 && !FORMATS.has(format)) throw InvalidArgumentError.field("format", `${format} is not a format: use ${enumChoices(ExportFormatSchema)}, or leave it unset for any`);
+      if (format !== 0 && !FORMATS.has(format)) throw InvalidArgumentError.field("format", `${format} is not a format: use ${FORMAT_CHOICES}, or leave it unset for any`);
       const version = await versionOf(db, scope, parent);
       const [hit] = await joined(db)
         .where(and(eq(exports.versionId, version.id), inArray(exports.state, [...LIVE, ExportState.SUCCEEDED]), format ? eq(exports.format, format) : undefined))

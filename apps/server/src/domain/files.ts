@@ -1,17 +1,17 @@
 // Files of versions: stage a draft manifest (learning which content must be
 // uploaded), commit it (the version becomes READY in one transaction), list
 // the committed files, and find one file of a READY version to read.
-import { VersionState } from "@modelreg/proto";
 import { randomBytes } from "node:crypto";
 import { blobs, type Database, modelAliases, models, uploadSessions, versionFiles, versions, type Tx } from "@modelreg/db";
+import { VersionState } from "@modelreg/proto";
 import { and, asc, eq, gt, notInArray, sql } from "drizzle-orm";
-import { type BlobStore, isSha256 } from "./ports/blob-store.js";
 import { EMPTY_SHA256, claimBlob, heldBy, recordHolding } from "./blob-holdings.js";
 import { EtagMismatchError, FailedPreconditionError, type FieldViolation, InvalidArgumentError, NotFoundError } from "./errors.js";
 import { etagOf } from "./etag.js";
 import { normalizeFilePath, normalizeManifestPaths } from "./file-paths.js";
 import { manifestDigest, mediaTypeOf } from "./manifest.js";
 import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
+import { type BlobStore, isSha256 } from "./ports/blob-store.js";
 import { parseVersionRefName, versionResourceName } from "./resource-names.js";
 import { inScope, type Scope, writeAudit } from "./scope.js";
 import { MAX_CHUNK_BYTES, sessionView, type UploadSessionView } from "./upload-sessions.js";

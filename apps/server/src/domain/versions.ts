@@ -1,11 +1,11 @@
 // Versions: create (race-free auto-numbering, idempotent with request_id),
 // get (by name, uid or alias), list (filter, order, keyset pages within a
 // model or across a workspace), update (etag, update mask), delete.
-import { FrameworkSchema, Lifecycle, LifecycleSchema, VersionStateSchema } from "@modelreg/proto";
-import { enumCodes } from "./enum-codes.js";
-import { and, asc, desc, eq, sql, type SQL } from "drizzle-orm";
 import { auditEvents, type Database, models, versionMetrics, versions, type VersionRow, type Tx } from "@modelreg/db";
+import { FrameworkSchema, Lifecycle, LifecycleSchema, VersionStateSchema } from "@modelreg/proto";
+import { and, asc, desc, eq, sql, type SQL } from "drizzle-orm";
 import { isUniqueViolation } from "./db-errors.js";
+import { enumCodes } from "./enum-codes.js";
 import { AlreadyExistsError, EtagMismatchError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
 import { etagOf } from "./etag.js";
 import { compileFilter, type FilterExpr, type FilterFields, parseFilter } from "./filter/index.js";

@@ -26,7 +26,7 @@ import { codeName } from "../interceptors/code-name.js";
 import { toConnectError } from "../interceptors/errors.js";
 import type { Logger } from "../logger.js";
 import { uploadToProto } from "../convert/uploads.js";
-import type { BlobStore } from "../storage/blob-store.js";
+import type { BlobStore } from "../domain/ports/blob-store.js";
 import { OffsetMismatchError } from "../domain/ports/blob-store-errors.js";
 import type { Database } from "@modelreg/db";
 import { ARCHIVE_TYPES } from "../exports/archive.js";

@@ -16,7 +16,7 @@ import { toVersion } from "../domain/versions.js";
 import { archiveStream, ARCHIVE_TYPES, type ArchiveEntry, type ArchiveFormat, bufferEntry } from "../exports/archive.js";
 import type { Logger } from "../logger.js";
 import { versionToProto } from "../convert/resources.js";
-import type { BlobStore } from "../storage/blob-store.js";
+import type { BlobStore } from "../domain/ports/blob-store.js";
 import { JobCancelledError, type JobContext, type JobKind, PermanentJobError } from "./engine.js";
 
 const FORMATS: Record<number, ArchiveFormat> = { 1: "tar", 2: "tar.gz", 3: "zip" };

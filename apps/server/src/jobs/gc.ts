@@ -11,7 +11,7 @@ import { sql } from "drizzle-orm";
 import { lockDigest } from "../domain/blob-holdings.js";
 import { rowsOf } from "../domain/raw-rows.js";
 import type { Logger } from "../logger.js";
-import type { BlobStore } from "../storage/blob-store.js";
+import type { BlobStore } from "../domain/ports/blob-store.js";
 import { JOB_STATE, type JobKind } from "./engine.js";
 
 export interface GcResult {

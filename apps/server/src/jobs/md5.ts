@@ -8,7 +8,7 @@
 import { blobs, type Database } from "@modelreg/db";
 import { and, eq, isNull } from "drizzle-orm";
 import type { Logger } from "../logger.js";
-import type { BlobStore } from "../storage/blob-store.js";
+import type { BlobStore } from "../domain/ports/blob-store.js";
 import { ThreadMd5 } from "../storage/md5-thread.js";
 
 export interface Md5Worker {

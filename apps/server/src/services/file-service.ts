@@ -19,7 +19,7 @@ import type { FilesDomain, StoredFile, VersionRef } from "../domain/files.js";
 import { parseUploadSessionName, type UploadSessionsDomain } from "../domain/upload-sessions.js";
 import { baseUrlOf, type FileUrls, hostOf } from "../http/file-urls.js";
 import { callScope, principalOf } from "../interceptors/auth.js";
-import type { BlobStore } from "../storage/blob-store.js";
+import type { BlobStore } from "../domain/ports/blob-store.js";
 import { versionToProto } from "../convert/resources.js";
 import { uploadToProto } from "../convert/uploads.js";
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../domain/errors.js";
-import type { BlobStore } from "./blob-store.js";
+import type { BlobStore } from "../domain/ports/blob-store.js";
 import { BlobNotFoundError, ChecksumMismatchError, OffsetMismatchError, StagingNotFoundError } from "../domain/ports/blob-store-errors.js";
 import { createFsBlobStore } from "./fs-blob-store.js";
 import { createS3BlobStore } from "./s3-blob-store.js";

@@ -21,11 +21,7 @@ import { type BlobBody, type ByteRange, isSha256, readBody } from "../domain/por
 import { ChecksumMismatchError } from "../domain/ports/blob-store-errors.js";
 import { ThreadMd5 } from "./md5-thread.js";
 
-// The port is the domain's (domain/ports/blob-store.ts); the helpers below
-// are what the implementations share.
-export type { BlobBody, BlobInfo, BlobStore, ByteRange, PutOptions, PutResult } from "../domain/ports/blob-store.js";
-export { isSha256, readBody } from "../domain/ports/blob-store.js";
-
+// The helpers the implementations share; the interface is the domain's port.
 const STAGING_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Returns the digest when it is 64 lowercase hex characters, else throws InvalidArgumentError. */

@@ -2,7 +2,7 @@
 // DATA_DIR/blobs unless BLOB_STORE names an S3 bucket.
 import { join } from "node:path";
 import { ConfigError } from "../config.js";
-import type { BlobStore } from "./blob-store.js";
+import type { BlobStore } from "../domain/ports/blob-store.js";
 import { createFsBlobStore } from "./fs-blob-store.js";
 
 /** For the server's --help, in the shape of SETTINGS in ../config.ts. */

@@ -15,22 +15,8 @@ import { randomUUID } from "node:crypto";
 import { type FileHandle, link, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
-import {
-  type BlobBody,
-  type BlobStore,
-  type PutResult,
-  checkByteCount,
-  checkSha256,
-  checkStagingId,
-  Digester,
-  errnoOf,
-  expectationsOf,
-  hashedBody,
-  isSha256,
-  readBody,
-  sliceOf,
-  verify,
-} from "./blob-store.js";
+import { checkByteCount, checkSha256, checkStagingId, Digester, errnoOf, expectationsOf, hashedBody, sliceOf, verify } from "./blob-store.js";
+import { type BlobBody, type BlobStore, type PutResult, isSha256, readBody } from "../domain/ports/blob-store.js";
 import { BlobNotFoundError, OffsetMismatchError, StagingNotFoundError } from "../domain/ports/blob-store-errors.js";
 
 export interface FsBlobStoreOptions {

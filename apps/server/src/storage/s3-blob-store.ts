@@ -35,21 +35,8 @@ import {
 } from "@aws-sdk/client-s3";
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
-import {
-  type BlobBody,
-  type BlobStore,
-  type ByteRange,
-  type PutResult,
-  checkByteCount,
-  checkSha256,
-  checkStagingId,
-  Digester,
-  expectationsOf,
-  hashedBody,
-  readBody,
-  sliceOf,
-  verify,
-} from "./blob-store.js";
+import { checkByteCount, checkSha256, checkStagingId, Digester, expectationsOf, hashedBody, sliceOf, verify } from "./blob-store.js";
+import { type BlobBody, type BlobStore, type ByteRange, type PutResult, readBody } from "../domain/ports/blob-store.js";
 import { BlobNotFoundError, ChecksumMismatchError, OffsetMismatchError, StagingNotFoundError } from "../domain/ports/blob-store-errors.js";
 
 const MiB = 1024 * 1024;

@@ -9,7 +9,7 @@ import { type App, createApp } from "../app.js";
 import { ensureDefaultWorkspace } from "../domain/workspaces.js";
 import { serve } from "../http/serve.js";
 import { createLogger } from "../logger.js";
-import type { BlobStore } from "../storage/blob-store.js";
+import type { BlobStore } from "../domain/ports/blob-store.js";
 import { createTestS3Store, createTestStore, TEST_SIGNING_KEYS } from "./test-store.js";
 
 export interface TestApp {

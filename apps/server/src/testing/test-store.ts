@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
-import type { BlobStore } from "../storage/blob-store.js";
+import type { BlobStore } from "../domain/ports/blob-store.js";
 import { createFsBlobStore } from "../storage/fs-blob-store.js";
 import { createS3BlobStore } from "../storage/s3-blob-store.js";
 import { startTestS3Server } from "../storage/testing/s3-server.js";

@@ -20,7 +20,8 @@ import { basename, dirname, join } from "node:path";
 import { createGunzip } from "node:zlib";
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ErrorInfoSchema, ExportManifestSchema, type ExportManifest, type VersionFile } from "@modelreg/proto";
+import { ExportManifestSchema, type ExportManifest, type VersionFile } from "@modelreg/proto";
+import { clientError } from "../errors.js";
 import tar from "tar-stream";
 import yauzl from "yauzl";
 import { progressReporter, type TransferProgress } from "../transfers/context.js";
@@ -61,9 +62,6 @@ export interface ReadArchiveOptions {
   tmpDir?: string;
 }
 
-/** google.rpc.ErrorInfo domain of modelreg's errors (the server's too). */
-const ERROR_DOMAIN = "modelreg.dev";
-
 /** ErrorInfo reasons of a refused archive. */
 export const ArchiveErrorReason = {
   /** The archive's bytes are not a whole, consistent modelreg export (DataLoss). */
@@ -77,8 +75,7 @@ export const ArchiveErrorReason = {
 } as const;
 
 function archiveError(archive: string, message: string, code: Code, reason: string): ConnectError {
-  const name = basename(archive);
-  return new ConnectError(message, code, undefined, [{ desc: ErrorInfoSchema, value: { reason, domain: ERROR_DOMAIN, metadata: { archive: name } } }]);
+  return clientError(message, code, reason, { archive: basename(archive) });
 }
 
 /** The archive is corrupt: DataLoss, its file name first in the message. */
