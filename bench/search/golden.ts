@@ -12,7 +12,7 @@ import { openDatabase } from "@modelreg/db";
 import { GetVersionResponseSchema, ListVersionsResponseSchema, type VersionSchema } from "@modelreg/proto";
 import { createRegistryClient, Framework } from "@modelreg/sdk";
 import { createApp } from "../../apps/server/src/app.js";
-import { ensureDefaultWorkspace } from "../../apps/server/src/domain/workspaces.js";
+import { ensureDefaultWorkspace } from "../../apps/server/src/domain/workspaces/index.js";
 import { createLogger } from "../../apps/server/src/logger.js";
 import { FULL_VERSION } from "../../apps/server/src/testing/fixtures.js";
 import { createTestStore, TEST_SIGNING_KEYS } from "../../apps/server/src/testing/test-store.js";

@@ -7,7 +7,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { openDatabase } from "@modelreg/db";
 import { ListVersionsResponseSchema } from "@modelreg/proto";
-import { createVersionsDomain, type ListOptions } from "../../apps/server/src/domain/versions.js";
+import { createVersionsDomain, type ListOptions } from "../../apps/server/src/domain/versions/index.js";
 import { versionToProto } from "../../apps/server/src/convert/resources.js";
 import { FILTER, ORDER_BY, PAGE_SIZE } from "./cases.js";
 import { MODEL_PREFIX, WORKSPACE } from "./load.js";

@@ -5,7 +5,7 @@
 // file's path is printed, so the secret does not end up in a log store.
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { NewAccessKey } from "../domain/access-keys.js";
+import type { NewAccessKey } from "../domain/keys/index.js";
 import type { Logger } from "../logger.js";
 
 export const ADMIN_KEY_FILE = "admin.key";

@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { accessKeys, type Database } from "@modelreg/db";
 import { Role } from "@modelreg/proto";
 import { eq, sql } from "drizzle-orm";
-import { UnauthenticatedError } from "../domain/errors.js";
+import { UnauthenticatedError } from "../domain/shared/errors.js";
 import type { Logger } from "../logger.js";
 import { parseToken, verifySecret } from "./keys.js";
 import type { Principal } from "./principal.js";

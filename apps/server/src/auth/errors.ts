@@ -1,7 +1,7 @@
 // Errors of the auth layer. Like the domain errors they extend, they never
 // import Connect: the plain-HTTP download handler maps SignedUrlError to a
 // status of its own. (ResourceExhaustedError is the domain's: ports/limiter.ts.)
-import { DomainError } from "../domain/errors.js";
+import { DomainError } from "../domain/shared/errors.js";
 
 export type SignedUrlReason = "MISSING" | "MALFORMED" | "EXPIRED" | "BAD_SIGNATURE" | "UNKNOWN_KEY";
 

@@ -2,7 +2,7 @@
 // to handlers through the call's context values.
 import { createContextKey } from "@connectrpc/connect";
 import { Role } from "@modelreg/proto";
-import type { AuditHook } from "../domain/scope.js";
+import type { AuditHook } from "../domain/shared/scope.js";
 
 export interface Principal {
   user: string;

@@ -13,9 +13,9 @@ import {
   type Model as ModelMsg,
   type Version as VersionMsg,
 } from "@modelreg/proto";
-import type { Alias, Model } from "../domain/models.js";
-import type { VersionMetadata } from "../domain/version-metadata.js";
-import type { Lineage, Version, VersionFields } from "../domain/versions.js";
+import type { Alias, Model } from "../domain/models/index.js";
+import type { VersionMetadata } from "../domain/versions/metadata.js";
+import type { Lineage, Version, VersionFields } from "../domain/versions/index.js";
 
 export function aliasToProto(a: Alias): AliasMsg {
   return create(AliasSchema, { alias: a.alias, version: a.version, protected: a.protected, updateTime: timestampFromDate(a.updateTime) });

@@ -8,7 +8,7 @@ import type { Interceptor } from "@connectrpc/connect";
 import { codeNameOf } from "./code-name.js";
 import { auditEvents, type Database } from "@modelreg/db";
 import { callIdentityKey, type CallIdentity } from "../auth/principal.js";
-import type { AuditRow } from "../domain/scope.js";
+import type { AuditRow } from "../domain/shared/scope.js";
 import type { Logger } from "../logger.js";
 import { PUBLIC_SERVICES } from "./auth.js";
 import { requestIdOf } from "./request-id.js";

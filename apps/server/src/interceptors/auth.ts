@@ -11,8 +11,8 @@ import type { Authenticator } from "../auth/authenticator.js";
 import { bearerOf } from "../auth/keys.js";
 import { ANONYMOUS_ADMIN, callIdentityKey, hasRole, roleName, type Principal } from "../auth/principal.js";
 import type { RateLimiter } from "../auth/rate-limit.js";
-import { PermissionDeniedError } from "../domain/errors.js";
-import type { Scope } from "../domain/scope.js";
+import { PermissionDeniedError } from "../domain/shared/errors.js";
+import type { Scope } from "../domain/shared/scope.js";
 
 /** Services anyone may call without a key. */
 export const PUBLIC_SERVICES = new Set(["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);

@@ -5,7 +5,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "@modelreg/proto";
 import type { Logger } from "pino";
-import { isUnavailable } from "../domain/db-errors.js";
+import { isUnavailable } from "../domain/shared/db-errors.js";
 import {
   AlreadyExistsError,
   DomainError,
@@ -15,7 +15,7 @@ import {
   NotFoundError,
   PermissionDeniedError,
   UnauthenticatedError,
-} from "../domain/errors.js";
+} from "../domain/shared/errors.js";
 import { ResourceExhaustedError } from "../domain/ports/limiter.js";
 import { requestIdOf } from "./request-id.js";
 

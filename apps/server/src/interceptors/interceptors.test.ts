@@ -8,8 +8,8 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { createTestStore, TEST_SIGNING_KEYS } from "../testing/test-store.js";
 import { createApp } from "../app.js";
-import { InvalidArgumentError } from "../domain/errors.js";
-import { ensureDefaultWorkspace } from "../domain/workspaces.js";
+import { InvalidArgumentError } from "../domain/shared/errors.js";
+import { ensureDefaultWorkspace } from "../domain/workspaces/index.js";
 import { toConnectError } from "./errors.js";
 
 function capture() {

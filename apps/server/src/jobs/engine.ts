@@ -22,7 +22,7 @@ import { type Database, jobs, type JobRow } from "@modelreg/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { JobQueue } from "../domain/ports/job-queue.js";
-import { rowsOf } from "../domain/raw-rows.js";
+import { rowsOf } from "../domain/shared/raw-rows.js";
 import type { Logger } from "../logger.js";
 
 export const JOB_STATE = { QUEUED: 1, RUNNING: 2, SUCCEEDED: 3, FAILED: 4, CANCELLED: 5 } as const;

@@ -10,9 +10,9 @@ import { create, toJsonString } from "@bufbuild/protobuf";
 import { type Database, exports, models, versionFiles, versions } from "@modelreg/db";
 import { ExportManifestSchema, ExportState, VersionState } from "@modelreg/proto";
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import { claimBlob, recordHolding } from "../domain/blob-holdings.js";
+import { claimBlob, recordHolding } from "../domain/files/blob-holdings.js";
 
-import { toVersion } from "../domain/versions.js";
+import { toVersion } from "../domain/versions/index.js";
 import { archiveStream, ARCHIVE_TYPES, type ArchiveEntry, type ArchiveFormat, bufferEntry } from "../exports/archive.js";
 import type { Logger } from "../logger.js";
 import { versionToProto } from "../convert/resources.js";

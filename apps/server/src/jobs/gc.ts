@@ -3,13 +3,13 @@
 // and no export archive references any longer, and stored content no workspace holds.
 //
 // Content is deleted only under its advisory lock (see
-// domain/blob-holdings.ts), only when no upload session of any workspace
+// domain/files/blob-holdings.ts), only when no upload session of any workspace
 // wants it, and only when no upload claimed it within the grace period, so
 // it never disappears under an upload that is about to reference it.
 import { blobs, type Database, jobs, uploadSessions } from "@modelreg/db";
 import { sql } from "drizzle-orm";
-import { lockDigest } from "../domain/blob-holdings.js";
-import { rowsOf } from "../domain/raw-rows.js";
+import { lockDigest } from "../domain/files/blob-holdings.js";
+import { rowsOf } from "../domain/shared/raw-rows.js";
 import type { Logger } from "../logger.js";
 import type { BlobStore } from "../domain/ports/blob-store.js";
 import { JOB_STATE, type JobKind } from "./engine.js";

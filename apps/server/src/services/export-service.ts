@@ -15,7 +15,7 @@ import {
   GetLatestExportResponseSchema,
   ListExportsResponseSchema,
 } from "@modelreg/proto";
-import type { ExportsDomain, ExportView } from "../domain/exports.js";
+import type { ExportsDomain, ExportView } from "../domain/exports/index.js";
 import { baseUrlOf, type FileUrls, hostOf } from "../http/file-urls.js";
 import { callScope } from "../interceptors/auth.js";
 

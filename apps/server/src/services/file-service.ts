@@ -14,9 +14,9 @@ import {
   type VersionFile as VersionFileMsg,
   WriteUploadResponseSchema,
 } from "@modelreg/proto";
-import { InvalidArgumentError } from "../domain/errors.js";
-import type { FilesDomain, StoredFile, VersionRef } from "../domain/files.js";
-import { parseUploadSessionName, type UploadSessionsDomain } from "../domain/upload-sessions.js";
+import { InvalidArgumentError } from "../domain/shared/errors.js";
+import type { FilesDomain, StoredFile, VersionRef } from "../domain/files/index.js";
+import { parseUploadSessionName, type UploadSessionsDomain } from "../domain/files/upload-sessions.js";
 import { baseUrlOf, type FileUrls, hostOf } from "../http/file-urls.js";
 import { callScope, principalOf } from "../interceptors/auth.js";
 import type { BlobStore } from "../domain/ports/blob-store.js";

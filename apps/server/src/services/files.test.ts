@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeEachDatabase, type DriverKind } from "@modelreg/db/testing";
 import { Code, type StageVersionFilesResponse, UploadState, VersionState } from "@modelreg/sdk";
 import { createUrlSigner } from "../auth/signed-urls.js";
-import { manifestDigest } from "../domain/manifest.js";
+import { manifestDigest } from "../domain/files/manifest.js";
 import { TEST_SIGNING_KEYS } from "../testing/test-store.js";
 import { collectGarbage } from "../jobs/gc.js";
 import { failure } from "../testing/failure.js";

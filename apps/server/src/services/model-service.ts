@@ -11,8 +11,8 @@ import {
   SetAliasResponseSchema,
   UpdateModelResponseSchema,
 } from "@modelreg/proto";
-import type { AliasesDomain } from "../domain/aliases.js";
-import type { ModelsDomain } from "../domain/models.js";
+import type { AliasesDomain } from "../domain/aliases/index.js";
+import type { ModelsDomain } from "../domain/models/index.js";
 import { callScope, principalOf } from "../interceptors/auth.js";
 import { aliasToProto, modelToProto, versionToProto } from "../convert/resources.js";
 

@@ -9,8 +9,8 @@ import {
   UpdateVersionResponseSchema,
   type VersionService,
 } from "@modelreg/proto";
-import { InvalidArgumentError } from "../domain/errors.js";
-import type { VersionsDomain } from "../domain/versions.js";
+import { InvalidArgumentError } from "../domain/shared/errors.js";
+import type { VersionsDomain } from "../domain/versions/index.js";
 import { callScope } from "../interceptors/auth.js";
 import { lineageOf, versionFieldsOf, versionToProto } from "../convert/resources.js";
 

@@ -11,9 +11,9 @@ import {
   type WorkspaceService,
 } from "@modelreg/proto";
 import type { Authenticator } from "../auth/authenticator.js";
-import type { AccessKey, AccessKeysDomain } from "../domain/access-keys.js";
-import type { AuditDomain, AuditEvent } from "../domain/audit.js";
-import type { Workspace, WorkspacesDomain } from "../domain/workspaces.js";
+import type { AccessKey, AccessKeysDomain } from "../domain/keys/index.js";
+import type { AuditDomain, AuditEvent } from "../domain/audit/index.js";
+import type { Workspace, WorkspacesDomain } from "../domain/workspaces/index.js";
 import { callScope, principalOf } from "../interceptors/auth.js";
 
 const ts = (d: Date | null) => (d ? timestampFromDate(d) : undefined);

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidArgumentError } from "../domain/errors.js";
+import { InvalidArgumentError } from "../domain/shared/errors.js";
 import type { BlobStore } from "../domain/ports/blob-store.js";
 import { BlobNotFoundError, ChecksumMismatchError, OffsetMismatchError, StagingNotFoundError } from "../domain/ports/blob-store-errors.js";
 import { createFsBlobStore } from "./fs-blob-store.js";

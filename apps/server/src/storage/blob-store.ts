@@ -16,7 +16,7 @@
 // Either way nothing is visible under a blob's final name until all of its
 // bytes are stored and their digest matches.
 import { createHash } from "node:crypto";
-import { InvalidArgumentError } from "../domain/errors.js";
+import { InvalidArgumentError } from "../domain/shared/errors.js";
 import { type BlobBody, type ByteRange, isSha256, readBody } from "../domain/ports/blob-store.js";
 import { ChecksumMismatchError } from "../domain/ports/blob-store-errors.js";
 import { ThreadMd5 } from "./md5-thread.js";

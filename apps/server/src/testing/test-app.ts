@@ -6,7 +6,7 @@ import { createRouterTransport } from "@connectrpc/connect";
 import { createTestDatabase, type DriverKind, type TestDatabase } from "@modelreg/db/testing";
 import { createRegistryClient, type RegistryClient } from "@modelreg/sdk";
 import { type App, createApp } from "../app.js";
-import { ensureDefaultWorkspace } from "../domain/workspaces.js";
+import { ensureDefaultWorkspace } from "../domain/workspaces/index.js";
 import { serve } from "../http/serve.js";
 import { createLogger } from "../logger.js";
 import type { BlobStore } from "../domain/ports/blob-store.js";

@@ -1,7 +1,7 @@
 // Errors of the blob store. Each extends the domain error that the error
 // interceptor already maps to the right Connect code, so a handler can let
 // them through unchanged.
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../shared/errors.js";
 
 /**
  * The bytes received do not have the digest (or size) the caller declared.

@@ -2,7 +2,7 @@
 // per key (auth/rate-limit.ts implements it), and the error a caller over a
 // limit gets. Like every domain error it never imports Connect: the error
 // interceptor maps it to RESOURCE_EXHAUSTED, the plain-HTTP routes to 429.
-import { DomainError } from "../errors.js";
+import { DomainError } from "../shared/errors.js";
 
 export type AcquireResult = { ok: true; release(): void } | { ok: false };
 

@@ -4,8 +4,8 @@
 // version_metadata.proto). Enums are their proto numbers.
 import { Ajv } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import type { Violations } from "./validation.js";
-import { LABEL_KEY, printable } from "./validation.js";
+import type { Violations } from "../shared/validation.js";
+import { LABEL_KEY, printable } from "../shared/validation.js";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };

@@ -1,6 +1,6 @@
 // Paths of the files in a version's manifest: relative, `/`-separated,
 // normalised, and unable to escape the directory a client downloads into.
-import type { FieldViolation } from "./errors.js";
+import type { FieldViolation } from "../shared/errors.js";
 
 export const PATH_MAX_BYTES = 1024;
 export const SEGMENT_MAX_BYTES = 255;

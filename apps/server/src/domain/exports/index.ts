@@ -6,15 +6,15 @@
 import { type Database, exports, type ExportRow, models, versions, type Tx } from "@modelreg/db";
 import { ExportFormatSchema, ExportState, ExportStateSchema, VersionState } from "@modelreg/proto";
 import { and, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
-import { enumChoices, enumCodes, enumName } from "./enum-codes.js";
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
-import { compileFilter, type FilterFields, parseFilter } from "./filter/index.js";
-import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
-import { parseModelName, parseVersionName, parseVersionRefName, versionResourceName } from "./resource-names.js";
-import type { JobQueue } from "./ports/job-queue.js";
-import { inScope, type Scope, writeAudit } from "./scope.js";
-import { checkPageSize, collect, Violations } from "./validation.js";
-import { versionNotFound, versionRefWhere } from "./versions.js";
+import { enumChoices, enumCodes, enumName } from "../shared/enum-codes.js";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../shared/errors.js";
+import { compileFilter, type FilterFields, parseFilter } from "../shared/filter/index.js";
+import { decodePageToken, pageOf, queryFingerprint } from "../shared/page-token.js";
+import { parseModelName, parseVersionName, parseVersionRefName, versionResourceName } from "../shared/resource-names.js";
+import type { JobQueue } from "../ports/job-queue.js";
+import { inScope, type Scope, writeAudit } from "../shared/scope.js";
+import { checkPageSize, collect, Violations } from "../shared/validation.js";
+import { versionNotFound, versionRefWhere } from "../versions/index.js";
 
 export const EXPORT_JOB = "export";
 

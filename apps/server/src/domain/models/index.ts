@@ -2,17 +2,17 @@
 // update, delete. Each model is answered with its aliases.
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { modelAliases, models, versions, type Database, type ModelRow } from "@modelreg/db";
-import { AlreadyExistsError, EtagMismatchError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
-import { etagOf } from "./etag.js";
-import { isForeignKeyViolation, isUniqueViolation } from "./db-errors.js";
-import { compileFilter, type FilterFields, parseFilter } from "./filter/index.js";
-import { parseOrderBy } from "./order-by.js";
-import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
-import { modelResourceName, parseModelName, parseWorkspaceName, type ModelName } from "./resource-names.js";
-import { checkCommonFields, checkModelId, checkPageSize, collect, Violations } from "./validation.js";
-import { resolveUpdateMask } from "./update-mask.js";
-import { inScope, writeAudit, type Scope } from "./scope.js";
-import { requireWorkspace } from "./workspaces.js";
+import { AlreadyExistsError, EtagMismatchError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../shared/errors.js";
+import { etagOf } from "../shared/etag.js";
+import { isForeignKeyViolation, isUniqueViolation } from "../shared/db-errors.js";
+import { compileFilter, type FilterFields, parseFilter } from "../shared/filter/index.js";
+import { parseOrderBy } from "../shared/order-by.js";
+import { decodePageToken, pageOf, queryFingerprint } from "../shared/page-token.js";
+import { modelResourceName, parseModelName, parseWorkspaceName, type ModelName } from "../shared/resource-names.js";
+import { checkCommonFields, checkModelId, checkPageSize, collect, Violations } from "../shared/validation.js";
+import { resolveUpdateMask } from "../shared/update-mask.js";
+import { inScope, writeAudit, type Scope } from "../shared/scope.js";
+import { requireWorkspace } from "../workspaces/index.js";
 
 export interface Model {
   uid: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { normalizeFilePath, normalizeManifestPaths } from "./file-paths.js";
+import { normalizeFilePath, normalizeManifestPaths } from "./paths.js";
 
 describe("normalizeFilePath", () => {
   it("keeps relative paths and drops '.' segments", () => {

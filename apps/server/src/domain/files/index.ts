@@ -6,17 +6,17 @@ import { blobs, type Database, modelAliases, models, uploadSessions, versionFile
 import { VersionState } from "@modelreg/proto";
 import { and, asc, eq, gt, notInArray, sql } from "drizzle-orm";
 import { EMPTY_SHA256, claimBlob, heldBy, recordHolding } from "./blob-holdings.js";
-import { EtagMismatchError, FailedPreconditionError, type FieldViolation, InvalidArgumentError, NotFoundError } from "./errors.js";
-import { etagOf } from "./etag.js";
-import { normalizeFilePath, normalizeManifestPaths } from "./file-paths.js";
+import { EtagMismatchError, FailedPreconditionError, type FieldViolation, InvalidArgumentError, NotFoundError } from "../shared/errors.js";
+import { etagOf } from "../shared/etag.js";
+import { normalizeFilePath, normalizeManifestPaths } from "./paths.js";
 import { manifestDigest, mediaTypeOf } from "./manifest.js";
-import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
-import { type BlobStore, isSha256 } from "./ports/blob-store.js";
-import { parseVersionRefName, versionResourceName } from "./resource-names.js";
-import { inScope, type Scope, writeAudit } from "./scope.js";
+import { decodePageToken, pageOf, queryFingerprint } from "../shared/page-token.js";
+import { type BlobStore, isSha256 } from "../ports/blob-store.js";
+import { parseVersionRefName, versionResourceName } from "../shared/resource-names.js";
+import { inScope, type Scope, writeAudit } from "../shared/scope.js";
 import { MAX_CHUNK_BYTES, sessionView, type UploadSessionView } from "./upload-sessions.js";
-import { checkPageSize, Violations } from "./validation.js";
-import { toVersion, type Version, versionNotFound, versionRefWhere } from "./versions.js";
+import { checkPageSize, Violations } from "../shared/validation.js";
+import { toVersion, type Version, versionNotFound, versionRefWhere } from "../versions/index.js";
 
 export const MAX_FILES_PER_VERSION = 10_000;
 export const MAX_FILE_BYTES = 2 ** 40;

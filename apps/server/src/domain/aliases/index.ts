@@ -4,14 +4,14 @@
 import { Lifecycle, Role } from "@modelreg/proto";
 import { type Database, modelAliases, models, versions } from "@modelreg/db";
 import { and, eq, sql } from "drizzle-orm";
-import { EtagMismatchError, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
-import { aliasesOf, type Alias } from "./models.js";
-import { rowsOf } from "./raw-rows.js";
-import { ALIAS, aliasResourceName, parseModelName, versionResourceName } from "./resource-names.js";
-import { inScope, type Scope, writeAudit } from "./scope.js";
-import { parseSemver } from "./semver.js";
-import { Violations, collect, printable } from "./validation.js";
-import { toVersion, type Version } from "./versions.js";
+import { EtagMismatchError, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "../shared/errors.js";
+import { aliasesOf, type Alias } from "../models/index.js";
+import { rowsOf } from "../shared/raw-rows.js";
+import { ALIAS, aliasResourceName, parseModelName, versionResourceName } from "../shared/resource-names.js";
+import { inScope, type Scope, writeAudit } from "../shared/scope.js";
+import { parseSemver } from "../versions/semver.js";
+import { Violations, collect, printable } from "../shared/validation.js";
+import { toVersion, type Version } from "../versions/index.js";
 
 /** SetAlias with expected_version found the alias elsewhere (ABORTED, like a stale etag). */
 export class AliasMovedError extends EtagMismatchError {

@@ -4,14 +4,14 @@
 import { auditEvents, type Database, models, versionMetrics, versions, type VersionRow, type Tx } from "@modelreg/db";
 import { FrameworkSchema, Lifecycle, LifecycleSchema, VersionStateSchema } from "@modelreg/proto";
 import { and, asc, desc, eq, sql, type SQL } from "drizzle-orm";
-import { isUniqueViolation } from "./db-errors.js";
-import { enumCodes } from "./enum-codes.js";
-import { AlreadyExistsError, EtagMismatchError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
-import { etagOf } from "./etag.js";
-import { compileFilter, type FilterExpr, type FilterFields, parseFilter } from "./filter/index.js";
-import { parseOrderBy } from "./order-by.js";
-import { decodePageToken, encodePageToken, queryFingerprint } from "./page-token.js";
-import { prepareRaw, rowsOf } from "./raw-rows.js";
+import { isUniqueViolation } from "../shared/db-errors.js";
+import { enumCodes } from "../shared/enum-codes.js";
+import { AlreadyExistsError, EtagMismatchError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../shared/errors.js";
+import { etagOf } from "../shared/etag.js";
+import { compileFilter, type FilterExpr, type FilterFields, parseFilter } from "../shared/filter/index.js";
+import { parseOrderBy } from "../shared/order-by.js";
+import { decodePageToken, encodePageToken, queryFingerprint } from "../shared/page-token.js";
+import { prepareRaw, rowsOf } from "../shared/raw-rows.js";
 import {
   modelResourceName,
   parseModelName,
@@ -20,12 +20,12 @@ import {
   type ModelName,
   type VersionRefName,
   versionResourceName,
-} from "./resource-names.js";
-import { inScope, type Scope, writeAudit } from "./scope.js";
-import { requireWorkspace } from "./workspaces.js";
+} from "../shared/resource-names.js";
+import { inScope, type Scope, writeAudit } from "../shared/scope.js";
+import { requireWorkspace } from "../workspaces/index.js";
 import { autoNumberingAfter, autoVersion, compareVersions, parseSemver } from "./semver.js";
-import { resolveUpdateMask } from "./update-mask.js";
-import { checkCommonFields, checkPageSize, checkText, collect, Violations } from "./validation.js";
+import { resolveUpdateMask } from "../shared/update-mask.js";
+import { checkCommonFields, checkPageSize, checkText, collect, Violations } from "../shared/validation.js";
 import {
   checkMetadata,
   EMPTY_METADATA,
@@ -36,7 +36,7 @@ import {
   normalizeMetadata,
   splitMetadata,
   type VersionMetadata,
-} from "./version-metadata.js";
+} from "./metadata.js";
 
 export interface Version {
   uid: string;

@@ -2,13 +2,13 @@
 // workspace is created at start so a single-team install needs no setup.
 import { accessKeys, models, workspaces, type Database, type WorkspaceRow } from "@modelreg/db";
 import { and, asc, eq, gt, sql } from "drizzle-orm";
-import { isForeignKeyViolation, isUniqueViolation } from "./db-errors.js";
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
-import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
-import { parseWorkspaceName } from "./resource-names.js";
-import { inScope, type Scope } from "./scope.js";
-import { resolveUpdateMask } from "./update-mask.js";
-import { checkCommonFields, checkPageSize, printable, Violations, WORKSPACE_ID } from "./validation.js";
+import { isForeignKeyViolation, isUniqueViolation } from "../shared/db-errors.js";
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../shared/errors.js";
+import { decodePageToken, pageOf, queryFingerprint } from "../shared/page-token.js";
+import { parseWorkspaceName } from "../shared/resource-names.js";
+import { inScope, type Scope } from "../shared/scope.js";
+import { resolveUpdateMask } from "../shared/update-mask.js";
+import { checkCommonFields, checkPageSize, printable, Violations, WORKSPACE_ID } from "../shared/validation.js";
 
 export const DEFAULT_WORKSPACE = "default";
 

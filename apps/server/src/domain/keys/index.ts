@@ -3,13 +3,13 @@
 import { accessKeys, type AccessKeyRow, type Database } from "@modelreg/db";
 import { Role } from "@modelreg/proto";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
-import { KEY_ID, type KeyMaterial } from "./ports/key-material.js";
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
-import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
-import { parseWorkspaceName } from "./resource-names.js";
-import { inScope, type Scope } from "./scope.js";
-import { requireWorkspace } from "./workspaces.js";
-import { checkPageSize, checkText, collect, printable, Violations } from "./validation.js";
+import { KEY_ID, type KeyMaterial } from "../ports/key-material.js";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../shared/errors.js";
+import { decodePageToken, pageOf, queryFingerprint } from "../shared/page-token.js";
+import { parseWorkspaceName } from "../shared/resource-names.js";
+import { inScope, type Scope } from "../shared/scope.js";
+import { requireWorkspace } from "../workspaces/index.js";
+import { checkPageSize, checkText, collect, printable, Violations } from "../shared/validation.js";
 
 
 export interface AccessKey {

@@ -5,15 +5,15 @@
 // published, and the workspace holds it.
 import { type Database, models, uploadSessions, type UploadSessionRow, versions } from "@modelreg/db";
 import { and, eq, gt, sql } from "drizzle-orm";
-import { ResourceExhaustedError } from "./ports/limiter.js";
-import type { ConcurrencyLimiter } from "./ports/limiter.js";
-import { type BlobBody, type BlobStore, readBody } from "./ports/blob-store.js";
-import { ChecksumMismatchError, StagingNotFoundError } from "./ports/blob-store-errors.js";
+import { ResourceExhaustedError } from "../ports/limiter.js";
+import type { ConcurrencyLimiter } from "../ports/limiter.js";
+import { type BlobBody, type BlobStore, readBody } from "../ports/blob-store.js";
+import { ChecksumMismatchError, StagingNotFoundError } from "../ports/blob-store-errors.js";
 import { claimBlob, recordHolding } from "./blob-holdings.js";
-import { InvalidArgumentError, NotFoundError } from "./errors.js";
-import { versionResourceName } from "./resource-names.js";
-import { inScope, type Scope } from "./scope.js";
-import { WORKSPACE_ID } from "./validation.js";
+import { InvalidArgumentError, NotFoundError } from "../shared/errors.js";
+import { versionResourceName } from "../shared/resource-names.js";
+import { inScope, type Scope } from "../shared/scope.js";
+import { WORKSPACE_ID } from "../shared/validation.js";
 
 export interface UploadSessionView {
   id: string;

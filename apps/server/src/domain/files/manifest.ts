@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 
 export interface ManifestEntry {
-  /** Normalised relative path (see file-paths.ts). */
+  /** Normalised relative path (see paths.ts). */
   path: string;
   size: number;
   /** Lowercase hex SHA-256 of the content. */
@@ -15,7 +15,7 @@ export interface ManifestEntry {
  * `sha256:<hex>` over the entries sorted by path (byte order of UTF-8), each
  * written as `<sha256> <size> <path>\n`. Order of input, media types and md5
  * do not count: the digest names the content and its layout only. Paths
- * cannot hold a newline (file-paths.ts refuses control characters), so the
+ * cannot hold a newline (paths.ts refuses control characters), so the
  * encoding is unambiguous.
  */
 export function manifestDigest(entries: readonly ManifestEntry[]): string {

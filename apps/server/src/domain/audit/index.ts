@@ -1,13 +1,13 @@
 // Reading the audit log (the audit interceptor writes it): newest first,
-// keyset-paged, filtered with the AIP-160 subset of ./filter.
+// keyset-paged, filtered with the AIP-160 subset of ../shared/filter.
 import { auditEvents, type AuditEventRow, type Database } from "@modelreg/db";
 import { and, desc, eq, lt } from "drizzle-orm";
-import { InvalidArgumentError, NotFoundError } from "./errors.js";
-import { compileFilter, parseFilter, type FilterFields } from "./filter/index.js";
-import { decodePageToken, pageOf, queryFingerprint } from "./page-token.js";
-import { parseWorkspaceName } from "./resource-names.js";
-import type { Scope } from "./scope.js";
-import { checkPageSize, Violations } from "./validation.js";
+import { InvalidArgumentError, NotFoundError } from "../shared/errors.js";
+import { compileFilter, parseFilter, type FilterFields } from "../shared/filter/index.js";
+import { decodePageToken, pageOf, queryFingerprint } from "../shared/page-token.js";
+import { parseWorkspaceName } from "../shared/resource-names.js";
+import type { Scope } from "../shared/scope.js";
+import { checkPageSize, Violations } from "../shared/validation.js";
 
 export interface AuditEvent {
   name: string;

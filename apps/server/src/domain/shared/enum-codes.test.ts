@@ -4,7 +4,7 @@ import { create, createFileRegistry } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { ExportFormatSchema, ExportStateSchema, Framework, FrameworkSchema, LifecycleSchema, VersionStateSchema } from "@modelreg/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, type TestApp } from "../testing/test-app.js";
+import { createTestApp, type TestApp } from "../../testing/test-app.js";
 import { enumChoices, enumCodes, enumName } from "./enum-codes.js";
 
 /** An enum the contract does not have: what a value added to the proto looks like to the code. */
