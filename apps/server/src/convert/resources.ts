@@ -13,7 +13,8 @@ import {
   type Model as ModelMsg,
   type Version as VersionMsg,
 } from "@modelreg/proto";
-import type { Alias, Model } from "../domain/models/index.js";
+import type { Alias } from "../domain/aliases/index.js";
+import type { Model } from "../domain/models/index.js";
 import type { VersionMetadata } from "../domain/versions/metadata.js";
 import type { Lineage, Version, VersionFields } from "../domain/versions/index.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkDescription, checkLabels, checkModelId, checkPageSize, Violations } from "./validation.js";
+import { checkDescription, checkLabels, checkModelId, checkPageSize, checkRequestId, Violations } from "./validation.js";
 
 function run(fn: (v: Violations) => void) {
   const v = new Violations();
@@ -47,5 +47,14 @@ describe("page size", () => {
     const v = new Violations();
     checkPageSize(v, -1);
     expect(v.list[0]!.field).toBe("page_size");
+  });
+});
+
+describe("request ids", () => {
+  it("are optional, or 1-64 letters, digits, - and _", () => {
+    for (const ok of ["", "a", "0190b6d2-7a1c-4c55-9e0e-6f1b2c3d4e5f", "x_Y-9".repeat(12)]) expect(run((v) => checkRequestId(v, ok)), ok).toEqual([]);
+  });
+  it("refuse anything else, naming the field", () => {
+    for (const bad of ["x".repeat(65), "a b", "a/b", "é"]) expect(run((v) => checkRequestId(v, bad)).map((x) => x.field), bad).toEqual(["request_id"]);
   });
 });

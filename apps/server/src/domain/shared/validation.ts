@@ -72,6 +72,13 @@ export function checkCommonFields(v: Violations, prefix: string, f: { descriptio
   if (f.labels !== undefined) checkLabels(v, `${prefix}.labels`, f.labels);
 }
 
+const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A create's `request_id` (optional): what makes a retried create answer the first one's result. */
+export function checkRequestId(v: Violations, requestId: string): void {
+  if (requestId !== "" && !REQUEST_ID.test(requestId)) v.add("request_id", "is not a request id: 1-64 letters, digits, '-' and '_' (a UUID is a good choice)");
+}
+
 /** Runs a parse function, collecting its violations instead of throwing them. */
 export function collect<T>(v: Violations, parse: () => T): T | undefined {
   try {
