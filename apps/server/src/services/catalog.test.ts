@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { Code, ExportFormat } from "@modelreg/sdk";
 import { models, versions } from "@modelreg/db";
 import { eq } from "drizzle-orm";
-import { parseSemver } from "../domain/versions/semver.js";
+import { parseSemver } from "../domain/shared/semver.js";
 import { describeEachDatabase } from "@modelreg/db/testing";
 import { failure } from "../testing/failure.js";
 import { createTestApp, type TestApp } from "../testing/test-app.js";

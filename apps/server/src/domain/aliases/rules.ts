@@ -4,7 +4,7 @@ import { Role } from "@modelreg/proto";
 import { InvalidArgumentError, PermissionDeniedError } from "../shared/errors.js";
 import { ALIAS, type ModelName, parseModelName } from "../shared/resource-names.js";
 import { collect, printable, Violations } from "../shared/validation.js";
-import { parseSemver } from "../versions/semver.js";
+import { parseSemver } from "../shared/semver.js";
 import type { AliasCaller, SetAliasRequest } from "./types.js";
 
 /** Protected aliases are for admin keys only: only they may mark one protected, move it or delete it. */

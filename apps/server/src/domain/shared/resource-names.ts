@@ -1,7 +1,7 @@
 // Parsing of resource names: workspaces/{w}, workspaces/{w}/models/{m},
 // workspaces/{w}/models/{m}/versions/{v}.
 import { InvalidArgumentError } from "./errors.js";
-import { parseSemver } from "../versions/semver.js";
+import { parseSemver } from "./semver.js";
 import { MODEL_ID, WORKSPACE_ID, printable } from "./validation.js";
 
 export interface WorkspaceName {

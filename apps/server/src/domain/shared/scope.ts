@@ -6,7 +6,7 @@
 // mutations write it inside their own transaction (or statement), so a
 // change and its audit row commit together or not at all, for one commit.
 import { auditEvents } from "@modelreg/db";
-import { eq, type Column, type SQL } from "drizzle-orm";
+import { eq, type Column, type SQL, sql } from "drizzle-orm";
 
 export type AuditRow = typeof auditEvents.$inferInsert;
 
@@ -31,4 +31,37 @@ export async function writeAudit(tx: { insert: (table: typeof auditEvents) => { 
   if (!scope.audit) return;
   await tx.insert(auditEvents).values(scope.audit.values());
   scope.audit.markWritten();
+}
+
+/**
+ * Writing the audit row inside a mutation that is one prepared statement:
+ * `auditInsert(from)` is a data-modifying CTE body that inserts the row
+ * (once per row of `from`, which holds the one changed row) when the
+ * statement's `audited` placeholder is true, and `auditParams(scope)` gives
+ * its placeholder values. Call `auditWritten(scope)` after the statement
+ * succeeded.
+ */
+export function auditInsert(from: SQL): SQL {
+  const p = (name: string) => sql.placeholder(`audit_${name}`);
+  return sql`INSERT INTO ${auditEvents} (workspace, "user", access_key_id, method, resource, code, request_id)
+    SELECT ${p("workspace")}, ${p("user")}, ${p("access_key_id")}, ${p("method")}, ${p("resource")}, ${p("code")}, ${p("request_id")}
+    FROM ${from} WHERE ${p("audited")}::boolean`;
+}
+
+export function auditParams(scope: Scope): Record<string, string | boolean> {
+  const row = scope.audit?.values();
+  return {
+    audit_audited: row !== undefined,
+    audit_workspace: row?.workspace ?? "",
+    audit_user: row?.user ?? "",
+    audit_access_key_id: row?.accessKeyId ?? "",
+    audit_method: row?.method ?? "",
+    audit_resource: row?.resource ?? "",
+    audit_code: row?.code ?? "",
+    audit_request_id: row?.requestId ?? "",
+  };
+}
+
+export function auditWritten(scope: Scope): void {
+  scope.audit?.markWritten();
 }
