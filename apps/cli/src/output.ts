@@ -3,7 +3,8 @@
 // each message: one object, or an array for a list, ready for jq).
 import { toJson, type DescMessage, type JsonValue, type MessageShape } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { FrameworkSchema, Lifecycle, ModelSchema, VersionSchema, VersionState, type Model, type Version } from "@modelreg/sdk";
+import { FrameworkSchema, Lifecycle, ModelSchema, VersionSchema, VersionState, VersionStateSchema, type Model, type Version } from "@modelreg/sdk";
+import { enumWord } from "./enum-words.js";
 import Table from "cli-table3";
 import type { Io } from "./io.js";
 import { formatLabels } from "./labels.js";
@@ -145,9 +146,7 @@ export function metricValue(value: number): string {
 
 /** `pytorch`, `onnx`; `-` when unset. */
 export function frameworkName(framework: number): string {
-  if (framework === 0) return "-";
-  const name = FrameworkSchema.values.find((v) => v.number === framework)?.name;
-  return name ? name.replace(/^FRAMEWORK_/, "").toLowerCase() : String(framework);
+  return enumWord(FrameworkSchema, framework);
 }
 
 /** Borderless, aligned columns (like kubectl): readable, and still greppable. */
@@ -210,14 +209,7 @@ export function renderVersion(v: Version): string {
 
 /** `pending`, `ready`; `-` when unset. */
 export function versionStateName(state: VersionState): string {
-  switch (state) {
-    case VersionState.PENDING:
-      return "pending";
-    case VersionState.READY:
-      return "ready";
-    default:
-      return "-";
-  }
+  return enumWord(VersionStateSchema, state);
 }
 
 export function keyValues(rows: [string, string][]): string {

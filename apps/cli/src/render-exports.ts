@@ -2,13 +2,13 @@
 // download wrote. JSON views are the messages' proto JSON (see output.ts).
 import { ExportState, exportFormatName, shortExportName, type DownloadedExport, type Export } from "@modelreg/sdk";
 import { keyValues, messageJson, table, time, type RenderOptions } from "./output.js";
-import { ExportSchema } from "@modelreg/sdk";
+import { ExportSchema, ExportStateSchema } from "@modelreg/sdk";
+import { enumWord } from "./enum-words.js";
 import { formatBytes, shortDigest } from "./render-files.js";
 
 /** pending, running, succeeded, failed, cancelled. */
 export function exportStateName(state: ExportState): string {
-  const name = ExportState[state];
-  return name && state !== ExportState.UNSPECIFIED ? name.toLowerCase() : "-";
+  return enumWord(ExportStateSchema, state);
 }
 
 /** `1.2 MiB / 4.0 MiB (30%)`; `-` before the size is known. */

@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
+import { enumWords, parseEnumWord } from "./enum-words.js";
 import { FrameworkSchema, LineageSchema, Lifecycle, VersionSchema, type Version } from "@modelreg/sdk";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { UsageError } from "./exit-codes.js";
@@ -30,18 +31,20 @@ export interface Metric {
   value: number;
 }
 
+/** Other names people use for a framework: `tensorflow` (SavedModel), `keras`, `sklearn`. */
+const FRAMEWORK_SYNONYMS: Record<string, string> = { tensorflow: "tensorflow_saved_model", keras: "h5", sklearn: "scikit_learn" };
+
 /** `pytorch`, `PYTORCH`, `FRAMEWORK_PYTORCH`, `tensorflow` (SavedModel), `scikit-learn` -> the Framework value. */
 export function parseFramework(text: string): number {
-  const key = text.trim().toUpperCase().replace(/[-\s]/g, "_").replace(/^FRAMEWORK_/, "");
-  const wanted = key === "TENSORFLOW" ? "TENSORFLOW_SAVED_MODEL" : key === "KERAS" ? "H5" : key === "SKLEARN" ? "SCIKIT_LEARN" : key;
-  const value = FrameworkSchema.values.find((v) => v.name === `FRAMEWORK_${wanted}` && v.number !== 0);
-  if (!value) throw new InvalidArgumentError(`expected one of ${frameworkNames().join(", ")}`);
-  return value.number;
+  const word = text.trim().toLowerCase();
+  const value = parseEnumWord(FrameworkSchema, FRAMEWORK_SYNONYMS[word] ?? word);
+  if (value === undefined) throw new InvalidArgumentError(`expected one of ${frameworkNames().join(", ")}`);
+  return value;
 }
 
 /** `pytorch`, `onnx`, ... (lower case, without the prefix). */
 export function frameworkNames(): string[] {
-  return FrameworkSchema.values.filter((v) => v.number !== 0).map((v) => v.name.replace(/^FRAMEWORK_/, "").toLowerCase());
+  return enumWords(FrameworkSchema);
 }
 
 /** `f1=0.88` -> { name: "f1", value: 0.88 }. */
