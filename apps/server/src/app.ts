@@ -4,20 +4,19 @@ import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Database } from "@modelreg/db";
 import { ExportService, FileService, ModelService, VersionService, WorkspaceService } from "@modelreg/proto";
-import { createAuthenticator } from "./auth/authenticator.js";
+import { type Authenticator, createAuthenticator } from "./auth/authenticator.js";
 import { keyMaterial } from "./auth/keys.js";
 import { createConcurrencyLimiter, createRateLimiter } from "./auth/rate-limit.js";
 import { createUrlSigner, type SigningKey } from "./auth/signed-urls.js";
-import { createFilesDomain } from "./domain/files/index.js";
-import { createUploadSessionsDomain } from "./domain/files/upload-sessions.js";
+import { createFilesDomain, createUploadSessionsDomain } from "./domain/files/index.js";
 import { RPC_COMPRESSION } from "./http/compression.js";
 import { createFileRoutes } from "./http/file-routes.js";
-import { createFileUrls } from "./http/file-urls.js";
-import { createExportsDomain, EXPORT_JOB } from "./domain/exports/index.js";
-import { createJobEngine } from "./jobs/engine.js";
+import { createFileUrls, type FileUrls } from "./http/file-urls.js";
+import { createExportRuns, createExportsDomain, EXPORT_JOB } from "./domain/exports/index.js";
+import { createJobEngine, type JobEngine, type JobKind } from "./jobs/engine.js";
 import { createExportJob } from "./jobs/export-job.js";
 import { GC_JOB, gcJob } from "./jobs/gc.js";
-import { createMd5Worker } from "./jobs/md5.js";
+import { createMd5Worker, type Md5Worker } from "./jobs/md5.js";
 import { createExportService } from "./services/export-service.js";
 import { createFileService } from "./services/file-service.js";
 import type { BlobStore } from "./domain/ports/blob-store.js";
@@ -27,7 +26,7 @@ import { createAuditDomain } from "./domain/audit/index.js";
 import { createModelsDomain } from "./domain/models/index.js";
 import { createVersionsDomain } from "./domain/versions/index.js";
 import { createWorkspacesDomain } from "./domain/workspaces/index.js";
-import { createHealthService, Health } from "./grpc/health.js";
+import { createHealthService, Health, type HealthService } from "./grpc/health.js";
 import { createReflectionServices, ServerReflectionV1, ServerReflectionV1alpha } from "./grpc/reflection.js";
 import { accessLogInterceptor } from "./interceptors/access-log.js";
 import { auditInterceptor } from "./interceptors/audit.js";
@@ -69,38 +68,25 @@ export interface AppDeps {
   gc?: { graceMs: number };
 }
 
-export function createApp(deps: AppDeps) {
+/** The server as a library sees it: RPC routes and interceptors, one HTTP handler, and the parts a process starts and stops. */
+export interface App {
+  routes: (router: ConnectRouter) => void;
+  interceptors: Interceptor[];
+  /** Every request: the signed byte routes first, every other request to the RPCs. */
+  handler: ReturnType<typeof connectNodeAdapter>;
+  health: HealthService;
+  md5: Md5Worker;
+  jobs: JobEngine;
+  /** Upload requests of an access key in flight now ("" = every caller with AUTH=off). */
+  uploadsInFlight(accessKeyId: string): number;
+}
+
+export function createApp(deps: AppDeps): App {
   const auth = deps.auth ?? { enabled: true };
+  const d = createDomains(deps);
   const health = createHealthService();
-  const apiServices = API_SERVICES;
-  for (const s of apiServices) health.setServing(s.typeName, true);
-  const reflection = createReflectionServices([...apiServices, Health, ServerReflectionV1]);
-  const authenticator = createAuthenticator({ db: deps.db, logger: deps.logger, adminToken: auth.adminToken });
-  const md5 = createMd5Worker({ db: deps.db, store: deps.store, logger: deps.logger });
-  const uploadsPerKey = deps.uploadsPerKey ?? 8;
-  const uploadLimiter = createConcurrencyLimiter({ max: uploadsPerKey });
-  const uploads = createUploadSessionsDomain({
-    db: deps.db,
-    store: deps.store,
-    concurrency: { limiter: uploadLimiter, max: uploadsPerKey },
-    onStored: (sha256) => md5.schedule(sha256),
-    maxChunkBytes: deps.maxChunkBytes,
-  });
-  const files = createFilesDomain({ db: deps.db, store: deps.store, maxChunkBytes: deps.maxChunkBytes });
-  const signer = createUrlSigner({ keys: deps.signingKeys });
-  const urls = createFileUrls(signer);
-  const versions = createVersionsDomain(deps.db);
-  const exportJob = createExportJob({ db: deps.db, store: deps.store, logger: deps.logger, progressMs: deps.jobs?.progressMs });
-  const jobs = createJobEngine({
-    db: deps.db,
-    logger: deps.logger,
-    kinds: { [EXPORT_JOB]: exportJob, ...(deps.gc ? { [GC_JOB]: gcJob({ db: deps.db, store: deps.store, logger: deps.logger, graceMs: deps.gc.graceMs }) } : {}) },
-    concurrency: deps.jobs?.concurrency,
-    leaseMs: deps.jobs?.leaseMs,
-    pollMs: deps.jobs?.pollMs,
-    backoffMs: deps.jobs?.backoffMs,
-  });
-  const exports = createExportsDomain(deps.db, jobs);
+  for (const s of API_SERVICES) health.setServing(s.typeName, true);
+  const authenticator = createAuthenticator({ keys: d.accessKeys, logger: deps.logger, adminToken: auth.adminToken });
   const rateLimiter = auth.ratePerSecond ? createRateLimiter({ ratePerSecond: auth.ratePerSecond, burst: auth.burst ?? auth.ratePerSecond * 2 }) : undefined;
 
   // Interceptor order, outermost first:
@@ -112,46 +98,73 @@ export function createApp(deps: AppDeps) {
   const interceptors: Interceptor[] = [
     requestIdInterceptor(),
     accessLogInterceptor(deps.logger),
-    auditInterceptor(deps.db, deps.logger),
+    auditInterceptor(d.audit, deps.logger),
     errorInterceptor(deps.logger),
     authInterceptor({ enabled: auth.enabled, authenticator, rateLimiter, ratePerSecond: auth.ratePerSecond }),
   ];
-
-  const routes = (router: ConnectRouter) => {
-    router.service(ModelService, createModelService(createModelsDomain(deps.db), createAliasesDomain(deps.db)));
-    router.service(VersionService, createVersionService(versions));
-    router.service(FileService, createFileService({ files, uploads, store: deps.store, urls, publicUrl: deps.publicUrl }));
-    router.service(ExportService, createExportService({ exports, urls, publicUrl: deps.publicUrl }));
-    router.service(
-      WorkspaceService,
-      createWorkspaceService({
-        workspaces: createWorkspacesDomain(deps.db),
-        accessKeys: createAccessKeysDomain(deps.db, keyMaterial),
-        audit: createAuditDomain(deps.db),
-        authenticator,
-        info: { serverVersion: SERVER_VERSION, authEnabled: auth.enabled, database: deps.database ?? "" },
-      }),
-    );
-    router.service(Health, health.impl);
-    router.service(ServerReflectionV1, reflection.v1);
-    router.service(ServerReflectionV1alpha, reflection.v1alpha);
-  };
-
-  const rpc = connectNodeAdapter({
-    routes,
-    interceptors,
-    acceptCompression: RPC_COMPRESSION,
-    readMaxBytes: deps.maxMessageBytes ?? 4 * 1024 * 1024,
-  });
-  const fileRoutes = createFileRoutes({ db: deps.db, store: deps.store, uploads, signer, urls, publicUrl: deps.publicUrl, logger: deps.logger });
-  // The plain-HTTP byte paths first, every other request to the RPCs.
+  const signer = createUrlSigner({ keys: deps.signingKeys });
+  const urls = createFileUrls(signer);
+  const info = { serverVersion: SERVER_VERSION, authEnabled: auth.enabled, database: deps.database ?? "" };
+  const routes = serviceRoutes(deps, d, { health, authenticator, urls, info });
+  const rpc = connectNodeAdapter({ routes, interceptors, acceptCompression: RPC_COMPRESSION, readMaxBytes: deps.maxMessageBytes ?? 4 * 1024 * 1024 });
+  const fileRoutes = createFileRoutes({ files: d.files, store: deps.store, uploads: d.uploads, signer, urls, publicUrl: deps.publicUrl, logger: deps.logger });
   const handler: typeof rpc = (req, res) => {
     if (!fileRoutes(req, res as unknown as Parameters<typeof fileRoutes>[1])) rpc(req, res);
   };
-
-  /** Upload requests of an access key in flight now ("" = every caller with AUTH=off). */
-  const uploadsInFlight = (accessKeyId: string) => uploadLimiter.inFlight(accessKeyId);
-  return { routes, interceptors, handler, health, md5, jobs, uploadsInFlight };
+  return { routes, interceptors, handler, health, md5: d.md5, jobs: d.jobs, uploadsInFlight: (keyId) => d.uploadLimiter.inFlight(keyId) };
 }
 
-export type App = ReturnType<typeof createApp>;
+/** Every domain over the one database, each with its ports, and the background workers they use. */
+function createDomains(deps: AppDeps) {
+  const md5 = createMd5Worker({ db: deps.db, store: deps.store, logger: deps.logger });
+  const uploadsPerKey = deps.uploadsPerKey ?? 8;
+  const uploadLimiter = createConcurrencyLimiter({ max: uploadsPerKey });
+  const uploads = createUploadSessionsDomain({
+    db: deps.db,
+    store: deps.store,
+    concurrency: { limiter: uploadLimiter, max: uploadsPerKey },
+    onStored: (sha256) => md5.schedule(sha256),
+    maxChunkBytes: deps.maxChunkBytes,
+  });
+  const exportJob = createExportJob({ runs: createExportRuns(deps.db), store: deps.store, logger: deps.logger, progressMs: deps.jobs?.progressMs });
+  const gc: Record<string, JobKind> = deps.gc ? { [GC_JOB]: gcJob({ db: deps.db, store: deps.store, logger: deps.logger, graceMs: deps.gc.graceMs }) } : {};
+  const { concurrency, leaseMs, pollMs, backoffMs } = deps.jobs ?? {};
+  const jobs = createJobEngine({ db: deps.db, logger: deps.logger, kinds: { [EXPORT_JOB]: exportJob, ...gc }, concurrency, leaseMs, pollMs, backoffMs });
+  return {
+    md5,
+    uploadLimiter,
+    uploads,
+    jobs,
+    files: createFilesDomain({ db: deps.db, store: deps.store, maxChunkBytes: deps.maxChunkBytes }),
+    models: createModelsDomain(deps.db),
+    aliases: createAliasesDomain(deps.db),
+    versions: createVersionsDomain(deps.db),
+    exports: createExportsDomain(deps.db, jobs),
+    workspaces: createWorkspacesDomain(deps.db),
+    accessKeys: createAccessKeysDomain(deps.db, keyMaterial),
+    audit: createAuditDomain(deps.db),
+  };
+}
+type Domains = ReturnType<typeof createDomains>;
+
+/** Every service on one router: the five of the contract, health and reflection. */
+function serviceRoutes(
+  deps: AppDeps,
+  d: Domains,
+  x: { health: HealthService; authenticator: Authenticator; urls: (base: string) => FileUrls; info: { serverVersion: string; authEnabled: boolean; database: string } },
+) {
+  const reflection = createReflectionServices([...API_SERVICES, Health, ServerReflectionV1]);
+  return (router: ConnectRouter) => {
+    router.service(ModelService, createModelService(d.models, d.aliases));
+    router.service(VersionService, createVersionService(d.versions));
+    router.service(FileService, createFileService({ files: d.files, uploads: d.uploads, store: deps.store, urls: x.urls, publicUrl: deps.publicUrl }));
+    router.service(ExportService, createExportService({ exports: d.exports, urls: x.urls, publicUrl: deps.publicUrl }));
+    router.service(
+      WorkspaceService,
+      createWorkspaceService({ workspaces: d.workspaces, accessKeys: d.accessKeys, audit: d.audit, authenticator: x.authenticator, info: x.info }),
+    );
+    router.service(Health, x.health.impl);
+    router.service(ServerReflectionV1, reflection.v1);
+    router.service(ServerReflectionV1alpha, reflection.v1alpha);
+  };
+}

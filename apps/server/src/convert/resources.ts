@@ -15,8 +15,7 @@ import {
 } from "@modelreg/proto";
 import type { Alias } from "../domain/aliases/index.js";
 import type { Model } from "../domain/models/index.js";
-import type { VersionMetadata } from "../domain/versions/metadata.js";
-import type { Lineage, Version, VersionFields } from "../domain/versions/index.js";
+import type { Lineage, Version, VersionFields, VersionMetadata } from "../domain/versions/index.js";
 
 export function aliasToProto(a: Alias): AliasMsg {
   return create(AliasSchema, { alias: a.alias, version: a.version, protected: a.protected, updateTime: timestampFromDate(a.updateTime) });

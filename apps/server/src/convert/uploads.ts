@@ -3,7 +3,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type UploadSession as UploadSessionMsg, UploadSessionSchema, UploadState } from "@modelreg/proto";
-import type { UploadSessionView } from "../domain/files/upload-sessions.js";
+import type { UploadSessionView } from "../domain/files/index.js";
 
 /** Where a session's bytes go: a signed upload URL (http/file-urls.ts makes them). */
 export interface UploadUrls {

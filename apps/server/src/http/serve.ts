@@ -13,9 +13,14 @@
 // anything else to an http server, via `emit("connection", socket)` after the
 // peeked bytes are pushed back with `unshift`. Neither inner server listens.
 // (HTTP/1.1 `Upgrade: h2c` is not supported; nobody in our stack uses it.)
+//
+// protocol-sniff.ts does the sniffing and hand-over; graceful-close.ts keeps
+// track of connections for close().
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
+import { closeGracefully, createConnections, trackResponse, trackSession, trackSocket } from "./graceful-close.js";
+import { sniffAndHandOver } from "./protocol-sniff.js";
 
 /** Accepts both request/response flavours, e.g. connectNodeAdapter(...). */
 export type RequestHandler = (
@@ -54,78 +59,24 @@ export interface Server {
   close(graceMs?: number): Promise<void>;
 }
 
-const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-
 export async function serve(handler: RequestHandler, options: ServeOptions): Promise<Server> {
-  const sniffTimeoutMs = options.sniffTimeoutMs ?? 30_000;
-  let closing: Promise<void> | undefined;
-
-  // Bookkeeping for graceful close.
-  const sockets = new Set<net.Socket>(); // every accepted connection
-  const sniffing = new Set<net.Socket>(); // not yet handed over
-  const sessions = new Set<http2.ServerHttp2Session>();
-  const h1InFlight = new Map<net.Socket, Set<http.ServerResponse>>();
+  const conns = createConnections();
 
   const h2 = http2.createServer();
   h2.on("request", handler);
-  h2.on("session", (session) => {
-    sessions.add(session);
-    session.once("close", () => sessions.delete(session));
-  });
+  h2.on("session", (session) => trackSession(conns, session));
 
   const h1 = http.createServer();
   h1.timeout = options.http1IdleTimeoutMs ?? 120_000; // socket inactivity; the socket is destroyed when it fires
   h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const socket = req.socket;
-    const inFlight = h1InFlight.get(socket);
-    if (inFlight) {
-      inFlight.add(res);
-      if (closing) res.setHeader("Connection", "close");
-      res.once("close", () => {
-        inFlight.delete(res);
-        // While closing, a connection is closed as soon as it becomes idle.
-        if (closing && inFlight.size === 0) socket.end();
-      });
-    }
+    trackResponse(conns, req.socket, res);
     handler(req, res);
   });
 
+  const sniffTimeoutMs = options.sniffTimeoutMs ?? 30_000;
   const tcp = net.createServer((socket) => {
-    sockets.add(socket);
-    sniffing.add(socket);
-    socket.once("close", () => {
-      sockets.delete(socket);
-      sniffing.delete(socket);
-      h1InFlight.delete(socket);
-    });
-    // Errors (ECONNRESET...) before the hand-over would otherwise crash the
-    // process; afterwards the inner servers attach their own handlers too.
-    socket.on("error", () => {});
-    socket.setTimeout(sniffTimeoutMs, () => socket.destroy());
-    socket.once("end", () => sniffing.has(socket) && socket.destroy());
-
-    let peeked: Buffer = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      peeked = peeked.length ? Buffer.concat([peeked, chunk]) : chunk;
-      const n = Math.min(peeked.length, PREFACE.length);
-      const isH2 = peeked.subarray(0, n).equals(PREFACE.subarray(0, n));
-      if (isH2 && n < PREFACE.length) return; // could still be the preface
-      socket.off("data", onData);
-      socket.setTimeout(0);
-      socket.removeAllListeners("timeout");
-      socket.pause();
-      socket.unshift(peeked);
-      sniffing.delete(socket);
-      if (isH2) {
-        // Http2Session drains data already buffered on the socket.
-        h2.emit("connection", socket);
-      } else {
-        h1InFlight.set(socket, new Set());
-        h1.emit("connection", socket);
-        socket.resume(); // replays the unshifted bytes into the HTTP parser
-      }
-    };
-    socket.on("data", onData);
+    trackSocket(conns, socket);
+    sniffAndHandOver(socket, { h2, h1, conns, sniffTimeoutMs });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -136,29 +87,7 @@ export async function serve(handler: RequestHandler, options: ServeOptions): Pro
     });
   });
   const port = (tcp.address() as net.AddressInfo).port;
-
-  const close = (graceMs = 10_000): Promise<void> =>
-    (closing ??= new Promise<void>((resolve) => {
-      // net.Server#close stops accepting at once; its callback runs after
-      // every connection it accepted (handed over or not) has closed.
-      const force = setTimeout(() => {
-        for (const session of sessions) session.destroy();
-        for (const socket of sockets) socket.destroy();
-      }, graceMs);
-      tcp.close(() => {
-        clearTimeout(force);
-        resolve();
-      });
-      for (const socket of sniffing) socket.destroy();
-      // GOAWAY: no new streams; the session closes once open streams end.
-      for (const session of sessions) session.close();
-      for (const [socket, inFlight] of h1InFlight) {
-        if (inFlight.size === 0) socket.destroy(); // idle keep-alive
-        // Busy: tell the client, and close after the response (see above).
-        else for (const res of inFlight) if (!res.headersSent) res.setHeader("Connection", "close");
-      }
-    }));
-
+  const close = (graceMs = 10_000): Promise<void> => closeGracefully(conns, tcp, graceMs);
   return { port, url: `http://${urlHost(options.host)}:${port}`, close };
 }
 

@@ -6,9 +6,8 @@
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import type { Interceptor } from "@connectrpc/connect";
 import { codeNameOf } from "./code-name.js";
-import { auditEvents, type Database } from "@modelreg/db";
 import { callIdentityKey, type CallIdentity } from "../auth/principal.js";
-import type { AuditRow } from "../domain/shared/scope.js";
+import type { AuditDomain, AuditRow } from "../domain/audit/index.js";
 import type { Logger } from "../logger.js";
 import { PUBLIC_SERVICES } from "./auth.js";
 import { requestIdOf } from "./request-id.js";
@@ -30,7 +29,7 @@ function workspaceOf(resource: string): string {
   return m && m[1] !== "-" ? m[1]! : "";
 }
 
-export function auditInterceptor(db: Database, logger: Logger): Interceptor {
+export function auditInterceptor(audit: Pick<AuditDomain, "record">, logger: Logger): Interceptor {
   return (next) => async (req) => {
     const identity: CallIdentity = {};
     req.contextValues.set(callIdentityKey, identity);
@@ -55,7 +54,7 @@ export function auditInterceptor(db: Database, logger: Logger): Interceptor {
     identity.audit = { values: () => row("ok"), markWritten: () => (written = true) };
     const record = async (code: string) => {
       try {
-        await db.insert(auditEvents).values(row(code));
+        await audit.record(row(code));
       } catch (err) {
         logger.error({ err, requestId: requestIdOf(req) }, "could not write the audit event of a call");
       }

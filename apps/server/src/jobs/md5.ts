@@ -5,8 +5,8 @@
 // the md5 is written only where it is still NULL. The hashing itself runs on
 // the md5 worker thread (storage/md5-thread.ts), so the event loop keeps
 // serving calls meanwhile.
-import { blobs, type Database } from "@modelreg/db";
-import { and, eq, isNull } from "drizzle-orm";
+import type { Database } from "@modelreg/db";
+import { blobsWithoutMd5, setMissingMd5 } from "../domain/files/index.js";
 import type { Logger } from "../logger.js";
 import type { BlobStore } from "../domain/ports/blob-store.js";
 import { ThreadMd5 } from "../storage/md5-thread.js";
@@ -43,7 +43,7 @@ export function createMd5Worker(deps: { db: Database; store: BlobStore; logger: 
     } finally {
       if (md5 === undefined) hash.dispose();
     }
-    await deps.db.update(blobs).set({ md5 }).where(and(eq(blobs.sha256, sha256), isNull(blobs.md5)));
+    await setMissingMd5(deps.db, sha256, md5);
   }
 
   function drain(): void {
@@ -70,8 +70,7 @@ export function createMd5Worker(deps: { db: Database; store: BlobStore; logger: 
       drain();
     },
     async sweep() {
-      const rows = await deps.db.select({ sha256: blobs.sha256 }).from(blobs).where(isNull(blobs.md5)).limit(10_000);
-      for (const r of rows) queue.add(r.sha256);
+      for (const sha256 of await blobsWithoutMd5(deps.db, 10_000)) queue.add(sha256);
       drain();
     },
     async idle() {

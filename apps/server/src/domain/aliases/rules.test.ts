@@ -2,20 +2,12 @@
 // is decided in the domain, from the caller's role.
 import { Role } from "@modelreg/proto";
 import { describe, expect, it } from "vitest";
-import { InvalidArgumentError, PermissionDeniedError } from "../shared/errors.js";
+import { PermissionDeniedError } from "../shared/errors.js";
 import { checkDelete, checkSet, mayTouchProtected } from "./rules.js";
+import { violatedFields } from "../../testing/violations.js";
 
 const set = { model: "workspaces/w/models/m", alias: "prod", version: "1.2.0", protected: false, expectedVersion: "" };
 
-function fieldsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof InvalidArgumentError) return e.violations.map((v) => v.field);
-    throw e;
-  }
-  return [];
-}
 
 it("lets admin keys alone touch protected aliases", () => {
   expect([Role.VIEWER, Role.EDITOR, Role.ADMIN].map((role) => mayTouchProtected({ role }))).toEqual([false, false, true]);
@@ -28,7 +20,7 @@ describe("SetAlias", () => {
     expect(checkSet({ role: Role.EDITOR }, { ...set, expectedVersion: "-" })).toMatchObject({ model: "m" });
   });
   it("names every bad field at once", () => {
-    expect(fieldsOf(() => checkSet({ role: Role.ADMIN }, { ...set, model: "m", alias: "Prod", version: "", expectedVersion: "x y" }))).toEqual([
+    expect(violatedFields(() => checkSet({ role: Role.ADMIN }, { ...set, model: "m", alias: "Prod", version: "", expectedVersion: "x y" }))).toEqual([
       "model",
       "alias",
       "version",
@@ -42,6 +34,6 @@ describe("SetAlias", () => {
 });
 
 it("DeleteAlias wants a model and an alias", () => {
-  expect(fieldsOf(() => checkDelete("workspaces/w/models/m", ""))).toEqual(["alias"]);
+  expect(violatedFields(() => checkDelete("workspaces/w/models/m", ""))).toEqual(["alias"]);
   expect(checkDelete("workspaces/w/models/m", "prod")).toMatchObject({ model: "m" });
 });

@@ -1,23 +1,15 @@
 // The rules of versions, without a database.
 import { Lifecycle } from "@modelreg/proto";
 import { describe, expect, it } from "vitest";
-import { FailedPreconditionError, InvalidArgumentError } from "../shared/errors.js";
+import { FailedPreconditionError } from "../shared/errors.js";
 import { parseFilter } from "../shared/filter/index.js";
 import { EMPTY_METADATA } from "./metadata.js";
 import { checkArchivable, checkCreate, checkList, checkUid, checkUpdate, mentions, mergeMetadata } from "./rules.js";
 import { NO_LINEAGE, type VersionFields } from "./types.js";
+import { violatedFields } from "../../testing/violations.js";
 
 const fields: VersionFields = { description: "", labels: {}, metadata: EMPTY_METADATA, lifecycle: 0 };
 
-function fieldsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof InvalidArgumentError) return e.violations.map((v) => v.field);
-    throw e;
-  }
-  return [];
-}
 
 describe("create", () => {
   it("answers the model and the fields in stored form", () => {
@@ -29,18 +21,18 @@ describe("create", () => {
   it("names every bad field at once", () => {
     const lineage = { ...NO_LINEAGE, sourceLocation: "not a uri", sourceTask: "tasks/7", sourceType: "bad type!" };
     expect(
-      fieldsOf(() => checkCreate("workspaces/w", "v1..2", { ...fields, lifecycle: 9, metadata: { ...EMPTY_METADATA, runtime: "a b" } }, lineage, "a b")).sort(),
+      violatedFields(() => checkCreate("workspaces/w", "v1..2", { ...fields, lifecycle: 9, metadata: { ...EMPTY_METADATA, runtime: "a b" } }, lineage, "a b")).sort(),
     ).toEqual(["parent", "request_id", "version.lifecycle", "version.lineage.source_location", "version.lineage.source_task", "version.lineage.source_type", "version.runtime", "version_id"]);
   });
   it("takes lineage URIs of any scheme and task names of this registry", () => {
     const lineage = { ...NO_LINEAGE, sourceLocation: "s3://bucket/run-42/", sourceTask: "workspaces/w/tasks/train-7" };
-    expect(fieldsOf(() => checkCreate("workspaces/w/models/m", "", fields, lineage, ""))).toEqual([]);
+    expect(violatedFields(() => checkCreate("workspaces/w/models/m", "", fields, lineage, ""))).toEqual([]);
   });
 });
 
 it("wants a UUID as a uid", () => {
   expect(() => checkUid("0190b6d2-7a1c-4c55-9e0e-6f1b2c3d4e5f")).not.toThrow();
-  expect(fieldsOf(() => checkUid("42"))).toEqual(["uid"]);
+  expect(violatedFields(() => checkUid("42"))).toEqual(["uid"]);
 });
 
 describe("list", () => {
@@ -53,9 +45,9 @@ describe("list", () => {
     expect(checkList("workspaces/w/models/m", { pageSize: 0, pageToken: "", orderBy: "metrics.accuracy desc" }).order).toMatchObject({ field: "metrics", key: "accuracy", desc: true });
   });
   it("refuses a bad parent, order or filter", () => {
-    expect(fieldsOf(() => checkList("workspaces/W/models/-", { pageSize: 0, pageToken: "" }))).toEqual(["parent"]);
-    expect(fieldsOf(() => checkList("workspaces/w/models/m", { pageSize: 0, pageToken: "", orderBy: "labels" }))).toEqual(["order_by"]);
-    expect(fieldsOf(() => checkList("workspaces/w/models/m", { pageSize: 0, pageToken: "", filter: "state = " }))).toEqual(["filter"]);
+    expect(violatedFields(() => checkList("workspaces/W/models/-", { pageSize: 0, pageToken: "" }))).toEqual(["parent"]);
+    expect(violatedFields(() => checkList("workspaces/w/models/m", { pageSize: 0, pageToken: "", orderBy: "labels" }))).toEqual(["order_by"]);
+    expect(violatedFields(() => checkList("workspaces/w/models/m", { pageSize: 0, pageToken: "", filter: "state = " }))).toEqual(["filter"]);
   });
   it("tells whether a filter asks about a field (archived versions are listed only then)", () => {
     expect(mentions(parseFilter('labels.team = "a" AND NOT (lifecycle = ARCHIVED)'), "lifecycle")).toBe(true);
@@ -71,8 +63,8 @@ describe("update", () => {
     expect(u.masked).toMatchObject({ runtime: "python3.11", algorithm: "" });
   });
   it("wants a lifecycle when the mask names it", () => {
-    expect(fieldsOf(() => checkUpdate(["lifecycle"], fields))).toEqual(["version.lifecycle"]);
-    expect(fieldsOf(() => checkUpdate(["lifecycle"], { ...fields, lifecycle: Lifecycle.ARCHIVED }))).toEqual([]);
+    expect(violatedFields(() => checkUpdate(["lifecycle"], fields))).toEqual(["version.lifecycle"]);
+    expect(violatedFields(() => checkUpdate(["lifecycle"], { ...fields, lifecycle: Lifecycle.ARCHIVED }))).toEqual([]);
   });
   it("lays the masked metadata over what is stored", () => {
     const stored = { ...EMPTY_METADATA, runtime: "python3.10", algorithm: "xgboost", metrics: { auc: 0.9 } };

@@ -1,0 +1,110 @@
+// Which content is stored (the blobs table) and which workspace holds it
+// (workspace_blobs). A workspace is told content is present only when it
+// holds it itself, so no workspace learns what another stores.
+//
+// Uploads and garbage collection meet here. An upload about to publish
+// content first claims its row under a per-digest advisory lock (renewing
+// claim_time); garbage collection deletes a blob, row and object, only
+// under the same lock, only when nothing holds or uploads it and its claim
+// is older than the grace period. So a blob is never deleted under an
+// upload that has found it present.
+import { blobs, type Database, workspaceBlobs, type Tx } from "@modelreg/db";
+import { and, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
+import type { BlobStore } from "../ports/blob-store.js";
+import { rowsOf } from "../shared/raw-rows.js";
+
+/** Serialises claims and deletions of one digest (transaction-scoped). */
+export async function lockDigest(tx: Tx | Database, sha256: string): Promise<void> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`blob:${sha256}`}, 0))`);
+}
+
+/** Records (or renews the claim of) stored content, before it is published. */
+export async function claimBlob(db: Database, sha256: string, size: number): Promise<void> {
+  await db.transaction(async (tx) => {
+    await lockDigest(tx, sha256);
+    await tx
+      .insert(blobs)
+      .values({ sha256, size })
+      .onConflictDoUpdate({ target: blobs.sha256, set: { claimTime: sql`now()` } });
+  });
+}
+
+/** The workspace now holds the content (after it was published and verified). */
+export async function recordHolding(tx: Tx | Database, workspace: string, sha256: string, md5: string): Promise<void> {
+  await tx.insert(workspaceBlobs).values({ workspace, sha256 }).onConflictDoNothing();
+  if (md5) await setMissingMd5(tx, sha256, md5);
+}
+
+/** Of `digests`, those the workspace holds. */
+export async function heldBy(tx: Tx | Database, workspace: string, digests: string[]): Promise<Set<string>> {
+  const held = new Set<string>();
+  for (let i = 0; i < digests.length; i += 1000) {
+    const rows = await tx
+      .select({ sha256: workspaceBlobs.sha256 })
+      .from(workspaceBlobs)
+      .where(and(eq(workspaceBlobs.workspace, workspace), inArray(workspaceBlobs.sha256, digests.slice(i, i + 1000))));
+    for (const r of rows) held.add(r.sha256);
+  }
+  return held;
+}
+
+/** Records the md5 of content that has none yet (a second computation changes nothing). */
+export async function setMissingMd5(tx: Tx | Database, sha256: string, md5: string): Promise<void> {
+  await tx.update(blobs).set({ md5 }).where(and(eq(blobs.sha256, sha256), isNull(blobs.md5)));
+}
+
+/** Up to `limit` stored contents whose md5 is not computed yet. */
+export async function blobsWithoutMd5(db: Database, limit: number): Promise<string[]> {
+  const rows = await db.select({ sha256: blobs.sha256 }).from(blobs).where(isNull(blobs.md5)).limit(limit);
+  return rows.map((r) => r.sha256);
+}
+
+/** The moment before which unreferenced content may go. */
+const graceCutoff = (graceMs: number): SQL => sql`now() - make_interval(secs => ${graceMs / 1000})`;
+
+/**
+ * Deletes holdings older than the grace period that nothing in their
+ * workspace refers to any longer (no version's files, committed or staged,
+ * no upload session, no export archive); returns how many.
+ */
+export async function releaseUnreferencedHoldings(db: Database, graceMs: number): Promise<number> {
+  const released = rowsOf<{ sha256: string }>(
+    await db.execute(sql`
+      DELETE FROM workspace_blobs wb
+      WHERE wb.create_time < ${graceCutoff(graceMs)}
+        AND NOT EXISTS (
+          SELECT 1 FROM version_files f JOIN versions v ON v.id = f.version_id JOIN models m ON m.id = v.model_id
+          WHERE f.sha256 = wb.sha256 AND m.workspace = wb.workspace)
+        AND NOT EXISTS (SELECT 1 FROM upload_sessions s WHERE s.sha256 = wb.sha256 AND s.workspace = wb.workspace)
+        AND NOT EXISTS (SELECT 1 FROM exports e WHERE e.sha256 = wb.sha256 AND e.workspace = wb.workspace)
+      RETURNING wb.sha256`),
+  );
+  return released.length;
+}
+
+/** Content no workspace holds, no upload session of any workspace wants, and no upload claimed within the grace period. */
+const orphaned = (grace: SQL) => sql`
+    NOT EXISTS (SELECT 1 FROM workspace_blobs wb WHERE wb.sha256 = ${blobs.sha256})
+    AND NOT EXISTS (SELECT 1 FROM upload_sessions s WHERE s.sha256 = ${blobs.sha256})
+    AND ${blobs.claimTime} < ${grace}`;
+
+/** Up to `limit` digests of orphaned content (see orphaned()). */
+export async function orphanedBlobs(db: Database, graceMs: number, limit: number): Promise<string[]> {
+  const rows = await db.select({ sha256: blobs.sha256 }).from(blobs).where(orphaned(graceCutoff(graceMs))).limit(limit);
+  return rows.map((r) => r.sha256);
+}
+
+/** Deletes the content, row and object, under its lock if it is still orphaned; returns its size then. */
+export async function deleteOrphanedBlob(db: Database, store: BlobStore, sha256: string, graceMs: number): Promise<{ size: number } | undefined> {
+  return db.transaction(async (tx) => {
+    await lockDigest(tx, sha256);
+    const [row] = await tx
+      .delete(blobs)
+      .where(sql`${blobs.sha256} = ${sha256} AND ${orphaned(graceCutoff(graceMs))}`)
+      .returning({ size: blobs.size });
+    // Inside the transaction, under the lock: an upload claiming this
+    // digest waits until the object is gone, then writes it anew.
+    if (row) await store.delete(sha256);
+    return row;
+  });
+}

@@ -1,0 +1,144 @@
+// The queries of version files and upload sessions (the content itself and
+// its holdings are in blobs-sql.ts).
+import { blobs, type Database, modelAliases, models, uploadSessions, versionFiles, versions, type Tx } from "@modelreg/db";
+import { VersionState } from "@modelreg/proto";
+import { and, asc, eq, gt, notInArray, sql } from "drizzle-orm";
+import { NotFoundError } from "../shared/errors.js";
+import { parseVersionRefName, versionResourceName } from "../shared/resource-names.js";
+import { rowsOf } from "../shared/raw-rows.js";
+import { inScope, type Scope } from "../shared/scope.js";
+import { versionNotFound, versionRefWhere } from "../versions/index.js";
+import { manifestDigest } from "./manifest.js";
+import { checkUid } from "./rules.js";
+import type { FileSpec, VersionRef } from "./types.js";
+
+/** Draft files are inserted this many rows per statement. */
+const INSERT_BATCH = 2000;
+
+/** The version row (locked when `lock`), with its model's workspace and name, or NotFound. */
+export async function findVersion(tx: Tx | Database, scope: Scope, ref: VersionRef, lock: boolean) {
+  const n = "uid" in ref ? undefined : parseVersionRefName("name", ref.name);
+  const where = n ? versionRefWhere(scope, n) : and(eq(versions.id, checkUid((ref as { uid: string }).uid)), inScope(scope, models.workspace));
+  const q = tx.select({ v: versions, workspace: models.workspace, modelName: models.name }).from(versions).innerJoin(models, eq(versions.modelId, models.id)).where(where);
+  const [hit] = await (lock ? q.for("update", { of: versions }) : q);
+  if (!hit) {
+    if (n) throw await versionNotFound(tx, scope, (ref as { name: string }).name, n);
+    const uid = (ref as { uid: string }).uid;
+    throw new NotFoundError("version", uid, `version with uid ${uid}`);
+  }
+  return { ...hit, name: versionResourceName(hit.workspace, hit.modelName, hit.v.version) };
+}
+
+/** Replaces the version's draft manifest with `files` and marks it staged. */
+export async function replaceDraft(tx: Tx, versionId: string, files: FileSpec[]): Promise<void> {
+  await tx.delete(versionFiles).where(and(eq(versionFiles.versionId, versionId), eq(versionFiles.draft, true)));
+  for (let i = 0; i < files.length; i += INSERT_BATCH)
+    await tx.insert(versionFiles).values(files.slice(i, i + INSERT_BATCH).map((f) => ({ versionId, draft: true, ...f })));
+  await tx.update(versions).set({ draftStaged: true, updateTime: sql`now()` }).where(eq(versions.id, versionId));
+}
+
+/** Deletes the version's sessions for content other than `keep`; returns their ids. */
+export async function dropSessionsExcept(tx: Tx, versionId: string, keep: string[]): Promise<{ id: string }[]> {
+  return tx
+    .delete(uploadSessions)
+    .where(and(eq(uploadSessions.versionId, versionId), keep.length ? notInArray(uploadSessions.sha256, keep) : undefined))
+    .returning({ id: uploadSessions.id });
+}
+
+/** Opens (or renews, keeping its id and bytes) a session per missing content. */
+export async function upsertSessions(
+  tx: Tx,
+  rows: { id: string; workspace: string; versionId: string; sha256: string; size: number; accessKeyId: string; expireTime: Date }[],
+) {
+  if (!rows.length) return [];
+  return tx
+    .insert(uploadSessions)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: [uploadSessions.versionId, uploadSessions.sha256],
+      set: { expireTime: sql`excluded.expire_time`, accessKeyId: sql`excluded.access_key_id` },
+    })
+    .returning();
+}
+
+/** The version's staged files. */
+export async function draftFiles(tx: Tx, versionId: string) {
+  return tx
+    .select({ path: versionFiles.path, size: versionFiles.size, sha256: versionFiles.sha256 })
+    .from(versionFiles)
+    .where(and(eq(versionFiles.versionId, versionId), eq(versionFiles.draft, true)));
+}
+
+/** The draft becomes the version's files and the version READY; returns the updated row. */
+export async function promoteDraft(tx: Tx, versionId: string, draft: { path: string; size: number; sha256: string }[]) {
+  await tx.delete(versionFiles).where(and(eq(versionFiles.versionId, versionId), eq(versionFiles.draft, false)));
+  await tx.update(versionFiles).set({ draft: false }).where(and(eq(versionFiles.versionId, versionId), eq(versionFiles.draft, true)));
+  const [row] = await tx
+    .update(versions)
+    .set({
+      state: VersionState.READY,
+      fileCount: draft.length,
+      totalSize: draft.reduce((n, f) => n + f.size, 0),
+      manifestDigest: manifestDigest(draft),
+      draftStaged: false,
+      revision: sql`${versions.revision} + 1`,
+      updateTime: sql`now()`,
+    })
+    .where(eq(versions.id, versionId))
+    .returning();
+  return row!;
+}
+
+/** Deletes every session of the version. */
+export async function deleteVersionSessions(tx: Tx, versionId: string): Promise<{ id: string; complete: boolean }[]> {
+  return tx.delete(uploadSessions).where(eq(uploadSessions.versionId, versionId)).returning({ id: uploadSessions.id, complete: uploadSessions.complete });
+}
+
+/** The aliases pointing at the version, in order. */
+export async function versionAliases(tx: Tx, versionId: string): Promise<string[]> {
+  const rows = await tx.select({ alias: modelAliases.alias }).from(modelAliases).where(eq(modelAliases.versionId, versionId)).orderBy(asc(modelAliases.alias));
+  return rows.map((a) => a.alias);
+}
+
+/** Up to `limit` committed files after path `after` (or only path `only`), with the md5 of their content. */
+export async function committedFiles(db: Database, versionId: string, opts: { only?: string; after?: string; limit: number }) {
+  return db
+    .select({ path: versionFiles.path, size: versionFiles.size, sha256: versionFiles.sha256, mediaType: versionFiles.mediaType, md5: blobs.md5 })
+    .from(versionFiles)
+    .leftJoin(blobs, eq(blobs.sha256, versionFiles.sha256))
+    .where(
+      and(
+        eq(versionFiles.versionId, versionId),
+        eq(versionFiles.draft, false),
+        opts.only !== undefined ? eq(versionFiles.path, opts.only) : undefined,
+        opts.after !== undefined ? gt(versionFiles.path, opts.after) : undefined,
+      ),
+    )
+    .orderBy(asc(versionFiles.path))
+    .limit(opts.limit);
+}
+
+/** A live session of the scope, with its version's model name and version id. */
+export async function findSession(db: Database, scope: Scope, target: { workspace: string; id: string }) {
+  const [hit] = await db
+    .select({ s: uploadSessions, modelName: models.name, version: versions.version })
+    .from(uploadSessions)
+    .innerJoin(versions, eq(versions.id, uploadSessions.versionId))
+    .innerJoin(models, eq(models.id, versions.modelId))
+    .where(and(eq(uploadSessions.id, target.id), eq(uploadSessions.workspace, target.workspace), inScope(scope, uploadSessions.workspace), gt(uploadSessions.expireTime, sql`now()`)));
+  return hit;
+}
+
+export async function markSessionComplete(tx: Tx, id: string): Promise<void> {
+  await tx.update(uploadSessions).set({ complete: true }).where(eq(uploadSessions.id, id));
+}
+
+/** Deletes up to `limit` sessions that expired or whose version was deleted; returns them. */
+export async function deleteLapsedSessions(db: Database, limit: number): Promise<{ id: string; complete: boolean }[]> {
+  return rowsOf<{ id: string; complete: boolean }>(
+    await db.execute(sql`
+      DELETE FROM ${uploadSessions} WHERE id IN (
+        SELECT id FROM ${uploadSessions} WHERE expire_time < now() OR version_id IS NULL LIMIT ${limit}
+      ) RETURNING id, complete`),
+  );
+}

@@ -1,0 +1,113 @@
+// Every statement the engine runs on the jobs table, which it owns: queueing,
+// claiming, lease renewal, finishing, cancelling, and the check idle() makes.
+// A claim is one UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED
+// LIMIT 1), so two processes never take the same job; every later write
+// matches on lease_owner and state, so a process that lost its lease writes
+// nothing.
+import { type Database, jobs, type JobRow, type Tx } from "@modelreg/db";
+import { and, eq, sql } from "drizzle-orm";
+import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
+import { rowsOf } from "../domain/shared/raw-rows.js";
+
+export const JOB_STATE = { QUEUED: 1, RUNNING: 2, SUCCEEDED: 3, FAILED: 4, CANCELLED: 5 } as const;
+
+/** Who holds leases and for how long: one engine process. */
+export interface Lessee {
+  owner: string;
+  leaseMs: number;
+}
+
+/** Inserts a queued job; returns its id. */
+export async function insertJob(q: Database | Tx, kind: string, payload: Record<string, unknown>, maxAttempts: number): Promise<string> {
+  const [row] = await q.insert(jobs).values({ kind, payload, maxAttempts }).returning({ id: jobs.id });
+  return row!.id;
+}
+
+/**
+ * Takes the next job of `kindList` for `lessee`: queued jobs whose run_after
+ * has come, and running jobs whose lease ran out (their process died).
+ */
+export async function claimJob(db: Database, lessee: Lessee, kindList: string[]): Promise<JobRow | undefined> {
+  const { owner, leaseMs } = lessee;
+  const result = await db.execute(sql`
+      UPDATE ${jobs} SET state = ${JOB_STATE.RUNNING}, attempts = attempts + 1, lease_owner = ${owner},
+             lease_until = now() + make_interval(secs => ${leaseMs / 1000}), update_time = now()
+      WHERE id = (
+        SELECT id FROM ${jobs}
+        WHERE kind IN (${sql.join(kindList.map((k) => sql`${k}`), sql`, `)})
+          AND NOT cancel_requested
+          AND ((state = ${JOB_STATE.QUEUED} AND run_after <= now()) OR (state = ${JOB_STATE.RUNNING} AND lease_until < now()))
+        ORDER BY run_after
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED)
+      RETURNING *`);
+  const raw = rowsOf<Record<string, unknown>>(result)[0];
+  return raw ? toJob(raw) : undefined;
+}
+
+/** Renews the lease; false when it is lost (another process took over) or cancellation was asked for. */
+export async function renewLease(db: Database, lessee: Lessee, job: JobRow): Promise<{ held: boolean; cancel: boolean }> {
+  const { owner, leaseMs } = lessee;
+  const [row] = await db
+    .update(jobs)
+    .set({ leaseUntil: sql`now() + make_interval(secs => ${leaseMs / 1000})`, updateTime: sql`now()` })
+    .where(and(eq(jobs.id, job.id), eq(jobs.leaseOwner, owner), eq(jobs.state, JOB_STATE.RUNNING)))
+    .returning({ cancel: jobs.cancelRequested });
+  return { held: row !== undefined, cancel: row?.cancel ?? false };
+}
+
+/** Ends `owner`'s run of a job with `set` and drops the lease; false when the lease was no longer held. */
+export async function finishJob(db: Database, owner: string, job: JobRow, set: PgUpdateSetSource<typeof jobs>): Promise<boolean> {
+  const rows = await db
+    .update(jobs)
+    .set({ ...set, leaseOwner: "", leaseUntil: null, updateTime: sql`now()` })
+    .where(and(eq(jobs.id, job.id), eq(jobs.leaseOwner, owner), eq(jobs.state, JOB_STATE.RUNNING)))
+    .returning({ id: jobs.id });
+  return rows.length > 0;
+}
+
+/** Cancels a job that is still queued; returns it, or undefined when it was not queued. */
+export async function cancelQueuedJob(q: Database | Tx, id: string): Promise<JobRow | undefined> {
+  const [queued] = await q
+    .update(jobs)
+    .set({ state: JOB_STATE.CANCELLED, cancelRequested: true, lastError: "cancelled", updateTime: sql`now()` })
+    .where(and(eq(jobs.id, id), eq(jobs.state, JOB_STATE.QUEUED)))
+    .returning();
+  return queued;
+}
+
+/** Marks a running job for cancellation; its process sees it at the next lease renewal. */
+export async function requestCancel(q: Database | Tx, id: string): Promise<void> {
+  await q.update(jobs).set({ cancelRequested: true, updateTime: sql`now()` }).where(and(eq(jobs.id, id), eq(jobs.state, JOB_STATE.RUNNING)));
+}
+
+/** True when a job of `kindList` is queued or running and not being cancelled. */
+export async function hasPendingJob(db: Database, kindList: string[]): Promise<boolean> {
+  const [pending] = await db
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(
+      sql`${jobs.state} IN (${JOB_STATE.QUEUED}, ${JOB_STATE.RUNNING}) AND NOT ${jobs.cancelRequested} AND ${jobs.kind} IN (${sql.join(kindList.map((k) => sql`${k}`), sql`, `)})`,
+    )
+    .limit(1);
+  return pending !== undefined;
+}
+
+function toJob(r: Record<string, unknown>): JobRow {
+  const date = (v: unknown) => (v == null ? null : new Date(v as string));
+  return {
+    id: r.id as string,
+    kind: r.kind as string,
+    payload: r.payload as Record<string, unknown>,
+    state: Number(r.state),
+    attempts: Number(r.attempts),
+    maxAttempts: Number(r.max_attempts),
+    runAfter: date(r.run_after)!,
+    leaseOwner: r.lease_owner as string,
+    leaseUntil: date(r.lease_until),
+    cancelRequested: r.cancel_requested as boolean,
+    lastError: r.last_error as string,
+    createTime: date(r.create_time)!,
+    updateTime: date(r.update_time)!,
+  };
+}

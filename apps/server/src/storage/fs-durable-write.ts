@@ -1,0 +1,117 @@
+// How the file-system blob store writes so that a crash loses nothing it
+// reported stored: fsyncs of files and of the directories that name them,
+// batched writes that overlap the disk with the network, and publish(), which
+// makes a finished temp file the blob under its final name (see the top of
+// fs-blob-store.ts for why a hard link).
+import { type FileHandle, link, mkdir, open, rename, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import { errnoOf } from "./blob-store.js";
+import type { FsStore } from "./fs-context.js";
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** mkdir -p, then fsync the parent of every directory it made, so they survive a crash. */
+export async function ensureDir(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let d = dir; ; d = dirname(d)) {
+    await fsyncDir(dirname(d));
+    if (d === first || dirname(d) === d) return;
+  }
+}
+
+/** Writes all of `chunk` at `position` (a write may be short). */
+async function writeAt(handle: FileHandle, chunk: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < chunk.length; ) {
+    const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+/** Bytes gathered into one write: network chunks are ~64 KiB, and a write per chunk costs a thread-pool round trip. */
+const WRITE_BATCH = 1 << 20;
+/** Bytes written between background datasyncs. */
+const SYNC_EVERY = 64 << 20;
+
+/**
+ * Writes a stream of chunks from `position` on, in batches of ~1 MiB, with
+ * one batch being written while the next is read (so the disk and the
+ * network overlap). Returns the position after the last byte.
+ */
+export async function writeAll(handle: FileHandle, chunks: AsyncIterable<Uint8Array>, position: number): Promise<number> {
+  let inFlight: Promise<void> = Promise.resolve();
+  let batch: Uint8Array[] = [];
+  let batchBytes = 0;
+  let at = position;
+  // A datasync beside the writes every SYNC_EVERY bytes, so the disk works
+  // while bytes arrive and the caller's final fsync has little left to do.
+  let syncing: Promise<void> = Promise.resolve();
+  let sinceSync = 0;
+  const flush = async () => {
+    await inFlight;
+    const buffer = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
+    const where = at;
+    at += batchBytes;
+    sinceSync += batchBytes;
+    batch = [];
+    batchBytes = 0;
+    inFlight = writeAt(handle, buffer, where);
+    if (sinceSync >= SYNC_EVERY) {
+      sinceSync = 0;
+      const previous = syncing;
+      syncing = inFlight.then(() => previous).then(() => handle.datasync());
+    }
+  };
+  try {
+    for await (const chunk of chunks) {
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      if (batchBytes >= WRITE_BATCH) await flush();
+    }
+    if (batchBytes > 0) await flush();
+  } finally {
+    // A failed read must not leave a write or sync running behind the caller's cleanup.
+    await inFlight.catch(() => undefined);
+    await syncing.catch(() => undefined);
+  }
+  await inFlight;
+  await syncing;
+  return at;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if (errnoOf(err) === "ENOENT") return false;
+    throw err;
+  }
+}
+
+/** Makes the (fsynced) file at `path` the blob `sha256`; false when that blob exists already. */
+export async function publish(ctx: FsStore, path: string, sha256: string): Promise<boolean> {
+  const dest = ctx.blobPath(sha256);
+  await ensureDir(dirname(dest));
+  try {
+    await link(path, dest);
+  } catch (err) {
+    const code = errnoOf(err);
+    if (code === "EEXIST") return false;
+    // File systems without hard links (some FUSE and SMB mounts): rename
+    // is atomic too, but it cannot refuse an existing name, so two
+    // concurrent puts of the same content may both report created.
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw err;
+    if (await exists(dest)) return false;
+    await rename(path, dest);
+  }
+  await fsyncDir(dirname(dest));
+  return true;
+}

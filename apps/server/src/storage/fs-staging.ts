@@ -1,0 +1,141 @@
+// Staged (resumable) uploads on the file system: one file per staging,
+// root/tmp/<id>, appended to at known offsets and, once its digest matches,
+// made the blob by the same publish() a put uses. Operations on one id are
+// serialised within the process (FsStore.queue).
+import { type FileHandle, open, rm } from "node:fs/promises";
+import { checkByteCount, checkStagingId, Digester, errnoOf, expectationsOf, verify } from "./blob-store.js";
+import type { FsStore } from "./fs-context.js";
+import { ensureDir, fsyncDir, publish, writeAll } from "./fs-durable-write.js";
+import { type BlobBody, type PutResult, readBody } from "../domain/ports/blob-store.js";
+import { OffsetMismatchError, StagingNotFoundError } from "../domain/ports/blob-store-errors.js";
+
+const READ_BUFFER = 1 << 20;
+/** Running digests kept at most (FsStore.running). */
+const MAX_RUNNING = 1000;
+
+async function openStaging(ctx: FsStore, id: string, flags: string): Promise<FileHandle> {
+  try {
+    return await open(ctx.stagingPath(id), flags);
+  } catch (err) {
+    if (errnoOf(err) === "ENOENT") throw new StagingNotFoundError(id);
+    throw err;
+  }
+}
+
+export async function createStaging(ctx: FsStore, id: string): Promise<void> {
+  checkStagingId(id);
+  await ensureDir(ctx.tmpDir);
+  // "a" creates the file when missing and never truncates it.
+  const handle = await open(ctx.stagingPath(id), "a");
+  await handle.close();
+  await fsyncDir(ctx.tmpDir);
+}
+
+export async function append(ctx: FsStore, id: string, offset: number, body: BlobBody, opts: { signal?: AbortSignal } = {}): Promise<number> {
+  const { appending, running } = ctx;
+  checkStagingId(id);
+  checkByteCount(offset, "offset");
+  return ctx.queue(id, async () => {
+    const handle = await openStaging(ctx, id, "r+");
+    try {
+      const { size } = await handle.stat();
+      if (size !== offset) throw new OffsetMismatchError(id, offset, size);
+      appending.set(id, offset);
+      let digester = running.get(id);
+      running.delete(id);
+      if (offset === 0) digester = new Digester({ md5: false });
+      if (digester && digester.size !== offset) digester = undefined;
+      let position = offset;
+      try {
+        const hashed = (async function* () {
+          for await (const chunk of readBody(body, opts.signal)) {
+            digester?.update(chunk);
+            yield chunk;
+          }
+        })();
+        position = await writeAll(handle, hashed, offset);
+        await handle.sync();
+      } catch (err) {
+        // A failed append keeps nothing, so the caller resumes from `offset`
+        // (and the running hash, which saw the lost bytes, is dropped).
+        await handle.truncate(offset).catch(() => undefined);
+        throw err;
+      }
+      if (digester) {
+        if (running.size >= MAX_RUNNING) running.delete(running.keys().next().value!);
+        running.set(id, digester);
+      }
+      return position;
+    } finally {
+      appending.delete(id);
+      await handle.close();
+    }
+  });
+}
+
+export async function stagedSize(ctx: FsStore, id: string): Promise<number> {
+  checkStagingId(id);
+  const inProgress = ctx.appending.get(id);
+  const handle = await openStaging(ctx, id, "r");
+  try {
+    if (inProgress !== undefined) return inProgress;
+    // After a crash the file may hold bytes of an append that never
+    // returned; they were written in order, so they are a prefix of what
+    // the client sent. Syncing before reporting makes the size durable;
+    // if they are damaged after all, the digest check at commit says so.
+    await handle.sync();
+    return (await handle.stat()).size;
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function commitStaging(
+  ctx: FsStore,
+  id: string,
+  expectedSha256: string,
+  opts: { expectedSize?: number; signal?: AbortSignal } = {},
+): Promise<PutResult> {
+  const { running } = ctx;
+  checkStagingId(id);
+  const expected = expectationsOf({ expectedSha256, expectedSize: opts.expectedSize });
+  return ctx.queue(id, async () => {
+    const path = ctx.stagingPath(id);
+    const handle = await openStaging(ctx, id, "r");
+    // Bytes this process hashed as they were appended need no second
+    // pass; otherwise (a restart, a resumed append) they are read back:
+    // Node cannot save a sha256 midway across processes.
+    const hashed = running.get(id);
+    running.delete(id);
+    let digester = new Digester();
+    try {
+      if (hashed && hashed.size === (await handle.stat()).size) digester = hashed;
+      else {
+        const buffer = Buffer.allocUnsafe(READ_BUFFER);
+        for (;;) {
+          opts.signal?.throwIfAborted();
+          const { bytesRead } = await handle.read(buffer, 0, buffer.length, digester.size);
+          if (bytesRead === 0) break;
+          digester.update(buffer.subarray(0, bytesRead));
+        }
+      }
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const got = digester.result();
+    // On a mismatch the staging stays (see the interface); a retried commit re-reads it.
+    verify(expected, got);
+    const created = await publish(ctx, path, got.sha256);
+    await rm(path, { force: true });
+    return { ...got, created };
+  });
+}
+
+export async function abortStaging(ctx: FsStore, id: string): Promise<void> {
+  checkStagingId(id);
+  // Not queued behind an append in progress: its writes go to the
+  // unlinked file and are dropped with it.
+  ctx.running.delete(id);
+  await rm(ctx.stagingPath(id), { force: true });
+}
