@@ -1,5 +1,6 @@
 // Every statement the engine runs on the jobs table, which it owns: queueing,
-// claiming, lease renewal, finishing, cancelling, and the check idle() makes.
+// claiming, lease renewal, finishing, cancelling, the check idle() makes,
+// and pruning finished jobs (garbage collection).
 // A claim is one UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED
 // LIMIT 1), so two processes never take the same job; every later write
 // matches on lease_owner and state, so a process that lost its lease writes
@@ -91,6 +92,14 @@ export async function hasPendingJob(db: Database, kindList: string[]): Promise<b
     )
     .limit(1);
   return pending !== undefined;
+}
+
+/** Deletes finished jobs last changed longer ago than `kept` (a PostgreSQL interval); answers how many. */
+export async function pruneFinishedJobs(db: Database, kept: string): Promise<number> {
+  const result = await db.execute(
+    sql`DELETE FROM ${jobs} WHERE state IN (${JOB_STATE.SUCCEEDED}, ${JOB_STATE.FAILED}, ${JOB_STATE.CANCELLED}) AND update_time < now() - ${kept}::interval RETURNING id`,
+  );
+  return rowsOf<{ id: string }>(result).length;
 }
 
 function toJob(r: Record<string, unknown>): JobRow {

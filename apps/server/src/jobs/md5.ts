@@ -1,12 +1,12 @@
-// MD5 of stored content, computed after the upload (MD5 runs at half the
-// speed of SHA-256 here, so it stays off the upload's hot path). One blob at
+// MD5 of stored content, computed after the upload (MD5 is slower than
+// SHA-256, so it stays off the upload's hot path). One blob at
 // a time per process; blobs still without an md5 at start (a restart, or
 // another replica's upload) are picked up too. Running twice is harmless:
 // the md5 is written only where it is still NULL. The hashing itself runs on
 // the md5 worker thread (storage/md5-thread.ts), so the event loop keeps
 // serving calls meanwhile.
 import type { Database } from "@modelreg/db";
-import { blobsWithoutMd5, setMissingMd5 } from "../domain/files/index.js";
+import { createContentDomain } from "../domain/files/index.js";
 import type { Logger } from "../logger.js";
 import type { BlobStore } from "../domain/ports/blob-store.js";
 import { ThreadMd5 } from "../storage/md5-thread.js";
@@ -22,6 +22,7 @@ export interface Md5Worker {
 }
 
 export function createMd5Worker(deps: { db: Database; store: BlobStore; logger: Logger }): Md5Worker {
+  const content = createContentDomain(deps.db, deps.store);
   const queue = new Set<string>();
   let running: Promise<void> | undefined;
   let stopped = false;
@@ -43,7 +44,7 @@ export function createMd5Worker(deps: { db: Database; store: BlobStore; logger: 
     } finally {
       if (md5 === undefined) hash.dispose();
     }
-    await setMissingMd5(deps.db, sha256, md5);
+    await content.setMd5(sha256, md5);
   }
 
   function drain(): void {
@@ -70,7 +71,7 @@ export function createMd5Worker(deps: { db: Database; store: BlobStore; logger: 
       drain();
     },
     async sweep() {
-      for (const sha256 of await blobsWithoutMd5(deps.db, 10_000)) queue.add(sha256);
+      for (const sha256 of await content.withoutMd5(10_000)) queue.add(sha256);
       drain();
     },
     async idle() {

@@ -2,8 +2,8 @@
 // uploaded), commit it (the version becomes READY in one transaction), list
 // the committed files, and find one file of a READY version to read. Upload
 // sessions (upload-sessions.ts) carry the bytes staging asks for; the
-// content and which workspace holds it are in blobs-sql.ts, with the
-// queries garbage collection and the md5 worker run on them.
+// content and which workspace holds it are in blobs-sql.ts, and what
+// garbage collection and the md5 backfill do with it in content.ts.
 import type { Database } from "@modelreg/db";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { Scope } from "../shared/scope.js";
@@ -26,18 +26,11 @@ export {
   UploadRestartedError,
 } from "./rules.js";
 export { createUploadSessionsDomain, type UploadSessionsDeps, type UploadSessionsDomain } from "./upload-sessions.js";
-// For the export job (publishing an archive) and garbage collection and the
-// md5 worker, which work on the content beside the calls.
-export {
-  blobsWithoutMd5,
-  claimBlob,
-  deleteOrphanedBlob,
-  orphanedBlobs,
-  recordHolding,
-  releaseUnreferencedHoldings,
-  setMissingMd5,
-} from "./blobs-sql.js";
-export { deleteLapsedSessions } from "./sql.js";
+// Stored content beside the calls: garbage collection and the MD5 backfill
+// (content.ts); publishing an export's archive as content a workspace holds
+// (claimBlob, recordHolding, for the exports domain).
+export { type ContentDomain, createContentDomain, type GcResult } from "./content.js";
+export { claimBlob, recordHolding } from "./blobs-sql.js";
 
 export interface FilesDomainDeps {
   db: Database;
