@@ -82,7 +82,7 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
 
 async function openPglite(dataDir: string, loadDataDir: Blob | undefined): Promise<DatabaseHandle> {
   if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
-  // Loaded only when used: PGlite costs ~55 MB of memory a PostgreSQL server does not need.
+  // Loaded only when used: a server on PostgreSQL never needs PGlite, which is large.
   const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
     import("@electric-sql/pglite"),
     import("drizzle-orm/pglite"),

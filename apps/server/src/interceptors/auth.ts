@@ -17,8 +17,8 @@ import type { Scope } from "../domain/shared/scope.js";
 /** Services anyone may call without a key. */
 export const PUBLIC_SERVICES = new Set(["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);
 
-// Reading an option decodes the method's options each time (2.6% of the
-// server's CPU under a GetVersion load): remember the answer per method.
+// Reading an option decodes the method's options each time, on every call:
+// remember the answer per method.
 const roles = new WeakMap<DescMethod, Role | undefined>();
 
 /** The role an RPC needs, or undefined when its contract states none. */

@@ -95,7 +95,7 @@ export async function blobStoreFromEnv(env: NodeJS.ProcessEnv, dataDir: string):
   // that needs a newer Node cannot come in unnoticed: the warning tells an
   // operator nothing to act on. An explicit setting is left as it is.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ||= "true";
-  // Loaded only for S3: the AWS SDK costs ~12 MB of memory.
+  // Loaded only for S3: the AWS SDK is large, and a server on the file system never needs it.
   const [{ S3Client }, { createS3BlobStore }] = await Promise.all([import("@aws-sdk/client-s3"), import("./s3-blob-store.js")]);
   const client = new S3Client({
     region: config.region,

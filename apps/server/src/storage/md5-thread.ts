@@ -1,7 +1,7 @@
 // MD5 on a worker thread, beside the SHA-256 the caller computes itself.
 //
-// MD5 costs here more than twice what SHA-256 does (1.8 vs 0.8 s of CPU per
-// GiB), so a put that needs both (an export's archive) would spend most of
+// MD5 costs more CPU than SHA-256 (Node's SHA-256 uses the CPU's SHA
+// instructions; MD5 has none), so a put that needs both (an export's archive) would spend most of
 // its time hashing on one core. One shared worker thread hashes copies of
 // the bytes instead, while the caller's thread hashes, reads and writes.
 // Each hash has a ring of SLOTS shared-memory slots of SLOT_BYTES: the
