@@ -13,6 +13,7 @@ import { run } from "./run.js";
 let server: TestServer;
 let cwd: string;
 const SAMPLE = new URL("../../../packages/sdk/src/testing/modelarts-import.json", import.meta.url);
+const DOCS_SAMPLE = new URL("../../../packages/sdk/src/testing/modelarts-docs-import.json", import.meta.url);
 
 beforeAll(async () => {
   server = await startTestServer("pglite");
@@ -241,5 +242,22 @@ describe("versions import-modelarts", () => {
     await writeFile(join(cwd, "theano.json"), JSON.stringify({ ...request, model_type: "Theano" }));
     expect((await cli("versions", "import-modelarts", "theano.json")).stderr).toMatch(/"model_type" "Theano" is not one of/);
     expect((await cli("versions", "import-modelarts", "nope.json")).stderr).toMatch(/cannot read nope\.json: no such file/);
+  });
+
+  it("imports a request as ModelArts' documents write it, kept as written, and warns about what is not strictly valid", async () => {
+    await copyFile(DOCS_SAMPLE, join(cwd, "mnist.json"));
+    const r = await ok("versions", "import-modelarts", "mnist.json", "--create-model", "-o", "json");
+    expect(r.json()).toMatchObject({ name: "workspaces/default/models/mnist/versions/1.0.0" });
+    expect(r.stderr.trim().split("\n")).toEqual([
+      'warning: mnist.json: input_params[0]: min/max kept on "data", a string parameter (the registry gives them meaning on int and float only) (marked lenient: not strictly valid)',
+      'warning: mnist.json: output_params[0]: min/max kept on "data", a string parameter (the registry gives them meaning on int and float only) (marked lenient: not strictly valid)',
+      "warning: mnist.json: apis[0]: input_params/output_params of POST / kept as written: not valid JSON Schema (marked lenient: not strictly valid)",
+    ]);
+    const request = JSON.parse(await readFile(join(cwd, "mnist.json"), "utf8"));
+    const got = (await ok("versions", "get", "mnist:1.0.0", "-o", "json")).json();
+    expect(got.interface.apis[0]).toMatchObject({ lenient: true, inputSchema: request.apis[0].input_params, outputSchema: request.apis[0].output_params });
+    expect(got.interface.inputs[0]).toMatchObject({ name: "data", type: "PARAMETER_TYPE_STRING", min: 0, max: 9, lenient: true });
+    // The strictly valid sample gave no warning.
+    expect((await ok("versions", "import-modelarts", "next.json", "--request-id", "imp-1")).stderr).toBe("");
   });
 });

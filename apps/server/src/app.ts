@@ -1,9 +1,10 @@
 // createApp(): every service of the server, wired over one database, with
 // the interceptor order written down in one place.
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { type ConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Database } from "@modelreg/db";
 import { ExportService, FileService, ModelService, VersionService, WorkspaceService } from "@modelreg/proto";
+import { createAuthLimits, failureBudget } from "./auth/auth-limits.js";
 import { type Authenticator, createAuthenticator } from "./auth/authenticator.js";
 import { keyMaterial } from "./auth/keys.js";
 import { createConcurrencyLimiter, createRateLimiter } from "./auth/rate-limit.js";
@@ -11,7 +12,8 @@ import { createUrlSigner, type SigningKey } from "./auth/signed-urls.js";
 import { createFilesDomain, createUploadSessionsDomain } from "./domain/files/index.js";
 import { RPC_COMPRESSION } from "./http/compression.js";
 import { createFileRoutes } from "./http/file-routes.js";
-import { createFileUrls, type FileUrls } from "./http/file-urls.js";
+import { createFileUrls, createSignedUrlCheck, type FileUrls } from "./http/file-urls.js";
+import { peerAddressKey } from "./auth/principal.js";
 import { createExportRuns, createExportsDomain, EXPORT_JOB } from "./domain/exports/index.js";
 import { createJobEngine, type JobEngine, type JobKind } from "./jobs/engine.js";
 import { createExportJob } from "./jobs/export-job.js";
@@ -32,10 +34,12 @@ import { accessLogInterceptor } from "./interceptors/access-log.js";
 import { auditInterceptor } from "./interceptors/audit.js";
 import { authInterceptor } from "./interceptors/auth.js";
 import { errorInterceptor } from "./interceptors/errors.js";
+import { checkRequestMessages } from "./interceptors/message-check.js";
 import { requestIdInterceptor } from "./interceptors/request-id.js";
 import type { Logger } from "./logger.js";
 import { createModelService } from "./services/model-service.js";
 import { createVersionService } from "./services/version-service.js";
+import { strictJsonRoutes } from "./services/strict-json.js";
 import { createWorkspaceService } from "./services/workspace-service.js";
 
 export const SERVER_VERSION = "0.1.0";
@@ -48,8 +52,8 @@ export interface AppDeps {
   logger: Logger;
   /** Largest request message accepted, in bytes. */
   maxMessageBytes?: number;
-  /** Auth settings; default: on, no environment admin key, no rate limit. */
-  auth?: { enabled: boolean; adminToken?: string; ratePerSecond?: number; burst?: number };
+  /** Auth settings; default: on, no environment admin key, no rate limit, 50 failed authentications per address at once (failuresPerPeer; 0 = no such limit). */
+  auth?: { enabled: boolean; adminToken?: string; ratePerSecond?: number; burst?: number; failuresPerPeer?: number };
   /** `postgres` or `pglite`, for GetServerInfo. */
   database?: string;
   /** Where the files of versions are stored. */
@@ -86,7 +90,8 @@ export function createApp(deps: AppDeps): App {
   const d = createDomains(deps);
   const health = createHealthService();
   for (const s of API_SERVICES) health.setServing(s.typeName, true);
-  const authenticator = createAuthenticator({ keys: d.accessKeys, logger: deps.logger, adminToken: auth.adminToken });
+  const limits = createAuthLimits({ perPeer: failureBudget(auth.failuresPerPeer) });
+  const authenticator = createAuthenticator({ keys: d.accessKeys, logger: deps.logger, adminToken: auth.adminToken, limits });
   const rateLimiter = auth.ratePerSecond ? createRateLimiter({ ratePerSecond: auth.ratePerSecond, burst: auth.burst ?? auth.ratePerSecond * 2 }) : undefined;
 
   // Interceptor order, outermost first:
@@ -105,9 +110,17 @@ export function createApp(deps: AppDeps): App {
   const signer = createUrlSigner({ keys: deps.signingKeys });
   const urls = createFileUrls(signer);
   const info = { serverVersion: SERVER_VERSION, authEnabled: auth.enabled, database: deps.database ?? "" };
-  const routes = serviceRoutes(deps, d, { health, authenticator, urls, info });
-  const rpc = connectNodeAdapter({ routes, interceptors, acceptCompression: RPC_COMPRESSION, readMaxBytes: deps.maxMessageBytes ?? 4 * 1024 * 1024 });
-  const fileRoutes = createFileRoutes({ files: d.files, store: deps.store, uploads: d.uploads, signer, urls, publicUrl: deps.publicUrl, logger: deps.logger });
+  // JSON requests read strictly: unknown fields and enum names refused, naming them (services/strict-json.ts).
+  const routes = strictJsonRoutes(serviceRoutes(deps, d, { health, authenticator, urls, info }));
+  // The peer's address: failed authentications are limited per peer (auth/auth-limits.ts).
+  const contextValues = (req: { socket?: { remoteAddress?: string } }) => createContextValues().set(peerAddressKey, req.socket?.remoteAddress);
+  const readMaxBytes = deps.maxMessageBytes ?? 4 * 1024 * 1024;
+  // Malformed binary request messages: InvalidArgument, and logged (interceptors/message-check.ts).
+  const checkedRoutes = checkRequestMessages(routes, { logger: deps.logger, readMaxBytes, compression: RPC_COMPRESSION });
+  const rpc = connectNodeAdapter({ routes: checkedRoutes, interceptors, contextValues, acceptCompression: RPC_COMPRESSION, readMaxBytes });
+  // A signed URL stops working once the key it was issued to no longer stands.
+  const urlCheck = createSignedUrlCheck(signer, auth.enabled ? (keyId) => authenticator.keyStatus(keyId) : undefined);
+  const fileRoutes = createFileRoutes({ files: d.files, store: deps.store, uploads: d.uploads, signer: urlCheck, urls, publicUrl: deps.publicUrl, logger: deps.logger });
   const handler: typeof rpc = (req, res) => {
     if (!fileRoutes(req, res as unknown as Parameters<typeof fileRoutes>[1])) rpc(req, res);
   };

@@ -7,6 +7,9 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** PostgreSQL: how long opening a connection may take, and how long a call waits for a free one. */
+  databaseConnectTimeoutMs: number;
+  databaseAcquireTimeoutMs: number;
   logLevel: string;
   shutdownGraceMs: number;
   maxMessageBytes: number;
@@ -17,6 +20,8 @@ export interface Config {
   /** Requests per second per access key; 0 = unlimited. */
   rateLimitPerKey: number;
   rateLimitBurst: number;
+  /** Failed authentications one client address may make at once (refilled at a tenth a second); 0 = no per-address limit. */
+  authFailuresPerPeer: number;
   /** PUBLIC_URL: the address clients reach the server at, for absolute download and upload URLs. */
   publicUrl: string | undefined;
   /** URL_SIGNING_KEY: secret that signs download/upload URLs; unset = one kept in the database. */
@@ -31,6 +36,15 @@ export interface Config {
   /** Background jobs (exports) this process runs at once, and how long a job's lease lasts. */
   jobConcurrency: number;
   jobLeaseSeconds: number;
+  /** Limits on connections, slow requests and HTTP/2 streams (http/serve.ts TransportLimits). */
+  transport: {
+    maxConnections: number;
+    maxConnectionsPerPeer: number;
+    headersTimeoutMs: number;
+    requestBodyTimeoutMs: number;
+    http2MaxConcurrentStreams: number;
+    http2MaxSessionMemoryMb: number;
+  };
 }
 
 interface Setting {
@@ -45,6 +59,16 @@ export const SETTINGS: Setting[] = [
   { name: "DATA_DIR", default: "./data", help: "where the embedded database (DATA_DIR/pg) keeps its files when DATABASE_URL is unset" },
   { name: "DATABASE_URL", default: "", help: "PostgreSQL URL, e.g. postgres://user@db:5432/modelreg; unset = embedded PGlite in DATA_DIR" },
   { name: "DATABASE_POOL_SIZE", default: "10", help: "PostgreSQL connections per server process" },
+  {
+    name: "DATABASE_CONNECT_TIMEOUT_MS",
+    default: "1000",
+    help: "how long opening a PostgreSQL connection (TCP, TLS, login) may take; a call that needed it then fails with UNAVAILABLE. Running queries have no time limit",
+  },
+  {
+    name: "DATABASE_ACQUIRE_TIMEOUT_MS",
+    default: "5000",
+    help: "how long a call waits for a free PostgreSQL connection while all DATABASE_POOL_SIZE are in use (then UNAVAILABLE); while the database is unreachable calls do not wait",
+  },
   { name: "LOG_LEVEL", default: "info", help: "trace, debug, info, warn, error or fatal; logs are JSON lines on stdout" },
   { name: "SHUTDOWN_GRACE_MS", default: "10000", help: "on SIGTERM/SIGINT, how long in-flight calls may take to finish before connections are cut" },
   { name: "MAX_MESSAGE_BYTES", default: "4194304", help: "largest request message accepted, in bytes; larger ones are refused before their body is read" },
@@ -56,6 +80,11 @@ export const SETTINGS: Setting[] = [
   },
   { name: "RATE_LIMIT_PER_KEY", default: "1000", help: "requests per second each access key may make (token bucket, per server process); 0 = unlimited" },
   { name: "RATE_LIMIT_BURST", default: "2000", help: "how many requests a key may make at once before RATE_LIMIT_PER_KEY applies" },
+  {
+    name: "AUTH_FAILURES_PER_PEER",
+    default: "50",
+    help: "failed authentications one client address may make at once, refilled at a tenth of this a second; beyond, RESOURCE_EXHAUSTED. 0 = no limit per address (behind a proxy every client has the proxy's address)",
+  },
   { name: "PUBLIC_URL", default: "", help: "the server's address as clients reach it (e.g. https://registry.example.com), used in download and upload URLs; unset = the Host of each request" },
   { name: "URL_SIGNING_KEY", default: "", help: "secret (32+ characters) that signs download and upload URLs, the same on every replica; unset = one created in the database at the first start" },
   { name: "UPLOADS_PER_KEY", default: "8", help: "upload requests one access key may have in flight at once (RESOURCE_EXHAUSTED / HTTP 429 beyond)" },
@@ -68,6 +97,20 @@ export const SETTINGS: Setting[] = [
     default: "30",
     help: "a running job's lease, renewed every third of it; when its server dies, another takes the job over after this long",
   },
+  { name: "MAX_CONNECTIONS", default: "4096", help: "connections open at once; more are closed as soon as they are accepted (keep it below the open-file limit, ulimit -n)" },
+  {
+    name: "MAX_CONNECTIONS_PER_PEER",
+    default: "128",
+    help: "connections one client address (IPv4, or IPv6 /64) may hold open; more are closed at once. Behind a proxy every client has the proxy's address: raise it",
+  },
+  { name: "HEADERS_TIMEOUT_MS", default: "20000", help: "a new connection's first request headers (HTTP/1.1) or preface (HTTP/2), and every later HTTP/1.1 request's headers, must arrive within this" },
+  {
+    name: "REQUEST_BODY_TIMEOUT_MS",
+    default: "60000",
+    help: "a request body of one message must arrive whole within this; an upload (WriteUpload, PUT) may take longer but not pause longer; slower requests are cut",
+  },
+  { name: "HTTP2_MAX_CONCURRENT_STREAMS", default: "100", help: "requests one HTTP/2 connection may have in flight at once; streams beyond it are refused" },
+  { name: "HTTP2_MAX_SESSION_MEMORY_MB", default: "10", help: "memory one HTTP/2 connection may use for its streams and buffers; beyond it new streams are refused" },
 ];
 
 export class ConfigError extends Error {}
@@ -110,11 +153,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     adminToken,
     rateLimitPerKey: int(env, "RATE_LIMIT_PER_KEY", 0, 1_000_000),
     rateLimitBurst: int(env, "RATE_LIMIT_BURST", 1, 10_000_000),
+    authFailuresPerPeer: int(env, "AUTH_FAILURES_PER_PEER", 0, 1_000_000),
     port: int(env, "PORT", 0, 65535),
     host: env.HOST?.trim() || "127.0.0.1",
     dataDir: resolve(env.DATA_DIR?.trim() || "./data"),
     databaseUrl,
     databasePoolSize: int(env, "DATABASE_POOL_SIZE", 1, 1000),
+    databaseConnectTimeoutMs: int(env, "DATABASE_CONNECT_TIMEOUT_MS", 100, 600_000),
+    databaseAcquireTimeoutMs: int(env, "DATABASE_ACQUIRE_TIMEOUT_MS", 1, 3_600_000),
     logLevel,
     shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 0, 3_600_000),
     maxMessageBytes: int(env, "MAX_MESSAGE_BYTES", 1024, 1 << 30),
@@ -126,6 +172,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     gcGraceSeconds: int(env, "GC_GRACE_SECONDS", 0, 365 * 24 * 3600),
     jobConcurrency: int(env, "JOB_CONCURRENCY", 0, 64),
     jobLeaseSeconds: int(env, "JOB_LEASE_SECONDS", 1, 3600),
+    transport: {
+      maxConnections: int(env, "MAX_CONNECTIONS", 1, 1_000_000),
+      maxConnectionsPerPeer: int(env, "MAX_CONNECTIONS_PER_PEER", 1, 1_000_000),
+      headersTimeoutMs: int(env, "HEADERS_TIMEOUT_MS", 100, 3_600_000),
+      requestBodyTimeoutMs: int(env, "REQUEST_BODY_TIMEOUT_MS", 100, 24 * 3_600_000),
+      http2MaxConcurrentStreams: int(env, "HTTP2_MAX_CONCURRENT_STREAMS", 1, 100_000),
+      http2MaxSessionMemoryMb: int(env, "HTTP2_MAX_SESSION_MEMORY_MB", 1, 100_000),
+    },
   };
 }
 

@@ -9,6 +9,7 @@ import { keyMaterial } from "./auth/keys.js";
 import { ensureServerAdminKey } from "./domain/keys/index.js";
 import { ensureDefaultWorkspace } from "./domain/workspaces/index.js";
 import { serve } from "./http/serve.js";
+import { streamingBodies } from "./http/request-deadline.js";
 import { loadSigningKeys } from "./auth/signing-keys.js";
 import { GC_JOB } from "./jobs/gc.js";
 import { schedulePeriodic } from "./jobs/periodic.js";
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const database = config.databaseUrl
-    ? await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize })
+    ? await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize, connectTimeoutMs: config.databaseConnectTimeoutMs, acquireTimeoutMs: config.databaseAcquireTimeoutMs })
     : await openDatabase({ dataDir: join(config.dataDir, "pg") });
   if (database.kind === "pglite")
     logger.warn(
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
     logger,
     maxMessageBytes: config.maxMessageBytes,
     database: database.kind,
-    auth: { enabled: config.authEnabled, adminToken: config.adminToken, ratePerSecond: config.rateLimitPerKey || undefined, burst: config.rateLimitBurst },
+    auth: { enabled: config.authEnabled, adminToken: config.adminToken, ratePerSecond: config.rateLimitPerKey || undefined, burst: config.rateLimitBurst, failuresPerPeer: config.authFailuresPerPeer },
     store,
     signingKeys: await loadSigningKeys(database.db, config.urlSigningKey),
     publicUrl: config.publicUrl,
@@ -65,7 +66,13 @@ async function main(): Promise<void> {
   void app.md5.sweep().catch((err: unknown) => logger.warn({ err }, "could not look for blobs without an md5"));
   // Garbage collection is a job: due every GC_INTERVAL_SECONDS across all replicas, run by one.
   const gc = schedulePeriodic({ db: database.db, engine: app.jobs, logger, kind: GC_JOB, everyMs: config.gcIntervalSeconds * 1000 });
-  const server = await serve(app.handler, { port: config.port, host: config.host });
+  const server = await serve(app.handler, {
+    port: config.port,
+    host: config.host,
+    limits: config.transport,
+    isStreamingBody: streamingBodies(app.routes),
+    logger,
+  });
   app.jobs.start();
   logger.info({ url: server.url, port: server.port, database: database.kind, blobStore: store.kind }, `modelreg listening on ${server.url}`);
 

@@ -8,6 +8,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { detachRows } from "./detached-rows.js";
+import { createPoolGate, gatedClient } from "./pool-gate.js";
 import * as schema from "./schema.js";
 
 export type Schema = typeof schema;
@@ -36,6 +37,17 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
+  /**
+   * PostgreSQL: how long opening one connection (TCP, TLS, login) may take
+   * before the call that needed it fails (default 1,000 ms).
+   */
+  connectTimeoutMs?: number;
+  /**
+   * PostgreSQL: how long a call waits for a free connection while every one
+   * is in use (default 5,000 ms). While the database is unreachable (the
+   * last connection attempt failed), calls do not wait at all.
+   */
+  acquireTimeoutMs?: number;
   /** PGlite only: start from this dump (dumpDataDir()) instead of an empty cluster; skips initdb. */
   loadDataDir?: Blob;
 }
@@ -51,21 +63,41 @@ export const migrationsFolder = join(dirname(createRequire(import.meta.url).reso
 const MIGRATION_LOCK = 0x6d6f64656c726567n; // "modelreg"
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
-  if (options.url) return openPostgres(options.url, options.poolSize ?? 10);
+  if (options.url) return openPostgres(options.url, { poolSize: options.poolSize ?? 10, connectTimeoutMs: options.connectTimeoutMs ?? 1000, acquireTimeoutMs: options.acquireTimeoutMs ?? 5000 });
   if (!options.dataDir) throw new Error("openDatabase needs a url or a dataDir");
   return openPglite(options.dataDir, options.loadDataDir);
 }
 
-function openPostgres(url: string, poolSize: number): DatabaseHandle {
-  const client = detachRows(postgres(url, { max: poolSize, onnotice: () => {}, connection: { application_name: "modelreg" } }));
-  const db = drizzlePostgres(client, { schema }) as unknown as Database;
+/**
+ * How postgres.js reaches the server when it is not answering. A call that
+ * needs a new connection fails after the connect timeout instead of the
+ * driver's 30 s. Reconnecting is driven by calls (a connection is opened
+ * when a call needs one), so the wait before a new attempt stays short
+ * (postgres.js grows it to 10-20 s, and every call waited it out): the
+ * server retries the database as soon as it is asked to, and recovers with
+ * the first call after the database is back. There is deliberately no
+ * statement timeout: an export or a big commit may run as long as it must.
+ */
+function connectionSettings(connectTimeoutMs: number) {
+  return {
+    onnotice: () => {},
+    connect_timeout: connectTimeoutMs / 1000,
+    backoff: (retries: number) => Math.min(0.25, 0.01 * 2 ** retries) * (0.5 + Math.random() / 2),
+  };
+}
+
+function openPostgres(url: string, o: { poolSize: number; connectTimeoutMs: number; acquireTimeoutMs: number }): DatabaseHandle {
+  const settings = connectionSettings(o.connectTimeoutMs);
+  const gate = createPoolGate({ size: o.poolSize, acquireTimeoutMs: o.acquireTimeoutMs });
+  const client = postgres(url, { ...settings, max: o.poolSize, connection: { application_name: "modelreg" } });
+  const db = drizzlePostgres(gatedClient(detachRows(client), gate), { schema }) as unknown as Database;
   return {
     db,
     kind: "postgres",
     async migrate() {
       // A dedicated single connection holds the advisory lock for the whole
       // migration, so replicas starting together migrate one at a time.
-      const one = postgres(url, { max: 1, onnotice: () => {} });
+      const one = postgres(url, { ...settings, max: 1 });
       try {
         await one`SELECT pg_advisory_lock(${MIGRATION_LOCK.toString()}::bigint)`;
         await migratePostgres(drizzlePostgres(one), { migrationsFolder });

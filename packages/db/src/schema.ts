@@ -315,7 +315,7 @@ export const signingKeys = pgTable("signing_keys", {
 
 /**
  * Access keys. `workspace` NULL marks the server-wide admin key created at
- * first start. Only a slow salted hash of the secret is kept.
+ * first start. Only a hash of the secret is kept.
  */
 export const accessKeys = pgTable(
   "access_keys",
@@ -325,7 +325,7 @@ export const accessKeys = pgTable(
     user: text("user").notNull(),
     /** modelreg.v1.Role number: 1 viewer, 2 editor, 3 admin. */
     role: smallint("role").notNull(),
-    /** `scrypt$N$r$p$salt$hash`, base64url parts. */
+    /** `sha256$<digest>`, base64url (keys made before: `scrypt$N$r$p$salt$hash`, rehashed at their first use). */
     secretHash: text("secret_hash").notNull(),
     description: text("description").notNull().default(""),
     expireTime: timestamp("expire_time", { withTimezone: true, mode: "date" }),

@@ -170,7 +170,9 @@ export interface RegistryClient {
    * Imports a ModelArts "import model" request body (object or JSON text):
    * creates its version (modelArtsToVersion says how fields map) and
    * resolves with it. `createModel: true` first creates the model when it
-   * does not exist.
+   * does not exist. What ModelArts writes and the registry's strict rules
+   * refuse is kept as written and marked `lenient`; notStrictlyValid(version)
+   * lists it.
    */
   importModelArts(request: object | string, options?: ImportModelArtsOptions): Promise<Version>;
   /** Every file of a READY version (short or full name), by path; options apply to each page's call. */

@@ -1,14 +1,19 @@
 // registry.importModelArts() against the real server: the sample request
 // (testing/modelarts-import.json, every field used) imported, then read back
-// with GetVersion field by field.
+// with GetVersion field by field; and ModelArts' own documented sample
+// (testing/modelarts-docs-import.json), which the strict rules refuse, kept
+// as written and marked.
 import { readFileSync } from "node:fs";
 import { describeEachDatabase } from "@modelreg/db/testing";
 import { Framework, InstallType, Installer, Lifecycle, ParameterType, Restraint, VersionState } from "@modelreg/proto";
 import { createTestApp, type TestApp } from "@modelreg/server/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { Code, ConnectError } from "./errors.js";
+import { Code, ConnectError, errorDetails } from "./errors.js";
+import { notStrictlyValid } from "./modelarts.js";
 
 const SAMPLE = readFileSync(new URL("./testing/modelarts-import.json", import.meta.url), "utf8");
+/** The sample request of ModelArts' "Importing a Model" API reference (min/max on string parameters, a "file" type, `items` lists). */
+const DOCS_SAMPLE = readFileSync(new URL("./testing/modelarts-docs-import.json", import.meta.url), "utf8");
 
 describeEachDatabase("importModelArts", (kind) => {
   let t: TestApp;
@@ -101,6 +106,44 @@ describeEachDatabase("importModelArts", (kind) => {
     const retry = await t.client.importModelArts(unnumbered, { requestId: "import-7781" });
     expect(first.version).toBe("1.3.1");
     expect(retry.uid).toBe(first.uid);
+  });
+
+  it("imports a request as ModelArts' documents write it, keeping it as written and marking what is not strictly valid", async () => {
+    const request = JSON.parse(DOCS_SAMPLE);
+    const created = await t.client.importModelArts(DOCS_SAMPLE, { createModel: true });
+    const { version } = await t.client.versions.getVersion({ ref: { case: "name", value: created.name } });
+    const got = version!;
+    expect(got.name).toBe("workspaces/default/models/mnist/versions/1.0.0");
+    expect(got.interface!.inputs.map((p) => [p.name, p.type, p.min, p.max, p.lenient])).toEqual([["data", ParameterType.STRING, 0, 9, true]]);
+    expect(got.interface!.outputs.map((p) => [p.name, p.type, p.min, p.max, p.lenient])).toEqual([["data", ParameterType.STRING, 0, 9, true]]);
+    expect(got.interface!.apis[0]!.lenient).toBe(true);
+    expect(got.interface!.apis[0]!.inputSchema).toEqual(request.apis[0].input_params);
+    expect(got.interface!.apis[0]!.outputSchema).toEqual(request.apis[0].output_params);
+    expect(got.metrics).toEqual({ f1: 0.52381, recall: 0.666667, precision: 0.466667, accuracy: 0.625 });
+    expect(got.dependencies[0]!.packages.map((p) => [p.name, p.version])).toEqual([
+      ["numpy", "1.5.0"],
+      ["h5py", "2.8.0rc1"],
+    ]);
+    expect(notStrictlyValid(got).map((w) => w.key)).toEqual(["input_params[0]", "output_params[0]", "apis[0]"]);
+    // The strictly valid sample has nothing marked.
+    const strict = await t.client.versions.getVersion({ ref: { case: "name", value: "workspaces/default/models/fraud-detector/versions/1.2.0" } });
+    expect(notStrictlyValid(strict.version!)).toEqual([]);
+  });
+
+  it("keeps a box type too, and still refuses a schema that names its dialect and breaks it", async () => {
+    const request = JSON.parse(DOCS_SAMPLE);
+    request.model_version = "1.0.1";
+    request.apis[0].output_params.properties.region = { type: "box" };
+    const kept = await t.client.importModelArts(request);
+    expect(kept.interface!.apis[0]!.outputSchema).toEqual(request.apis[0].output_params);
+    request.model_version = "1.0.2";
+    request.apis[0].input_params.$schema = "https://json-schema.org/draft/2020-12/schema";
+    const refused = await t.client.importModelArts(request).then(
+      () => expect.unreachable("a schema claiming draft 2020-12 with type box was taken"),
+      (e: unknown) => errorDetails(e),
+    );
+    expect(refused).toMatchObject({ code: Code.InvalidArgument, fieldViolations: [{ field: "version.interface.apis[0].input_schema" }] });
+    expect(refused.fieldViolations[0]!.description).toMatch(/checked even with lenient/);
   });
 
   it("refuses an unknown key before any call", async () => {

@@ -2,8 +2,8 @@
 export { createRegistryClient, createTransport } from "./client.js";
 export { isLoopback } from "./loopback.js";
 export type { ListRequest, RegistryClient, RegistryClientOptions } from "./client.js";
-export { languageOf, modelArtsToVersion, ModelArtsImportError } from "./modelarts.js";
-export type { ModelArtsImport, VersionInit } from "./modelarts.js";
+export { languageOf, modelArtsToVersion, ModelArtsImportError, notStrictlyValid } from "./modelarts.js";
+export type { ModelArtsImport, NotStrictlyValid, VersionInit } from "./modelarts.js";
 export type { ImportModelArtsOptions } from "./import-modelarts.js";
 export { clientError, Code, ConnectError, codeName, ERROR_DOMAIN, errorDetails } from "./errors.js";
 export type { ErrorDetails } from "./errors.js";

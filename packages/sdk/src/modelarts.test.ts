@@ -2,11 +2,13 @@
 // the contract says, model types in any case, and what cannot be kept is
 // refused naming the key.
 import { readFileSync } from "node:fs";
-import { Framework, InstallType, Installer, ParameterType, Restraint } from "@modelreg/proto";
+import { Framework, InstallType, Installer, type InterfaceParameter, ParameterType, Restraint, type Version } from "@modelreg/proto";
 import { describe, expect, it } from "vitest";
-import { languageOf, modelArtsToVersion, ModelArtsImportError } from "./modelarts.js";
+import { languageOf, modelArtsToVersion, ModelArtsImportError, notStrictlyValid } from "./modelarts.js";
 
 const SAMPLE = readFileSync(new URL("./testing/modelarts-import.json", import.meta.url), "utf8");
+/** The sample request of ModelArts' "Importing a Model" API reference: min/max on string parameters, a "file" type and `items` lists in its API schemas. */
+const DOCS_SAMPLE = readFileSync(new URL("./testing/modelarts-docs-import.json", import.meta.url), "utf8");
 const sample = () => JSON.parse(SAMPLE) as Record<string, unknown>;
 
 function refusal(request: object): ModelArtsImportError {
@@ -49,6 +51,7 @@ describe("modelArtsToVersion", () => {
       url: "/v1/score",
       method: "post",
       protocol: "https",
+      lenient: true,
     });
     expect(version.interface?.inputs?.map((p) => p.type)).toEqual([
       ParameterType.FLOAT,
@@ -153,6 +156,32 @@ describe("modelArtsToVersion", () => {
     expect(refusal({ model_name: ["m"] }).key).toBe("model_name");
     expect(() => modelArtsToVersion("{")).toThrow(/not valid JSON/);
     expect(() => modelArtsToVersion("[]")).toThrow(/request must be a JSON object/);
+  });
+
+  it("keeps a request as ModelArts' documents write it, every parameter and API with lenient", () => {
+    const doc = JSON.parse(DOCS_SAMPLE);
+    const { modelId, versionId, version } = modelArtsToVersion(DOCS_SAMPLE);
+    expect([modelId, versionId]).toEqual(["mnist", "1.0.0"]);
+    expect(version.interface?.inputs).toEqual([{ name: "data", type: ParameterType.STRING, min: 0, max: 9, description: "data", url: "/", method: "post", protocol: "http", lenient: true }]);
+    expect(version.interface?.outputs?.[0]).toMatchObject({ name: "data", type: ParameterType.STRING, min: 0, max: 9, lenient: true });
+    expect(version.interface?.apis).toEqual([{ url: "/", method: "post", protocol: "http", inputSchema: doc.apis[0].input_params, outputSchema: doc.apis[0].output_params, lenient: true }]);
+  });
+
+  it("names what the server kept as written, by the request's keys", () => {
+    const p = (name: string, type: ParameterType, lenient: boolean) => ({ name, type, lenient }) as InterfaceParameter;
+    const version = {
+      interface: {
+        inputs: [p("amount", ParameterType.FLOAT, false), p("data", ParameterType.STRING, true)],
+        outputs: [p("label", ParameterType.STRING, true)],
+        apis: [{ url: "/", method: "POST", lenient: true }, { url: "/ok", method: "POST", lenient: false }],
+      },
+    } as unknown as Version;
+    expect(notStrictlyValid(version)).toEqual([
+      { key: "input_params[1]", message: 'min/max kept on "data", a string parameter (the registry gives them meaning on int and float only)' },
+      { key: "output_params[0]", message: expect.stringContaining('"label"') },
+      { key: "apis[0]", message: "input_params/output_params of POST / kept as written: not valid JSON Schema" },
+    ]);
+    expect(notStrictlyValid({ interface: undefined })).toEqual([]);
   });
 
   it("infers the language of the code from its extension", () => {

@@ -4,14 +4,21 @@
 // does not know, and values it cannot place (an unknown model_type), are
 // refused with an error naming the key: nothing is dropped silently.
 // The registry's own rules (name lengths, URL forms, JSON Schemas) are
-// checked by the server, which names the Version field it refuses.
+// checked by the server, which names the Version field it refuses; except
+// that what ModelArts' own documents write and the registry's strict rules
+// refuse (min/max on a string parameter; API schemas with types such as
+// "file", or `items` as a list) is kept as written: every parameter and
+// API goes with `lenient`, and the server marks those it kept that way
+// (notStrictlyValid() lists them, to warn about).
 import type { JsonObject, JsonValue, MessageInitShape } from "@bufbuild/protobuf";
 import {
   Framework,
   InstallType,
   Installer,
+  type InterfaceParameter,
   ParameterType,
   Restraint,
+  type Version,
   type VersionSchema,
 } from "@modelreg/proto";
 
@@ -208,6 +215,7 @@ function parameter(value: unknown, key: string) {
     url: str(p, "url", key),
     method: str(p, "method", key),
     protocol: str(p, "protocol", key),
+    lenient: true,
   };
 }
 
@@ -220,7 +228,32 @@ function api(value: unknown, key: string) {
     protocol: str(a, "protocol", key, true),
     ...(a.input_params != null ? { inputSchema: jsonObject(a.input_params, `${key}.input_params`) } : {}),
     ...(a.output_params != null ? { outputSchema: jsonObject(a.output_params, `${key}.output_params`) } : {}),
+    lenient: true,
   };
+}
+
+/** A part of an imported request kept as written though the registry's strict rules refuse it. */
+export interface NotStrictlyValid {
+  /** The request's key, e.g. `input_params[0]` or `apis[1]`. */
+  key: string;
+  /** What about it is not strictly valid. */
+  message: string;
+}
+
+/**
+ * The parts of an imported version the server kept as written and marked
+ * `lenient` (not strictly valid), named by the ModelArts request's keys
+ * (the import keeps their order), to warn about.
+ */
+export function notStrictlyValid(version: Pick<Version, "interface">): NotStrictlyValid[] {
+  const i = version.interface;
+  if (!i) return [];
+  const params = (list: InterfaceParameter[], key: string) =>
+    list.flatMap((p, n) =>
+      p.lenient ? [{ key: `${key}[${n}]`, message: `min/max kept on "${p.name}", a ${ParameterType[p.type]?.toLowerCase() ?? p.type} parameter (the registry gives them meaning on int and float only)` }] : [],
+    );
+  const apis = i.apis.flatMap((a, n) => (a.lenient ? [{ key: `apis[${n}]`, message: `input_params/output_params of ${a.method} ${a.url} kept as written: not valid JSON Schema` }] : []));
+  return [...params(i.inputs, "input_params"), ...params(i.outputs, "output_params"), ...apis];
 }
 
 function dependency(value: unknown, key: string) {

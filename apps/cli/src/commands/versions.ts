@@ -4,7 +4,7 @@ import { ALL_MODELS, VersionFileSchema } from "@modelreg/sdk";
 import type { Command } from "commander";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../exit-codes.js";
-import { ModelArtsImportError } from "@modelreg/sdk";
+import { ModelArtsImportError, notStrictlyValid } from "@modelreg/sdk";
 import type { Label } from "../labels.js";
 import { modelRef, versionRef, versionTarget } from "../refs.js";
 import { renderFilesTable } from "../render-files.js";
@@ -72,7 +72,11 @@ export function registerVersionCommands(program: Command, context: (cmd: Command
     .description("create a version from a ModelArts import-model request body (model_name, model_version, model_type, ...): every field is kept")
     .option("--create-model", "create the model (model_name) when it does not exist")
     .option("--request-id <id>", "makes the import idempotent: a retry with the same id returns the version the first call created")
-    .addHelpText("after", "\nA key the import does not know, or a model_type it cannot map, is refused (exit 2) naming the key; nothing is created.")
+    .addHelpText(
+      "after",
+      "\nA key the import does not know, or a model_type it cannot map, is refused (exit 2) naming the key; nothing is created." +
+        "\nWhat ModelArts writes and the registry's strict rules refuse (min/max on a string parameter; API schemas with types such as file or box) is kept as written, marked lenient, with a warning on stderr.",
+    )
     .action(async (file: string, flags: { createModel?: boolean; requestId?: string }, cmd: Command) => {
       const { client, out, io } = context(cmd);
       const request = await readJson(file, io);
@@ -83,6 +87,7 @@ export function registerVersionCommands(program: Command, context: (cmd: Command
           throw err;
         });
       out.version(version);
+      for (const w of notStrictlyValid(version)) io.stderr.write(`warning: ${file}: ${w.key}: ${w.message} (marked lenient: not strictly valid)\n`);
     });
 
   versions

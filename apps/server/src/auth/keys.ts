@@ -1,6 +1,6 @@
-// Access key material: ids, secrets, the bearer token format, and the slow
-// salted hash (scrypt) that is all the database keeps of a secret.
-import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
+// Access key material: ids, secrets, the bearer token format, and the hash
+// that is all the database keeps of a secret.
+import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
 import type { KeyMaterial } from "../domain/ports/key-material.js";
 
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -42,24 +42,47 @@ export function bearerOf(header: string | null): string | undefined {
   return m?.[1];
 }
 
-// scrypt cost N=2^15, r=8, p=1: deliberately slow and memory-hard, so a
-// stolen hash is costly to attack; verified results are cached (see
-// authenticator.ts), so this is paid once per key per process, not per call.
-const PARAMS = { N: 1 << 15, r: 8, p: 1 };
+// What is kept of a secret: its SHA-256. Secrets are 256 random bits minted
+// by the server, never chosen by a person, so a stolen hash cannot be turned
+// back into a secret by guessing, however fast the hash: a slow, salted hash
+// would only make every wrong guess expensive for the server, and let anyone
+// who knows a key id spend the server's time with made-up secrets.
+// Hashes of the earlier scheme (scrypt, see below) still verify, and are
+// replaced by a digest at their first good use (auth/authenticator.ts).
+const FAST = "sha256";
 
+/** `sha256$<digest, base64url>`. */
+export function fastHash(secret: string): string {
+  return `${FAST}$${createHash("sha256").update(secret, "utf8").digest("base64url")}`;
+}
+
+/** What the database keeps of a new secret (the KeyMaterial port's hashSecret). */
+export async function hashSecret(secret: string): Promise<string> {
+  return fastHash(secret);
+}
+
+/** Whether checking a secret against `stored` needs the slow scrypt of the earlier scheme. */
+export function isSlowHash(stored: string): boolean {
+  return !stored.startsWith(`${FAST}$`);
+}
+
+/** Checks a secret against a `sha256$` hash: one digest and a constant-time compare. */
+export function verifyFast(secret: string, stored: string): boolean {
+  const expected = Buffer.from(stored.slice(FAST.length + 1), "base64url");
+  const actual = createHash("sha256").update(secret, "utf8").digest();
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+// The earlier scheme: `scrypt$N$r$p$salt$hash`, N=2^15, r=8, p=1. Slow and
+// memory-hard, run on libuv's thread pool (which file reads share), so the
+// authenticator runs at most a few at a time.
 function scrypt(secret: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {
   const options: ScryptOptions = { ...params, maxmem: 128 * params.N * params.r * 2 };
   return new Promise((resolve, reject) => scryptCb(secret, salt, 32, options, (err, key) => (err ? reject(err) : resolve(key))));
 }
 
-/** `scrypt$N$r$p$salt$hash`. */
-export async function hashSecret(secret: string): Promise<string> {
-  const salt = randomBytes(16);
-  const hash = await scrypt(secret, salt, PARAMS);
-  return ["scrypt", PARAMS.N, PARAMS.r, PARAMS.p, salt.toString("base64url"), hash.toString("base64url")].join("$");
-}
-
-export async function verifySecret(secret: string, stored: string): Promise<boolean> {
+/** Checks a secret against a `scrypt$` hash of the earlier scheme. */
+export async function verifySlow(secret: string, stored: string): Promise<boolean> {
   const [kind, n, r, p, salt, hash] = stored.split("$");
   if (kind !== "scrypt" || !salt || !hash) return false;
   const expected = Buffer.from(hash, "base64url");
@@ -67,5 +90,13 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
-/** The domain's KeyMaterial port: random ids and secrets, scrypt hashes. */
+/** A `scrypt$` hash of the earlier scheme, for tests of keys made before the change. */
+export async function hashSecretSlowly(secret: string): Promise<string> {
+  const params = { N: 1 << 15, r: 8, p: 1 };
+  const salt = randomBytes(16);
+  const hash = await scrypt(secret, salt, params);
+  return ["scrypt", params.N, params.r, params.p, salt.toString("base64url"), hash.toString("base64url")].join("$");
+}
+
+/** The domain's KeyMaterial port: random ids and secrets, SHA-256 digests. */
 export const keyMaterial: KeyMaterial = { newKeyId, newSecret, hashSecret };

@@ -29,6 +29,9 @@ export interface CallIdentity {
 
 export const callIdentityKey = createContextKey<CallIdentity | undefined>(undefined, { description: "modelreg call identity" });
 
+/** The caller's network address, set per request by the HTTP adapter (app.ts); unset in-process. */
+export const peerAddressKey = createContextKey<string | undefined>(undefined, { description: "modelreg peer address" });
+
 
 /** Whether `p` has at least `required`. ROLE_SERVER_ADMIN needs an admin key bound to no workspace. */
 export function hasRole(p: Principal, required: Role): boolean {

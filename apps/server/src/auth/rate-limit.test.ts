@@ -17,6 +17,20 @@ describe("rate limiter", () => {
     expect(rl.take("a")).toEqual({ ok: false, retryAfterMs: 70 });
   });
 
+  it("peeks at what take() would answer without spending", () => {
+    const c = clock();
+    const rl = createRateLimiter({ ratePerSecond: 10, burst: 2, now: c.now });
+    expect(rl.peek("a")).toEqual({ ok: true });
+    expect(rl.size).toBe(0);
+    rl.take("a");
+    for (let i = 0; i < 3; i++) expect(rl.peek("a")).toEqual({ ok: true });
+    rl.take("a");
+    expect(rl.peek("a")).toEqual({ ok: false, retryAfterMs: 100 });
+    c.advance(100);
+    expect(rl.peek("a")).toEqual({ ok: true });
+    expect(rl.take("a")).toEqual({ ok: true });
+  });
+
   it("refills from elapsed time, never above the burst", () => {
     const c = clock();
     const rl = createRateLimiter({ ratePerSecond: 10, burst: 3, now: c.now });

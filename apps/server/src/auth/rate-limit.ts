@@ -10,6 +10,8 @@ export type TakeResult = { ok: true } | { ok: false; retryAfterMs: number };
 export interface RateLimiter {
   /** Spends one token of `key`'s bucket, or says when one will be there. */
   take(key: string): TakeResult;
+  /** What take() would answer now, without spending anything. */
+  peek(key: string): TakeResult;
   /** Buckets held now (at most maxKeys). */
   readonly size: number;
 }
@@ -67,6 +69,12 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
       }
       // Rounded up, and at least 1 ms, so a retry at exactly that time succeeds.
       return { ok: false, retryAfterMs: Math.max(1, Math.ceil((1 - b.tokens) / perMs)) };
+    },
+    peek(key) {
+      const b = buckets.get(key);
+      if (!b) return { ok: true };
+      const tokens = Math.min(burst, b.tokens + Math.max(0, now() - b.at) * perMs);
+      return tokens >= 1 ? { ok: true } : { ok: false, retryAfterMs: Math.max(1, Math.ceil((1 - tokens) / perMs)) };
     },
     get size() {
       return buckets.size;

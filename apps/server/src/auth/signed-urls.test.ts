@@ -63,6 +63,22 @@ describe("signed URLs", () => {
     for (const [u, method, reason] of cases) expect(reasonOf(() => signer.verify(u, method)), `${method} ${u}`).toBe(reason);
   });
 
+  it("names the access key it was issued to, which can be neither changed, dropped nor added", () => {
+    const issued = signer.sign({ path: "/files/ws-a/obj-1", workspace: "ws-a", object: "obj-1", expiresInSeconds: 600, accessKeyId: "AKAAAAAAAAAAAAAAAA" });
+    expect(issued).toMatch(/&kid=k1&ak=AKAAAAAAAAAAAAAAAA&sig=/);
+    expect(signer.verify(issued, "GET")).toEqual({ workspace: "ws-a", object: "obj-1", expiresAt: new Date(T0 + 600_000), accessKeyId: "AKAAAAAAAAAAAAAAAA" });
+    expect(reasonOf(() => signer.verify(withParam(issued, "ak", "AKBBBBBBBBBBBBBBBB"), "GET"))).toBe("BAD_SIGNATURE");
+    const dropped = new URL(issued, "http://h");
+    dropped.searchParams.delete("ak");
+    expect(reasonOf(() => signer.verify(dropped, "GET"))).toBe("BAD_SIGNATURE");
+    expect(reasonOf(() => signer.verify(withParam(url, "ak", "AKAAAAAAAAAAAAAAAA"), "GET"))).toBe("BAD_SIGNATURE");
+    expect(reasonOf(() => signer.verify(`${issued}&ak=AKAAAAAAAAAAAAAAAA`, "GET"))).toBe("MALFORMED");
+    expect(reasonOf(() => signer.verify(withParam(issued, "ak", "a b"), "GET"))).toBe("MALFORMED");
+    // With no key (AUTH=off) the URL names none.
+    expect(signer.sign({ path: "/x", workspace: "w", object: "o", expiresInSeconds: 60, accessKeyId: "" })).not.toContain("ak=");
+    expect(() => signer.sign({ path: "/x", workspace: "w", object: "o", expiresInSeconds: 60, accessKeyId: "a.b" })).toThrow(RangeError);
+  });
+
   it("does not let bytes shift between fields", () => {
     // Same concatenation "ws-aobj-1" with the boundary moved.
     const shifted = withParam(withParam(url, "ws", "ws-ao"), "obj", "bj-1");

@@ -1,8 +1,9 @@
 // Signed plain-HTTP URLs (artifact downloads, export archives): whoever holds
 // the URL may make that one request until it expires, without an access key.
 // The HMAC covers the method, the exact path, the workspace, the object, the
-// expiry and the key id; the host is not covered (the URL is only ever
-// verified by the server that holds the keys).
+// expiry and the key id, and the access key the URL was issued to when there
+// is one (so its revocation can end the URL); the host is not covered (the
+// URL is only ever verified by the server that holds the keys).
 //
 // Several keys are accepted so a secret can be rotated without breaking URLs
 // in flight: put the new key first (it signs from then on) and drop the old
@@ -28,20 +29,24 @@ export interface SignRequest {
   method?: SignedUrlMethod;
   /** Greater than 0, at most the signer's maxExpiresInSeconds. */
   expiresInSeconds: number;
+  /** The access key the URL is issued to (`ak`); none ("" or unset) with AUTH=off. */
+  accessKeyId?: string;
 }
 
 export interface VerifiedUrl {
   workspace: string;
   object: string;
   expiresAt: Date;
+  /** The access key the URL was issued to, if it names one. */
+  accessKeyId?: string;
 }
 
 export interface UrlSigner {
-  /** Returns the canonical path plus ?ws=…&obj=…&exp=…&kid=…&sig=…. */
+  /** Returns the canonical path plus ?ws=…&obj=…&exp=…&kid=…[&ak=…]&sig=…. */
   sign(req: SignRequest): string;
   /**
    * Checks a URL for the method it is used with. Throws SignedUrlError.
-   * Query parameters other than the five it adds are ignored and NOT
+   * Query parameters other than the ones it adds are ignored and NOT
    * covered by the signature: handlers must act only on what this returns.
    */
   verify(url: URL | string, method: string): VerifiedUrl;
@@ -65,6 +70,8 @@ const VERSION = "modelreg-signed-url-v1";
 const BASE = "http://signed-url.invalid";
 const PARAMS = ["ws", "obj", "exp", "kid", "sig"] as const;
 const KID = /^[A-Za-z0-9._-]{1,64}$/;
+// Access key ids as auth/keys.ts accepts them (environment admin keys included).
+const ACCESS_KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const SIG = /^[A-Za-z0-9_-]{43}$/; // 32 bytes of HMAC-SHA256, base64url, unpadded
 const EXP = /^[1-9][0-9]{0,11}$/;
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -77,15 +84,17 @@ export function createUrlSigner(opts: UrlSignerOptions): UrlSigner {
   const [signingId, signingKey] = [...keys][0]!;
 
   return {
-    sign({ path, workspace, object, method = "GET", expiresInSeconds }) {
+    sign({ path, workspace, object, method = "GET", expiresInSeconds, accessKeyId }) {
       if (!Number.isSafeInteger(expiresInSeconds) || expiresInSeconds <= 0 || expiresInSeconds > maxTtl)
         throw new RangeError(`expiresInSeconds must be a whole number from 1 to ${maxTtl}, got ${expiresInSeconds}`);
       checkField("workspace", workspace);
       checkField("object", object);
+      if (accessKeyId && !ACCESS_KEY_ID.test(accessKeyId)) throw new RangeError(`access key id ${JSON.stringify(accessKeyId)} is not valid`);
       const canonicalPath = canonicalPathOf(path);
       const exp = String(Math.floor(now() / 1000) + expiresInSeconds);
-      const sig = mac(signingKey, [method, canonicalPath, workspace, object, exp, signingId]);
-      const query = new URLSearchParams({ ws: workspace, obj: object, exp, kid: signingId, sig });
+      const ak: [string, string][] = accessKeyId ? [["ak", accessKeyId]] : [];
+      const sig = mac(signingKey, [method, canonicalPath, workspace, object, exp, signingId, ...ak.map(([, v]) => v)]);
+      const query = new URLSearchParams([["ws", workspace], ["obj", object], ["exp", exp], ["kid", signingId], ...ak, ["sig", sig]]);
       return `${canonicalPath}?${query}`;
     },
 
@@ -107,6 +116,10 @@ export function createUrlSigner(opts: UrlSignerOptions): UrlSigner {
         values[name] = all[0];
       }
       const { ws, obj, exp, kid, sig } = values as Record<(typeof PARAMS)[number], string>;
+      // Optional: URLs issued with AUTH=off (or before URLs named their key) have none.
+      const aks = q.getAll("ak");
+      const ak = aks[0];
+      if (aks.length > 1 || (ak !== undefined && !ACCESS_KEY_ID.test(ak))) throw new SignedUrlError("MALFORMED");
       if (!EXP.test(exp) || !KID.test(kid) || !SIG.test(sig)) throw new SignedUrlError("MALFORMED");
       const given = Buffer.from(sig, "base64url");
       // Several strings decode to the same bytes (unused low bits of the last
@@ -114,7 +127,8 @@ export function createUrlSigner(opts: UrlSignerOptions): UrlSigner {
       if (given.toString("base64url") !== sig) throw new SignedUrlError("MALFORMED");
       const key = keys.get(kid);
       if (!key) throw new SignedUrlError("UNKNOWN_KEY");
-      const expected = Buffer.from(mac(key, [method, parsed.pathname, ws, obj, exp, kid]), "base64url");
+      // With `ak` the MAC covers one more field, so a URL cannot lose or gain one.
+      const expected = Buffer.from(mac(key, [method, parsed.pathname, ws, obj, exp, kid, ...(ak === undefined ? [] : [ak])]), "base64url");
       if (!timingSafeEqual(given, expected)) throw new SignedUrlError("BAD_SIGNATURE");
       // Expiry only after the signature: EXPIRED then always means "a real
       // URL of ours, too old", and the client should ask for a new one.
@@ -122,7 +136,7 @@ export function createUrlSigner(opts: UrlSignerOptions): UrlSigner {
       // a little apart, a URL issued at the maximum would look too long.
       const expSeconds = Number(exp);
       if (now() >= expSeconds * 1000) throw new SignedUrlError("EXPIRED");
-      return { workspace: ws, object: obj, expiresAt: new Date(expSeconds * 1000) };
+      return { workspace: ws, object: obj, expiresAt: new Date(expSeconds * 1000), ...(ak === undefined ? {} : { accessKeyId: ak }) };
     },
   };
 }

@@ -5,25 +5,24 @@
 import { pipeline } from "node:stream/promises";
 import { Code } from "@connectrpc/connect";
 import { SignedUrlError } from "../auth/errors.js";
-import type { UrlSigner } from "../auth/signed-urls.js";
 import type { FilesDomain } from "../domain/files/index.js";
 import type { BlobStore } from "../domain/ports/blob-store.js";
 import { NotFoundError } from "../domain/shared/errors.js";
 import { ARCHIVE_TYPES } from "../exports/archive.js";
 import { HttpError } from "./file-route-errors.js";
 import type { Req, Res } from "./file-routes.js";
-import { BLOB_PREFIX } from "./file-urls.js";
+import { BLOB_PREFIX, type SignedUrlCheck } from "./file-urls.js";
 import { parseRange } from "./range.js";
 
 export interface DownloadRouteDeps {
   files: Pick<FilesDomain, "holds">;
   store: BlobStore;
-  signer: UrlSigner;
+  signer: SignedUrlCheck;
 }
 
 export async function download(deps: DownloadRouteDeps, req: Req, res: Res, url: URL): Promise<void> {
   if (req.method !== "GET" && req.method !== "HEAD") throw new HttpError(405, Code.InvalidArgument, `use GET or HEAD on a download URL, not ${req.method}`);
-  const signed = deps.signer.verify(url, "GET");
+  const signed = await deps.signer.verify(url, "GET");
   const rest = url.pathname.slice(BLOB_PREFIX.length);
   const slash = rest.indexOf("/");
   const sha256 = slash < 0 ? rest : rest.slice(0, slash);

@@ -1,10 +1,20 @@
 // The signed URLs of the plain-HTTP byte paths:
-//   PUT  /v1/uploads/{upload}?ws=…&obj=…&exp=…&kid=…&sig=…          an upload session
-//   GET  /v1/blobs/{sha256}/{file name}?ws=…&obj=…&exp=…&kid=…&sig=…  a file's content
+//   PUT  /v1/uploads/{upload}?ws=…&obj=…&exp=…&kid=…&ak=…&sig=…          an upload session
+//   GET  /v1/blobs/{sha256}/{file name}?ws=…&obj=…&exp=…&kid=…&ak=…&sig=…  a file's content
 // Each is signed for one object (the session id, or the digest) in one
-// workspace, and expires. The file name in a download path only names the
-// download (Content-Disposition); it is covered by the signature too.
-import type { UrlSigner } from "../auth/signed-urls.js";
+// workspace, and for the access key that asked for it (`ak`), and expires.
+// The file name in a download path only names the download
+// (Content-Disposition); it is covered by the signature too.
+//
+// A URL is checked again when it is used (createSignedUrlCheck): the key it
+// was issued to must still stand, read through the authenticator's key
+// cache, so a revocation ends the URLs of that key at once on the server that
+// revoked and within the cache's few seconds on the others. Whether a
+// download's content is still a file of the workspace is the download
+// route's check (files.holds).
+import type { KeyStatus } from "../auth/authenticator.js";
+import { SignedUrlError } from "../auth/errors.js";
+import type { SignedUrlMethod, UrlSigner, VerifiedUrl } from "../auth/signed-urls.js";
 
 export const UPLOAD_PREFIX = "/v1/uploads/";
 export const BLOB_PREFIX = "/v1/blobs/";
@@ -17,19 +27,39 @@ export interface FileUrls {
   download(workspace: string, sha256: string, fileName: string): { url: string; expireTime: Date };
 }
 
-/** `base` (PUBLIC_URL, or from the request) makes URLs absolute; "" leaves them as paths. */
+/**
+ * `base` (PUBLIC_URL, or from the request) makes URLs absolute; "" leaves them
+ * as paths. `accessKeyId` is the key asking ("" with AUTH=off).
+ */
 export function createFileUrls(signer: UrlSigner, now: () => number = Date.now) {
-  return (base: string): FileUrls => ({
+  return (base: string, accessKeyId = ""): FileUrls => ({
     upload(workspace, id, expireTime) {
       const ttl = Math.max(1, Math.min(7 * 24 * 3600, Math.floor((expireTime.getTime() - now()) / 1000)));
-      return base + signer.sign({ path: `${UPLOAD_PREFIX}${id}`, workspace, object: id, method: "PUT", expiresInSeconds: ttl });
+      return base + signer.sign({ path: `${UPLOAD_PREFIX}${id}`, workspace, object: id, method: "PUT", expiresInSeconds: ttl, accessKeyId });
     },
     download(workspace, sha256, fileName) {
       const path = `${BLOB_PREFIX}${sha256}/${encodeURIComponent(fileName)}`;
-      const url = base + signer.sign({ path, workspace, object: sha256, method: "GET", expiresInSeconds: DOWNLOAD_URL_TTL_SECONDS });
+      const url = base + signer.sign({ path, workspace, object: sha256, method: "GET", expiresInSeconds: DOWNLOAD_URL_TTL_SECONDS, accessKeyId });
       return { url, expireTime: new Date(Math.floor(now() / 1000) * 1000 + DOWNLOAD_URL_TTL_SECONDS * 1000) };
     },
   });
+}
+
+/** What the byte routes verify a URL with: the signature, then the key it was issued to. */
+export interface SignedUrlCheck {
+  /** The verified URL; throws SignedUrlError (ACCESS_KEY_INVALID when its key no longer stands). */
+  verify(url: URL, method: SignedUrlMethod): Promise<VerifiedUrl>;
+}
+
+/** `keyStatus` is the authenticator's; without it (AUTH=off) only signatures are checked. */
+export function createSignedUrlCheck(signer: UrlSigner, keyStatus?: (accessKeyId: string) => Promise<KeyStatus>): SignedUrlCheck {
+  return {
+    async verify(url, method) {
+      const signed = signer.verify(url, method);
+      if (signed.accessKeyId && keyStatus && (await keyStatus(signed.accessKeyId)) !== "live") throw new SignedUrlError("ACCESS_KEY_INVALID");
+      return signed;
+    },
+  };
 }
 
 /** The server's base URL as a client reached it: PUBLIC_URL, else from Host, else "" (paths). */

@@ -14,7 +14,11 @@ export interface HandOverTargets {
   h2: http2.Http2Server;
   h1: http.Server;
   conns: Connections;
-  /** A connection must send its first bytes within this time. */
+  /**
+   * A connection must be handed over within this time: a deadline, not an
+   * inactivity timeout, so that trickling the HTTP/2 preface a byte at a
+   * time does not hold the connection.
+   */
   sniffTimeoutMs: number;
 }
 
@@ -24,7 +28,8 @@ export function sniffAndHandOver(socket: net.Socket, to: HandOverTargets): void 
   // Errors (ECONNRESET...) before the hand-over would otherwise crash the
   // process; afterwards the inner servers attach their own handlers too.
   socket.on("error", () => {});
-  socket.setTimeout(to.sniffTimeoutMs, () => socket.destroy());
+  const deadline = setTimeout(() => socket.destroy(), to.sniffTimeoutMs);
+  socket.once("close", () => clearTimeout(deadline));
   socket.once("end", () => conns.sniffing.has(socket) && socket.destroy());
 
   let peeked: Buffer = Buffer.alloc(0);
@@ -34,8 +39,7 @@ export function sniffAndHandOver(socket: net.Socket, to: HandOverTargets): void 
     const isH2 = peeked.subarray(0, n).equals(PREFACE.subarray(0, n));
     if (isH2 && n < PREFACE.length) return; // could still be the preface
     socket.off("data", onData);
-    socket.setTimeout(0);
-    socket.removeAllListeners("timeout");
+    clearTimeout(deadline);
     socket.pause();
     socket.unshift(peeked);
     conns.sniffing.delete(socket);

@@ -19,9 +19,10 @@ export function parseRange(header: string | undefined, size: number): Slice | "u
   const [, a, b] = m;
   if (a === "" && b === "") return undefined;
   if (a === "") {
-    // Suffix: the last n bytes.
+    // Suffix: the last n bytes (of empty content there are none to send:
+    // a 206 could not even name them in its Content-Range).
     const n = Number(b);
-    if (n === 0) return "unsatisfiable";
+    if (n === 0 || size === 0) return "unsatisfiable";
     return { start: Math.max(0, size - n), end: size };
   }
   const start = Number(a);

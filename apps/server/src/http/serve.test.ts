@@ -132,6 +132,117 @@ describe("serve", () => {
     await new Promise((r) => raw.on("close", r));
   });
 
+  describe("limits", () => {
+    /** A connection from `localAddress` that sends `text` one byte per `everyMs` until it is closed; resolves what it received. */
+    const trickle = (server: Server, text: string, everyMs: number, localAddress = "127.0.0.1") =>
+      new Promise<string>((resolve) => {
+        const socket = net.connect({ port: server.port, host: HOST, localAddress });
+        let got = "";
+        let closed = false;
+        socket.on("error", () => {});
+        socket.on("data", (d: Buffer) => (got += d.toString("latin1")));
+        socket.on("close", () => {
+          closed = true;
+          resolve(got);
+        });
+        void (async () => {
+          for (const byte of text) {
+            if (closed) return;
+            socket.write(byte);
+            await sleep(everyMs);
+          }
+        })();
+      });
+
+    it("answers 408 and closes an HTTP/1.1 connection whose headers trickle in, and closes one trickling the HTTP/2 preface", async () => {
+      const server = await serve(connectNodeAdapter({ routes: healthRoutes() }), { port: 0, host: HOST, limits: { headersTimeoutMs: 300 } });
+      onTestFinished(() => server.close(100));
+      const headers = `POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: x\r\nX-Slow: ${"a".repeat(1000)}`;
+      const [h1, h2] = await Promise.all([trickle(server, headers, 20), trickle(server, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 100)]);
+      expect(h1).toMatch(/^HTTP\/1\.1 408 /);
+      expect(h2).toBe("");
+    });
+
+    it("closes connections of a peer beyond maxConnectionsPerPeer at once; other peers are served", async () => {
+      const server = await serve(connectNodeAdapter({ routes: healthRoutes() }), { port: 0, host: HOST, limits: { maxConnectionsPerPeer: 2 } });
+      onTestFinished(() => server.close(100));
+      const held = [net.connect({ port: server.port, host: HOST, localAddress: "127.0.0.2" }), net.connect({ port: server.port, host: HOST, localAddress: "127.0.0.2" })];
+      onTestFinished(() => {
+        for (const s of held) s.destroy();
+      });
+      await Promise.all(held.map((s) => new Promise((r) => s.on("connect", r))));
+      const third = net.connect({ port: server.port, host: HOST, localAddress: "127.0.0.2" });
+      third.on("error", () => {});
+      await new Promise((r) => third.on("close", r)); // closed by the server (a hang is the suite's timeout)
+      expect((await postHttp1(server)).status).toBe(200); // 127.0.0.1 is another peer
+    });
+
+    it("sends GOAWAY to an HTTP/2 connection with no open stream for http2IdleTimeoutMs, not to one with a stream open", async () => {
+      let release = () => {};
+      const held = new Promise<void>((r) => (release = r));
+      const server = await serve(
+        async (req, res) => {
+          if (req.url === "/hold") await held;
+          res.end("done");
+        },
+        { port: 0, host: HOST, http2IdleTimeoutMs: 200 },
+      );
+      onTestFinished(() => server.close(100));
+      const idle = http2.connect(server.url);
+      const busy = http2.connect(server.url);
+      onTestFinished(() => {
+        idle.destroy();
+        busy.destroy();
+      });
+      const idleGoaway = new Promise((r) => idle.once("goaway", r));
+      let busyGoaway = false;
+      busy.once("goaway", () => (busyGoaway = true));
+      const stream = busy.request({ ":path": "/hold" });
+      let body = "";
+      stream.setEncoding("utf8").on("data", (d: string) => (body += d));
+      const ended = new Promise((r) => stream.on("end", r));
+      await idleGoaway; // a hang is the suite's timeout
+      expect(busyGoaway).toBe(false);
+      release();
+      await ended;
+      expect(body).toBe("done");
+    });
+
+    it("cuts a one-message body that never finishes (HTTP/2: RST_STREAM CANCEL), but not a streaming body that keeps sending", async () => {
+      const server = await serve(
+        (req, res) => {
+          // Reads the body, then answers with its size.
+          let size = 0;
+          req.on("data", (c: Buffer) => (size += c.length));
+          req.on("end", () => res.end(String(size)));
+        },
+        { port: 0, host: HOST, limits: { requestBodyTimeoutMs: 1000 }, isStreamingBody: (req) => req.url === "/stream" },
+      );
+      onTestFinished(() => server.close(100));
+      const session = http2.connect(server.url);
+      onTestFinished(() => session.destroy());
+      const send = (path: string, chunks: number, end: boolean) =>
+        new Promise<{ code: number; body: string }>((resolve) => {
+          const stream = session.request({ ":method": "POST", ":path": path });
+          let body = "";
+          stream.setEncoding("utf8").on("data", (d: string) => (body += d));
+          stream.on("error", () => {});
+          stream.on("close", () => resolve({ code: stream.rstCode ?? 0, body }));
+          void (async () => {
+            for (let i = 0; i < chunks && !stream.destroyed; i++) {
+              stream.write("x");
+              await sleep(50);
+            }
+            if (end) stream.end();
+          })();
+        });
+      // 40 bytes 50 ms apart: twice the timeout in all, a twentieth of it between bytes.
+      const [stalled, streamed] = await Promise.all([send("/unary", 1, false), send("/stream", 40, true)]);
+      expect(stalled.code).toBe(http2.constants.NGHTTP2_CANCEL);
+      expect(streamed).toEqual({ code: http2.constants.NGHTTP2_NO_ERROR, body: "40" });
+    });
+  });
+
   // Why serve() sniffs: a canary that fails if a future Node learns h2c + HTTP/1.1.
   it("(Node itself: allowHTTP1 does not serve HTTP/1.1 on cleartext)", async () => {
     const h2 = http2.createServer({ allowHTTP1: true } as http2.ServerOptions, (_req, res) => res.end("ok"));

@@ -6,24 +6,23 @@ import { toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { UploadSessionSchema } from "@modelreg/proto";
 import { SignedUrlError } from "../auth/errors.js";
-import type { UrlSigner } from "../auth/signed-urls.js";
 import { uploadToProto } from "../convert/uploads.js";
 import type { UploadSessionsDomain, UploadSessionView } from "../domain/files/index.js";
 import { HttpError } from "./file-route-errors.js";
 import type { Req, Res } from "./file-routes.js";
-import { baseUrlOf, type FileUrls, UPLOAD_PREFIX } from "./file-urls.js";
+import { baseUrlOf, type FileUrls, type SignedUrlCheck, UPLOAD_PREFIX } from "./file-urls.js";
 import { parseContentRange } from "./range.js";
 
 export interface UploadRouteDeps {
   uploads: UploadSessionsDomain;
-  signer: UrlSigner;
-  urls: (base: string) => FileUrls;
+  signer: SignedUrlCheck;
+  urls: (base: string, accessKeyId?: string) => FileUrls;
   publicUrl?: string;
 }
 
 export async function upload(deps: UploadRouteDeps, req: Req, res: Res, url: URL): Promise<void> {
   if (req.method !== "PUT") throw new HttpError(405, Code.InvalidArgument, `use PUT to send bytes to an upload URL, not ${req.method}`);
-  const signed = deps.signer.verify(url, "PUT");
+  const signed = await deps.signer.verify(url, "PUT");
   const id = url.pathname.slice(UPLOAD_PREFIX.length);
   if (id !== signed.object) throw new SignedUrlError("BAD_SIGNATURE");
   const scope = { workspace: signed.workspace };
@@ -32,6 +31,7 @@ export async function upload(deps: UploadRouteDeps, req: Req, res: Res, url: URL
   const length = req.headers["content-length"] === undefined ? undefined : Number(req.headers["content-length"]);
   let offset = 0;
   let total: number | undefined;
+  let chunk: number | undefined;
   if (typeof header === "string") {
     const range = parseContentRange(header);
     if ("error" in range) throw new HttpError(400, Code.InvalidArgument, range.error);
@@ -39,20 +39,24 @@ export async function upload(deps: UploadRouteDeps, req: Req, res: Res, url: URL
       const session = await deps.uploads.get(scope, `workspaces/${target.workspace}/uploads/${id}`);
       if (range.total !== session.size)
         throw new HttpError(400, Code.InvalidArgument, `the content was declared as ${range.total} bytes, but the upload session expects ${session.size}`);
-      return sendSession(deps, req, res, session);
+      return sendSession(deps, req, res, session, signed.accessKeyId);
     }
     if (length !== undefined && length !== range.end - range.start)
       throw new HttpError(400, Code.InvalidArgument, `Content-Length ${length} does not match Content-Range ${header} (${range.end - range.start} bytes)`);
     offset = range.start;
     total = range.total;
+    chunk = range.end - range.start;
   }
-  // The session is read once, by write(), which also checks the declared total.
-  const session = await deps.uploads.write(scope, target, offset, req, { totalSize: total });
-  sendSession(deps, req, res, session);
+  // The session is read once, by write(), which also checks the declared
+  // total, and the body against the declared range: without Content-Length
+  // (a chunked body) nothing else would.
+  const session = await deps.uploads.write(scope, target, offset, req, { totalSize: total, length: chunk });
+  sendSession(deps, req, res, session, signed.accessKeyId);
 }
 
-function sendSession(deps: UploadRouteDeps, req: Req, res: Res, session: UploadSessionView): void {
-  const urls = deps.urls(baseUrlOf(deps.publicUrl, req.headers.host ?? (req.headers[":authority"] as string | undefined)));
+/** The session, with a new upload URL issued to the same access key as the one used. */
+function sendSession(deps: UploadRouteDeps, req: Req, res: Res, session: UploadSessionView, accessKeyId: string | undefined): void {
+  const urls = deps.urls(baseUrlOf(deps.publicUrl, req.headers.host ?? (req.headers[":authority"] as string | undefined)), accessKeyId);
   const text = JSON.stringify(toJson(UploadSessionSchema, uploadToProto(session, urls)));
   res.statusCode = 200;
   res.setHeader("content-type", "application/json");

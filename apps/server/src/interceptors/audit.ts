@@ -1,11 +1,19 @@
 // The audit log: every mutating call (anything not marked NO_SIDE_EFFECTS)
-// leaves one row, whoever made it and however it ended, refusals included.
-// The row is written before the response is sent, so an acknowledged change
-// is always audited. It records who (user, key id - never a secret), where
-// (workspace, resource), what (method), the outcome code and the request id.
+// by an authenticated caller leaves one row, however it ended, refusals
+// included. The row is written before the response is sent, so an
+// acknowledged change is always audited. It records who (user, key id -
+// never a secret), where (workspace, resource), what (method), the outcome
+// code and the request id.
+//
+// A call refused before it was authenticated (no key, a wrong or revoked
+// one, too many failures) has nobody to record and could name any
+// workspace, real or not: it goes to the server's log instead of a tenant's.
+// A key of one workspace probing another leaves its row there without its
+// user's name (the key id stays, so the owning workspace can be told).
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import type { Interceptor } from "@connectrpc/connect";
 import { codeNameOf } from "./code-name.js";
+import { bearerOf, parseToken } from "../auth/keys.js";
 import { callIdentityKey, type CallIdentity } from "../auth/principal.js";
 import type { AuditDomain, AuditRow } from "../domain/audit/index.js";
 import type { Logger } from "../logger.js";
@@ -38,9 +46,11 @@ export function auditInterceptor(audit: Pick<AuditDomain, "record">, logger: Log
     const resource = resourceOf(req.message).slice(0, 1024);
     const row = (code: string): AuditRow => {
       const p = identity.principal;
+      const named = workspaceOf(resource);
+      const foreign = named !== "" && p !== undefined && p.workspace !== null && p.workspace !== named;
       return {
-        workspace: workspaceOf(resource) || (p?.workspace ?? ""),
-        user: p?.user ?? "",
+        workspace: named || (p?.workspace ?? ""),
+        user: foreign ? "" : (p?.user ?? ""),
         accessKeyId: p?.keyId ?? "",
         method: `${req.service.typeName}/${req.method.name}`,
         resource,
@@ -64,7 +74,19 @@ export function auditInterceptor(audit: Pick<AuditDomain, "record">, logger: Log
       if (!written) await record("ok");
       return res;
     } catch (err) {
-      await record(codeNameOf(err));
+      if (identity.principal) await record(codeNameOf(err));
+      else
+        logger.warn(
+          {
+            rpc: `${req.service.typeName}/${req.method.name}`,
+            resource,
+            code: codeNameOf(err),
+            // The key id the caller claimed, if any (ids are not secret; the secret is never logged).
+            accessKeyId: parseToken(bearerOf(req.header.get("authorization")) ?? "")?.keyId ?? "",
+            requestId: requestIdOf(req),
+          },
+          "refused before authentication",
+        );
       throw err;
     }
   };

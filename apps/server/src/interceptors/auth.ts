@@ -9,7 +9,7 @@ import { Role, required_role } from "@modelreg/proto";
 import { ResourceExhaustedError } from "../domain/ports/limiter.js";
 import type { Authenticator } from "../auth/authenticator.js";
 import { bearerOf } from "../auth/keys.js";
-import { ANONYMOUS_ADMIN, callIdentityKey, hasRole, roleName, type Principal } from "../auth/principal.js";
+import { ANONYMOUS_ADMIN, callIdentityKey, hasRole, peerAddressKey, roleName, type Principal } from "../auth/principal.js";
 import type { RateLimiter } from "../auth/rate-limit.js";
 import { PermissionDeniedError } from "../domain/shared/errors.js";
 import type { Scope } from "../domain/shared/scope.js";
@@ -46,7 +46,9 @@ function subject(p: Principal): string {
 export function authInterceptor(options: AuthOptions): Interceptor {
   return (next) => async (req) => {
     if (PUBLIC_SERVICES.has(req.service.typeName)) return next(req);
-    const principal = options.enabled ? await options.authenticator.authenticate(bearerOf(req.header.get("authorization"))) : ANONYMOUS_ADMIN;
+    const principal = options.enabled
+      ? await options.authenticator.authenticate(bearerOf(req.header.get("authorization")), req.contextValues.get(peerAddressKey))
+      : ANONYMOUS_ADMIN;
     const identity = req.contextValues.get(callIdentityKey);
     if (identity) identity.principal = principal;
     const rpc = `${req.service.typeName}/${req.method.name}`;

@@ -69,9 +69,41 @@ export function toConnectError(err: unknown, requestId: string, logger: Logger):
   ]);
 }
 
+/**
+ * A request message that is not valid protobuf binary of its type (cut
+ * short, a string that is not UTF-8, a bad tag): the caller's mistake, so
+ * InvalidArgument. Connect itself reports it as Internal ("parse binary:").
+ */
+export function malformedMessageError(typeName: string, reason: string, requestId: string): ConnectError {
+  return new ConnectError(
+    `the request body is not a valid ${typeName} message in the protobuf binary format (${reason}); check that the client sends the message of this RPC, whole`,
+    Code.InvalidArgument,
+    new Headers({ "x-request-id": requestId }),
+    [info("MALFORMED_MESSAGE", { message_type: typeName, request_id: requestId })],
+  );
+}
+
+const PARSE_BINARY = "parse binary: ";
+
+/** Connect's error for a request message it could not parse from binary. */
+function isParseError(err: unknown): err is ConnectError {
+  return err instanceof ConnectError && err.code === Code.Internal && err.rawMessage.startsWith(PARSE_BINARY);
+}
+
+/** The messages of a client stream, with parse errors as malformedMessageError (unary bodies: message-check.ts). */
+async function* checkedMessages<T>(messages: AsyncIterable<T>, typeName: string, requestId: () => string): AsyncIterable<T> {
+  try {
+    yield* messages;
+  } catch (err) {
+    if (isParseError(err)) throw malformedMessageError(typeName, err.rawMessage.slice(PARSE_BINARY.length), requestId());
+    throw err;
+  }
+}
+
 export function errorInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
     let res: Awaited<ReturnType<typeof next>>;
+    if (req.stream) req = { ...req, message: checkedMessages(req.message, req.method.input.typeName, () => requestIdOf(req)) };
     try {
       res = await next(req);
     } catch (err) {

@@ -11,10 +11,15 @@ const requestIdKey = createContextKey<string>("", { description: "modelreg reque
 export function requestIdOf(req: UnaryRequest | StreamRequest): string {
   const known = req.contextValues.get(requestIdKey);
   if (known) return known;
-  const given = req.header.get(HEADER);
-  const id = given && SANE.test(given) ? given : randomUUID();
+  const id = requestIdFromHeader(req.header);
   req.contextValues.set(requestIdKey, id);
   return id;
+}
+
+/** The caller's request id when it is sane, else a new one. */
+export function requestIdFromHeader(header: Headers): string {
+  const given = header.get(HEADER);
+  return given && SANE.test(given) ? given : randomUUID();
 }
 
 export function requestIdInterceptor(): Interceptor {

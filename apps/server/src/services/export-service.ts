@@ -17,11 +17,12 @@ import {
 } from "@modelreg/proto";
 import type { ExportsDomain, ExportView } from "../domain/exports/index.js";
 import { baseUrlOf, type FileUrls, hostOf } from "../http/file-urls.js";
-import { callScope } from "../interceptors/auth.js";
+import { callScope, principalOf } from "../interceptors/auth.js";
 
 export interface ExportServiceDeps {
   exports: ExportsDomain;
-  urls: (base: string) => FileUrls;
+  /** URLs for a base address, issued to an access key ("" with AUTH=off). */
+  urls: (base: string, accessKeyId?: string) => FileUrls;
   publicUrl?: string;
 }
 
@@ -53,7 +54,7 @@ export function exportToProto(e: ExportView, urls: FileUrls): ExportMsg {
 }
 
 export function createExportService(deps: ExportServiceDeps): ServiceImpl<typeof ExportService> {
-  const urlsFor = (ctx: HandlerContext) => deps.urls(baseUrlOf(deps.publicUrl, hostOf(ctx.url)));
+  const urlsFor = (ctx: HandlerContext) => deps.urls(baseUrlOf(deps.publicUrl, hostOf(ctx.url)), principalOf(ctx).keyId);
   return {
     async createExport(req, ctx) {
       const { export: e, created } = await deps.exports.create(callScope(ctx), req.parent, req.format, req.force);

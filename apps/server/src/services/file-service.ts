@@ -26,7 +26,8 @@ export interface FileServiceDeps {
   files: FilesDomain;
   uploads: UploadSessionsDomain;
   store: BlobStore;
-  urls: (base: string) => FileUrls;
+  /** URLs for a base address, issued to an access key ("" with AUTH=off). */
+  urls: (base: string, accessKeyId?: string) => FileUrls;
   publicUrl?: string;
 }
 
@@ -34,7 +35,7 @@ const fileName = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
 export function createFileService(deps: FileServiceDeps): ServiceImpl<typeof FileService> {
   // ctx.url is the request's absolute URL (built from Host or :authority).
-  const urlsFor = (ctx: HandlerContext) => deps.urls(baseUrlOf(deps.publicUrl, hostOf(ctx.url)));
+  const urlsFor = (ctx: HandlerContext) => deps.urls(baseUrlOf(deps.publicUrl, hostOf(ctx.url)), principalOf(ctx).keyId);
   return {
     async stageVersionFiles(req, ctx) {
       // Sizes are checked in the domain with every other field (a bigint beyond 2^53 becomes an unsafe number there).

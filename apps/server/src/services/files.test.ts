@@ -380,6 +380,8 @@ function suite(kind: DriverKind, storeKind: "fs" | "s3") {
     expect(third.headers["retry-after"]).toMatch(/^\d+$/);
     expect(json(third)).toMatchObject({ code: "resource_exhausted", reason: "TOO_MANY_CONCURRENT" });
     for (const r of slow) r.destroy();
+    // The next test uploads too: wait until the server has let go of both.
+    while (t.app.uploadsInFlight("") > 0) await new Promise((r) => setTimeout(r, 10));
   });
 
   it("collects content nothing references any longer, and keeps what is still referenced", async () => {

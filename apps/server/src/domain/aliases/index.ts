@@ -1,9 +1,10 @@
 // Aliases of models: set (create or move) and delete. Who may touch a
 // protected alias is decided here from the caller's role (rules.ts).
-import type { Database } from "@modelreg/db";
+import type { Database, Tx } from "@modelreg/db";
 import { Lifecycle } from "@modelreg/proto";
+import { isForeignKeyViolation } from "../shared/db-errors.js";
 import { EtagMismatchError, FailedPreconditionError, NotFoundError, PermissionDeniedError } from "../shared/errors.js";
-import { aliasResourceName, versionResourceName } from "../shared/resource-names.js";
+import { aliasResourceName, type ModelName, versionResourceName } from "../shared/resource-names.js";
 import { type Scope, writeAudit } from "../shared/scope.js";
 import { toVersion, type Version } from "../versions/index.js";
 import { checkDelete, checkSet, mayTouchProtected } from "./rules.js";
@@ -39,12 +40,26 @@ export function createAliasesDomain(db: Database): AliasesDomain {
 async function setAlias(db: Database, scope: Scope, caller: AliasCaller, req: SetAliasRequest): Promise<{ alias: Alias; version: Version }> {
   const admin = mayTouchProtected(caller);
   const n = checkSet(caller, req);
+  try {
+    return await pointAlias(db, scope, admin, n, req);
+  } catch (e) {
+    // The version (or its model) was deleted after it was read: the alias's
+    // foreign keys refuse it, and the answer is what a later call would get.
+    if (isForeignKeyViolation(e)) throw await targetNotFound(db, scope, n, req);
+    throw e;
+  }
+}
+
+/** NotFound for the model, or else for the version the alias was to point at. */
+async function targetNotFound(db: Tx | Database, scope: Scope, n: ModelName, req: SetAliasRequest): Promise<NotFoundError> {
+  if (!(await q.modelExists(db, scope, n))) return new NotFoundError("model", req.model);
+  return new NotFoundError("version", versionResourceName(n.workspace, n.model, req.version));
+}
+
+async function pointAlias(db: Database, scope: Scope, admin: boolean, n: ModelName, req: SetAliasRequest): Promise<{ alias: Alias; version: Version }> {
   return db.transaction(async (tx) => {
     const target = await q.selectTarget(tx, scope, n, req.version);
-    if (!target) {
-      if (!(await q.modelExists(tx, scope, n))) throw new NotFoundError("model", req.model);
-      throw new NotFoundError("version", versionResourceName(n.workspace, n.model, req.version));
-    }
+    if (!target) throw await targetNotFound(tx, scope, n, req);
     const resource = aliasResourceName(target.workspace, target.modelName, req.alias);
     if (target.v.lifecycle === Lifecycle.ARCHIVED)
       throw new FailedPreconditionError("VERSION_ARCHIVED", `${versionResourceName(target.workspace, target.modelName, req.version)} is ARCHIVED and cannot get aliases; make it ACTIVE first`, {

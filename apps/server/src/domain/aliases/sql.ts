@@ -39,7 +39,7 @@ export async function selectTarget(
   return target;
 }
 
-export async function modelExists(tx: Tx, scope: Scope, n: ModelName): Promise<boolean> {
+export async function modelExists(tx: Tx | Database, scope: Scope, n: ModelName): Promise<boolean> {
   const [model] = await tx.select({ id: models.id }).from(models).where(modelWhere(scope, n));
   return model !== undefined;
 }

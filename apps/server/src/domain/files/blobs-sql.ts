@@ -11,6 +11,7 @@
 import { blobs, type Database, workspaceBlobs, type Tx } from "@modelreg/db";
 import { and, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import type { BlobStore } from "../ports/blob-store.js";
+import { inBatches } from "./batches.js";
 import { rowsOf } from "../shared/raw-rows.js";
 
 /** Serialises claims and deletions of one digest (transaction-scoped). */
@@ -35,17 +36,16 @@ export async function recordHolding(tx: Tx | Database, workspace: string, sha256
   if (md5) await setMissingMd5(tx, sha256, md5);
 }
 
-/** Of `digests`, those the workspace holds. */
-export async function heldBy(tx: Tx | Database, workspace: string, digests: string[]): Promise<Set<string>> {
-  const held = new Set<string>();
-  for (let i = 0; i < digests.length; i += 1000) {
-    const rows = await tx
-      .select({ sha256: workspaceBlobs.sha256 })
+/** Of `digests`, those the workspace holds, with the stored size of each. */
+export async function heldSizes(tx: Tx | Database, workspace: string, digests: string[]): Promise<Map<string, number>> {
+  const rows = await inBatches(digests, (batch) =>
+    tx
+      .select({ sha256: workspaceBlobs.sha256, size: blobs.size })
       .from(workspaceBlobs)
-      .where(and(eq(workspaceBlobs.workspace, workspace), inArray(workspaceBlobs.sha256, digests.slice(i, i + 1000))));
-    for (const r of rows) held.add(r.sha256);
-  }
-  return held;
+      .innerJoin(blobs, eq(blobs.sha256, workspaceBlobs.sha256))
+      .where(and(eq(workspaceBlobs.workspace, workspace), inArray(workspaceBlobs.sha256, batch))),
+  );
+  return new Map(rows.map((r) => [r.sha256, r.size]));
 }
 
 /** Records the md5 of content that has none yet (a second computation changes nothing). */

@@ -1,12 +1,13 @@
 // Committing a version's staged files: in one transaction the draft becomes
-// the version's files (every content must be held by the workspace), the
-// version turns READY with a new manifest digest, and its upload sessions end.
+// the version's files (every content must be held by the workspace, with the
+// size the draft declares), the version turns READY with a new manifest
+// digest, and its upload sessions end.
 import { checkEtag, etagOf } from "../shared/etag.js";
 import { parseVersionRefName } from "../shared/resource-names.js";
 import { type Scope, writeAudit } from "../shared/scope.js";
 import { toVersion, type Version } from "../versions/index.js";
-import { heldBy } from "./blobs-sql.js";
-import { requireStaged, requireUploaded } from "./rules.js";
+import { heldSizes } from "./blobs-sql.js";
+import { requireStaged, requireStoredSizes, requireUploaded } from "./rules.js";
 import { deleteVersionSessions, draftFiles, findVersion, promoteDraft, versionAliases } from "./sql.js";
 import type { FilesContext } from "./types.js";
 
@@ -17,8 +18,9 @@ export async function commitFiles(ctx: FilesContext, scope: Scope, name: string,
     checkEtag(hit.name, etag, etagOf(hit.v.id, hit.v.revision));
     requireStaged(hit.name, hit.v.draftStaged);
     const draft = await draftFiles(tx, hit.v.id);
-    const held = await heldBy(tx, hit.workspace, [...new Set(draft.map((f) => f.sha256))]);
+    const held = await heldSizes(tx, hit.workspace, [...new Set(draft.map((f) => f.sha256))]);
     requireUploaded(hit.name, draft, held);
+    requireStoredSizes(hit.name, draft, held);
     const row = await promoteDraft(tx, hit.v.id, draft);
     const sessions = await deleteVersionSessions(tx, hit.v.id);
     await writeAudit(tx, scope);

@@ -50,7 +50,7 @@ export interface FilesDomain {
   list(scope: Scope, ref: VersionRef, pageSize: number, pageToken: string, path: string): Promise<FilePage>;
   /** One file of a READY version, for reading. */
   file(scope: Scope, ref: VersionRef, path: string): Promise<{ workspace: string; version: string; file: StoredFile }>;
-  /** Whether the workspace holds the content (a download URL serves only that). */
+  /** Whether a download URL of the workspace may serve the content: a committed file of one of its versions, or a finished export's archive. */
   holds(workspace: string, sha256: string): Promise<boolean>;
 }
 

@@ -3,8 +3,8 @@
 import type { Database } from "@modelreg/db";
 import { decodePageToken, pageOf, queryFingerprint } from "../shared/page-token.js";
 import type { Scope } from "../shared/scope.js";
-import { heldBy } from "./blobs-sql.js";
 import { checkFilePath, checkListArgs, requireReady } from "./rules.js";
+import { isServed } from "./served-sql.js";
 import { committedFiles, findVersion } from "./sql.js";
 import { NotFoundError } from "../shared/errors.js";
 import { type FilePage, type FilesContext, type StoredFile, toStoredFile, type VersionRef } from "./types.js";
@@ -32,7 +32,7 @@ export async function findFile(ctx: FilesContext, scope: Scope, ref: VersionRef,
   return { workspace: page.workspace, version: page.version, file: page.files[0]! };
 }
 
-/** Whether the workspace holds the content. */
+/** Whether a download URL of the workspace may serve the content: a file of one of its versions, or an export's archive. */
 export async function holds(db: Database, workspace: string, sha256: string): Promise<boolean> {
-  return (await heldBy(db, workspace, [sha256])).has(sha256);
+  return isServed(db, workspace, sha256);
 }

@@ -8,6 +8,7 @@ import {
   checkDeclaredSize,
   checkFilePath,
   checkFiles,
+  checkHeldSizes,
   checkListArgs,
   checkMayStage,
   checkOffset,
@@ -22,7 +23,9 @@ import {
   parseUploadSessionName,
   requireReady,
   requireStaged,
+  requireStoredSizes,
   requireUploaded,
+  staleSessions,
   UploadRestartedError,
   uploadRoom,
 } from "./rules.js";
@@ -97,6 +100,47 @@ describe("contentSizes", () => {
 
   it("refuses one content declared with two sizes", () => {
     expect(violationsOf(() => contentSizes([file("a", "xy"), { ...file("b", "xy"), size: 3 }]))[0]!.field).toBe("files[1].size_bytes");
+  });
+});
+
+describe("sizes of content the workspace holds", () => {
+  it("refuses every file declared with another size than its held content's, naming the stored size", () => {
+    const held = new Map([[sha("xy"), 2]]);
+    expect(violationsOf(() => checkHeldSizes([file("a", "xy"), file("b", "z")], held))).toEqual([]);
+    const wrong = [file("a", "z"), { ...file("b", "xy"), size: 3 }, { ...file("c", "xy"), size: MAX_FILE_BYTES }];
+    expect(violationsOf(() => checkHeldSizes(wrong, held))).toEqual([
+      { field: "files[1].size_bytes", description: `3 is not the size of the content with sha256 ${sha("xy")}: the workspace holds it, stored as 2 bytes` },
+      { field: "files[2].size_bytes", description: expect.stringMatching(/^1099511627776 is not .* stored as 2 bytes$/) },
+    ]);
+  });
+
+  it("drops sessions for content no longer missing or now declared with another size", () => {
+    const sessions = [
+      { id: "keep", sha256: sha("a"), size: 1 },
+      { id: "held-now", sha256: sha("b"), size: 1 },
+      { id: "resized", sha256: sha("c"), size: 3 },
+    ];
+    const missing = new Map([
+      [sha("a"), 1],
+      [sha("c"), 1],
+      [sha("d"), 1],
+    ]);
+    expect(staleSessions(sessions, missing).map((s) => s.id)).toEqual(["held-now", "resized"]);
+  });
+
+  it("commits only staged sizes that are the stored sizes, naming the first five that are not", () => {
+    const draft = ["a", "b", "c", "d", "e", "f"].map((p) => ({ path: p, size: 1, sha256: sha(p) }));
+    expect(reasonOf(() => requireStoredSizes(NAME, draft, new Map(draft.map((f) => [f.sha256, 1]))))).toBeUndefined();
+    try {
+      requireStoredSizes(NAME, draft, new Map(draft.map((f) => [f.sha256, f.path === "a" ? 1 : 8])));
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(FailedPreconditionError);
+      const err = e as FailedPreconditionError;
+      expect([err.reason, err.metadata]).toEqual(["SIZE_MISMATCH", { resource: NAME, mismatched_files: "5" }]);
+      expect(err.message).toContain("(b: 1 bytes staged, its content is 8; c: ");
+      expect(err.message).toContain("f: 1 bytes staged, its content is 8); stage the files again with their true sizes");
+    }
   });
 });
 

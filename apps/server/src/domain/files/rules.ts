@@ -59,6 +59,28 @@ export function contentSizes(files: FileSpec[]): Map<string, number> {
   return sizes;
 }
 
+/**
+ * A file whose content the workspace holds is declared with the stored
+ * size: it is reported present and never uploaded, so nothing else would
+ * catch a wrong size before a READY version announced it. Content the
+ * workspace does not hold is not checked here (whether another workspace
+ * holds it is not told); its upload verifies size and digest together.
+ */
+export function checkHeldSizes(files: FileSpec[], held: ReadonlyMap<string, number>): void {
+  const v: FieldViolation[] = [];
+  files.forEach((f, i) => {
+    const stored = held.get(f.sha256);
+    if (stored !== undefined && stored !== f.size)
+      v.push({ field: `files[${i}].size_bytes`, description: `${f.size} is not the size of the content with sha256 ${f.sha256}: the workspace holds it, stored as ${stored} bytes` });
+  });
+  if (v.length) throw new InvalidArgumentError(v);
+}
+
+/** Upload sessions of a version that no longer fit its staged content: content no longer missing, or declared now with another size. */
+export function staleSessions<S extends { sha256: string; size: number }>(sessions: S[], missing: ReadonlyMap<string, number>): S[] {
+  return sessions.filter((s) => missing.get(s.sha256) !== s.size);
+}
+
 /** A READY version's files are replaced only when the caller asks to overwrite them. */
 export function checkMayStage(name: string, state: number, overwrite: boolean): void {
   if (state === VersionState.READY && !overwrite)
@@ -75,7 +97,7 @@ export function requireStaged(name: string, draftStaged: boolean): void {
 }
 
 /** A commit needs every staged file's content held by the workspace. */
-export function requireUploaded(name: string, draft: { path: string; sha256: string }[], held: Set<string>): void {
+export function requireUploaded(name: string, draft: { path: string; sha256: string }[], held: { has(sha256: string): boolean }): void {
   const missing = draft.filter((f) => !held.has(f.sha256));
   if (missing.length) {
     const shown = missing.slice(0, 5).map((f) => f.path).join(", ");
@@ -83,6 +105,24 @@ export function requireUploaded(name: string, draft: { path: string; sha256: str
       "UPLOADS_INCOMPLETE",
       `${missing.length} staged file(s) of ${name} are not uploaded yet (${shown}${missing.length > 5 ? ", ..." : ""}); finish their upload sessions, then commit again`,
       { resource: name, missing_files: String(missing.length) },
+    );
+  }
+}
+
+/**
+ * A commit needs every staged size to be its content's stored size: a
+ * draft staged before the workspace held the content (its upload session
+ * then could not complete with the wrong size, but the same content may
+ * arrive through another version) is refused rather than made READY.
+ */
+export function requireStoredSizes(name: string, draft: { path: string; size: number; sha256: string }[], held: ReadonlyMap<string, number>): void {
+  const wrong = draft.filter((f) => held.has(f.sha256) && held.get(f.sha256) !== f.size);
+  if (wrong.length) {
+    const shown = wrong.slice(0, 5).map((f) => `${f.path}: ${f.size} bytes staged, its content is ${held.get(f.sha256)}`).join("; ");
+    throw new FailedPreconditionError(
+      "SIZE_MISMATCH",
+      `${wrong.length} staged file(s) of ${name} declare a size their content does not have (${shown}${wrong.length > 5 ? "; ..." : ""}); stage the files again with their true sizes, then commit`,
+      { resource: name, mismatched_files: String(wrong.length) },
     );
   }
 }
@@ -150,6 +190,14 @@ export function overflowError(size: number, offset: number, maxChunk: number): I
   if (size - offset <= maxChunk)
     return InvalidArgumentError.field("data", `the upload is ${size} bytes, but more than ${size - offset} bytes were sent from offset ${offset}`);
   return new ChunkTooLargeError(maxChunk);
+}
+
+/** The refusal of a write whose body was not as long as the client declared (`got` so far, or in all). */
+export function lengthMismatchError(declared: number, got: number, offset: number): InvalidArgumentError {
+  return InvalidArgumentError.field(
+    "data",
+    `the chunk was declared as ${declared} bytes but carried ${got > declared ? "more" : got}; none of it was kept: send it again from offset ${offset}`,
+  );
 }
 
 /** The content received does not match the session; it was dropped and the session starts over. */

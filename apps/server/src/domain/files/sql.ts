@@ -1,19 +1,17 @@
 // The queries of version files and upload sessions (the content itself and
 // its holdings are in blobs-sql.ts).
-import { blobs, type Database, modelAliases, models, uploadSessions, versionFiles, versions, type Tx } from "@modelreg/db";
+import { blobs, type Database, modelAliases, models, type UploadSessionRow, uploadSessions, versionFiles, versions, type Tx } from "@modelreg/db";
 import { VersionState } from "@modelreg/proto";
-import { and, asc, eq, gt, notInArray, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import { NotFoundError } from "../shared/errors.js";
 import { parseVersionRefName, versionResourceName } from "../shared/resource-names.js";
 import { rowsOf } from "../shared/raw-rows.js";
 import { inScope, type Scope } from "../shared/scope.js";
 import { versionNotFound, versionRefWhere } from "../versions/index.js";
+import { eachBatch, inBatches } from "./batches.js";
 import { manifestDigest } from "./manifest.js";
 import { checkUid } from "./rules.js";
 import type { FileSpec, VersionRef } from "./types.js";
-
-/** Draft files are inserted this many rows per statement. */
-const INSERT_BATCH = 2000;
 
 /** The version row (locked when `lock`), with its model's workspace and name, or NotFound. */
 export async function findVersion(tx: Tx | Database, scope: Scope, ref: VersionRef, lock: boolean) {
@@ -32,33 +30,35 @@ export async function findVersion(tx: Tx | Database, scope: Scope, ref: VersionR
 /** Replaces the version's draft manifest with `files` and marks it staged. */
 export async function replaceDraft(tx: Tx, versionId: string, files: FileSpec[]): Promise<void> {
   await tx.delete(versionFiles).where(and(eq(versionFiles.versionId, versionId), eq(versionFiles.draft, true)));
-  for (let i = 0; i < files.length; i += INSERT_BATCH)
-    await tx.insert(versionFiles).values(files.slice(i, i + INSERT_BATCH).map((f) => ({ versionId, draft: true, ...f })));
+  await eachBatch(files, (batch) => tx.insert(versionFiles).values(batch.map((f) => ({ versionId, draft: true, ...f }))));
   await tx.update(versions).set({ draftStaged: true, updateTime: sql`now()` }).where(eq(versions.id, versionId));
 }
 
-/** Deletes the version's sessions for content other than `keep`; returns their ids. */
-export async function dropSessionsExcept(tx: Tx, versionId: string, keep: string[]): Promise<{ id: string }[]> {
-  return tx
-    .delete(uploadSessions)
-    .where(and(eq(uploadSessions.versionId, versionId), keep.length ? notInArray(uploadSessions.sha256, keep) : undefined))
-    .returning({ id: uploadSessions.id });
+/** The version's upload sessions: which content each takes, and its size. */
+export async function versionSessions(tx: Tx, versionId: string): Promise<{ id: string; sha256: string; size: number }[]> {
+  return tx.select({ id: uploadSessions.id, sha256: uploadSessions.sha256, size: uploadSessions.size }).from(uploadSessions).where(eq(uploadSessions.versionId, versionId));
+}
+
+/** Deletes the sessions by id. */
+export async function deleteSessions(tx: Tx, ids: string[]): Promise<void> {
+  await eachBatch(ids, (batch) => tx.delete(uploadSessions).where(inArray(uploadSessions.id, batch)));
 }
 
 /** Opens (or renews, keeping its id and bytes) a session per missing content. */
 export async function upsertSessions(
   tx: Tx,
   rows: { id: string; workspace: string; versionId: string; sha256: string; size: number; accessKeyId: string; expireTime: Date }[],
-) {
-  if (!rows.length) return [];
-  return tx
-    .insert(uploadSessions)
-    .values(rows)
-    .onConflictDoUpdate({
-      target: [uploadSessions.versionId, uploadSessions.sha256],
-      set: { expireTime: sql`excluded.expire_time`, accessKeyId: sql`excluded.access_key_id` },
-    })
-    .returning();
+): Promise<UploadSessionRow[]> {
+  return inBatches(rows, (batch) =>
+    tx
+      .insert(uploadSessions)
+      .values(batch)
+      .onConflictDoUpdate({
+        target: [uploadSessions.versionId, uploadSessions.sha256],
+        set: { expireTime: sql`excluded.expire_time`, accessKeyId: sql`excluded.access_key_id` },
+      })
+      .returning(),
+  );
 }
 
 /** The version's staged files. */

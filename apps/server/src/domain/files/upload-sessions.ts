@@ -8,11 +8,21 @@ import { type BlobBody, type BlobStore, readBody } from "../ports/blob-store.js"
 import { ChecksumMismatchError, StagingNotFoundError } from "../ports/blob-store-errors.js";
 import type { ConcurrencyLimiter } from "../ports/limiter.js";
 import { ResourceExhaustedError } from "../ports/limiter.js";
+import { isForeignKeyViolation } from "../shared/db-errors.js";
 import { NotFoundError } from "../shared/errors.js";
 import { versionResourceName } from "../shared/resource-names.js";
 import type { Scope } from "../shared/scope.js";
 import { claimBlob, recordHolding } from "./blobs-sql.js";
-import { checkDeclaredSize, checkOffset, MAX_CHUNK_BYTES, overflowError, parseUploadSessionName, UploadRestartedError, uploadRoom } from "./rules.js";
+import {
+  checkDeclaredSize,
+  checkOffset,
+  lengthMismatchError,
+  MAX_CHUNK_BYTES,
+  overflowError,
+  parseUploadSessionName,
+  UploadRestartedError,
+  uploadRoom,
+} from "./rules.js";
 import { findSession, markSessionComplete } from "./sql.js";
 import { sessionView, uploadSessionName, type UploadSessionView } from "./types.js";
 
@@ -33,13 +43,15 @@ export interface UploadSessionsDomain {
    * Appends `body` at `offset` and, when that completes the content,
    * verifies and publishes it. A retry of a write that already completed
    * the session answers with the complete session and writes nothing.
+   * With `length` (what the client declared the body to be), a body of any
+   * other length is refused and none of it kept.
    */
   write(
     scope: Scope,
     target: { workspace: string; id: string },
     offset: number,
     body: BlobBody,
-    opts?: { signal?: AbortSignal; totalSize?: number },
+    opts?: { signal?: AbortSignal; totalSize?: number; length?: number },
   ): Promise<UploadSessionView>;
 }
 
@@ -66,7 +78,7 @@ async function writeSession(
   target: { workspace: string; id: string },
   offset: number,
   body: BlobBody,
-  opts: { signal?: AbortSignal; totalSize?: number },
+  opts: { signal?: AbortSignal; totalSize?: number; length?: number },
 ): Promise<UploadSessionView> {
   const { store, maxChunk } = ctx;
   checkOffset(offset);
@@ -81,7 +93,7 @@ async function writeSession(
   if (slot && !slot.ok)
     throw ResourceExhaustedError.tooManyConcurrent(row.accessKeyId ? `access key ${row.accessKeyId}` : "this server (AUTH=off)", ctx.concurrency!.max);
   try {
-    const limited = limitBody(body, opts.signal, row.size, offset, maxChunk);
+    const limited = limitBody(body, opts.signal, { size: row.size, offset, maxChunk, length: opts.length });
     let size: number;
     try {
       size = await store.append(row.id, offset, limited, { signal: opts.signal });
@@ -101,27 +113,40 @@ async function writeSession(
   }
 }
 
-/** The body, refused (mid-stream) once it carries more than one write from `offset` may. */
-async function* limitBody(body: BlobBody, signal: AbortSignal | undefined, size: number, offset: number, maxChunk: number): AsyncGenerator<Uint8Array> {
-  const room = uploadRoom(size, offset, maxChunk);
+/**
+ * The body, refused (mid-stream) once it carries more than one write from
+ * `offset` may or than its declared `length`, and at its end when it
+ * carried less than that `length`. A refusal fails the append, which then
+ * keeps none of the body.
+ */
+async function* limitBody(
+  body: BlobBody,
+  signal: AbortSignal | undefined,
+  w: { size: number; offset: number; maxChunk: number; length?: number },
+): AsyncGenerator<Uint8Array> {
+  const room = uploadRoom(w.size, w.offset, w.maxChunk);
   let n = 0;
   for await (const chunk of readBody(body, signal)) {
     n += chunk.length;
-    if (n > room) throw overflowError(size, offset, maxChunk);
+    if (w.length !== undefined && n > w.length) throw lengthMismatchError(w.length, n, w.offset);
+    if (n > room) throw overflowError(w.size, w.offset, w.maxChunk);
     yield chunk;
   }
+  if (w.length !== undefined && n !== w.length) throw lengthMismatchError(w.length, n, w.offset);
 }
 
 /** The live session of the scope, with its version's resource name, or NotFound. */
 async function load(ctx: UploadsContext, scope: Scope, target: { workspace: string; id: string }) {
   const hit = await findSession(ctx.db, scope, target);
-  if (!hit)
-    throw new NotFoundError(
-      "upload session",
-      `${uploadSessionName(target.workspace, target.id)} (it expired, or its version was committed, re-staged or deleted; stage the files again)`,
-    );
+  if (!hit) throw sessionNotFound(target);
   return { row: hit.s, version: versionResourceName(hit.s.workspace, hit.modelName, hit.version) };
 }
+
+const sessionNotFound = (target: { workspace: string; id: string }) =>
+  new NotFoundError(
+    "upload session",
+    `${uploadSessionName(target.workspace, target.id)} (it expired, or its version was committed, re-staged or deleted; stage the files again)`,
+  );
 
 async function offsetOf(ctx: UploadsContext, row: UploadSessionRow): Promise<number> {
   if (row.complete) return row.size;
@@ -147,9 +172,17 @@ async function finish(ctx: UploadsContext, row: UploadSessionRow, name: string):
     await store.createStaging(row.id);
     throw new UploadRestartedError(err, name);
   }
-  await db.transaction(async (tx) => {
-    await recordHolding(tx, row.workspace, row.sha256, md5);
-    await markSessionComplete(tx, row.id);
-  });
+  try {
+    await db.transaction(async (tx) => {
+      await recordHolding(tx, row.workspace, row.sha256, md5);
+      await markSessionComplete(tx, row.id);
+    });
+  } catch (err) {
+    // The workspace was deleted (its versions first) while the bytes came
+    // in: its holding's foreign key refuses the content, which nothing holds
+    // now (garbage collection takes it), and the session went with it.
+    if (isForeignKeyViolation(err)) throw sessionNotFound(row);
+    throw err;
+  }
   if (!md5) ctx.onStored?.(row.sha256);
 }

@@ -5,6 +5,7 @@
 import type { Database } from "@modelreg/db";
 import { Role } from "@modelreg/proto";
 import type { KeyMaterial } from "../ports/key-material.js";
+import { isForeignKeyViolation } from "../shared/db-errors.js";
 import { FailedPreconditionError, NotFoundError } from "../shared/errors.js";
 import { decodePageToken, pageOf, queryFingerprint } from "../shared/page-token.js";
 import type { Scope } from "../shared/scope.js";
@@ -29,6 +30,8 @@ export interface AccessKeysDomain {
   credentials(keyId: string): Promise<KeyCredentials | undefined>;
   /** Records that the key was used (now, to the minute). */
   markUsed(keyId: string): Promise<void>;
+  /** Replaces what is kept of the key's secret (a hash of an earlier scheme), unless it changed meanwhile. */
+  upgradeSecretHash(keyId: string, from: string, to: string): Promise<void>;
 }
 
 export function createAccessKeysDomain(db: Database, keys: KeyMaterial, now: () => number = Date.now): AccessKeysDomain {
@@ -39,14 +42,23 @@ export function createAccessKeysDomain(db: Database, keys: KeyMaterial, now: () 
     rotate: (scope, name) => rotateKey(db, keys, scope, name),
     credentials: (keyId) => q.selectCredentials(db, keyId),
     markUsed: (keyId) => q.markUsed(db, keyId),
+    upgradeSecretHash: (keyId, from, to) => q.replaceSecretHash(db, keyId, from, to),
   };
 }
 
 async function mint(db: Pick<Database, "insert">, keys: KeyMaterial, values: { workspace: string | null; user: string; role: Role; expireTime: Date | null; description: string; rotatedFrom?: string }): Promise<NewAccessKey> {
   const keyId = keys.newKeyId();
   const secret = keys.newSecret();
-  const row = await q.insertKey(db, { keyId, secretHash: await keys.hashSecret(secret), ...values, rotatedFrom: values.rotatedFrom ?? "" });
-  return { accessKey: toAccessKey(row), secret, token: `${keyId}.${secret}` };
+  const secretHash = await keys.hashSecret(secret);
+  try {
+    const row = await q.insertKey(db, { keyId, secretHash, ...values, rotatedFrom: values.rotatedFrom ?? "" });
+    return { accessKey: toAccessKey(row), secret, token: `${keyId}.${secret}` };
+  } catch (e) {
+    // The workspace was deleted after it was read (the hash takes a while):
+    // its foreign key refuses the key, and the answer is what a later call would get.
+    if (values.workspace !== null && isForeignKeyViolation(e)) throw new NotFoundError("workspace", `workspaces/${values.workspace}`);
+    throw e;
+  }
 }
 
 async function createKey(db: Database, keys: KeyMaterial, scope: Scope, parent: string, f: AccessKeyFields, now: number): Promise<NewAccessKey> {

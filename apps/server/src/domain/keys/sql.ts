@@ -86,3 +86,11 @@ export async function markUsed(db: Database, keyId: string): Promise<void> {
     .set({ lastUsedTime: sql`date_trunc('minute', now())` })
     .where(eq(accessKeys.keyId, keyId));
 }
+
+/** Replaces the key's secret hash, only if it is still `from` (replicas upgrading it at once write it once). */
+export async function replaceSecretHash(db: Database, keyId: string, from: string, to: string): Promise<void> {
+  await db
+    .update(accessKeys)
+    .set({ secretHash: to })
+    .where(and(eq(accessKeys.keyId, keyId), eq(accessKeys.secretHash, from)));
+}

@@ -1,5 +1,5 @@
 // Access key material as the domain needs it: new key ids and secrets, and
-// what the database keeps of a secret (a slow salted hash). auth/keys.ts
+// what the database keeps of a secret (a one-way hash). auth/keys.ts
 // implements it; the shape of a key id is the domain's rule.
 export const KEY_ID = /^AK[A-Z2-7]{16}$/;
 

@@ -13,7 +13,8 @@ export interface ConcurrencyLimiter {
   inFlight(key: string): number;
 }
 
-export type ResourceExhaustedReason = "RATE_LIMITED" | "TOO_MANY_CONCURRENT";
+/** TOO_MANY_AUTH_FAILURES: a peer or a key id failed to authenticate too often (auth/auth-limits.ts). */
+export type ResourceExhaustedReason = "RATE_LIMITED" | "TOO_MANY_CONCURRENT" | "TOO_MANY_AUTH_FAILURES";
 
 /**
  * A caller went over a limit. `retryAfterMs` is when a retry can succeed (for

@@ -22,7 +22,9 @@ export const isForeignKeyViolation = (err: unknown): boolean => errorCodes(err).
 
 const UNAVAILABLE = new Set([
   "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN",
-  "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "EHOSTUNREACH", "ENETUNREACH",
+  // @modelreg/db's pool gate: the database unreachable, or no connection free in time.
+  "DATABASE_UNREACHABLE", "POOL_ACQUIRE_TIMEOUT",
   "57P01", "57P02", "57P03", "53300", "08000", "08001", "08003", "08004", "08006", "40001", "40P01",
 ]);
 

@@ -5,7 +5,7 @@ import { Ajv } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import type { Violations } from "../shared/validation.js";
 import { LABEL_KEY, printable } from "../shared/validation.js";
-import type { Dependency, Document, InterfaceParameter, JsonObject, ModelInterface, ProcessingCode, VersionMetadata, VersionTemplate } from "./metadata.js";
+import type { ApiSpec, Dependency, Document, InterfaceParameter, JsonObject, JsonValue, ModelInterface, ProcessingCode, VersionMetadata, VersionTemplate } from "./metadata.js";
 
 const FRAMEWORK_MAX = 16;
 const INSTALL_TYPE_MAX = 2;
@@ -42,6 +42,10 @@ export function jsonSchemaProblem(schema: JsonObject): string | undefined {
     ajv.compile(schema);
   } catch (err) {
     return (err as Error).message;
+  } finally {
+    // Ajv keeps every compiled schema (and its $id) for good: each request's schema would stay in memory, and a
+    // second schema with the same $id would be refused as a duplicate.
+    ajv.removeSchema(schema);
   }
   return undefined;
 }
@@ -64,8 +68,38 @@ function checkTextMax(v: Violations, field: string, value: string, max: number):
   else if (CONTROL.test(value)) v.add(field, "contains a control character (only newline, tab and carriage return are allowed)");
 }
 
-function checkJsonSize(v: Violations, field: string, value: JsonObject | undefined): void {
-  if (value !== undefined && Buffer.byteLength(JSON.stringify(value)) > TEXT_MAX) v.add(field, `is larger than ${TEXT_MAX} bytes as JSON`);
+/** Checks a Struct's size as JSON, and every key and string in it for what PostgreSQL's jsonb cannot hold. */
+function checkJson(v: Violations, field: string, value: JsonObject | undefined): void {
+  if (value === undefined) return;
+  if (Buffer.byteLength(JSON.stringify(value)) > TEXT_MAX) v.add(field, `is larger than ${TEXT_MAX} bytes as JSON`);
+  else checkJsonText(v, field, value, { left: 10 });
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Why jsonb would refuse this text (a NUL, or half a UTF-16 surrogate pair), or undefined. */
+function unstorable(text: string): string | undefined {
+  if (text.includes("\u0000")) return "contains a NUL character (\\u0000), which cannot be stored; remove it";
+  if (LONE_SURROGATE.test(text)) return "contains half of a UTF-16 surrogate pair (not valid Unicode), which cannot be stored";
+  return undefined;
+}
+
+/** One violation per bad key or string (at most `budget.left`), named by its path, e.g. `version.preprocessing_parameters["a\u0000"]`. */
+function checkJsonText(v: Violations, at: string, value: JsonValue, budget: { left: number }): void {
+  const report = (path: string, problem: string | undefined) => {
+    if (problem === undefined || budget.left <= 0) return;
+    v.add(path, problem);
+    budget.left--;
+  };
+  if (typeof value === "string") report(at, unstorable(value));
+  else if (Array.isArray(value)) for (const [i, item] of value.entries()) checkJsonText(v, `${at}[${i}]`, item, budget);
+  else if (value !== null && typeof value === "object")
+    for (const [key, item] of Object.entries(value)) {
+      const path = `${at}[${JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}…` : key)}]`;
+      const problem = unstorable(key);
+      report(path, problem && `key ${problem}`);
+      checkJsonText(v, path, item, budget);
+    }
 }
 
 function checkParameters(v: Violations, field: string, params: InterfaceParameter[]): void {
@@ -81,7 +115,7 @@ function checkParameters(v: Violations, field: string, params: InterfaceParamete
       const value = p[bound];
       if (value === undefined) continue;
       if (!Number.isFinite(value)) v.add(`${at}.${bound}`, "must be a finite number");
-      else if (!NUMERIC_TYPES.has(p.type)) v.add(`${at}.${bound}`, "is only allowed on INT and FLOAT parameters");
+      else if (!NUMERIC_TYPES.has(p.type) && !p.lenient) v.add(`${at}.${bound}`, "is only allowed on INT and FLOAT parameters (set lenient to keep it as written, e.g. from a ModelArts request)");
     }
     if (p.min !== undefined && p.max !== undefined && p.max < p.min) v.add(`${at}.max`, `${p.max} is less than min ${p.min}`);
     checkTextMax(v, `${at}.description`, p.description, 1000);
@@ -110,7 +144,7 @@ export function isUri(value: string): boolean {
 export function checkMetadata(v: Violations, prefix: string, m: VersionMetadata): void {
   const f = (name: string) => `${prefix}.${name}`;
   checkBasics(v, f, m);
-  checkJsonSize(v, f("preprocessing_parameters"), m.preprocessingParameters);
+  checkJson(v, f("preprocessing_parameters"), m.preprocessingParameters);
   if (m.processingCode) checkProcessingCode(v, f, m.processingCode);
   if (m.interface) checkInterface(v, f, m.interface);
   checkDependencies(v, f, m.dependencies);
@@ -167,11 +201,32 @@ function checkInterface(v: Violations, f: At, i: ModelInterface): void {
       ["output_schema", api.outputSchema],
     ] as const) {
       if (schema === undefined) continue;
-      checkJsonSize(v, `${at}.${key}`, schema);
+      checkJson(v, `${at}.${key}`, schema);
+      if (api.lenient && schema.$schema === undefined) continue; // kept as written; marked by settleLenient()
       const problem = jsonSchemaProblem(schema);
-      if (problem) v.add(`${at}.${key}`, `is not a valid JSON Schema: ${problem.slice(0, 300)}`);
+      if (problem) v.add(`${at}.${key}`, `is not a valid JSON Schema: ${problem.slice(0, 300)}${lenientHint(api, schema)}`);
     }
   });
+}
+
+function lenientHint(api: ApiSpec, schema: JsonObject): string {
+  if (schema.$schema !== undefined) return api.lenient ? " (it names its dialect with $schema, so it is checked even with lenient)" : "";
+  return " (set lenient to keep it as written, e.g. from a ModelArts request)";
+}
+
+/**
+ * The interface as stored: `lenient` stays set only where it kept something
+ * the strict rules refuse (min/max on a parameter that is not INT or FLOAT,
+ * a schema that is not valid JSON Schema), so on a read it says "not
+ * strictly valid".
+ */
+export function settleLenient(i: ModelInterface): ModelInterface {
+  const param = (p: InterfaceParameter): InterfaceParameter => ({ ...p, lenient: Boolean(p.lenient) && !NUMERIC_TYPES.has(p.type) && (p.min !== undefined || p.max !== undefined) });
+  const api = (a: ApiSpec): ApiSpec => ({
+    ...a,
+    lenient: Boolean(a.lenient) && [a.inputSchema, a.outputSchema].some((schema) => schema !== undefined && jsonSchemaProblem(schema) !== undefined),
+  });
+  return { inputs: i.inputs.map(param), outputs: i.outputs.map(param), apis: i.apis.map(api) };
 }
 
 function checkDependencies(v: Violations, f: At, dependencies: Dependency[]): void {

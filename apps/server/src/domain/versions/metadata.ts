@@ -3,6 +3,7 @@
 // rules are stated on each field in proto/modelreg/v1/version.proto and
 // version_metadata.proto). Enums are their proto numbers. The checks of
 // these fields are in metadata-rules.ts.
+import { settleLenient } from "./metadata-rules.js";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -17,6 +18,8 @@ export interface InterfaceParameter {
   url: string;
   method: string;
   protocol: string;
+  /** min and max kept as written on a parameter that is not INT or FLOAT (a ModelArts import). */
+  lenient?: boolean;
 }
 export interface ApiSpec {
   url: string;
@@ -24,6 +27,8 @@ export interface ApiSpec {
   protocol: string;
   inputSchema?: JsonObject;
   outputSchema?: JsonObject;
+  /** Schemas kept as written though not valid JSON Schema (a ModelArts import); never for one that names its `$schema`. */
+  lenient?: boolean;
 }
 export interface ModelInterface {
   inputs: InterfaceParameter[];
@@ -129,10 +134,10 @@ export function joinMetadata(row: { framework: number; runtime: string; algorith
   return { ...EMPTY_METADATA, ...(row.metadata as Partial<VersionMetadata>), framework: row.framework, runtime: row.runtime, algorithm: row.algorithm, metrics: row.metrics };
 }
 
-/** Normal forms stored: upper-case HTTP methods, lower-case protocols. */
+/** Normal forms stored: upper-case HTTP methods, lower-case protocols, `lenient` only where it kept something (settleLenient). */
 export function normalizeMetadata(m: VersionMetadata): VersionMetadata {
   if (!m.interface) return m;
   const route = <T extends { method: string; protocol: string }>(r: T): T => ({ ...r, method: r.method.toUpperCase(), protocol: r.protocol.toLowerCase() });
-  const i = m.interface;
+  const i = settleLenient(m.interface);
   return { ...m, interface: { inputs: i.inputs.map(route), outputs: i.outputs.map(route), apis: i.apis.map(route) } };
 }

@@ -34,7 +34,9 @@ export type VersionFile = Message<"modelreg.v1.VersionFile"> & {
   path: string;
 
   /**
-   * Size in bytes: 0 to 1 TiB (1,099,511,627,776).
+   * Size in bytes: 0 to 1 TiB (1,099,511,627,776). When the workspace holds
+   * the content already (it is reported present and not uploaded again),
+   * the stored content's size.
    *
    * @generated from field: int64 size_bytes = 2;
    */

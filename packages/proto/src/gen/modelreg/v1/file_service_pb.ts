@@ -483,10 +483,12 @@ export const ReadFileResponseSchema: GenMessage<ReadFileResponse> = /*@__PURE__*
  * only when that workspace itself holds it, so no workspace can learn what
  * another stores.
  *
- * Errors: INVALID_ARGUMENT (bad paths, digests, sizes; bytes that do not
- * match their declared sha256), NOT_FOUND, FAILED_PRECONDITION (files of a
- * READY version without `overwrite`, reading a PENDING version, committing
- * before every upload is complete, a chunk at the wrong offset),
+ * Errors: INVALID_ARGUMENT (bad paths, digests, sizes; a size other than
+ * that of content the workspace holds; bytes that do not match their
+ * declared sha256), NOT_FOUND, FAILED_PRECONDITION (files of a READY version
+ * without `overwrite`, reading a PENDING version, committing before every
+ * upload is complete or with a staged size its content does not have, a
+ * chunk at the wrong offset),
  * RESOURCE_EXHAUSTED (too many uploads in flight for one access key).
  *
  * @generated from service modelreg.v1.FileService
@@ -509,7 +511,9 @@ export const FileService: GenService<{
   /**
    * Makes the staged manifest the version's files and the version READY, in
    * one transaction; FAILED_PRECONDITION naming the files whose content is
-   * not uploaded yet.
+   * not uploaded yet (UPLOADS_INCOMPLETE), or whose staged size is not their
+   * content's (SIZE_MISMATCH: a draft staged before the content arrived
+   * through another version; stage again).
    *
    * @generated from rpc modelreg.v1.FileService.CommitVersionFiles
    */

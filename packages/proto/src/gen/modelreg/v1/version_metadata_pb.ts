@@ -11,7 +11,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file modelreg/v1/version_metadata.proto.
  */
 export const file_modelreg_v1_version_metadata: GenFile = /*@__PURE__*/
-  fileDesc("CiJtb2RlbHJlZy92MS92ZXJzaW9uX21ldGFkYXRhLnByb3RvEgttb2RlbHJlZy52MSJjCg5Qcm9jZXNzaW5nQ29kZRIQCghsYW5ndWFnZRgBIAEoCRIVCg1wcmVwcm9jZXNzaW5nGAIgASgJEhYKDnBvc3Rwcm9jZXNzaW5nGAMgASgJEhAKCGxvY2F0aW9uGAQgASgJIsQBChJJbnRlcmZhY2VQYXJhbWV0ZXISDAoEbmFtZRgBIAEoCRIoCgR0eXBlGAIgASgOMhoubW9kZWxyZWcudjEuUGFyYW1ldGVyVHlwZRIQCgNtaW4YAyABKAFIAIgBARIQCgNtYXgYBCABKAFIAYgBARITCgtkZXNjcmlwdGlvbhgFIAEoCRILCgN1cmwYBiABKAkSDgoGbWV0aG9kGAcgASgJEhAKCHByb3RvY29sGAggASgJQgYKBF9taW5CBgoEX21heCKXAQoHQXBpU3BlYxILCgN1cmwYASABKAkSDgoGbWV0aG9kGAIgASgJEhAKCHByb3RvY29sGAMgASgJEi0KDGlucHV0X3NjaGVtYRgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLgoNb3V0cHV0X3NjaGVtYRgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QilwEKDk1vZGVsSW50ZXJmYWNlEi8KBmlucHV0cxgBIAMoCzIfLm1vZGVscmVnLnYxLkludGVyZmFjZVBhcmFtZXRlchIwCgdvdXRwdXRzGAIgAygLMh8ubW9kZWxyZWcudjEuSW50ZXJmYWNlUGFyYW1ldGVyEiIKBGFwaXMYAyADKAsyFC5tb2RlbHJlZy52MS5BcGlTcGVjIlMKB1BhY2thZ2USDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEikKCXJlc3RyYWludBgDIAEoDjIWLm1vZGVscmVnLnYxLlJlc3RyYWludCJfCgpEZXBlbmRlbmN5EikKCWluc3RhbGxlchgBIAEoDjIWLm1vZGVscmVnLnYxLkluc3RhbGxlchImCghwYWNrYWdlcxgCIAMoCzIULm1vZGVscmVnLnYxLlBhY2thZ2UiJQoIRG9jdW1lbnQSDAoEbmFtZRgBIAEoCRILCgN1cmwYAiABKAkinAEKD1ZlcnNpb25UZW1wbGF0ZRIKCgJpZBgBIAEoCRIUCgxpbmZlcl9mb3JtYXQYAiABKAkSOAoGaW5wdXRzGAMgAygLMigubW9kZWxyZWcudjEuVmVyc2lvblRlbXBsYXRlLklucHV0c0VudHJ5Gi0KC0lucHV0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEqpQMKCUZyYW1ld29yaxIZChVGUkFNRVdPUktfVU5TUEVDSUZJRUQQABISCg5GUkFNRVdPUktfUE1NTBABEhAKDEZSQU1FV09SS19INRACEiQKIEZSQU1FV09SS19URU5TT1JGTE9XX1NBVkVEX01PREVMEAMSFQoRRlJBTUVXT1JLX1BZVE9SQ0gQBBISCg5GUkFNRVdPUktfT05OWBAFEhkKFUZSQU1FV09SS19TQUZFVEVOU09SUxAGEhoKFkZSQU1FV09SS19TQ0lLSVRfTEVBUk4QBxIVChFGUkFNRVdPUktfWEdCT09TVBAIEhYKEkZSQU1FV09SS19MSUdIVEdCTRAJEhMKD0ZSQU1FV09SS19NWE5FVBAKEhMKD0ZSQU1FV09SS19DQUZGRRALEhkKFUZSQU1FV09SS19TUEFSS19NTExJQhAMEhQKEEZSQU1FV09SS19QQURETEUQDRITCg9GUkFNRVdPUktfSU1BR0UQDhIWChJGUkFNRVdPUktfVEVNUExBVEUQDxIYChRGUkFNRVdPUktfQ1VTVE9NSVpFRBAQKl8KC0luc3RhbGxUeXBlEhwKGElOU1RBTExfVFlQRV9VTlNQRUNJRklFRBAAEhoKFklOU1RBTExfVFlQRV9SRUFMX1RJTUUQARIWChJJTlNUQUxMX1RZUEVfQkFUQ0gQAirkAQoNUGFyYW1ldGVyVHlwZRIeChpQQVJBTUVURVJfVFlQRV9VTlNQRUNJRklFRBAAEhYKElBBUkFNRVRFUl9UWVBFX0lOVBABEhkKFVBBUkFNRVRFUl9UWVBFX1NUUklORxACEhgKFFBBUkFNRVRFUl9UWVBFX0ZMT0FUEAMSHAoYUEFSQU1FVEVSX1RZUEVfVElNRVNUQU1QEAQSFwoTUEFSQU1FVEVSX1RZUEVfREFURRAFEhcKE1BBUkFNRVRFUl9UWVBFX0ZJTEUQBhIWChJQQVJBTUVURVJfVFlQRV9CT1gQByphCglJbnN0YWxsZXISGQoVSU5TVEFMTEVSX1VOU1BFQ0lGSUVEEAASEQoNSU5TVEFMTEVSX1BJUBABEhMKD0lOU1RBTExFUl9DT05EQRACEhEKDUlOU1RBTExFUl9OUE0QAypoCglSZXN0cmFpbnQSGQoVUkVTVFJBSU5UX1VOU1BFQ0lGSUVEEAASEwoPUkVTVFJBSU5UX0VYQUNUEAESFQoRUkVTVFJBSU5UX0FUTEVBU1QQAhIUChBSRVNUUkFJTlRfQVRNT1NUEANiBnByb3RvMw", [file_google_protobuf_struct]);
+  fileDesc("CiJtb2RlbHJlZy92MS92ZXJzaW9uX21ldGFkYXRhLnByb3RvEgttb2RlbHJlZy52MSJjCg5Qcm9jZXNzaW5nQ29kZRIQCghsYW5ndWFnZRgBIAEoCRIVCg1wcmVwcm9jZXNzaW5nGAIgASgJEhYKDnBvc3Rwcm9jZXNzaW5nGAMgASgJEhAKCGxvY2F0aW9uGAQgASgJItUBChJJbnRlcmZhY2VQYXJhbWV0ZXISDAoEbmFtZRgBIAEoCRIoCgR0eXBlGAIgASgOMhoubW9kZWxyZWcudjEuUGFyYW1ldGVyVHlwZRIQCgNtaW4YAyABKAFIAIgBARIQCgNtYXgYBCABKAFIAYgBARITCgtkZXNjcmlwdGlvbhgFIAEoCRILCgN1cmwYBiABKAkSDgoGbWV0aG9kGAcgASgJEhAKCHByb3RvY29sGAggASgJEg8KB2xlbmllbnQYCSABKAhCBgoEX21pbkIGCgRfbWF4IqgBCgdBcGlTcGVjEgsKA3VybBgBIAEoCRIOCgZtZXRob2QYAiABKAkSEAoIcHJvdG9jb2wYAyABKAkSLQoMaW5wdXRfc2NoZW1hGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCg1vdXRwdXRfc2NoZW1hGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIPCgdsZW5pZW50GAYgASgIIpcBCg5Nb2RlbEludGVyZmFjZRIvCgZpbnB1dHMYASADKAsyHy5tb2RlbHJlZy52MS5JbnRlcmZhY2VQYXJhbWV0ZXISMAoHb3V0cHV0cxgCIAMoCzIfLm1vZGVscmVnLnYxLkludGVyZmFjZVBhcmFtZXRlchIiCgRhcGlzGAMgAygLMhQubW9kZWxyZWcudjEuQXBpU3BlYyJTCgdQYWNrYWdlEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRIpCglyZXN0cmFpbnQYAyABKA4yFi5tb2RlbHJlZy52MS5SZXN0cmFpbnQiXwoKRGVwZW5kZW5jeRIpCglpbnN0YWxsZXIYASABKA4yFi5tb2RlbHJlZy52MS5JbnN0YWxsZXISJgoIcGFja2FnZXMYAiADKAsyFC5tb2RlbHJlZy52MS5QYWNrYWdlIiUKCERvY3VtZW50EgwKBG5hbWUYASABKAkSCwoDdXJsGAIgASgJIpwBCg9WZXJzaW9uVGVtcGxhdGUSCgoCaWQYASABKAkSFAoMaW5mZXJfZm9ybWF0GAIgASgJEjgKBmlucHV0cxgDIAMoCzIoLm1vZGVscmVnLnYxLlZlcnNpb25UZW1wbGF0ZS5JbnB1dHNFbnRyeRotCgtJbnB1dHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBKqUDCglGcmFtZXdvcmsSGQoVRlJBTUVXT1JLX1VOU1BFQ0lGSUVEEAASEgoORlJBTUVXT1JLX1BNTUwQARIQCgxGUkFNRVdPUktfSDUQAhIkCiBGUkFNRVdPUktfVEVOU09SRkxPV19TQVZFRF9NT0RFTBADEhUKEUZSQU1FV09SS19QWVRPUkNIEAQSEgoORlJBTUVXT1JLX09OTlgQBRIZChVGUkFNRVdPUktfU0FGRVRFTlNPUlMQBhIaChZGUkFNRVdPUktfU0NJS0lUX0xFQVJOEAcSFQoRRlJBTUVXT1JLX1hHQk9PU1QQCBIWChJGUkFNRVdPUktfTElHSFRHQk0QCRITCg9GUkFNRVdPUktfTVhORVQQChITCg9GUkFNRVdPUktfQ0FGRkUQCxIZChVGUkFNRVdPUktfU1BBUktfTUxMSUIQDBIUChBGUkFNRVdPUktfUEFERExFEA0SEwoPRlJBTUVXT1JLX0lNQUdFEA4SFgoSRlJBTUVXT1JLX1RFTVBMQVRFEA8SGAoURlJBTUVXT1JLX0NVU1RPTUlaRUQQECpfCgtJbnN0YWxsVHlwZRIcChhJTlNUQUxMX1RZUEVfVU5TUEVDSUZJRUQQABIaChZJTlNUQUxMX1RZUEVfUkVBTF9USU1FEAESFgoSSU5TVEFMTF9UWVBFX0JBVENIEAIq5AEKDVBhcmFtZXRlclR5cGUSHgoaUEFSQU1FVEVSX1RZUEVfVU5TUEVDSUZJRUQQABIWChJQQVJBTUVURVJfVFlQRV9JTlQQARIZChVQQVJBTUVURVJfVFlQRV9TVFJJTkcQAhIYChRQQVJBTUVURVJfVFlQRV9GTE9BVBADEhwKGFBBUkFNRVRFUl9UWVBFX1RJTUVTVEFNUBAEEhcKE1BBUkFNRVRFUl9UWVBFX0RBVEUQBRIXChNQQVJBTUVURVJfVFlQRV9GSUxFEAYSFgoSUEFSQU1FVEVSX1RZUEVfQk9YEAcqYQoJSW5zdGFsbGVyEhkKFUlOU1RBTExFUl9VTlNQRUNJRklFRBAAEhEKDUlOU1RBTExFUl9QSVAQARITCg9JTlNUQUxMRVJfQ09OREEQAhIRCg1JTlNUQUxMRVJfTlBNEAMqaAoJUmVzdHJhaW50EhkKFVJFU1RSQUlOVF9VTlNQRUNJRklFRBAAEhMKD1JFU1RSQUlOVF9FWEFDVBABEhUKEVJFU1RSQUlOVF9BVExFQVNUEAISFAoQUkVTVFJBSU5UX0FUTU9TVBADYgZwcm90bzM", [file_google_protobuf_struct]);
 
 /**
  * Code run around inference, kept as text.
@@ -81,14 +81,15 @@ export type InterfaceParameter = Message<"modelreg.v1.InterfaceParameter"> & {
   type: ParameterType;
 
   /**
-   * Smallest allowed value (INT and FLOAT only). Optional.
+   * Smallest allowed value (INT and FLOAT only, unless `lenient`). Optional.
    *
    * @generated from field: optional double min = 3;
    */
   min?: number | undefined;
 
   /**
-   * Largest allowed value (INT and FLOAT only); at least `min`. Optional.
+   * Largest allowed value (INT and FLOAT only, unless `lenient`); at least
+   * `min`. Optional.
    *
    * @generated from field: optional double max = 4;
    */
@@ -122,6 +123,18 @@ export type InterfaceParameter = Message<"modelreg.v1.InterfaceParameter"> & {
    * @generated from field: string protocol = 8;
    */
   protocol: string;
+
+  /**
+   * Keep `min` and `max` as written on a parameter that is not INT or FLOAT
+   * (ModelArts' documents write them on string parameters; the registry
+   * gives them no meaning there). Set it to import such a request, as the
+   * SDK's ModelArts import does. On a read, true means this parameter was
+   * kept as written and is not strictly valid: the server clears it when
+   * the parameter passes the strict rules anyway.
+   *
+   * @generated from field: bool lenient = 9;
+   */
+  lenient: boolean;
 };
 
 /**
@@ -161,7 +174,8 @@ export type ApiSpec = Message<"modelreg.v1.ApiSpec"> & {
 
   /**
    * JSON Schema (draft 2020-12 or draft-07) of the request body; checked to
-   * be a valid schema. Optional.
+   * be a valid schema (unless `lenient`); no NUL characters in its keys and
+   * strings. Optional.
    *
    * @generated from field: google.protobuf.Struct input_schema = 4;
    */
@@ -173,6 +187,19 @@ export type ApiSpec = Message<"modelreg.v1.ApiSpec"> & {
    * @generated from field: google.protobuf.Struct output_schema = 5;
    */
   outputSchema?: JsonObject | undefined;
+
+  /**
+   * Keep `input_schema` and `output_schema` as written when they are not
+   * valid JSON Schema: ModelArts' documents write types such as `file` or
+   * `box`, and `items` as a list, without naming a dialect. Set it to
+   * import such a request, as the SDK's ModelArts import does. A schema
+   * that names its dialect with `$schema` is checked strictly all the
+   * same. On a read, true means a schema here was kept as written and is
+   * not a valid JSON Schema: the server clears it when both are valid.
+   *
+   * @generated from field: bool lenient = 6;
+   */
+  lenient: boolean;
 };
 
 /**

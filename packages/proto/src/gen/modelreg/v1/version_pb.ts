@@ -189,7 +189,7 @@ export type Version = Message<"modelreg.v1.Version"> & {
 
   /**
    * Pre-processing parameters as structured JSON: at most 65,536 bytes as
-   * JSON. Optional.
+   * JSON; no NUL characters in its keys and strings. Optional.
    *
    * @generated from field: google.protobuf.Struct preprocessing_parameters = 21;
    */

@@ -72,7 +72,7 @@ export const WorkspaceSchema: GenMessage<Workspace> = /*@__PURE__*/
  * An access key: what a program presents to call the API, as
  * `Authorization: Bearer <key_id>.<secret>` (or gRPC metadata of the same
  * name). The secret is shown once, when the key is created or rotated; the
- * server keeps only a slow salted hash of it.
+ * server keeps only a one-way hash (SHA-256) of it.
  *
  * @generated from message modelreg.v1.AccessKey
  */

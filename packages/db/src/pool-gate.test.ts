@@ -1,0 +1,143 @@
+// The pool gate on its own (turns, the acquire timeout, no waiting while the
+// database is unreachable), then openDatabase() against a listener that
+// never answers (no PostgreSQL needed) and against PostgreSQL: a held pool
+// refuses in bounded time, and a long query is not cut short.
+import * as net from "node:net";
+import { sql } from "drizzle-orm";
+import { afterAll, describe, expect, it } from "vitest";
+import { openDatabase } from "./open-database.js";
+import { createPoolGate, isConnectFailure } from "./pool-gate.js";
+import { createEmptyPostgres } from "./testing.js";
+
+/** A promise and the function that settles it. */
+function latch() {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => {
+    open = r;
+  });
+  return { open, opened };
+}
+
+/** "ok", or the code of the error (or of the error it wraps: Drizzle wraps the driver's). */
+const codeOf = (p: PromiseLike<unknown>) =>
+  Promise.resolve(p).then(
+    () => "ok",
+    (e: unknown) => {
+      for (let x = e as { code?: unknown; cause?: unknown } | undefined; x; x = x.cause as typeof x) if (typeof x.code === "string") return x.code;
+      return String(e);
+    },
+  );
+
+describe("createPoolGate", () => {
+  it("lets `size` calls hold a connection at once and the others in, in turn", async () => {
+    const gate = createPoolGate({ size: 2, acquireTimeoutMs: 60_000 });
+    const held = [latch(), latch()];
+    const order: number[] = [];
+    const first = held.map((l, i) =>
+      gate.run(async () => {
+        await l.opened;
+        order.push(i);
+      }),
+    );
+    const third = gate.run(async () => order.push(2));
+    expect(gate.stats()).toEqual({ inUse: 2, waiting: 1, unreachable: false });
+    held[1]!.open();
+    await third;
+    held[0]!.open();
+    await Promise.all(first);
+    expect(order).toEqual([1, 2, 0]);
+    expect(gate.stats()).toEqual({ inUse: 0, waiting: 0, unreachable: false });
+  });
+
+  it("refuses a call that found every connection busy for acquireTimeoutMs", async () => {
+    const gate = createPoolGate({ size: 1, acquireTimeoutMs: 20 });
+    const held = latch();
+    const holder = gate.run(() => held.opened);
+    expect(await codeOf(gate.run(async () => "never"))).toBe("POOL_ACQUIRE_TIMEOUT");
+    held.open();
+    await holder;
+    expect(await gate.run(async () => "free again")).toBe("free again");
+  });
+
+  it("while the database is unreachable, refuses at once instead of queueing; a free connection still tries, and a success ends it", async () => {
+    const gate = createPoolGate({ size: 1, acquireTimeoutMs: 60_000 });
+    const held = latch();
+    const probe = gate.run(async () => {
+      await held.opened;
+      throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    });
+    const queued = codeOf(gate.run(async () => "never"));
+    held.open();
+    expect(await codeOf(probe)).toBe("ECONNREFUSED");
+    expect(await queued).toBe("DATABASE_UNREACHABLE");
+    expect(gate.stats().unreachable).toBe(true);
+    // A free connection: the call tries the database again.
+    const busy = latch();
+    const retry = gate.run(() => busy.opened.then(() => "back"));
+    expect(await codeOf(gate.run(async () => "never"))).toBe("DATABASE_UNREACHABLE");
+    busy.open();
+    expect(await retry).toBe("back");
+    expect(gate.stats()).toEqual({ inUse: 0, waiting: 0, unreachable: false });
+  });
+
+  it("counts only failures to open a connection as unreachable, looking through wrappers", () => {
+    const refused = Object.assign(new Error("refused"), { code: "ECONNREFUSED" });
+    expect(isConnectFailure(new Error("Failed query", { cause: refused }))).toBe(true);
+    expect(isConnectFailure(Object.assign(new Error("timeout"), { code: "CONNECT_TIMEOUT" }))).toBe(true);
+    expect(isConnectFailure(Object.assign(new Error("duplicate key"), { code: "23505" }))).toBe(false);
+    expect(isConnectFailure(Object.assign(new Error("closed"), { code: "CONNECTION_CLOSED" }))).toBe(false);
+  });
+});
+
+describe("openDatabase on a PostgreSQL address that never answers", () => {
+  const sockets = new Set<net.Socket>();
+  const silent = net.createServer((s) => {
+    sockets.add(s);
+    s.on("error", () => {});
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => silent.close(r));
+  });
+
+  it("fails a call after the connect timeout, and the calls queued behind it at once", async () => {
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const { port } = silent.address() as net.AddressInfo;
+    const handle = await openDatabase({ url: `postgres://nobody@127.0.0.1:${port}/none`, poolSize: 1, connectTimeoutMs: 200, acquireTimeoutMs: 60_000 });
+    try {
+      const calls = Array.from({ length: 5 }, () => codeOf(handle.db.execute(sql`select 1`)));
+      expect(await Promise.all(calls)).toEqual(["CONNECT_TIMEOUT", "DATABASE_UNREACHABLE", "DATABASE_UNREACHABLE", "DATABASE_UNREACHABLE", "DATABASE_UNREACHABLE"]);
+      // The next call tries again (and times out again): the pool keeps trying by itself.
+      expect(await codeOf(handle.db.execute(sql`select 1`))).toBe("CONNECT_TIMEOUT");
+    } finally {
+      await handle.close();
+    }
+  });
+});
+
+const onPostgres = process.env.DATABASE_URL ? it : it.skip;
+const skipNote = process.env.DATABASE_URL ? "" : " (skipped: set DATABASE_URL to a PostgreSQL server to run)";
+
+onPostgres(`on PostgreSQL, a call waits for a busy pool at most acquireTimeoutMs, and a query longer than every timeout runs to its end${skipNote}`, async () => {
+  const empty = await createEmptyPostgres();
+  const handle = await openDatabase({ url: empty.url, poolSize: 1, connectTimeoutMs: 200, acquireTimeoutMs: 100 });
+  try {
+    const held = latch();
+    const inside = latch();
+    const tx = handle.db.transaction(async (t) => {
+      await t.execute(sql`select 1`);
+      inside.open();
+      await held.opened;
+    });
+    await inside.opened;
+    expect(await codeOf(handle.db.execute(sql`select 1`))).toBe("POOL_ACQUIRE_TIMEOUT");
+    held.open();
+    await tx;
+    // Longer than the connect and acquire timeouts together: not cut.
+    const rows = (await handle.db.execute(sql`select 1 as slept from pg_sleep(0.5)`)) as unknown as { slept: number }[];
+    expect(rows[0]!.slept).toBe(1);
+  } finally {
+    await handle.close();
+    await empty.drop();
+  }
+});

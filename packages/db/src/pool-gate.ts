@@ -1,0 +1,179 @@
+// The gate in front of the PostgreSQL pool: at most `size` calls hold a
+// connection at once, the others wait their turn here, for at most
+// `acquireTimeoutMs`; and while the database is unreachable (the last
+// attempt to open a connection failed, none has succeeded since) nobody
+// waits at all.
+//
+// Why a gate of our own: postgres.js queues what its connections cannot
+// take inside itself, with no bound on the wait and no safe way to call a
+// waiting query off. During an outage that queue drains one failed
+// connection attempt after another, so the last caller waited for all of
+// them. Here a wait is ours to end, and a call refused at the gate never
+// reached the driver: nothing of it can run later.
+//
+// What the gate does not bound is the work itself: a query that has its
+// connection runs as long as it runs (long exports, big transactions), and
+// opening a connection is bounded by the driver's connect timeout.
+
+/** Why a call did not get a connection; the server answers UNAVAILABLE. */
+export class PoolUnavailableError extends Error {
+  constructor(
+    /** DATABASE_UNREACHABLE: the last connection attempt failed; POOL_ACQUIRE_TIMEOUT: every connection stayed busy. */
+    readonly code: "DATABASE_UNREACHABLE" | "POOL_ACQUIRE_TIMEOUT",
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "PoolUnavailableError";
+  }
+}
+
+export interface PoolGate {
+  /** Runs `work` holding one of the pool's connections. */
+  run<T>(work: () => PromiseLike<T>): Promise<T>;
+  /** Calls holding a connection now, calls waiting for one, and whether the database counts as unreachable. */
+  stats(): { inUse: number; waiting: number; unreachable: boolean };
+}
+
+export interface PoolGateOptions {
+  /** Connections in the pool. */
+  size: number;
+  /** Longest wait for a free connection while the database answers. */
+  acquireTimeoutMs: number;
+}
+
+/** Driver and server codes of a connection that could not be opened (postgres.js, Node's net, SQLSTATE). */
+const CONNECT_FAILURES = new Set([
+  "ECONNREFUSED",
+  "CONNECT_TIMEOUT",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "57P03", // cannot_connect_now: starting up or shutting down
+  "08001", // sqlclient_unable_to_establish_sqlconnection
+  "08004", // sqlserver_rejected_establishment_of_sqlconnection
+]);
+
+/** Whether `err` (or an error it wraps) says a connection could not be opened. */
+export function isConnectFailure(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === "object" && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && CONNECT_FAILURES.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+interface Waiter {
+  grant(): void;
+  refuse(err: PoolUnavailableError): void;
+}
+
+export function createPoolGate(options: PoolGateOptions): PoolGate {
+  let inUse = 0;
+  let unreachable: unknown;
+  const waiting: Waiter[] = [];
+
+  const unreachableError = () =>
+    new PoolUnavailableError("DATABASE_UNREACHABLE", "the database could not be reached at the last attempt; not waiting for a connection", { cause: unreachable });
+
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next.grant();
+    else inUse--;
+  };
+
+  const acquire = (): Promise<void> | undefined => {
+    if (inUse < options.size) {
+      inUse++;
+      return undefined;
+    }
+    if (unreachable !== undefined) return Promise.reject(unreachableError());
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        grant() {
+          clearTimeout(timer);
+          resolve();
+        },
+        refuse(err) {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      const timer = setTimeout(() => {
+        waiting.splice(waiting.indexOf(waiter), 1);
+        reject(new PoolUnavailableError("POOL_ACQUIRE_TIMEOUT", `no database connection became free within ${options.acquireTimeoutMs} ms; every one stayed in use`));
+      }, options.acquireTimeoutMs);
+      waiting.push(waiter);
+    });
+  };
+
+  const settle = (err?: unknown) => {
+    if (err === undefined) unreachable = undefined;
+    else if (isConnectFailure(err)) {
+      // Those waiting would only queue for a connection that cannot be opened.
+      unreachable = err;
+      for (const w of waiting.splice(0)) w.refuse(unreachableError());
+    }
+  };
+
+  return {
+    async run(work) {
+      const wait = acquire();
+      if (wait) await wait;
+      try {
+        const result = await work();
+        settle();
+        return result;
+      } catch (err) {
+        settle(err);
+        throw err;
+      } finally {
+        release();
+      }
+    },
+    stats: () => ({ inUse, waiting: waiting.length, unreachable: unreachable !== undefined }),
+  };
+}
+
+/**
+ * `client` (the postgres.js client handed to Drizzle) with its top-level
+ * queries and transactions run through `gate`. What Drizzle calls is kept:
+ * `unsafe(...)` awaited or `.values()`, and `begin(fn)`; the client a
+ * transaction hands its callback is not gated (it holds its connection).
+ * A query starts only when awaited, so it starts once the gate lets it.
+ */
+export function gatedClient<T extends object>(client: T, gate: PoolGate): T {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (prop === "unsafe" && typeof value === "function")
+        return (...args: unknown[]) => gatedQuery((value as (...a: unknown[]) => Pending).apply(target, args), gate);
+      if (prop === "begin" && typeof value === "function") return (...args: unknown[]) => gate.run(() => (value as (...a: unknown[]) => PromiseLike<unknown>).apply(target, args));
+      return value;
+    },
+  });
+}
+
+interface Pending extends PromiseLike<unknown> {
+  values(): unknown;
+}
+
+function gatedQuery(query: Pending, gate: PoolGate) {
+  let running: Promise<unknown> | undefined;
+  const pending = {
+    values() {
+      query.values();
+      return pending;
+    },
+    // biome-ignore lint/suspicious/noThenProperty: Drizzle awaits the query, so it must be a thenable
+    then<A = unknown, B = never>(onFulfilled?: ((value: unknown) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null) {
+      running ??= gate.run(() => query);
+      return running.then(onFulfilled, onRejected);
+    },
+  };
+  return pending;
+}

@@ -1,0 +1,101 @@
+// A PostgreSQL outage as the server process sees it, through a loopback
+// proxy (support/outage-proxy.ts): while the database is gone (connections
+// refused) or its host stops answering (connections never answered), calls
+// fail fast with Unavailable instead of waiting out a connect timeout or a
+// reconnect backoff, many at once as well as one by one; when the database
+// is back, the same process recovers by itself. GetVersion's latency is
+// recorded in each phase and printed as a table.
+import { afterAll, expect, it } from "vitest";
+import { Code, createRegistryClient, errorDetails, type RegistryClient } from "@modelreg/sdk";
+import { createEmptyPostgres } from "@modelreg/db/testing";
+import { startServer, type ServerProcess } from "./support/server.js";
+import { startOutageProxy, type OutageMode, type OutageProxy } from "./support/outage-proxy.js";
+
+const run = process.env.DATABASE_URL ? it : it.skip;
+let db: Awaited<ReturnType<typeof createEmptyPostgres>> | undefined;
+let proxy: OutageProxy | undefined;
+let server: ServerProcess | undefined;
+afterAll(async () => {
+  await server?.stop();
+  await proxy?.close();
+  await db?.drop();
+});
+
+/** A generous hang-catcher: far above "about a second", far below the 24-30 s the server took before. */
+const FAIL_FAST_MS = 5_000;
+
+interface Outcome {
+  ms: number;
+  code: Code | "ok";
+  reason?: string;
+}
+
+async function timed(call: () => Promise<unknown>): Promise<Outcome> {
+  const start = performance.now();
+  try {
+    await call();
+    return { ms: performance.now() - start, code: "ok" };
+  } catch (err) {
+    const e = errorDetails(err);
+    return { ms: performance.now() - start, code: e.code, reason: e.reason };
+  }
+}
+
+function p99(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]!;
+}
+
+run(`fails fast with Unavailable while PostgreSQL is gone or silent, then recovers by itself${process.env.DATABASE_URL ? "" : " (skipped: set DATABASE_URL to a PostgreSQL server to run)"}`, async () => {
+  db = await createEmptyPostgres();
+  const target = new URL(db.url);
+  proxy = await startOutageProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  const viaProxy = new URL(db.url);
+  viaProxy.hostname = "127.0.0.1";
+  viaProxy.port = String(proxy.port);
+  server = await startServer({ databaseUrl: viaProxy.toString(), env: { DATABASE_POOL_SIZE: "2" } });
+  const client: RegistryClient = createRegistryClient({ baseUrl: server.url });
+  const parent = (await client.models.createModel({ parent: "workspaces/default", modelId: "outage" })).model!.name;
+  const name = (await client.versions.createVersion({ parent })).version!.name;
+  const getVersion = () => client.versions.getVersion({ ref: { case: "name", value: name } });
+
+  const table: Record<string, { calls: number; p99_ms: number; max_ms: number }> = {};
+  const record = (phase: string, outcomes: Outcome[]) => {
+    const ms = outcomes.map((o) => o.ms);
+    table[phase] = { calls: outcomes.length, p99_ms: Math.round(p99(ms)), max_ms: Math.round(Math.max(...ms)) };
+  };
+  const before: Outcome[] = [];
+  for (let i = 0; i < 50; i++) before.push(await timed(getVersion));
+  expect(before.every((o) => o.code === "ok")).toBe(true);
+  record("before", before);
+
+  for (const mode of ["refuse", "blackhole"] as OutageMode[]) {
+    await proxy.set(mode);
+    // One by one: each call tries the database again, and each fails fast.
+    const oneByOne: Outcome[] = [];
+    for (let i = 0; i < 10; i++) oneByOne.push(await timed(getVersion));
+    // Many at once on a pool of 2: none waits behind the others' connection attempts.
+    const together = await Promise.all(Array.from({ length: 16 }, () => timed(getVersion)));
+    // A write fails the same way.
+    const write = await timed(() => client.versions.createVersion({ parent }));
+    record(`${mode}: one by one`, oneByOne);
+    record(`${mode}: 16 at once`, together);
+    for (const o of [...oneByOne, ...together, write]) {
+      expect(o, `${mode}: ${JSON.stringify(o)}\n${JSON.stringify(table, null, 1)}`).toMatchObject({ code: Code.Unavailable, reason: "DATABASE_UNAVAILABLE" });
+      expect(o.ms, `${mode}: a call took ${Math.round(o.ms)} ms\n${JSON.stringify(table, null, 1)}`).toBeLessThan(FAIL_FAST_MS);
+    }
+  }
+
+  // Back: the same process serves again without a restart, after at most a few failed calls.
+  await proxy.set("forward");
+  const recovery: Outcome[] = [];
+  for (let i = 0; i < 100 && recovery.at(-1)?.code !== "ok"; i++) recovery.push(await timed(getVersion));
+  expect(recovery.at(-1)?.code).toBe("ok");
+  const after: Outcome[] = [];
+  for (let i = 0; i < 50; i++) after.push(await timed(getVersion));
+  expect(after.every((o) => o.code === "ok")).toBe(true);
+  expect((await client.versions.createVersion({ parent })).version!.version).toBe("1.0.1");
+  record("recovery (until the first success)", recovery);
+  record("after", after);
+  console.log(`GetVersion around a PostgreSQL outage (pool of 2):\n${JSON.stringify(table, null, 1)}`);
+});
