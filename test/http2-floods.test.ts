@@ -19,6 +19,7 @@ import { afterEach, expect, it } from "vitest";
 import { printReport, startProbing } from "./support/prober.js";
 import { connectRawH2, grpcEnvelope, H2_ERROR, type RawH2, requestFrames } from "./support/raw-h2.js";
 import { startServer, type ServerProcess } from "./support/server.js";
+import { sleep, until } from "./support/until.js";
 
 let server: ServerProcess | undefined;
 let db: Awaited<ReturnType<typeof createEmptyPostgres>> | undefined;
@@ -31,16 +32,6 @@ afterEach(async () => {
   db = undefined;
 });
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Waits for a condition; the bound only catches a server that never gets there. */
-async function until(condition: () => boolean, what: string, boundMs = 60_000): Promise<void> {
-  const deadline = Date.now() + boundMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting (${boundMs} ms) for: ${what}`);
-    await sleep(20);
-  }
-}
 
 /** The server process's resident memory, in MB (Linux). */
 function rssMb(pid: number): number {

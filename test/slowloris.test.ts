@@ -13,6 +13,7 @@ import { createEmptyPostgres } from "@modelreg/db/testing";
 import { afterEach, expect, it } from "vitest";
 import { printReport, startProbing } from "./support/prober.js";
 import { REPO_ROOT, SERVER_ARGS, startServer, type ServerProcess } from "./support/server.js";
+import { sleep, until } from "./support/until.js";
 
 let server: ServerProcess | undefined;
 let db: Awaited<ReturnType<typeof createEmptyPostgres>> | undefined;
@@ -25,16 +26,6 @@ afterEach(async () => {
   db = undefined;
 });
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Waits for a condition; the bound only catches a server that never gets there. */
-async function until(condition: () => boolean, what: string, boundMs = 60_000): Promise<void> {
-  const deadline = Date.now() + boundMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting (${boundMs} ms) for: ${what}`);
-    await sleep(20);
-  }
-}
 
 interface Attacker {
   socket: net.Socket;

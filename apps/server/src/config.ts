@@ -1,5 +1,6 @@
 // Server configuration, from environment variables only.
 import { resolve } from "node:path";
+import type { TransportLimits } from "./http/serve.js";
 
 export interface Config {
   port: number;
@@ -37,14 +38,7 @@ export interface Config {
   jobConcurrency: number;
   jobLeaseSeconds: number;
   /** Limits on connections, slow requests and HTTP/2 streams (http/serve.ts TransportLimits). */
-  transport: {
-    maxConnections: number;
-    maxConnectionsPerPeer: number;
-    headersTimeoutMs: number;
-    requestBodyTimeoutMs: number;
-    http2MaxConcurrentStreams: number;
-    http2MaxSessionMemoryMb: number;
-  };
+  transport: TransportLimits;
 }
 
 interface Setting {

@@ -2,34 +2,14 @@
 // loopback: a range of an empty file, and upload chunks whose body is not
 // what their Content-Range declares when no Content-Length says so.
 import { createHash, randomBytes } from "node:crypto";
-import * as http from "node:http";
 import { describeEachDatabase } from "@modelreg/db/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing/test-app.js";
+import { request } from "../testing/http-request.js";
 
 const sha256Of = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
 
-/** A request whose body (if any) is sent in `parts`, chunked: no Content-Length unless the headers give one. */
-function request(url: string, init: { method?: string; headers?: Record<string, string>; parts?: Uint8Array[] } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: init.method ?? "GET", headers: init.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on("error", reject);
-    });
-    // A refusal may come (and the connection close) before every part is sent.
-    req.on("error", reject);
-    for (const part of init.parts ?? []) req.write(part);
-    req.end();
-  });
-}
 
 describeEachDatabase("byte routes", (kind) => {
   let t: TestServer;

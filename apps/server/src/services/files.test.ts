@@ -12,28 +12,12 @@ import { TEST_SIGNING_KEYS } from "../testing/test-store.js";
 import { collectGarbage } from "../jobs/gc.js";
 import { failure } from "../testing/failure.js";
 import { startTestServer, type TestServer } from "../testing/test-app.js";
+import { type Reply, request } from "../testing/http-request.js";
 
 const sha256Of = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const md5Of = (b: Uint8Array) => createHash("md5").update(b).digest("hex");
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
 
-function request(url: string, init: { method?: string; headers?: Record<string, string>; body?: Uint8Array } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: init.method ?? "GET", headers: init.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(init.body);
-  });
-}
 
 const json = (r: Reply) => JSON.parse(r.body.toString()) as Record<string, unknown>;
 
