@@ -23,6 +23,15 @@ describe("hashFile", () => {
     expect(await hashFile(join(dir, "big"))).toEqual({ sizeBytes: data.length, sha256: sha256Hex(data) });
   });
 
+  it("hashes a file of a few bytes and one past the 4 MiB read size", async () => {
+    await writeFile(join(dir, "tiny"), "abc");
+    expect(await hashFile(join(dir, "tiny"))).toEqual({ sizeBytes: 3, sha256: sha256Hex("abc") });
+    const data = Buffer.alloc((4 << 20) + 3, 1);
+    data[data.length - 1] = 9;
+    await writeFile(join(dir, "past-chunk"), data);
+    expect(await hashFile(join(dir, "past-chunk"))).toEqual({ sizeBytes: data.length, sha256: sha256Hex(data) });
+  });
+
   it("rejects a missing file", async () => {
     await expect(hashFile(join(dir, "nope"))).rejects.toMatchObject({ code: "ENOENT" });
   });

@@ -21,15 +21,18 @@ export async function hashFile(path: string, signal?: AbortSignal, onBytes?: (by
   let sizeBytes = 0;
   const handle = await open(path, "r");
   try {
-    const buffers = [Buffer.allocUnsafe(READ_CHUNK), Buffer.allocUnsafe(READ_CHUNK)];
+    // Buffers no larger than the file (one byte more, so the second read
+    // sees the end): a tree of many small files allocates little.
+    const chunk = Math.min(READ_CHUNK, (await handle.stat()).size + 1);
+    const buffers = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)];
     let turn = 0;
-    let reading = handle.read(buffers[0]!, 0, READ_CHUNK, 0);
+    let reading = handle.read(buffers[0]!, 0, chunk, 0);
     for (;;) {
       signal?.throwIfAborted();
       const { bytesRead, buffer } = await reading;
       if (bytesRead === 0) break;
       turn ^= 1;
-      reading = handle.read(buffers[turn]!, 0, READ_CHUNK, sizeBytes + bytesRead);
+      reading = handle.read(buffers[turn]!, 0, chunk, sizeBytes + bytesRead);
       hash.update(buffer.subarray(0, bytesRead));
       sizeBytes += bytesRead;
       onBytes?.(sizeBytes);
