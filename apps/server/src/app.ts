@@ -39,7 +39,7 @@ import { requestIdInterceptor } from "./interceptors/request-id.js";
 import type { Logger } from "./logger.js";
 import { createModelService } from "./services/model-service.js";
 import { createVersionService } from "./services/version-service.js";
-import { strictJsonRoutes } from "./services/strict-json.js";
+import { strictJsonRoutes } from "./interceptors/strict-json.js";
 import { createWorkspaceService } from "./services/workspace-service.js";
 
 export const SERVER_VERSION = "0.1.0";
@@ -110,7 +110,7 @@ export function createApp(deps: AppDeps): App {
   const signer = createUrlSigner({ keys: deps.signingKeys });
   const urls = createFileUrls(signer);
   const info = { serverVersion: SERVER_VERSION, authEnabled: auth.enabled, database: deps.database ?? "" };
-  // JSON requests read strictly: unknown fields and enum names refused, naming them (services/strict-json.ts).
+  // JSON requests read strictly: unknown fields and enum names refused, naming them (interceptors/strict-json.ts).
   const routes = strictJsonRoutes(serviceRoutes(deps, d, { health, authenticator, urls, info }));
   // The peer's address: failed authentications are limited per peer (auth/auth-limits.ts).
   const contextValues = (req: { socket?: { remoteAddress?: string } }) => createContextValues().set(peerAddressKey, req.socket?.remoteAddress);

@@ -12,7 +12,8 @@
 import type { DescEnum, DescField, DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@modelreg/proto";
-import { ERROR_DOMAIN } from "../interceptors/errors.js";
+import { printable } from "../domain/shared/validation.js";
+import { ERROR_DOMAIN } from "./errors.js";
 
 interface Violation {
   field: string;
@@ -106,9 +107,9 @@ function checkField(field: DescField, value: unknown, at: string, out: Violation
 
 function checkEnum(desc: DescEnum, value: unknown, at: string, out: Violation[]): void {
   if (typeof value !== "string" || desc.values.some((v) => v.name === value)) return;
-  const names = desc.values.slice(1).map((v) => v.name);
+  const names = desc.values.filter((v) => v.number !== 0).map((v) => v.name);
   const near = closest(value, names);
-  out.push({ field: at, description: `"${value.slice(0, 80)}" is not a value of ${desc.name}${near ? ` (did you mean ${near}?)` : ""}: use ${names.join(", ")}` });
+  out.push({ field: at, description: `"${printable(value)}" is not a value of ${desc.name}${near ? ` (did you mean ${near}?)` : ""}: use ${names.join(", ")}` });
 }
 
 function unknownField(desc: DescMessage, key: string): string {
