@@ -6,7 +6,7 @@ import { keyValues, lastSegment, oneLine, table, time, type RenderOptions } from
 
 const DESCRIPTION_WIDTH = 40;
 
-/** `viewer`, `editor`, `admin`; `-` when unset. */
+/** `viewer`, `editor`, `admin`, `worker`; `-` when unset. */
 export function roleName(role: Role): string {
   switch (role) {
     case Role.VIEWER:
@@ -17,6 +17,8 @@ export function roleName(role: Role): string {
       return "admin";
     case Role.SERVER_ADMIN:
       return "server admin";
+    case Role.WORKER:
+      return "worker";
     default:
       return "-";
   }

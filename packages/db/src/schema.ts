@@ -2,6 +2,7 @@
 // from this file by drizzle-kit (`npm run generate:migration -w @modelreg/db`)
 // and applied by the server at start.
 import { sql } from "drizzle-orm";
+import { tasks } from "./schema-tasks.js";
 import { bigint, bigserial, boolean, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /** Text compared byte by byte (COLLATE "C"), so SQL order equals JS order. */
@@ -220,7 +221,7 @@ export const workspaceBlobs = pgTable(
   (t) => [primaryKey({ columns: [t.workspace, t.sha256] }), index("workspace_blobs_sha256_idx").on(t.sha256)],
 );
 
-/** Resumable uploads of one blob each, for the staged files of a version. */
+/** Resumable uploads of one blob each, for the staged files of a version or of a task. */
 export const uploadSessions = pgTable(
   "upload_sessions",
   {
@@ -228,6 +229,8 @@ export const uploadSessions = pgTable(
     workspace: text("workspace").notNull(),
     /** NULL once the version is deleted: garbage collection then drops the session and its bytes. */
     versionId: uuid("version_id").references(() => versions.id, { onDelete: "set null" }),
+    /** For a task's checkpoint, input or output files instead of a version's; NULL once the task is deleted. */
+    taskId: uuid("task_id").references(() => tasks.id, { onDelete: "set null" }),
     sha256: text("sha256").notNull(),
     size: bigint("size", { mode: "number" }).notNull(),
     complete: boolean("complete").notNull().default(false),
@@ -236,7 +239,11 @@ export const uploadSessions = pgTable(
     createTime: timestamp("create_time", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     expireTime: timestamp("expire_time", { withTimezone: true, mode: "date" }).notNull(),
   },
-  (t) => [uniqueIndex("upload_sessions_version_sha256_key").on(t.versionId, t.sha256), index("upload_sessions_sha256_idx").on(t.sha256)],
+  (t) => [
+    uniqueIndex("upload_sessions_version_sha256_key").on(t.versionId, t.sha256),
+    uniqueIndex("upload_sessions_task_sha256_key").on(t.taskId, t.sha256),
+    index("upload_sessions_sha256_idx").on(t.sha256),
+  ],
 );
 
 /**
@@ -323,7 +330,7 @@ export const accessKeys = pgTable(
     keyId: text("key_id").primaryKey(),
     workspace: text("workspace").references(() => workspaces.name, { onDelete: "cascade" }),
     user: text("user").notNull(),
-    /** modelreg.v1.Role number: 1 viewer, 2 editor, 3 admin. */
+    /** modelreg.v1.Role number: 1 viewer, 2 editor, 3 admin, 5 worker. */
     role: smallint("role").notNull(),
     /** `sha256$<digest>`, base64url (keys made before: `scrypt$N$r$p$salt$hash`, rehashed at their first use). */
     secretHash: text("secret_hash").notNull(),
@@ -356,6 +363,8 @@ export const auditEvents = pgTable(
   // (id order is time order); every extra index is paid on each audited call.
   (t) => [index("audit_events_workspace_idx").on(t.workspace, t.id.desc())],
 );
+
+export * from "./schema-tasks.js";
 
 export type ModelAliasRow = typeof modelAliases.$inferSelect;
 export type VersionMetricRow = typeof versionMetrics.$inferSelect;

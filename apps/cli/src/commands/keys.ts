@@ -10,7 +10,7 @@ import { accessKeyRef } from "../refs.js";
 import { newKeyWarning, renderAccessKey, renderAccessKeysTable, renderNewKey } from "../render-admin.js";
 import { descriptionOption, limitOption, pageSizeFor, pageSizeOption, take, type ListFlags } from "./options.js";
 
-const roles = { viewer: Role.VIEWER, editor: Role.EDITOR, admin: Role.ADMIN } as const;
+const roles = { viewer: Role.VIEWER, editor: Role.EDITOR, admin: Role.ADMIN, worker: Role.WORKER } as const;
 type RoleChoice = keyof typeof roles;
 
 export function registerKeyCommands(program: Command, context: ContextFactory): void {

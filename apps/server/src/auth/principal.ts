@@ -33,9 +33,15 @@ export const callIdentityKey = createContextKey<CallIdentity | undefined>(undefi
 export const peerAddressKey = createContextKey<string | undefined>(undefined, { description: "modelreg peer address" });
 
 
-/** Whether `p` has at least `required`. ROLE_SERVER_ADMIN needs an admin key bound to no workspace. */
+/**
+ * Whether `p` has at least `required`. ROLE_SERVER_ADMIN needs an admin key
+ * bound to no workspace. A worker key may do worker calls and nothing else;
+ * editors and admins may do worker calls too.
+ */
 export function hasRole(p: Principal, required: Role): boolean {
   if (required === Role.SERVER_ADMIN) return p.workspace === null && p.role === Role.ADMIN;
+  if (p.role === Role.WORKER) return required === Role.WORKER;
+  if (required === Role.WORKER) return p.role >= Role.EDITOR;
   return p.role >= required;
 }
 

@@ -55,7 +55,8 @@ export function authInterceptor(options: AuthOptions): Interceptor {
     const required = requiredRole(req.method);
     if (required === undefined) throw new PermissionDeniedError(`${rpc} states no required role in its contract, so the server refuses it`);
     if (!hasRole(principal, required)) {
-      const needed = required === Role.SERVER_ADMIN ? "the server-wide admin key" : `the ${roleName(required)} role or higher`;
+      const needed =
+        required === Role.SERVER_ADMIN ? "the server-wide admin key" : required === Role.WORKER ? "a worker, editor or admin key" : `the ${roleName(required)} role or higher`;
       throw new PermissionDeniedError(`${rpc} needs ${needed}; ${subject(principal)} does not have it`, { required_role: roleName(required) });
     }
     if (options.rateLimiter && principal.keyId) {

@@ -9,7 +9,7 @@ import type { AliasCaller, SetAliasRequest } from "./types.js";
 
 /** Protected aliases are for admin keys only: only they may mark one protected, move it or delete it. */
 export function mayTouchProtected(caller: AliasCaller): boolean {
-  return caller.role >= Role.ADMIN;
+  return caller.role === Role.ADMIN;
 }
 
 function checkAlias(v: Violations, field: string, alias: string): void {

@@ -65,7 +65,8 @@ const graceCutoff = (graceMs: number): SQL => sql`now() - make_interval(secs => 
 /**
  * Deletes holdings older than the grace period that nothing in their
  * workspace refers to any longer (no version's files, committed or staged,
- * no upload session, no export archive); returns how many.
+ * no task's checkpoint, input or output files, no upload session, no export
+ * archive); returns how many.
  */
 export async function releaseUnreferencedHoldings(db: Database, graceMs: number): Promise<number> {
   const released = rowsOf<{ sha256: string }>(
@@ -75,6 +76,10 @@ export async function releaseUnreferencedHoldings(db: Database, graceMs: number)
         AND NOT EXISTS (
           SELECT 1 FROM version_files f JOIN versions v ON v.id = f.version_id JOIN models m ON m.id = v.model_id
           WHERE f.sha256 = wb.sha256 AND m.workspace = wb.workspace)
+        AND NOT EXISTS (
+          SELECT 1 FROM task_checkpoint_files f JOIN task_checkpoints c ON c.id = f.checkpoint_id JOIN tasks t ON t.id = c.task_id
+          WHERE f.sha256 = wb.sha256 AND t.workspace = wb.workspace)
+        AND NOT EXISTS (SELECT 1 FROM task_files f JOIN tasks t ON t.id = f.task_id WHERE f.sha256 = wb.sha256 AND t.workspace = wb.workspace)
         AND NOT EXISTS (SELECT 1 FROM upload_sessions s WHERE s.sha256 = wb.sha256 AND s.workspace = wb.workspace)
         AND NOT EXISTS (SELECT 1 FROM exports e WHERE e.sha256 = wb.sha256 AND e.workspace = wb.workspace)
       RETURNING wb.sha256`),

@@ -133,12 +133,12 @@ export async function markSessionComplete(tx: Tx, id: string): Promise<void> {
   await tx.update(uploadSessions).set({ complete: true }).where(eq(uploadSessions.id, id));
 }
 
-/** Deletes up to `limit` sessions that expired or whose version was deleted; returns them. */
+/** Deletes up to `limit` sessions that expired or whose version or task was deleted; returns them. */
 export async function deleteLapsedSessions(db: Database, limit: number): Promise<{ id: string; complete: boolean }[]> {
   return rowsOf<{ id: string; complete: boolean }>(
     await db.execute(sql`
       DELETE FROM ${uploadSessions} WHERE id IN (
-        SELECT id FROM ${uploadSessions} WHERE expire_time < now() OR version_id IS NULL LIMIT ${limit}
+        SELECT id FROM ${uploadSessions} WHERE expire_time < now() OR (version_id IS NULL AND task_id IS NULL) LIMIT ${limit}
       ) RETURNING id, complete`),
   );
 }

@@ -30,10 +30,10 @@ describe("new keys", () => {
     expect(checkCreate("workspaces/w", fields, NOW)).toEqual({ workspace: "w" });
   });
 
-  it("have a viewer, editor or admin role", () => {
-    for (const role of [Role.VIEWER, Role.EDITOR, Role.ADMIN]) expect(violationsOf(() => checkCreate("workspaces/w", { ...fields, role }, NOW))).toEqual([]);
+  it("have a viewer, editor, admin or worker role", () => {
+    for (const role of [Role.VIEWER, Role.EDITOR, Role.ADMIN, Role.WORKER]) expect(violationsOf(() => checkCreate("workspaces/w", { ...fields, role }, NOW))).toEqual([]);
     expect(violationsOf(() => checkCreate("workspaces/w", { ...fields, role: Role.UNSPECIFIED }, NOW))).toEqual([
-      { field: "access_key.role", description: "must be ROLE_VIEWER, ROLE_EDITOR or ROLE_ADMIN" },
+      { field: "access_key.role", description: "must be ROLE_VIEWER, ROLE_EDITOR, ROLE_ADMIN or ROLE_WORKER" },
     ]);
   });
 

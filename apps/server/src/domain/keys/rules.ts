@@ -11,7 +11,7 @@ const USER = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 const KEY_NAME = /^workspaces\/([a-z][a-z0-9-]{0,62})\/accessKeys\/([^/]+)$/;
 
 /** The roles a workspace key may have. */
-export const KEY_ROLES: readonly Role[] = [Role.VIEWER, Role.EDITOR, Role.ADMIN];
+export const KEY_ROLES: readonly Role[] = [Role.VIEWER, Role.EDITOR, Role.ADMIN, Role.WORKER];
 
 /** Whether a key with this expiry time (null: never) has expired at `now` (ms). */
 export function isExpired(expireTime: Date | null, now: number): boolean {
@@ -34,7 +34,7 @@ export function checkCreate(parent: string, f: AccessKeyFields, now: number): { 
   const ws = collect(v, () => parseWorkspaceName("parent", parent));
   if (!USER.test(f.user))
     v.add("access_key.user", `${f.user === "" ? "is required" : `"${printable(f.user)}" is not valid`}: 1-64 letters, digits, '.', '_', '-' and '@', starting with a letter or digit`);
-  if (!KEY_ROLES.includes(f.role)) v.add("access_key.role", "must be ROLE_VIEWER, ROLE_EDITOR or ROLE_ADMIN");
+  if (!KEY_ROLES.includes(f.role)) v.add("access_key.role", "must be ROLE_VIEWER, ROLE_EDITOR, ROLE_ADMIN or ROLE_WORKER");
   if (f.expireTime && isExpired(f.expireTime, now)) v.add("access_key.expire_time", `${f.expireTime.toISOString()} is not in the future`);
   checkText(v, "access_key.description", f.description, 1000);
   if (!v.empty || !ws) throw new InvalidArgumentError(v.list);

@@ -11,11 +11,11 @@ import { file_google_protobuf_descriptor } from "@bufbuild/protobuf/wkt";
  * Describes the file modelreg/v1/auth.proto.
  */
 export const file_modelreg_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("ChZtb2RlbHJlZy92MS9hdXRoLnByb3RvEgttb2RlbHJlZy52MSplCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIPCgtST0xFX1ZJRVdFUhABEg8KC1JPTEVfRURJVE9SEAISDgoKUk9MRV9BRE1JThADEhUKEVJPTEVfU0VSVkVSX0FETUlOEAQ6WAoNcmVxdWlyZWRfcm9sZRIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGNGGAyABKA4yES5tb2RlbHJlZy52MS5Sb2xlUgxyZXF1aXJlZFJvbGViBnByb3RvMw", [file_google_protobuf_descriptor]);
+  fileDesc("ChZtb2RlbHJlZy92MS9hdXRoLnByb3RvEgttb2RlbHJlZy52MSp2CgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIPCgtST0xFX1ZJRVdFUhABEg8KC1JPTEVfRURJVE9SEAISDgoKUk9MRV9BRE1JThADEhUKEVJPTEVfU0VSVkVSX0FETUlOEAQSDwoLUk9MRV9XT1JLRVIQBTpYCg1yZXF1aXJlZF9yb2xlEh4uZ29vZ2xlLnByb3RvYnVmLk1ldGhvZE9wdGlvbnMY0YYDIAEoDjIRLm1vZGVscmVnLnYxLlJvbGVSDHJlcXVpcmVkUm9sZWIGcHJvdG8z", [file_google_protobuf_descriptor]);
 
 /**
- * What an access key may do within its workspace. Each role includes the
- * ones below it.
+ * What an access key may do within its workspace. Each of viewer, editor
+ * and admin includes the ones below it; worker stands apart.
  *
  * @generated from enum modelreg.v1.Role
  */
@@ -57,6 +57,16 @@ export enum Role {
    * @generated from enum value: ROLE_SERVER_ADMIN = 4;
    */
   SERVER_ADMIN = 4,
+
+  /**
+   * Only for task workers: a key with this role may call TaskWorkerService
+   * (claim tasks, report on them, upload their checkpoints) and nothing
+   * else, not even reads. Outside the order above: editor and admin keys
+   * may call TaskWorkerService too.
+   *
+   * @generated from enum value: ROLE_WORKER = 5;
+   */
+  WORKER = 5,
 }
 
 /**

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file modelreg/v1/file.proto.
  */
 export const file_modelreg_v1_file: GenFile = /*@__PURE__*/
-  fileDesc("ChZtb2RlbHJlZy92MS9maWxlLnByb3RvEgttb2RlbHJlZy52MSK0AQoLVmVyc2lvbkZpbGUSDAoEcGF0aBgBIAEoCRISCgpzaXplX2J5dGVzGAIgASgDEg4KBnNoYTI1NhgDIAEoCRILCgNtZDUYBCABKAkSEgoKbWVkaWFfdHlwZRgFIAEoCRIUCgxkb3dubG9hZF91cmwYBiABKAkSPAoYZG93bmxvYWRfdXJsX2V4cGlyZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLzAQoNVXBsb2FkU2Vzc2lvbhIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSDgoGc2hhMjU2GAMgASgJEhIKCnNpemVfYnl0ZXMYBCABKAMSGAoQY29tbWl0dGVkX29mZnNldBgFIAEoAxInCgVzdGF0ZRgGIAEoDjIYLm1vZGVscmVnLnYxLlVwbG9hZFN0YXRlEhIKCnVwbG9hZF91cmwYByABKAkSLwoLZXhwaXJlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD21heF9jaHVua19ieXRlcxgJIAEoAypfCgtVcGxvYWRTdGF0ZRIcChhVUExPQURfU1RBVEVfVU5TUEVDSUZJRUQQABIXChNVUExPQURfU1RBVEVfQUNUSVZFEAESGQoVVVBMT0FEX1NUQVRFX0NPTVBMRVRFEAJiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChZtb2RlbHJlZy92MS9maWxlLnByb3RvEgttb2RlbHJlZy52MSK0AQoLVmVyc2lvbkZpbGUSDAoEcGF0aBgBIAEoCRISCgpzaXplX2J5dGVzGAIgASgDEg4KBnNoYTI1NhgDIAEoCRILCgNtZDUYBCABKAkSEgoKbWVkaWFfdHlwZRgFIAEoCRIUCgxkb3dubG9hZF91cmwYBiABKAkSPAoYZG93bmxvYWRfdXJsX2V4cGlyZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKBAgoNVXBsb2FkU2Vzc2lvbhIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSDgoGc2hhMjU2GAMgASgJEhIKCnNpemVfYnl0ZXMYBCABKAMSGAoQY29tbWl0dGVkX29mZnNldBgFIAEoAxInCgVzdGF0ZRgGIAEoDjIYLm1vZGVscmVnLnYxLlVwbG9hZFN0YXRlEhIKCnVwbG9hZF91cmwYByABKAkSLwoLZXhwaXJlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD21heF9jaHVua19ieXRlcxgJIAEoAxIMCgR0YXNrGAogASgJKl8KC1VwbG9hZFN0YXRlEhwKGFVQTE9BRF9TVEFURV9VTlNQRUNJRklFRBAAEhcKE1VQTE9BRF9TVEFURV9BQ1RJVkUQARIZChVVUExPQURfU1RBVEVfQ09NUExFVEUQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * One file of a version's manifest, e.g. `weights/model.safetensors`.
@@ -125,7 +125,8 @@ export type UploadSession = Message<"modelreg.v1.UploadSession"> & {
   name: string;
 
   /**
-   * The version whose staged files need this content. Output only.
+   * The version whose staged files need this content; empty for a task's
+   * files. Output only.
    *
    * @generated from field: string version = 2;
    */
@@ -182,6 +183,15 @@ export type UploadSession = Message<"modelreg.v1.UploadSession"> & {
    * @generated from field: int64 max_chunk_bytes = 9;
    */
   maxChunkBytes: bigint;
+
+  /**
+   * The task whose checkpoint, input or output files need this content
+   * (`workspaces/{workspace}/tasks/{task}`); empty for a version's files.
+   * Output only.
+   *
+   * @generated from field: string task = 10;
+   */
+  task: string;
 };
 
 /**

@@ -102,8 +102,8 @@ export type AccessKey = Message<"modelreg.v1.AccessKey"> & {
   user: string;
 
   /**
-   * The key's role in its workspace: VIEWER, EDITOR or ADMIN. Required at
-   * creation.
+   * The key's role in its workspace: VIEWER, EDITOR, ADMIN or WORKER (task
+   * workers only). Required at creation.
    *
    * @generated from field: modelreg.v1.Role role = 4;
    */
