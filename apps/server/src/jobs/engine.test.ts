@@ -1,12 +1,15 @@
 // The job engine on both databases: each job runs once across processes
 // sharing the database, an expired lease is taken over, failures back off
-// and give up with the last error kept, cancellation reaches a running job.
+// and give up with the last error kept, cancellation reaches a running job,
+// and a job whose process is gone is finished by the others: cancelled when
+// that was asked for, failed when its last try died.
 import { jobs } from "@modelreg/db";
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from "@modelreg/db/testing";
 import { eq, sql } from "drizzle-orm";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { createLogger } from "../logger.js";
 import { createJobEngine, JOB_STATE, type JobEngine, type JobKind, PermanentJobError } from "./engine.js";
+import { ABANDONED_ERROR, claimJob } from "./job-sql.js";
 
 describeEachDatabase("job engine", (kind) => {
   let t: TestDatabase;
@@ -25,6 +28,11 @@ describeEachDatabase("job engine", (kind) => {
     await t?.close();
   });
   const row = async (id: string) => (await t.db.select().from(jobs).where(eq(jobs.id, id)))[0]!;
+  /** Waits until the job is neither queued nor running (the bound only catches a hang); answers its row. */
+  const settled = async (id: string) => {
+    await vi.waitFor(async () => expect([JOB_STATE.QUEUED, JOB_STATE.RUNNING]).not.toContain((await row(id)).state), { timeout: 20_000, interval: 20 });
+    return row(id);
+  };
 
   it("runs each of 20 jobs exactly once across two engines on one database", async () => {
     const runs: string[] = [];
@@ -111,7 +119,72 @@ describeEachDatabase("job engine", (kind) => {
     await e.cancel(id);
     await e.idle();
     expect(await row(id)).toMatchObject({ state: JOB_STATE.CANCELLED });
+    expect(await row(queued)).toMatchObject({ state: JOB_STATE.CANCELLED, attempts: 0 });
     expect(cancelled.sort()).toEqual(["queued", "running"]);
     await e.stop();
+  });
+
+  it("cancels a job whose process died holding it, once its lease is over, without running it again", async () => {
+    const ran: number[] = [];
+    const cancelled: string[] = [];
+    const kinds: Record<string, JobKind> = {
+      orphan: { run: async (_p, ctx) => void ran.push(ctx.attempt), onCancelled: async (p) => void cancelled.push(p.which as string) },
+    };
+    // Two survivors look for it at once; one ends it.
+    const survivors = [engine(kinds, { owner: "a" }), engine(kinds, { owner: "b" })];
+    const id = await survivors[0]!.enqueue("orphan", { which: "orphan" });
+    // A process claimed it (with the engine's own statement) and died: nobody will renew its lease.
+    expect((await claimJob(t.db, { owner: "dead", leaseMs: 1 }, ["orphan"]))?.id).toBe(id);
+    await survivors[0]!.cancel(id);
+    for (const e of survivors) e.start();
+    expect(await settled(id)).toMatchObject({ state: JOB_STATE.CANCELLED, attempts: 1, leaseOwner: "", leaseUntil: null, lastError: "cancelled" });
+    await vi.waitFor(() => expect(cancelled).toEqual(["orphan"]), { timeout: 20_000, interval: 20 });
+    await Promise.all(survivors.map((e) => e.stop()));
+    expect(ran).toEqual([]);
+    expect(cancelled).toEqual(["orphan"]);
+  });
+
+  it("cancels a job its engine handed back on stopping before that engine heard of the cancellation", async () => {
+    const ran: number[] = [];
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const kinds: Record<string, JobKind> = {
+      handback: {
+        run: (_p, ctx) =>
+          new Promise<void>((_, reject) => {
+            ran.push(ctx.attempt);
+            started();
+            ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason), { once: true });
+          }),
+      },
+    };
+    // Its first lease renewal is past the test's timeout, so it stops before it reads the cancellation.
+    const first = engine(kinds, { leaseMs: 600_000 });
+    const id = await first.enqueue("handback", {});
+    first.start();
+    await running;
+    await first.cancel(id);
+    await first.stop();
+    expect(await row(id)).toMatchObject({ state: JOB_STATE.QUEUED, cancelRequested: true });
+    const second = engine(kinds);
+    second.start();
+    expect(await settled(id)).toMatchObject({ state: JOB_STATE.CANCELLED, leaseOwner: "" });
+    await second.stop();
+    expect(ran).toEqual([1]);
+  });
+
+  it("fails a job whose process died on its last try instead of running it once more", async () => {
+    const ran: number[] = [];
+    const failed: string[] = [];
+    const survivor = engine({ fragile: { run: async (_p, ctx) => void ran.push(ctx.attempt), onFailed: async (_p, error) => void failed.push(error) } });
+    const id = await survivor.enqueue("fragile", {}, { maxAttempts: 2 });
+    // Its second and last try was claimed by a process that died.
+    await t.db.update(jobs).set({ state: JOB_STATE.RUNNING, attempts: 2, leaseOwner: "dead", leaseUntil: sql`now() - interval '1 second'` }).where(eq(jobs.id, id));
+    survivor.start();
+    const done = await settled(id);
+    expect(done).toMatchObject({ state: JOB_STATE.FAILED, attempts: 2, leaseOwner: "", lastError: ABANDONED_ERROR });
+    await vi.waitFor(() => expect(failed).toEqual([ABANDONED_ERROR]), { timeout: 20_000, interval: 20 });
+    await survivor.stop();
+    expect(ran).toEqual([]);
   });
 });

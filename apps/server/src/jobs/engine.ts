@@ -5,7 +5,13 @@
 // - Each process polls; a claim is one UPDATE ... WHERE id = (SELECT ... FOR
 //   UPDATE SKIP LOCKED LIMIT 1): two processes never take the same job.
 //   Claimable: queued jobs whose run_after has come, and running jobs whose
-//   lease ran out (their process died).
+//   lease ran out (their process died) with tries left.
+// - Before it claims (at most once per pollMs), each process ends the jobs
+//   that nobody will finish and that must not run again: cancelled ones
+//   whose process is gone (lease over) or that were handed back to the
+//   queue, and those whose process died on their last try (FAILED). The
+//   kind's onCancelled or onFailed hook then runs, as for any other end, so
+//   any replica closes them within about a lease length.
 // - While a handler runs, its lease is renewed every leaseMs/3; the renewal
 //   also reads cancel_requested, which aborts the handler's signal.
 // - A handler that throws is retried with exponential back-off until
@@ -27,7 +33,7 @@ import type { Database, JobRow, Tx } from "@modelreg/db";
 import type { JobQueue } from "../domain/ports/job-queue.js";
 import type { Logger } from "../logger.js";
 import type { JobKind } from "./job-kind.js";
-import { cancelQueuedJob, claimJob, hasPendingJob, insertJob, requestCancel } from "./job-sql.js";
+import { cancelQueuedJob, claimJob, endAbandonedJobs, hasPendingJob, insertJob, JOB_STATE, requestCancel } from "./job-sql.js";
 import { type RunnerState, runJob } from "./run-job.js";
 
 export { JobCancelledError, type JobContext, type JobKind, PermanentJobError } from "./job-kind.js";
@@ -70,6 +76,8 @@ interface EngineState extends RunnerState {
   started: boolean;
   stopped: boolean;
   polling: Promise<void> | undefined;
+  /** When this process last ended abandoned jobs (Date.now()). */
+  sweptAt: number;
 }
 
 export function createJobEngine(opts: JobEngineOptions): JobEngine {
@@ -89,6 +97,7 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
     started: false,
     stopped: false,
     polling: undefined,
+    sweptAt: 0,
   };
   const engine: JobEngine = {
     owner: s.owner,
@@ -131,8 +140,13 @@ function poke(s: EngineState, engine: JobEngine): void {
   });
 }
 
-/** Claims and starts jobs while this process has room for more. */
+/** Ends abandoned jobs (when due), then claims and starts jobs while this process has room for more. */
 async function poll(s: EngineState, engine: JobEngine): Promise<void> {
+  // Not on every poke (one comes after each job): at most once per pollMs.
+  if (Date.now() - s.sweptAt >= s.pollMs) {
+    s.sweptAt = Date.now();
+    await endAbandoned(s);
+  }
   while (!s.stopped && s.running.size < s.concurrency) {
     let job: JobRow | undefined;
     try {
@@ -151,6 +165,29 @@ async function poll(s: EngineState, engine: JobEngine): Promise<void> {
         if (!s.stopped) engine.poke();
       });
     s.running.set(id, { abort, done });
+  }
+}
+
+/** Ends the jobs no process will finish (endAbandonedJobs) and runs their kinds' hooks. */
+async function endAbandoned(s: EngineState): Promise<void> {
+  let ended: JobRow[];
+  try {
+    ended = await endAbandonedJobs(s.db, s.kindList);
+  } catch (err) {
+    s.logger.warn({ err }, "could not look for abandoned jobs; trying again shortly");
+    return;
+  }
+  for (const job of ended) {
+    const kind = s.kinds[job.kind]!;
+    try {
+      if (job.state === JOB_STATE.CANCELLED) await kind.onCancelled?.(job.payload, job);
+      else {
+        s.logger.error({ job: job.id, kind: job.kind, attempt: job.attempts, err: job.lastError }, "job failed for good");
+        await kind.onFailed?.(job.payload, job.lastError, job);
+      }
+    } catch (err) {
+      s.logger.error({ err, job: job.id }, "job bookkeeping failed");
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 // Every statement the engine runs on the jobs table, which it owns: queueing,
-// claiming, lease renewal, finishing, cancelling, the check idle() makes,
-// and pruning finished jobs (garbage collection).
+// claiming, lease renewal, finishing, cancelling, ending the jobs whose
+// process is gone and that must not run again, the check idle() makes, and
+// pruning finished jobs (garbage collection).
 // A claim is one UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED
 // LIMIT 1), so two processes never take the same job; every later write
 // matches on lease_owner and state, so a process that lost its lease writes
@@ -24,9 +25,12 @@ export async function insertJob(q: Database | Tx, kind: string, payload: Record<
   return row!.id;
 }
 
+const kindIn = (kindList: string[]) => sql`kind IN (${sql.join(kindList.map((k) => sql`${k}`), sql`, `)})`;
+
 /**
  * Takes the next job of `kindList` for `lessee`: queued jobs whose run_after
- * has come, and running jobs whose lease ran out (their process died).
+ * has come, and running jobs whose lease ran out (their process died) with
+ * tries left; endAbandonedJobs() ends the others.
  */
 export async function claimJob(db: Database, lessee: Lessee, kindList: string[]): Promise<JobRow | undefined> {
   const { owner, leaseMs } = lessee;
@@ -35,9 +39,10 @@ export async function claimJob(db: Database, lessee: Lessee, kindList: string[])
              lease_until = now() + make_interval(secs => ${leaseMs / 1000}), update_time = now()
       WHERE id = (
         SELECT id FROM ${jobs}
-        WHERE kind IN (${sql.join(kindList.map((k) => sql`${k}`), sql`, `)})
+        WHERE ${kindIn(kindList)}
           AND NOT cancel_requested
-          AND ((state = ${JOB_STATE.QUEUED} AND run_after <= now()) OR (state = ${JOB_STATE.RUNNING} AND lease_until < now()))
+          AND ((state = ${JOB_STATE.QUEUED} AND run_after <= now())
+            OR (state = ${JOB_STATE.RUNNING} AND lease_until < now() AND attempts < max_attempts))
         ORDER BY run_after
         LIMIT 1
         FOR UPDATE SKIP LOCKED)
@@ -80,6 +85,31 @@ export async function cancelQueuedJob(q: Database | Tx, id: string): Promise<Job
 /** Marks a running job for cancellation; its process sees it at the next lease renewal. */
 export async function requestCancel(q: Database | Tx, id: string): Promise<void> {
   await q.update(jobs).set({ cancelRequested: true, updateTime: sql`now()` }).where(and(eq(jobs.id, id), eq(jobs.state, JOB_STATE.RUNNING)));
+}
+
+/** Why a job is FAILED whose last try's process died. */
+export const ABANDONED_ERROR = "the server running its last try stopped before it ended (its lease ran out)";
+
+/**
+ * Ends the jobs of `kindList` that no process will finish and that must not
+ * run again, and returns them: CANCELLED, those cancelled while their
+ * process was gone (its lease ran out) or while handed back to the queue;
+ * FAILED, those whose process died on their last try.
+ */
+export async function endAbandonedJobs(db: Database, kindList: string[]): Promise<JobRow[]> {
+  const result = await db.execute(sql`
+      UPDATE ${jobs}
+      SET state = CASE WHEN cancel_requested THEN ${JOB_STATE.CANCELLED}::smallint ELSE ${JOB_STATE.FAILED}::smallint END,
+          last_error = CASE WHEN cancel_requested THEN 'cancelled' ELSE ${ABANDONED_ERROR}::text END,
+          lease_owner = '', lease_until = NULL, update_time = now()
+      WHERE id IN (
+        SELECT id FROM ${jobs}
+        WHERE ${kindIn(kindList)}
+          AND ((state = ${JOB_STATE.QUEUED} AND cancel_requested)
+            OR (state = ${JOB_STATE.RUNNING} AND lease_until < now() AND (cancel_requested OR attempts >= max_attempts)))
+        FOR UPDATE SKIP LOCKED)
+      RETURNING *`);
+  return rowsOf<Record<string, unknown>>(result).map(toJob);
 }
 
 /** True when a job of `kindList` is queued or running and not being cancelled. */

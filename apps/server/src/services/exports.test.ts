@@ -1,17 +1,23 @@
 // ExportService through a real server on loopback, on both databases: each
 // format packed, downloaded over its signed URL and checked with the real
 // tools (md5sum, sha256sum, tar, unzip); idempotence and force; the latest
-// export; listing and filters; cancellation; deletion; every refusal.
+// export; listing and filters; cancellation (also of an export whose server
+// died); deletion; every refusal.
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromJsonString } from "@bufbuild/protobuf";
+import { jobs } from "@modelreg/db";
 import { describeEachDatabase, type DriverKind } from "@modelreg/db/testing";
 import { createClient } from "@connectrpc/connect";
 import { Code, createTransport, type Export, ExportFormat, ExportManifestSchema, ExportService, ExportState } from "@modelreg/sdk";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
+import { createExportRuns, EXPORT_JOB } from "../domain/exports/index.js";
+import { JOB_STATE } from "../jobs/engine.js";
+import { claimJob } from "../jobs/job-sql.js";
 import { failure } from "../testing/failure.js";
 import { startTestServer, type TestServer } from "../testing/test-app.js";
 
@@ -238,6 +244,33 @@ function suite(kind: DriverKind) {
       expect((await fetch(new URL(done!.downloadUrl, idle.url))).status).toBe(404);
     } finally {
       await idle.close();
+    }
+  }, 60_000);
+
+  it("cancels an export whose server died packing it, and its job ends CANCELLED once the lease is over", async () => {
+    // No job engine runs here until the dead server's claims are in place.
+    const s = await startTestServer(kind, { startJobs: false });
+    try {
+      await s.client.models.createModel({ parent: ws, modelId: "orphan" });
+      const { version } = await s.client.versions.createVersion({ parent: `${ws}/models/orphan` });
+      const src = join(dir, "orphan.bin");
+      await writeFile(src, randomBytes(1000));
+      await s.client.uploadFile(version!.name, src);
+      const { export: e } = await ex(s).createExport({ parent: version!.name, format: ExportFormat.TAR });
+      // A server claimed the job and the export, then died: nobody will renew the job's lease.
+      const db = s.database.db;
+      const job = await claimJob(db, { owner: "dead", leaseMs: 1 }, [EXPORT_JOB]);
+      expect(await createExportRuns(db).claim(e!.uid, job!.attempts)).toMatchObject({ state: ExportState.RUNNING });
+      const { export: c } = await ex(s).cancelExport({ name: e!.name });
+      expect(c!.state).toBe(ExportState.CANCELLED);
+      expect(c!.endTime).toBeDefined();
+      s.app.jobs.start();
+      const jobState = async () => (await db.select({ state: jobs.state }).from(jobs).where(eq(jobs.id, job!.id)))[0]!.state;
+      await vi.waitFor(async () => expect(await jobState()).toBe(JOB_STATE.CANCELLED), { timeout: 20_000, interval: 20 });
+      const { export: after } = await ex(s).getExport({ name: e!.name });
+      expect(after).toMatchObject({ state: ExportState.CANCELLED, sha256: "", downloadUrl: "", endTime: c!.endTime });
+    } finally {
+      await s.close();
     }
   }, 60_000);
 
