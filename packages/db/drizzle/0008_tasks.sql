@@ -98,6 +98,7 @@ CREATE TABLE "tasks" (
 	"progress" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"attempt" integer DEFAULT 0 NOT NULL,
 	"max_attempts" integer DEFAULT 3 NOT NULL,
+	"attempts_before" integer DEFAULT 0 NOT NULL,
 	"worker_row_id" uuid,
 	"worker" text DEFAULT '' NOT NULL,
 	"lease_token" text DEFAULT '' NOT NULL,
@@ -166,4 +167,5 @@ CREATE INDEX "tasks_labels_idx" ON "tasks" USING gin ("labels" jsonb_path_ops);-
 CREATE UNIQUE INDEX "workers_workspace_worker_key" ON "workers" USING btree ("workspace","worker_id");--> statement-breakpoint
 CREATE INDEX "workers_workspace_seen_idx" ON "workers" USING btree ("workspace","last_seen_time");--> statement-breakpoint
 ALTER TABLE "upload_sessions" ADD CONSTRAINT "upload_sessions_task_id_tasks_id_fk" FOREIGN KEY ("task_id") REFERENCES "public"."tasks"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
-CREATE UNIQUE INDEX "upload_sessions_task_sha256_key" ON "upload_sessions" USING btree ("task_id","sha256");
+CREATE UNIQUE INDEX "upload_sessions_task_sha256_key" ON "upload_sessions" USING btree ("task_id","sha256");--> statement-breakpoint
+CREATE INDEX "versions_source_task_idx" ON "versions" USING btree ("workspace","source_task");

@@ -85,6 +85,8 @@ export const tasks = pgTable(
     progress: jsonb("progress").$type<Record<string, unknown>>().notNull().default({}),
     attempt: integer("attempt").notNull().default(0),
     maxAttempts: integer("max_attempts").notNull().default(3),
+    /** `attempt` when the task was last resumed: attempts before it do not count against maxAttempts. */
+    attemptsBefore: integer("attempts_before").notNull().default(0),
     workerRowId: uuid("worker_row_id").references(() => workers.id, { onDelete: "set null" }),
     worker: text("worker").notNull().default(""),
     leaseToken: text("lease_token").notNull().default(""),

@@ -125,6 +125,7 @@ export const versions = pgTable(
     index("versions_workspace_seq_idx").on(t.workspace, t.seq),
     index("versions_labels_idx").using("gin", sql`${t.labels} jsonb_path_ops`),
     index("versions_data_version_idx").on(t.workspace, t.dataVersion),
+    index("versions_source_task_idx").on(t.workspace, t.sourceTask),
   ],
 );
 

@@ -15,6 +15,7 @@ export function uploadToProto(s: UploadSessionView, urls: UploadUrls): UploadSes
   return create(UploadSessionSchema, {
     name: s.name,
     version: s.version,
+    task: s.task,
     sha256: s.sha256,
     sizeBytes: BigInt(s.size),
     committedOffset: BigInt(s.committedOffset),

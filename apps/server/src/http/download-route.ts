@@ -28,7 +28,7 @@ export async function download(deps: DownloadRouteDeps, req: Req, res: Res, url:
   const sha256 = slash < 0 ? rest : rest.slice(0, slash);
   if (sha256 !== signed.object) throw new SignedUrlError("BAD_SIGNATURE");
   const name = slash < 0 ? sha256 : decodeURIComponent(rest.slice(slash + 1));
-  const notFound = () => new NotFoundError("file", `with sha256 ${sha256} (the version holding it was deleted or overwritten)`);
+  const notFound = () => new NotFoundError("file", `with sha256 ${sha256} (the version, export or task holding it was deleted, or the version overwritten)`);
   if (!(await deps.files.holds(signed.workspace, sha256))) throw notFound();
   const info = await deps.store.has(sha256);
   if (!info) throw notFound();

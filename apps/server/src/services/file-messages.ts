@@ -1,11 +1,14 @@
 // The FileService's messages and the files domain's values: a version
-// reference from its oneof, a stored file as a VersionFile message, and the
+// reference from its oneof, a stored file as a VersionFile message (with a
+// signed download URL, for a version's files and a task's alike), and the
 // uint64 sizes and offsets the streaming RPCs take.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { VersionFileSchema, type VersionFile as VersionFileMsg } from "@modelreg/proto";
-import type { StoredFile, VersionRef } from "../domain/files/index.js";
+import { type StagedFile as StagedFileMsg, StagedFileSchema, VersionFileSchema, type VersionFile as VersionFileMsg } from "@modelreg/proto";
+import { uploadToProto } from "../convert/uploads.js";
+import type { StagedFile, StoredFile, VersionRef } from "../domain/files/index.js";
 import { InvalidArgumentError } from "../domain/shared/errors.js";
+import type { FileUrls } from "../http/file-urls.js";
 
 export function refOf(version: { case: "name" | "uid"; value: string } | { case: undefined; value?: undefined }): VersionRef {
   if (version.case === "name") return { name: version.value };
@@ -23,6 +26,21 @@ export function fileToProto(f: StoredFile, download?: { url: string; expireTime:
     downloadUrl: download?.url ?? "",
     downloadUrlExpireTime: download ? timestampFromDate(download.expireTime) : undefined,
   });
+}
+
+/**
+ * The file with a download URL signed for its content in `workspace`, named
+ * by the path's last segment. The download route serves it while the
+ * content is a committed file of a version of the workspace, an export's
+ * archive, or held and named by a file of one of its tasks.
+ */
+export function fileWithUrl(workspace: string, f: StoredFile, urls: Pick<FileUrls, "download">): VersionFileMsg {
+  return fileToProto(f, urls.download(workspace, f.sha256, f.path.slice(f.path.lastIndexOf("/") + 1)));
+}
+
+/** A staged file (a version's or a task's): present, or with the session that takes its content and that session's upload URL. */
+export function stagedToProto(s: StagedFile, urls: Pick<FileUrls, "upload">): StagedFileMsg {
+  return create(StagedFileSchema, { file: fileToProto({ ...s.file, md5: "" }), present: s.present, upload: s.upload ? uploadToProto(s.upload, urls) : undefined });
 }
 
 export function toSize(value: bigint, field: string): number {

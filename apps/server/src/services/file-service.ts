@@ -17,7 +17,7 @@ import { callScope, principalOf } from "../interceptors/auth.js";
 import type { BlobStore } from "../domain/ports/blob-store.js";
 import { versionToProto } from "../convert/resources.js";
 import { uploadToProto } from "../convert/uploads.js";
-import { fileToProto, refOf } from "./file-messages.js";
+import { fileWithUrl, refOf, stagedToProto } from "./file-messages.js";
 import { readFile, writeUpload } from "./file-streams.js";
 
 export { READ_CHUNK_BYTES } from "./file-streams.js";
@@ -31,8 +31,6 @@ export interface FileServiceDeps {
   publicUrl?: string;
 }
 
-const fileName = (path: string) => path.slice(path.lastIndexOf("/") + 1);
-
 export function createFileService(deps: FileServiceDeps): ServiceImpl<typeof FileService> {
   // ctx.url is the request's absolute URL (built from Host or :authority).
   const urlsFor = (ctx: HandlerContext) => deps.urls(baseUrlOf(deps.publicUrl, hostOf(ctx.url)), principalOf(ctx).keyId);
@@ -43,11 +41,7 @@ export function createFileService(deps: FileServiceDeps): ServiceImpl<typeof Fil
       const staged = await deps.files.stage(callScope(ctx), principalOf(ctx).keyId, req.name, files, req.overwrite);
       const urls = urlsFor(ctx);
       return create(StageVersionFilesResponseSchema, {
-        files: staged.files.map((s) => ({
-          file: fileToProto({ ...s.file, md5: "" }),
-          present: s.present,
-          upload: s.upload ? uploadToProto(s.upload, urls) : undefined,
-        })),
+        files: staged.files.map((s) => stagedToProto(s, urls)),
         bytesToUpload: BigInt(staged.bytesToUpload),
       });
     },
@@ -60,7 +54,7 @@ export function createFileService(deps: FileServiceDeps): ServiceImpl<typeof Fil
       const page = await deps.files.list(callScope(ctx), refOf(req.version), req.pageSize, req.pageToken, req.path);
       const urls = urlsFor(ctx);
       return create(ListVersionFilesResponseSchema, {
-        files: page.files.map((f) => fileToProto(f, urls.download(page.workspace, f.sha256, fileName(f.path)))),
+        files: page.files.map((f) => fileWithUrl(page.workspace, f, urls)),
         nextPageToken: page.nextPageToken,
         version: page.version,
         manifestDigest: page.manifestDigest,

@@ -9,7 +9,7 @@
 // is older than the grace period. So a blob is never deleted under an
 // upload that has found it present.
 import { blobs, type Database, workspaceBlobs, type Tx } from "@modelreg/db";
-import { and, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import type { BlobStore } from "../ports/blob-store.js";
 import { inBatches } from "./batches.js";
 import { rowsOf } from "../shared/raw-rows.js";
@@ -46,6 +46,17 @@ export async function heldSizes(tx: Tx | Database, workspace: string, digests: s
       .where(and(eq(workspaceBlobs.workspace, workspace), inArray(workspaceBlobs.sha256, batch))),
   );
   return new Map(rows.map((r) => [r.sha256, r.size]));
+}
+
+/** Of `digests`, those stored with an md5 computed, with their md5. */
+export async function md5sOf(tx: Tx | Database, digests: string[]): Promise<Map<string, string>> {
+  const rows = await inBatches(digests, (batch) =>
+    tx
+      .select({ sha256: blobs.sha256, md5: blobs.md5 })
+      .from(blobs)
+      .where(and(inArray(blobs.sha256, batch), isNotNull(blobs.md5))),
+  );
+  return new Map(rows.map((r) => [r.sha256, r.md5!]));
 }
 
 /** Records the md5 of content that has none yet (a second computation changes nothing). */

@@ -3,7 +3,9 @@
 // the committed files, and find one file of a READY version to read. Upload
 // sessions (upload-sessions.ts) carry the bytes staging asks for; the
 // content and which workspace holds it are in blobs-sql.ts, and what
-// garbage collection and the md5 backfill do with it in content.ts.
+// garbage collection and the md5 backfill do with it in content.ts. The
+// files of tasks are staged by the same machinery inside the tasks
+// domain's transactions (task-content.ts).
 import type { Database } from "@modelreg/db";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { Scope } from "../shared/scope.js";
@@ -12,10 +14,12 @@ import { commitFiles } from "./commit.js";
 import { findFile, holds, listFiles } from "./read.js";
 import { MAX_CHUNK_BYTES } from "./rules.js";
 import { stageFiles } from "./stage.js";
+import { createTaskContentOf, type TaskContent } from "./task-content.js";
 import type { FilePage, FilesContext, FileSpec, StagedFile, StoredFile, VersionRef } from "./types.js";
 
 export type { FilePage, FileSpec, StagedFile, StoredFile, UploadSessionView, VersionRef } from "./types.js";
 export { uploadSessionName } from "./types.js";
+export type { TaskContent, TaskFilesOwner } from "./task-content.js";
 export {
   ChunkTooLargeError,
   EMPTY_SHA256,
@@ -50,17 +54,24 @@ export interface FilesDomain {
   list(scope: Scope, ref: VersionRef, pageSize: number, pageToken: string, path: string): Promise<FilePage>;
   /** One file of a READY version, for reading. */
   file(scope: Scope, ref: VersionRef, path: string): Promise<{ workspace: string; version: string; file: StoredFile }>;
-  /** Whether a download URL of the workspace may serve the content: a committed file of one of its versions, or a finished export's archive. */
+  /** Whether a download URL of the workspace may serve the content: a committed file of one of its versions, a finished export's archive, or content it holds that a file of one of its tasks names. */
   holds(workspace: string, sha256: string): Promise<boolean>;
 }
 
+const contextOf = (deps: FilesDomainDeps): FilesContext => ({
+  db: deps.db,
+  store: deps.store,
+  ttlMs: deps.sessionTtlMs ?? 7 * 24 * 3600 * 1000,
+  maxChunk: deps.maxChunkBytes ?? MAX_CHUNK_BYTES,
+});
+
+/** Content for a task's files (checkpoints, inputs, outputs), staged and checked inside the tasks domain's transactions. */
+export function createTaskContent(deps: FilesDomainDeps): TaskContent {
+  return createTaskContentOf(contextOf(deps));
+}
+
 export function createFilesDomain(deps: FilesDomainDeps): FilesDomain {
-  const ctx: FilesContext = {
-    db: deps.db,
-    store: deps.store,
-    ttlMs: deps.sessionTtlMs ?? 7 * 24 * 3600 * 1000,
-    maxChunk: deps.maxChunkBytes ?? MAX_CHUNK_BYTES,
-  };
+  const ctx = contextOf(deps);
   return {
     stage: (scope, accessKeyId, name, files, overwrite) => stageFiles(ctx, scope, accessKeyId, name, files, overwrite),
     commit: (scope, name, etag) => commitFiles(ctx, scope, name, etag),

@@ -86,7 +86,7 @@ describe("checkFiles", () => {
 
   it("holds at most MAX_FILES_PER_VERSION files", () => {
     const many = Array.from({ length: MAX_FILES_PER_VERSION + 1 }, (_, i) => file(`f${i}`));
-    expect(violationsOf(() => checkFiles(many))).toEqual([{ field: "files", description: `has ${MAX_FILES_PER_VERSION + 1} files; a version holds at most ${MAX_FILES_PER_VERSION}` }]);
+    expect(violationsOf(() => checkFiles(many))).toEqual([{ field: "files", description: `has ${MAX_FILES_PER_VERSION + 1} files; a manifest holds at most ${MAX_FILES_PER_VERSION}` }]);
   });
 });
 

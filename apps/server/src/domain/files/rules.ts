@@ -23,15 +23,15 @@ const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SESSION_ID = /^[A-Za-z0-9]{1,64}$/;
 
-/** A manifest's files, checked, with normalized paths and media types filled in. */
-export function checkFiles(files: FileSpec[]): FileSpec[] {
+/** A manifest's files, checked, with normalized paths and media types filled in; violations are named under `field` (the request's list). */
+export function checkFiles(files: FileSpec[], field = "files"): FileSpec[] {
   const v: FieldViolation[] = [];
   if (files.length > MAX_FILES_PER_VERSION)
-    throw InvalidArgumentError.field("files", `has ${files.length} files; a version holds at most ${MAX_FILES_PER_VERSION}`);
-  const { paths, violations } = normalizeManifestPaths("files", files.map((f) => f.path));
+    throw InvalidArgumentError.field(field, `has ${files.length} files; a manifest holds at most ${MAX_FILES_PER_VERSION}`);
+  const { paths, violations } = normalizeManifestPaths(field, files.map((f) => f.path));
   v.push(...violations);
   const out = files.map((f, i) => {
-    const at = `files[${i}]`;
+    const at = `${field}[${i}]`;
     if (!Number.isSafeInteger(f.size) || f.size < 0 || f.size > MAX_FILE_BYTES)
       v.push({ field: `${at}.size_bytes`, description: `${f.size} is not a file size: expected 0 to ${MAX_FILE_BYTES} bytes (1 TiB)` });
     if (!isSha256(f.sha256))
@@ -48,12 +48,12 @@ export function checkFiles(files: FileSpec[]): FileSpec[] {
 }
 
 /** The size of each distinct content, in first-seen order; one content declared with two sizes is refused. */
-export function contentSizes(files: FileSpec[]): Map<string, number> {
+export function contentSizes(files: FileSpec[], field = "files"): Map<string, number> {
   const sizes = new Map<string, number>();
   files.forEach((f, i) => {
     const known = sizes.get(f.sha256);
     if (known !== undefined && known !== f.size)
-      throw InvalidArgumentError.field(`files[${i}].size_bytes`, `${f.size} differs from the size ${known} given for another file with sha256 ${f.sha256}`);
+      throw InvalidArgumentError.field(`${field}[${i}].size_bytes`, `${f.size} differs from the size ${known} given for another file with sha256 ${f.sha256}`);
     sizes.set(f.sha256, f.size);
   });
   return sizes;
@@ -66,12 +66,12 @@ export function contentSizes(files: FileSpec[]): Map<string, number> {
  * workspace does not hold is not checked here (whether another workspace
  * holds it is not told); its upload verifies size and digest together.
  */
-export function checkHeldSizes(files: FileSpec[], held: ReadonlyMap<string, number>): void {
+export function checkHeldSizes(files: FileSpec[], held: ReadonlyMap<string, number>, field = "files"): void {
   const v: FieldViolation[] = [];
   files.forEach((f, i) => {
     const stored = held.get(f.sha256);
     if (stored !== undefined && stored !== f.size)
-      v.push({ field: `files[${i}].size_bytes`, description: `${f.size} is not the size of the content with sha256 ${f.sha256}: the workspace holds it, stored as ${stored} bytes` });
+      v.push({ field: `${field}[${i}].size_bytes`, description: `${f.size} is not the size of the content with sha256 ${f.sha256}: the workspace holds it, stored as ${stored} bytes` });
   });
   if (v.length) throw new InvalidArgumentError(v);
 }
@@ -96,14 +96,24 @@ export function requireStaged(name: string, draftStaged: boolean): void {
   if (!draftStaged) throw new FailedPreconditionError("NOTHING_STAGED", `${name} has no staged files to commit; call StageVersionFiles first`, { resource: name });
 }
 
+/** What a refusal of files not held (or held with another size) tells the caller to do: a version's wording, or a task's. */
+export interface HeldAdvice {
+  /** After the uploads, e.g. "commit again". */
+  retry: string;
+  /** For wrong sizes, e.g. "stage the files again with their true sizes, then commit". */
+  restage: string;
+}
+
+export const VERSION_ADVICE: HeldAdvice = { retry: "commit again", restage: "stage the files again with their true sizes, then commit" };
+
 /** A commit needs every staged file's content held by the workspace. */
-export function requireUploaded(name: string, draft: { path: string; sha256: string }[], held: { has(sha256: string): boolean }): void {
+export function requireUploaded(name: string, draft: { path: string; sha256: string }[], held: { has(sha256: string): boolean }, advice = VERSION_ADVICE): void {
   const missing = draft.filter((f) => !held.has(f.sha256));
   if (missing.length) {
     const shown = missing.slice(0, 5).map((f) => f.path).join(", ");
     throw new FailedPreconditionError(
       "UPLOADS_INCOMPLETE",
-      `${missing.length} staged file(s) of ${name} are not uploaded yet (${shown}${missing.length > 5 ? ", ..." : ""}); finish their upload sessions, then commit again`,
+      `${missing.length} staged file(s) of ${name} are not uploaded yet (${shown}${missing.length > 5 ? ", ..." : ""}); finish their upload sessions, then ${advice.retry}`,
       { resource: name, missing_files: String(missing.length) },
     );
   }
@@ -115,13 +125,18 @@ export function requireUploaded(name: string, draft: { path: string; sha256: str
  * then could not complete with the wrong size, but the same content may
  * arrive through another version) is refused rather than made READY.
  */
-export function requireStoredSizes(name: string, draft: { path: string; size: number; sha256: string }[], held: ReadonlyMap<string, number>): void {
+export function requireStoredSizes(
+  name: string,
+  draft: { path: string; size: number; sha256: string }[],
+  held: ReadonlyMap<string, number>,
+  advice = VERSION_ADVICE,
+): void {
   const wrong = draft.filter((f) => held.has(f.sha256) && held.get(f.sha256) !== f.size);
   if (wrong.length) {
     const shown = wrong.slice(0, 5).map((f) => `${f.path}: ${f.size} bytes staged, its content is ${held.get(f.sha256)}`).join("; ");
     throw new FailedPreconditionError(
       "SIZE_MISMATCH",
-      `${wrong.length} staged file(s) of ${name} declare a size their content does not have (${shown}${wrong.length > 5 ? "; ..." : ""}); stage the files again with their true sizes, then commit`,
+      `${wrong.length} staged file(s) of ${name} declare a size their content does not have (${shown}${wrong.length > 5 ? "; ..." : ""}); ${advice.restage}`,
       { resource: name, mismatched_files: String(wrong.length) },
     );
   }

@@ -1,8 +1,8 @@
 // The queries of version files and upload sessions (the content itself and
 // its holdings are in blobs-sql.ts).
-import { blobs, type Database, modelAliases, models, type UploadSessionRow, uploadSessions, versionFiles, versions, type Tx } from "@modelreg/db";
+import { blobs, type Database, modelAliases, models, tasks, type UploadSessionRow, uploadSessions, versionFiles, versions, type Tx } from "@modelreg/db";
 import { VersionState } from "@modelreg/proto";
-import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, or, sql } from "drizzle-orm";
 import { NotFoundError } from "../shared/errors.js";
 import { parseVersionRefName, versionResourceName } from "../shared/resource-names.js";
 import { rowsOf } from "../shared/raw-rows.js";
@@ -39,22 +39,38 @@ export async function versionSessions(tx: Tx, versionId: string): Promise<{ id: 
   return tx.select({ id: uploadSessions.id, sha256: uploadSessions.sha256, size: uploadSessions.size }).from(uploadSessions).where(eq(uploadSessions.versionId, versionId));
 }
 
+/** The task's upload sessions for any of `digests`: which content each takes, and its size. */
+export async function taskSessions(tx: Tx, taskRowId: string, digests: string[]): Promise<{ id: string; sha256: string; size: number }[]> {
+  return inBatches(digests, (batch) =>
+    tx
+      .select({ id: uploadSessions.id, sha256: uploadSessions.sha256, size: uploadSessions.size })
+      .from(uploadSessions)
+      .where(and(eq(uploadSessions.taskId, taskRowId), inArray(uploadSessions.sha256, batch))),
+  );
+}
+
 /** Deletes the sessions by id. */
 export async function deleteSessions(tx: Tx, ids: string[]): Promise<void> {
   await eachBatch(ids, (batch) => tx.delete(uploadSessions).where(inArray(uploadSessions.id, batch)));
 }
 
-/** Opens (or renews, keeping its id and bytes) a session per missing content. */
+/** Who a session belongs to: a version's row, or a task's. */
+export type SessionOwnerRow = { versionId: string } | { taskId: string };
+
+/** Opens (or renews, keeping its id and bytes) a session of `owner` per missing content. */
 export async function upsertSessions(
   tx: Tx,
-  rows: { id: string; workspace: string; versionId: string; sha256: string; size: number; accessKeyId: string; expireTime: Date }[],
+  owner: SessionOwnerRow,
+  rows: { id: string; workspace: string; sha256: string; size: number; accessKeyId: string; expireTime: Date }[],
 ): Promise<UploadSessionRow[]> {
+  // One owner per call: the conflict target is its (owner, sha256) key.
+  const target = "taskId" in owner ? uploadSessions.taskId : uploadSessions.versionId;
   return inBatches(rows, (batch) =>
     tx
       .insert(uploadSessions)
-      .values(batch)
+      .values(batch.map((r) => ({ ...r, ...owner })))
       .onConflictDoUpdate({
-        target: [uploadSessions.versionId, uploadSessions.sha256],
+        target: [target, uploadSessions.sha256],
         set: { expireTime: sql`excluded.expire_time`, accessKeyId: sql`excluded.access_key_id` },
       })
       .returning(),
@@ -118,14 +134,27 @@ export async function committedFiles(db: Database, versionId: string, opts: { on
     .limit(opts.limit);
 }
 
-/** A live session of the scope, with its version's model name and version id. */
+/**
+ * A live session of the scope, with what it belongs to: its version's
+ * model name and version id, or its task's id (the other pair null). A
+ * session whose version or task is gone is not live.
+ */
 export async function findSession(db: Database, scope: Scope, target: { workspace: string; id: string }) {
   const [hit] = await db
-    .select({ s: uploadSessions, modelName: models.name, version: versions.version })
+    .select({ s: uploadSessions, modelName: models.name, version: versions.version, taskId: tasks.taskId })
     .from(uploadSessions)
-    .innerJoin(versions, eq(versions.id, uploadSessions.versionId))
-    .innerJoin(models, eq(models.id, versions.modelId))
-    .where(and(eq(uploadSessions.id, target.id), eq(uploadSessions.workspace, target.workspace), inScope(scope, uploadSessions.workspace), gt(uploadSessions.expireTime, sql`now()`)));
+    .leftJoin(versions, eq(versions.id, uploadSessions.versionId))
+    .leftJoin(models, eq(models.id, versions.modelId))
+    .leftJoin(tasks, eq(tasks.id, uploadSessions.taskId))
+    .where(
+      and(
+        eq(uploadSessions.id, target.id),
+        eq(uploadSessions.workspace, target.workspace),
+        inScope(scope, uploadSessions.workspace),
+        gt(uploadSessions.expireTime, sql`now()`),
+        or(isNotNull(models.name), isNotNull(tasks.taskId)),
+      ),
+    );
   return hit;
 }
 

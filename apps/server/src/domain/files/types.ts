@@ -41,8 +41,10 @@ export interface UploadSessionView {
   workspace: string;
   /** `workspaces/{w}/uploads/{id}`. */
   name: string;
-  /** Resource name of the version. */
+  /** Resource name of the version whose files need the content; "" for a task's session. */
   version: string;
+  /** Resource name of the task whose files need the content (`workspaces/{w}/tasks/{task}`); "" for a version's session. */
+  task: string;
   sha256: string;
   size: number;
   committedOffset: number;
@@ -63,12 +65,16 @@ export interface FilesContext {
 
 export const uploadSessionName = (workspace: string, id: string) => `workspaces/${workspace}/uploads/${id}`;
 
-export function sessionView(row: UploadSessionRow, version: string, committedOffset: number, maxChunkBytes: number): UploadSessionView {
+/** A session belongs to a version or to a task: the resource name of the one it belongs to. */
+export type SessionOwnerName = { version: string } | { task: string };
+
+export function sessionView(row: UploadSessionRow, owner: SessionOwnerName, committedOffset: number, maxChunkBytes: number): UploadSessionView {
   return {
     id: row.id,
     workspace: row.workspace,
     name: uploadSessionName(row.workspace, row.id),
-    version,
+    version: "version" in owner ? owner.version : "",
+    task: "task" in owner ? owner.task : "",
     sha256: row.sha256,
     size: row.size,
     committedOffset,

@@ -1,8 +1,9 @@
 // Upload sessions: resumable uploads of one blob each, created by staging a
-// version's files. Both byte paths (plain HTTP PUT and the WriteUpload RPC)
-// end in write(): bytes are appended at the committed offset (durable when
-// it returns); when the last byte is in, the content is verified and
-// published, and the workspace holds it.
+// version's files or a task's (checkpoint, input or output files). Both
+// byte paths (plain HTTP PUT and the WriteUpload RPC) end in write(): bytes
+// are appended at the committed offset (durable when it returns); when the
+// last byte is in, the content is verified and published, and the
+// workspace holds it.
 import type { Database, UploadSessionRow } from "@modelreg/db";
 import { type BlobBody, type BlobStore, readBody } from "../ports/blob-store.js";
 import { ChecksumMismatchError, StagingNotFoundError } from "../ports/blob-store-errors.js";
@@ -24,7 +25,8 @@ import {
   uploadRoom,
 } from "./rules.js";
 import { findSession, markSessionComplete } from "./sql.js";
-import { sessionView, uploadSessionName, type UploadSessionView } from "./types.js";
+import { type SessionOwnerName, sessionView, uploadSessionName, type UploadSessionView } from "./types.js";
+import { taskResourceName } from "../shared/resource-names.js";
 
 export interface UploadSessionsDeps {
   db: Database;
@@ -68,8 +70,8 @@ export function createUploadSessionsDomain(deps: UploadSessionsDeps): UploadSess
 
 async function getSession(ctx: UploadsContext, scope: Scope, name: string): Promise<UploadSessionView> {
   const target = parseUploadSessionName("name", name);
-  const { row, version } = await load(ctx, scope, target);
-  return sessionView(row, version, await offsetOf(ctx, row), ctx.maxChunk);
+  const { row, owner } = await load(ctx, scope, target);
+  return sessionView(row, owner, await offsetOf(ctx, row), ctx.maxChunk);
 }
 
 async function writeSession(
@@ -82,12 +84,12 @@ async function writeSession(
 ): Promise<UploadSessionView> {
   const { store, maxChunk } = ctx;
   checkOffset(offset);
-  const { row, version } = await load(ctx, scope, target);
+  const { row, owner } = await load(ctx, scope, target);
   checkDeclaredSize(opts.totalSize, row.size);
   const name = uploadSessionName(row.workspace, row.id);
   if (row.complete) {
     for await (const _ of readBody(body, opts.signal)); // drain: the content is in already
-    return sessionView(row, version, row.size, maxChunk);
+    return sessionView(row, owner, row.size, maxChunk);
   }
   const slot = ctx.concurrency?.limiter.acquire(row.accessKeyId); // "" = every caller with AUTH=off
   if (slot && !slot.ok)
@@ -105,9 +107,9 @@ async function writeSession(
     }
     if (size === row.size) {
       await finish(ctx, row, name);
-      return sessionView({ ...row, complete: true }, version, size, maxChunk);
+      return sessionView({ ...row, complete: true }, owner, size, maxChunk);
     }
-    return sessionView(row, version, size, maxChunk);
+    return sessionView(row, owner, size, maxChunk);
   } finally {
     if (slot?.ok) slot.release();
   }
@@ -135,17 +137,19 @@ async function* limitBody(
   if (w.length !== undefined && n !== w.length) throw lengthMismatchError(w.length, n, w.offset);
 }
 
-/** The live session of the scope, with its version's resource name, or NotFound. */
-async function load(ctx: UploadsContext, scope: Scope, target: { workspace: string; id: string }) {
+/** The live session of the scope, with the resource name of its version or task, or NotFound. */
+async function load(ctx: UploadsContext, scope: Scope, target: { workspace: string; id: string }): Promise<{ row: UploadSessionRow; owner: SessionOwnerName }> {
   const hit = await findSession(ctx.db, scope, target);
   if (!hit) throw sessionNotFound(target);
-  return { row: hit.s, version: versionResourceName(hit.s.workspace, hit.modelName, hit.version) };
+  const owner =
+    hit.taskId !== null ? { task: taskResourceName(hit.s.workspace, hit.taskId) } : { version: versionResourceName(hit.s.workspace, hit.modelName!, hit.version!) };
+  return { row: hit.s, owner };
 }
 
 const sessionNotFound = (target: { workspace: string; id: string }) =>
   new NotFoundError(
     "upload session",
-    `${uploadSessionName(target.workspace, target.id)} (it expired, or its version was committed, re-staged or deleted; stage the files again)`,
+    `${uploadSessionName(target.workspace, target.id)} (it expired, its version was committed, re-staged or deleted, or its task was deleted; stage the files again)`,
   );
 
 async function offsetOf(ctx: UploadsContext, row: UploadSessionRow): Promise<number> {

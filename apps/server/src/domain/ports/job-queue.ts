@@ -6,7 +6,7 @@ import type { Tx } from "@modelreg/db";
 export interface JobQueue {
   /** Queues a job; with `tx`, it commits with the caller's transaction. */
   enqueue(kind: string, payload: Record<string, unknown>, opts?: { tx?: Tx; maxAttempts?: number }): Promise<string>;
-  /** Asks a job to stop: a queued one is cancelled at once, a running one within a lease renewal. */
+  /** Asks a job to stop: a queued one is cancelled at once, a running one within a lease renewal (one whose process died, once its lease runs out). */
   cancel(id: string, tx?: Tx): Promise<void>;
   /** Looks for work now (after an enqueue that committed). */
   poke(): void;

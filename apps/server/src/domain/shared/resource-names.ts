@@ -93,4 +93,6 @@ export function parseVersionRefName(field: string, value: string): VersionRefNam
   }
 }
 
+export const taskResourceName = (workspace: string, taskId: string): string => `workspaces/${workspace}/tasks/${taskId}`;
+
 export const aliasResourceName = (workspace: string, model: string, alias: string): string => `workspaces/${workspace}/models/${model}@${alias}`;

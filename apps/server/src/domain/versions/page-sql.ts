@@ -20,6 +20,7 @@ export const FILTER_FIELDS: FilterFields = {
   training_algorithm_code: { kind: "string", column: versions.trainingAlgorithmCode },
   training_algorithm_version: { kind: "string", column: versions.trainingAlgorithmVersion },
   source_job_id: { kind: "string", column: versions.sourceJobId },
+  source_task: { kind: "string", column: versions.sourceTask },
   framework: { kind: "enumCode", column: versions.framework, codes: enumCodes(FrameworkSchema) },
   state: { kind: "enumCode", column: versions.state, codes: enumCodes(VersionStateSchema) },
   lifecycle: { kind: "enumCode", column: versions.lifecycle, codes: enumCodes(LifecycleSchema) },

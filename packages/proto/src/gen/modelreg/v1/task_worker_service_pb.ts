@@ -13,13 +13,15 @@ import type { StagedFile } from "./file_service_pb.js";
 import { file_modelreg_v1_file_service } from "./file_service_pb.js";
 import type { Checkpoint, GpuInfo, LogLine, MetricPoint, Task, TaskProgress, TaskState, Worker } from "./task_pb.js";
 import { file_modelreg_v1_task } from "./task_pb.js";
+import type { Version } from "./version_pb.js";
+import { file_modelreg_v1_version } from "./version_pb.js";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file modelreg/v1/task_worker_service.proto.
  */
 export const file_modelreg_v1_task_worker_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVtb2RlbHJlZy92MS90YXNrX3dvcmtlcl9zZXJ2aWNlLnByb3RvEgttb2RlbHJlZy52MSJfChVSZWdpc3RlcldvcmtlclJlcXVlc3QSDgoGcGFyZW50GAEgASgJEhEKCXdvcmtlcl9pZBgCIAEoCRIjCgZ3b3JrZXIYAyABKAsyEy5tb2RlbHJlZy52MS5Xb3JrZXIiPQoWUmVnaXN0ZXJXb3JrZXJSZXNwb25zZRIjCgZ3b3JrZXIYASABKAsyEy5tb2RlbHJlZy52MS5Xb3JrZXIiXAoQQ2xhaW1UYXNrUmVxdWVzdBIOCgZ3b3JrZXIYASABKAkSFAoMd2FpdF9zZWNvbmRzGAIgASgFEiIKBGdwdXMYAyADKAsyFC5tb2RlbHJlZy52MS5HcHVJbmZvIuoCChFDbGFpbVRhc2tSZXNwb25zZRIfCgR0YXNrGAEgASgLMhEubW9kZWxyZWcudjEuVGFzaxITCgtsZWFzZV90b2tlbhgCIAEoCRI1ChFsZWFzZV9leHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGgoScmVwb3J0X2ludGVydmFsX21zGAQgASgFEiwKC3Jlc3VtZV9mcm9tGAUgASgLMhcubW9kZWxyZWcudjEuQ2hlY2twb2ludBIsCgpiYXNlX2ZpbGVzGAYgAygLMhgubW9kZWxyZWcudjEuVmVyc2lvbkZpbGUSLQoLaW5wdXRfZmlsZXMYByADKAsyGC5tb2RlbHJlZy52MS5WZXJzaW9uRmlsZRIYChBhbGdfbW9kZWxfcGFyYW1zGAggASgJEicKBnBhcmFtcxgJIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3Qi5wEKFVJlcG9ydFByb2dyZXNzUmVxdWVzdBITCgtsZWFzZV90b2tlbhgBIAEoCRIrCghwcm9ncmVzcxgCIAEoCzIZLm1vZGVscmVnLnYxLlRhc2tQcm9ncmVzcxIpCgdtZXRyaWNzGAMgAygLMhgubW9kZWxyZWcudjEuTWV0cmljUG9pbnQSIgoEbG9ncxgEIAMoCzIULm1vZGVscmVnLnYxLkxvZ0xpbmUSGQoRZmlyc3RfbGluZV9udW1iZXIYBSABKAMSIgoEZ3B1cxgGIAMoCzIULm1vZGVscmVnLnYxLkdwdUluZm8izgEKFlJlcG9ydFByb2dyZXNzUmVzcG9uc2USFgoOc3RvcF9yZXF1ZXN0ZWQYASABKAgSGAoQY2FuY2VsX3JlcXVlc3RlZBgCIAEoCBI1ChFsZWFzZV9leHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGgoScmVwb3J0X2ludGVydmFsX21zGAQgASgFEhYKDmxpbmVzX3JlY29yZGVkGAUgASgFEhcKD3BvaW50c19yZWNvcmRlZBgGIAEoBSLaAQoXQ3JlYXRlQ2hlY2twb2ludFJlcXVlc3QSEwoLbGVhc2VfdG9rZW4YASABKAkSDQoFZXBvY2gYAiABKAUSJwoFZmlsZXMYAyADKAsyGC5tb2RlbHJlZy52MS5WZXJzaW9uRmlsZRJCCgdtZXRyaWNzGAQgAygLMjEubW9kZWxyZWcudjEuQ3JlYXRlQ2hlY2twb2ludFJlcXVlc3QuTWV0cmljc0VudHJ5Gi4KDE1ldHJpY3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBIooBChhDcmVhdGVDaGVja3BvaW50UmVzcG9uc2USKwoKY2hlY2twb2ludBgBIAEoCzIXLm1vZGVscmVnLnYxLkNoZWNrcG9pbnQSKAoHdXBsb2FkcxgCIAMoCzIXLm1vZGVscmVnLnYxLlN0YWdlZEZpbGUSFwoPYnl0ZXNfdG9fdXBsb2FkGAMgASgDIj0KF0NvbW1pdENoZWNrcG9pbnRSZXF1ZXN0EhMKC2xlYXNlX3Rva2VuGAEgASgJEg0KBWVwb2NoGAIgASgFIkcKGENvbW1pdENoZWNrcG9pbnRSZXNwb25zZRIrCgpjaGVja3BvaW50GAEgASgLMhcubW9kZWxyZWcudjEuQ2hlY2twb2ludCJXChdTdGFnZVRhc2tPdXRwdXRzUmVxdWVzdBITCgtsZWFzZV90b2tlbhgBIAEoCRInCgVmaWxlcxgCIAMoCzIYLm1vZGVscmVnLnYxLlZlcnNpb25GaWxlIl0KGFN0YWdlVGFza091dHB1dHNSZXNwb25zZRIoCgd1cGxvYWRzGAEgAygLMhcubW9kZWxyZWcudjEuU3RhZ2VkRmlsZRIXCg9ieXRlc190b191cGxvYWQYAiABKAMimgIKE0NvbXBsZXRlVGFza1JlcXVlc3QSEwoLbGVhc2VfdG9rZW4YASABKAkSJQoFc3RhdGUYAiABKA4yFi5tb2RlbHJlZy52MS5UYXNrU3RhdGUSJwoGcmVzdWx0GAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCgxvdXRwdXRfZmlsZXMYBCADKAsyGC5tb2RlbHJlZy52MS5WZXJzaW9uRmlsZRI+CgdtZXRyaWNzGAUgAygLMi0ubW9kZWxyZWcudjEuQ29tcGxldGVUYXNrUmVxdWVzdC5NZXRyaWNzRW50cnkaLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEiNwoUQ29tcGxldGVUYXNrUmVzcG9uc2USHwoEdGFzaxgBIAEoCzIRLm1vZGVscmVnLnYxLlRhc2siSgoPRmFpbFRhc2tSZXF1ZXN0EhMKC2xlYXNlX3Rva2VuGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIIjMKEEZhaWxUYXNrUmVzcG9uc2USHwoEdGFzaxgBIAEoCzIRLm1vZGVscmVnLnYxLlRhc2syhgYKEVRhc2tXb3JrZXJTZXJ2aWNlEl8KDlJlZ2lzdGVyV29ya2VyEiIubW9kZWxyZWcudjEuUmVnaXN0ZXJXb3JrZXJSZXF1ZXN0GiMubW9kZWxyZWcudjEuUmVnaXN0ZXJXb3JrZXJSZXNwb25zZSIEiLUYBRJQCglDbGFpbVRhc2sSHS5tb2RlbHJlZy52MS5DbGFpbVRhc2tSZXF1ZXN0Gh4ubW9kZWxyZWcudjEuQ2xhaW1UYXNrUmVzcG9uc2UiBIi1GAUSXwoOUmVwb3J0UHJvZ3Jlc3MSIi5tb2RlbHJlZy52MS5SZXBvcnRQcm9ncmVzc1JlcXVlc3QaIy5tb2RlbHJlZy52MS5SZXBvcnRQcm9ncmVzc1Jlc3BvbnNlIgSItRgFEmUKEENyZWF0ZUNoZWNrcG9pbnQSJC5tb2RlbHJlZy52MS5DcmVhdGVDaGVja3BvaW50UmVxdWVzdBolLm1vZGVscmVnLnYxLkNyZWF0ZUNoZWNrcG9pbnRSZXNwb25zZSIEiLUYBRJlChBDb21taXRDaGVja3BvaW50EiQubW9kZWxyZWcudjEuQ29tbWl0Q2hlY2twb2ludFJlcXVlc3QaJS5tb2RlbHJlZy52MS5Db21taXRDaGVja3BvaW50UmVzcG9uc2UiBIi1GAUSZQoQU3RhZ2VUYXNrT3V0cHV0cxIkLm1vZGVscmVnLnYxLlN0YWdlVGFza091dHB1dHNSZXF1ZXN0GiUubW9kZWxyZWcudjEuU3RhZ2VUYXNrT3V0cHV0c1Jlc3BvbnNlIgSItRgFElkKDENvbXBsZXRlVGFzaxIgLm1vZGVscmVnLnYxLkNvbXBsZXRlVGFza1JlcXVlc3QaIS5tb2RlbHJlZy52MS5Db21wbGV0ZVRhc2tSZXNwb25zZSIEiLUYBRJNCghGYWlsVGFzaxIcLm1vZGVscmVnLnYxLkZhaWxUYXNrUmVxdWVzdBodLm1vZGVscmVnLnYxLkZhaWxUYXNrUmVzcG9uc2UiBIi1GAViBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_modelreg_v1_auth, file_modelreg_v1_file, file_modelreg_v1_file_service, file_modelreg_v1_task]);
+  fileDesc("CiVtb2RlbHJlZy92MS90YXNrX3dvcmtlcl9zZXJ2aWNlLnByb3RvEgttb2RlbHJlZy52MSJfChVSZWdpc3RlcldvcmtlclJlcXVlc3QSDgoGcGFyZW50GAEgASgJEhEKCXdvcmtlcl9pZBgCIAEoCRIjCgZ3b3JrZXIYAyABKAsyEy5tb2RlbHJlZy52MS5Xb3JrZXIiPQoWUmVnaXN0ZXJXb3JrZXJSZXNwb25zZRIjCgZ3b3JrZXIYASABKAsyEy5tb2RlbHJlZy52MS5Xb3JrZXIiXAoQQ2xhaW1UYXNrUmVxdWVzdBIOCgZ3b3JrZXIYASABKAkSFAoMd2FpdF9zZWNvbmRzGAIgASgFEiIKBGdwdXMYAyADKAsyFC5tb2RlbHJlZy52MS5HcHVJbmZvIuoCChFDbGFpbVRhc2tSZXNwb25zZRIfCgR0YXNrGAEgASgLMhEubW9kZWxyZWcudjEuVGFzaxITCgtsZWFzZV90b2tlbhgCIAEoCRI1ChFsZWFzZV9leHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGgoScmVwb3J0X2ludGVydmFsX21zGAQgASgFEiwKC3Jlc3VtZV9mcm9tGAUgASgLMhcubW9kZWxyZWcudjEuQ2hlY2twb2ludBIsCgpiYXNlX2ZpbGVzGAYgAygLMhgubW9kZWxyZWcudjEuVmVyc2lvbkZpbGUSLQoLaW5wdXRfZmlsZXMYByADKAsyGC5tb2RlbHJlZy52MS5WZXJzaW9uRmlsZRIYChBhbGdfbW9kZWxfcGFyYW1zGAggASgJEicKBnBhcmFtcxgJIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3Qi5wEKFVJlcG9ydFByb2dyZXNzUmVxdWVzdBITCgtsZWFzZV90b2tlbhgBIAEoCRIrCghwcm9ncmVzcxgCIAEoCzIZLm1vZGVscmVnLnYxLlRhc2tQcm9ncmVzcxIpCgdtZXRyaWNzGAMgAygLMhgubW9kZWxyZWcudjEuTWV0cmljUG9pbnQSIgoEbG9ncxgEIAMoCzIULm1vZGVscmVnLnYxLkxvZ0xpbmUSGQoRZmlyc3RfbGluZV9udW1iZXIYBSABKAMSIgoEZ3B1cxgGIAMoCzIULm1vZGVscmVnLnYxLkdwdUluZm8izgEKFlJlcG9ydFByb2dyZXNzUmVzcG9uc2USFgoOc3RvcF9yZXF1ZXN0ZWQYASABKAgSGAoQY2FuY2VsX3JlcXVlc3RlZBgCIAEoCBI1ChFsZWFzZV9leHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGgoScmVwb3J0X2ludGVydmFsX21zGAQgASgFEhYKDmxpbmVzX3JlY29yZGVkGAUgASgFEhcKD3BvaW50c19yZWNvcmRlZBgGIAEoBSLaAQoXQ3JlYXRlQ2hlY2twb2ludFJlcXVlc3QSEwoLbGVhc2VfdG9rZW4YASABKAkSDQoFZXBvY2gYAiABKAUSJwoFZmlsZXMYAyADKAsyGC5tb2RlbHJlZy52MS5WZXJzaW9uRmlsZRJCCgdtZXRyaWNzGAQgAygLMjEubW9kZWxyZWcudjEuQ3JlYXRlQ2hlY2twb2ludFJlcXVlc3QuTWV0cmljc0VudHJ5Gi4KDE1ldHJpY3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBIooBChhDcmVhdGVDaGVja3BvaW50UmVzcG9uc2USKwoKY2hlY2twb2ludBgBIAEoCzIXLm1vZGVscmVnLnYxLkNoZWNrcG9pbnQSKAoHdXBsb2FkcxgCIAMoCzIXLm1vZGVscmVnLnYxLlN0YWdlZEZpbGUSFwoPYnl0ZXNfdG9fdXBsb2FkGAMgASgDIj0KF0NvbW1pdENoZWNrcG9pbnRSZXF1ZXN0EhMKC2xlYXNlX3Rva2VuGAEgASgJEg0KBWVwb2NoGAIgASgFIkcKGENvbW1pdENoZWNrcG9pbnRSZXNwb25zZRIrCgpjaGVja3BvaW50GAEgASgLMhcubW9kZWxyZWcudjEuQ2hlY2twb2ludCJXChdTdGFnZVRhc2tPdXRwdXRzUmVxdWVzdBITCgtsZWFzZV90b2tlbhgBIAEoCRInCgVmaWxlcxgCIAMoCzIYLm1vZGVscmVnLnYxLlZlcnNpb25GaWxlIl0KGFN0YWdlVGFza091dHB1dHNSZXNwb25zZRIoCgd1cGxvYWRzGAEgAygLMhcubW9kZWxyZWcudjEuU3RhZ2VkRmlsZRIXCg9ieXRlc190b191cGxvYWQYAiABKAMimgIKE0NvbXBsZXRlVGFza1JlcXVlc3QSEwoLbGVhc2VfdG9rZW4YASABKAkSJQoFc3RhdGUYAiABKA4yFi5tb2RlbHJlZy52MS5UYXNrU3RhdGUSJwoGcmVzdWx0GAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCgxvdXRwdXRfZmlsZXMYBCADKAsyGC5tb2RlbHJlZy52MS5WZXJzaW9uRmlsZRI+CgdtZXRyaWNzGAUgAygLMi0ubW9kZWxyZWcudjEuQ29tcGxldGVUYXNrUmVxdWVzdC5NZXRyaWNzRW50cnkaLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEiNwoUQ29tcGxldGVUYXNrUmVzcG9uc2USHwoEdGFzaxgBIAEoCzIRLm1vZGVscmVnLnYxLlRhc2siSgoPRmFpbFRhc2tSZXF1ZXN0EhMKC2xlYXNlX3Rva2VuGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIIjMKEEZhaWxUYXNrUmVzcG9uc2USHwoEdGFzaxgBIAEoCzIRLm1vZGVscmVnLnYxLlRhc2si0gEKFlJlZ2lzdGVyVmVyc2lvblJlcXVlc3QSEwoLbGVhc2VfdG9rZW4YASABKAkSEgoFZXBvY2gYAiABKAVIAIgBARInCgVmaWxlcxgDIAMoCzIYLm1vZGVscmVnLnYxLlZlcnNpb25GaWxlEg0KBW1vZGVsGAQgASgJEhIKCnZlcnNpb25faWQYBSABKAkSJQoHdmVyc2lvbhgGIAEoCzIULm1vZGVscmVnLnYxLlZlcnNpb24SEgoKcmVxdWVzdF9pZBgHIAEoCUIICgZfZXBvY2giQAoXUmVnaXN0ZXJWZXJzaW9uUmVzcG9uc2USJQoHdmVyc2lvbhgBIAEoCzIULm1vZGVscmVnLnYxLlZlcnNpb24y6gYKEVRhc2tXb3JrZXJTZXJ2aWNlEl8KDlJlZ2lzdGVyV29ya2VyEiIubW9kZWxyZWcudjEuUmVnaXN0ZXJXb3JrZXJSZXF1ZXN0GiMubW9kZWxyZWcudjEuUmVnaXN0ZXJXb3JrZXJSZXNwb25zZSIEiLUYBRJQCglDbGFpbVRhc2sSHS5tb2RlbHJlZy52MS5DbGFpbVRhc2tSZXF1ZXN0Gh4ubW9kZWxyZWcudjEuQ2xhaW1UYXNrUmVzcG9uc2UiBIi1GAUSXwoOUmVwb3J0UHJvZ3Jlc3MSIi5tb2RlbHJlZy52MS5SZXBvcnRQcm9ncmVzc1JlcXVlc3QaIy5tb2RlbHJlZy52MS5SZXBvcnRQcm9ncmVzc1Jlc3BvbnNlIgSItRgFEmUKEENyZWF0ZUNoZWNrcG9pbnQSJC5tb2RlbHJlZy52MS5DcmVhdGVDaGVja3BvaW50UmVxdWVzdBolLm1vZGVscmVnLnYxLkNyZWF0ZUNoZWNrcG9pbnRSZXNwb25zZSIEiLUYBRJlChBDb21taXRDaGVja3BvaW50EiQubW9kZWxyZWcudjEuQ29tbWl0Q2hlY2twb2ludFJlcXVlc3QaJS5tb2RlbHJlZy52MS5Db21taXRDaGVja3BvaW50UmVzcG9uc2UiBIi1GAUSZQoQU3RhZ2VUYXNrT3V0cHV0cxIkLm1vZGVscmVnLnYxLlN0YWdlVGFza091dHB1dHNSZXF1ZXN0GiUubW9kZWxyZWcudjEuU3RhZ2VUYXNrT3V0cHV0c1Jlc3BvbnNlIgSItRgFElkKDENvbXBsZXRlVGFzaxIgLm1vZGVscmVnLnYxLkNvbXBsZXRlVGFza1JlcXVlc3QaIS5tb2RlbHJlZy52MS5Db21wbGV0ZVRhc2tSZXNwb25zZSIEiLUYBRJNCghGYWlsVGFzaxIcLm1vZGVscmVnLnYxLkZhaWxUYXNrUmVxdWVzdBodLm1vZGVscmVnLnYxLkZhaWxUYXNrUmVzcG9uc2UiBIi1GAUSYgoPUmVnaXN0ZXJWZXJzaW9uEiMubW9kZWxyZWcudjEuUmVnaXN0ZXJWZXJzaW9uUmVxdWVzdBokLm1vZGVscmVnLnYxLlJlZ2lzdGVyVmVyc2lvblJlc3BvbnNlIgSItRgFYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_modelreg_v1_auth, file_modelreg_v1_file, file_modelreg_v1_file_service, file_modelreg_v1_task, file_modelreg_v1_version]);
 
 /**
  * Request of RegisterWorker.
@@ -630,6 +632,95 @@ export const FailTaskResponseSchema: GenMessage<FailTaskResponse> = /*@__PURE__*
   messageDesc(file_modelreg_v1_task_worker_service, 15);
 
 /**
+ * Request of RegisterVersion.
+ *
+ * @generated from message modelreg.v1.RegisterVersionRequest
+ */
+export type RegisterVersionRequest = Message<"modelreg.v1.RegisterVersionRequest"> & {
+  /**
+   * The lease token. Required.
+   *
+   * @generated from field: string lease_token = 1;
+   */
+  leaseToken: string;
+
+  /**
+   * The epoch of a committed checkpoint of the task whose files become the
+   * version's. Not with `files`.
+   *
+   * @generated from field: optional int32 epoch = 2;
+   */
+  epoch?: number | undefined;
+
+  /**
+   * Or the version's files: content the workspace holds (uploaded after
+   * StageTaskOutputs or in a checkpoint), rules of VersionFile.
+   *
+   * @generated from field: repeated modelreg.v1.VersionFile files = 3;
+   */
+  files: VersionFile[];
+
+  /**
+   * The model: `workspaces/{workspace}/models/{model}`. Empty: the task's
+   * `model`.
+   *
+   * @generated from field: string model = 4;
+   */
+  model: string;
+
+  /**
+   * The version id, as CreateVersionRequest.version_id; empty = the next.
+   *
+   * @generated from field: string version_id = 5;
+   */
+  versionId: string;
+
+  /**
+   * The version's settable fields, as RegisterTaskOutputRequest.version:
+   * lineage's `source_task` is this task, the algorithm and data version
+   * default to the task's.
+   *
+   * @generated from field: modelreg.v1.Version version = 6;
+   */
+  version?: Version | undefined;
+
+  /**
+   * Makes the call idempotent, as CreateVersionRequest.request_id.
+   *
+   * @generated from field: string request_id = 7;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message modelreg.v1.RegisterVersionRequest.
+ * Use `create(RegisterVersionRequestSchema)` to create a new message.
+ */
+export const RegisterVersionRequestSchema: GenMessage<RegisterVersionRequest> = /*@__PURE__*/
+  messageDesc(file_modelreg_v1_task_worker_service, 16);
+
+/**
+ * Response of RegisterVersion.
+ *
+ * @generated from message modelreg.v1.RegisterVersionResponse
+ */
+export type RegisterVersionResponse = Message<"modelreg.v1.RegisterVersionResponse"> & {
+  /**
+   * The version, READY.
+   *
+   * @generated from field: modelreg.v1.Version version = 1;
+   */
+  version?: Version | undefined;
+};
+
+/**
+ * Describes the message modelreg.v1.RegisterVersionResponse.
+ * Use `create(RegisterVersionResponseSchema)` to create a new message.
+ */
+export const RegisterVersionResponseSchema: GenMessage<RegisterVersionResponse> = /*@__PURE__*/
+  messageDesc(file_modelreg_v1_task_worker_service, 17);
+
+/**
  * TaskWorkerService is what workers call: register, claim a task with a
  * lease, report on it, save checkpoints, and finish it. A worker key
  * (ROLE_WORKER) may call these and nothing else; editor and admin keys may
@@ -737,6 +828,19 @@ export const TaskWorkerService: GenService<{
     methodKind: "unary";
     input: typeof FailTaskRequestSchema;
     output: typeof FailTaskResponseSchema;
+  },
+  /**
+   * Makes a committed checkpoint, or files the workspace holds, a version
+   * of a model, READY at once and nothing uploaded again, its lineage naming
+   * the task: what TaskService.RegisterTaskOutput does, for the worker
+   * holding the lease (a worker key may call nothing else).
+   *
+   * @generated from rpc modelreg.v1.TaskWorkerService.RegisterVersion
+   */
+  registerVersion: {
+    methodKind: "unary";
+    input: typeof RegisterVersionRequestSchema;
+    output: typeof RegisterVersionResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_modelreg_v1_task_worker_service, 0);

@@ -188,7 +188,8 @@ export type ListVersionsRequest = Message<"modelreg.v1.ListVersionsRequest"> & {
    * `lifecycle = ARCHIVED`, or `lifecycle:*` for all). Fields: `version`,
    * `model` (the model's name), `runtime`, `algorithm`, `data_version`,
    * `training_algorithm_code`, `training_algorithm_version`,
-   * `source_job_id` (strings), `framework`, `state`, `lifecycle` (enums, by
+   * `source_job_id`, `source_task` (strings), `framework`, `state`,
+   * `lifecycle` (enums, by
    * value name without prefix: `framework = PYTORCH`, `state = READY`),
    * `labels.<key>`, `metrics.<name>` (numbers), `file_count`,
    * `total_size_bytes` (numbers), `create_time`, `update_time`
