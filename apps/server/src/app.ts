@@ -2,14 +2,20 @@
 // the interceptor order written down in one place.
 import { type ConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import type { Database } from "@modelreg/db";
-import { ExportService, FileService, ModelService, VersionService, WorkspaceService } from "@modelreg/proto";
+import type { Database, DatabaseHandle } from "@modelreg/db";
+import { ExportService, FileService, ModelService, TaskService, TaskWorkerService, VersionService, WorkspaceService } from "@modelreg/proto";
 import { createAuthLimits, failureBudget } from "./auth/auth-limits.js";
 import { type Authenticator, createAuthenticator } from "./auth/authenticator.js";
 import { keyMaterial } from "./auth/keys.js";
 import { createConcurrencyLimiter, createRateLimiter } from "./auth/rate-limit.js";
 import { createUrlSigner, type SigningKey } from "./auth/signed-urls.js";
-import { createFilesDomain, createUploadSessionsDomain } from "./domain/files/index.js";
+import { createFilesDomain, createTaskContent, createUploadSessionsDomain } from "./domain/files/index.js";
+import { createTaskRuns, createTasksDomain } from "./domain/tasks/index.js";
+import { createWorkersDomain } from "./domain/workers/index.js";
+import { createLeaseSweeper, type LeaseSweeper } from "./jobs/task-leases.js";
+import { createTaskWorkerService } from "./services/task-worker-service.js";
+import { createTaskWakeups, type TaskWakeupsService } from "./notify/task-wakeups.js";
+import { createTaskService } from "./services/task-service.js";
 import { RPC_COMPRESSION } from "./http/compression.js";
 import { createFileRoutes } from "./http/file-routes.js";
 import { createFileUrls, createSignedUrlCheck, type FileUrls } from "./http/file-urls.js";
@@ -45,7 +51,7 @@ import { createWorkspaceService } from "./services/workspace-service.js";
 export const SERVER_VERSION = "0.1.0";
 
 /** Every modelreg service the server registers (health and reflection aside). */
-export const API_SERVICES = [ModelService, VersionService, FileService, ExportService, WorkspaceService] as const;
+export const API_SERVICES = [ModelService, VersionService, FileService, ExportService, TaskService, TaskWorkerService, WorkspaceService] as const;
 
 export interface AppDeps {
   db: Database;
@@ -70,6 +76,16 @@ export interface AppDeps {
   jobs?: { concurrency?: number; leaseMs?: number; pollMs?: number; backoffMs?: number; progressMs?: number };
   /** Garbage collection as a job (queued by the caller, see jobs/periodic.ts); unset = not run by this process. */
   gc?: { graceMs: number };
+  /** LISTEN on the database (DatabaseHandle.listen), which wakes task watchers; unset: they look again at each keep-alive. */
+  listen?: DatabaseHandle["listen"];
+  /**
+   * Tasks: quiet time before a WatchTask keep-alive (default 15 s); a
+   * worker's lease without a report (default 30 s); log bytes kept per task
+   * (default 64 MiB); how often this process sweeps for lost leases
+   * (default 1 s); how often a waiting claim looks without a wake-up
+   * (default 5 s).
+   */
+  tasks?: { watchKeepAliveMs?: number; leaseMs?: number; logCapBytes?: number; sweepMs?: number; claimRecheckMs?: number };
 }
 
 /** The server as a library sees it: RPC routes and interceptors, one HTTP handler, and the parts a process starts and stops. */
@@ -81,6 +97,10 @@ export interface App {
   health: HealthService;
   md5: Md5Worker;
   jobs: JobEngine;
+  /** The LISTEN for task notifications: closed on shutdown, before the database. */
+  wakeups: TaskWakeupsService;
+  /** Ends task attempts whose worker stopped reporting: started with the server, stopped before the database closes. */
+  taskLeases: LeaseSweeper;
   /** Upload requests of an access key in flight now ("" = every caller with AUTH=off). */
   uploadsInFlight(accessKeyId: string): number;
 }
@@ -124,7 +144,7 @@ export function createApp(deps: AppDeps): App {
   const handler: typeof rpc = (req, res) => {
     if (!fileRoutes(req, res as unknown as Parameters<typeof fileRoutes>[1])) rpc(req, res);
   };
-  return { routes, interceptors, handler, health, md5: d.md5, jobs: d.jobs, uploadsInFlight: (keyId) => d.uploadLimiter.inFlight(keyId) };
+  return { routes, interceptors, handler, health, md5: d.md5, jobs: d.jobs, wakeups: d.wakeups, taskLeases: d.taskLeases, uploadsInFlight: (keyId) => d.uploadLimiter.inFlight(keyId) };
 }
 
 /** Every domain over the one database, each with its ports, and the background workers they use. */
@@ -143,7 +163,17 @@ function createDomains(deps: AppDeps) {
   const gc: Record<string, JobKind> = deps.gc ? { [GC_JOB]: gcJob({ db: deps.db, store: deps.store, logger: deps.logger, graceMs: deps.gc.graceMs }) } : {};
   const { concurrency, leaseMs, pollMs, backoffMs } = deps.jobs ?? {};
   const jobs = createJobEngine({ db: deps.db, logger: deps.logger, kinds: { [EXPORT_JOB]: exportJob, ...gc }, concurrency, leaseMs, pollMs, backoffMs });
+  const wakeups = createTaskWakeups({ listen: deps.listen, logger: deps.logger });
+  const taskContent = createTaskContent({ db: deps.db, store: deps.store, maxChunkBytes: deps.maxChunkBytes });
+  const t = deps.tasks ?? {};
+  const taskLeaseMs = t.leaseMs ?? 30_000;
+  const runs = createTaskRuns(deps.db, taskContent, wakeups, { leaseMs: taskLeaseMs, logCapBytes: t.logCapBytes ?? 64 << 20, claimRecheckMs: t.claimRecheckMs ?? 5000 });
   return {
+    runs,
+    taskLeases: createLeaseSweeper({ sweep: runs.sweep, everyMs: t.sweepMs ?? 1000, logger: deps.logger }),
+    workers: createWorkersDomain(deps.db, taskLeaseMs),
+    wakeups,
+    tasks: createTasksDomain(deps.db, taskContent, { wakeups, watchKeepAliveMs: deps.tasks?.watchKeepAliveMs }),
     md5,
     uploadLimiter,
     uploads,
@@ -172,6 +202,8 @@ function serviceRoutes(
     router.service(VersionService, createVersionService(d.versions));
     router.service(FileService, createFileService({ files: d.files, uploads: d.uploads, store: deps.store, urls: x.urls, publicUrl: deps.publicUrl }));
     router.service(ExportService, createExportService({ exports: d.exports, urls: x.urls, publicUrl: deps.publicUrl }));
+    router.service(TaskService, createTaskService({ tasks: d.tasks, urls: x.urls, publicUrl: deps.publicUrl }));
+    router.service(TaskWorkerService, createTaskWorkerService({ workers: d.workers, runs: d.runs, urls: x.urls, publicUrl: deps.publicUrl }));
     router.service(
       WorkspaceService,
       createWorkspaceService({ workspaces: d.workspaces, accessKeys: d.accessKeys, audit: d.audit, authenticator: x.authenticator, info: x.info }),

@@ -37,6 +37,8 @@ export interface Config {
   /** Background jobs (exports) this process runs at once, and how long a job's lease lasts. */
   jobConcurrency: number;
   jobLeaseSeconds: number;
+  /** Task workers: lease without a report, and log bytes kept per task. */
+  tasks: { leaseMs: number; logCapBytes: number };
   /** Limits on connections, slow requests and HTTP/2 streams (http/serve.ts TransportLimits). */
   transport: TransportLimits;
 }
@@ -91,6 +93,12 @@ export const SETTINGS: Setting[] = [
     default: "30",
     help: "a running job's lease, renewed every third of it; when its server dies, another takes the job over after this long",
   },
+  {
+    name: "TASK_LEASE_SECONDS",
+    default: "30",
+    help: "how long a task's worker may go without reporting (workers report every sixth of it); then its task is queued again from its last checkpoint",
+  },
+  { name: "TASK_LOG_MAX_BYTES", default: "67108864", help: "log bytes kept per task; past it the oldest lines are dropped (ListTaskLogs says how many)" },
   { name: "MAX_CONNECTIONS", default: "4096", help: "connections open at once; more are closed as soon as they are accepted (keep it below the open-file limit, ulimit -n)" },
   {
     name: "MAX_CONNECTIONS_PER_PEER",
@@ -166,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     gcGraceSeconds: int(env, "GC_GRACE_SECONDS", 0, 365 * 24 * 3600),
     jobConcurrency: int(env, "JOB_CONCURRENCY", 0, 64),
     jobLeaseSeconds: int(env, "JOB_LEASE_SECONDS", 1, 3600),
+    tasks: { leaseMs: int(env, "TASK_LEASE_SECONDS", 1, 3600) * 1000, logCapBytes: int(env, "TASK_LOG_MAX_BYTES", 1024 * 1024, 1 << 40) },
     transport: {
       maxConnections: int(env, "MAX_CONNECTIONS", 1, 1_000_000),
       maxConnectionsPerPeer: int(env, "MAX_CONNECTIONS_PER_PEER", 1, 1_000_000),

@@ -33,14 +33,7 @@ async function main(): Promise<void> {
     return;
   }
   const logger = createLogger(config.logLevel);
-  const database = config.databaseUrl
-    ? await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize, connectTimeoutMs: config.databaseConnectTimeoutMs, acquireTimeoutMs: config.databaseAcquireTimeoutMs })
-    : await openDatabase({ dataDir: join(config.dataDir, "pg") });
-  if (database.kind === "pglite")
-    logger.warn(
-      { dataDir: join(config.dataDir, "pg") },
-      "using the embedded database (PGlite): fine for trying modelreg and for one machine, but it does not fsync, so an operating-system crash or power loss can lose recent commits; set DATABASE_URL to a PostgreSQL server for production",
-    );
+  const database = await openConfiguredDatabase(config, logger);
   await database.migrate();
   await ensureDefaultWorkspace(database.db);
   if (!config.authEnabled)
@@ -62,6 +55,8 @@ async function main(): Promise<void> {
     maxChunkBytes: config.maxChunkBytes,
     jobs: { concurrency: config.jobConcurrency, leaseMs: config.jobLeaseSeconds * 1000 },
     gc: { graceMs: config.gcGraceSeconds * 1000 },
+    listen: database.listen,
+    tasks: config.tasks,
   });
   void app.md5.sweep().catch((err: unknown) => logger.warn({ err }, "could not look for blobs without an md5"));
   // Garbage collection is a job: due every GC_INTERVAL_SECONDS across all replicas, run by one.
@@ -74,6 +69,7 @@ async function main(): Promise<void> {
     logger,
   });
   app.jobs.start();
+  app.taskLeases.start();
   logger.info({ url: server.url, port: server.port, database: database.kind, blobStore: store.kind }, `modelreg listening on ${server.url}`);
 
   let stopping = false;
@@ -86,7 +82,9 @@ async function main(): Promise<void> {
     await gc.stop();
     // Running jobs go back to the queue at once, for another replica or the next start.
     await app.jobs.stop();
+    await app.taskLeases.stop();
     await app.md5.stop();
+    await app.wakeups.close();
     await store.close();
     await database.close();
     logger.info("stopped");
@@ -94,6 +92,19 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+/** PostgreSQL when DATABASE_URL is set, else the embedded database in DATA_DIR (with a warning of what it does not promise). */
+async function openConfiguredDatabase(config: ReturnType<typeof loadConfig>, logger: ReturnType<typeof createLogger>) {
+  const database = config.databaseUrl
+    ? await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize, connectTimeoutMs: config.databaseConnectTimeoutMs, acquireTimeoutMs: config.databaseAcquireTimeoutMs })
+    : await openDatabase({ dataDir: join(config.dataDir, "pg") });
+  if (database.kind === "pglite")
+    logger.warn(
+      { dataDir: join(config.dataDir, "pg") },
+      "using the embedded database (PGlite): fine for trying modelreg and for one machine, but it does not fsync, so an operating-system crash or power loss can lose recent commits; set DATABASE_URL to a PostgreSQL server for production",
+    );
+  return database;
 }
 
 main().catch((err) => {

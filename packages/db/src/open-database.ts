@@ -28,6 +28,14 @@ export interface DatabaseHandle {
   close(): Promise<void>;
   /** PGlite only: the whole database as a tarball, for `loadDataDir`. */
   dumpDataDir?(): Promise<Blob>;
+  /**
+   * LISTENs on `channel`: `onPayload` gets each NOTIFY's payload (one sent
+   * inside a transaction arrives when it commits), `onListening` runs each
+   * time the LISTEN is in place (at first, and on PostgreSQL again after its
+   * connection was lost and re-made, when notifications may have been
+   * missed). Resolves once listening; the function it gives stops.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onListening?: () => void): Promise<() => Promise<void>>;
 }
 
 export interface OpenDatabaseOptions {
@@ -106,6 +114,14 @@ function openPostgres(url: string, o: { poolSize: number; connectTimeoutMs: numb
         await one.end();
       }
     },
+    async listen(channel, onPayload, onListening) {
+      // postgres.js keeps one extra connection for every LISTEN of the client
+      // and LISTENs again on it after a reconnect (calling onListening).
+      const { unlisten } = await client.listen(channel, onPayload, onListening);
+      return async () => {
+        await unlisten();
+      };
+    },
     async close() {
       await client.end({ timeout: 5 });
     },
@@ -127,6 +143,14 @@ async function openPglite(dataDir: string, loadDataDir: Blob | undefined): Promi
     kind: "pglite",
     async migrate() {
       await migratePglite(drizzlePglite(client), { migrationsFolder });
+    },
+    async listen(channel, onPayload, onListening) {
+      const unlisten = await client.listen(channel, onPayload);
+      onListening?.();
+      return async () => {
+        // Closing the database ends every LISTEN with it.
+        if (!client.closed) await unlisten();
+      };
     },
     async close() {
       await client.close();

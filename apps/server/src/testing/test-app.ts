@@ -38,6 +38,10 @@ export interface TestAppOptions {
   jobLeaseMs?: number;
   /** false: the job engine is not started (call app.jobs.start()); default true. */
   startJobs?: boolean;
+  /** A task worker's lease (default 30 s). */
+  taskLeaseMs?: number;
+  /** Quiet time before a WatchTask keep-alive (default 15 s). */
+  taskKeepAliveMs?: number;
 }
 
 async function build(kind: DriverKind, options: TestAppOptions) {
@@ -56,11 +60,18 @@ async function build(kind: DriverKind, options: TestAppOptions) {
     uploadsPerKey: options.uploadsPerKey,
     maxChunkBytes: options.maxChunkBytes,
     jobs: { pollMs: 50, backoffMs: 50, progressMs: 200, leaseMs: options.jobLeaseMs },
+    listen: database.listen,
+    tasks: { watchKeepAliveMs: options.taskKeepAliveMs, leaseMs: options.taskLeaseMs, sweepMs: 50, claimRecheckMs: 200 },
   });
-  if (options.startJobs !== false) app.jobs.start();
+  if (options.startJobs !== false) {
+    app.jobs.start();
+    app.taskLeases.start();
+  }
   const close = async () => {
     await app.jobs.stop();
+    await app.taskLeases.stop();
     await app.md5.stop();
+    await app.wakeups.close();
     await database.close();
     await blobs.remove();
   };

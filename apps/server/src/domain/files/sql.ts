@@ -89,6 +89,17 @@ export async function draftFiles(tx: Tx, versionId: string) {
 export async function promoteDraft(tx: Tx, versionId: string, draft: { path: string; size: number; sha256: string }[]) {
   await tx.delete(versionFiles).where(and(eq(versionFiles.versionId, versionId), eq(versionFiles.draft, false)));
   await tx.update(versionFiles).set({ draft: false }).where(and(eq(versionFiles.versionId, versionId), eq(versionFiles.draft, true)));
+  return markReady(tx, versionId, draft);
+}
+
+/** Files written straight into a new version's committed manifest (a task's outputs, whose content the workspace holds). */
+export async function insertCommitted(tx: Tx, versionId: string, files: FileSpec[]): Promise<void> {
+  await eachBatch(files, (batch) => tx.insert(versionFiles).values(batch.map((f) => ({ versionId, draft: false, ...f }))));
+}
+
+/** The version READY with the summary of its committed files; returns the updated row. */
+export async function markReady(tx: Tx, versionId: string, files: { path: string; size: number; sha256: string }[]) {
+  const draft = files;
   const [row] = await tx
     .update(versions)
     .set({

@@ -5,11 +5,11 @@
 // checkpoint, outputs) in flight at once, so staging one never ends the
 // task's sessions for another; they end with their expiry, or with the
 // task (garbage collection takes a session whose task is gone).
-import type { Database, Tx } from "@modelreg/db";
+import type { Database, Tx, VersionRow } from "@modelreg/db";
 import { eachBatch } from "./batches.js";
 import { heldSizes, md5sOf } from "./blobs-sql.js";
 import { type HeldAdvice, requireStoredSizes, requireUploaded, staleSessions } from "./rules.js";
-import { deleteSessions, taskSessions } from "./sql.js";
+import { deleteSessions, insertCommitted, markReady, taskSessions } from "./sql.js";
 import { checkAndStoreEmpty, heldContent, openSessions, STORE_CALLS, stagedFiles } from "./staging.js";
 import { type FilesContext, type FileSpec, type StagedFile, type StoredFile } from "./types.js";
 import { taskResourceName } from "../shared/resource-names.js";
@@ -34,6 +34,13 @@ export interface TaskContent {
   requireHeld(tx: Tx, of: { workspace: string; name: string }, files: FileSpec[], retry?: string): Promise<void>;
   /** The files with the md5 of their content ("" while not computed yet), e.g. to hand them out with download URLs. */
   withMd5(db: Tx | Database, files: FileSpec[]): Promise<StoredFile[]>;
+  /**
+   * Inside the caller's transaction: a new version gets `files` (content the
+   * workspace holds, checked as requireHeld checks it) as its committed
+   * files and turns READY, as CommitVersionFiles would make it; returns the
+   * version's row after.
+   */
+  fillVersion(tx: Tx, version: { id: string; workspace: string; name: string }, files: FileSpec[]): Promise<VersionRow>;
 }
 
 export function createTaskContentOf(ctx: FilesContext): TaskContent {
@@ -42,6 +49,11 @@ export function createTaskContentOf(ctx: FilesContext): TaskContent {
     stage: (tx, owner, files, accessKeyId, field = "files") => stageTaskFiles(ctx, tx, owner, files, accessKeyId, field),
     requireHeld: (tx, of, files, retry = "call again") => requireHeld(tx, of, files, retry),
     withMd5: (db, files) => withMd5(db, files),
+    fillVersion: async (tx, version, files) => {
+      await requireHeld(tx, version, files, "register the version again");
+      await insertCommitted(tx, version.id, files);
+      return markReady(tx, version.id, files);
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import { type Database, tasks, type TaskRow, type Tx } from "@modelreg/db";
 import { TaskState } from "@modelreg/proto";
 import { sql } from "drizzle-orm";
 import { NotFoundError } from "../shared/errors.js";
+import { rowsOf } from "../shared/raw-rows.js";
 import type { TaskWakeups } from "../ports/task-wakeups.js";
 import type { Scope } from "../shared/scope.js";
 import { freeMemoryDescending, parseWorkerName, selectWorker, touchWorker, type GpuRecord, type WorkerRow } from "../workers/index.js";
@@ -85,7 +86,7 @@ async function claimOne(tx: Tx, worker: WorkerRow, leaseMs: number): Promise<Tas
       AND t.req_cpu_count <= ${worker.cpuCount}
       AND ${JSON.stringify(worker.labels)}::jsonb @> t.req_labels
     ORDER BY t.seq LIMIT 1 FOR UPDATE SKIP LOCKED`);
-  const id = ([...(picked as unknown as Iterable<{ id: string }>)][0] ?? undefined)?.id;
+  const id = rowsOf<{ id: string }>(picked)[0]?.id;
   if (!id) return undefined;
   const worker_ = `workspaces/${worker.workspace}/workers/${worker.workerId}`;
   const [row] = await tx

@@ -31,6 +31,9 @@ export { parseTaskName, taskResourceName } from "./rules.js";
 export { TASK_CHANNEL } from "./events-sql.js";
 export { createTaskRuns, type Claimed, type TaskRuns, type TaskRunsSettings } from "./worker.js";
 export type { CheckpointInput, ClaimInput, CompleteInput, ReportInput, ReportResult } from "./worker.js";
+export type { OutputSource, RegisterInput } from "./register.js";
+import { type RegisterInput, registerTaskOutput } from "./register.js";
+import type { Version } from "../versions/index.js";
 
 export interface TasksDomain {
   /** Creates a task (or, with validate_only, says what it would be); QUEUED, or PENDING while input files are to be uploaded. */
@@ -51,6 +54,8 @@ export interface TasksDomain {
   resume(scope: Scope, r: ResumeInput): Promise<TaskView>;
   /** Cancels a task for good (a held one when its worker next reports, or its lease ends). */
   cancel(scope: Scope, name: string): Promise<TaskView>;
+  /** A committed checkpoint (or the outputs) of a task as a READY version whose lineage names the task. */
+  registerOutput(scope: Scope, name: string, r: RegisterInput): Promise<Version>;
   /** Built-in templates and the workspace's own. */
   listTemplates(scope: Scope, parent: string, type: number): Promise<TemplateView[]>;
   createTemplate(scope: Scope, parent: string, t: NewTemplate): Promise<TemplateView>;
@@ -86,6 +91,7 @@ export function createTasksDomain(db: Database, content: TaskContent, options: T
     stop: (scope, name) => stopTask(db, scope, name),
     resume: (scope, r) => resumeTask(db, scope, r),
     cancel: (scope, name) => cancelTask(db, scope, name),
+    registerOutput: (scope, name, r) => registerTaskOutput(db, content, scope, name, r),
     listTemplates: (scope, parent, type) => listTemplates(db, scope, parent, type),
     createTemplate: (scope, parent, t) => createTemplate(db, scope, parent, t),
     deleteTemplate: (scope, name) => deleteTemplate(db, scope, name),
@@ -101,7 +107,7 @@ async function listTasks(db: Database, scope: Scope, parent: string, opts: TaskL
   const { workspace, limit, expr, order } = checkList(parent, opts);
   const fp = queryFingerprint("tasks", parent, opts.filter, opts.orderBy);
   const after = decodePageToken(opts.pageToken, fp, order.field === "update_time" ? 2 : 1);
-  const rows = await q.selectPage(db, workspace, expr, order, after, limit);
+  const rows = await q.selectPage(db, scope, workspace, expr, order, after, limit);
   // An empty answer must not hide a missing workspace (or one out of scope).
   if (rows.length === 0 && !after) await requireWorkspace(db, scope, workspace);
   const page = pageOf(rows, limit, fp, (r) => q.pageKey(r, order));

@@ -8,7 +8,8 @@
 import { type Database, taskLogs, taskMetrics, tasks, type TaskRow, type Tx } from "@modelreg/db";
 import { TaskState } from "@modelreg/proto";
 import { eq, sql } from "drizzle-orm";
-import { type Scope } from "../shared/scope.js";
+import { rowsOf } from "../shared/raw-rows.js";
+import type { Scope } from "../shared/scope.js";
 import { touchWorker, type GpuRecord } from "../workers/index.js";
 import { insertEvent, notifyEvents, takeSeqs } from "./events-sql.js";
 import { extendLease, lockByLease } from "./lease.js";
@@ -115,7 +116,7 @@ async function trimLogs(tx: Tx, taskRowId: string, excess: number): Promise<void
     )
     DELETE FROM ${taskLogs} WHERE task_id = ${taskRowId} AND seq <= (SELECT upto FROM cut)
     RETURNING octet_length(text) AS bytes`);
-  const rows = [...(gone as unknown as Iterable<{ bytes: number }>)];
+  const rows = rowsOf<{ bytes: number }>(gone);
   const freed = rows.reduce((s, r) => s + Number(r.bytes), 0);
   await tx
     .update(tasks)

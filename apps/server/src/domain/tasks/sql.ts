@@ -9,6 +9,7 @@ import { enumCodes } from "../shared/enum-codes.js";
 import { compileFilter, type FilterExpr, type FilterFields } from "../shared/filter/index.js";
 import type { OrderBy } from "../shared/order-by.js";
 import { inScope, type Scope } from "../shared/scope.js";
+import { rowsOf } from "../shared/raw-rows.js";
 import type { TaskName } from "./rules.js";
 import type { TaskFile } from "./types.js";
 
@@ -79,7 +80,7 @@ export async function selectOutputVersions(q: Tx | Database, workspace: string, 
   const rows = await q.execute(sql`
     SELECT m.name AS model, v.version AS version FROM ${versions} v JOIN models m ON m.id = v.model_id
     WHERE v.workspace = ${workspace} AND v.source_task = ${taskName} ORDER BY v.seq`);
-  return [...(rows as unknown as Iterable<{ model: string; version: string }>)];
+  return rowsOf<{ model: string; version: string }>(rows);
 }
 
 /**
@@ -89,7 +90,7 @@ export async function selectOutputVersions(q: Tx | Database, workspace: string, 
  * sides so that a key read back through a JavaScript Date still compares
  * equal.
  */
-export async function selectPage(db: Database, workspace: string, expr: FilterExpr, order: OrderBy, after: string[] | undefined, limit: number): Promise<TaskRow[]> {
+export async function selectPage(db: Database, scope: Scope, workspace: string, expr: FilterExpr, order: OrderBy, after: string[] | undefined, limit: number): Promise<TaskRow[]> {
   const beyond = order.desc ? lt : gt;
   const dir = order.desc ? desc : asc;
   const byUpdate = order.field === "update_time";
@@ -102,7 +103,7 @@ export async function selectPage(db: Database, workspace: string, expr: FilterEx
   return db
     .select()
     .from(tasks)
-    .where(and(eq(tasks.workspace, workspace), compileFilter(expr, FILTER_FIELDS), keyset))
+    .where(and(eq(tasks.workspace, workspace), inScope(scope, tasks.workspace), compileFilter(expr, FILTER_FIELDS), keyset))
     .orderBy(...(byUpdate ? [dir(updateMs), dir(tasks.seq)] : [dir(tasks.seq)]))
     .limit(limit + 1);
 }

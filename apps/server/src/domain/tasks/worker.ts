@@ -12,7 +12,9 @@ import { type CheckpointInput, commitCheckpoint, committedCheckpoint, createChec
 import { type ClaimInput, claimTask } from "./claim.js";
 import { type CompleteInput, completeTask, failTask } from "./complete.js";
 import { latestCommittedEpoch, sweepLeases } from "./lease.js";
+import { type RegisterInput, registerLeasedOutput } from "./register.js";
 import { type ReportInput, type ReportResult, reportProgress } from "./report.js";
+import type { Version } from "../versions/index.js";
 import type { CheckpointView, TaskView } from "./types.js";
 import { viewOf } from "./view.js";
 
@@ -52,6 +54,8 @@ export interface TaskRuns {
   stageOutputs(scope: Scope, leaseToken: string, files: FileSpec[], accessKeyId: string): Promise<{ uploads: StagedFile[]; bytesToUpload: number }>;
   complete(scope: Scope, input: CompleteInput): Promise<TaskView>;
   fail(scope: Scope, leaseToken: string, message: string, retryable: boolean): Promise<TaskView>;
+  /** A checkpoint of the attempt's task, or files the workspace holds, as a READY version whose lineage names the task. */
+  registerVersion(scope: Scope, leaseToken: string, r: RegisterInput): Promise<Version>;
   /** Ends attempts whose lease ran out; returns how many. */
   sweep(): Promise<number>;
   readonly settings: TaskRunsSettings;
@@ -67,6 +71,7 @@ export function createTaskRuns(db: Database, content: TaskContent, wakeups: Task
     stageOutputs: (scope, token, files, key) => stageOutputs(db, content, scope, token, files, key),
     complete: (scope, input) => completeTask(db, content, scope, input),
     fail: (scope, token, message, retryable) => failTask(db, scope, token, message, retryable),
+    registerVersion: (scope, token, r) => registerLeasedOutput(db, content, scope, token, r),
     sweep: () => sweepLeases(db),
   };
 }

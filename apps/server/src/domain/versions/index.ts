@@ -26,6 +26,7 @@ export type { Lineage, ListOptions, Version, VersionFields, VersionPage } from "
 export { NO_LINEAGE } from "./types.js";
 export { toVersion } from "./mapping.js";
 export { versionNotFound, versionRefWhere } from "./lookup-sql.js";
+export { createVersionWithFiles, type VersionWithFiles } from "./create-with-files.js";
 export type { VersionMetadata } from "./metadata.js";
 
 export interface VersionsDomain {

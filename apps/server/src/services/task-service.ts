@@ -1,0 +1,140 @@
+// modelreg.v1.TaskService: thin handlers over the tasks domain. WatchTask
+// streams what the domain's watch yields, ending when the call does.
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import {
+  CancelTaskResponseSchema,
+  CreateParamTemplateResponseSchema,
+  CreateTaskResponseSchema,
+  DeleteParamTemplateResponseSchema,
+  DeleteTaskResponseSchema,
+  GetTaskResponseSchema,
+  ListParamTemplatesResponseSchema,
+  ListTaskCheckpointsResponseSchema,
+  ListTaskLogsResponseSchema,
+  ListTaskMetricsResponseSchema,
+  ListTasksResponseSchema,
+  ResumeTaskResponseSchema,
+  StartTaskResponseSchema,
+  StopTaskResponseSchema,
+  type TaskService,
+  UpdateTaskResponseSchema,
+  type WatchTaskResponse,
+  WatchTaskResponseSchema,
+} from "@modelreg/proto";
+import type { TasksDomain, WatchItem } from "../domain/tasks/index.js";
+import { baseUrlOf, type FileUrls, hostOf } from "../http/file-urls.js";
+import { callScope, principalOf } from "../interceptors/auth.js";
+import { uploadToProto } from "../convert/uploads.js";
+import {
+  checkpointToProto,
+  logLineToProto,
+  metricPointToProto,
+  newTemplateOf,
+  taskEventToProto,
+  taskFieldsOf,
+  taskFileToProto,
+  taskToProto,
+  taskUpdateOf,
+  templateToProto,
+} from "../convert/tasks.js";
+
+export interface TaskServiceDeps {
+  tasks: TasksDomain;
+  /** URLs for a base address, issued to an access key ("" with AUTH=off): the upload URLs of a task's input files. */
+  urls: (base: string, accessKeyId?: string) => FileUrls;
+  publicUrl?: string;
+}
+
+/** The RPCs the worker side of tasks answers; not served yet. */
+function notYet(rpc: string): never {
+  throw new ConnectError(`${rpc} is not available on this server yet (it comes with the task workers)`, Code.Unimplemented);
+}
+
+function watchItemToProto(item: WatchItem): WatchTaskResponse {
+  if (item.kind === "task") return create(WatchTaskResponseSchema, { kind: { case: "task", value: taskToProto(item.task) } });
+  if (item.kind === "event") return create(WatchTaskResponseSchema, { kind: { case: "event", value: taskEventToProto(item.event) } });
+  return create(WatchTaskResponseSchema, { kind: { case: "keepAlive", value: timestampFromDate(item.time) } });
+}
+
+export function createTaskService(deps: TaskServiceDeps): ServiceImpl<typeof TaskService> {
+  const { tasks } = deps;
+  const urlsFor = (ctx: HandlerContext) => deps.urls(baseUrlOf(deps.publicUrl, hostOf(ctx.url)), principalOf(ctx).keyId);
+  return {
+    async createTask(req, ctx) {
+      const principal = principalOf(ctx);
+      const input = { parent: req.parent, taskId: req.taskId, task: taskFieldsOf(req.task), requestId: req.requestId, validateOnly: req.validateOnly };
+      const r = await tasks.create(callScope(ctx), { ...input, creator: principal.user, accessKeyId: principal.keyId });
+      const urls = urlsFor(ctx);
+      return create(CreateTaskResponseSchema, {
+        task: taskToProto(r.task),
+        uploads: r.uploads.map((s) => ({ file: taskFileToProto(s.file), present: s.present, upload: s.upload ? uploadToProto(s.upload, urls) : undefined })),
+        bytesToUpload: BigInt(r.bytesToUpload),
+      });
+    },
+    async getTask(req, ctx) {
+      return create(GetTaskResponseSchema, { task: taskToProto(await tasks.get(callScope(ctx), req.name)) });
+    },
+    async listTasks(req, ctx) {
+      const page = await tasks.list(callScope(ctx), req.parent, { pageSize: req.pageSize, pageToken: req.pageToken, filter: req.filter, orderBy: req.orderBy });
+      return create(ListTasksResponseSchema, { tasks: page.tasks.map(taskToProto), nextPageToken: page.nextPageToken });
+    },
+    async updateTask(req, ctx) {
+      const t = await tasks.update(callScope(ctx), req.task?.name ?? "", req.updateMask?.paths ?? [], taskUpdateOf(req.task));
+      return create(UpdateTaskResponseSchema, { task: taskToProto(t) });
+    },
+    async deleteTask(req, ctx) {
+      await tasks.delete(callScope(ctx), req.name, req.etag);
+      return create(DeleteTaskResponseSchema, {});
+    },
+    async startTask(req, ctx) {
+      return create(StartTaskResponseSchema, { task: taskToProto(await tasks.start(callScope(ctx), req.name)) });
+    },
+    async stopTask(req, ctx) {
+      return create(StopTaskResponseSchema, { task: taskToProto(await tasks.stop(callScope(ctx), req.name)) });
+    },
+    async resumeTask(req, ctx) {
+      const t = await tasks.resume(callScope(ctx), { name: req.name, epoch: req.epoch, params: req.params });
+      return create(ResumeTaskResponseSchema, { task: taskToProto(t) });
+    },
+    async cancelTask(req, ctx) {
+      return create(CancelTaskResponseSchema, { task: taskToProto(await tasks.cancel(callScope(ctx), req.name)) });
+    },
+    async *watchTask(req, ctx) {
+      const opts = { follow: req.follow, excludeLogs: req.excludeLogs };
+      for await (const item of tasks.watch(callScope(ctx), req.name, Number(req.afterSeq), opts, ctx.signal)) yield watchItemToProto(item);
+    },
+    async listTaskLogs(req, ctx) {
+      const q = { afterSeq: Number(req.afterSeq), tail: req.tail, pageSize: req.pageSize, pageToken: req.pageToken };
+      const page = await tasks.logs(callScope(ctx), req.name, q);
+      return create(ListTaskLogsResponseSchema, { lines: page.lines.map(logLineToProto), nextPageToken: page.nextPageToken, droppedLines: BigInt(page.droppedLines) });
+    },
+    async listTaskMetrics(req, ctx) {
+      const series = await tasks.metrics(callScope(ctx), req.name, req.metricNames, req.maxPoints);
+      return create(ListTaskMetricsResponseSchema, {
+        series: series.map((s) => ({ name: s.name, points: s.points.map(metricPointToProto), totalPoints: BigInt(s.totalPoints) })),
+      });
+    },
+    async listTaskCheckpoints(req, ctx) {
+      const list = await tasks.checkpoints(callScope(ctx), req.name, req.includePending);
+      return create(ListTaskCheckpointsResponseSchema, { checkpoints: list.map(checkpointToProto) });
+    },
+    async createParamTemplate(req, ctx) {
+      const t = await tasks.createTemplate(callScope(ctx), req.parent, newTemplateOf(req.template));
+      return create(CreateParamTemplateResponseSchema, { template: templateToProto(t) });
+    },
+    async listParamTemplates(req, ctx) {
+      const list = await tasks.listTemplates(callScope(ctx), req.parent, req.type);
+      return create(ListParamTemplatesResponseSchema, { templates: list.map(templateToProto) });
+    },
+    async deleteParamTemplate(req, ctx) {
+      await tasks.deleteTemplate(callScope(ctx), req.name);
+      return create(DeleteParamTemplateResponseSchema, {});
+    },
+    registerTaskOutput: () => notYet("RegisterTaskOutput"),
+    getDefaultParams: () => notYet("GetDefaultParams"),
+    listWorkers: () => notYet("ListWorkers"),
+    getWorker: () => notYet("GetWorker"),
+  };
+}
