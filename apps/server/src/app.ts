@@ -202,7 +202,7 @@ function serviceRoutes(
     router.service(VersionService, createVersionService(d.versions));
     router.service(FileService, createFileService({ files: d.files, uploads: d.uploads, store: deps.store, urls: x.urls, publicUrl: deps.publicUrl }));
     router.service(ExportService, createExportService({ exports: d.exports, urls: x.urls, publicUrl: deps.publicUrl }));
-    router.service(TaskService, createTaskService({ tasks: d.tasks, urls: x.urls, publicUrl: deps.publicUrl }));
+    router.service(TaskService, createTaskService({ tasks: d.tasks, workers: d.workers, urls: x.urls, publicUrl: deps.publicUrl }));
     router.service(TaskWorkerService, createTaskWorkerService({ workers: d.workers, runs: d.runs, urls: x.urls, publicUrl: deps.publicUrl }));
     router.service(
       WorkspaceService,

@@ -174,7 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     gcGraceSeconds: int(env, "GC_GRACE_SECONDS", 0, 365 * 24 * 3600),
     jobConcurrency: int(env, "JOB_CONCURRENCY", 0, 64),
     jobLeaseSeconds: int(env, "JOB_LEASE_SECONDS", 1, 3600),
-    tasks: { leaseMs: int(env, "TASK_LEASE_SECONDS", 1, 3600) * 1000, logCapBytes: int(env, "TASK_LOG_MAX_BYTES", 1024 * 1024, 1 << 40) },
+    tasks: { leaseMs: int(env, "TASK_LEASE_SECONDS", 1, 3600) * 1000, logCapBytes: int(env, "TASK_LOG_MAX_BYTES", 1024 * 1024, 2 ** 40) },
     transport: {
       maxConnections: int(env, "MAX_CONNECTIONS", 1, 1_000_000),
       maxConnectionsPerPeer: int(env, "MAX_CONNECTIONS_PER_PEER", 1, 1_000_000),

@@ -8,6 +8,8 @@ import {
   ExportService,
   FileService,
   ModelService,
+  type TaskService,
+  type TaskWorkerService,
   VersionService,
   WorkspaceService,
   type AuditEvent,
@@ -38,6 +40,7 @@ import {
 import { importArchive, type ImportArchiveOptions } from "./exports/import-archive.js";
 import { exportName, type ExportFormatName } from "./exports/names.js";
 import { optionsFromParams, parseAlgorithmParams, type AlgorithmParams } from "./from-params.js";
+import { createTaskMembers, type TaskHelpers } from "./tasks/helpers.js";
 
 export interface RegistryClientOptions {
   /** Server address, e.g. http://localhost:8080. */
@@ -80,7 +83,7 @@ export interface RegistryClientOptions {
   transport?: Transport;
 }
 
-export interface RegistryClient {
+export interface RegistryClient extends TaskHelpers {
   /** The workspace short names resolve in. */
   readonly workspace: string;
   /** modelreg.v1.ModelService. */
@@ -93,6 +96,10 @@ export interface RegistryClient {
   readonly files: Client<typeof FileService>;
   /** modelreg.v1.ExportService: versions packed into tar, tar.gz or zip archives. */
   readonly exports: Client<typeof ExportService>;
+  /** modelreg.v1.TaskService: tasks, their events, logs, metrics, checkpoints; templates; workers' view. */
+  readonly tasks: Client<typeof TaskService>;
+  /** modelreg.v1.TaskWorkerService: what workers call (runWorker uses it). */
+  readonly taskWorkers: Client<typeof TaskWorkerService>;
   /**
    * Starts an export of a READY version (`model:1.0.0`, `model@alias` or a
    * full name) as "tar", "tar.gz" or "zip", or returns the one already
@@ -281,6 +288,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     workspaces,
     files,
     exports: exportsClient,
+    ...createTaskMembers(transport, { transfers, workspace, accessKey: key }),
     startExport: (version, format, opts) => startExport(exportContext, version, format, opts),
     waitForExport: (exp, opts) => waitForExport(exportContext, exp, opts),
     downloadExport: (exp, target, opts) => downloadExport(exportContext, exp, target, opts),

@@ -1,15 +1,19 @@
 // modelreg.v1.TaskService: thin handlers over the tasks domain. WatchTask
 // streams what the domain's watch yields, ending when the call does.
-import { create } from "@bufbuild/protobuf";
+import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   CancelTaskResponseSchema,
   CreateParamTemplateResponseSchema,
   CreateTaskResponseSchema,
   DeleteParamTemplateResponseSchema,
   DeleteTaskResponseSchema,
+  GetDefaultParamsResponseSchema,
   GetTaskResponseSchema,
+  GetWorkerResponseSchema,
+  ListWorkersResponseSchema,
+  RegisterTaskOutputResponseSchema,
   ListParamTemplatesResponseSchema,
   ListTaskCheckpointsResponseSchema,
   ListTaskLogsResponseSchema,
@@ -24,6 +28,9 @@ import {
   WatchTaskResponseSchema,
 } from "@modelreg/proto";
 import type { TasksDomain, WatchItem } from "../domain/tasks/index.js";
+import type { WorkersDomain } from "../domain/workers/index.js";
+import { lineageOf, versionFieldsOf, versionToProto } from "../convert/resources.js";
+import { gpusOf, workerToProto } from "../convert/workers.js";
 import { baseUrlOf, type FileUrls, hostOf } from "../http/file-urls.js";
 import { callScope, principalOf } from "../interceptors/auth.js";
 import { uploadToProto } from "../convert/uploads.js";
@@ -42,15 +49,12 @@ import {
 
 export interface TaskServiceDeps {
   tasks: TasksDomain;
+  workers: WorkersDomain;
   /** URLs for a base address, issued to an access key ("" with AUTH=off): the upload URLs of a task's input files. */
   urls: (base: string, accessKeyId?: string) => FileUrls;
   publicUrl?: string;
 }
 
-/** The RPCs the worker side of tasks answers; not served yet. */
-function notYet(rpc: string): never {
-  throw new ConnectError(`${rpc} is not available on this server yet (it comes with the task workers)`, Code.Unimplemented);
-}
 
 function watchItemToProto(item: WatchItem): WatchTaskResponse {
   if (item.kind === "task") return create(WatchTaskResponseSchema, { kind: { case: "task", value: taskToProto(item.task) } });
@@ -132,9 +136,34 @@ export function createTaskService(deps: TaskServiceDeps): ServiceImpl<typeof Tas
       await tasks.deleteTemplate(callScope(ctx), req.name);
       return create(DeleteParamTemplateResponseSchema, {});
     },
-    registerTaskOutput: () => notYet("RegisterTaskOutput"),
-    getDefaultParams: () => notYet("GetDefaultParams"),
-    listWorkers: () => notYet("ListWorkers"),
-    getWorker: () => notYet("GetWorker"),
+    ...outputsAndWorkers(deps),
+  };
+}
+
+/** RegisterTaskOutput, GetDefaultParams, ListWorkers and GetWorker. */
+function outputsAndWorkers(deps: TaskServiceDeps): Pick<ServiceImpl<typeof TaskService>, "registerTaskOutput" | "getDefaultParams" | "listWorkers" | "getWorker"> {
+  return {
+    async registerTaskOutput(req, ctx) {
+      const v = await deps.tasks.registerOutput(callScope(ctx), req.name, {
+        source: req.checkpoint ? { checkpoint: req.checkpoint } : { latest: true },
+        model: req.model,
+        versionId: req.versionId,
+        fields: versionFieldsOf(req.version),
+        lineage: lineageOf(req.version),
+        requestId: req.requestId,
+      });
+      return create(RegisterTaskOutputResponseSchema, { version: versionToProto(v) });
+    },
+    async getDefaultParams(req, ctx) {
+      const d = await deps.tasks.defaults(callScope(ctx), { parent: req.parent, type: req.type, template: req.template, gpus: gpusOf(req.gpus), workers: req.workers });
+      return create(GetDefaultParamsResponseSchema, { params: d.params as JsonObject, template: templateToProto(d.template), notes: d.notes });
+    },
+    async listWorkers(req, ctx) {
+      const page = await deps.workers.list(callScope(ctx), req.parent, { pageSize: req.pageSize, pageToken: req.pageToken, onlineOnly: req.onlineOnly });
+      return create(ListWorkersResponseSchema, { workers: page.workers.map(workerToProto), nextPageToken: page.nextPageToken });
+    },
+    async getWorker(req, ctx) {
+      return create(GetWorkerResponseSchema, { worker: workerToProto(await deps.workers.get(callScope(ctx), req.name)) });
+    },
   };
 }

@@ -29,7 +29,7 @@ function suite(kind: DriverKind) {
   let workers: Client<typeof TaskWorkerService>;
   let n = 0;
   beforeAll(async () => {
-    t = await startTestServer(kind, { taskLeaseMs: 600 });
+    t = await startTestServer(kind, { taskLeaseMs: 2000 });
     const transport = createConnectTransport({ baseUrl: t.url, httpVersion: "1.1" });
     tasks = createClient(TaskService, transport);
     workers = createClient(TaskWorkerService, transport);

@@ -251,8 +251,4 @@ function suite(kind: DriverKind) {
     ]);
     expect((await tc.listTaskCheckpoints({ name: task.name, includePending: true })).checkpoints.map((c) => c.epoch)).toEqual([1, 2, 3]);
   });
-
-  it("answers the worker-side reads it does not serve yet with UNIMPLEMENTED", async () => {
-    expect((await failure(tc.listWorkers({ parent: ws }))).code).toBe(Code.Unimplemented);
-  });
 }

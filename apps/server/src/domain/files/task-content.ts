@@ -11,7 +11,7 @@ import { heldSizes, md5sOf } from "./blobs-sql.js";
 import { type HeldAdvice, requireStoredSizes, requireUploaded, staleSessions } from "./rules.js";
 import { deleteSessions, insertCommitted, markReady, taskSessions } from "./sql.js";
 import { checkAndStoreEmpty, heldContent, openSessions, STORE_CALLS, stagedFiles } from "./staging.js";
-import { type FilesContext, type FileSpec, type StagedFile, type StoredFile } from "./types.js";
+import type { FilesContext, FileSpec, StagedFile, StoredFile } from "./types.js";
 import { taskResourceName } from "../shared/resource-names.js";
 
 /** The task whose files are staged: its workspace, its row id (tasks.id), and its id within the workspace (tasks.task_id). */

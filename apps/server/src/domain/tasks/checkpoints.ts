@@ -32,12 +32,12 @@ export interface CheckpointInput {
   accessKeyId: string;
 }
 
-export async function createCheckpoint(db: Database, content: TaskContent, scope: Scope, c: CheckpointInput): Promise<{ checkpoint: CheckpointView; uploads: StagedFile[]; bytesToUpload: number }> {
+export async function createCheckpoint(db: Database, content: TaskContent, leaseMs: number, scope: Scope, c: CheckpointInput): Promise<{ checkpoint: CheckpointView; uploads: StagedFile[]; bytesToUpload: number }> {
   checkManifest(c.files, c.epoch);
   for (const [k, x] of Object.entries(c.metrics)) if (!Number.isFinite(x)) throw InvalidArgumentError.field(`metrics[${k}]`, `${x} is not a finite number`);
   const files = await content.check(c.files, "files");
   return db.transaction(async (tx) => {
-    const task = await lockByLease(tx, scope, c.leaseToken);
+    const task = await lockByLease(tx, scope, c.leaseToken, leaseMs);
     const values = { taskId: task.id, epoch: c.epoch, state: CheckpointState.PENDING, attempt: task.attempt, metrics: c.metrics, fileCount: files.length, totalSize: files.reduce((s, f) => s + f.size, 0) };
     const [row] = await tx
       .insert(taskCheckpoints)
@@ -52,9 +52,9 @@ export async function createCheckpoint(db: Database, content: TaskContent, scope
   });
 }
 
-export async function commitCheckpoint(db: Database, content: TaskContent, scope: Scope, leaseToken: string, epoch: number): Promise<CheckpointView> {
+export async function commitCheckpoint(db: Database, content: TaskContent, leaseMs: number, scope: Scope, leaseToken: string, epoch: number): Promise<CheckpointView> {
   return db.transaction(async (tx) => {
-    const task = await lockByLease(tx, scope, leaseToken);
+    const task = await lockByLease(tx, scope, leaseToken, leaseMs);
     const taskName = taskResourceName(task.workspace, task.taskId);
     const name = checkpointResourceName(taskName, epoch);
     const [row] = await tx
@@ -95,11 +95,11 @@ export async function committedCheckpoint(q: Tx | Database, task: { id: string; 
   return { row, name: checkpointResourceName(taskResourceName(task.workspace, task.taskId), epoch), files: await checkpointFiles(q, row.id) };
 }
 
-export async function stageOutputs(db: Database, content: TaskContent, scope: Scope, leaseToken: string, files: FileSpec[], accessKeyId: string): Promise<{ uploads: StagedFile[]; bytesToUpload: number }> {
+export async function stageOutputs(db: Database, content: TaskContent, leaseMs: number, scope: Scope, leaseToken: string, files: FileSpec[], accessKeyId: string): Promise<{ uploads: StagedFile[]; bytesToUpload: number }> {
   checkManifest(files);
   const checked = await content.check(files, "files");
   return db.transaction(async (tx) => {
-    const task = await lockByLease(tx, scope, leaseToken);
+    const task = await lockByLease(tx, scope, leaseToken, leaseMs);
     const staged = await content.stage(tx, { workspace: task.workspace, taskRowId: task.id, taskId: task.taskId }, checked, accessKeyId);
     return { uploads: staged.files, bytesToUpload: staged.bytesToUpload };
   });

@@ -69,7 +69,6 @@ async function insert(tx: Tx, content: TaskContent, scope: Scope, workspace: str
   const base = f.baseVersion === "" ? undefined : await baseVersion(tx, scope, f.baseVersion, workspace);
   const model = f.model === "" ? undefined : await targetModel(tx, scope, f.model, workspace);
   const taskId = input.taskId || generatedTaskId(f.type, randomBytes(4).toString("hex"));
-  const name = taskResourceName(workspace, taskId);
   const row = await q.insertTask(tx, {
     workspace,
     taskId,

@@ -33,6 +33,8 @@ export { createTaskRuns, type Claimed, type TaskRuns, type TaskRunsSettings } fr
 export type { CheckpointInput, ClaimInput, CompleteInput, ReportInput, ReportResult } from "./worker.js";
 export type { OutputSource, RegisterInput } from "./register.js";
 import { type RegisterInput, registerTaskOutput } from "./register.js";
+import { type Defaults, type DefaultsQuery, defaultsFor } from "./defaults.js";
+export type { Defaults, DefaultsQuery } from "./defaults.js";
 import type { Version } from "../versions/index.js";
 
 export interface TasksDomain {
@@ -54,6 +56,8 @@ export interface TasksDomain {
   resume(scope: Scope, r: ResumeInput): Promise<TaskView>;
   /** Cancels a task for good (a held one when its worker next reports, or its lease ends). */
   cancel(scope: Scope, name: string): Promise<TaskView>;
+  /** A template's defaults for a type, the batch size fitted to the GPUs given or the workers named. */
+  defaults(scope: Scope, q: DefaultsQuery): Promise<Defaults>;
   /** A committed checkpoint (or the outputs) of a task as a READY version whose lineage names the task. */
   registerOutput(scope: Scope, name: string, r: RegisterInput): Promise<Version>;
   /** Built-in templates and the workspace's own. */
@@ -92,6 +96,7 @@ export function createTasksDomain(db: Database, content: TaskContent, options: T
     resume: (scope, r) => resumeTask(db, scope, r),
     cancel: (scope, name) => cancelTask(db, scope, name),
     registerOutput: (scope, name, r) => registerTaskOutput(db, content, scope, name, r),
+    defaults: (scope, q) => defaultsFor(db, scope, q),
     listTemplates: (scope, parent, type) => listTemplates(db, scope, parent, type),
     createTemplate: (scope, parent, t) => createTemplate(db, scope, parent, t),
     deleteTemplate: (scope, name) => deleteTemplate(db, scope, name),

@@ -28,7 +28,7 @@ function leaseLost(detail: string): FailedPreconditionError {
  * The task a lease token holds, locked, within scope; LEASE_LOST when the
  * token is not the task's current one (or the task is not held any more).
  */
-export async function lockByLease(tx: Tx, scope: Scope, token: string): Promise<TaskRow> {
+export async function lockByLease(tx: Tx, scope: Scope, token: string, extendMs?: number): Promise<TaskRow> {
   const m = TOKEN.exec(token);
   if (!m) throw InvalidArgumentError.field("lease_token", token === "" ? "is required: the lease_token ClaimTask returned" : "is not a lease token ClaimTask returned; send it unchanged");
   const [task] = await tx.select().from(tasks).where(eq(tasks.id, m[1]!)).for("update");
@@ -36,6 +36,8 @@ export async function lockByLease(tx: Tx, scope: Scope, token: string): Promise<
   const name = taskResourceName(task.workspace, task.taskId);
   if (task.leaseToken !== token || (task.state !== TaskState.RUNNING && task.state !== TaskState.STOPPING))
     throw leaseLost(`${name} is ${stateName(task.state)} with ${task.leaseToken ? "another attempt's lease" : "no lease"} (attempt ${task.attempt})`);
+  // Every call of the attempt shows the worker alive, not only reports.
+  if (extendMs !== undefined) task.leaseUntil = await extendLease(tx, task.id, extendMs);
   return task;
 }
 

@@ -36,8 +36,8 @@ export async function registerTaskOutput(db: Database, content: TaskContent, sco
 }
 
 /** By the lease (TaskWorkerService.RegisterVersion). */
-export async function registerLeasedOutput(db: Database, content: TaskContent, scope: Scope, leaseToken: string, r: RegisterInput): Promise<Version> {
-  const task = await db.transaction((tx) => lockByLease(tx, scope, leaseToken));
+export async function registerLeasedOutput(db: Database, content: TaskContent, leaseMs: number, scope: Scope, leaseToken: string, r: RegisterInput): Promise<Version> {
+  const task = await db.transaction((tx) => lockByLease(tx, scope, leaseToken, leaseMs));
   return register(db, content, scope, task, r);
 }
 

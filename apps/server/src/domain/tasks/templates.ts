@@ -41,7 +41,7 @@ export async function findTemplate(q: Tx | Database, workspace: string, type: nu
       .select()
       .from(paramTemplates)
       .where(and(eq(paramTemplates.workspace, workspace), eq(paramTemplates.templateId, id)));
-    if (row && row.types.includes(type)) return rowView(row);
+    if (row?.types.includes(type)) return rowView(row);
   }
   const known = [...BUILT_IN_TEMPLATES.filter((t) => t.types.includes(typeName(type))).map((t) => t.id), ...(await ownIds(q, workspace, type))];
   throw InvalidArgumentError.field(

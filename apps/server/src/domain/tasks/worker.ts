@@ -66,12 +66,12 @@ export function createTaskRuns(db: Database, content: TaskContent, wakeups: Task
     settings,
     claim: (scope, input, signal) => claim(db, content, wakeups, settings, scope, input, signal),
     report: (scope, input) => reportProgress(db, settings, scope, input),
-    createCheckpoint: (scope, input) => createCheckpoint(db, content, scope, input),
-    commitCheckpoint: (scope, token, epoch) => commitCheckpoint(db, content, scope, token, epoch),
-    stageOutputs: (scope, token, files, key) => stageOutputs(db, content, scope, token, files, key),
+    createCheckpoint: (scope, input) => createCheckpoint(db, content, settings.leaseMs, scope, input),
+    commitCheckpoint: (scope, token, epoch) => commitCheckpoint(db, content, settings.leaseMs, scope, token, epoch),
+    stageOutputs: (scope, token, files, key) => stageOutputs(db, content, settings.leaseMs, scope, token, files, key),
     complete: (scope, input) => completeTask(db, content, scope, input),
     fail: (scope, token, message, retryable) => failTask(db, scope, token, message, retryable),
-    registerVersion: (scope, token, r) => registerLeasedOutput(db, content, scope, token, r),
+    registerVersion: (scope, token, r) => registerLeasedOutput(db, content, settings.leaseMs, scope, token, r),
     sweep: () => sweepLeases(db),
   };
 }
