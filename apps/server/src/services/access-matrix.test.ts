@@ -1,18 +1,19 @@
-// Every RPC x {no key, viewer, editor, admin, admin key of another
+// Every RPC x {no key, viewer, editor, admin, worker, admin key of another
 // workspace} against the expected code. The RPC list comes from the service
 // descriptors, so a new RPC without a case here fails this test.
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createHash, randomBytes } from "node:crypto";
-import { ExportFormat, Role } from "@modelreg/proto";
+import { ExportFormat, Role, TaskState, TaskType } from "@modelreg/proto";
 import type { RegistryClient } from "@modelreg/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_SERVICES } from "../app.js";
 import { requiredRole } from "../interceptors/auth.js";
+import { hasRole } from "../auth/principal.js";
 import { createTestApp, type TestApp } from "../testing/test-app.js";
 
-type Caller = "none" | "viewer" | "editor" | "admin" | "other";
-const ROLE_OF: Record<Exclude<Caller, "none" | "other">, Role> = { viewer: Role.VIEWER, editor: Role.EDITOR, admin: Role.ADMIN };
+type Caller = "none" | "viewer" | "editor" | "admin" | "worker" | "other";
+const ROLE_OF: Record<Exclude<Caller, "none" | "other">, Role> = { viewer: Role.VIEWER, editor: Role.EDITOR, admin: Role.ADMIN, worker: Role.WORKER };
 
 let t: TestApp;
 const tokens: Record<string, string> = {};
@@ -44,6 +45,24 @@ const make = {
   },
   /** An export of a READY version, created (its job may still run). */
   export: async () => (await t.client.exports.createExport({ parent: await make.ready(), format: ExportFormat.TAR })).export!.name,
+  /** A QUEUED task of team-a on a queue of its own. */
+  task: async (extra: object = {}) =>
+    (await t.client.tasks.createTask({ parent: "workspaces/team-a", task: { type: TaskType.TRAIN, queue: fresh("q"), ...extra } })).task!.name,
+  worker: async (queue = fresh("q")) =>
+    (await t.client.taskWorkers.registerWorker({ parent: "workspaces/team-a", workerId: fresh("w"), worker: { queues: [queue] } })).worker!.name,
+  /** A task claimed by a worker of team-a: its lease token. */
+  claimed: async () => {
+    const queue = fresh("q");
+    await make.task({ queue });
+    return (await t.client.taskWorkers.claimTask({ worker: await make.worker(queue) })).leaseToken;
+  },
+  /** A claimed task with a committed checkpoint at epoch 0 (one empty file). */
+  checkpointed: async () => {
+    const leaseToken = await make.claimed();
+    await t.client.taskWorkers.createCheckpoint({ leaseToken, epoch: 0, files: [{ path: "e.txt", sizeBytes: 0n, sha256: EMPTY }] });
+    await t.client.taskWorkers.commitCheckpoint({ leaseToken, epoch: 0 });
+    return leaseToken;
+  },
   key: async () =>
     (await t.client.workspaces.createAccessKey({ parent: "workspaces/team-a", accessKey: { user: fresh("u"), role: Role.VIEWER } })).accessKey!.name,
 };
@@ -52,6 +71,141 @@ const make = {
 function expectFinished(e: unknown): void {
   if (ConnectError.from(e).code !== Code.FailedPrecondition) throw e;
 }
+
+/** A call that reached the resource and was refused for its state got past every access check. */
+function expectPrecondition(e: unknown): void {
+  if (ConnectError.from(e).code !== Code.FailedPrecondition) throw e;
+}
+
+const EMPTY_FILE = { path: "e.txt", sizeBytes: 0n, sha256: createHash("sha256").digest("hex") };
+
+/** TaskService: one request per RPC, on fresh tasks of team-a. */
+const TASK_CASES: Record<string, () => Promise<{ call: (c: RegistryClient) => Promise<unknown>; crossTenant: boolean }>> = {
+  "TaskService/CreateTask": async () => ({ call: (c) => c.tasks.createTask({ parent: "workspaces/team-a", task: { type: TaskType.TRAIN, queue: fresh("q") } }), crossTenant: true }),
+  "TaskService/GetTask": async () => {
+    const name = await make.task();
+    return { call: (c) => c.tasks.getTask({ name }), crossTenant: true };
+  },
+  "TaskService/ListTasks": async () => ({ call: (c) => c.tasks.listTasks({ parent: "workspaces/team-a" }), crossTenant: true }),
+  "TaskService/UpdateTask": async () => {
+    const name = await make.task();
+    return { call: (c) => c.tasks.updateTask({ task: { name, description: "x" }, updateMask: { paths: ["description"] } }), crossTenant: true };
+  },
+  "TaskService/DeleteTask": async () => {
+    const name = await make.task();
+    return { call: (c) => c.tasks.deleteTask({ name }), crossTenant: true };
+  },
+  "TaskService/StartTask": async () => {
+    // A PENDING task whose input is not uploaded: every caller who may start it is told so.
+    const base = await make.ready();
+    const data = randomBytes(8);
+    const input = { path: "in.bin", sizeBytes: 8n, sha256: createHash("sha256").update(data).digest("hex") };
+    const { task } = await t.client.tasks.createTask({ parent: "workspaces/team-a", task: { type: TaskType.PREDICT, baseVersion: base, inputFiles: [input] } });
+    return { call: (c) => c.tasks.startTask({ name: task!.name }).catch(expectPrecondition), crossTenant: true };
+  },
+  "TaskService/StopTask": async () => {
+    const name = await make.task();
+    return { call: (c) => c.tasks.stopTask({ name }), crossTenant: true };
+  },
+  "TaskService/ResumeTask": async () => {
+    const name = await make.task();
+    await t.client.tasks.stopTask({ name });
+    return { call: (c) => c.tasks.resumeTask({ name }), crossTenant: true };
+  },
+  "TaskService/CancelTask": async () => {
+    const name = await make.task();
+    return { call: (c) => c.tasks.cancelTask({ name }), crossTenant: true };
+  },
+  "TaskService/WatchTask": async () => {
+    const name = await make.task();
+    return {
+      call: async (c) => {
+        for await (const _ of c.tasks.watchTask({ name })) break;
+      },
+      crossTenant: true,
+    };
+  },
+  "TaskService/ListTaskLogs": async () => {
+    const name = await make.task();
+    return { call: (c) => c.tasks.listTaskLogs({ name }), crossTenant: true };
+  },
+  "TaskService/ListTaskMetrics": async () => {
+    const name = await make.task();
+    return { call: (c) => c.tasks.listTaskMetrics({ name }), crossTenant: true };
+  },
+  "TaskService/ListTaskCheckpoints": async () => {
+    const name = await make.task();
+    return { call: (c) => c.tasks.listTaskCheckpoints({ name }), crossTenant: true };
+  },
+  "TaskService/RegisterTaskOutput": async () => {
+    // A task with nothing to register: every caller who may register is told so.
+    const name = await make.task({ model: await make.model() });
+    return { call: (c) => c.tasks.registerTaskOutput({ name }).catch(expectPrecondition), crossTenant: true };
+  },
+  "TaskService/GetDefaultParams": async () => ({ call: (c) => c.tasks.getDefaultParams({ parent: "workspaces/team-a", type: TaskType.TRAIN }), crossTenant: true }),
+  "TaskService/ListWorkers": async () => ({ call: (c) => c.tasks.listWorkers({ parent: "workspaces/team-a" }), crossTenant: true }),
+  "TaskService/GetWorker": async () => {
+    const name = await make.worker();
+    return { call: (c) => c.tasks.getWorker({ name }), crossTenant: true };
+  },
+  "TaskService/CreateParamTemplate": async () => ({
+    call: (c) =>
+      c.tasks.createParamTemplate({
+        parent: "workspaces/team-a",
+        template: { templateId: fresh("tpl"), types: [TaskType.TRAIN], schema: { type: "object", additionalProperties: false, properties: { x: { type: "integer", default: 1 } } } },
+      }),
+    crossTenant: true,
+  }),
+  "TaskService/ListParamTemplates": async () => ({ call: (c) => c.tasks.listParamTemplates({ parent: "workspaces/team-a" }), crossTenant: true }),
+  "TaskService/DeleteParamTemplate": async () => {
+    const templateId = fresh("tpl");
+    const schema = { type: "object", additionalProperties: false, properties: { x: { type: "integer", default: 1 } } };
+    await t.client.tasks.createParamTemplate({ parent: "workspaces/team-a", template: { templateId, types: [TaskType.TRAIN], schema } });
+    return { call: (c) => c.tasks.deleteParamTemplate({ name: `workspaces/team-a/templates/${templateId}` }), crossTenant: true };
+  },
+};
+
+/** TaskWorkerService: one request per RPC, each on a fresh attempt of a task of team-a. */
+const WORKER_CASES: Record<string, () => Promise<{ call: (c: RegistryClient) => Promise<unknown>; crossTenant: boolean }>> = {
+  "TaskWorkerService/RegisterWorker": async () => ({
+    call: (c) => c.taskWorkers.registerWorker({ parent: "workspaces/team-a", workerId: fresh("w"), worker: { queues: ["default"] } }),
+    crossTenant: true,
+  }),
+  "TaskWorkerService/ClaimTask": async () => {
+    const worker = await make.worker();
+    return { call: (c) => c.taskWorkers.claimTask({ worker }), crossTenant: true };
+  },
+  "TaskWorkerService/ReportProgress": async () => {
+    const leaseToken = await make.claimed();
+    return { call: (c) => c.taskWorkers.reportProgress({ leaseToken }), crossTenant: true };
+  },
+  "TaskWorkerService/CreateCheckpoint": async () => {
+    const leaseToken = await make.claimed();
+    return { call: (c) => c.taskWorkers.createCheckpoint({ leaseToken, epoch: 0, files: [EMPTY_FILE] }), crossTenant: true };
+  },
+  "TaskWorkerService/CommitCheckpoint": async () => {
+    const leaseToken = await make.claimed();
+    await t.client.taskWorkers.createCheckpoint({ leaseToken, epoch: 0, files: [EMPTY_FILE] });
+    return { call: (c) => c.taskWorkers.commitCheckpoint({ leaseToken, epoch: 0 }), crossTenant: true };
+  },
+  "TaskWorkerService/StageTaskOutputs": async () => {
+    const leaseToken = await make.claimed();
+    return { call: (c) => c.taskWorkers.stageTaskOutputs({ leaseToken, files: [EMPTY_FILE] }), crossTenant: true };
+  },
+  "TaskWorkerService/CompleteTask": async () => {
+    const leaseToken = await make.claimed();
+    return { call: (c) => c.taskWorkers.completeTask({ leaseToken, state: TaskState.SUCCEEDED }), crossTenant: true };
+  },
+  "TaskWorkerService/FailTask": async () => {
+    const leaseToken = await make.claimed();
+    return { call: (c) => c.taskWorkers.failTask({ leaseToken, message: "broken" }), crossTenant: true };
+  },
+  "TaskWorkerService/RegisterVersion": async () => {
+    const leaseToken = await make.checkpointed();
+    const model = await make.model();
+    return { call: (c) => c.taskWorkers.registerVersion({ leaseToken, epoch: 0, model }), crossTenant: true };
+  },
+};
 
 /** One request per RPC, addressing (fresh) resources of team-a. */
 const CASES: Record<string, () => Promise<{ call: (c: RegistryClient) => Promise<unknown>; crossTenant: boolean }>> = {
@@ -188,6 +342,8 @@ const CASES: Record<string, () => Promise<{ call: (c: RegistryClient) => Promise
   },
   "WorkspaceService/ListAuditEvents": async () => ({ call: (c) => c.workspaces.listAuditEvents({ parent: "workspaces/team-a" }), crossTenant: true }),
   "WorkspaceService/GetServerInfo": async () => ({ call: (c) => c.workspaces.getServerInfo({}), crossTenant: false }),
+  ...TASK_CASES,
+  ...WORKER_CASES,
 };
 
 const methods: { id: string; method: DescMethod }[] = API_SERVICES.flatMap((s) =>
@@ -199,7 +355,7 @@ function expected(caller: Caller, method: DescMethod, crossTenant: boolean): Cod
   const required = requiredRole(method)!;
   if (required === Role.SERVER_ADMIN) return Code.PermissionDenied;
   const role = caller === "other" ? Role.ADMIN : ROLE_OF[caller];
-  if (role < required) return Code.PermissionDenied;
+  if (!hasRole({ user: caller, keyId: caller, workspace: "team-a", role, expireTime: null }, required)) return Code.PermissionDenied;
   if (caller === "other" && crossTenant) return Code.NotFound;
   return "allowed";
 }
@@ -223,7 +379,7 @@ describe("access matrix", () => {
     it(`${id}: answers each caller as its role allows`, async () => {
       const make = CASES[id];
       if (!make) return;
-      for (const caller of ["none", "viewer", "editor", "other", "admin"] as const) {
+      for (const caller of ["none", "viewer", "editor", "worker", "other", "admin"] as const) {
         const { call, crossTenant } = await make();
         const client = t.clientWith(caller === "none" ? "" : tokens[caller]);
         const want = expected(caller, method, crossTenant);
@@ -235,7 +391,7 @@ describe("access matrix", () => {
         expect(gotCode === "allowed" ? "allowed" : Code[gotCode], `${id} as ${caller}: ${got === "allowed" ? "" : got.message}`).toBe(
           want === "allowed" ? "allowed" : Code[want],
         );
-        if (want === Code.PermissionDenied) expect((got as ConnectError).message).toMatch(/needs (the .* role or higher|the server-wide admin key)/);
+        if (want === Code.PermissionDenied) expect((got as ConnectError).message).toMatch(/needs (the .* role or higher|the server-wide admin key|a worker, editor or admin key)/);
       }
     });
   }

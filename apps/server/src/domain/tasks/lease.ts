@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { type Database, taskCheckpoints, tasks, type TaskRow, type Tx } from "@modelreg/db";
 import { CheckpointState, TaskState } from "@modelreg/proto";
 import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
-import { FailedPreconditionError, InvalidArgumentError } from "../shared/errors.js";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../shared/errors.js";
 import type { Scope } from "../shared/scope.js";
 import { finishing, moveTask, RELEASED } from "./events-sql.js";
 import { stateName, taskResourceName } from "./rules.js";
@@ -32,7 +32,9 @@ export async function lockByLease(tx: Tx, scope: Scope, token: string, extendMs?
   const m = TOKEN.exec(token);
   if (!m) throw InvalidArgumentError.field("lease_token", token === "" ? "is required: the lease_token ClaimTask returned" : "is not a lease token ClaimTask returned; send it unchanged");
   const [task] = await tx.select().from(tasks).where(eq(tasks.id, m[1]!)).for("update");
-  if (!task || (scope.workspace !== null && task.workspace !== scope.workspace)) throw leaseLost("its task no longer exists");
+  // Another workspace's task is as invisible as one that does not exist.
+  if (!task || (scope.workspace !== null && task.workspace !== scope.workspace))
+    throw new NotFoundError("task", "(lease token)", "the task this lease token was issued for (deleted, or in another workspace)");
   const name = taskResourceName(task.workspace, task.taskId);
   if (task.leaseToken !== token || (task.state !== TaskState.RUNNING && task.state !== TaskState.STOPPING))
     throw leaseLost(`${name} is ${stateName(task.state)} with ${task.leaseToken ? "another attempt's lease" : "no lease"} (attempt ${task.attempt})`);
