@@ -61,7 +61,7 @@ describeEachDatabase("workspaces", (kind) => {
       .catch((x: unknown) => ConnectError.from(x));
     expect((e as ConnectError).code).toBe(Code.InvalidArgument);
     expect((e as ConnectError).rawMessage).toMatch(/access_key.user: is required/);
-    expect((e as ConnectError).rawMessage).toMatch(/access_key.role: must be ROLE_VIEWER, ROLE_EDITOR or ROLE_ADMIN/);
+    expect((e as ConnectError).rawMessage).toMatch(/access_key.role: must be ROLE_VIEWER, ROLE_EDITOR, ROLE_ADMIN or ROLE_WORKER/);
     expect((e as ConnectError).rawMessage).toMatch(/access_key.expire_time: .* is not in the future/);
   });
 });
