@@ -180,4 +180,23 @@ function suite(kind: DriverKind) {
     const task = await newTask(w.queue);
     expect((await waiting).task?.name).toBe(task.name);
   });
+
+  it("gives a template's defaults with the batch size fitted to the GPUs given or to a worker's, and lists workers", async () => {
+    const gib = 1024 ** 3;
+    const gpu = (free: number) => ({ index: 0, name: "test GPU", memoryTotalBytes: BigInt(16 * gib), memoryFreeBytes: BigInt(Math.round(free)) });
+    const tight = await tasks.getDefaultParams({ parent: "workspaces/default", type: TaskType.TRAIN, gpus: [gpu(1.2 * gib)] });
+    expect(tight.params?.batch_size).toBe(1);
+    expect(tight.notes.join(" ")).toContain("batch_size 2 → 1");
+    expect(tight.template?.name).toBe("templates/classification");
+    const { worker } = await workers.registerWorker({ parent: "workspaces/default", workerId: `big-${++n}`, worker: { queues: ["q"], gpus: [gpu(15 * gib)] } });
+    const roomy = await tasks.getDefaultParams({ parent: "workspaces/default", type: TaskType.TRAIN, workers: [worker!.name] });
+    expect(roomy.params?.batch_size).toBe(2);
+    expect(roomy.notes.join(" ")).toContain("fits");
+    expect((await failure(tasks.getDefaultParams({ parent: "workspaces/default", type: TaskType.TRAIN, workers: ["workspaces/default/workers/ghost"] }))).code).toBe(Code.NotFound);
+    expect((await failure(tasks.getDefaultParams({ parent: "workspaces/default", type: TaskType.TRAIN, template: "nope" }))).fieldViolations[0]?.field).toBe("task.template");
+    const listed = await tasks.listWorkers({ parent: "workspaces/default" });
+    expect(listed.workers.map((w) => w.name)).toContain(worker!.name);
+    const got = (await tasks.getWorker({ name: worker!.name })).worker!;
+    expect([got.online, got.gpus[0]?.memoryFreeBytes]).toEqual([true, BigInt(15 * gib)]);
+  });
 }
