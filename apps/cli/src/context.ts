@@ -20,6 +20,11 @@ export interface CliDeps {
   now?: () => Date;
   /** Aborted on Ctrl-C: push and pull stop and remove their partial files. */
   signal?: AbortSignal;
+  /**
+   * Registers what to do on SIGTERM instead of dying at once (`modelreg
+   * worker` hands its tasks back first); absent: SIGTERM is not caught.
+   */
+  onTerminate?: (listener: () => void) => void;
 }
 
 export interface CommandContext {
@@ -30,6 +35,8 @@ export interface CommandContext {
   now: () => Date;
   /** Aborted when the user interrupts (Ctrl-C); absent in tests that do not. */
   signal: AbortSignal | undefined;
+  /** See CliDeps.onTerminate. */
+  onTerminate: ((listener: () => void) => void) | undefined;
 }
 
 /** What commands call to get their context; `options` change how the globals resolve (login). */
@@ -45,5 +52,5 @@ export function createContext(globals: GlobalOptions, io: Io, deps: CliDeps): Co
     ...(globals.timeoutMs > 0 ? { timeoutMs: globals.timeoutMs } : {}),
     ...(deps.transport ? { transport: deps.transport } : {}),
   });
-  return { io, globals, client, out: createOutput(globals.output, io), now: deps.now ?? (() => new Date()), signal: deps.signal };
+  return { io, globals, client, out: createOutput(globals.output, io), now: deps.now ?? (() => new Date()), signal: deps.signal, onTerminate: deps.onTerminate };
 }

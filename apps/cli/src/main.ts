@@ -17,6 +17,17 @@ process.on("SIGINT", () => {
   interrupt.abort(new Error("interrupted"));
 });
 
+// SIGTERM is caught only by a command that asks (the worker hands its tasks
+// back first); a second one exits at once.
+const onTerminate = (listener: () => void) => {
+  let terminated = false;
+  process.on("SIGTERM", () => {
+    if (terminated) process.exit(143);
+    terminated = true;
+    listener();
+  });
+};
+
 const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
 process.exitCode = await run(process.argv.slice(2), {
   stdout: process.stdout,
@@ -26,4 +37,4 @@ process.exitCode = await run(process.argv.slice(2), {
   ...(interactive ? { promptSecret } : {}),
   cwd: process.cwd(),
   homedir: homedir(),
-}, { signal: interrupt.signal });
+}, { signal: interrupt.signal, onTerminate });

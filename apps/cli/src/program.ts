@@ -8,8 +8,10 @@ import { registerAuthCommands } from "./commands/auth.js";
 import { registerExportCommands } from "./commands/exports.js";
 import { registerKeyCommands } from "./commands/keys.js";
 import { registerModelCommands } from "./commands/models.js";
+import { registerTaskCommands } from "./commands/tasks.js";
 import { registerTransferCommands } from "./commands/transfer.js";
 import { registerVersionCommands } from "./commands/versions.js";
+import { registerWorkerCommand } from "./commands/worker.js";
 import { registerWorkspaceCommands } from "./commands/workspaces.js";
 import type { ContextFactory } from "./context.js";
 import { exitCodeHelp } from "./exit-codes.js";
@@ -37,6 +39,9 @@ const examples = `Examples:
   modelreg export fraud-detector:2.0.0 --format tar.gz --wait -O fraud.tar.gz   # one archive, checksums, modelreg.json
   modelreg exports list fraud-detector --state succeeded
   modelreg import fraud.tar.gz fraud-copy              # the archive as a READY version (elsewhere, too)
+  modelreg tasks create --type train --model fraud-detector --set num_epochs=20 --set lr_decay_epochs=[10,15]
+  modelreg tasks watch train-3f9a0c1e                  # progress bar, metrics, log tail; exit 0 if it succeeded
+  modelreg worker --queue default -- python3 train.py  # runs train.py for each task; see modelreg worker --help
   modelreg pull fraud-detector:2.0.0                   # into ./fraud-detector-2.0.0 (-d <dir> to choose)
   modelreg models update fraud-detector --description "v2" --etag <etag>
   modelreg models delete fraud-detector --force
@@ -62,7 +67,7 @@ Profiles: ~/.config/modelreg/profiles.json ($XDG_CONFIG_HOME, or MODELREG_CONFIG
  */
 export function createProgram(io: Io, context: ContextFactory): Command {
   const program = new Command("modelreg")
-    .description("Operate a modelreg server: models, their versions and files, workspaces, access keys and the audit log.")
+    .description("Operate a modelreg server: models, their versions and files, tasks and their workers, workspaces, access keys and the audit log.")
     .version(pkg.version, "-V, --version", "print the CLI version")
     .helpOption("-h, --help", "show help for a command")
     // The groups' `help [command]` (`versions help create`); the program's own is addHelpCommand's.
@@ -90,6 +95,8 @@ export function createProgram(io: Io, context: ContextFactory): Command {
   registerAliasCommands(program, context);
   registerTransferCommands(program, context);
   registerExportCommands(program, context);
+  registerTaskCommands(program, context);
+  registerWorkerCommand(program, context);
   registerWorkspaceCommands(program, context);
   registerKeyCommands(program, context);
   registerAuditCommands(program, context);

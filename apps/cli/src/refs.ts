@@ -69,3 +69,25 @@ export function accessKeyRef(workspace: string, ref: string): string {
   if (ref === "" || ref.includes("/")) throw new UsageError(`"${ref}" is not an access key: use its key id (AK...) or workspaces/{workspace}/accessKeys/{key_id}`);
   return `${workspaceRef(workspace)}/accessKeys/${ref}`;
 }
+
+/** `train-3f9a0c1e` or `workspaces/{w}/tasks/{task}` -> the task's resource name. */
+export function taskRef(client: RegistryClient, ref: string): string {
+  return usage(() => client.taskName(ref));
+}
+
+/** A checkpoint of `task`: its epoch (`5`) or its full name (`workspaces/{w}/tasks/{t}/checkpoints/5`). */
+export function checkpointRef(task: string, ref: string): string {
+  if (/^\d+$/.test(ref)) return `${task}/checkpoints/${Number(ref)}`;
+  if (!/^workspaces\/[^/]+\/tasks\/[^/]+\/checkpoints\/\d+$/.test(ref)) throw new UsageError(`"${ref}" is not a checkpoint: use its epoch (5) or workspaces/{w}/tasks/{task}/checkpoints/{epoch}`);
+  return ref;
+}
+
+/** A worker's id (`gpu-box-1`, in `workspace`) or its full name -> `workspaces/{w}/workers/{worker}`. */
+export function workerRef(workspace: string, ref: string): string {
+  if (ref.startsWith("workspaces/")) {
+    if (!/^workspaces\/[^/]+\/workers\/[^/]+$/.test(ref)) throw new UsageError(`"${ref}" is not a worker: use its id (gpu-box-1) or workspaces/{workspace}/workers/{worker}`);
+    return ref;
+  }
+  if (ref === "" || ref.includes("/")) throw new UsageError(`"${ref}" is not a worker: use its id (gpu-box-1) or workspaces/{workspace}/workers/{worker}`);
+  return `${workspaceRef(workspace)}/workers/${ref}`;
+}
