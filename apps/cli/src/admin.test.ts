@@ -4,7 +4,7 @@
 import { Role } from "@modelreg/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bufferIo } from "./io.js";
-import { run } from "./run.js";
+import { expectOk, runCli } from "./testing/cli-run.js";
 import { createRegistry, START_MS, type Registry } from "./testing/registry.js";
 
 let reg: Registry;
@@ -15,15 +15,11 @@ afterAll(async () => reg?.close());
 const now = new Date(START_MS);
 
 async function as(token: string, ...argv: string[]) {
-  const b = bufferIo({ MODELREG_ACCESS_KEY: token });
-  const code = await run(argv, b.io, { transport: reg.transport, now: () => now });
-  return { code, stdout: b.stdout, stderr: b.stderr, json: () => JSON.parse(b.stdout) };
+  return runCli(argv, bufferIo({ MODELREG_ACCESS_KEY: token }), { transport: reg.transport, now: () => now });
 }
 const cli = (...argv: string[]) => as(reg.adminToken, ...argv);
 async function ok(...argv: string[]) {
-  const r = await cli(...argv);
-  if (r.code !== 0) throw new Error(`modelreg ${argv.join(" ")} exited ${r.code}: ${r.stderr}`);
-  return r;
+  return expectOk(argv, await cli(...argv));
 }
 const occurrences = (text: string, part: string) => text.split(part).length - 1;
 

@@ -2,6 +2,7 @@
 // instance of the real server's routes on PGlite (testing/registry.ts).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bufferIo } from "./io.js";
+import { expectOk, runCli } from "./testing/cli-run.js";
 import { run } from "./run.js";
 import { createRegistry, type Registry } from "./testing/registry.js";
 
@@ -12,16 +13,12 @@ beforeAll(async () => {
 afterAll(async () => reg?.close());
 
 async function cli(...argv: string[]) {
-  const b = bufferIo({});
-  const code = await run(argv, b.io, { transport: reg.transport });
-  return { code, stdout: b.stdout, stderr: b.stderr, json: () => JSON.parse(b.stdout) };
+  return runCli(argv, bufferIo({}), { transport: reg.transport });
 }
 
 /** Runs a command that must succeed. */
 async function ok(...argv: string[]) {
-  const r = await cli(...argv);
-  if (r.code !== 0) throw new Error(`modelreg ${argv.join(" ")} exited ${r.code}: ${r.stderr}`);
-  return r;
+  return expectOk(argv, await cli(...argv));
 }
 
 beforeEach(async () => {

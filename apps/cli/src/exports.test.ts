@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { startTestServer, type TestServer } from "@modelreg/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bufferIo } from "./io.js";
-import { run } from "./run.js";
+import { expectOk, runCli } from "./testing/cli-run.js";
 
 const execFile = promisify(execFileCb);
 const sh = async (cmd: string, args: string[], cwd?: string) => (await execFile(cmd, args, { cwd, maxBuffer: 16 << 20 })).stdout;
@@ -37,15 +37,11 @@ afterAll(async () => {
 });
 
 async function cli(argv: string[], options: { tty?: boolean; on?: TestServer; signal?: AbortSignal } = {}) {
-  const b = bufferIo({}, { cwd, tty: options.tty ?? false });
-  const code = await run(["--server", (options.on ?? server).url, ...argv], b.io, options.signal ? { signal: options.signal } : {});
-  return { code, stdout: b.stdout, stderr: b.stderr, json: () => JSON.parse(b.stdout) };
+  return runCli(["--server", (options.on ?? server).url, ...argv], bufferIo({}, { cwd, tty: options.tty ?? false }), options.signal ? { signal: options.signal } : {});
 }
 
 async function ok(argv: string[], options: { tty?: boolean; on?: TestServer } = {}) {
-  const r = await cli(argv, options);
-  if (r.code !== 0) throw new Error(`modelreg ${argv.join(" ")} exited ${r.code}: ${r.stderr}`);
-  return r;
+  return expectOk(argv, await cli(argv, options));
 }
 
 let original: { manifestDigest: string; name: string };

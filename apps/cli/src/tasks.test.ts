@@ -6,7 +6,7 @@ import { TaskState } from "@modelreg/sdk";
 import { startTestServer, type TestServer } from "@modelreg/server/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { bufferIo } from "./io.js";
-import { run } from "./run.js";
+import { expectOk, runCli } from "./testing/cli-run.js";
 
 describeEachDatabase("tasks commands", (kind) => {
   let server: TestServer;
@@ -19,14 +19,10 @@ describeEachDatabase("tasks commands", (kind) => {
     return cliWith({}, ...argv);
   }
   async function cliWith(options: { tty?: boolean }, ...argv: string[]) {
-    const b = bufferIo({}, options);
-    const code = await run(["--server", server.url, ...argv], b.io);
-    return { code, stdout: b.stdout, stderr: b.stderr, json: () => JSON.parse(b.stdout) };
+    return runCli(["--server", server.url, ...argv], bufferIo({}, options));
   }
   async function ok(...argv: string[]) {
-    const r = await cli(...argv);
-    if (r.code !== 0) throw new Error(`modelreg ${argv.join(" ")} exited ${r.code}: ${r.stderr}`);
-    return r;
+    return expectOk(argv, await cli(...argv));
   }
 
   /** Claims the task waiting on `queue` as a worker would; returns its lease token. */

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { startTestServer, type TestServer } from "@modelreg/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bufferIo } from "./io.js";
-import { run } from "./run.js";
+import { expectOk, runCli } from "./testing/cli-run.js";
 
 let server: TestServer;
 let cwd: string;
@@ -26,15 +26,11 @@ afterAll(async () => {
 });
 
 async function cli(argv: string[], options: { tty?: boolean; signal?: AbortSignal } = {}) {
-  const b = bufferIo({}, { cwd, tty: options.tty ?? false });
-  const code = await run(["--server", server.url, ...argv], b.io, options.signal ? { signal: options.signal } : {});
-  return { code, stdout: b.stdout, stderr: b.stderr, json: () => JSON.parse(b.stdout) };
+  return runCli(["--server", server.url, ...argv], bufferIo({}, { cwd, tty: options.tty ?? false }), options.signal ? { signal: options.signal } : {});
 }
 
 async function ok(...argv: string[]) {
-  const r = await cli(argv);
-  if (r.code !== 0) throw new Error(`modelreg ${argv.join(" ")} exited ${r.code}: ${r.stderr}`);
-  return r;
+  return expectOk(argv, await cli(argv));
 }
 
 describe("push, files, pull", () => {

@@ -14,6 +14,7 @@ import { TaskState } from "@modelreg/sdk";
 import { startTestServer, type TestServer } from "@modelreg/server/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { bufferIo } from "./io.js";
+import { expectOk, runCli } from "./testing/cli-run.js";
 import { run } from "./run.js";
 
 /** The program the worker runs: what it does depends on its argument. */
@@ -97,14 +98,10 @@ describeEachDatabase("modelreg worker", (kind) => {
   });
 
   async function cli(...argv: string[]) {
-    const b = bufferIo({ PATH: process.env.PATH }, { cwd });
-    const code = await run(["--server", server.url, ...argv], b.io);
-    return { code, stdout: b.stdout, stderr: b.stderr, json: () => JSON.parse(b.stdout) };
+    return runCli(["--server", server.url, ...argv], bufferIo({ PATH: process.env.PATH }, { cwd }));
   }
   async function ok(...argv: string[]) {
-    const r = await cli(...argv);
-    if (r.code !== 0) throw new Error(`modelreg ${argv.join(" ")} exited ${r.code}: ${r.stderr}`);
-    return r;
+    return expectOk(argv, await cli(...argv));
   }
 
   /** Starts `modelreg worker` on `queue` running the program in `mode`; stop() ends it and resolves its exit and stderr. */
