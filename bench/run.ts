@@ -16,6 +16,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ run(args
     about: "1,000,000 versions across 1,000 models in PostgreSQL: GetVersion, filtered and metric-ordered pages 1 and 50 vs raw SQL [--versions N] [--models M] [--samples K] [--database-url URL] [--explain]",
     load: () => import("./search/index.js"),
   },
+  tasks: {
+    about: "tasks on PostgreSQL (DATABASE_URL): claim latency, 200 reporting workers, 500 WatchTask streams, a killed worker's lease, 1 GiB of logs, server RSS; vs raw postgres.js [--only PHASES] [--database-url URL] [--cpu-prof DIR] (more in bench/tasks/index.ts)",
+    load: () => import("./tasks/index.js"),
+  },
   transfer: {
     about: "a 1 GiB file up and down: SDK plain HTTP and streaming RPCs vs bare node:http and Connect-ES servers [--size-mib N] [--rounds N] [--dir DIR] [--database-url URL] [--cpu-prof DIR]",
     load: () => import("./transfer/index.js"),

@@ -1,5 +1,6 @@
-// The audit log: every mutating call (anything not marked NO_SIDE_EFFECTS)
-// by an authenticated caller leaves one row, however it ended, refusals
+// The audit log: every mutating call (anything not marked NO_SIDE_EFFECTS,
+// and not a worker's heartbeat or claim: TELEMETRY) by an authenticated
+// caller leaves one row, however it ended, refusals
 // included. The row is written before the response is sent, so an
 // acknowledged change is always audited. It records who (user, key id -
 // never a secret), where (workspace, resource), what (method), the outcome
@@ -19,6 +20,14 @@ import type { AuditDomain, AuditRow } from "../domain/audit/index.js";
 import type { Logger } from "../logger.js";
 import { PUBLIC_SERVICES } from "./auth.js";
 import { requestIdOf } from "./request-id.js";
+
+/**
+ * A worker's heartbeat and its waiting claims: each worker makes one every
+ * few seconds for as long as it runs, and what they change is recorded in
+ * the task's own events (ordered, with the attempt and the worker), so an
+ * audit row each would only bury the changes people make.
+ */
+const TELEMETRY = new Set(["modelreg.v1.TaskWorkerService/ReportProgress", "modelreg.v1.TaskWorkerService/ClaimTask"]);
 
 /** The resource a request addresses: its `name`, `parent`, or a nested message's `name`. */
 export function resourceOf(message: unknown): string {
@@ -41,7 +50,11 @@ export function auditInterceptor(audit: Pick<AuditDomain, "record">, logger: Log
   return (next) => async (req) => {
     const identity: CallIdentity = {};
     req.contextValues.set(callIdentityKey, identity);
-    const mutating = !req.stream && !PUBLIC_SERVICES.has(req.service.typeName) && req.method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
+    const mutating =
+      !req.stream &&
+      !PUBLIC_SERVICES.has(req.service.typeName) &&
+      req.method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS &&
+      !TELEMETRY.has(`${req.service.typeName}/${req.method.name}`);
     if (!mutating) return next(req);
     const resource = resourceOf(req.message).slice(0, 1024);
     const row = (code: string): AuditRow => {

@@ -3,7 +3,7 @@
 import { TaskState, TaskType } from "@modelreg/proto";
 import { describe, expect, it } from "vitest";
 import { violatedFields, violationsOf } from "../../testing/violations.js";
-import { FailedPreconditionError } from "../shared/errors.js";
+import type { FailedPreconditionError } from "../shared/errors.js";
 import { checkReport, cutLine, MAX_LINE_BYTES } from "./report-rules.js";
 import { checkCreate, checkDelete, checkUpdate, generatedTaskId, mayMove, parseCheckpointName, parseTaskName, requireState } from "./rules.js";
 import type { TaskFields } from "./types.js";
