@@ -199,6 +199,7 @@ export function renderVersion(v: Version): string {
     ["Metrics", Object.keys(v.metrics).sort().map((k) => `${k}=${metricValue(v.metrics[k]!)}`).join("\n")],
     ["Data version", v.lineage?.dataVersion ?? ""],
     ["Source", v.lineage?.sourceLocation ?? ""],
+    ["Source task", v.lineage?.sourceTask ?? ""],
     ["Files", v.state === VersionState.READY ? `${v.fileCount} (${v.totalSizeBytes} bytes)` : "-"],
     ["Manifest digest", v.manifestDigest],
     ["Created", time(v.createTime)],
