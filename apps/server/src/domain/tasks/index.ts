@@ -84,7 +84,7 @@ export interface TasksOptions {
 }
 
 export function createTasksDomain(db: Database, content: TaskContent, options: TasksOptions): TasksDomain {
-  const watch = { db, wakeups: options.wakeups, keepAliveMs: options.watchKeepAliveMs ?? 15_000 };
+  const watch = { db, wakeups: options.wakeups, keepAliveMs: options.watchKeepAliveMs ?? 15_000, reads: new Map() };
   return {
     create: (scope, input) => createTask(db, content, scope, input),
     get: (scope, name) => getTask(db, scope, name),

@@ -12,7 +12,7 @@ import type { TaskWakeups } from "../ports/task-wakeups.js";
 import type { Scope } from "../shared/scope.js";
 import { lastSeqOf } from "./events-sql.js";
 import { getTask } from "./lifecycle.js";
-import { checkAfterSeq, EVENT_PAGE, readEvents } from "./reads.js";
+import { checkAfterSeq, EVENT_PAGE, type EventPage, readEvents } from "./reads.js";
 import { isFinished } from "./rules.js";
 import type { TaskEventRecord, TaskView } from "./types.js";
 
@@ -30,6 +30,23 @@ export interface WatchContext {
   wakeups: TaskWakeups;
   /** Quiet time before a keep-alive. */
   keepAliveMs: number;
+  /**
+   * Reads in flight, by task, range and kind: the watchers of one task that
+   * a NOTIFY wakes together are at the same cursor, and share one read
+   * instead of making one each. An entry goes when its read settles.
+   */
+  reads: Map<string, Promise<WatchPage>>;
+}
+
+type WatchPage = Pick<EventPage, "events" | "through">;
+
+function sharedRead(ctx: WatchContext, key: string, read: () => Promise<WatchPage>): Promise<WatchPage> {
+  let page = ctx.reads.get(key);
+  if (!page) {
+    page = read().finally(() => ctx.reads.delete(key));
+    ctx.reads.set(key, page);
+  }
+  return page;
 }
 
 /** A level-triggered flag: a wake-up while nobody waits is kept for the next wait. */
@@ -68,9 +85,14 @@ export async function* watchTask(ctx: WatchContext, scope: Scope, name: string, 
   const task = await getTask(ctx.db, scope, name);
   const id = task.row.id;
   let cursor = afterSeq;
+  // The latest sequence number a NOTIFY named: everything up to it has
+  // committed (numbers are taken under the task's row lock, so commits come
+  // in their order). 0 after a re-listen, when only a read can tell.
+  let notified = 0;
   const waker = createWaker();
   // Subscribed before the first read: whatever commits after that read wakes it.
   const unsubscribe = ctx.wakeups.onEvents(id, (seq) => {
+    notified = seq === 0 ? 0 : Math.max(notified, seq);
     if (seq === 0 || seq > cursor) waker.wake();
   });
   try {
@@ -80,9 +102,10 @@ export async function* watchTask(ctx: WatchContext, scope: Scope, name: string, 
     let quiet = false;
     while (!signal.aborted) {
       waker.clear();
-      const upto = await lastSeqOf(ctx.db, id);
+      const upto = notified > cursor ? notified : await lastSeqOf(ctx.db, id);
       if (upto === undefined) throw new NotFoundError("task", name);
-      const page = await readEvents(ctx.db, { id, name: task.name }, cursor, upto, EVENT_PAGE, opts.excludeLogs);
+      const key = `${id} ${cursor} ${upto} ${opts.excludeLogs}`;
+      const page = await sharedRead(ctx, key, () => readEvents(ctx.db, { id, name: task.name }, cursor, upto, EVENT_PAGE, opts.excludeLogs));
       for (const event of page.events) {
         if (event.kind === "state") state = event.change.state;
         yield { kind: "event", event };
