@@ -10,7 +10,7 @@ import { NotFoundError } from "../shared/errors.js";
 import { rowsOf } from "../shared/raw-rows.js";
 import type { TaskWakeups } from "../ports/task-wakeups.js";
 import type { Scope } from "../shared/scope.js";
-import { freeMemoryDescending, parseWorkerName, selectWorker, touchWorker, type GpuRecord, type WorkerRow } from "../workers/index.js";
+import { freeMemoryDescending, type GpuRecord, parseWorkerName, selectWorker, touchWorker, type WorkerRow, workerResourceName } from "../workers/index.js";
 import { insertEvent, notifyEvents } from "./events-sql.js";
 import { newLeaseToken } from "./lease.js";
 import { EVENT_KIND } from "./types.js";
@@ -88,13 +88,13 @@ async function claimOne(tx: Tx, worker: WorkerRow, leaseMs: number): Promise<Tas
     ORDER BY t.seq LIMIT 1 FOR UPDATE SKIP LOCKED`);
   const id = rowsOf<{ id: string }>(picked)[0]?.id;
   if (!id) return undefined;
-  const worker_ = `workspaces/${worker.workspace}/workers/${worker.workerId}`;
+  const workerName = workerResourceName(worker.workspace, worker.workerId);
   const [row] = await tx
     .update(tasks)
     .set({
       state: TaskState.RUNNING,
       attempt: sql`${tasks.attempt} + 1`,
-      worker: worker_,
+      worker: workerName,
       workerRowId: worker.id,
       leaseToken: newLeaseToken(id),
       leaseUntil: sql`now() + make_interval(secs => ${leaseMs / 1000})`,
@@ -113,9 +113,9 @@ async function claimOne(tx: Tx, worker: WorkerRow, leaseMs: number): Promise<Tas
   await insertEvent(tx, task.id, task.lastSeq, EVENT_KIND.state, {
     state: TaskState.RUNNING,
     previousState: TaskState.QUEUED,
-    message: `claimed by ${worker_}`,
+    message: `claimed by ${workerName}`,
     attempt: task.attempt,
-    worker: worker_,
+    worker: workerName,
   });
   await notifyEvents(tx, task.id, task.lastSeq);
   return task;

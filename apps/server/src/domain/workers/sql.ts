@@ -3,7 +3,9 @@
 // refreshes (last seen, GPUs).
 import { type Database, tasks, type Tx, workers, type WorkerRow } from "@modelreg/db";
 import { and, desc, eq, gt, inArray, type SQL, sql } from "drizzle-orm";
+import { taskResourceName } from "../shared/resource-names.js";
 import { inScope, type Scope } from "../shared/scope.js";
+import { TaskState } from "@modelreg/proto";
 import type { WorkerName } from "./rules.js";
 import type { GpuRecord, WorkerFields } from "./types.js";
 
@@ -52,11 +54,11 @@ export async function runningTasks(q: Tx | Database, workerIds: string[]): Promi
   const rows = await q
     .select({ workerRowId: tasks.workerRowId, workspace: tasks.workspace, taskId: tasks.taskId })
     .from(tasks)
-    .where(and(inArray(tasks.workerRowId, workerIds), inArray(tasks.state, [3, 6])))
+    .where(and(inArray(tasks.workerRowId, workerIds), inArray(tasks.state, [TaskState.RUNNING, TaskState.STOPPING])))
     .orderBy(tasks.seq);
   for (const r of rows) {
     const list = out.get(r.workerRowId!) ?? [];
-    list.push(`workspaces/${r.workspace}/tasks/${r.taskId}`);
+    list.push(taskResourceName(r.workspace, r.taskId));
     out.set(r.workerRowId!, list);
   }
   return out;

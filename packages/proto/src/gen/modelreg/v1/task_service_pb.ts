@@ -220,7 +220,8 @@ export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*
  */
 export type ListTasksResponse = Message<"modelreg.v1.ListTasksResponse"> & {
   /**
-   * The tasks of this page.
+   * The tasks of this page, without `input_files`, `output_files` and
+   * `output_versions` (GetTask has them).
    *
    * @generated from field: repeated modelreg.v1.Task tasks = 1;
    */
