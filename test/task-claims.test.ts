@@ -71,7 +71,7 @@ describe.skipIf(!process.env.DATABASE_URL)(`task claims on two replicas${skip}`,
     for (const r of rows) expect([r.state, r.attempt, r.runs]).toEqual([TaskState.SUCCEEDED, 1, 1]);
   }, 120_000);
 
-  it("wakes a claim waiting on one replica when a task is created through the other", async () => {
+  it("hands a claim waiting on one replica a task created through the other", async () => {
     const a = workerClients[0]!;
     const { worker } = await a.registerWorker({ parent: "workspaces/default", workerId: "waiter", worker: { queues: ["wake"] } });
     const waiting = a.claimTask({ worker: worker!.name, waitSeconds: 30 });

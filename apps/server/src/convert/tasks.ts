@@ -20,10 +20,8 @@ import {
   type TaskProgress as TaskProgressMsg,
   TaskProgressSchema,
   TaskSchema,
-  type VersionFile as VersionFileMsg,
-  VersionFileSchema,
 } from "@modelreg/proto";
-import type { FileSpec } from "../domain/files/index.js";
+import { fileSpecOf, fileToProto } from "./files.js";
 import { etagOf } from "../domain/shared/etag.js";
 import type {
   CheckpointView,
@@ -40,11 +38,6 @@ import type {
 
 const ts = (d: Date | null | undefined): Timestamp | undefined => (d ? timestampFromDate(d) : undefined);
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
-
-/** A file of a task (no md5 or URL: those are for downloads). */
-export function taskFileToProto(f: FileSpec): VersionFileMsg {
-  return create(VersionFileSchema, { path: f.path, sizeBytes: BigInt(f.size), sha256: f.sha256, mediaType: f.mediaType });
-}
 
 export function progressToProto(p: Partial<ProgressRecord> | Record<string, unknown>): TaskProgressMsg {
   const reportTime = typeof p.reportTime === "string" ? new Date(p.reportTime) : undefined;
@@ -101,8 +94,8 @@ export function taskToProto(t: TaskView): TaskMsg {
     errorMessage: r.errorMessage,
     result: Object.keys(r.result).length > 0 ? (r.result as JsonObject) : undefined,
     metrics: r.metrics,
-    inputFiles: t.inputFiles.map(taskFileToProto),
-    outputFiles: t.outputFiles.map(taskFileToProto),
+    inputFiles: t.inputFiles.map((f) => fileToProto(f)),
+    outputFiles: t.outputFiles.map((f) => fileToProto(f)),
     outputVersions: t.outputVersions,
     resumeCheckpoint: t.resumeCheckpoint,
     lastSeq: BigInt(r.lastSeq),
@@ -121,7 +114,7 @@ export function checkpointToProto(c: CheckpointView): CheckpointMsg {
     name: c.name,
     epoch: r.epoch,
     state: r.state,
-    files: c.files.map(taskFileToProto),
+    files: c.files.map((f) => fileToProto(f)),
     metrics: r.metrics,
     attempt: r.attempt,
     fileCount: r.fileCount,
@@ -172,11 +165,6 @@ export function newTemplateOf(t: ParamTemplateMsg | undefined): NewTemplate {
   return { templateId: t?.templateId ?? "", description: t?.description ?? "", types: [...(t?.types ?? [])], schema: t?.schema };
 }
 
-/** A task file of a request; sizes are checked in the domain (a bigint beyond 2^53 becomes an unsafe number there). */
-export function taskFileOf(f: VersionFileMsg): FileSpec {
-  return { path: f.path, size: Number(f.sizeBytes), sha256: f.sha256, mediaType: f.mediaType };
-}
-
 /** The fields CreateTask sets (absent message = all defaults; output-only fields ignored). */
 export function taskFieldsOf(t: TaskMsg | undefined): TaskFields {
   const q = t?.requirements;
@@ -195,7 +183,7 @@ export function taskFieldsOf(t: TaskMsg | undefined): TaskFields {
     algorithmCode: t?.algorithmCode ?? "",
     algorithmVersion: t?.algorithmVersion ?? "",
     maxAttempts: t?.maxAttempts ?? 0,
-    inputFiles: (t?.inputFiles ?? []).map(taskFileOf),
+    inputFiles: (t?.inputFiles ?? []).map(fileSpecOf),
   };
 }
 

@@ -1,13 +1,13 @@
 // The FileService's messages and the files domain's values: a version
-// reference from its oneof, a stored file as a VersionFile message (with a
-// signed download URL, for a version's files and a task's alike), and the
-// uint64 sizes and offsets the streaming RPCs take.
+// reference from its oneof, a stored file with a signed download URL (for a
+// version's files and a task's alike), a staged file, and the uint64 sizes
+// and offsets the streaming RPCs take.
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { type StagedFile as StagedFileMsg, StagedFileSchema, VersionFileSchema, type VersionFile as VersionFileMsg } from "@modelreg/proto";
+import { type StagedFile as StagedFileMsg, StagedFileSchema, type VersionFile as VersionFileMsg } from "@modelreg/proto";
 import { uploadToProto } from "../convert/uploads.js";
 import type { StagedFile, StoredFile, VersionRef } from "../domain/files/index.js";
 import { InvalidArgumentError } from "../domain/shared/errors.js";
+import { fileToProto } from "../convert/files.js";
 import type { FileUrls } from "../http/file-urls.js";
 
 export function refOf(version: { case: "name" | "uid"; value: string } | { case: undefined; value?: undefined }): VersionRef {
@@ -16,17 +16,6 @@ export function refOf(version: { case: "name" | "uid"; value: string } | { case:
   throw InvalidArgumentError.field("version", "set exactly one of name (workspaces/{w}/models/{m}/versions/{v}) or uid");
 }
 
-export function fileToProto(f: StoredFile, download?: { url: string; expireTime: Date }): VersionFileMsg {
-  return create(VersionFileSchema, {
-    path: f.path,
-    sizeBytes: BigInt(f.size),
-    sha256: f.sha256,
-    md5: f.md5,
-    mediaType: f.mediaType,
-    downloadUrl: download?.url ?? "",
-    downloadUrlExpireTime: download ? timestampFromDate(download.expireTime) : undefined,
-  });
-}
 
 /**
  * The file with a download URL signed for its content in `workspace`, named
@@ -40,7 +29,7 @@ export function fileWithUrl(workspace: string, f: StoredFile, urls: Pick<FileUrl
 
 /** A staged file (a version's or a task's): present, or with the session that takes its content and that session's upload URL. */
 export function stagedToProto(s: StagedFile, urls: Pick<FileUrls, "upload">): StagedFileMsg {
-  return create(StagedFileSchema, { file: fileToProto({ ...s.file, md5: "" }), present: s.present, upload: s.upload ? uploadToProto(s.upload, urls) : undefined });
+  return create(StagedFileSchema, { file: fileToProto(s.file), present: s.present, upload: s.upload ? uploadToProto(s.upload, urls) : undefined });
 }
 
 export function toSize(value: bigint, field: string): number {

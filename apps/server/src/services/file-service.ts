@@ -15,6 +15,7 @@ import type { UploadSessionsDomain } from "../domain/files/index.js";
 import { baseUrlOf, type FileUrls, hostOf } from "../http/file-urls.js";
 import { callScope, principalOf } from "../interceptors/auth.js";
 import type { BlobStore } from "../domain/ports/blob-store.js";
+import { fileSpecOf } from "../convert/files.js";
 import { versionToProto } from "../convert/resources.js";
 import { uploadToProto } from "../convert/uploads.js";
 import { fileWithUrl, refOf, stagedToProto } from "./file-messages.js";
@@ -36,8 +37,7 @@ export function createFileService(deps: FileServiceDeps): ServiceImpl<typeof Fil
   const urlsFor = (ctx: HandlerContext) => deps.urls(baseUrlOf(deps.publicUrl, hostOf(ctx.url)), principalOf(ctx).keyId);
   return {
     async stageVersionFiles(req, ctx) {
-      // Sizes are checked in the domain with every other field (a bigint beyond 2^53 becomes an unsafe number there).
-      const files = req.files.map((f) => ({ path: f.path, size: Number(f.sizeBytes), sha256: f.sha256, mediaType: f.mediaType }));
+      const files = req.files.map(fileSpecOf);
       const staged = await deps.files.stage(callScope(ctx), principalOf(ctx).keyId, req.name, files, req.overwrite);
       const urls = urlsFor(ctx);
       return create(StageVersionFilesResponseSchema, {

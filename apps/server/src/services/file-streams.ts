@@ -17,7 +17,8 @@ import type { FileUrls } from "../http/file-urls.js";
 import { callScope } from "../interceptors/auth.js";
 import { uploadToProto } from "../convert/uploads.js";
 import type { FileServiceDeps } from "./file-service.js";
-import { fileToProto, refOf, toSize } from "./file-messages.js";
+import { refOf, toSize } from "./file-messages.js";
+import { fileToProto } from "../convert/files.js";
 
 /** Bytes per ReadFile message. */
 export const READ_CHUNK_BYTES = 1024 * 1024;

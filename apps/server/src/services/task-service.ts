@@ -33,7 +33,7 @@ import { lineageOf, versionFieldsOf, versionToProto } from "../convert/resources
 import { gpusOf, workerToProto } from "../convert/workers.js";
 import { baseUrlOf, type FileUrls, hostOf } from "../http/file-urls.js";
 import { callScope, principalOf } from "../interceptors/auth.js";
-import { uploadToProto } from "../convert/uploads.js";
+import { stagedToProto } from "./file-messages.js";
 import {
   checkpointToProto,
   logLineToProto,
@@ -41,7 +41,6 @@ import {
   newTemplateOf,
   taskEventToProto,
   taskFieldsOf,
-  taskFileToProto,
   taskToProto,
   taskUpdateOf,
   templateToProto,
@@ -73,7 +72,7 @@ export function createTaskService(deps: TaskServiceDeps): ServiceImpl<typeof Tas
       const urls = urlsFor(ctx);
       return create(CreateTaskResponseSchema, {
         task: taskToProto(r.task),
-        uploads: r.uploads.map((s) => ({ file: taskFileToProto(s.file), present: s.present, upload: s.upload ? uploadToProto(s.upload, urls) : undefined })),
+        uploads: r.uploads.map((s) => stagedToProto(s, urls)),
         bytesToUpload: BigInt(r.bytesToUpload),
       });
     },

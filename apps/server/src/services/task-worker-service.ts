@@ -17,10 +17,12 @@ import {
   StageTaskOutputsResponseSchema,
   type ReportProgressRequest,
   type TaskWorkerService,
+  type VersionFile,
 } from "@modelreg/proto";
 import type { FileSpec, StoredFile } from "../domain/files/index.js";
 import type { Claimed, OutputSource, ReportInput, TaskRuns } from "../domain/tasks/index.js";
 import { lineageOf, versionFieldsOf, versionToProto } from "../convert/resources.js";
+import { fileSpecOf } from "../convert/files.js";
 import type { WorkersDomain } from "../domain/workers/index.js";
 import { checkpointToProto, progressOf, taskToProto } from "../convert/tasks.js";
 import { gpusOf, workerFieldsOf, workerToProto } from "../convert/workers.js";
@@ -35,8 +37,7 @@ export interface TaskWorkerServiceDeps {
   publicUrl?: string;
 }
 
-const filesOf = (files: { path: string; sizeBytes: bigint; sha256: string; mediaType: string }[]): FileSpec[] =>
-  files.map((f) => ({ path: f.path, size: Number(f.sizeBytes), sha256: f.sha256, mediaType: f.mediaType }));
+const filesOf = (files: VersionFile[]): FileSpec[] => files.map(fileSpecOf);
 
 export function createTaskWorkerService(deps: TaskWorkerServiceDeps): ServiceImpl<typeof TaskWorkerService> {
   const base = (ctx: HandlerContext) => baseUrlOf(deps.publicUrl, hostOf(ctx.url));

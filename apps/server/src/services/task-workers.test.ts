@@ -29,7 +29,8 @@ function suite(kind: DriverKind) {
   let workers: Client<typeof TaskWorkerService>;
   let n = 0;
   beforeAll(async () => {
-    t = await startTestServer(kind, { taskLeaseMs: 2000 });
+    // Waiting claims never look again on their own here: only a wake-up (NOTIFY) hands them a task.
+    t = await startTestServer(kind, { taskLeaseMs: 2000, taskClaimRecheckMs: 3_600_000 });
     const transport = createConnectTransport({ baseUrl: t.url, httpVersion: "1.1" });
     tasks = createClient(TaskService, transport);
     workers = createClient(TaskWorkerService, transport);

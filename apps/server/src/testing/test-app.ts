@@ -40,6 +40,8 @@ export interface TestAppOptions {
   startJobs?: boolean;
   /** A task worker's lease (default 30 s). */
   taskLeaseMs?: number;
+  /** How often a waiting claim looks again without a wake-up (default 200 ms; long, to prove a wake-up does it). */
+  taskClaimRecheckMs?: number;
   /** Quiet time before a WatchTask keep-alive (default 15 s). */
   taskKeepAliveMs?: number;
 }
@@ -61,7 +63,7 @@ async function build(kind: DriverKind, options: TestAppOptions) {
     maxChunkBytes: options.maxChunkBytes,
     jobs: { pollMs: 50, backoffMs: 50, progressMs: 200, leaseMs: options.jobLeaseMs },
     listen: database.listen,
-    tasks: { watchKeepAliveMs: options.taskKeepAliveMs, leaseMs: options.taskLeaseMs, sweepMs: 50, claimRecheckMs: 200 },
+    tasks: { watchKeepAliveMs: options.taskKeepAliveMs, leaseMs: options.taskLeaseMs, sweepMs: 50, claimRecheckMs: options.taskClaimRecheckMs ?? 200 },
   });
   if (options.startJobs !== false) {
     app.jobs.start();

@@ -9,6 +9,7 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import type { FileSpec, StagedFile, TaskContent } from "../files/index.js";
 import { InvalidArgumentError, NotFoundError } from "../shared/errors.js";
 import type { Scope } from "../shared/scope.js";
+import { Violations } from "../shared/validation.js";
 import { insertEvent, notifyEvents, takeSeqs } from "./events-sql.js";
 import { lockByLease } from "./lease.js";
 import { checkpointResourceName, taskResourceName } from "./rules.js";
@@ -17,11 +18,11 @@ import { type CheckpointView, EVENT_KIND } from "./types.js";
 const MAX_FILES = 10_000;
 
 function checkManifest(files: FileSpec[], epoch?: number): void {
-  const v: { field: string; description: string }[] = [];
-  if (epoch !== undefined && (!Number.isSafeInteger(epoch) || epoch < 0)) v.push({ field: "epoch", description: `${epoch} is not an epoch: a whole number from 0` });
-  if (files.length === 0) v.push({ field: "files", description: "is required: at least one file" });
-  if (files.length > MAX_FILES) v.push({ field: "files", description: `has ${files.length} files; the limit is ${MAX_FILES}` });
-  if (v.length > 0) throw new InvalidArgumentError(v);
+  const v = new Violations();
+  if (epoch !== undefined && (!Number.isSafeInteger(epoch) || epoch < 0)) v.add("epoch", `${epoch} is not an epoch: a whole number from 0`);
+  if (files.length === 0) v.add("files", "is required: at least one file");
+  if (files.length > MAX_FILES) v.add("files", `has ${files.length} files; the limit is ${MAX_FILES}`);
+  if (!v.empty) throw new InvalidArgumentError(v.list);
 }
 
 export interface CheckpointInput {

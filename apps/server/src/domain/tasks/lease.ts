@@ -64,6 +64,16 @@ export async function latestCommittedEpoch(q: Tx | Database, taskRowId: string):
   return row?.epoch ?? null;
 }
 
+/** Every committed checkpoint's epoch, ascending (for a message that lists them). */
+export async function committedEpochs(q: Tx | Database, taskRowId: string): Promise<number[]> {
+  const rows = await q
+    .select({ epoch: taskCheckpoints.epoch })
+    .from(taskCheckpoints)
+    .where(and(eq(taskCheckpoints.taskId, taskRowId), eq(taskCheckpoints.state, CheckpointState.COMMITTED)))
+    .orderBy(taskCheckpoints.epoch);
+  return rows.map((r) => r.epoch);
+}
+
 /** Whether the task may try again after this attempt. */
 export const attemptsLeft = (task: TaskRow): boolean => task.attempt - task.attemptsBefore < task.maxAttempts;
 

@@ -2,14 +2,15 @@
 // once its inputs are uploaded), stop, resume, cancel, update and delete.
 // Each is one transaction under the task's row lock, its state change
 // recorded as an event, the audit row inside.
-import { type Database, taskCheckpoints, type TaskRow, type Tx } from "@modelreg/db";
-import { CheckpointState, TaskState } from "@modelreg/proto";
-import { and, desc, eq } from "drizzle-orm";
+import type { Database, TaskRow, Tx } from "@modelreg/db";
+import { TaskState } from "@modelreg/proto";
 import type { TaskContent } from "../files/index.js";
 import { checkEtag, etagOf } from "../shared/etag.js";
 import { FailedPreconditionError, NotFoundError } from "../shared/errors.js";
 import { type Scope, writeAudit } from "../shared/scope.js";
+import { committedCheckpoint } from "./checkpoints.js";
 import { finishing, moveTask } from "./events-sql.js";
+import { committedEpochs, latestCommittedEpoch } from "./lease.js";
 import { resolveParams } from "./params/index.js";
 import { checkDelete, checkMove, checkResumeEpoch, checkUpdate, isHeld, parseTaskName, requireState, taskResourceName } from "./rules.js";
 import * as q from "./sql.js";
@@ -92,25 +93,15 @@ export function resumeTask(db: Database, scope: Scope, r: ResumeInput): Promise<
 
 /** The epoch a resume starts from: the one asked for (which must have a committed checkpoint), else the latest committed, else none. */
 async function resumeEpoch(tx: Tx, task: TaskRow, asked: number | undefined): Promise<number | null> {
-  const committed = and(eq(taskCheckpoints.taskId, task.id), eq(taskCheckpoints.state, CheckpointState.COMMITTED));
-  if (asked === undefined) {
-    const [latest] = await tx.select({ epoch: taskCheckpoints.epoch }).from(taskCheckpoints).where(committed).orderBy(desc(taskCheckpoints.epoch)).limit(1);
-    return latest?.epoch ?? null;
-  }
-  const [hit] = await tx
-    .select({ epoch: taskCheckpoints.epoch })
-    .from(taskCheckpoints)
-    .where(and(committed, eq(taskCheckpoints.epoch, asked)));
-  if (!hit) {
-    const epochs = await tx.select({ epoch: taskCheckpoints.epoch }).from(taskCheckpoints).where(committed).orderBy(taskCheckpoints.epoch);
-    const name = taskResourceName(task.workspace, task.taskId);
-    throw new FailedPreconditionError(
-      "NO_CHECKPOINT",
-      `${name} has no committed checkpoint at epoch ${asked}; ${epochs.length === 0 ? "it has none, so resume it without an epoch to start over" : `committed epochs: ${epochs.map((e) => e.epoch).join(", ")}`}`,
-      { resource: name, epoch: String(asked) },
-    );
-  }
-  return asked;
+  if (asked === undefined) return latestCommittedEpoch(tx, task.id);
+  if (await committedCheckpoint(tx, task, asked)) return asked;
+  const epochs = await committedEpochs(tx, task.id);
+  const name = taskResourceName(task.workspace, task.taskId);
+  throw new FailedPreconditionError(
+    "NO_CHECKPOINT",
+    `${name} has no committed checkpoint at epoch ${asked}; ${epochs.length === 0 ? "it has none, so resume it without an epoch to start over" : `committed epochs: ${epochs.join(", ")}`}`,
+    { resource: name, epoch: String(asked) },
+  );
 }
 
 export function updateTask(db: Database, scope: Scope, name: string, paths: string[], u: TaskUpdate): Promise<TaskView> {

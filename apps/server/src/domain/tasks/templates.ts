@@ -9,7 +9,7 @@ import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from "../shar
 import { isUniqueViolation } from "../shared/db-errors.js";
 import { parseWorkspaceName } from "../shared/resource-names.js";
 import { inScope, type Scope, writeAudit } from "../shared/scope.js";
-import { printable, Violations } from "../shared/validation.js";
+import { collect, printable, Violations } from "../shared/validation.js";
 import { BUILT_IN_TEMPLATES, builtInTemplate, checkTemplateSchema, type ParamTemplate } from "./params/index.js";
 import { TASK_ID, typeName } from "./rules.js";
 import { requireWorkspace } from "../workspaces/index.js";
@@ -82,24 +82,13 @@ export interface NewTemplate {
 
 export async function createTemplate(db: Database, scope: Scope, parent: string, t: NewTemplate): Promise<TemplateView> {
   const v = new Violations();
-  let workspace = "";
-  try {
-    workspace = parseWorkspaceName("parent", parent).workspace;
-  } catch (err) {
-    if (!(err instanceof InvalidArgumentError)) throw err;
-    v.list.push(...err.violations);
-  }
+  const workspace = collect(v, () => parseWorkspaceName("parent", parent))?.workspace ?? "";
   if (!TASK_ID.test(t.templateId)) v.add("template.template_id", `${t.templateId === "" ? "is required" : `"${printable(t.templateId)}" is not a template id`}: 1-63 lowercase letters, digits and '-', starting with a letter`);
   else if (BUILT_IN_TEMPLATES.some((b) => b.id === t.templateId)) v.add("template.template_id", `"${t.templateId}" is a built-in template's id; choose another`);
   if (t.types.length === 0) v.add("template.types", "is required: the task types the template serves");
   for (const type of t.types) if (!Object.values(TYPE_NUMBERS).includes(type)) v.add("template.types", `${type} is not a task type`);
   if ([...t.description].length > 1000) v.add("template.description", `is ${[...t.description].length} characters long; the limit is 1000`);
-  try {
-    checkTemplateSchema(t.schema, "template.schema");
-  } catch (err) {
-    if (!(err instanceof InvalidArgumentError)) throw err;
-    v.list.push(...err.violations);
-  }
+  collect(v, () => checkTemplateSchema(t.schema, "template.schema"));
   if (!v.empty) throw new InvalidArgumentError(v.list);
   await requireWorkspace(db, scope, workspace);
   try {

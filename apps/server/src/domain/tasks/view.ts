@@ -7,19 +7,17 @@ import { selectFiles, selectOutputVersions } from "./sql.js";
 import type { TaskView } from "./types.js";
 
 export async function viewOf(q: Tx | Database, row: TaskRow): Promise<TaskView> {
-  const name = taskResourceName(row.workspace, row.taskId);
-  const [files, outputs] = await Promise.all([selectFiles(q, row.id), selectOutputVersions(q, row.workspace, name)]);
+  const view = listView(row);
+  const [files, outputs] = await Promise.all([selectFiles(q, row.id), selectOutputVersions(q, row.workspace, view.name)]);
   return {
-    row,
-    name,
+    ...view,
     inputFiles: files.inputs,
     outputFiles: files.outputs,
     outputVersions: outputs.map((o) => versionResourceName(row.workspace, o.model, o.version)),
-    resumeCheckpoint: row.resumeEpoch === null ? "" : checkpointResourceName(name, row.resumeEpoch),
   };
 }
 
-/** Views of many rows (a list page): two queries per row would be slow, so files are left out of lists. */
+/** The view a list page shows: two more queries per row would be slow, so lists leave files and output versions out. */
 export function listView(row: TaskRow): TaskView {
   const name = taskResourceName(row.workspace, row.taskId);
   return { row, name, inputFiles: [], outputFiles: [], outputVersions: [], resumeCheckpoint: row.resumeEpoch === null ? "" : checkpointResourceName(name, row.resumeEpoch) };
