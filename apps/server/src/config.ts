@@ -11,6 +11,8 @@ export interface Config {
   /** PostgreSQL: how long opening a connection may take, and how long a call waits for a free one. */
   databaseConnectTimeoutMs: number;
   databaseAcquireTimeoutMs: number;
+  /** PostgreSQL: parameterised statements run prepared (DATABASE_PREPARED_STATEMENTS). */
+  databasePreparedStatements: boolean;
   logLevel: string;
   shutdownGraceMs: number;
   maxMessageBytes: number;
@@ -64,6 +66,11 @@ export const SETTINGS: Setting[] = [
     name: "DATABASE_ACQUIRE_TIMEOUT_MS",
     default: "5000",
     help: "how long a call waits for a free PostgreSQL connection while all DATABASE_POOL_SIZE are in use (then UNAVAILABLE); while the database is unreachable calls do not wait",
+  },
+  {
+    name: "DATABASE_PREPARED_STATEMENTS",
+    default: "on",
+    help: "on: PostgreSQL statements run prepared, one round trip each after a connection's first use; off for a pooler that cannot keep them (PgBouncer in transaction mode before 1.21)",
   },
   { name: "LOG_LEVEL", default: "info", help: "trace, debug, info, warn, error or fatal; logs are JSON lines on stdout" },
   { name: "SHUTDOWN_GRACE_MS", default: "10000", help: "on SIGTERM/SIGINT, how long in-flight calls may take to finish before connections are cut" },
@@ -138,6 +145,14 @@ function int(env: NodeJS.ProcessEnv, name: string, min: number, max: number): nu
   return n;
 }
 
+/** An on/off setting (default on). */
+function onOff(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  const v = (raw ?? "on").trim().toLowerCase();
+  if (v !== "on" && v !== "off") throw new ConfigError(`${name}=${raw} is not valid: use on or off`);
+  return v === "on";
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const logLevel = env.LOG_LEVEL ?? "info";
   if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(logLevel))
@@ -145,13 +160,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl))
     throw new ConfigError("DATABASE_URL must start with postgres:// or postgresql://");
-  const auth = (env.AUTH ?? "on").trim().toLowerCase();
-  if (!["on", "off"].includes(auth)) throw new ConfigError(`AUTH=${env.AUTH} is not valid: use on or off`);
+  const auth = onOff(env, "AUTH");
   const adminToken = env.MODELREG_ADMIN_KEY?.trim() || undefined;
   if (adminToken && !/^[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_~+/=-]{32,256}$/.test(adminToken))
     throw new ConfigError("MODELREG_ADMIN_KEY must be <key_id>.<secret>: an id of letters, digits, '_' or '-', a dot, then a secret of at least 32 characters");
   return {
-    authEnabled: auth === "on",
+    authEnabled: auth,
     adminToken,
     rateLimitPerKey: int(env, "RATE_LIMIT_PER_KEY", 0, 1_000_000),
     rateLimitBurst: int(env, "RATE_LIMIT_BURST", 1, 10_000_000),
@@ -163,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     databasePoolSize: int(env, "DATABASE_POOL_SIZE", 1, 1000),
     databaseConnectTimeoutMs: int(env, "DATABASE_CONNECT_TIMEOUT_MS", 100, 600_000),
     databaseAcquireTimeoutMs: int(env, "DATABASE_ACQUIRE_TIMEOUT_MS", 1, 3_600_000),
+    databasePreparedStatements: onOff(env, "DATABASE_PREPARED_STATEMENTS"),
     logLevel,
     shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 0, 3_600_000),
     maxMessageBytes: int(env, "MAX_MESSAGE_BYTES", 1024, 1 << 30),

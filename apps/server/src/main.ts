@@ -97,7 +97,9 @@ async function main(): Promise<void> {
 /** PostgreSQL when DATABASE_URL is set, else the embedded database in DATA_DIR (with a warning of what it does not promise). */
 async function openConfiguredDatabase(config: ReturnType<typeof loadConfig>, logger: ReturnType<typeof createLogger>) {
   const database = config.databaseUrl
-    ? await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize, connectTimeoutMs: config.databaseConnectTimeoutMs, acquireTimeoutMs: config.databaseAcquireTimeoutMs })
+    ? await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize, connectTimeoutMs: config.databaseConnectTimeoutMs, acquireTimeoutMs: config.databaseAcquireTimeoutMs,
+        preparedStatements: config.databasePreparedStatements,
+      })
     : await openDatabase({ dataDir: join(config.dataDir, "pg") });
   if (database.kind === "pglite")
     logger.warn(

@@ -100,4 +100,33 @@ suite(`detachRows${hasPostgres ? "" : " (skipped: set DATABASE_URL to a PostgreS
     ).rejects.toThrow(/roll it all back/);
     expect(await count()).toBe(1);
   });
+
+  it("prepares statements of up to prepareUpTo parameters once per connection, Drizzle's and raw, and runs them again after a schema change", async () => {
+    const client = postgres(empty.url, { max: 1, onnotice: () => {} });
+    const prepared = detachRows(client, { prepareUpTo: 3 });
+    const names = async () => (await prepared.unsafe("SELECT statement FROM pg_prepared_statements")).map((r) => String((r as { statement: string }).statement));
+    try {
+      // Drizzle asks for prepare: false; within the limit it is prepared anyway.
+      const q = "SELECT id, doc FROM probe WHERE id = $1::int";
+      expect([...(await prepared.unsafe(q, [1], { prepare: false }))]).toEqual([{ id: 1, doc: {} }]);
+      expect([...(await prepared.unsafe(q, [2], { prepare: false }))]).toEqual([{ id: 2, doc: {} }]);
+      expect((await names()).filter((n) => n === q)).toHaveLength(1);
+      // Over the limit: not prepared (batches whose text changes with their size).
+      const wide = "SELECT count(*)::int AS n FROM probe WHERE id IN ($1::int, $2::int, $3::int, $4::int)";
+      expect([...(await prepared.unsafe(wide, [1, 2, 3, 4]))]).toEqual([{ n: 4 }]);
+      expect(await names()).not.toContain(wide);
+      // A column added under a prepared "SELECT *": PostgreSQL drops the plan, postgres.js prepares it again.
+      const star = "SELECT * FROM probe WHERE id = $1::int";
+      expect(Object.keys((await prepared.unsafe(star, [1]))[0] as object)).toEqual(["id", "doc", "at"]);
+      await plain.unsafe("ALTER TABLE probe ADD COLUMN note text");
+      expect(Object.keys((await prepared.unsafe(star, [1]))[0] as object)).toEqual(["id", "doc", "at", "note"]);
+      await plain.unsafe("ALTER TABLE probe DROP COLUMN note");
+      // Nothing prepared without the option.
+      await detached.unsafe(q, [1]);
+      const theirs = await detached.unsafe("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement = $1::text", [q]);
+      expect([...theirs]).toEqual([{ n: 0 }]);
+    } finally {
+      await client.end();
+    }
+  });
 });

@@ -63,22 +63,55 @@ export function detachQuery(query: PendingQuery) {
   return pending;
 }
 
-/** `client`, with its queries' rows detached (see above); everything else passes through. */
-export function detachRows<T extends Sql>(client: T): T {
+export interface DetachOptions {
+  /**
+   * Parameterised statements with at most this many parameters run as
+   * named prepared statements, kept per connection (0: none). See below.
+   */
+  prepareUpTo?: number;
+}
+
+/**
+ * The most parameters a statement may have and still be prepared: larger
+ * ones are batches (multi-row inserts, long IN lists) whose text changes
+ * with their size, and would fill each connection's statement cache with
+ * shapes seen once.
+ */
+export const PREPARE_UP_TO = 64;
+
+/**
+ * `client`, with its queries' rows detached (see above); everything else
+ * passes through.
+ *
+ * Prepared statements: Drizzle runs every query through `unsafe()`, which
+ * postgres.js does not prepare, so each parameterised statement cost two
+ * round trips (Parse and Describe, wait for the parameter types, then Bind
+ * and Execute) and a fresh parse and plan in PostgreSQL. With `prepareUpTo`
+ * a statement is prepared the first time a connection runs it and is one
+ * round trip (Bind and Execute) from then on. postgres.js keeps the
+ * statements per connection, prepares again when PostgreSQL drops one
+ * (a schema change), and retires connections after 30 to 60 minutes, which
+ * bounds the cache in time. Drizzle passes `prepare: false` for every
+ * query it did not name, so within the limit that is overridden.
+ */
+export function detachRows<T extends Sql>(client: T, options: DetachOptions = {}): T {
+  const prepareUpTo = options.prepareUpTo ?? 0;
   return new Proxy(client, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
       if (typeof value !== "function") return value;
       if (prop === "unsafe")
-        return (text: string, params?: unknown[], options?: object) => {
-          const query = (value as (...a: unknown[]) => PendingQuery).call(target, text, params, options);
-          return params && params.length > 0 ? detachQuery(query) : query;
+        return (text: string, params?: unknown[], opts?: { prepare?: boolean }) => {
+          const n = params?.length ?? 0;
+          const prepare = n > 0 && n <= prepareUpTo ? { ...opts, prepare: true } : opts;
+          const query = (value as (...a: unknown[]) => PendingQuery).call(target, text, params, prepare);
+          return n > 0 ? detachQuery(query) : query;
         };
       if (prop === "begin" || prop === "savepoint")
         return (...args: unknown[]) => {
           const last = args.length - 1;
           const fn = args[last];
-          if (typeof fn === "function") args[last] = (tx: Sql) => fn(detachRows(tx));
+          if (typeof fn === "function") args[last] = (tx: Sql) => fn(detachRows(tx, options));
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       return value;

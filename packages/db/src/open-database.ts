@@ -7,7 +7,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
-import { detachRows } from "./detached-rows.js";
+import { detachRows, PREPARE_UP_TO } from "./detached-rows.js";
 import { createPoolGate, gatedClient } from "./pool-gate.js";
 import * as schema from "./schema.js";
 
@@ -56,6 +56,12 @@ export interface OpenDatabaseOptions {
    * last connection attempt failed), calls do not wait at all.
    */
   acquireTimeoutMs?: number;
+  /**
+   * PostgreSQL: run parameterised statements as prepared statements, one
+   * round trip each after a connection's first use (default true). Off for
+   * a pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
+   */
+  preparedStatements?: boolean;
   /** PGlite only: start from this dump (dumpDataDir()) instead of an empty cluster; skips initdb. */
   loadDataDir?: Blob;
 }
@@ -71,7 +77,13 @@ export const migrationsFolder = join(dirname(createRequire(import.meta.url).reso
 const MIGRATION_LOCK = 0x6d6f64656c726567n; // "modelreg"
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
-  if (options.url) return openPostgres(options.url, { poolSize: options.poolSize ?? 10, connectTimeoutMs: options.connectTimeoutMs ?? 1000, acquireTimeoutMs: options.acquireTimeoutMs ?? 5000 });
+  if (options.url)
+    return openPostgres(options.url, {
+      poolSize: options.poolSize ?? 10,
+      connectTimeoutMs: options.connectTimeoutMs ?? 1000,
+      acquireTimeoutMs: options.acquireTimeoutMs ?? 5000,
+      prepareUpTo: options.preparedStatements === false ? 0 : PREPARE_UP_TO,
+    });
   if (!options.dataDir) throw new Error("openDatabase needs a url or a dataDir");
   return openPglite(options.dataDir, options.loadDataDir);
 }
@@ -94,11 +106,11 @@ function connectionSettings(connectTimeoutMs: number) {
   };
 }
 
-function openPostgres(url: string, o: { poolSize: number; connectTimeoutMs: number; acquireTimeoutMs: number }): DatabaseHandle {
+function openPostgres(url: string, o: { poolSize: number; connectTimeoutMs: number; acquireTimeoutMs: number; prepareUpTo: number }): DatabaseHandle {
   const settings = connectionSettings(o.connectTimeoutMs);
   const gate = createPoolGate({ size: o.poolSize, acquireTimeoutMs: o.acquireTimeoutMs });
   const client = postgres(url, { ...settings, max: o.poolSize, connection: { application_name: "modelreg" } });
-  const db = drizzlePostgres(gatedClient(detachRows(client), gate), { schema }) as unknown as Database;
+  const db = drizzlePostgres(gatedClient(detachRows(client, { prepareUpTo: o.prepareUpTo }), gate), { schema }) as unknown as Database;
   return {
     db,
     kind: "postgres",

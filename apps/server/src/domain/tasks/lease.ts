@@ -24,20 +24,39 @@ function leaseLost(detail: string): FailedPreconditionError {
   return new FailedPreconditionError("LEASE_LOST", `this lease is no longer valid: ${detail}; stop working on the task and claim again`);
 }
 
-/**
- * The task a lease token holds, locked, within scope; LEASE_LOST when the
- * token is not the task's current one (or the task is not held any more).
- */
-export async function lockByLease(tx: Tx, scope: Scope, token: string, extendMs?: number): Promise<TaskRow> {
+/** The task row id a lease token names; INVALID_ARGUMENT when it is not a token at all. */
+export function taskOfToken(token: string): string {
   const m = TOKEN.exec(token);
   if (!m) throw InvalidArgumentError.field("lease_token", token === "" ? "is required: the lease_token ClaimTask returned" : "is not a lease token ClaimTask returned; send it unchanged");
-  const [task] = await tx.select().from(tasks).where(eq(tasks.id, m[1]!)).for("update");
+  return m[1]!;
+}
+
+/** What a lease check reads of the task. */
+type HeldFields = Pick<TaskRow, "workspace" | "taskId" | "state" | "leaseToken" | "attempt">;
+
+/**
+ * Refuses a task found by a lease token unless the token still holds it:
+ * NOT_FOUND for a task that is gone or in another workspace, LEASE_LOST for
+ * one whose token or state moved on.
+ */
+export function checkHeld<T extends HeldFields>(scope: Scope, token: string, task: T | undefined): T {
   // Another workspace's task is as invisible as one that does not exist.
   if (!task || (scope.workspace !== null && task.workspace !== scope.workspace))
     throw new NotFoundError("task", "(lease token)", "the task this lease token was issued for (deleted, or in another workspace)");
   const name = taskResourceName(task.workspace, task.taskId);
   if (task.leaseToken !== token || (task.state !== TaskState.RUNNING && task.state !== TaskState.STOPPING))
     throw leaseLost(`${name} is ${stateName(task.state)} with ${task.leaseToken ? "another attempt's lease" : "no lease"} (attempt ${task.attempt})`);
+  return task;
+}
+
+/**
+ * The task a lease token holds, locked, within scope; LEASE_LOST when the
+ * token is not the task's current one (or the task is not held any more).
+ */
+export async function lockByLease(tx: Tx, scope: Scope, token: string, extendMs?: number): Promise<TaskRow> {
+  const id = taskOfToken(token);
+  const [found] = await tx.select().from(tasks).where(eq(tasks.id, id)).for("update");
+  const task = checkHeld(scope, token, found);
   // Every call of the attempt shows the worker alive, not only reports.
   if (extendMs !== undefined) task.leaseUntil = await extendLease(tx, task.id, extendMs);
   return task;
