@@ -13,6 +13,8 @@ export interface Config {
   databaseAcquireTimeoutMs: number;
   /** PostgreSQL: parameterised statements run prepared (DATABASE_PREPARED_STATEMENTS). */
   databasePreparedStatements: boolean;
+  /** V8's --heap-growing-percent (0: V8's default). */
+  heapGrowingPercent: number;
   logLevel: string;
   shutdownGraceMs: number;
   maxMessageBytes: number;
@@ -71,6 +73,11 @@ export const SETTINGS: Setting[] = [
     name: "DATABASE_PREPARED_STATEMENTS",
     default: "on",
     help: "on: PostgreSQL statements run prepared, one round trip each after a connection's first use; off for a pooler that cannot keep them (PgBouncer in transaction mode before 1.21)",
+  },
+  {
+    name: "HEAP_GROWING_PERCENT",
+    default: "50",
+    help: "how far the JavaScript heap may grow past what the last full garbage collection kept before the next, in percent (V8's own default, up to 300%, is used with 0); lower keeps memory lower for a little more collection work",
   },
   { name: "LOG_LEVEL", default: "info", help: "trace, debug, info, warn, error or fatal; logs are JSON lines on stdout" },
   { name: "SHUTDOWN_GRACE_MS", default: "10000", help: "on SIGTERM/SIGINT, how long in-flight calls may take to finish before connections are cut" },
@@ -178,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     databaseConnectTimeoutMs: int(env, "DATABASE_CONNECT_TIMEOUT_MS", 100, 600_000),
     databaseAcquireTimeoutMs: int(env, "DATABASE_ACQUIRE_TIMEOUT_MS", 1, 3_600_000),
     databasePreparedStatements: onOff(env, "DATABASE_PREPARED_STATEMENTS"),
+    heapGrowingPercent: int(env, "HEAP_GROWING_PERCENT", 0, 1000),
     logLevel,
     shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 0, 3_600_000),
     maxMessageBytes: int(env, "MAX_MESSAGE_BYTES", 1024, 1 << 30),

@@ -27,7 +27,7 @@ import {
   type WatchTaskResponse,
   WatchTaskResponseSchema,
 } from "@modelreg/proto";
-import type { TasksDomain, WatchItem } from "../domain/tasks/index.js";
+import type { TaskEventRecord, TasksDomain, WatchItem } from "../domain/tasks/index.js";
 import type { WorkersDomain } from "../domain/workers/index.js";
 import { lineageOf, versionFieldsOf, versionToProto } from "../convert/resources.js";
 import { gpusOf, workerToProto } from "../convert/workers.js";
@@ -54,10 +54,23 @@ export interface TaskServiceDeps {
   publicUrl?: string;
 }
 
+/**
+ * The watchers of a task that one NOTIFY wakes share one read, and so the
+ * same event objects (domain/tasks/watch.ts): each is converted once for
+ * all of them, and held as long as any of them still has it to send.
+ */
+const eventMessages = new WeakMap<TaskEventRecord, WatchTaskResponse>();
 
 function watchItemToProto(item: WatchItem): WatchTaskResponse {
   if (item.kind === "task") return create(WatchTaskResponseSchema, { kind: { case: "task", value: taskToProto(item.task) } });
-  if (item.kind === "event") return create(WatchTaskResponseSchema, { kind: { case: "event", value: taskEventToProto(item.event) } });
+  if (item.kind === "event") {
+    let message = eventMessages.get(item.event);
+    if (!message) {
+      message = create(WatchTaskResponseSchema, { kind: { case: "event", value: taskEventToProto(item.event) } });
+      eventMessages.set(item.event, message);
+    }
+    return message;
+  }
   return create(WatchTaskResponseSchema, { kind: { case: "keepAlive", value: timestampFromDate(item.time) } });
 }
 
