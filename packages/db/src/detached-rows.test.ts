@@ -104,7 +104,7 @@ suite(`detachRows${hasPostgres ? "" : " (skipped: set DATABASE_URL to a PostgreS
   it("prepares statements of up to prepareUpTo parameters once per connection, Drizzle's and raw, and runs them again after a schema change", async () => {
     const client = postgres(empty.url, { max: 1, onnotice: () => {} });
     const prepared = detachRows(client, { prepareUpTo: 3 });
-    const names = async () => (await prepared.unsafe("SELECT statement FROM pg_prepared_statements")).map((r) => String((r as { statement: string }).statement));
+    const names = async () => (await prepared.unsafe("SELECT statement FROM pg_prepared_statements")).map((r) => String((r as unknown as { statement: string }).statement));
     try {
       // Drizzle asks for prepare: false; within the limit it is prepared anyway.
       const q = "SELECT id, doc FROM probe WHERE id = $1::int";

@@ -47,6 +47,7 @@ How the program's end ends the task:
   exit 0                     SUCCEEDED (STOPPED if a stop was asked); files in MODELREG_OUTPUT_DIR become
                              its output files, a JSON object in MODELREG_RESULT_FILE its result
   after a stop/cancel, ended by the SIGTERM/SIGKILL sent: STOPPED (or CANCELLED)
+  after the worker itself stopped: QUEUED again from the last checkpoint, the attempt not counted
   exit 2                     FAILED, not retried (the program says running it again cannot help)
   any other exit or signal   FAILED, retried from the last committed checkpoint while attempts remain
 

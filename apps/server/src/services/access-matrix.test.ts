@@ -200,6 +200,10 @@ const WORKER_CASES: Record<string, () => Promise<{ call: (c: RegistryClient) => 
     const leaseToken = await make.claimed();
     return { call: (c) => c.taskWorkers.failTask({ leaseToken, message: "broken" }), crossTenant: true };
   },
+  "TaskWorkerService/ReleaseTask": async () => {
+    const leaseToken = await make.claimed();
+    return { call: (c) => c.taskWorkers.releaseTask({ leaseToken, reason: "node preempted" }), crossTenant: true };
+  },
   "TaskWorkerService/RegisterVersion": async () => {
     const leaseToken = await make.checkpointed();
     const model = await make.model();

@@ -11,6 +11,7 @@ import {
   CompleteTaskResponseSchema,
   CreateCheckpointResponseSchema,
   FailTaskResponseSchema,
+  ReleaseTaskResponseSchema,
   RegisterVersionResponseSchema,
   RegisterWorkerResponseSchema,
   ReportProgressResponseSchema,
@@ -94,6 +95,10 @@ export function createTaskWorkerService(deps: TaskWorkerServiceDeps): ServiceImp
 
     async failTask(req, ctx) {
       return create(FailTaskResponseSchema, { task: taskToProto(await deps.runs.fail(callScope(ctx), req.leaseToken, req.message, req.retryable)) });
+    },
+
+    async releaseTask(req, ctx) {
+      return create(ReleaseTaskResponseSchema, { task: taskToProto(await deps.runs.release(callScope(ctx), req.leaseToken, req.reason)) });
     },
 
     async registerVersion(req, ctx) {

@@ -139,6 +139,36 @@ function suite(kind: DriverKind) {
     expect(failed.errorMessage).toContain("stopped reporting");
   });
 
+  it("takes a released task back without counting the attempt, from its last checkpoint; a release of a stopping task stops it", async () => {
+    const w = await newWorker();
+    const task = await newTask(w.queue, { maxAttempts: 1 });
+    // Released twice on a task of one attempt: neither counts, so it is still claimed a third time.
+    for (let i = 1; i <= 2; i++) {
+      const c = await claim(w.name);
+      expect(c.task?.attempt).toBe(i);
+      if (i === 1) await checkpoint(c.leaseToken, 2);
+      const released = (await workers.releaseTask({ leaseToken: c.leaseToken, reason: "node preempted" })).task!;
+      expect(released.state).toBe(TaskState.QUEUED);
+      expect((await failure(workers.reportProgress({ leaseToken: c.leaseToken }))).reason).toBe("LEASE_LOST");
+    }
+    const third = await claim(w.name);
+    expect(third.task?.attempt).toBe(3);
+    expect(third.resumeFrom?.epoch).toBe(2);
+    // The one attempt it has is the one a failure uses up.
+    expect((await workers.failTask({ leaseToken: third.leaseToken, message: "out of memory", retryable: true })).task?.state).toBe(TaskState.FAILED);
+    const released: string[] = [];
+    for await (const m of tasks.watchTask({ name: task.name }))
+      if (m.kind.case === "event" && m.kind.value.kind.case === "stateChange" && m.kind.value.kind.value.state === TaskState.QUEUED) released.push(m.kind.value.kind.value.message);
+    expect(released.slice(1)).toEqual([expect.stringMatching(/^released by worker .*: node preempted; queued again \(this attempt is not counted\)$/), expect.stringMatching(/released by worker/)]);
+
+    const stopping = await newTask(w.queue);
+    const s = await claim(w.name);
+    await tasks.stopTask({ name: stopping.name });
+    expect((await workers.releaseTask({ leaseToken: s.leaseToken })).task?.state).toBe(TaskState.STOPPED);
+    const tooLong = await failure(workers.releaseTask({ leaseToken: third.leaseToken, reason: "x".repeat(4001) }));
+    expect(tooLong.fieldViolations.map((v) => v.field)).toEqual(["reason"]);
+  });
+
   it("finishes a stop or a cancel of a task whose worker died, and a cancel the worker hears of", async () => {
     const w = await newWorker();
     const stopping = await newTask(w.queue);

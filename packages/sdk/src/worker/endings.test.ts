@@ -41,10 +41,10 @@ describe("decideEnding", () => {
     expect(decideEnding(threw(new Error("x")), at("stop", { leaseLost: true }))).toEqual({ kind: "none" });
   });
 
-  it("hands the task back when the worker shuts down", () => {
+  it("releases the task (its attempt not counted) when the worker shuts down", () => {
     const s = at("shutdown");
-    expect(decideEnding(returned(), s)).toMatchObject({ kind: "fail", retryable: true });
-    expect(decideEnding(threw(s.signal.reason), s)).toMatchObject({ kind: "fail", retryable: true });
+    expect(decideEnding(returned(), s)).toMatchObject({ kind: "release" });
+    expect(decideEnding(threw(s.signal.reason), s)).toMatchObject({ kind: "release" });
   });
 });
 

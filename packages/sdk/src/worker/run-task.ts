@@ -14,7 +14,8 @@ export type Outcome = { returned: TaskResult | undefined } | { error: unknown };
 export type Ending =
   | { kind: "none" }
   | { kind: "complete"; state: TaskState.SUCCEEDED | TaskState.STOPPED; result?: TaskResult }
-  | { kind: "fail"; message: string; retryable: boolean };
+  | { kind: "fail"; message: string; retryable: boolean }
+  | { kind: "release"; reason: string };
 
 /** What the attempt was when the handler settled. */
 export interface Settled {
@@ -30,7 +31,8 @@ export interface Settled {
  * server makes it CANCELLED whatever is sent); a handler's own error fails
  * it (retryable unless it says otherwise); returning (or an abort) after a
  * stop request acknowledges the stop; after the worker's shutdown the task
- * is handed back to the queue; otherwise it SUCCEEDED.
+ * is released (back to the queue, the attempt not counted); otherwise it
+ * SUCCEEDED.
  */
 export function decideEnding(outcome: Outcome, at: Settled): Ending {
   if (at.leaseLost) return { kind: "none" };
@@ -38,7 +40,7 @@ export function decideEnding(outcome: Outcome, at: Settled): Ending {
   const aborted = "error" in outcome && isAbortError(outcome.error, at.signal);
   if ("error" in outcome && !aborted) return { kind: "fail", message: failureMessage(outcome.error), retryable: retryableOf(outcome.error) };
   if (at.why === "stop") return { kind: "complete", state: TaskState.STOPPED };
-  if (at.why === "shutdown") return { kind: "fail", message: "the worker shut down before the task finished", retryable: true };
+  if (at.why === "shutdown") return { kind: "release", reason: "the worker shut down before the task finished" };
   if ("error" in outcome) return { kind: "fail", message: failureMessage(outcome.error), retryable: true };
   return { kind: "complete", state: TaskState.SUCCEEDED, ...(outcome.returned ? { result: outcome.returned } : {}) };
 }
@@ -47,6 +49,11 @@ export function decideEnding(outcome: Outcome, at: Settled): Ending {
 async function finish(deps: WorkerDeps, run: TaskRun, ending: Ending): Promise<void> {
   if (ending.kind === "none") return;
   const leaseToken = run.leaseToken;
+  if (ending.kind === "release") {
+    await run.reporter.close();
+    await run.call((signal) => deps.workers.releaseTask({ leaseToken, reason: ending.reason }, { signal }));
+    return;
+  }
   if (ending.kind === "fail") {
     await run.reporter.close();
     await run.call((signal) => deps.workers.failTask({ leaseToken, message: ending.message, retryable: ending.retryable }, { signal }));

@@ -278,6 +278,22 @@ function suite(kind: DriverKind) {
     expect(logs.some((l) => l.stream === "stderr" && l.text.startsWith("Error: flaky GPU"))).toBe(true);
   }, 60_000);
 
+  it("releases its task when stopped mid-run: queued again, the attempt not counted", async () => {
+    const running = deferred();
+    const handler: TaskHandler = async (ctx) => {
+      running.resolve();
+      await aborted(ctx.signal);
+    };
+    // One attempt: a shutdown that counted it would leave the task FAILED.
+    const task = await client.submitTask({ type: "TRAIN", taskId: "preempted", task: { queue: "preempted", maxAttempts: 1 } });
+    const worker = client.runWorker({ queues: ["preempted"], workerId: "spot-1", handler, onError });
+    await running.promise;
+    await worker.stop();
+    const after = (await client.tasks.getTask({ name: task.name })).task!;
+    expect([after.state, after.attempt, after.worker]).toEqual([TaskState.QUEUED, 1, ""]);
+    await client.tasks.cancelTask({ name: task.name });
+  }, 60_000);
+
   it("ends the handler without completing when the lease is lost to another worker", async () => {
     const queue = "lost";
     const running = deferred();

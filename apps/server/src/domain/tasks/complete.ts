@@ -1,7 +1,8 @@
 // How an attempt ends from the worker's side: CompleteTask (SUCCEEDED, or
-// STOPPED to acknowledge a stop, which uses up no attempt) and FailTask
-// (FAILED, or QUEUED again when retryable with attempts left). A cancel
-// asked meanwhile wins: the task ends CANCELLED either way.
+// STOPPED to acknowledge a stop, which uses up no attempt), FailTask
+// (FAILED, or QUEUED again when retryable with attempts left) and
+// ReleaseTask (QUEUED again, the attempt not counted). A cancel asked
+// meanwhile wins: the task ends CANCELLED either way.
 import type { Database } from "@modelreg/db";
 import { TaskState } from "@modelreg/proto";
 import { sql } from "drizzle-orm";
@@ -56,6 +57,17 @@ export async function failTask(db: Database, scope: Scope, leaseToken: string, m
   if (length === 0 || length > 4000) throw InvalidArgumentError.field("message", length === 0 ? "is required: what went wrong" : `is ${length} characters long; the limit is 4000`);
   return db.transaction(async (tx) => {
     const task = await lockByLease(tx, scope, leaseToken);
-    return viewOf(tx, await endAttempt(tx, task, message, retryable));
+    return viewOf(tx, await endAttempt(tx, task, message, retryable ? "retry" : "fail"));
+  });
+}
+
+/** Hands a held task back to the queue without counting the attempt (the worker is shutting down). */
+export async function releaseTask(db: Database, scope: Scope, leaseToken: string, reason: string): Promise<TaskView> {
+  const length = [...reason].length;
+  if (length > 4000) throw InvalidArgumentError.field("reason", `is ${length} characters long; the limit is 4000`);
+  return db.transaction(async (tx) => {
+    const task = await lockByLease(tx, scope, leaseToken);
+    const why = `released by worker ${task.worker || "(unknown)"}${reason === "" ? "" : `: ${reason}`}`;
+    return viewOf(tx, await endAttempt(tx, task, why, "release"));
   });
 }

@@ -97,15 +97,27 @@ export async function committedEpochs(q: Tx | Database, taskRowId: string): Prom
 export const attemptsLeft = (task: TaskRow): boolean => task.attempt - task.attemptsBefore < task.maxAttempts;
 
 /**
- * Ends an attempt that will not report again (its lease ran out, or its
- * worker failed): a pending cancel is finished as CANCELLED, a pending stop
- * as STOPPED, else the task is queued again from its latest committed
- * checkpoint while attempts remain, and FAILED after the last.
+ * How an attempt that will not report again goes on: `retry` (queued again
+ * while attempts remain), `fail` (FAILED), or `release` (queued again with
+ * this attempt not counted: its worker handed it back).
  */
-export async function endAttempt(tx: Tx, task: TaskRow, why: string, retry: boolean): Promise<TaskRow> {
+export type AfterAttempt = "retry" | "fail" | "release";
+
+/**
+ * Ends an attempt that will not report again (its lease ran out, or its
+ * worker failed or let it go): a pending cancel is finished as CANCELLED, a
+ * pending stop as STOPPED, else the task is queued again from its latest
+ * committed checkpoint while attempts remain (or when released), and
+ * FAILED after the last.
+ */
+export async function endAttempt(tx: Tx, task: TaskRow, why: string, then: AfterAttempt): Promise<TaskRow> {
   const epoch = await latestCommittedEpoch(tx, task.id);
   if (task.cancelRequested) return moveTask(tx, task, TaskState.CANCELLED, `${why}; the cancel is finished by the server`, finishing());
   if (task.state === TaskState.STOPPING) return moveTask(tx, task, TaskState.STOPPED, `${why}; the stop is finished by the server`, finishing({ resumeEpoch: epoch }));
+  // Not counted: the next claim's attempt number is matched by one more attempt before.
+  if (then === "release")
+    return moveTask(tx, task, TaskState.QUEUED, `${why}; queued again (this attempt is not counted)`, { ...RELEASED, resumeEpoch: epoch, attemptsBefore: task.attemptsBefore + 1 });
+  const retry = then === "retry";
   if (retry && attemptsLeft(task))
     return moveTask(tx, task, TaskState.QUEUED, `${why}; queued again (attempt ${task.attempt - task.attemptsBefore} of ${task.maxAttempts} used)`, {
       ...RELEASED,
@@ -137,7 +149,7 @@ export async function sweepLeases(db: Database, limit = 100): Promise<number> {
         .where(and(eq(tasks.id, id), inArray(tasks.state, [TaskState.RUNNING, TaskState.STOPPING]), lt(tasks.leaseUntil, sql`now()`)))
         .for("update", { skipLocked: true });
       if (!task) return 0;
-      await endAttempt(tx, task, `lease lost: worker ${task.worker || "(unknown)"} stopped reporting`, true);
+      await endAttempt(tx, task, `lease lost: worker ${task.worker || "(unknown)"} stopped reporting`, "retry");
       return 1;
     });
   }

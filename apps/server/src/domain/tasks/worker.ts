@@ -10,7 +10,7 @@ import type { Scope } from "../shared/scope.js";
 import type { WorkerRow } from "../workers/index.js";
 import { type CheckpointInput, commitCheckpoint, committedCheckpoint, createCheckpoint, stageOutputs } from "./checkpoints.js";
 import { type ClaimInput, claimTask } from "./claim.js";
-import { type CompleteInput, completeTask, failTask } from "./complete.js";
+import { type CompleteInput, completeTask, failTask, releaseTask } from "./complete.js";
 import { latestCommittedEpoch, sweepLeases } from "./lease.js";
 import { type RegisterInput, registerLeasedOutput } from "./register.js";
 import { type ReportInput, type ReportResult, reportProgress } from "./report.js";
@@ -54,6 +54,8 @@ export interface TaskRuns {
   stageOutputs(scope: Scope, leaseToken: string, files: FileSpec[], accessKeyId: string): Promise<{ uploads: StagedFile[]; bytesToUpload: number }>;
   complete(scope: Scope, input: CompleteInput): Promise<TaskView>;
   fail(scope: Scope, leaseToken: string, message: string, retryable: boolean): Promise<TaskView>;
+  /** Back to the queue with the attempt not counted: the worker is shutting down. */
+  release(scope: Scope, leaseToken: string, reason: string): Promise<TaskView>;
   /** A checkpoint of the attempt's task, or files the workspace holds, as a READY version whose lineage names the task. */
   registerVersion(scope: Scope, leaseToken: string, r: RegisterInput): Promise<Version>;
   /** Ends attempts whose lease ran out; returns how many. */
@@ -71,6 +73,7 @@ export function createTaskRuns(db: Database, content: TaskContent, wakeups: Task
     stageOutputs: (scope, token, files, key) => stageOutputs(db, content, settings.leaseMs, scope, token, files, key),
     complete: (scope, input) => completeTask(db, content, scope, input),
     fail: (scope, token, message, retryable) => failTask(db, scope, token, message, retryable),
+    release: (scope, token, reason) => releaseTask(db, scope, token, reason),
     registerVersion: (scope, token, r) => registerLeasedOutput(db, content, settings.leaseMs, scope, token, r),
     sweep: () => sweepLeases(db),
   };
