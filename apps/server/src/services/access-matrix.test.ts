@@ -127,7 +127,7 @@ const TASK_CASES: Record<string, () => Promise<{ call: (c: RegistryClient) => Pr
   },
   "TaskService/ListTaskLogs": async () => {
     const name = await make.task();
-    return { call: (c) => c.tasks.listTaskLogs({ name }), crossTenant: true };
+    return { call: (c) => c.tasks.listTaskLogs({ name, tail: 10 }), crossTenant: true };
   },
   "TaskService/ListTaskMetrics": async () => {
     const name = await make.task();

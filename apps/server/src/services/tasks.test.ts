@@ -190,7 +190,14 @@ function suite(kind: DriverKind) {
     // Seqs: 1 created, 2-4 a-c, 5 metrics, 6-7 d-e.
     expect(second.lines.map((l) => l.seq)).toEqual([4n, 6n]);
     expect(texts(await tc.listTaskLogs({ name: task.name, afterSeq: 4n }))).toEqual(["d", "e"]);
-    expect(texts(await tc.listTaskLogs({ name: task.name, tail: 3 }))).toEqual(["c", "d", "e"]);
+    // The tail's lines are the paged read's last ones, every field alike.
+    const tail = await tc.listTaskLogs({ name: task.name, tail: 3 });
+    expect(texts(tail)).toEqual(["c", "d", "e"]);
+    expect(tail.lines).toEqual((await tc.listTaskLogs({ name: task.name })).lines.slice(-3));
+    expect(texts(await tc.listTaskLogs({ name: task.name, tail: 10_000 }))).toEqual(["a", "b", "c", "d", "e"]);
+    // A task with no lines has an empty tail; one that does not exist has none.
+    expect((await tc.listTaskLogs({ name: (await newTask()).name, tail: 5 })).lines).toEqual([]);
+    expect((await failure(tc.listTaskLogs({ name: "workspaces/default/tasks/no-such-task", tail: 5 }))).code).toBe(Code.NotFound);
     expect((await tc.listTaskLogs({ name: task.name })).droppedLines).toBe(0n);
     const both = await failure(tc.listTaskLogs({ name: task.name, tail: 3, afterSeq: 2n }));
     expect(both.fieldViolations.map((v) => v.field)).toEqual(["tail"]);

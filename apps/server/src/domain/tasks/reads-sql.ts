@@ -1,10 +1,12 @@
 // The queries of a task's read side: its events, log lines and metric
 // points in a range of sequence numbers, the log's tail, a metric series
 // (reduced in SQL when it is long), and its checkpoints with their files.
-import { type Database, taskCheckpointFiles, taskCheckpoints, taskEvents, taskLogs, taskMetrics, type TaskCheckpointRow, type Tx } from "@modelreg/db";
+import { type Database, taskCheckpointFiles, taskCheckpoints, taskEvents, taskLogs, taskMetrics, tasks, type TaskCheckpointRow, type Tx } from "@modelreg/db";
 import { CheckpointState } from "@modelreg/proto";
-import { and, asc, count, desc, eq, gt, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, lte, sql } from "drizzle-orm";
 import { rowsOf } from "../shared/raw-rows.js";
+import { inScope, type Scope } from "../shared/scope.js";
+import type { TaskName } from "./rules.js";
 import type { TaskFile } from "./types.js";
 
 export type EventRow = typeof taskEvents.$inferSelect;
@@ -33,10 +35,28 @@ export function selectLogs(db: Database, taskRowId: string, after: number, upto:
     .limit(limit);
 }
 
-/** The last `n` log lines, oldest first. */
-export async function selectLogTail(db: Database, taskRowId: string, n: number): Promise<LogRow[]> {
-  const rows = await db.select(logColumns).from(taskLogs).where(eq(taskLogs.taskId, taskRowId)).orderBy(desc(taskLogs.seq)).limit(n);
-  return rows.reverse();
+/**
+ * The last `n` log lines of the task named (oldest first) and its count of
+ * dropped lines, in one statement: a tail is what someone watching a busy
+ * task asks for every second, while its worker writes. Undefined when no
+ * such task is in scope.
+ */
+export async function selectLogTail(db: Database, scope: Scope, task: TaskName, n: number): Promise<{ lines: LogRow[]; droppedLines: number } | undefined> {
+  const result = await db.execute(sql`
+    SELECT ${tasks.droppedLines} AS dropped, l.seq, l.attempt, l.text, l.stream, l.time
+    FROM ${tasks}
+    LEFT JOIN LATERAL (
+      SELECT seq, attempt, text, stream, time FROM ${taskLogs} WHERE task_id = ${tasks.id} ORDER BY seq DESC LIMIT ${n}::int
+    ) l ON true
+    WHERE ${and(eq(tasks.workspace, task.workspace), eq(tasks.taskId, task.taskId), inScope(scope, tasks.workspace))}
+    ORDER BY l.seq`);
+  type Row = { dropped: number | string; seq: number | string | null; attempt: number; text: string; stream: string; time: Date | string };
+  const rows = rowsOf<Row>(result);
+  if (rows.length === 0) return undefined;
+  const lines = rows
+    .filter((x) => x.seq !== null)
+    .map((x) => ({ seq: Number(x.seq), attempt: Number(x.attempt), text: x.text, stream: x.stream, time: new Date(x.time) }));
+  return { lines, droppedLines: Number(rows[0]!.dropped) };
 }
 
 const metricColumns = { seq: taskMetrics.seq, name: taskMetrics.name, step: taskMetrics.step, value: taskMetrics.value, epoch: taskMetrics.epoch, time: taskMetrics.time };

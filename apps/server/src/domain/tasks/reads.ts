@@ -112,8 +112,12 @@ export async function listLogs(db: Database, scope: Scope, name: string, o: LogQ
   const limit = checkLogQuery(o);
   const fp = queryFingerprint("task-logs", name);
   const key = decodePageToken(o.pageToken, fp, 1);
+  if (o.tail > 0) {
+    const tail = await r.selectLogTail(db, scope, parseTaskName("name", name), o.tail);
+    if (!tail) throw new NotFoundError("task", name);
+    return { lines: tail.lines, nextPageToken: "", droppedLines: tail.droppedLines };
+  }
   const task = await findTask(db, scope, name);
-  if (o.tail > 0) return { lines: await r.selectLogTail(db, task.id, o.tail), nextPageToken: "", droppedLines: task.droppedLines };
   const rows = await r.selectLogs(db, task.id, key ? Number(key[0]) : o.afterSeq, undefined, limit + 1);
   const page = pageOf(rows, limit, fp, (l) => [String(l.seq)]);
   return { lines: page.rows, nextPageToken: page.nextPageToken, droppedLines: task.droppedLines };
