@@ -23,6 +23,12 @@ export interface Phase {
 const pct = (xs: number[], p: number) => percentile(Float64Array.from(xs).sort(), p);
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0]!.slice(0, 160);
 
+/** The errors of a phase, which must be none, with the first one's message. */
+function errorsFigure(phase: string, figure: string, mr: { errors: number; firstError: unknown }, base: { errors: number; firstError: unknown }): Figure {
+  const note = mr.errors || base.errors ? errText(mr.firstError ?? base.firstError) : undefined;
+  return { phase, figure, unit: "", value: mr.errors, target: { op: "=", limit: 0 }, baseline: base.errors, note };
+}
+
 export function claimFigures(mr: ClaimResult, base: ClaimResult): Figure[] {
   const note = `${mr.latencies.length} tasks; ${mr.early} claims returned before their CreateTask (counted 0); CreateTask p50 ${fmt(pct(mr.createMs, 50), 1)} ms (baseline INSERT ${fmt(pct(base.createMs, 50), 1)} ms)`;
   const figures: Figure[] = [
@@ -41,15 +47,7 @@ export function reportFigures(mr: PacedResult, base: PacedResult, due: number): 
     { phase: "2", figure: "ReportProgress p50", unit: "ms", value: pct(mr.latencies, 50), baseline: pct(base.latencies, 50), note: `reports counted: ${rate(mr)} (baseline ${rate(base)})` },
     { phase: "2", figure: "ReportProgress p99", unit: "ms", value: pct(mr.latencies, 99), target: { op: "≤", limit: 100 }, baseline: pct(base.latencies, 99) },
     { phase: "2", figure: "ReportProgress max", unit: "ms", value: Math.max(...mr.latencies), baseline: Math.max(...base.latencies) },
-    {
-      phase: "2",
-      figure: "ReportProgress errors",
-      unit: "",
-      value: mr.errors,
-      target: { op: "=", limit: 0 },
-      baseline: base.errors,
-      note: mr.errors || base.errors ? errText(mr.firstError ?? base.firstError) : undefined,
-    },
+    errorsFigure("2", "ReportProgress errors", mr, base),
   ];
 }
 
@@ -103,15 +101,7 @@ export function logFigures(mr: LogResult, base: LogResult, askedMib: number): Fi
     { phase: "5", figure: "ReportProgress (1,000 lines) p99", unit: "ms", value: pct(mr.reportMs, 99), baseline: pct(base.reportMs, 99) },
     { phase: "5", figure: "ListTaskLogs tail=100 p50 during the write", unit: "ms", value: pct(mr.tailMs, 50), baseline: pct(base.tailMs, 50), note: `${mr.tailMs.length} reads (baseline ${base.tailMs.length})` },
     { phase: "5", figure: "ListTaskLogs tail=100 max during the write", unit: "ms", value: Math.max(...mr.tailMs), target: { op: "≤", limit: 100 }, baseline: Math.max(...base.tailMs) },
-    {
-      phase: "5",
-      figure: "errors",
-      unit: "",
-      value: mr.errors,
-      target: { op: "=", limit: 0 },
-      baseline: base.errors,
-      note: mr.errors || base.errors ? errText(mr.firstError ?? base.firstError) : undefined,
-    },
+    errorsFigure("5", "errors", mr, base),
   ];
 }
 

@@ -7,7 +7,7 @@
 // name (`workspaces/{w}/tasks/{task}`).
 import { resolve } from "node:path";
 import type { DescEnum, JsonObject, MessageInitShape } from "@bufbuild/protobuf";
-import { TaskSchema, TaskStateSchema, type TaskType, TaskTypeSchema } from "@modelreg/sdk";
+import { type Task, TaskSchema, TaskStateSchema, type TaskType, TaskTypeSchema } from "@modelreg/sdk";
 import { type Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
 import { enumWords, parseEnumWord } from "../enum-words.js";
@@ -179,15 +179,20 @@ export function taskFilter(flags: TaskListFlags): string {
   return parts.join(" AND ");
 }
 
+/** The action of `<verb> <task>`: the call on the task named, then the task it answers with. */
+function showTaskAfter(context: (cmd: Command) => CommandContext, call: (client: CommandContext["client"], name: string) => Promise<{ task?: Task }>) {
+  return async (ref: string, _flags: object, cmd: Command) => {
+    const { client, out } = context(cmd);
+    const res = await call(client, taskRef(client, ref));
+    out.one(TaskSchema, res.task!, renderTask);
+  };
+}
+
 function addReadCommands(tasks: Command, context: (cmd: Command) => CommandContext): void {
   tasks
     .command("get <task>")
     .description("show a task: state, progress, latest metrics, params, attempts, outputs, or why it failed")
-    .action(async (ref: string, _flags: object, cmd: Command) => {
-      const { client, out } = context(cmd);
-      const res = await client.tasks.getTask({ name: taskRef(client, ref) });
-      out.one(TaskSchema, res.task!, renderTask);
-    });
+    .action(showTaskAfter(context, (client, name) => client.tasks.getTask({ name })));
 
   tasks
     .command("list")
@@ -245,11 +250,7 @@ function addChangeCommands(tasks: Command, context: (cmd: Command) => CommandCon
   tasks
     .command("stop <task>")
     .description("stop a task so that it can be resumed: a running one saves a checkpoint first (STOPPING, then STOPPED); a queued one stops at once")
-    .action(async (ref: string, _flags: object, cmd: Command) => {
-      const { client, out } = context(cmd);
-      const res = await client.tasks.stopTask({ name: taskRef(client, ref) });
-      out.one(TaskSchema, res.task!, renderTask);
-    });
+    .action(showTaskAfter(context, (client, name) => client.tasks.stopTask({ name })));
 
   tasks
     .command("resume <task>")
@@ -268,11 +269,7 @@ function addChangeCommands(tasks: Command, context: (cmd: Command) => CommandCon
   tasks
     .command("cancel <task>")
     .description("cancel a task for good; a running one ends at its worker's next report")
-    .action(async (ref: string, _flags: object, cmd: Command) => {
-      const { client, out } = context(cmd);
-      const res = await client.tasks.cancelTask({ name: taskRef(client, ref) });
-      out.one(TaskSchema, res.task!, renderTask);
-    });
+    .action(showTaskAfter(context, (client, name) => client.tasks.cancelTask({ name })));
 }
 
 export function registerTaskCommands(program: Command, context: (cmd: Command) => CommandContext): void {

@@ -68,6 +68,9 @@ export async function runReport(db: Database, r: ReportStatement): Promise<Repor
   const hasProgress = r.progress !== null;
   const pointsOffset = hasProgress ? 2 : 1;
   const pre = (hasProgress ? 1 : 0) + (r.points.length > 0 ? 1 : 0);
+  // Each JSON parameter serialised once, however often the statement names it.
+  const progress = json(r.progress);
+  const gpus = json(r.gpus);
   const result = await db.execute(sql`
     WITH t AS MATERIALIZED (
       SELECT id, workspace, task_id, state, attempt, lease_token, stop_requested, cancel_requested, last_seq, lines_recorded, worker_row_id
@@ -79,7 +82,7 @@ export async function runReport(db: Database, r: ReportStatement): Promise<Repor
         AND (${r.workspace}::text IS NULL OR t.workspace = ${r.workspace}::text)
     ), progress_event AS (
       INSERT INTO ${taskEvents} (task_id, seq, kind, payload)
-      SELECT ok.id, ok.last_seq + 1, ${EVENT_KIND.progress}::smallint, ${json(r.progress)}::jsonb FROM ok WHERE ${json(r.progress)}::jsonb IS NOT NULL
+      SELECT ok.id, ok.last_seq + 1, ${EVENT_KIND.progress}::smallint, ${progress}::jsonb FROM ok WHERE ${progress}::jsonb IS NOT NULL
     ), points AS (
       INSERT INTO ${taskMetrics} (task_id, name, step, value, epoch, seq, time)
       SELECT ok.id, x.name, x.step, x.value, x.epoch, ok.last_seq + ${pointsOffset}::int, x.time
@@ -93,13 +96,13 @@ export async function runReport(db: Database, r: ReportStatement): Promise<Repor
       WHERE x.n >= ok.skip
       RETURNING octet_length(text) AS bytes
     ), seen AS (
-      UPDATE ${workers} SET last_seen_time = now(), gpus = coalesce(${json(r.gpus)}::jsonb, gpus)
-      WHERE id = (SELECT worker_row_id FROM ok) AND (${json(r.gpus)}::jsonb IS NOT NULL OR last_seen_time < now() - interval '5 seconds')
+      UPDATE ${workers} SET last_seen_time = now(), gpus = coalesce(${gpus}::jsonb, gpus)
+      WHERE id = (SELECT worker_row_id FROM ok) AND (${gpus}::jsonb IS NOT NULL OR last_seen_time < now() - interval '5 seconds')
     ), settled AS (
       UPDATE ${tasks} SET
         last_seq = ok.last_seq + ${pre}::int + (${r.lines.length}::int - ok.skip),
         lines_recorded = greatest(${tasks}.lines_recorded, ${r.firstLineNumber + r.lines.length}::bigint),
-        progress = coalesce(${json(r.progress)}::jsonb, ${tasks}.progress),
+        progress = coalesce(${progress}::jsonb, ${tasks}.progress),
         metrics = ${tasks}.metrics || (
           SELECT coalesce(jsonb_object_agg(name, value), '{}'::jsonb)
           FROM (SELECT DISTINCT ON (name) name, value FROM points ORDER BY name, step DESC) latest
