@@ -9,7 +9,14 @@ import { readFileSync } from "node:fs";
 const text = readFileSync(process.argv[2] ?? 0, "utf8").replace(/\x1b\[[0-9;]*m/g, "");
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const failures = new Set();
-for (const line of text.split("\n")) {
+const lines = text.split("\n");
+for (const [i, line] of lines.entries()) {
+  // vitest's unhandled errors fail a run whose tests all passed: name them too.
+  const u = /^(?:(\S+):test:)?\s*⎯+\s*(Unhandled \w+)\s*⎯+/.exec(line);
+  if (u) {
+    const body = lines.slice(i + 1, i + 12).map((l) => l.replace(/^\S+:test:\s?/, "").trim()).filter((l) => l && !l.startsWith("⎯"));
+    failures.add(`failed: ${u[1] ? `${u[1]} ` : ""}${u[2].toLowerCase()}: ${body.slice(0, 4).join(" | ")}`);
+  }
   // vitest's failure header: "<turbo prefix> FAIL  src/a.test.ts > suite > test"
   const f = /^(?:(\S+):test:)?\s*FAIL\s+(\S.*?)\s*$/.exec(line);
   if (f) failures.add(`failed: ${f[1] ? `${f[1]} ` : ""}${f[2]}`);

@@ -84,8 +84,10 @@ it("gives up after the retries with the last error, and a clear message for a st
   const src = await file("give-up.bin");
   const version = await newVersion(server.client);
   await server.client.uploadFile(version, src.path);
-  // Every HTTP/1.1 connection (the GETs) stalls before the body; the RPCs (HTTP/2) pass.
-  proxy.arm({ direction: "down", afterBytes: 0, mode: "stall", protocol: "http1", times: 100 });
+  // Every HTTP/1.1 connection (the GETs) stalls: its request never reaches the
+  // server, so each attempt is counted by the proxy the moment the client
+  // sends it, however slowly the server would have answered; the RPCs (HTTP/2) pass.
+  proxy.arm({ direction: "up", afterBytes: 0, mode: "stall", protocol: "http1", times: 100 });
   const fast = createRegistryClient({ baseUrl: proxy.url, accessKey: "", transferIdleMs: 200 });
   const out = join(tmp.path, "give-up.out");
   const err = await fast.downloadToFile(version, "give-up.bin", out, { retry: { attempts: 3, baseDelayMs: 5 } }).catch((e) => e);
