@@ -17,6 +17,7 @@ import { createTaskWorkerService } from "./services/task-worker-service.js";
 import { createTaskWakeups, type TaskWakeupsService } from "./notify/task-wakeups.js";
 import { createTaskService } from "./services/task-service.js";
 import { RPC_COMPRESSION } from "./http/compression.js";
+import { type CorsOrigins, withCors } from "./http/cors.js";
 import { createFileRoutes } from "./http/file-routes.js";
 import { createFileUrls, createSignedUrlCheck, type FileUrls } from "./http/file-urls.js";
 import { peerAddressKey } from "./auth/principal.js";
@@ -68,6 +69,8 @@ export interface AppDeps {
   signingKeys: SigningKey[];
   /** The address clients reach the server at, for absolute URLs; default: from each request's Host. */
   publicUrl?: string;
+  /** Browser origins allowed to call from other origins (CORS_ORIGINS, http/cors.ts); unset = CORS off. */
+  corsOrigins?: CorsOrigins;
   /** Uploads one access key may have in flight at once (default 8). */
   uploadsPerKey?: number;
   /** Largest body of one upload request (default 256 MiB). */
@@ -141,9 +144,10 @@ export function createApp(deps: AppDeps): App {
   // A signed URL stops working once the key it was issued to no longer stands.
   const urlCheck = createSignedUrlCheck(signer, auth.enabled ? (keyId) => authenticator.keyStatus(keyId) : undefined);
   const fileRoutes = createFileRoutes({ files: d.files, store: deps.store, uploads: d.uploads, signer: urlCheck, urls, publicUrl: deps.publicUrl, logger: deps.logger });
-  const handler: typeof rpc = (req, res) => {
+  // CORS (when CORS_ORIGINS is set) answers preflights and marks the answers of both.
+  const handler: typeof rpc = withCors((req, res) => {
     if (!fileRoutes(req, res as unknown as Parameters<typeof fileRoutes>[1])) rpc(req, res);
-  };
+  }, deps.corsOrigins);
   return { routes, interceptors, handler, health, md5: d.md5, jobs: d.jobs, wakeups: d.wakeups, taskLeases: d.taskLeases, uploadsInFlight: (keyId) => d.uploadLimiter.inFlight(keyId) };
 }
 

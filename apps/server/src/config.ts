@@ -29,6 +29,8 @@ export interface Config {
   authFailuresPerPeer: number;
   /** PUBLIC_URL: the address clients reach the server at, for absolute download and upload URLs. */
   publicUrl: string | undefined;
+  /** CORS_ORIGINS: the browser origins allowed to call (exact origins, or "*" for any); undefined = CORS off. */
+  corsOrigins: readonly string[] | "*" | undefined;
   /** URL_SIGNING_KEY: secret that signs download/upload URLs; unset = one kept in the database. */
   urlSigningKey: string | undefined;
   /** Uploads one access key may have in flight. */
@@ -96,6 +98,11 @@ export const SETTINGS: Setting[] = [
     help: "failed authentications one client address may make at once, refilled at a tenth of this a second; beyond, RESOURCE_EXHAUSTED. 0 = no limit per address (behind a proxy every client has the proxy's address)",
   },
   { name: "PUBLIC_URL", default: "", help: "the server's address as clients reach it (e.g. https://registry.example.com), used in download and upload URLs; unset = the Host of each request" },
+  {
+    name: "CORS_ORIGINS",
+    default: "",
+    help: "browser pages allowed to call the server from another origin (the RPCs and the signed upload and download URLs): comma-separated exact origins such as https://app.example.com,http://localhost:5173, or * for any; unset = CORS off, no CORS headers at all",
+  },
   { name: "URL_SIGNING_KEY", default: "", help: "secret (32+ characters) that signs download and upload URLs, the same on every replica; unset = one created in the database at the first start" },
   { name: "UPLOADS_PER_KEY", default: "8", help: "upload requests one access key may have in flight at once (RESOURCE_EXHAUSTED / HTTP 429 beyond)" },
   { name: "MAX_CHUNK_BYTES", default: "268435456", help: "largest body of one upload request (HTTP PUT or WriteUpload stream), in bytes" },
@@ -190,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 0, 3_600_000),
     maxMessageBytes: int(env, "MAX_MESSAGE_BYTES", 1024, 1 << 30),
     publicUrl: publicUrlOf(env.PUBLIC_URL),
+    corsOrigins: corsOriginsOf(env.CORS_ORIGINS),
     urlSigningKey: signingKeyOf(env.URL_SIGNING_KEY),
     uploadsPerKey: int(env, "UPLOADS_PER_KEY", 1, 100_000),
     maxChunkBytes: int(env, "MAX_CHUNK_BYTES", 1024 * 1024, 5 * 1024 ** 3),
@@ -221,6 +229,32 @@ function publicUrlOf(raw: string | undefined): string | undefined {
   if (!url || !["http:", "https:"].includes(url.protocol) || url.search || url.hash)
     throw new ConfigError(`PUBLIC_URL=${value} is not valid: expected http(s)://host[:port][/path], e.g. https://registry.example.com`);
   return value.replace(/\/+$/, "");
+}
+
+/** CORS_ORIGINS: "*", or origins exactly as browsers send them in Origin (scheme://host[:port], lowercase, no path). */
+export function corsOriginsOf(raw: string | undefined): readonly string[] | "*" | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  if (value === "*") return "*";
+  const origins: string[] = [];
+  for (const entry of value.split(",").map((e) => e.trim())) {
+    if (entry === "*") throw new ConfigError(`CORS_ORIGINS=${value} is not valid: * allows every origin and stands alone, not in a list`);
+    if (entry === "") throw new ConfigError(`CORS_ORIGINS=${value} is not valid: it has an empty entry; separate origins with single commas`);
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !["http:", "https:"].includes(url.protocol))
+      throw new ConfigError(`CORS_ORIGINS entry ${entry} is not valid: expected an origin http(s)://host[:port], e.g. https://app.example.com`);
+    if (url.origin !== entry)
+      throw new ConfigError(
+        `CORS_ORIGINS entry ${entry} is not valid: browsers send the origin as ${url.origin} (scheme and host in lowercase, no default port, no path or trailing slash); write that`,
+      );
+    origins.push(entry);
+  }
+  return [...new Set(origins)];
 }
 
 function signingKeyOf(raw: string | undefined): string | undefined {

@@ -56,6 +56,7 @@ async function main(): Promise<void> {
     store,
     signingKeys: await loadSigningKeys(database.db, config.urlSigningKey),
     publicUrl: config.publicUrl,
+    corsOrigins: config.corsOrigins,
     uploadsPerKey: config.uploadsPerKey,
     maxChunkBytes: config.maxChunkBytes,
     jobs: { concurrency: config.jobConcurrency, leaseMs: config.jobLeaseSeconds * 1000 },

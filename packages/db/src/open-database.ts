@@ -36,6 +36,19 @@ export interface DatabaseHandle {
    * missed). Resolves once listening; the function it gives stops.
    */
   listen(channel: string, onPayload: (payload: string) => void, onListening?: () => void): Promise<() => Promise<void>>;
+  /** The connection pool now, for metrics and health; cheap, no query. */
+  stats(): DatabaseStats;
+}
+
+/** What the pool is doing now. */
+export interface DatabaseStats {
+  /** Connections the pool may open (PGlite: its one connection). */
+  poolSize: number;
+  /** PostgreSQL: calls holding a connection, and calls waiting for one (the pool gate). PGlite: undefined. */
+  inUse?: number;
+  waiting?: number;
+  /** PostgreSQL: the last attempt to open a connection failed and none has succeeded since. Always false on PGlite. */
+  unreachable: boolean;
 }
 
 export interface OpenDatabaseOptions {
@@ -137,6 +150,10 @@ function openPostgres(url: string, o: { poolSize: number; connectTimeoutMs: numb
     async close() {
       await client.end({ timeout: 5 });
     },
+    stats: () => {
+      const { inUse, waiting, unreachable } = gate.stats();
+      return { poolSize: o.poolSize, inUse, waiting, unreachable };
+    },
   };
 }
 
@@ -170,5 +187,6 @@ async function openPglite(dataDir: string, loadDataDir: Blob | undefined): Promi
     async dumpDataDir() {
       return client.dumpDataDir("none");
     },
+    stats: () => ({ poolSize: 1, unreachable: false }),
   };
 }
