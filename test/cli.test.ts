@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { REPO_ROOT, startServer, tempDir, type ServerProcess } from "./support/server.js";
 
-const BIN = join(REPO_ROOT, "apps/cli/bin/modelreg.mjs");
+const BIN = join(REPO_ROOT, "apps/cli/dist/modelreg.mjs");
 let server: ServerProcess;
 // The server makes its own admin key at first start, as after `npm start`;
 // the CLI finds it in DATA_DIR/admin.key with no key in the environment.

@@ -20,7 +20,7 @@ import { type Child, startChild } from "./support/child.js";
 import { REPO_ROOT, type ServerProcess, startServer, tempDir } from "./support/server.js";
 import { until } from "./support/until.js";
 
-const CLI = join(REPO_ROOT, "apps/cli/bin/modelreg.mjs");
+const CLI = join(REPO_ROOT, "apps/cli/dist/modelreg.mjs");
 const PARAMS = { num_epochs: 6, learning_rate: 0.05, batch_size: 32, lr_decay_epochs: [4, 5] };
 const GATE_EPOCH = 2;
 const python = spawnSync("python3", ["--version"]).status === 0;
@@ -81,7 +81,7 @@ describeEachDatabase("the training examples", (backend) => {
     children.push(child);
     return child;
   };
-  const tsWorker = (script: string, env: NodeJS.ProcessEnv) => run(process.execPath, ["--import", "tsx", script], env);
+  const tsWorker = (script: string, env: NodeJS.ProcessEnv) => run(process.execPath, ["--conditions=@modelreg/source", "--import", "tsx", script], env);
   const cliWorker = (queue: string, id: string, script: string, env: NodeJS.ProcessEnv) =>
     run(process.execPath, [CLI, "worker", "--queue", queue, "--id", id, "--type", "train", "--", "python3", script], env);
 

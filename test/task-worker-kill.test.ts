@@ -41,7 +41,7 @@ describeEachDatabase("a worker killed mid-task", (backend) => {
 
   const worker = (script: string, id: string, extra: Record<string, string> = {}) => {
     const env = { ...process.env, MODELREG_SERVER: server.url, MODELREG_ACCESS_KEY: workerKey, MODELREG_QUEUE: "kill", MODELREG_WORKER_ID: id, ...extra };
-    const child = startChild(process.execPath, ["--import", "tsx", script], { cwd: REPO_ROOT, env });
+    const child = startChild(process.execPath, ["--conditions=@modelreg/source", "--import", "tsx", script], { cwd: REPO_ROOT, env });
     children.push(child);
     return child;
   };

@@ -7,6 +7,9 @@ import { defineConfig } from "vitest/config";
 // of one per spare core: the suites wait on servers, sockets and disks much
 // of the time, and a second file fills those waits.
 export default defineConfig({
+  // Workspace packages resolve to their TypeScript sources (the condition
+  // tsconfig.base.json names too); vitest adds its own server conditions.
+  ssr: { resolve: { conditions: ["@modelreg/source"] } },
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -14,6 +14,9 @@ await build({
   format: "esm",
   target: "node20",
   sourcemap: true,
+  // @modelreg/* workspace packages from their TypeScript sources (see the
+  // "@modelreg/source" entries of their package.json "exports").
+  conditions: ["@modelreg/source"],
   logLevel: "warning",
   plugins: [
     {

@@ -10,6 +10,9 @@ import { defineConfig } from "vitest/config";
 // on this 2-core machine): the suites wait on databases, sockets and disks
 // much of the time, and a second file fills those waits.
 export default defineConfig({
+  // Workspace packages resolve to their TypeScript sources (the condition
+  // tsconfig.base.json names too); vitest adds its own server conditions.
+  ssr: { resolve: { conditions: ["@modelreg/source"] } },
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,

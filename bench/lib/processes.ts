@@ -55,7 +55,7 @@ function accepts(port: number): Promise<boolean> {
 
 export async function startServer(opts: {
   name: string;
-  /** Node arguments, e.g. modelregServerArgs(root) or ["--import", "tsx", "bench/x/server.ts"]. */
+  /** Node arguments, e.g. modelregServerArgs(root) or ["--conditions=@modelreg/source", "--import", "tsx", "bench/x/server.ts"]. */
   nodeArgs: string[];
   cwd: string;
   env: Record<string, string>;

@@ -145,7 +145,7 @@ export async function run(argv: string[]): Promise<void> {
 
     const baseline = await startServer({
       name: "baseline",
-      nodeArgs: ["--import", "tsx", "bench/rpc/baseline-server.ts"],
+      nodeArgs: ["--conditions=@modelreg/source", "--import", "tsx", "bench/rpc/baseline-server.ts"],
       cwd: REPO_ROOT,
       env: { DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: "10", BENCH_MODEL: seedModel },
     });

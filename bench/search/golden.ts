@@ -4,8 +4,8 @@
 // `dump` prints the JSON of many list calls (every ordering, filters, small
 // pages walked to the end) and gets. Dump before and after, then diff.
 //
-//   node --import tsx bench/search/golden.ts URL populate
-//   node --import tsx bench/search/golden.ts URL dump > before.jsonl
+//   node --conditions=@modelreg/source --import tsx bench/search/golden.ts URL populate
+//   node --conditions=@modelreg/source --import tsx bench/search/golden.ts URL dump > before.jsonl
 import { createRouterTransport } from "@connectrpc/connect";
 import { type MessageInitShape, toJsonString } from "@bufbuild/protobuf";
 import { openDatabase } from "@modelreg/db";

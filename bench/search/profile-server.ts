@@ -3,7 +3,7 @@
 // bench's ListVersions cases, one call in flight: its CPU ms per call, case
 // by case, and (with PROFILE_DIR set) a CPU profile of the whole run.
 //
-//   node --import tsx bench/search/profile-server.ts URL [calls] [PROFILE_DIR]
+//   node --conditions=@modelreg/source --import tsx bench/search/profile-server.ts URL [calls] [PROFILE_DIR]
 import { randomBytes } from "node:crypto";
 import { cpuMs } from "../lib/processes.js";
 import { byMetric, type Call, type CaseKind, filtered, oneModel } from "./cases.js";

@@ -3,7 +3,7 @@
 // conversion and the binary encoding, as the service does them, timed apart
 // (CPU of this process per page, so PostgreSQL's own time is not counted).
 //
-//   node --import tsx [--cpu-prof --cpu-prof-dir DIR] bench/search/profile.ts URL [calls]
+//   node --conditions=@modelreg/source --import tsx [--cpu-prof --cpu-prof-dir DIR] bench/search/profile.ts URL [calls]
 import { create, toBinary } from "@bufbuild/protobuf";
 import { openDatabase } from "@modelreg/db";
 import { ListVersionsResponseSchema } from "@modelreg/proto";

@@ -14,7 +14,7 @@
 // process's work (V8's concurrent marking and parallel scavenges run on
 // helper threads and take a core from the call), or waiting for a CPU.
 //
-//   node --import tsx bench/search/tail.ts URL [calls]
+//   node --conditions=@modelreg/source --import tsx bench/search/tail.ts URL [calls]
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -122,9 +122,9 @@ export async function run(argv: string[]): Promise<void> {
     log(`bench transfer: ${sizeMib} MiB of random bytes in ${root}…`);
     await createRandomFile(src, sizeBytes);
 
-    const httpBase = await startServer({ name: "node:http", nodeArgs: [...prof, "--import", "tsx", "bench/transfer/http-baseline-server.ts"], cwd: REPO_ROOT, env: { DATA_DIR: dirs.http } });
+    const httpBase = await startServer({ name: "node:http", nodeArgs: [...prof, "--conditions=@modelreg/source", "--import", "tsx", "bench/transfer/http-baseline-server.ts"], cwd: REPO_ROOT, env: { DATA_DIR: dirs.http } });
     servers.push(httpBase);
-    const connectBase = await startServer({ name: "Connect-ES", nodeArgs: [...prof, "--import", "tsx", "bench/transfer/connect-baseline-server.ts"], cwd: REPO_ROOT, env: { DATA_DIR: dirs.connect } });
+    const connectBase = await startServer({ name: "Connect-ES", nodeArgs: [...prof, "--conditions=@modelreg/source", "--import", "tsx", "bench/transfer/connect-baseline-server.ts"], cwd: REPO_ROOT, env: { DATA_DIR: dirs.connect } });
     servers.push(connectBase);
 
     let modelreg: ServerProcess | undefined;

@@ -214,9 +214,9 @@ describeEachDatabase("modelreg worker", (kind) => {
   it("as its own process, on SIGTERM: the program gets SIGTERM, its task goes back to the queue (the attempt not counted), the worker exits 0", async () => {
     // One attempt: were the worker's own stop counted, the task would end FAILED.
     await ok("tasks", "create", "--type", "train", "--id", "t-term", "--queue", "q-term", "--max-attempts", "1");
-    // The CLI from its sources, as bin/modelreg.mjs runs it when there is no bundle.
+    // The CLI from its sources (not the bundle), as its own process.
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-    const argv = ["--import", tsx, join(import.meta.dirname, "main.ts"), "--server", server.url, "worker", "--queue", "q-term", "--no-gpus", "--work-dir", "work", "--", process.execPath, program, "hang"];
+    const argv = ["--conditions=@modelreg/source", "--import", tsx, join(import.meta.dirname, "main.ts"), "--server", server.url, "worker", "--queue", "q-term", "--no-gpus", "--work-dir", "work", "--", process.execPath, program, "hang"];
     const child = spawn(process.execPath, argv, { cwd, env: { ...process.env, MODELREG_ACCESS_KEY: "", MODELREG_CONFIG_DIR: join(cwd, "config") }, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));

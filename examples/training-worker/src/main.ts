@@ -2,7 +2,7 @@
 // each, until Ctrl-C or SIGTERM (a task running then is saved at the end of
 // its epoch and handed back to the queue, to go on from that checkpoint).
 //
-//   MODELREG_ACCESS_KEY=<a worker key> npx tsx examples/training-worker/src/main.ts
+//   MODELREG_ACCESS_KEY=<a worker key> npx tsx --conditions=@modelreg/source examples/training-worker/src/main.ts
 //
 // Environment: MODELREG_SERVER (default http://localhost:8080),
 // MODELREG_ACCESS_KEY (a key with the worker role), MODELREG_WORKSPACE
