@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import type { GlobalOptions, ResolveOptions } from "./global-options.js";
 import type { Io } from "./io.js";
 import { createOutput, type Output } from "./output.js";
+import { createProgressBar, type ProgressBar } from "./progress.js";
 
 /** Things run() can be given instead of building them (tests, embedding). */
 export interface CliDeps {
@@ -32,6 +33,10 @@ export interface CommandContext {
   globals: GlobalOptions;
   client: RegistryClient;
   out: Output;
+  /** The progress bar of a transfer labelled `label`; a no-op off a terminal, with --quiet or MODELREG_NO_PROGRESS. */
+  progressBar(label: string): ProgressBar;
+  /** Writes an informational line (a note, a warning) to stderr; nothing with --quiet. Errors are thrown, not noted. */
+  note(text: string): void;
   now: () => Date;
   /** Aborted when the user interrupts (Ctrl-C); absent in tests that do not. */
   signal: AbortSignal | undefined;
@@ -52,5 +57,11 @@ export function createContext(globals: GlobalOptions, io: Io, deps: CliDeps): Co
     ...(globals.timeoutMs > 0 ? { timeoutMs: globals.timeoutMs } : {}),
     ...(deps.transport ? { transport: deps.transport } : {}),
   });
-  return { io, globals, client, out: createOutput(globals.output, io), now: deps.now ?? (() => new Date()), signal: deps.signal, onTerminate: deps.onTerminate };
+  const note = (text: string) => {
+    if (!globals.quiet) io.stderr.write(`${text}\n`);
+  };
+  return { io, globals, client, out: createOutput(globals.output, io, { quiet: globals.quiet }),
+    note,
+    progressBar: (label) => createProgressBar(io, label, { quiet: globals.quiet }),
+    now: deps.now ?? (() => new Date()), signal: deps.signal, onTerminate: deps.onTerminate };
 }

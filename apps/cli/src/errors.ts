@@ -1,12 +1,12 @@
 // Reporting a failed command on stderr: `error: <message>` (for bad fields:
 // `error: invalid request:` and one line per field), then a hint saying what
 // to do next. With --output json the error is also written as one JSON
-// line, last, for scripts.
+// line, last, for scripts (--output yaml: as a last YAML document).
 import { Code, ConnectError, errorDetails, isLoopback } from "@modelreg/sdk";
 import { describeCredential, type Credential, type CredentialSource } from "./credentials.js";
 import { exitCodeFor, UsageError } from "./exit-codes.js";
 import type { Io } from "./io.js";
-import type { OutputFormat } from "./output.js";
+import { type OutputFormat, streamItemText } from "./output.js";
 import { DEFAULT_PROFILE } from "./profiles.js";
 
 /** What the hints may mention. */
@@ -40,7 +40,7 @@ export function reportError(err: unknown, io: Io, ctx: ErrorContext): number {
   if (hint) lines.push(`hint: ${hint}`);
   if (err instanceof UsageError) lines.push("(add --help for usage)");
   io.stderr.write(`${lines.join("\n")}\n`);
-  if (ctx.format === "json") io.stderr.write(`${JSON.stringify(json)}\n`);
+  if (ctx.format !== "table") io.stderr.write(streamItemText(ctx.format, json));
   return exitCodeFor(err);
 }
 

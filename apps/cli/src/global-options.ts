@@ -5,6 +5,7 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { resolveCredential, sameServer, type ActiveProfile, type Credential } from "./credentials.js";
 import { UsageError } from "./exit-codes.js";
 import type { Io } from "./io.js";
+import { completeWith } from "./completion/values.js";
 import { outputFormats, type OutputFormat } from "./output.js";
 import { checkProfileName, DEFAULT_PROFILE, profilesPath, readProfiles } from "./profiles.js";
 
@@ -22,6 +23,8 @@ export interface GlobalOptions {
   protocol: Protocol;
   /** Deadline of each call in milliseconds; 0 for none. */
   timeoutMs: number;
+  /** --quiet: no progress bar and no informational lines on stderr (errors still are). */
+  quiet: boolean;
   /** The selected profile's name (--profile / MODELREG_PROFILE / "default"). */
   profileName: string;
   /** The selected profile, when it exists and is for `server`. */
@@ -39,13 +42,14 @@ export interface GlobalFlags {
   output: OutputFormat;
   protocol: Protocol;
   timeout: number;
+  quiet?: boolean;
 }
 
 const isOutputFormat = (v: string | undefined): v is OutputFormat => (outputFormats as readonly string[]).includes(v ?? "");
 /**
  * The commands whose `-o` may also name where they write (pull: the
  * directory; export and exports download: the archive), as with curl:
- * `table` and `json` stay formats, any other value is the path. (Commander
+ * `table`, `json` and `yaml` stay formats, any other value is the path. (Commander
  * reads `-o` anywhere on the line as the program's, so it is one option.)
  */
 const writesFiles = (cmd: Command) => cmd.name() === "pull" || cmd.name() === "export" || (cmd.name() === "download" && cmd.parent?.name() === "exports");
@@ -62,9 +66,10 @@ export function addGlobalOptions(program: Command): void {
     .addOption(new Option("--access-key <token>", "access key <key_id>.<secret> [env: MODELREG_ACCESS_KEY] (default: the profile's, or a local server's DATA_DIR/admin.key; see modelreg --help)"))
     .addOption(new Option("--profile <name>", `saved login to use [env: MODELREG_PROFILE] (default: ${DEFAULT_PROFILE})`).argParser(parseProfileName))
     .addOption(new Option("--workspace <id>", `workspace of short names [env: MODELREG_WORKSPACE] (default: the profile's, else ${DEFAULT_WORKSPACE})`))
-    .addOption(new Option("-o, --output <format>", 'output format: "table" or "json" (pull, export, exports download: or where to write)').default("table"))
+    .addOption(completeWith(new Option("-o, --output <format>", 'output format: "table", "json" or "yaml" (pull, export, exports download: or where to write)').default("table"), outputFormats))
     .addOption(new Option("--protocol <protocol>", "wire protocol").choices(protocols).default("connect"))
-    .addOption(new Option("--timeout <ms>", "deadline of each call in milliseconds, 0 for none (push and pull: the longest wait for the next byte)").argParser(parseTimeout).default(DEFAULT_TIMEOUT_MS));
+    .addOption(new Option("--timeout <ms>", "deadline of each call in milliseconds, 0 for none (push and pull: the longest wait for the next byte)").argParser(parseTimeout).default(DEFAULT_TIMEOUT_MS))
+    .addOption(new Option("-q, --quiet", "no progress bar and no notes on stderr; errors are still printed (MODELREG_NO_PROGRESS=1: no progress bar only)"));
 }
 
 export interface ResolveOptions {
@@ -108,7 +113,7 @@ export function resolveGlobals(cmd: Command, io: Io, options: ResolveOptions = {
   const server = given ?? stored?.server ?? DEFAULT_SERVER;
   const profile = stored && path && sameServer(stored.server, server) ? { name: selected.name, path, profile: stored } : undefined;
   // (Not for login: it is about to replace the profile.)
-  if (stored && !profile && selected.explicit && options.accessKey === undefined) {
+  if (stored && !profile && selected.explicit && options.accessKey === undefined && !o.quiet) {
     io.stderr.write(`note: profile "${selected.name}" is for ${stored.server}, not ${server}: its access key and workspace are not used\n`);
   }
   const credential: Credential =
@@ -121,6 +126,7 @@ export function resolveGlobals(cmd: Command, io: Io, options: ResolveOptions = {
     output: outputFormatOf(cmd, o.output),
     protocol: o.protocol,
     timeoutMs: o.timeout,
+    quiet: o.quiet ?? false,
     profileName: selected.name,
     profile,
     credential,
@@ -131,7 +137,7 @@ export function resolveGlobals(cmd: Command, io: Io, options: ResolveOptions = {
 function outputFormatOf(cmd: Command, value: string): OutputFormat {
   if (isOutputFormat(value)) return value;
   if (writesFiles(cmd)) return "table";
-  throw new UsageError(`option '-o, --output <format>' argument '${value}' is invalid. Allowed choices are table, json (a path only for pull, export and exports download).`);
+  throw new UsageError(`option '-o, --output <format>' argument '${value}' is invalid. Allowed choices are ${outputFormats.join(", ")} (a path only for pull, export and exports download).`);
 }
 
 function envUrl(value: string | undefined): string | undefined {

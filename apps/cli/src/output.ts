@@ -1,16 +1,21 @@
 // Rendering results: `table` for people (aligned columns for lists, a
 // key/value view for one resource), `json` for scripts (the proto JSON of
-// each message: one object, or an array for a list, ready for jq).
+// each message: one object, or an array for a list, ready for jq), `yaml`
+// for people who read and edit data (the very same values as `json`).
 import { toJson, type DescMessage, type JsonValue, type MessageShape } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { FrameworkSchema, Lifecycle, ModelSchema, VersionSchema, VersionState, VersionStateSchema, type Model, type Version } from "@modelreg/sdk";
 import { enumWord } from "./enum-words.js";
 import Table from "cli-table3";
+import { stringify as yamlStringify } from "yaml";
 import type { Io } from "./io.js";
 import { formatLabels } from "./labels.js";
 
-export const outputFormats = ["table", "json"] as const;
+export const outputFormats = ["table", "json", "yaml"] as const;
 export type OutputFormat = (typeof outputFormats)[number];
+
+/** The formats that print data (the same values in either): everything but `table`. */
+export type DataFormat = Exclude<OutputFormat, "table">;
 
 export interface RenderOptions {
   /** ANSI styling of table headers; only when a person is looking. */
@@ -31,40 +36,48 @@ export interface Output {
   models(models: Model[], workspace: string): void;
   version(version: Version): void;
   versions(versions: Version[], model: string, options?: VersionsTableOptions): void;
-  /** Confirmation of a delete: one line (table) or `{}` (json). */
+  /** Confirmation of a delete: one line (table) or `{}` (json, yaml). */
   deleted(kind: "model" | "version" | "workspace", name: string, note?: string): void;
-  /** Any one message: `render(message)` (table) or its proto JSON (json). */
+  /** Any one message: `render(message)` (table) or its proto JSON (json; yaml: the same values). */
   one<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>, render: (message: MessageShape<Desc>) => string): void;
-  /** A list: `render(items)` (table; `empty` on stderr when there are none) or a JSON array of proto JSON (json). */
+  /** A list: `render(items)` (table; `empty` on stderr when there are none, unless quiet) or an array of proto JSON (json, yaml). */
   list<Desc extends DescMessage>(
     schema: Desc,
     items: MessageShape<Desc>[],
     render: (items: MessageShape<Desc>[], options: RenderOptions) => string,
     empty: string,
   ): void;
-  /** Free-form: `text` (table) or `json` (json). */
+  /** Free-form: `text` (table) or `json` (json; yaml: the same values). */
   result(text: string, json: unknown): void;
 }
 
-export function createOutput(format: OutputFormat, io: Io): Output {
+export interface OutputOptions {
+  /** --quiet: no informational lines on stderr (a list's "no ... found"). */
+  quiet?: boolean;
+}
+
+export function createOutput(format: OutputFormat, io: Io, options: OutputOptions = {}): Output {
   const color = io.stdout.isTTY === true && !io.env.NO_COLOR;
   const print = (text: string) => io.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
   // One rendering path: each format implements these four; models and
   // versions are shortcuts through one() and list() below.
   const base: Pick<Output, "format" | "deleted" | "one" | "list" | "result"> =
-    format === "json"
+    format !== "table"
       ? {
           format,
-          deleted: () => print("{}"),
-          one: (schema, m) => print(jsonText(messageJson(schema, m))),
-          list: (schema, items) => print(jsonText(items.map((m) => messageJson(schema, m)))),
-          result: (_text, json) => print(jsonText(json)),
+          deleted: () => print(dataText(format, {})),
+          one: (schema, m) => print(dataText(format, messageJson(schema, m))),
+          list: (schema, items) => print(dataText(format, items.map((m) => messageJson(schema, m)))),
+          result: (_text, json) => print(dataText(format, json)),
         }
       : {
           format,
           deleted: (kind, name, note) => print(`deleted ${kind} ${name}${note ? ` ${note}` : ""}`),
           one: (_schema, m, render) => print(render(m)),
-          list: (_schema, items, render, empty) => (items.length === 0 ? io.stderr.write(`${empty}\n`) : print(render(items, { color }))),
+          list: (_schema, items, render, empty) => {
+            if (items.length > 0) print(render(items, { color }));
+            else if (!options.quiet) io.stderr.write(`${empty}\n`);
+          },
           result: (text) => print(text),
         };
   return {
@@ -88,6 +101,30 @@ export function messageJson<Desc extends DescMessage>(schema: Desc, message: Mes
 
 export function jsonText(value: unknown): string {
   return JSON.stringify(value, null, 2);
+}
+
+// --- YAML -------------------------------------------------------------------
+
+/**
+ * The JSON value as YAML: strings that would read back as another type
+ * ("1.0", "123", "true") are quoted, nothing is folded or shared through
+ * anchors, so parsing it gives back exactly what -o json prints.
+ */
+export function yamlText(value: unknown): string {
+  return yamlStringify(value, { aliasDuplicateObjects: false, lineWidth: 0 });
+}
+
+/** A value printed whole: indented JSON, or YAML; ends with a newline. */
+export function dataText(format: DataFormat, value: unknown): string {
+  return format === "json" ? `${jsonText(value)}\n` : yamlText(value);
+}
+
+/**
+ * One item of a stream (logs -f, watch): a JSON line (json), or a YAML
+ * document opened by `---` (yaml), so `-o yaml` of a stream is a multi-document stream.
+ */
+export function streamItemText(format: DataFormat, value: unknown): string {
+  return format === "json" ? `${JSON.stringify(value)}\n` : `---\n${yamlText(value)}`;
 }
 
 // --- tables -----------------------------------------------------------------

@@ -4,6 +4,7 @@ import { type Command, CommanderError } from "commander";
 import { createContext, type CliDeps, type CommandContext } from "./context.js";
 import { reportError } from "./errors.js";
 import { ExitCode } from "./exit-codes.js";
+import { outputFormats, type OutputFormat } from "./output.js";
 import { DEFAULT_SERVER, DEFAULT_WORKSPACE, resolveGlobals, type GlobalOptions, type ResolveOptions } from "./global-options.js";
 import type { Io } from "./io.js";
 import { createProgram } from "./program.js";
@@ -29,12 +30,17 @@ export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): 
       return ExitCode.Interrupted;
     }
     return reportError(err, io, {
-      format: globals?.output ?? program.opts<{ output?: "table" | "json" }>().output ?? "table",
+      format: globals?.output ?? formatGiven(program.opts<{ output?: string }>().output),
       server: globals?.server ?? DEFAULT_SERVER,
       workspace: globals?.workspace ?? DEFAULT_WORKSPACE,
       ...(globals ? { timeoutMs: globals.timeoutMs, credential: globals.credential } : {}),
     });
   }
+}
+
+/** The format -o named, before the globals resolved (a path given to pull is not one: table). */
+function formatGiven(value: string | undefined): OutputFormat {
+  return outputFormats.find((f) => f === value) ?? "table";
 }
 
 /**

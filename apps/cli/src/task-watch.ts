@@ -1,7 +1,8 @@
 // `modelreg tasks watch`: a task as it runs. On a terminal, a view redrawn in
 // place (state, a progress bar, the latest metrics, the last checkpoint and
 // the log tail); otherwise one plain line per thing that happened, for logs
-// and CI; with -o json each WatchTask message as proto JSON, one per line.
+// and CI; with -o json each WatchTask message as proto JSON, one per line
+// (-o yaml: one YAML document each).
 // cli-progress (the transfers' bar) draws a single line and owns the
 // cursor; this view has several lines, so it redraws them itself with two
 // ANSI sequences (cursor up, clear to the end of the screen).
@@ -11,7 +12,7 @@ import type { CommandContext } from "./context.js";
 import { formatBytes } from "./render-files.js";
 import { metricsText, progressText, taskStateName } from "./render-tasks.js";
 import { taskTypeWord } from "./task-flags.js";
-import { lastSegment, metricValue } from "./output.js";
+import { type DataFormat, lastSegment, metricValue, streamItemText } from "./output.js";
 
 /** What the view shows, updated by each message. */
 export interface WatchView {
@@ -161,7 +162,7 @@ export interface WatchOptions {
 
 /** Watches until the task rests in a final state; resolves with the task as it ended. */
 export async function watchTask(ctx: CommandContext, name: string, options: WatchOptions): Promise<Task> {
-  if (ctx.globals.output === "json") return watchJson(ctx, name, options);
+  if (ctx.globals.output !== "table") return watchData(ctx, ctx.globals.output, name, options);
   const { client, io, signal } = ctx;
   const view = createWatchView(options.logLines);
   // The view starts from now: the task and its log tail, then what follows.
@@ -197,12 +198,12 @@ export async function watchTask(ctx: CommandContext, name: string, options: Watc
   return (await client.tasks.getTask({ name }, signal ? { signal } : {})).task!;
 }
 
-async function watchJson(ctx: CommandContext, name: string, options: WatchOptions): Promise<Task> {
+async function watchData(ctx: CommandContext, format: DataFormat, name: string, options: WatchOptions): Promise<Task> {
   const { client, io, signal } = ctx;
   let last: Task | undefined;
   for await (const item of client.followTask(name, { afterSeq: options.afterSeq ?? 0n, excludeLogs: options.excludeLogs, ...(signal ? { signal } : {}) })) {
     if (item.case === "task") last = item.value;
-    io.stdout.write(`${JSON.stringify(toJson(WatchTaskResponseSchema, create(WatchTaskResponseSchema, { kind: item })))}\n`);
+    io.stdout.write(streamItemText(format, toJson(WatchTaskResponseSchema, create(WatchTaskResponseSchema, { kind: item }))));
   }
   return (await client.tasks.getTask({ name }, signal ? { signal } : {})).task ?? last!;
 }

@@ -41,12 +41,12 @@ Examples:
       if (!path) throw new UsageError("no place to save the profile: set HOME or MODELREG_CONFIG_DIR");
       const token = await readAccessKey(io, given.accessKey, flags.accessKeyStdin ?? false);
 
-      const { client, out, globals } = context(cmd, { accessKey: token, allowMissingProfile: true });
+      const { client, out, globals, note } = context(cmd, { accessKey: token, allowMissingProfile: true });
       const info = await client.workspaces.getServerInfo({});
       const keyWorkspace = info.workspace ? workspaceId(info.workspace) : undefined;
       const workspace = given.workspace !== undefined ? workspaceId(given.workspace) : keyWorkspace;
       if (given.workspace !== undefined && keyWorkspace && workspace !== keyWorkspace) {
-        io.stderr.write(`warning: the key works only in workspaces/${keyWorkspace}; short names will resolve in ${workspace} and not be found\n`);
+        note(`warning: the key works only in workspaces/${keyWorkspace}; short names will resolve in ${workspace} and not be found`);
       }
       saveProfile(path, profileName, { server: globals.server, accessKey: token, ...(workspace ? { workspace } : {}) });
 
@@ -67,12 +67,13 @@ Examples:
     .command("logout")
     .description("forget a saved profile (--profile, default \"default\"); the key itself stays valid until revoked")
     .action((_flags: object, cmd: Command) => {
-      const out = createOutput(cmd.optsWithGlobals<GlobalFlags>().output, io);
+      const flags = cmd.optsWithGlobals<GlobalFlags>();
+      const out = createOutput(flags.output, io, { quiet: flags.quiet ?? false });
       const { name } = selectedProfile(cmd, io.env);
       const path = profilesPath(io);
       const removed = path ? removeProfile(path, name) : false;
-      if (!removed) io.stderr.write(`not logged in: there is no profile "${name}"${path ? ` in ${path}` : ""}\n`);
-      if (removed || out.format === "json") out.result(`Removed profile "${name}" from ${path}.`, { profile: name, removed, path: path ?? "" });
+      if (!removed && !flags.quiet) io.stderr.write(`not logged in: there is no profile "${name}"${path ? ` in ${path}` : ""}\n`);
+      if (removed || out.format !== "table") out.result(`Removed profile "${name}" from ${path}.`, { profile: name, removed, path: path ?? "" });
     });
 
   program

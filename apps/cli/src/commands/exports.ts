@@ -13,7 +13,6 @@ import type { CommandContext } from "../context.js";
 import { UsageError } from "../exit-codes.js";
 import { outputPathOf } from "../global-options.js";
 import type { Io } from "../io.js";
-import { createProgressBar } from "../progress.js";
 import { modelRef, versionRef } from "../refs.js";
 import { downloadedExportJson, renderDownloadedExport, renderExport, renderExportsTable } from "../render-exports.js";
 import { limitOption, pageSizeFor, take, type ListFlags } from "./options.js";
@@ -44,7 +43,7 @@ function localPath(io: Io, path: string | undefined): string | undefined {
 
 /** Waits for the export with a progress bar (packed bytes) on a terminal. */
 async function waitWithBar(ctx: CommandContext, exp: Export | string): Promise<Export> {
-  const bar = createProgressBar(ctx.io, "export");
+  const bar = ctx.progressBar("export");
   try {
     return await ctx.client.waitForExport(exp, {
       onProgress: (e) => bar.onProgress({ bytesDone: Number(e.bytesDone), bytesTotal: Number(e.bytesTotal) }),
@@ -55,7 +54,7 @@ async function waitWithBar(ctx: CommandContext, exp: Export | string): Promise<E
     // Interrupted: only the waiting stopped.
     if (ctx.signal?.aborted) {
       const name = shortExportName(typeof exp === "string" ? ctx.client.exportName(exp) : exp.name);
-      ctx.io.stderr.write(`note: export ${name} goes on on the server; wait again with: modelreg exports wait ${name}\n`);
+      ctx.note(`note: export ${name} goes on on the server; wait again with: modelreg exports wait ${name}`);
     }
     throw err;
   } finally {
@@ -65,7 +64,7 @@ async function waitWithBar(ctx: CommandContext, exp: Export | string): Promise<E
 
 /** Downloads the archive with a progress bar on a terminal, and prints where it went. */
 async function downloadWithBar(ctx: CommandContext, exp: Export | string, target: string | undefined): Promise<void> {
-  const bar = createProgressBar(ctx.io, "download");
+  const bar = ctx.progressBar("download");
   try {
     const got = await ctx.client.downloadExport(exp, target, {
       onProgress: bar.onProgress,
@@ -193,9 +192,9 @@ export function registerExportCommands(program: Command, context: (cmd: Command)
       "\nThe archive is checked first (every entry against modelreg.json, every file's sha256): a corrupt or altered archive is refused, naming the file, before anything is created. The new version's manifest digest must equal the archive's.",
     )
     .action(async (archive: string, target: string | undefined, _flags: object, cmd: Command) => {
-      const { client, out, io, signal } = context(cmd);
+      const { client, out, io, signal, progressBar } = context(cmd);
       if (target !== undefined && splitRef(target).alias !== undefined) throw new UsageError(`"${target}" names an alias; import into model or model:version`);
-      const bar = createProgressBar(io, "import");
+      const bar = progressBar("import");
       try {
         const v = await client.importArchive(localPath(io, archive)!, target, {
           onHashProgress: bar.onHashProgress,

@@ -35,14 +35,14 @@ export function registerKeyCommands(program: Command, context: ContextFactory): 
     )
     .addOption(descriptionOption())
     .action(async (user: string, flags: { role: RoleChoice; expires?: string; description?: string }, cmd: Command) => {
-      const { client, out, io, now, globals } = context(cmd);
+      const { client, out, note, now, globals } = context(cmd);
       const expireTime = flags.expires !== undefined ? timestampFromDate(parseExpires(flags.expires, now())) : undefined;
       const res = await client.workspaces.createAccessKey({
         parent: workspaceName(globals.workspace),
         accessKey: { user, role: roles[flags.role], description: flags.description ?? "", ...(expireTime ? { expireTime } : {}) },
       });
       out.one(CreateAccessKeyResponseSchema, res, (r) => renderNewKey(r.accessKey!, r.token, now()));
-      io.stderr.write(`${newKeyWarning(res.accessKey!)}\n`);
+      note(newKeyWarning(res.accessKey!));
     });
 
   keys
@@ -79,10 +79,10 @@ export function registerKeyCommands(program: Command, context: ContextFactory): 
     .command("rotate <key>")
     .description("replace an access key with a new one (same user, role and expiry) and revoke the old one; prints the new token once")
     .action(async (ref: string, _flags: object, cmd: Command) => {
-      const { client, out, io, now, globals } = context(cmd);
+      const { client, out, note, now, globals } = context(cmd);
       const name = accessKeyRef(globals.workspace, ref);
       const res = await client.workspaces.rotateAccessKey({ name });
       out.one(RotateAccessKeyResponseSchema, res, (r) => renderNewKey(r.accessKey!, r.token, now()));
-      io.stderr.write(`revoked ${name}; it is replaced by ${res.accessKey!.keyId}\n${newKeyWarning(res.accessKey!)}\n`);
+      note(`revoked ${name}; it is replaced by ${res.accessKey!.keyId}\n${newKeyWarning(res.accessKey!)}`);
     });
 }

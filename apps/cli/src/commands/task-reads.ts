@@ -23,14 +23,16 @@ import {
   taskStateName,
 } from "../render-tasks.js";
 import { parseTaskType, taskTypeWords, wholeNumber } from "../task-flags.js";
+import { dataText, streamItemText } from "../output.js";
 import { watchTask } from "../task-watch.js";
 import { createFields, descriptionOption, labelOption, positiveInt } from "./options.js";
 
 type Context = (cmd: Command) => CommandContext;
 
-/** One log line on stdout: its text (table) or its proto JSON on one line (json). */
+/** One log line on stdout: its text (table), its proto JSON on one line (json), or a YAML document of it (yaml). */
 function printLine(ctx: CommandContext, line: Parameters<typeof logLineText>[0], timestamps: boolean): void {
-  ctx.io.stdout.write(ctx.globals.output === "json" ? `${JSON.stringify(toJson(LogLineSchema, line))}\n` : `${logLineText(line, timestamps)}\n`);
+  const format = ctx.globals.output;
+  ctx.io.stdout.write(format === "table" ? `${logLineText(line, timestamps)}\n` : streamItemText(format, toJson(LogLineSchema, line)));
 }
 
 interface LogFlags {
@@ -40,7 +42,7 @@ interface LogFlags {
 }
 
 async function printLogs(ctx: CommandContext, name: string, flags: LogFlags): Promise<void> {
-  const { client, io, signal } = ctx;
+  const { client, signal } = ctx;
   const call = signal ? { signal } : {};
   const timestamps = flags.timestamps ?? false;
   let lastSeq = 0n;
@@ -59,7 +61,7 @@ async function printLogs(ctx: CommandContext, name: string, flags: LogFlags): Pr
       pageToken = res.nextPageToken;
     } while (pageToken);
   }
-  if (dropped > 0n) io.stderr.write(`note: the ${dropped} oldest lines were dropped by the server's log cap\n`);
+  if (dropped > 0n) ctx.note(`note: the ${dropped} oldest lines were dropped by the server's log cap`);
   if (!flags.follow) return;
   // Every line after the last one printed, as it comes, until the task finishes.
   for await (const item of client.followTask(name, { afterSeq: lastSeq, ...(signal ? { signal } : {}) })) {
@@ -94,7 +96,7 @@ function addMetricsCommand(tasks: Command, context: Context): void {
       const name = taskRef(client, ref);
       const series = !!flags.name?.length;
       // The latest values need only each series' last point (always kept).
-      const maxPoints = series || globals.output === "json" ? (flags.maxPoints ?? 0) : 2;
+      const maxPoints = series || globals.output !== "table" ? (flags.maxPoints ?? 0) : 2;
       const res = await client.tasks.listTaskMetrics({ name, metricNames: flags.name ?? [], maxPoints });
       out.list(MetricSeriesSchema, res.series, series ? renderSeriesTable : renderLatestMetricsTable, `task ${name} has no metrics${series ? ` named ${flags.name!.join(", ")}` : ""}`);
     });
@@ -122,19 +124,19 @@ function addParamsCommands(tasks: Command, context: Context): void {
     .addOption(new Option("--worker <worker>", "fit the batch size to this worker's GPUs as it last reported them; repeat for several").argParser((v: string, prev: string[] = []) => [...prev, v]))
     .addHelpText("after", "\nPrints the params as a JSON object (notes on what was fitted go to stderr), ready for tasks create --params-file; -o json prints the whole answer: params, template with its schema, notes.")
     .action(async (flags: { type: TaskType; template?: string; worker?: string[] }, cmd: Command) => {
-      const { client, io, globals } = context(cmd);
+      const { client, io, globals, note } = context(cmd);
       const res = await client.tasks.getDefaultParams({
         parent: workspaceRef(globals.workspace),
         type: flags.type,
         template: flags.template ?? "",
         workers: (flags.worker ?? []).map((w) => workerRef(globals.workspace, w)),
       });
-      if (globals.output === "json") {
-        io.stdout.write(`${JSON.stringify(toJson(GetDefaultParamsResponseSchema, res, { alwaysEmitImplicit: true }), null, 2)}\n`);
+      if (globals.output !== "table") {
+        io.stdout.write(dataText(globals.output, toJson(GetDefaultParamsResponseSchema, res, { alwaysEmitImplicit: true })));
         return;
       }
       io.stdout.write(`${JSON.stringify(res.params ?? {}, null, 2)}\n`);
-      for (const note of res.notes) io.stderr.write(`note: ${note}\n`);
+      for (const text of res.notes) note(`note: ${text}`);
     });
 
   tasks

@@ -13,7 +13,6 @@ import type { CommandContext } from "../context.js";
 import { enumWords, parseEnumWord } from "../enum-words.js";
 import { UsageError } from "../exit-codes.js";
 import { collectLabel, labelMap, type Label } from "../labels.js";
-import { createProgressBar } from "../progress.js";
 import { modelRef, taskRef, versionRef, workspaceRef } from "../refs.js";
 import { renderTask, renderTasksTable } from "../render-tasks.js";
 import { collectSetting, type ParamFlags, paramsFromFlags, parseBytes, parseTaskType, taskTypeWords, wholeNumber } from "../task-flags.js";
@@ -104,12 +103,12 @@ async function createTask(ctx: CommandContext, flags: CreateFlags): Promise<void
       validateOnly: flags.validateOnly ?? false,
     });
     out.one(TaskSchema, res.task!, renderTask);
-    if (flags.validateOnly) io.stderr.write("note: --validate-only: the task above is what would be created; nothing was\n");
+    if (flags.validateOnly) ctx.note("note: --validate-only: the task above is what would be created; nothing was");
     return;
   }
   if (flags.validateOnly) throw new UsageError("--validate-only cannot be combined with --input (the input files would be uploaded)");
   // The input files: what the workspace lacks is uploaded, then the task is queued.
-  const bar = createProgressBar(io, "input");
+  const bar = ctx.progressBar("input");
   try {
     const made = await client.submitTask({
       type: flags.type,

@@ -11,7 +11,7 @@ import { UsageError } from "../exit-codes.js";
 import { outputPathOf } from "../global-options.js";
 import type { Label } from "../labels.js";
 import { lastSegment } from "../output.js";
-import { createProgressBar, type ProgressBar } from "../progress.js";
+import type { ProgressBar } from "../progress.js";
 import { modelRef, versionRef, versionTarget } from "../refs.js";
 import { pulledJson, renderPulledTable } from "../render-files.js";
 import { createFields, descriptionOption, labelOption } from "./options.js";
@@ -36,14 +36,14 @@ export function registerTransferCommands(program: Command, context: (cmd: Comman
     .addOption(labelOption())
     .addHelpText("after", "\nContent the workspace holds already is not sent again. --description and --label apply only to a version push creates.")
     .action(async (path: string, ref: string, flags: PushFlags, cmd: Command) => {
-      const { client, out, io, signal } = context(cmd);
+      const { client, out, io, signal, progressBar } = context(cmd);
       const local = io.cwd ? resolve(io.cwd, path) : resolve(path);
       const info = await stat(local).catch(() => {
         throw new UsageError(`${path} does not exist: give a file or a directory to push`);
       });
       if (!info.isFile() && !info.isDirectory()) throw new UsageError(`${path} is neither a file nor a directory`);
       const { version, created } = await ensureVersion(client, ref, flags);
-      const bar = createProgressBar(io, "push");
+      const bar = progressBar("push");
       let ready: Version;
       try {
         const options = {
@@ -75,12 +75,13 @@ export function registerTransferCommands(program: Command, context: (cmd: Comman
     .addHelpText("after", "\nFiles already there with the right sha256 are not downloaded again; every file is verified and appears only when complete.\n-o table|json is the output format; any other -o value is the directory (modelreg pull fraud:1.0.0 -o ./models/fraud).")
     .action(async (ref: string, flags: { dir?: string; transport: Transport }, cmd: Command) => {
       flags.dir ??= outputPathOf(cmd);
-      const { client, out, io, signal } = context(cmd);
+      const ctx = context(cmd);
+      const { client, out, io, signal } = ctx;
       const { name, model, version, note } = await resolvePullVersion(client, ref);
-      if (note) io.stderr.write(`${note}\n`);
+      if (note) ctx.note(note);
       const dir = flags.dir ?? `${lastSegment(model)}-${version}`;
       const target = io.cwd ? resolve(io.cwd, dir) : resolve(dir);
-      const bar = createProgressBar(io, "pull");
+      const bar = ctx.progressBar("pull");
       try {
         const files = await client.downloadToDirectory(name, target, {
           transport: flags.transport,
@@ -89,7 +90,7 @@ export function registerTransferCommands(program: Command, context: (cmd: Comman
           ...(signal ? { signal } : {}),
         });
         bar.stop();
-        if (files.length === 0 && out.format === "table") io.stderr.write(`version ${name} has no files\n`);
+        if (files.length === 0 && out.format === "table") ctx.note(`version ${name} has no files`);
         else out.result(renderPulledTable(files), files.map(pulledJson));
       } finally {
         bar.stop();

@@ -78,7 +78,7 @@ export function registerVersionCommands(program: Command, context: (cmd: Command
         "\nWhat ModelArts writes and the registry's strict rules refuse (min/max on a string parameter; API schemas with types such as file or box) is kept as written, marked lenient, with a warning on stderr.",
     )
     .action(async (file: string, flags: { createModel?: boolean; requestId?: string }, cmd: Command) => {
-      const { client, out, io } = context(cmd);
+      const { client, out, io, note } = context(cmd);
       const request = await readJson(file, io);
       const version = await client
         .importModelArts(request as object, { createModel: flags.createModel ?? false, ...(flags.requestId ? { requestId: flags.requestId } : {}) })
@@ -87,7 +87,7 @@ export function registerVersionCommands(program: Command, context: (cmd: Command
           throw err;
         });
       out.version(version);
-      for (const w of notStrictlyValid(version)) io.stderr.write(`warning: ${file}: ${w.key}: ${w.message} (marked lenient: not strictly valid)\n`);
+      for (const w of notStrictlyValid(version)) note(`warning: ${file}: ${w.key}: ${w.message} (marked lenient: not strictly valid)`);
     });
 
   versions

@@ -64,7 +64,6 @@ interface WorkerFlags {
   grace: number;
   workDir?: string;
   keepTaskDirs?: boolean;
-  quiet?: boolean;
   gpus: boolean;
 }
 
@@ -88,6 +87,8 @@ async function runWorkerCommand(ctx: CommandContext, command: string, args: stri
   if (!(await findProgram(command, io.env.PATH, cwd))) throw new UsageError(`cannot run ${command}: not an executable file${command.includes("/") ? "" : " on PATH"}`);
   const root = flags.workDir ? resolve(cwd, flags.workDir) : tmpdir();
   const note = (text: string) => io.stderr.write(`modelreg worker: ${text}\n`);
+  // --quiet (a global option): no notes and no copy of the program's lines; errors still.
+  const info = globals.quiet ? () => {} : note;
   const cleanup = createDirCleanup({ keep: flags.keepTaskDirs ?? false, oneAtATime: flags.concurrency === 1 });
   const handler = programHandler(
     {
@@ -100,7 +101,7 @@ async function runWorkerCommand(ctx: CommandContext, command: string, args: stri
       server: globals.server,
       workspace: globals.workspace,
       keepDirs: flags.keepTaskDirs ?? false,
-      ...(flags.quiet ? {} : { echo: (taskId: string, line: string) => io.stderr.write(`[${taskId}] ${line}\n`) }),
+      ...(globals.quiet ? {} : { echo: (taskId: string, line: string) => io.stderr.write(`[${taskId}] ${line}\n`) }),
     },
     cleanup,
   );
@@ -120,10 +121,10 @@ async function runWorkerCommand(ctx: CommandContext, command: string, args: stri
     onError: (err, what) => note(`${what}: ${err instanceof Error ? err.message : String(err)}`),
   });
   worker.registered.then(
-    (w) => note(`${w.name} takes tasks from ${w.queues.join(", ")} (${flags.concurrency} at a time); Ctrl-C to stop`),
+    (w) => info(`${w.name} takes tasks from ${w.queues.join(", ")} (${flags.concurrency} at a time); Ctrl-C to stop`),
     () => {},
   );
-  signal.addEventListener("abort", () => note("stopping: running tasks get SIGTERM and go back to their queue"), { once: true });
+  signal.addEventListener("abort", () => info("stopping: running tasks get SIGTERM and go back to their queue"), { once: true });
   try {
     await worker.done;
   } finally {
@@ -145,7 +146,6 @@ export function registerWorkerCommand(program: Command, context: (cmd: Command) 
     .addOption(new Option("--grace <duration>", "from SIGTERM to SIGKILL when a task is stopped or cancelled").argParser(parseDuration).default(30_000, "30s"))
     .option("--work-dir <dir>", "where the task directories are made (default: the system's temp directory)")
     .option("--keep-task-dirs", "keep each task's directory after it ends (they are removed by default)")
-    .option("--quiet", "do not copy the program's lines to stderr (they go to the task's log either way)")
     .option("--no-gpus", "report no GPUs (by default nvidia-smi, when there is one, says which)")
     .addHelpText("after", protocolHelp)
     .action(async (command: string, args: string[], flags: WorkerFlags, cmd: Command) => runWorkerCommand(context(cmd), command, args, flags));
