@@ -2,7 +2,8 @@
 // Connect, gRPC or gRPC-Web, plus paging helpers and short-form names.
 import { createClient, type CallOptions, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { accessKeyHintInterceptor } from "./access-key-hint.js";
+import { callInterceptors } from "./call-interceptors.js";
+import { createListMembers, type ListMembers } from "./list-members.js";
 import { isLoopback } from "./loopback.js";
 import {
   ExportService,
@@ -12,20 +13,16 @@ import {
   type TaskWorkerService,
   VersionService,
   WorkspaceService,
-  type AuditEvent,
   type Export,
   type ExportFormat,
-  type Model,
   type Version,
-  type VersionFile,
 } from "@modelreg/proto";
 import type { TransferContext } from "./transfers/context.js";
 import { downloadBytes, downloadToDirectory, downloadToFile, type ByteRange, type DownloadedFile, type DownloadOptions } from "./transfers/download.js";
 import { createAgents } from "./transfers/http.js";
 import { uploadDirectory, uploadFile, type UploadFileOptions, type UploadOptions } from "./transfers/upload.js";
-import { isAliasName, modelName, splitRef, versionName, workspaceName } from "./names.js";
+import { isAliasName, versionName } from "./names.js";
 import { importModelArts, type ImportModelArtsOptions } from "./import-modelarts.js";
-import { paginate } from "./paginate.js";
 import {
   startExport,
   downloadExport,
@@ -38,7 +35,7 @@ import {
   type WaitForExportOptions,
 } from "./exports/exports.js";
 import { importArchive, type ImportArchiveOptions } from "./exports/import-archive.js";
-import { exportName, type ExportFormatName } from "./exports/names.js";
+import type { ExportFormatName } from "./exports/names.js";
 import { optionsFromParams, parseAlgorithmParams, type AlgorithmParams } from "./from-params.js";
 import { createTaskMembers, type TaskHelpers } from "./tasks/helpers.js";
 
@@ -83,7 +80,7 @@ export interface RegistryClientOptions {
   transport?: Transport;
 }
 
-export interface RegistryClient extends TaskHelpers {
+export interface RegistryClient extends TaskHelpers, ListMembers {
   /** The workspace short names resolve in. */
   readonly workspace: string;
   /** modelreg.v1.ModelService. */
@@ -128,14 +125,6 @@ export interface RegistryClient extends TaskHelpers {
    * new version's manifest_digest must equal the archive's.
    */
   importArchive(archivePath: string, target?: string, options?: ImportArchiveOptions): Promise<Version>;
-  /** `fraud:1.0.0/{uid}` -> `workspaces/{w}/models/fraud/versions/1.0.0/exports/{uid}`. */
-  exportName(ref: string): string;
-  /**
-   * Every export of a version (`model:version`, `model@alias`, a full name)
-   * or, given a model, of all its versions, newest first, matching `filter`
-   * (e.g. `state = SUCCEEDED AND format = TAR_GZ`).
-   */
-  listAllExports(ref: string, request?: { filter?: string; pageSize?: number }, options?: CallOptions): AsyncIterable<Export>;
   /**
    * Uploads one local file as the version's only file (`model:1.0.0` or a
    * full name): hashes it, stages it, sends it unless the workspace holds the
@@ -154,25 +143,6 @@ export interface RegistryClient extends TaskHelpers {
   downloadToDirectory(version: string, dir: string, options?: DownloadOptions): Promise<DownloadedFile[]>;
   /** Bytes of one file (or the range `offset`, `length` of it) in memory. */
   downloadBytes(version: string, path: string, options?: DownloadOptions & ByteRange): Promise<Uint8Array>;
-  /** `fraud` -> `workspaces/{w}/models/fraud`. */
-  modelName(ref: string): string;
-  /** `fraud:1.0.0` -> `workspaces/{w}/models/fraud/versions/1.0.0`. */
-  versionName(ref: string): string;
-  /**
-   * Every model of the workspace matching `filter` (AIP-160, e.g.
-   * `labels.team = "risk"`), in `orderBy` order (default by name), fetching
-   * pages as needed; options apply to each page's call.
-   */
-  listAllModels(request?: ListRequest, options?: CallOptions): AsyncIterable<Model>;
-  /**
-   * Every version of a model (short or full name), or of every model of the
-   * workspace with `"-"` (ALL_MODELS), matching `filter` (e.g.
-   * `metrics.f1 > 0.85 AND labels.dataset = "2026-10"`), in `orderBy` order
-   * (e.g. `metrics.f1 desc`; default newest first for one model, by creation
-   * time across models); archived versions only when the filter names
-   * `lifecycle`. Options apply to each page's call.
-   */
-  listAllVersions(model: string, request?: ListRequest, options?: CallOptions): AsyncIterable<Version>;
   /**
    * Imports a ModelArts "import model" request body (object or JSON text):
    * creates its version (modelArtsToVersion says how fields map) and
@@ -182,39 +152,14 @@ export interface RegistryClient extends TaskHelpers {
    * lists it.
    */
   importModelArts(request: object | string, options?: ImportModelArtsOptions): Promise<Version>;
-  /** Every file of a READY version (short or full name), by path; options apply to each page's call. */
-  listAllFiles(version: string, request?: { pageSize?: number }, options?: CallOptions): AsyncIterable<VersionFile>;
-  /** Every audit event of the workspace (or `workspaces/-`), newest first, matching `filter`. */
-  listAllAuditEvents(request?: { parent?: string; filter?: string; pageSize?: number }, options?: CallOptions): AsyncIterable<AuditEvent>;
 }
 
-/** What the listAll helpers pass to a List call besides the parent and page token. */
-export interface ListRequest {
-  /** AIP-160 filter; the fields each list takes are in the proto comments of ListModelsRequest/ListVersionsRequest. */
-  filter?: string;
-  /** e.g. `create_time desc`, `metrics.f1 desc`. */
-  orderBy?: string;
-  /** Items per page (server default 50, at most 1,000). */
-  pageSize?: number;
-}
-
-function headerInterceptor(headers: Record<string, string>): Interceptor {
-  return (next) => (req) => {
-    for (const [k, v] of Object.entries(headers)) req.header.set(k, v);
-    return next(req);
-  };
-}
+export type { ListRequest } from "./list-members.js";
 
 /** The access key a client uses: the option, else MODELREG_ACCESS_KEY. */
 export function accessKeyOf(options: Pick<RegistryClientOptions, "accessKey">): string | undefined {
   const key = options.accessKey ?? (typeof process !== "undefined" ? process.env.MODELREG_ACCESS_KEY : undefined);
   return key?.trim() || undefined;
-}
-
-/** The key's header, and a hint on Unauthenticated errors saying what to do about the key. */
-function authInterceptors(options: RegistryClientOptions): Interceptor[] {
-  const key = accessKeyOf(options);
-  return [accessKeyHintInterceptor(key, options.baseUrl), ...(key ? [headerInterceptor({ authorization: `Bearer ${key}` })] : [])];
 }
 
 /**
@@ -227,7 +172,7 @@ function authInterceptors(options: RegistryClientOptions): Interceptor[] {
  * nothing.
  */
 export function createTransport(options: RegistryClientOptions, bulk = false, sessionManager?: Http2SessionManager): Transport {
-  const interceptors = [...authInterceptors(options), ...(options.headers ? [headerInterceptor(options.headers)] : []), ...(options.interceptors ?? [])];
+  const interceptors = callInterceptors({ accessKey: accessKeyOf(options), baseUrl: options.baseUrl, headers: options.headers, interceptors: options.interceptors });
   const compressed = !bulk && !isLoopback(options.baseUrl);
   const common = {
     baseUrl: options.baseUrl,
@@ -288,47 +233,17 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     workspaces,
     files,
     exports: exportsClient,
+    ...createListMembers({ models, versions, workspaces, files, exports: exportsClient }, workspace),
     ...createTaskMembers(transport, { transfers, workspace, accessKey: key }),
     startExport: (version, format, opts) => startExport(exportContext, version, format, opts),
     waitForExport: (exp, opts) => waitForExport(exportContext, exp, opts),
     downloadExport: (exp, target, opts) => downloadExport(exportContext, exp, target, opts),
     importArchive: (archivePath, target, opts) => importArchive(client, transfers, archivePath, target, opts),
-    exportName: (ref) => exportName(workspace, ref),
-    listAllExports: (ref, request = {}, callOptions) => {
-      const { version, alias } = splitRef(ref);
-      const parent = version !== undefined || alias !== undefined ? versionName(workspace, ref) : `${modelName(workspace, ref)}/versions/-`;
-      return paginate(async (pageToken) => {
-        const res = await exportsClient.listExports({ ...request, parent, pageToken }, callOptions);
-        return { items: res.exports, nextPageToken: res.nextPageToken };
-      });
-    },
     uploadFile: (version, localPath, opts) => uploadFile(transfers, version, localPath, opts),
     uploadDirectory: (version, dir, opts) => uploadDirectory(transfers, version, dir, opts),
     downloadToFile: (version, path, target, opts) => downloadToFile(transfers, version, path, target, opts),
     downloadToDirectory: (version, dir, opts) => downloadToDirectory(transfers, version, dir, opts),
     downloadBytes: (version, path, opts) => downloadBytes(transfers, version, path, opts),
-    modelName: (ref) => modelName(workspace, ref),
-    versionName: (ref) => versionName(workspace, ref),
-    listAllModels: (request = {}, callOptions) =>
-      paginate(async (pageToken) => {
-        const res = await models.listModels({ parent: workspaceName(workspace), ...request, pageToken }, callOptions);
-        return { items: res.models, nextPageToken: res.nextPageToken };
-      }),
-    listAllVersions: (model, request = {}, callOptions) =>
-      paginate(async (pageToken) => {
-        const res = await versions.listVersions({ ...request, parent: modelName(workspace, model), pageToken }, callOptions);
-        return { items: res.versions, nextPageToken: res.nextPageToken };
-      }),
-    listAllFiles: (version, request = {}, callOptions) =>
-      paginate(async (pageToken) => {
-        const res = await files.listVersionFiles({ ...request, version: { case: "name", value: versionName(workspace, version) }, pageToken }, callOptions);
-        return { items: res.files, nextPageToken: res.nextPageToken };
-      }),
-    listAllAuditEvents: (request = {}, callOptions) =>
-      paginate(async (pageToken) => {
-        const res = await workspaces.listAuditEvents({ parent: workspaceName(workspace), ...request, pageToken }, callOptions);
-        return { items: res.auditEvents, nextPageToken: res.nextPageToken };
-      }),
     importModelArts: (request, opts) => importModelArts(client, request, opts),
   };
   return client;

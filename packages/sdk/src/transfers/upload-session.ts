@@ -3,13 +3,15 @@
 // most max_chunk_bytes. After a dropped or stalled connection, or a chunk
 // at the wrong offset, it asks GetUploadSession where to continue.
 import { createReadStream } from "node:fs";
-import { fromJson } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ErrorInfoSchema, UploadSessionSchema, UploadState, type UploadSession } from "@modelreg/proto";
+import { UploadState, type UploadSession } from "@modelreg/proto";
 import { activitySignal, type ActivitySignal } from "./activity.js";
-import { DEFAULT_CHUNK_BYTES, STREAM_MESSAGE_BYTES, type TransferContext } from "./context.js";
+import { STREAM_MESSAGE_BYTES, type TransferContext } from "./context.js";
 import { contentRange, httpRequest, readText, resolveUrl, throwHttpError } from "./http.js";
 import { canceled, type RetryPolicy, withResume } from "./retry.js";
+import { chunkSizeFor, isOffsetMismatch, sessionFromPutAnswer } from "./session-answer.js";
+
+export { chunkSizeFor, isOffsetMismatch, sessionFromPutAnswer } from "./session-answer.js";
 
 export interface SessionJob {
   session: UploadSession;
@@ -29,18 +31,6 @@ export interface SendOptions {
 }
 
 const MAX_OFFSET_RESYNCS = 5;
-
-/** The bytes per PUT or stream: the caller's chunk size capped by the server's limit. */
-export function chunkSizeFor(session: UploadSession, chunkBytes = DEFAULT_CHUNK_BYTES): number {
-  const max = Number(session.maxChunkBytes);
-  return Math.max(1, max > 0 ? Math.min(chunkBytes, max) : chunkBytes);
-}
-
-/** A chunk that did not start at the committed offset (HTTP 409 / OFFSET_MISMATCH). */
-export function isOffsetMismatch(err: ConnectError): boolean {
-  if (err.code !== Code.FailedPrecondition) return false;
-  return err.metadata.get("x-http-status") === "409" || err.findDetails(ErrorInfoSchema).some((i) => i.reason === "OFFSET_MISMATCH");
-}
 
 /** Uploads what the session lacks; resolves with the COMPLETE session. */
 export async function sendSession(ctx: TransferContext, job: SessionJob, options: SendOptions): Promise<UploadSession> {
@@ -134,27 +124,6 @@ async function put(ctx: TransferContext, session: UploadSession, localPath: stri
   }
   const text = await readText(res);
   return sessionFromPutAnswer(session, text);
-}
-
-/** The session after a PUT: the answer is the UploadSession as proto JSON (older form: committedOffset + complete). */
-export function sessionFromPutAnswer(before: UploadSession, text: string): UploadSession {
-  let json: Record<string, unknown>;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    throw new ConnectError(`upload ${before.name}: the server's answer is not JSON: ${text.slice(0, 200)}`, Code.Internal);
-  }
-  const { complete, ...rest } = json;
-  const parsed = fromJson(UploadSessionSchema, rest as never, { ignoreUnknownFields: true });
-  // Fields the answer leaves out (URL, limits) keep their values.
-  return {
-    ...before,
-    ...(parsed.uploadUrl ? { uploadUrl: parsed.uploadUrl } : {}),
-    ...(parsed.maxChunkBytes ? { maxChunkBytes: parsed.maxChunkBytes } : {}),
-    ...(parsed.expireTime ? { expireTime: parsed.expireTime } : {}),
-    committedOffset: parsed.committedOffset,
-    state: complete === true ? UploadState.COMPLETE : parsed.state || UploadState.ACTIVE,
-  };
 }
 
 async function writeStream(ctx: TransferContext, session: UploadSession, localPath: string, start: number, end: number, act: ActivitySignal, options: SendOptions, base = 0): Promise<UploadSession> {
