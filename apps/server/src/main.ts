@@ -15,17 +15,20 @@ import { loadSigningKeys } from "./auth/signing-keys.js";
 import { GC_JOB } from "./jobs/gc.js";
 import { schedulePeriodic } from "./jobs/periodic.js";
 import { BLOB_STORE_SETTINGS, blobStoreFromEnv } from "./storage/config.js";
+import { TLS_SETTINGS, tlsFromEnv } from "./http/tls-config.js";
 import { createLogger } from "./logger.js";
 
 async function main(): Promise<void> {
   if (process.argv.includes("--help") || process.argv.includes("-h")) {
-    process.stdout.write(`${helpText(BLOB_STORE_SETTINGS)}\n`);
+    process.stdout.write(`${helpText([...BLOB_STORE_SETTINGS, ...TLS_SETTINGS])}\n`);
     return;
   }
   let config: ReturnType<typeof loadConfig>;
   let store: Awaited<ReturnType<typeof blobStoreFromEnv>>;
+  let tls: ReturnType<typeof tlsFromEnv>;
   try {
     config = loadConfig(process.env);
+    tls = tlsFromEnv(process.env);
     store = await blobStoreFromEnv(process.env, config.dataDir);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
@@ -73,6 +76,7 @@ async function main(): Promise<void> {
     limits: config.transport,
     isStreamingBody: streamingBodies(app.routes),
     logger,
+    tls,
   });
   app.jobs.start();
   app.taskLeases.start();

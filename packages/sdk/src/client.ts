@@ -2,6 +2,7 @@
 // Connect, gRPC or gRPC-Web, plus paging helpers and short-form names.
 import { createClient, type CallOptions, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { rootCertificates } from "node:tls";
 import { callInterceptors } from "./call-interceptors.js";
 import { createListMembers, type ListMembers } from "./list-members.js";
 import { isLoopback } from "./loopback.js";
@@ -44,8 +45,16 @@ export interface RegistryClientOptions {
   baseUrl: string;
   /** Wire protocol (default "connect"). */
   protocol?: "connect" | "grpc" | "grpc-web";
-  /** HTTP version (default "2"; cleartext HTTP/2 with prior knowledge for http:// URLs). */
+  /** HTTP version (default "2"; cleartext HTTP/2 with prior knowledge for http:// URLs, ALPN for https://). */
   httpVersion?: "1.1" | "2";
+  /**
+   * TLS for an https:// server. `ca`: PEM certificate(s) of the authority
+   * that signed the server's certificate (a private CA, or the certificate
+   * itself when self-signed), trusted besides the public ones; used by
+   * calls and by the plain-HTTPS file transfers alike. Node also trusts
+   * what NODE_EXTRA_CA_CERTS names, with no option here.
+   */
+  tls?: { ca?: string | Buffer | Array<string | Buffer> };
   /** Workspace that short names resolve in (default "default"). */
   workspace?: string;
   /**
@@ -174,9 +183,11 @@ export function accessKeyOf(options: Pick<RegistryClientOptions, "accessKey">): 
 export function createTransport(options: RegistryClientOptions, bulk = false, sessionManager?: Http2SessionManager): Transport {
   const interceptors = callInterceptors({ accessKey: accessKeyOf(options), baseUrl: options.baseUrl, headers: options.headers, interceptors: options.interceptors });
   const compressed = !bulk && !isLoopback(options.baseUrl);
+  const tls = tlsOptions(options);
   const common = {
     baseUrl: options.baseUrl,
     httpVersion: options.httpVersion ?? "2",
+    ...(tls ? { nodeOptions: tls } : {}),
     interceptors,
     ...(compressed ? {} : { acceptCompression: [] }),
     ...(bulk ? {} : { defaultTimeoutMs: options.timeoutMs }),
@@ -192,6 +203,13 @@ export function createTransport(options: RegistryClientOptions, bulk = false, se
     default:
       throw new Error(`unknown protocol ${String(options.protocol)}: use connect, grpc or grpc-web`);
   }
+}
+
+/** Node's TLS options for `options.tls`: its CAs added to the public ones (Node's `ca` alone would replace them). */
+function tlsOptions(options: RegistryClientOptions): { ca: Array<string | Buffer> } | undefined {
+  const ca = options.tls?.ca;
+  if (ca === undefined) return undefined;
+  return { ca: [...rootCertificates, ...(Array.isArray(ca) ? ca : [ca])] };
 }
 
 /**
@@ -210,14 +228,14 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const exportsClient = createClient(ExportService, transport);
   // The byte streams get their own HTTP/2 connection, dropped after a stall
   // so that the retry does not queue behind a dead one.
-  const bulkSession = options.transport || options.httpVersion === "1.1" ? undefined : new Http2SessionManager(options.baseUrl);
+  const bulkSession = options.transport || options.httpVersion === "1.1" ? undefined : new Http2SessionManager(options.baseUrl, undefined, tlsOptions(options));
   const transfers: TransferContext = {
     files,
     streams: options.transport ? files : createClient(FileService, createTransport(options, true, bulkSession)),
     dropStreamConnection: () => bulkSession?.abort(),
     baseUrl: options.baseUrl,
     idleMs: options.transferIdleMs ?? options.timeoutMs,
-    agents: createAgents(),
+    agents: createAgents(tlsOptions(options)),
     resolveVersion: async (ref, signal) => {
       const name = versionName(workspace, ref);
       if (!isAliasName(name)) return name;

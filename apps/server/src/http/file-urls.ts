@@ -62,18 +62,29 @@ export function createSignedUrlCheck(signer: UrlSigner, keyStatus?: (accessKeyId
   };
 }
 
-/** The server's base URL as a client reached it: PUBLIC_URL, else from Host, else "" (paths). */
-export function baseUrlOf(publicUrl: string | undefined, host: string | null | undefined): string {
+/**
+ * The server's base URL as a client reached it: PUBLIC_URL, else from Host
+ * (https when the request came over TLS), else "" (paths).
+ */
+export function baseUrlOf(publicUrl: string | undefined, host: string | null | undefined, secure = false): string {
   if (publicUrl) return publicUrl.replace(/\/+$/, "");
-  if (host && /^[A-Za-z0-9.\-:[\]]{1,300}$/.test(host)) return `http://${host}`;
+  if (host && /^[A-Za-z0-9.\-:[\]]{1,300}$/.test(host)) return `${secure ? "https" : "http"}://${host}`;
   return "";
 }
 
-/** The host of an absolute URL (a handler's ctx.url), if it has one. */
-export function hostOf(url: string): string | undefined {
+/** Whether a request came over TLS (an HTTP/2 request's socket is a proxy of its session's). */
+export function isTls(req: { socket?: object | null }): boolean {
+  const socket = req.socket as { encrypted?: boolean } | null | undefined;
+  return socket?.encrypted === true;
+}
+
+/** baseUrlOf for a handler's ctx.url, whose scheme says whether the call came over TLS. */
+export function baseUrlOfRequest(publicUrl: string | undefined, url: string): string {
+  let parsed: URL | undefined;
   try {
-    return new URL(url).host || undefined;
+    parsed = new URL(url);
   } catch {
-    return undefined;
+    parsed = undefined;
   }
+  return baseUrlOf(publicUrl, parsed?.host || undefined, parsed?.protocol === "https:");
 }

@@ -15,7 +15,9 @@
 // (HTTP/1.1 `Upgrade: h2c` is not supported; nobody in our stack uses it.)
 //
 // protocol-sniff.ts does the sniffing and hand-over; graceful-close.ts keeps
-// track of connections for close().
+// track of connections for close(). With `tls`, the port speaks HTTPS only
+// and tls-handover.ts hands each connection over by the protocol its TLS
+// handshake chose (ALPN) instead.
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
@@ -23,6 +25,8 @@ import { createPeerLimiter, createRefusalLog, type LimitLogger, peerOf } from ".
 import { closeGracefully, createConnections, trackResponse, trackSession, trackSocket } from "./graceful-close.js";
 import { createIdleSessions } from "./idle-sessions.js";
 import { sniffAndHandOver } from "./protocol-sniff.js";
+import type { TlsCredentials } from "./tls-config.js";
+import { createTlsHandOver } from "./tls-handover.js";
 import { createCutQueue, type Req, watchRequestBody } from "./request-deadline.js";
 
 /** Accepts both request/response flavours, e.g. connectNodeAdapter(...). */
@@ -51,6 +55,8 @@ export interface ServeOptions {
   isStreamingBody?: (req: Req) => boolean;
   /** Where refused connections and cut requests are summarised. */
   logger?: LimitLogger;
+  /** Serve HTTPS with this certificate and key (HTTP/2 and HTTP/1.1 chosen by ALPN); default: cleartext. */
+  tls?: TlsCredentials;
 }
 
 export interface TransportLimits {
@@ -86,7 +92,7 @@ const REFUSALS = {
 export interface Server {
   /** The port actually bound. */
   readonly port: number;
-  /** Base URL for clients, e.g. "http://127.0.0.1:8080". */
+  /** Base URL for clients, e.g. "http://127.0.0.1:8080" ("https://..." with TLS). */
   readonly url: string;
   /**
    * Graceful shutdown: stop accepting connections, send GOAWAY to HTTP/2
@@ -134,6 +140,7 @@ export async function serve(handler: RequestHandler, options: ServeOptions): Pro
   });
 
   const sniffTimeoutMs = options.sniffTimeoutMs ?? limits.headersTimeoutMs;
+  const handOverTls = options.tls ? createTlsHandOver(options.tls, { h2, h1, conns, deadlineMs: sniffTimeoutMs }) : undefined;
   const perPeer = createPeerLimiter(limits.maxConnectionsPerPeer);
   const tcp = net.createServer((socket) => {
     if (!perPeer.admit(socket)) {
@@ -143,7 +150,8 @@ export async function serve(handler: RequestHandler, options: ServeOptions): Pro
       return;
     }
     trackSocket(conns, socket);
-    sniffAndHandOver(socket, { h2, h1, conns, sniffTimeoutMs });
+    if (handOverTls) handOverTls(socket);
+    else sniffAndHandOver(socket, { h2, h1, conns, sniffTimeoutMs });
   });
   // Over the total, net.Server closes a connection right after accepting it.
   tcp.maxConnections = limits.maxConnections;
@@ -162,7 +170,7 @@ export async function serve(handler: RequestHandler, options: ServeOptions): Pro
     idle.stop();
     return closeGracefully(conns, tcp, graceMs);
   };
-  return { port, url: `http://${urlHost(options.host)}:${port}`, close };
+  return { port, url: `${options.tls ? "https" : "http"}://${urlHost(options.host)}:${port}`, close };
 }
 
 /** How often Node looks for expired headers: often enough that the timeout is kept within a fraction of itself. */

@@ -10,7 +10,7 @@ import { uploadToProto } from "../convert/uploads.js";
 import type { UploadSessionsDomain, UploadSessionView } from "../domain/files/index.js";
 import { HttpError } from "./file-route-errors.js";
 import type { Req, Res } from "./file-routes.js";
-import { baseUrlOf, type FileUrls, type SignedUrlCheck, UPLOAD_PREFIX } from "./file-urls.js";
+import { baseUrlOf, type FileUrls, isTls, type SignedUrlCheck, UPLOAD_PREFIX } from "./file-urls.js";
 import { parseContentRange } from "./range.js";
 
 export interface UploadRouteDeps {
@@ -56,7 +56,7 @@ export async function upload(deps: UploadRouteDeps, req: Req, res: Res, url: URL
 
 /** The session, with a new upload URL issued to the same access key as the one used. */
 function sendSession(deps: UploadRouteDeps, req: Req, res: Res, session: UploadSessionView, accessKeyId: string | undefined): void {
-  const urls = deps.urls(baseUrlOf(deps.publicUrl, req.headers.host ?? (req.headers[":authority"] as string | undefined)), accessKeyId);
+  const urls = deps.urls(baseUrlOf(deps.publicUrl, req.headers.host ?? (req.headers[":authority"] as string | undefined), isTls(req)), accessKeyId);
   const text = JSON.stringify(toJson(UploadSessionSchema, uploadToProto(session, urls)));
   res.statusCode = 200;
   res.setHeader("content-type", "application/json");

@@ -16,7 +16,7 @@ import {
   ListExportsResponseSchema,
 } from "@modelreg/proto";
 import type { ExportsDomain, ExportView } from "../domain/exports/index.js";
-import { baseUrlOf, type FileUrls, hostOf } from "../http/file-urls.js";
+import { baseUrlOfRequest, type FileUrls } from "../http/file-urls.js";
 import { callScope, principalOf } from "../interceptors/auth.js";
 
 export interface ExportServiceDeps {
@@ -54,7 +54,7 @@ export function exportToProto(e: ExportView, urls: FileUrls): ExportMsg {
 }
 
 export function createExportService(deps: ExportServiceDeps): ServiceImpl<typeof ExportService> {
-  const urlsFor = (ctx: HandlerContext) => deps.urls(baseUrlOf(deps.publicUrl, hostOf(ctx.url)), principalOf(ctx).keyId);
+  const urlsFor = (ctx: HandlerContext) => deps.urls(baseUrlOfRequest(deps.publicUrl, ctx.url), principalOf(ctx).keyId);
   return {
     async createExport(req, ctx) {
       const { export: e, created } = await deps.exports.create(callScope(ctx), req.parent, req.format, req.force);

@@ -12,7 +12,7 @@ import {
 } from "@modelreg/proto";
 import type { FilesDomain } from "../domain/files/index.js";
 import type { UploadSessionsDomain } from "../domain/files/index.js";
-import { baseUrlOf, type FileUrls, hostOf } from "../http/file-urls.js";
+import { baseUrlOfRequest, type FileUrls } from "../http/file-urls.js";
 import { callScope, principalOf } from "../interceptors/auth.js";
 import type { BlobStore } from "../domain/ports/blob-store.js";
 import { fileSpecOf } from "../convert/files.js";
@@ -34,7 +34,7 @@ export interface FileServiceDeps {
 
 export function createFileService(deps: FileServiceDeps): ServiceImpl<typeof FileService> {
   // ctx.url is the request's absolute URL (built from Host or :authority).
-  const urlsFor = (ctx: HandlerContext) => deps.urls(baseUrlOf(deps.publicUrl, hostOf(ctx.url)), principalOf(ctx).keyId);
+  const urlsFor = (ctx: HandlerContext) => deps.urls(baseUrlOfRequest(deps.publicUrl, ctx.url), principalOf(ctx).keyId);
   return {
     async stageVersionFiles(req, ctx) {
       const files = req.files.map(fileSpecOf);

@@ -31,7 +31,7 @@ import type { TaskEventRecord, TasksDomain, WatchItem } from "../domain/tasks/in
 import type { WorkersDomain } from "../domain/workers/index.js";
 import { lineageOf, versionFieldsOf, versionToProto } from "../convert/resources.js";
 import { gpusOf, workerToProto } from "../convert/workers.js";
-import { baseUrlOf, type FileUrls, hostOf } from "../http/file-urls.js";
+import { baseUrlOfRequest, type FileUrls } from "../http/file-urls.js";
 import { callScope, principalOf } from "../interceptors/auth.js";
 import { stagedToProto } from "./file-messages.js";
 import {
@@ -76,7 +76,7 @@ function watchItemToProto(item: WatchItem): WatchTaskResponse {
 
 export function createTaskService(deps: TaskServiceDeps): ServiceImpl<typeof TaskService> {
   const { tasks } = deps;
-  const urlsFor = (ctx: HandlerContext) => deps.urls(baseUrlOf(deps.publicUrl, hostOf(ctx.url)), principalOf(ctx).keyId);
+  const urlsFor = (ctx: HandlerContext) => deps.urls(baseUrlOfRequest(deps.publicUrl, ctx.url), principalOf(ctx).keyId);
   return {
     async createTask(req, ctx) {
       const principal = principalOf(ctx);

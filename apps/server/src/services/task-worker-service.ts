@@ -27,7 +27,7 @@ import { fileSpecOf } from "../convert/files.js";
 import type { WorkersDomain } from "../domain/workers/index.js";
 import { checkpointToProto, progressOf, taskToProto } from "../convert/tasks.js";
 import { gpusOf, workerFieldsOf, workerToProto } from "../convert/workers.js";
-import { baseUrlOf, type FileUrls, hostOf } from "../http/file-urls.js";
+import { baseUrlOfRequest, type FileUrls } from "../http/file-urls.js";
 import { callScope, principalOf } from "../interceptors/auth.js";
 import { fileWithUrl, stagedToProto } from "./file-messages.js";
 
@@ -41,7 +41,7 @@ export interface TaskWorkerServiceDeps {
 const filesOf = (files: VersionFile[]): FileSpec[] => files.map(fileSpecOf);
 
 export function createTaskWorkerService(deps: TaskWorkerServiceDeps): ServiceImpl<typeof TaskWorkerService> {
-  const base = (ctx: HandlerContext) => baseUrlOf(deps.publicUrl, hostOf(ctx.url));
+  const base = (ctx: HandlerContext) => baseUrlOfRequest(deps.publicUrl, ctx.url);
   const urlsFor = (ctx: HandlerContext) => deps.urls(base(ctx), principalOf(ctx).keyId);
   const reportIntervalMs = Math.max(1000, Math.floor(deps.runs.settings.leaseMs / 6));
   return {

@@ -14,9 +14,9 @@ export interface HttpAgents {
   https: https.Agent;
 }
 
-/** Keep-alive agents for one client (chunked uploads reuse the connection). */
-export function createAgents(): HttpAgents {
-  return { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+/** Keep-alive agents for one client (chunked uploads reuse the connection); `tls` (e.g. a CA) for https. */
+export function createAgents(tls: https.AgentOptions = {}): HttpAgents {
+  return { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ ...tls, keepAlive: true }) };
 }
 
 export interface HttpRequest {
