@@ -55,7 +55,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     const timer = setTimeout(() => rej(new Error(`server did not start within ${options.timeoutMs ?? 60_000} ms:\n${output.join("\n")}`)), options.timeoutMs ?? 60_000);
     lines.on("line", (line) => {
       output.push(line);
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(line);
+      const m = /"url":"(https?:\/\/[^"]+)"/.exec(line);
       if (m) {
         clearTimeout(timer);
         res(m[1]!);
