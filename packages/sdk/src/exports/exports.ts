@@ -9,6 +9,7 @@ import { ExportState, type Export, type ExportFormat, type ExportService, type V
 import { versionName } from "../names.js";
 import { progressReporter, type TransferContext, type TransferProgress } from "../transfers/context.js";
 import { targetPath, writeFile } from "../transfers/download.js";
+import { resumableBytes } from "../transfers/partial-download.js";
 import type { RetryPolicy } from "../transfers/retry.js";
 import { sleep } from "../transfers/retry.js";
 import { exportName, parseExportFormat, type ExportFormatName } from "./names.js";
@@ -21,28 +22,30 @@ export interface ExportContext {
 
 export interface StartExportOptions {
   /** Start a new export even when one for this version and format is pending, running or done. */
-  force?: boolean;
-  signal?: AbortSignal;
+  force?: boolean | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 export interface WaitForExportOptions {
   /** Give up after this long (DeadlineExceeded); default: wait as long as it takes. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Time between two GetExport calls (default 500 ms). */
-  pollMs?: number;
+  pollMs?: number | undefined;
   /** Called with the export after every poll (bytes_done / bytes_total show how far it is). */
-  onProgress?: (exp: Export) => void;
+  onProgress?: ((exp: Export) => void) | undefined;
   /** Stops waiting (Canceled); the export itself goes on. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 export interface DownloadExportOptions {
   /** Called as bytes arrive. */
-  onProgress?: (progress: TransferProgress) => void;
-  /** Aborts the download (Canceled); nothing is left behind. */
-  signal?: AbortSignal;
+  onProgress?: ((progress: TransferProgress) => void) | undefined;
+  /** Aborts the download (Canceled); what arrived is kept for the next download unless `resume` is false. */
+  signal?: AbortSignal | undefined;
   /** Retries after a dropped or stalled connection (default: 5 attempts in a row without progress). */
-  retry?: Partial<RetryPolicy>;
+  retry?: Partial<RetryPolicy> | undefined;
+  /** Keep what arrived when the download fails or is stopped, and continue it next time (default true); as DownloadOptions.resume. */
+  resume?: boolean | undefined;
 }
 
 export interface DownloadedExport {
@@ -167,8 +170,10 @@ export async function downloadExport(ctx: ExportContext, ref: ExportRef, target?
   if (!exp.downloadUrl) throw new ConnectError(`export ${name} SUCCEEDED but has no download_url`, Code.Internal);
   const size = Number(exp.sizeBytes);
   const localPath = await targetPath(exp.fileName || `${name.slice(name.lastIndexOf("/") + 1)}.archive`, target);
-  const progress = progressReporter(size, options.onProgress);
-  options.onProgress?.({ bytesDone: 0, bytesTotal: size, path: exp.fileName });
+  // Bytes an earlier, stopped download kept are not moved again.
+  const kept = options.resume === false ? 0 : await resumableBytes(localPath, archiveFile(exp));
+  const progress = progressReporter(size - kept, options.onProgress);
+  options.onProgress?.({ bytesDone: 0, bytesTotal: size - kept, path: exp.fileName });
   // The same download as a version's file, with a relist that asks the export for a fresh URL to the same archive.
   const done = await writeFile(ctx.transfers, exp.version, archiveFile(exp), localPath, progress, { ...options, transport: "http" }, async () => {
     const again = await getExport(ctx, name, options.signal);

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTempFile } from "./atomic-file.js";
+import { createTempFile, openPartialFile, partialPath } from "./atomic-file.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -75,5 +75,28 @@ describe("createTempFile", () => {
     void tmp.write(Buffer.from("end"));
     await tmp.commit();
     expect(Buffer.compare(await readFile(target), Buffer.concat([big, Buffer.from("end")]))).toBe(0);
+  });
+});
+
+describe("openPartialFile", () => {
+  it("keeps what was written for a later run, which cuts it to the bytes it trusts and goes on", async () => {
+    const target = join(dir, "p", "model.bin");
+    const durable: number[] = [];
+    const first = await openPartialFile(target, 0, (n) => durable.push(n));
+    // 72 MiB: past the 64 MiB at which a background fsync runs.
+    const part = Buffer.alloc(8 << 20, 5);
+    for (let i = 0; i < 9; i++) await first.write(part);
+    expect(await first.keep()).toBe(72 << 20);
+    expect(durable.length).toBeGreaterThan(0);
+    expect(durable.every((n) => n > 0 && n <= 72 << 20)).toBe(true);
+    expect(await readdir(join(dir, "p"))).toEqual(["model.bin.modelreg-partial"]);
+
+    const second = await openPartialFile(target, 10, () => {});
+    expect(second.written).toBe(10);
+    await second.write(Buffer.from("rest"));
+    await second.commit();
+    expect(await readFile(target, "latin1")).toBe(`${"\x05".repeat(10)}rest`);
+    expect(await readdir(join(dir, "p"))).toEqual(["model.bin"]);
+    expect(partialPath(target)).toBe(`${target}.modelreg-partial`);
   });
 });

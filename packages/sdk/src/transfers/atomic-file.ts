@@ -3,8 +3,11 @@
 // atomic), are fsynced, and the temp file is renamed over the target only
 // when complete and verified. Chunks are gathered (not copied) into writev
 // calls of about 1 MiB that run in the background while more bytes arrive.
+// A partial file (openPartialFile) is the same, under a fixed name that a
+// later run finds again, and says after each background fsync how many of
+// its bytes are on disk for sure.
 import { randomBytes } from "node:crypto";
-import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
+import { mkdir, open, rename, rm, truncate, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 /** Gathered bytes that start a write. */
@@ -15,11 +18,14 @@ const FLUSH_CHUNKS = 256;
 const HIGH_WATER_BYTES = 8 << 20;
 /** Written bytes after which a background flush to disk starts, so the final fsync has little left to do. */
 const SYNC_EVERY = 64 << 20;
+/** A partial file is also flushed to disk when this long has passed with at least SYNC_MIN_BYTES written since. */
+const SYNC_EVERY_MS = 1_000;
+const SYNC_MIN_BYTES = 256 << 10;
 
 export interface TempFile {
   /** The temp file's path. */
   readonly path: string;
-  /** Bytes handed to write() so far. */
+  /** The file's length once what was handed is written: the bytes it started with (a partial file's) and those handed to write(). */
   readonly written: number;
   /**
    * Appends bytes. The chunk is kept (not copied) until written: the caller
@@ -36,16 +42,44 @@ export interface TempFile {
   discard(): Promise<void>;
 }
 
+export interface PartialFile extends TempFile {
+  /** Flushes, fsyncs and closes, keeping the file for a later run; resolves with its length (all on disk). */
+  keep(): Promise<number>;
+}
+
 /** `.<name>.<random>.part` in the target's directory (created if missing). */
 export async function createTempFile(target: string): Promise<TempFile> {
   await mkdir(dirname(target), { recursive: true });
   const path = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.part`);
-  const fh: FileHandle = await open(path, "wx", 0o644);
+  return fileWriter(path, await open(path, "wx", 0o644), 0, target, undefined);
+}
+
+/** Where the partial download of `target` is kept between runs. */
+export function partialPath(target: string): string {
+  return `${target}.modelreg-partial`;
+}
+
+/**
+ * The partial download of `target` (partialPath), its first `keepBytes`
+ * kept (anything after them is cut off: it was not known to be on disk)
+ * and the rest written from there. `onDurable(n)` is told, after each
+ * background fsync, that the first n bytes are on disk; besides every
+ * 64 MiB, one runs each second that has moved 256 KiB or more.
+ */
+export async function openPartialFile(target: string, keepBytes: number, onDurable: (bytes: number) => void): Promise<PartialFile> {
+  await mkdir(dirname(target), { recursive: true });
+  const path = partialPath(target);
+  if (keepBytes > 0) await truncate(path, keepBytes);
+  const fh = await open(path, keepBytes > 0 ? "r+" : "w", 0o644);
+  return fileWriter(path, fh, keepBytes, target, onDurable);
+}
+
+function fileWriter(path: string, fh: FileHandle, startBytes: number, target: string, onDurable: ((bytes: number) => void) | undefined): PartialFile {
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
-  let written = 0;
+  let written = startBytes;
   /** Bytes on their way to the file (the offset of the next write). */
-  let offset = 0;
+  let offset = startBytes;
   let closed = false;
   // The background writes: one loop at a time, in order. Its failure is
   // kept and thrown by the next write, flush or commit.
@@ -55,6 +89,7 @@ export async function createTempFile(target: string): Promise<TempFile> {
   // its failure is reported by commit().
   let syncing: Promise<unknown> | undefined;
   let sinceSync = 0;
+  let syncedAt = performance.now();
 
   const writeAll = async (chunks: Uint8Array[], bytes: number) => {
     let at = offset;
@@ -67,8 +102,12 @@ export async function createTempFile(target: string): Promise<TempFile> {
       if (left > 0) rest = skip(rest, bytesWritten);
     }
     sinceSync += bytes;
-    if (sinceSync >= SYNC_EVERY && !syncing) {
+    const due = sinceSync >= SYNC_EVERY || (onDurable !== undefined && sinceSync >= SYNC_MIN_BYTES && performance.now() - syncedAt >= SYNC_EVERY_MS);
+    if (due && !syncing) {
       sinceSync = 0;
+      syncedAt = performance.now();
+      // Every byte written so far is on disk once this datasync is done.
+      const covered = at;
       const started = fh.datasync().then(
         () => undefined,
         (err: unknown) => err,
@@ -76,6 +115,7 @@ export async function createTempFile(target: string): Promise<TempFile> {
       syncing = started;
       void started.then((err) => {
         if (syncing === started && !err) syncing = undefined;
+        if (!err && !closed) onDurable?.(covered);
       });
     }
   };
@@ -135,6 +175,18 @@ export async function createTempFile(target: string): Promise<TempFile> {
       closed = true;
       await fh.close();
       await rename(path, target);
+    },
+    async keep() {
+      try {
+        await flush();
+        const failed = await syncing;
+        if (failed) throw failed;
+        await fh.datasync();
+        return written;
+      } finally {
+        closed = true;
+        await fh.close().catch(() => {});
+      }
     },
     async discard() {
       if (!closed) {
