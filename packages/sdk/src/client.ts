@@ -44,9 +44,9 @@ export interface RegistryClientOptions {
   /** Server address, e.g. http://localhost:8080. */
   baseUrl: string;
   /** Wire protocol (default "connect"). */
-  protocol?: "connect" | "grpc" | "grpc-web";
+  protocol?: "connect" | "grpc" | "grpc-web" | undefined;
   /** HTTP version (default "2"; cleartext HTTP/2 with prior knowledge for http:// URLs, ALPN for https://). */
-  httpVersion?: "1.1" | "2";
+  httpVersion?: "1.1" | "2" | undefined;
   /**
    * TLS for an https:// server. `ca`: PEM certificate(s) of the authority
    * that signed the server's certificate (a private CA, or the certificate
@@ -54,16 +54,16 @@ export interface RegistryClientOptions {
    * calls and by the plain-HTTPS file transfers alike. Node also trusts
    * what NODE_EXTRA_CA_CERTS names, with no option here.
    */
-  tls?: { ca?: string | Buffer | Array<string | Buffer> };
+  tls?: { ca?: string | Buffer | Array<string | Buffer> | undefined } | undefined;
   /** Workspace that short names resolve in (default "default"). */
-  workspace?: string;
+  workspace?: string | undefined;
   /**
    * Default deadline of every call, in milliseconds (default: none). Ignored
    * for calls when `transport` is given: set it there. File transfers
    * (uploadFile, downloadToFile, ...) take it as an inactivity timeout
    * instead, unless `transferIdleMs` is set.
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /**
    * Inactivity timeout of file transfers, in milliseconds (default:
    * `timeoutMs`): no byte moved for this long aborts the attempt, which is
@@ -71,22 +71,22 @@ export interface RegistryClientOptions {
    * stall is caught quickly without also cutting short an ordinary call on
    * a busy server.
    */
-  transferIdleMs?: number;
+  transferIdleMs?: number | undefined;
   /**
    * Access key as `<key_id>.<secret>`, sent as `Authorization: Bearer ...`.
    * Default: the MODELREG_ACCESS_KEY environment variable, if set.
    */
-  accessKey?: string;
+  accessKey?: string | undefined;
   /** Extra headers on every call. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** Extra interceptors, outermost first. */
-  interceptors?: Interceptor[];
+  interceptors?: Interceptor[] | undefined;
   /**
    * Use this transport instead of building one (tests, custom stacks). File
    * transfers then run their streams over it too, and their plain-HTTP path
    * still needs `baseUrl` to be the server's address.
    */
-  transport?: Transport;
+  transport?: Transport | undefined;
 }
 
 export interface RegistryClient extends TaskHelpers, ListMembers {

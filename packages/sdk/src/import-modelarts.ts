@@ -7,10 +7,10 @@ import { modelArtsToVersion } from "./modelarts.js";
 
 export interface ImportModelArtsOptions {
   /** Create the model (`model_name`) when it does not exist (default: false; the import then fails with NotFound). */
-  createModel?: boolean;
+  createModel?: boolean | undefined;
   /** Makes the version's creation idempotent: a retry with the same id returns the version the first call created. */
-  requestId?: string;
-  signal?: AbortSignal;
+  requestId?: string | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 export async function importModelArts(client: RegistryClient, request: object | string, options: ImportModelArtsOptions = {}): Promise<Version> {

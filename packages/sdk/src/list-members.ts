@@ -11,11 +11,11 @@ import { paginate } from "./paginate.js";
 /** What the listAll helpers pass to a List call besides the parent and page token. */
 export interface ListRequest {
   /** AIP-160 filter; the fields each list takes are in the proto comments of ListModelsRequest/ListVersionsRequest. */
-  filter?: string;
+  filter?: string | undefined;
   /** e.g. `create_time desc`, `metrics.f1 desc`. */
-  orderBy?: string;
+  orderBy?: string | undefined;
   /** Items per page (server default 50, at most 1,000). */
-  pageSize?: number;
+  pageSize?: number | undefined;
 }
 
 /** The service clients the list members read through. */

@@ -14,13 +14,13 @@ import { readArchive, type OpenedArchive } from "./read-archive.js";
 
 export interface ImportArchiveOptions extends TransferOptions {
   /** Create the model when it does not exist (default true). */
-  createModel?: boolean;
+  createModel?: boolean | undefined;
   /** Progress of the local check of the archive (every file read and hashed) before anything is created. */
-  onHashProgress?: (progress: TransferProgress) => void;
+  onHashProgress?: ((progress: TransferProgress) => void) | undefined;
   /** Sessions sent at once (default 4). */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Where a tar.gz is unpacked (default: a temp directory beside the archive, else in os.tmpdir()). */
-  tmpDir?: string;
+  tmpDir?: string | undefined;
 }
 
 /** Where the import goes: the model's resource name and the version id. */

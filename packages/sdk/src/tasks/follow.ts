@@ -17,14 +17,14 @@ export type TaskWatchItem = { case: "task"; value: Task } | { case: "event"; val
 
 export interface FollowTaskOptions {
   /** Events after this sequence number (default 0: every event still held; a Task's `lastSeq`: only what comes next). */
-  afterSeq?: bigint | number;
+  afterSeq?: bigint | number | undefined;
   /** Keep going after the task stops, fails, is cancelled or succeeds (it may be resumed); end it with `signal`. */
-  follow?: boolean;
+  follow?: boolean | undefined;
   /** Leave log lines out. */
-  excludeLogs?: boolean;
-  signal?: AbortSignal;
+  excludeLogs?: boolean | undefined;
+  signal?: AbortSignal | undefined;
   /** Reconnects in a row without an event in between before giving up (default 10), and their backoff. */
-  retry?: Partial<RetryPolicy>;
+  retry?: Partial<RetryPolicy> | undefined;
 }
 
 const FOLLOW_RETRY: RetryPolicy = { attempts: 10, baseDelayMs: 250, maxDelayMs: 5_000 };

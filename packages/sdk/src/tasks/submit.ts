@@ -14,26 +14,26 @@ export interface SubmitTaskOptions {
   /** What the task does: TaskType.TRAIN or "TRAIN", ... */
   type: TaskType | TaskTypeName;
   /** The task's id (default: the server's `{type}-{8 hex}`). */
-  taskId?: string;
+  taskId?: string | undefined;
   /** Params to change from the template's defaults, e.g. `{ num_epochs: 10 }`. */
-  params?: JsonObject;
+  params?: JsonObject | undefined;
   /** The model outputs become versions of (short or full name). */
-  model?: string;
+  model?: string | undefined;
   /** A version to start from (`model:1.0.0`, `model@alias` or a full name). */
-  baseVersion?: string;
+  baseVersion?: string | undefined;
   /** The task this one builds on (id or full name). */
-  parentTask?: string;
+  parentTask?: string | undefined;
   /** Any other field of the task (template, queue, requirements, labels, data_version, ...). */
-  task?: MessageInitShape<typeof TaskSchema>;
+  task?: MessageInitShape<typeof TaskSchema> | undefined;
   /** Input files (PREDICT): every regular file under this directory, by relative path. */
-  inputDir?: string;
+  inputDir?: string | undefined;
   /** Makes the call idempotent: a retry with the same id returns the same task. */
-  requestId?: string;
+  requestId?: string | undefined;
   /** The workspace (default: the client's). */
-  workspace?: string;
-  signal?: AbortSignal;
+  workspace?: string | undefined;
+  signal?: AbortSignal | undefined;
   /** Called as input bytes are sent. */
-  onProgress?: (progress: TransferProgress) => void;
+  onProgress?: ((progress: TransferProgress) => void) | undefined;
 }
 
 export interface SubmitContext {

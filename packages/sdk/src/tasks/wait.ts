@@ -9,11 +9,11 @@ import { followTask, type TaskWatchItem } from "./follow.js";
 import { isFinalState, taskStateName } from "./names.js";
 
 export interface WaitForTaskOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Give up after this long (DeadlineExceeded); the task goes on. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Told of the task and each state change, progress, metric and checkpoint as they come. */
-  onEvent?: (item: TaskWatchItem) => void;
+  onEvent?: ((item: TaskWatchItem) => void) | undefined;
 }
 
 export async function waitForTask(tasks: Client<typeof TaskService>, name: string, options: WaitForTaskOptions = {}): Promise<Task> {

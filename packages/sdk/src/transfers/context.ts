@@ -36,15 +36,15 @@ export interface TransferProgress {
 
 export interface TransferOptions {
   /** Called as bytes move. */
-  onProgress?: (progress: TransferProgress) => void;
+  onProgress?: ((progress: TransferProgress) => void) | undefined;
   /** Aborts the transfer (rejects with Canceled). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** "http" (default): PUT/GET on the signed URLs; "stream": WriteUpload/ReadFile over the client's protocol. */
-  transport?: "http" | "stream";
+  transport?: "http" | "stream" | undefined;
   /** Largest piece sent per PUT or WriteUpload stream (default 256 MiB, the server's default max_chunk_bytes; never above the server's max_chunk_bytes). */
-  chunkBytes?: number;
+  chunkBytes?: number | undefined;
   /** Retries after a dropped or stalled connection (default: 5 attempts in a row without progress). */
-  retry?: Partial<RetryPolicy>;
+  retry?: Partial<RetryPolicy> | undefined;
 }
 
 export const DEFAULT_CHUNK_BYTES = 256 << 20;

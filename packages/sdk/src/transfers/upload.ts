@@ -12,18 +12,18 @@ import { sendSession } from "./upload-session.js";
 
 export interface UploadOptions extends TransferOptions {
   /** Replace the files of a READY version (otherwise FailedPrecondition). */
-  overwrite?: boolean;
+  overwrite?: boolean | undefined;
   /** Called during the local sha256 pass that comes before anything is sent (bytes read of all files). */
-  onHashProgress?: (progress: TransferProgress) => void;
+  onHashProgress?: ((progress: TransferProgress) => void) | undefined;
   /** Files hashed and sessions sent at once (default 4). */
-  concurrency?: number;
+  concurrency?: number | undefined;
 }
 
 export interface UploadFileOptions extends UploadOptions {
   /** The file's path in the version (default: the local file's name). */
-  path?: string;
+  path?: string | undefined;
   /** Media type (default: the server's pick by extension). */
-  mediaType?: string;
+  mediaType?: string | undefined;
 }
 
 /** Uploads one local file as the version's only file; resolves with the READY version. */

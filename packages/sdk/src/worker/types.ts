@@ -12,31 +12,31 @@ export interface RunWorkerOptions {
   /** Queues to take tasks from (at least one). */
   queues: string[];
   /** Task types it runs (default: all). */
-  types?: (TaskType | TaskTypeName)[];
+  types?: (TaskType | TaskTypeName)[] | undefined;
   /** Runs one task. */
   handler: TaskHandler;
   /** Tasks run at once (default 1). */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** The worker's stable id: 1-63 lowercase letters, digits and `-`, from a letter (default: from the host name). */
-  workerId?: string;
+  workerId?: string | undefined;
   /** Default: os.hostname(). */
-  hostname?: string;
+  hostname?: string | undefined;
   /** The GPUs: as they are, or a function read at registration and at each claim (free memory changes). */
-  gpus?: GpuInfoInit[] | (() => GpuInfoInit[] | Promise<GpuInfoInit[]>);
+  gpus?: (GpuInfoInit[] | (() => GpuInfoInit[] | Promise<GpuInfoInit[]>)) | undefined;
   /** Labels matched against tasks' requirements, e.g. `{ cuda: "12" }`. */
-  labels?: Record<string, string>;
+  labels?: Record<string, string> | undefined;
   /** Aborting it stops the worker as stop() does. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** How long one ClaimTask waits for work, in seconds (default 30). */
-  waitSeconds?: number;
+  waitSeconds?: number | undefined;
   /** The workspace (default: the client's). */
-  workspace?: string;
+  workspace?: string | undefined;
   /**
    * Told of what the worker rides out or cannot do anything about: a
    * transient failure being retried, a report refused, a task whose
    * completion failed. Default: console.warn.
    */
-  onError?: (err: unknown, what: string) => void;
+  onError?: ((err: unknown, what: string) => void) | undefined;
 }
 
 export interface WorkerHandle {
@@ -55,40 +55,40 @@ export interface WorkerHandle {
 /** What a handler gives back; every field optional. */
 export interface TaskResult {
   /** The task's result, e.g. an evaluation's confusion matrix (at most 1 MiB as JSON). */
-  result?: JsonObject;
+  result?: JsonObject | undefined;
   /** Output files: every regular file under this directory, uploaded and recorded on the task. */
-  outputDir?: string;
+  outputDir?: string | undefined;
   /** Final metrics, merged into the task's. */
-  metrics?: Record<string, number>;
+  metrics?: Record<string, number> | undefined;
 }
 
 // biome-ignore lint/suspicious/noConfusingVoidType: a handler declared on its own that returns nothing is typed Promise<void>.
 export type TaskHandler = (ctx: TaskContext) => Promise<TaskResult | undefined | void>;
 
 export interface ProgressUpdate {
-  epoch?: number;
-  totalEpochs?: number;
-  step?: number;
-  totalSteps?: number;
+  epoch?: number | undefined;
+  totalEpochs?: number | undefined;
+  step?: number | undefined;
+  totalSteps?: number | undefined;
   /** 0 to 1. */
-  fraction?: number;
-  message?: string;
-  etaSeconds?: number;
+  fraction?: number | undefined;
+  message?: string | undefined;
+  etaSeconds?: number | undefined;
 }
 
 export interface RegisterVersionOptions {
   /** A committed checkpoint's epoch: its files become the version's. */
-  epoch?: number;
+  epoch?: number | undefined;
   /** Or a directory: its files are uploaded (what the workspace lacks) and become the version's. */
-  dir?: string;
+  dir?: string | undefined;
   /** The model (short or full name; default: the task's). */
-  model?: string;
+  model?: string | undefined;
   /** The version id (default: the next). */
-  versionId?: string;
+  versionId?: string | undefined;
   /** Description, labels, metadata, ...; lineage names the task, its algorithm and data version unless set. */
-  version?: MessageInitShape<typeof VersionSchema>;
+  version?: MessageInitShape<typeof VersionSchema> | undefined;
   /** Makes the call idempotent (default: one made up per call, so the SDK's own retries are safe). */
-  requestId?: string;
+  requestId?: string | undefined;
 }
 
 export interface TaskContext {
