@@ -308,6 +308,29 @@ describe.each([
       expect((await store.commitStaging("u", sha256Of(data))).created).toBe(true);
     });
 
+    it("takes two appends at the same offset in turn: the second is refused, and shows nothing while the first is in progress", async () => {
+      const { store } = fresh();
+      const data = randomBytes(6 * MiB);
+      await store.createStaging("twice");
+      let release!: () => void;
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      async function* slow() {
+        yield data.subarray(0, MiB);
+        await held;
+        yield data.subarray(MiB);
+      }
+      const first = store.append("twice", 0, slow());
+      const second = store.append("twice", 0, pieces(data));
+      // The append in progress is invisible until it returns.
+      expect(await store.stagedSize("twice")).toBe(0);
+      release();
+      expect(await first).toBe(data.length);
+      await expect(second).rejects.toBeInstanceOf(OffsetMismatchError);
+      expect((await store.commitStaging("twice", sha256Of(data))).size).toBe(data.length);
+    });
+
     it("commits content that is stored already without storing it again", async () => {
       const { space, store } = fresh();
       const data = randomBytes(3000);

@@ -3,8 +3,7 @@
 // passed first to every operation (fs-writes.ts, fs-reads.ts, fs-staging.ts).
 import { join } from "node:path";
 import type { Digester } from "./blob-store.js";
-
-type KeyedQueue = <T>(key: string, fn: () => Promise<T>) => Promise<T>;
+import { type KeyedQueue, keyedQueue } from "./keyed-queue.js";
 
 export interface FsStore {
   /** root/tmp: puts in progress (<uuid>.put) and staged uploads (<id>). */
@@ -40,23 +39,5 @@ export function fsStoreAt(root: string): FsStore {
     queue: keyedQueue(),
     appending: new Map(),
     running: new Map(),
-  };
-}
-
-/** Serialises the staging operations of one id within this process. */
-function keyedQueue(): KeyedQueue {
-  const tails = new Map<string, Promise<unknown>>();
-  return async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
-    const result = (tails.get(key) ?? Promise.resolve()).then(
-      () => fn(),
-      () => fn(),
-    );
-    const tail = result.catch(() => undefined);
-    tails.set(key, tail);
-    try {
-      return await result;
-    } finally {
-      if (tails.get(key) === tail) tails.delete(key);
-    }
   };
 }

@@ -75,16 +75,20 @@ export async function append(ctx: FsStore, id: string, offset: number, body: Blo
 
 export async function stagedSize(ctx: FsStore, id: string): Promise<number> {
   checkStagingId(id);
-  const inProgress = ctx.appending.get(id);
+  // Not queued: an append may wait long on a slow client. During one, the
+  // answer is where it started; `appending` is read again after the file's
+  // size, in case one started meanwhile and wrote some of its bytes.
   const handle = await openStaging(ctx, id, "r");
   try {
-    if (inProgress !== undefined) return inProgress;
+    const before = ctx.appending.get(id);
+    if (before !== undefined) return before;
     // After a crash the file may hold bytes of an append that never
     // returned; they were written in order, so they are a prefix of what
     // the client sent. Syncing before reporting makes the size durable;
     // if they are damaged after all, the digest check at commit says so.
     await handle.sync();
-    return (await handle.stat()).size;
+    const { size } = await handle.stat();
+    return ctx.appending.get(id) ?? size;
   } finally {
     await handle.close();
   }

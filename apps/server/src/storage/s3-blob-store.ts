@@ -23,6 +23,7 @@
 // s3-put.ts (put), s3-reads.ts (has, get), s3-listing.ts (list, delete),
 // s3-staging.ts (staged uploads).
 import type { S3Client } from "@aws-sdk/client-s3";
+import { keyedQueue } from "./keyed-queue.js";
 import { MAX_PART, MIN_PART, MiB, type S3Store } from "./s3-context.js";
 import { deleteBlob, listBlobs } from "./s3-listing.js";
 import { putBlob } from "./s3-put.js";
@@ -106,5 +107,6 @@ function s3StoreOf(options: S3BlobStoreOptions): S3Store {
     stagingDir,
     chunkKey: (id: string, offset: number) => `${stagingDir(id)}${String(offset).padStart(16, "0")}`,
     copySource: (key: string) => `${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`,
+    queue: keyedQueue(),
   };
 }

@@ -2,6 +2,7 @@
 // sizes and the keys under the prefix (see the top of s3-blob-store.ts).
 // Built once by createS3BlobStore() and passed first to every operation.
 import { HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { KeyedQueue } from "./keyed-queue.js";
 
 export const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -29,6 +30,8 @@ export interface S3Store {
   stagingDir: (id: string) => string;
   chunkKey: (id: string, offset: number) => string;
   copySource: (key: string) => string;
+  /** Serialises the appends and the commit of one staging within this process. */
+  queue: KeyedQueue;
 }
 
 export const statusOf = (err: unknown): number | undefined => (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;

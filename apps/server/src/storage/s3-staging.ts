@@ -1,7 +1,8 @@
 // Staged (resumable) uploads on S3: a `created` marker under
 // staging/<id>/, then one object per append, named by its offset. The
 // staged bytes are the chain of those objects from offset 0; commit streams
-// them into the blob, hashing as it goes.
+// them into the blob, hashing as it goes. Appends and the commit of one id
+// are serialised within the process (S3Store.queue).
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { checkByteCount, checkStagingId, Digester, expectationsOf, hashedBody, verify } from "./blob-store.js";
 import { headSize, partSizeFor, type S3Store } from "./s3-context.js";
@@ -59,17 +60,19 @@ export async function createStaging(ctx: S3Store, id: string): Promise<void> {
 export async function append(ctx: S3Store, id: string, offset: number, body: BlobBody, opts: { signal?: AbortSignal } = {}): Promise<number> {
   checkStagingId(id);
   checkByteCount(offset, "offset");
-  const { size } = await staged(ctx, id);
-  if (size !== offset) throw new OffsetMismatchError(id, offset, size);
-  let received = 0;
-  const counted = (async function* () {
-    for await (const chunk of readBody(body, opts.signal)) {
-      received += chunk.length;
-      yield chunk;
-    }
-  })();
-  await writeObject(ctx, ctx.chunkKey(id, offset), counted, ctx.partSize, async () => received > 0, opts.signal);
-  return offset + received;
+  return ctx.queue(id, async () => {
+    const { size } = await staged(ctx, id);
+    if (size !== offset) throw new OffsetMismatchError(id, offset, size);
+    let received = 0;
+    const counted = (async function* () {
+      for await (const chunk of readBody(body, opts.signal)) {
+        received += chunk.length;
+        yield chunk;
+      }
+    })();
+    await writeObject(ctx, ctx.chunkKey(id, offset), counted, ctx.partSize, async () => received > 0, opts.signal);
+    return offset + received;
+  });
 }
 
 export async function stagedSize(ctx: S3Store, id: string): Promise<number> {
@@ -83,15 +86,19 @@ export async function commitStaging(
   expectedSha256: string,
   opts: { expectedSize?: number; signal?: AbortSignal } = {},
 ): Promise<PutResult> {
-  const { blobKey } = ctx;
   checkStagingId(id);
   const expected = expectationsOf({ expectedSha256, expectedSize: opts.expectedSize });
+  return ctx.queue(id, () => commitQueued(ctx, id, expected, opts.signal));
+}
+
+async function commitQueued(ctx: S3Store, id: string, expected: ReturnType<typeof expectationsOf>, signal: AbortSignal | undefined): Promise<PutResult> {
+  const { blobKey } = ctx;
   const sha256 = expected.sha256!;
   const { size, chain, keys } = await staged(ctx, id);
   // The size is known before reading: refuse a wrong one without reading.
   if (expected.size !== undefined && expected.size !== size) throw new ChecksumMismatchError(expected, { size });
   const digester = new Digester();
-  const source = hashedBody(readObjects(ctx, chain, opts.signal), digester, expected, opts.signal);
+  const source = hashedBody(readObjects(ctx, chain, signal), digester, expected, signal);
   let created: boolean;
   if ((await headSize(ctx, blobKey(sha256))) !== undefined) {
     for await (const _ of source);
@@ -109,7 +116,7 @@ export async function commitStaging(
         verify(expected, digester.result());
         return (await headSize(ctx, blobKey(sha256))) === undefined;
       },
-      opts.signal,
+      signal,
     );
   }
   await dropStaging(ctx, id, keys);

@@ -22,6 +22,7 @@ export { uploadSessionName } from "./types.js";
 export type { TaskContent, TaskFilesOwner } from "./task-content.js";
 export {
   ChunkTooLargeError,
+  COMMIT_STEP_BYTES,
   EMPTY_SHA256,
   MAX_CHUNK_BYTES,
   MAX_FILE_BYTES,

@@ -14,6 +14,12 @@ export const MAX_FILES_PER_VERSION = 10_000;
 export const MAX_FILE_BYTES = 2 ** 40;
 /** Largest body of one PUT or one WriteUpload stream. */
 export const MAX_CHUNK_BYTES = 256 * 1024 * 1024;
+/**
+ * A request's bytes become durable, and the session's committed offset
+ * moves, at every multiple of this many bytes of the content (and at the
+ * request's end): a request cut midway loses less than this.
+ */
+export const COMMIT_STEP_BYTES = 16 * 1024 * 1024;
 /** sha256 of zero bytes. */
 export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 /** md5 of zero bytes. */
@@ -207,12 +213,15 @@ export function overflowError(size: number, offset: number, maxChunk: number): I
   return new ChunkTooLargeError(maxChunk);
 }
 
-/** The refusal of a write whose body was not as long as the client declared (`got` so far, or in all). */
-export function lengthMismatchError(declared: number, got: number, offset: number): InvalidArgumentError {
-  return InvalidArgumentError.field(
-    "data",
-    `the chunk was declared as ${declared} bytes but carried ${got > declared ? "more" : got}; none of it was kept: send it again from offset ${offset}`,
-  );
+/**
+ * The refusal of a write from `offset` whose body was not as long as the
+ * client declared (`got` so far, or in all); its bytes up to `committed`
+ * (whole commit steps) were kept.
+ */
+export function lengthMismatchError(declared: number, got: number, offset: number, committed = offset): InvalidArgumentError {
+  const kept =
+    committed > offset ? `its bytes up to offset ${committed} were kept: send the rest from there` : `none of it was kept: send it again from offset ${offset}`;
+  return InvalidArgumentError.field("data", `the chunk was declared as ${declared} bytes but carried ${got > declared ? "more" : got}; ${kept}`);
 }
 
 /** The content received does not match the session; it was dropped and the session starts over. */

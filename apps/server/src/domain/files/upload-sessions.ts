@@ -1,9 +1,10 @@
 // Upload sessions: resumable uploads of one blob each, created by staging a
 // version's files or a task's (checkpoint, input or output files). Both
 // byte paths (plain HTTP PUT and the WriteUpload RPC) end in write(): bytes
-// are appended at the committed offset (durable when it returns); when the
-// last byte is in, the content is verified and published, and the
-// workspace holds it.
+// are appended at the committed offset, made durable (and the offset
+// moved) every 16 MiB of the content (append-steps.ts), so a request cut
+// midway keeps its whole steps; when the last byte is in, the content is
+// verified and published, and the workspace holds it.
 import type { Database, UploadSessionRow } from "@modelreg/db";
 import { type BlobBody, type BlobStore, readBody } from "../ports/blob-store.js";
 import { ChecksumMismatchError, StagingNotFoundError } from "../ports/blob-store-errors.js";
@@ -13,10 +14,12 @@ import { isForeignKeyViolation } from "../shared/db-errors.js";
 import { NotFoundError } from "../shared/errors.js";
 import { versionResourceName } from "../shared/resource-names.js";
 import type { Scope } from "../shared/scope.js";
+import { appendInSteps } from "./append-steps.js";
 import { claimBlob, recordHolding } from "./blobs-sql.js";
 import {
   checkDeclaredSize,
   checkOffset,
+  COMMIT_STEP_BYTES,
   lengthMismatchError,
   MAX_CHUNK_BYTES,
   overflowError,
@@ -36,6 +39,8 @@ export interface UploadSessionsDeps {
   /** Called after content is published without an md5 (to compute it off the hot path). */
   onStored?: (sha256: string) => void;
   maxChunkBytes?: number;
+  /** Bytes of a request made durable at a time (default COMMIT_STEP_BYTES, 16 MiB); see append-steps.ts. */
+  commitStepBytes?: number;
 }
 
 export interface UploadSessionsDomain {
@@ -57,11 +62,11 @@ export interface UploadSessionsDomain {
   ): Promise<UploadSessionView>;
 }
 
-/** What the session operations share: the deps, with the chunk limit resolved. */
-type UploadsContext = UploadSessionsDeps & { maxChunk: number };
+/** What the session operations share: the deps, with the chunk limit and commit step resolved. */
+type UploadsContext = UploadSessionsDeps & { maxChunk: number; commitStep: number };
 
 export function createUploadSessionsDomain(deps: UploadSessionsDeps): UploadSessionsDomain {
-  const ctx: UploadsContext = { ...deps, maxChunk: deps.maxChunkBytes ?? MAX_CHUNK_BYTES };
+  const ctx: UploadsContext = { ...deps, maxChunk: deps.maxChunkBytes ?? MAX_CHUNK_BYTES, commitStep: deps.commitStepBytes ?? COMMIT_STEP_BYTES };
   return {
     get: (scope, name) => getSession(ctx, scope, name),
     write: (scope, target, offset, body, opts = {}) => writeSession(ctx, scope, target, offset, body, opts),
@@ -95,16 +100,21 @@ async function writeSession(
   if (slot && !slot.ok)
     throw ResourceExhaustedError.tooManyConcurrent(row.accessKeyId ? `access key ${row.accessKeyId}` : "this server (AUTH=off)", ctx.concurrency!.max);
   try {
-    const limited = limitBody(body, opts.signal, { size: row.size, offset, maxChunk, length: opts.length });
-    let size: number;
-    try {
-      size = await store.append(row.id, offset, limited, { signal: opts.signal });
-    } catch (err) {
-      // A staging lost before its first byte (a crash right after staging): make it, then append.
-      if (!(err instanceof StagingNotFoundError) || offset !== 0) throw err;
-      await store.createStaging(row.id);
-      size = await store.append(row.id, offset, limited, { signal: opts.signal });
-    }
+    let committed = offset;
+    const limited = limitBody(body, opts.signal, { size: row.size, offset, maxChunk, length: opts.length, committed: () => committed });
+    const append = async (at: number, piece: AsyncIterable<Uint8Array>) => {
+      try {
+        return await store.append(row.id, at, piece, { signal: opts.signal });
+      } catch (err) {
+        // A staging lost before its first byte (a crash right after staging): make it, then append.
+        if (!(err instanceof StagingNotFoundError) || at !== 0) throw err;
+        await store.createStaging(row.id);
+        return store.append(row.id, at, piece, { signal: opts.signal });
+      }
+    };
+    const size = await appendInSteps(append, offset, limited, ctx.commitStep, (at) => {
+      committed = at;
+    });
     if (size === row.size) {
       await finish(ctx, row, name);
       return sessionView({ ...row, complete: true }, owner, size, maxChunk);
@@ -118,23 +128,24 @@ async function writeSession(
 /**
  * The body, refused (mid-stream) once it carries more than one write from
  * `offset` may or than its declared `length`, and at its end when it
- * carried less than that `length`. A refusal fails the append, which then
- * keeps none of the body.
+ * carried less than that `length`. A refusal fails the step in progress,
+ * which keeps none of its bytes; the steps before it stay (`committed()`
+ * is where they end, the offset to send again from).
  */
 async function* limitBody(
   body: BlobBody,
   signal: AbortSignal | undefined,
-  w: { size: number; offset: number; maxChunk: number; length?: number },
+  w: { size: number; offset: number; maxChunk: number; length?: number; committed: () => number },
 ): AsyncGenerator<Uint8Array> {
   const room = uploadRoom(w.size, w.offset, w.maxChunk);
   let n = 0;
   for await (const chunk of readBody(body, signal)) {
     n += chunk.length;
-    if (w.length !== undefined && n > w.length) throw lengthMismatchError(w.length, n, w.offset);
+    if (w.length !== undefined && n > w.length) throw lengthMismatchError(w.length, n, w.offset, w.committed());
     if (n > room) throw overflowError(w.size, w.offset, w.maxChunk);
     yield chunk;
   }
-  if (w.length !== undefined && n !== w.length) throw lengthMismatchError(w.length, n, w.offset);
+  if (w.length !== undefined && n !== w.length) throw lengthMismatchError(w.length, n, w.offset, w.committed());
 }
 
 /** The live session of the scope, with the resource name of its version or task, or NotFound. */

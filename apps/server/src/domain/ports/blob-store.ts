@@ -87,13 +87,16 @@ export interface BlobStore {
    * Appends a body at `offset`, which must be the staged size
    * (OffsetMismatchError otherwise), and returns the new staged size, which
    * is durable when this returns. A failed append keeps none of its bytes.
-   * Appends to one id must not run concurrently from several processes (the
-   * upload session serialises them); the final digest check would catch the
-   * damage, but the upload would have to start over.
+   * The upload session appends a request in steps (16 MiB), one append
+   * each, so a cut request keeps its whole steps. Appends (and the commit)
+   * of one id take turns within a process, so a second writer at the same
+   * offset is refused; writers in several processes each write whole
+   * pieces at their offsets, and the digest check at commit catches bytes
+   * that are not the content's.
    */
   append(id: string, offset: number, body: BlobBody, opts?: { signal?: AbortSignal }): Promise<number>;
 
-  /** Bytes staged so far by completed appends; throws StagingNotFoundError. */
+  /** Bytes staged so far by completed appends (never part of one in progress); throws StagingNotFoundError. */
   stagedSize(id: string): Promise<number>;
 
   /**

@@ -1,0 +1,84 @@
+// appendInSteps against the real file-system store: the bytes of one body
+// land in appends that end on multiples of the step, a body cut midway
+// keeps its whole steps, and the staged bytes are exactly the body's.
+import { createHash, randomBytes } from "node:crypto";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { createTestStore } from "../../testing/test-store.js";
+import type { BlobStore } from "../ports/blob-store.js";
+import { appendInSteps } from "./append-steps.js";
+
+const sha256Of = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+let blobs: { store: BlobStore; remove(): void };
+beforeEach(() => {
+  blobs = createTestStore();
+});
+afterEach(() => blobs.remove());
+
+/** `data` in chunks of the given sizes, repeated; throws after `cutAfter` bytes. */
+async function* chunksOf(data: Buffer, sizes: number[], cutAfter = Number.POSITIVE_INFINITY): AsyncGenerator<Uint8Array> {
+  let at = 0;
+  for (let i = 0; at < data.length; i++) {
+    if (at >= cutAfter) throw new Error("connection cut");
+    const n = Math.min(sizes[i % sizes.length]!, data.length - at, cutAfter - at);
+    yield data.subarray(at, at + n);
+    at += n;
+  }
+}
+
+/** The store's append for staging `id`, recording where each append started and ended. */
+function recorded(store: BlobStore, id: string) {
+  const appends: [number, number][] = [];
+  const append = async (offset: number, body: AsyncIterable<Uint8Array>) => {
+    const end = await store.append(id, offset, body);
+    appends.push([offset, end]);
+    return end;
+  };
+  return { append, appends };
+}
+
+it("appends a body in steps ending on multiples of the step, from an offset off the grid", async () => {
+  const { store } = blobs;
+  await store.createStaging("s1");
+  const data = randomBytes(5000);
+  const first = recorded(store, "s1");
+  expect(await appendInSteps(first.append, 0, chunksOf(data.subarray(0, 1500), [700]), 1000)).toBe(1500);
+  expect(first.appends).toEqual([
+    [0, 1000],
+    [1000, 1500],
+  ]);
+  const rest = recorded(store, "s1");
+  const seen: number[] = [];
+  expect(await appendInSteps(rest.append, 1500, chunksOf(data.subarray(1500), [333, 2100, 1]), 1000, (at) => seen.push(at))).toBe(5000);
+  expect(rest.appends).toEqual([
+    [1500, 2000],
+    [2000, 3000],
+    [3000, 4000],
+    [4000, 5000],
+  ]);
+  expect(seen).toEqual([2000, 3000, 4000, 5000]);
+  // A body that ends on a step's end is not followed by an empty append.
+  const put = await store.commitStaging("s1", sha256Of(data), { expectedSize: 5000 });
+  expect(put.size).toBe(5000);
+});
+
+it("keeps the whole steps of a body cut midway and drops the step in progress", async () => {
+  const { store } = blobs;
+  await store.createStaging("s2");
+  const data = randomBytes(4000);
+  const { append } = recorded(store, "s2");
+  await expect(appendInSteps(append, 0, chunksOf(data, [300], 2750), 1000)).rejects.toThrow("connection cut");
+  expect(await store.stagedSize("s2")).toBe(2000);
+  // The client resumes from there and the content is whole.
+  const again = recorded(store, "s2");
+  expect(await appendInSteps(again.append, 2000, chunksOf(data.subarray(2000), [4096]), 1000)).toBe(4000);
+  expect((await store.commitStaging("s2", sha256Of(data))).size).toBe(4000);
+});
+
+it("makes one (refused) append of an empty body at the wrong offset", async () => {
+  const { store } = blobs;
+  await store.createStaging("s3");
+  const { append, appends } = recorded(store, "s3");
+  expect(await appendInSteps(append, 0, chunksOf(Buffer.alloc(0), [1]), 1000)).toBe(0);
+  expect(appends).toEqual([[0, 0]]);
+  await expect(appendInSteps(append, 5, chunksOf(Buffer.alloc(0), [1]), 1000)).rejects.toMatchObject({ reason: "OFFSET_MISMATCH" });
+});

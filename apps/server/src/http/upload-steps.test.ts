@@ -1,0 +1,163 @@
+// A request's bytes are committed every 16 MiB of the content, on both byte
+// paths and both blob stores: the session's acknowledged offset moves while
+// one large PUT (or WriteUpload stream) is still coming in, a request cut at
+// N bytes keeps floor(N / 16 MiB) × 16 MiB of them, the upload continues
+// from there to a verified blob, and two writers of one session at once
+// leave it whole.
+import { createHash, randomBytes } from "node:crypto";
+import * as http from "node:http";
+import { describeEachDatabase } from "@modelreg/db/testing";
+import type { UploadSession } from "@modelreg/proto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { COMMIT_STEP_BYTES } from "../domain/files/index.js";
+import { request } from "../testing/http-request.js";
+import { startTestServer, type TestServer } from "../testing/test-app.js";
+
+const MiB = 1024 * 1024;
+const STEP = COMMIT_STEP_BYTES;
+const SIZE = 3 * STEP;
+/** Where the requests are cut: past two whole steps, inside the third. */
+const CUT = 2 * STEP + 8 * MiB + 12_345;
+
+const sha256Of = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+const data = randomBytes(SIZE);
+const digest = sha256Of(data);
+
+/** Polls `read` until `ok` holds of its value; a bound only catches a server that never gets there. */
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, boundMs = 60_000): Promise<T> {
+  const deadline = Date.now() + boundMs;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`gave up waiting (${boundMs} ms) for ${what}; last seen: ${String(v)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A PUT of the whole content that sends its first `n` bytes and then waits, open, for cut() or finish(). */
+function openPut(url: string, n: number) {
+  const req = http.request(url, {
+    method: "PUT",
+    headers: { "content-range": `bytes 0-${SIZE - 1}/${SIZE}`, "content-length": String(SIZE) },
+  });
+  const answered = new Promise<number | Error>((resolve) => {
+    req.on("response", (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.on("error", resolve);
+  });
+  let over = false;
+  void answered.then(() => {
+    over = true;
+  });
+  // Stops when the server has answered (a refusal may come before the whole body is sent).
+  const write = async (from: number, to: number) => {
+    for (let at = from; at < to && !over; at += MiB) {
+      if (!req.write(data.subarray(at, Math.min(to, at + MiB)))) await Promise.race([new Promise((r) => req.once("drain", r)), answered]);
+    }
+  };
+  const sent = write(0, n);
+  return {
+    sent,
+    answered,
+    cut: () => req.destroy(),
+    finish: async () => {
+      await write(n, SIZE);
+      if (!over) req.end();
+      return answered;
+    },
+  };
+}
+
+describeEachDatabase("upload commit steps", (kind) => {
+  for (const storeKind of ["fs", "s3"] as const) {
+    describe(`${storeKind} store`, () => {
+      let t: TestServer;
+      let n = 0;
+      beforeAll(async () => {
+        t = await startTestServer(kind, { store: storeKind });
+      }, 60_000);
+      afterAll(async () => t?.close());
+
+      async function session(): Promise<{ version: string; upload: UploadSession }> {
+        const model = `m${++n}`;
+        await t.client.models.createModel({ parent: "workspaces/default", modelId: model });
+        const { version } = await t.client.versions.createVersion({ parent: `workspaces/default/models/${model}` });
+        const staged = await t.client.files.stageVersionFiles({ name: version!.name, files: [{ path: "w.bin", sizeBytes: BigInt(SIZE), sha256: digest }] });
+        return { version: version!.name, upload: staged.files[0]!.upload! };
+      }
+      const offsetOf = async (upload: UploadSession) => Number((await t.client.files.getUploadSession({ name: upload.name })).upload!.committedOffset);
+
+      /** Commits the version and reads its file back over its download URL. */
+      async function expectWhole(version: string): Promise<void> {
+        const ready = (await t.client.files.commitVersionFiles({ name: version })).version!;
+        expect(ready.totalSizeBytes).toBe(BigInt(SIZE));
+        const [file] = (await t.client.files.listVersionFiles({ version: { case: "name", value: version } })).files;
+        const back = await request(file!.downloadUrl);
+        expect([back.status, back.body.length, sha256Of(back.body)]).toEqual([200, SIZE, digest]);
+      }
+
+      it("moves the offset every 16 MiB within one PUT; a PUT cut at N bytes keeps floor(N / 16 MiB) × 16 MiB, and the rest completes it", async () => {
+        const { version, upload } = await session();
+        const put = openPut(upload.uploadUrl, CUT);
+        await put.sent;
+        // Acknowledged while the request is still open: the offset is a whole step, never a step in progress.
+        const during = await until(() => offsetOf(upload), (o) => o >= 2 * STEP, `the offset to reach ${2 * STEP} during the PUT`);
+        expect(during).toBe(2 * STEP);
+        put.cut();
+        expect(await put.answered).toBeInstanceOf(Error);
+        const kept = await offsetOf(upload);
+        expect(kept).toBe(Math.floor(CUT / STEP) * STEP);
+        // The plain-HTTP query says the same.
+        const query = await request(upload.uploadUrl, { method: "PUT", headers: { "content-range": `bytes */${SIZE}`, "content-length": "0" } });
+        expect(JSON.parse(query.body.toString()).committedOffset).toBe(String(kept));
+        const rest = await request(upload.uploadUrl, {
+          method: "PUT",
+          headers: { "content-range": `bytes ${kept}-${SIZE - 1}/${SIZE}`, "content-length": String(SIZE - kept) },
+          body: data.subarray(kept),
+        });
+        expect([rest.status, JSON.parse(rest.body.toString()).state]).toEqual([200, "UPLOAD_STATE_COMPLETE"]);
+        await expectWhole(version);
+      });
+
+      it("keeps the whole steps of a WriteUpload stream cut midway", async () => {
+        const { version, upload } = await session();
+        const abort = new AbortController();
+        const cut = new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve()));
+        async function* messages() {
+          for (let at = 0; at < CUT; at += MiB) {
+            const chunk = data.subarray(at, Math.min(CUT, at + MiB));
+            yield at === 0 ? { name: upload.name, offset: 0n, data: chunk } : { data: chunk };
+          }
+          await cut;
+        }
+        const call = t.client.files.writeUpload(messages(), { signal: abort.signal }).catch((e: unknown) => e);
+        await until(() => offsetOf(upload), (o) => o >= 2 * STEP, `the offset to reach ${2 * STEP} during the stream`);
+        abort.abort();
+        expect(await call).toBeInstanceOf(Error);
+        const kept = await offsetOf(upload);
+        expect(kept).toBe(Math.floor(CUT / STEP) * STEP);
+        async function* rest() {
+          yield { name: upload.name, offset: BigInt(kept), data: data.subarray(kept, kept + MiB) };
+          for (let at = kept + MiB; at < SIZE; at += MiB) yield { data: data.subarray(at, at + MiB) };
+        }
+        const done = await t.client.files.writeUpload(rest());
+        expect(done.upload!.committedOffset).toBe(BigInt(SIZE));
+        await expectWhole(version);
+      });
+
+      it("two PUTs of the same session at once: one carries it, the other is refused at the offset, and the content is whole", async () => {
+        const { version, upload } = await session();
+        const a = openPut(upload.uploadUrl, STEP + MiB);
+        const b = openPut(upload.uploadUrl, STEP + MiB);
+        await Promise.all([a.sent, b.sent]);
+        const answers = await Promise.all([a.finish(), b.finish()]);
+        // The writer whose first step came second is refused at once (409); the other completes the content.
+        expect(answers.sort()).toEqual([200, 409]);
+        expect(await offsetOf(upload)).toBe(SIZE);
+        await expectWhole(version);
+      });
+    });
+  }
+});
