@@ -1,0 +1,240 @@
+// The SDK's browser entry in a real headless Chromium (Debian's chromium
+// package, driven by playwright-core): a page served from one loopback
+// origin calls the real server on another, which lists the page's origin in
+// CORS_ORIGINS. In the page: models listed (Connect and gRPC-Web), a Blob
+// made there uploaded in chunks and downloaded with its sha256 checked by
+// Web Crypto, a range read, the byte routes' headers readable; a tampered
+// download refused by the check. A page on an origin the server does not
+// list is refused by the browser, RPCs and byte routes alike.
+import { existsSync, writeFileSync } from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { build } from "esbuild";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { createRegistryClient } from "@modelreg/sdk";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { startServer, type ServerProcess, tempDir } from "./support/server.js";
+import { E2E_ADMIN_TOKEN } from "./support/setup.js";
+
+type Sdk = typeof import("@modelreg/sdk/browser");
+/** The page's view of the bundle: the SDK's browser entry as `modelreg`. */
+type PageGlobals = { modelreg: Sdk };
+
+const CHROMIUM = process.env.MODELREG_CHROMIUM ?? "/usr/bin/chromium";
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+if (!HAS_CHROMIUM) {
+  process.stderr.write(`browser.test.ts skipped: no Chromium at ${CHROMIUM}; install Debian's chromium package (apt-get install chromium; .ci/run does) or set MODELREG_CHROMIUM\n`);
+}
+
+/** The browser entry bundled as a page's bundler would: `@modelreg/sdk` under the browser condition (the workspace's sources). */
+async function bundleSdk(): Promise<string> {
+  const result = await build({
+    stdin: { contents: 'import * as sdk from "@modelreg/sdk"; globalThis.modelreg = sdk;', resolveDir: import.meta.dirname, loader: "js" },
+    bundle: true,
+    write: false,
+    platform: "browser",
+    format: "iife",
+    target: "chrome120",
+    conditions: ["@modelreg/source"],
+    logLevel: "silent",
+  });
+  return result.outputFiles[0]!.text;
+}
+
+/** A loopback server for the page and the bundle: an origin of its own. */
+async function servePage(bundle: string): Promise<{ origin: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    if (req.url === "/sdk.js") {
+      res.writeHead(200, { "content-type": "text/javascript" }).end(bundle);
+    } else if (req.url === "/") {
+      res.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><html><head><script src="/sdk.js"></script></head><body>modelreg</body></html>');
+    } else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { origin, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? "the SDK in a browser page" : `the SDK in a browser page (skipped: no Chromium at ${CHROMIUM})`, () => {
+  let server: ServerProcess;
+  let allowed: Awaited<ReturnType<typeof servePage>>;
+  let other: Awaited<ReturnType<typeof servePage>>;
+  let browser: Browser;
+  /** Console messages of the pages (Chromium reports CORS refusals there). */
+  const consoleLines: string[] = [];
+
+  beforeAll(async () => {
+    const bundle = await bundleSdk();
+    allowed = await servePage(bundle);
+    other = await servePage(bundle);
+    server = await startServer({ env: { CORS_ORIGINS: allowed.origin } });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await allowed?.close();
+    await other?.close();
+  });
+
+  async function open(origin: string): Promise<Page> {
+    const page = await browser.newPage();
+    page.on("console", (m) => consoleLines.push(m.text()));
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => "modelreg" in globalThis);
+    return page;
+  }
+
+  it("lists models across origins, over Connect and gRPC-Web", async () => {
+    const node = createRegistryClient({ baseUrl: server.url });
+    await node.models.createModel({ parent: "workspaces/default", modelId: "seen-from-a-page", model: { description: "made in Node" } });
+    const page = await open(allowed.origin);
+    const listed = await page.evaluate(
+      async ({ baseUrl, accessKey }) => {
+        const { modelreg } = globalThis as unknown as PageGlobals;
+        const out: Record<string, string[]> = {};
+        for (const protocol of ["connect", "grpc-web"] as const) {
+          const client = modelreg.createRegistryClient({ baseUrl, accessKey, protocol });
+          out[protocol] = [];
+          for await (const m of client.listAllModels()) out[protocol].push(`${m.name} ${m.description}`);
+        }
+        return out;
+      },
+      { baseUrl: server.url, accessKey: E2E_ADMIN_TOKEN },
+    );
+    expect(listed.connect).toContain("workspaces/default/models/seen-from-a-page made in Node");
+    expect(listed["grpc-web"]).toEqual(listed.connect);
+    await page.close();
+  });
+
+  it("uploads a Blob made in the page and downloads it with its sha256 checked", async () => {
+    const page = await open(allowed.origin);
+    const result = await page.evaluate(
+      async ({ baseUrl, accessKey }) => {
+        const { modelreg } = globalThis as unknown as PageGlobals;
+        const client = modelreg.createRegistryClient({ baseUrl, accessKey });
+        await client.models.createModel({ parent: "workspaces/default", modelId: "from-a-page", model: {} });
+        const { version } = await client.versions.createVersion({ parent: client.modelName("from-a-page"), version: { description: "uploaded by a page" } });
+        // 3 MiB and a bit, sent in 1 MiB PUTs (Content-Range), so the session goes on from its committed offset.
+        const bytes = new Uint8Array((3 << 20) + 12345);
+        for (let i = 0; i < bytes.length; i += 65536) crypto.getRandomValues(bytes.subarray(i, Math.min(bytes.length, i + 65536)));
+        const sha256 = await modelreg.sha256Of(bytes);
+        const progress: number[] = [];
+        const ready = await client.uploadBlob(version!.name, new Blob([bytes]), {
+          path: "weights/model.bin",
+          chunkBytes: 1 << 20,
+          onProgress: (p) => progress.push(p.bytesDone),
+        });
+        const down = await client.downloadBlob(version!.name, "weights/model.bin");
+        const back = new Uint8Array(await down.blob.arrayBuffer());
+        const same = back.length === bytes.length && back.every((b, i) => b === bytes[i]);
+        const range = await client.downloadBytes(`from-a-page:${version!.version}`, "weights/model.bin", { offset: 1000, length: 5000 });
+        const rangeSame = range.length === 5000 && range.every((b, i) => b === bytes[1000 + i]);
+        // The byte routes' headers are readable across origins (Access-Control-Expose-Headers).
+        const [file] = (await client.files.listVersionFiles({ version: { case: "name", value: version!.name } })).files;
+        const raw = await fetch(new URL(file!.downloadUrl, baseUrl), { headers: { range: "bytes=0-99" } });
+        await raw.arrayBuffer();
+        const headers = ["content-range", "etag", "repr-digest", "accept-ranges", "content-disposition"].map((h) => `${h}: ${raw.headers.get(h)}`);
+        return {
+          state: modelreg.VersionState[ready.state],
+          sha256,
+          downloaded: { sha256: down.sha256, size: down.sizeBytes, same },
+          rangeSame,
+          progress,
+          status: raw.status,
+          headers,
+          abc: await modelreg.sha256Of(new TextEncoder().encode("abc")),
+          name: version!.name,
+        };
+      },
+      { baseUrl: server.url, accessKey: E2E_ADMIN_TOKEN },
+    );
+    expect(result.state).toBe("READY");
+    expect(result.downloaded).toEqual({ sha256: result.sha256, size: (3 << 20) + 12345, same: true });
+    expect(result.rangeSame).toBe(true);
+    expect(result.progress.at(-1)).toBe((3 << 20) + 12345);
+    expect(result.progress.length).toBeGreaterThanOrEqual(5);
+    expect(result.abc).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    expect(result.status).toBe(206);
+    expect(result.headers).toEqual([
+      `content-range: bytes 0-99/${(3 << 20) + 12345}`,
+      `etag: "${result.sha256}"`,
+      `repr-digest: sha-256=:${Buffer.from(result.sha256, "hex").toString("base64")}:`,
+      "accept-ranges: bytes",
+      "content-disposition: attachment; filename*=UTF-8''model.bin",
+    ]);
+    // What Web Crypto computed is what the server stored, and what Node reads back.
+    const node = createRegistryClient({ baseUrl: server.url });
+    const file = (await node.files.listVersionFiles({ version: { case: "name", value: result.name } })).files[0]!;
+    expect(file.sha256).toBe(result.sha256);
+    await page.close();
+  });
+
+  it("refuses a download whose bytes do not hash to the file's sha256", async () => {
+    const page = await open(allowed.origin);
+    const refused = await page.evaluate(
+      async ({ baseUrl, accessKey }) => {
+        const { modelreg } = globalThis as unknown as PageGlobals;
+        // One byte of every download flipped on its way into the page.
+        const tampering: typeof fetch = async (input, init) => {
+          const res = await fetch(input, init);
+          if (!String(input).includes("/v1/blobs/")) return res;
+          const body = new Uint8Array(await res.arrayBuffer());
+          if (body.length > 0) body[body.length >> 1] = body[body.length >> 1]! ^ 0xff;
+          return new Response(body, { status: res.status, headers: res.headers });
+        };
+        const client = modelreg.createRegistryClient({ baseUrl, accessKey, fetch: tampering });
+        await client.models.createModel({ parent: "workspaces/default", modelId: "tampered", model: {} });
+        const { version } = await client.versions.createVersion({ parent: client.modelName("tampered"), version: {} });
+        await client.uploadBlob(version!.name, new Blob(["the weights as the server keeps them"]), { path: "w.txt" });
+        try {
+          const got = await client.downloadBlob(version!.name, "w.txt");
+          return { accepted: await got.blob.text() };
+        } catch (err) {
+          const e = modelreg.ConnectError.from(err);
+          return { code: modelreg.Code[e.code], message: e.rawMessage };
+        }
+      },
+      { baseUrl: server.url, accessKey: E2E_ADMIN_TOKEN },
+    );
+    expect(refused).toEqual({ code: "DataLoss", message: expect.stringMatching(/^w\.txt: downloaded bytes hash to [0-9a-f]{64}, expected [0-9a-f]{64}; the download was refused$/) });
+    await page.close();
+  });
+
+  it("is refused by the browser on an origin the server does not list, RPCs and byte routes alike", async () => {
+    // A file with a signed download URL, made in Node.
+    const dir = tempDir();
+    onTestFinished(() => dir.remove());
+    writeFileSync(join(dir.path, "w.bin"), "bytes no other origin may read");
+    const node = createRegistryClient({ baseUrl: server.url });
+    await node.models.createModel({ parent: "workspaces/default", modelId: "not-for-other-pages", model: {} });
+    const { version } = await node.versions.createVersion({ parent: node.modelName("not-for-other-pages"), version: {} });
+    await node.uploadFile(version!.name, join(dir.path, "w.bin"));
+    const downloadUrl = new URL((await node.files.listVersionFiles({ version: { case: "name", value: version!.name } })).files[0]!.downloadUrl, server.url).href;
+    const page = await open(other.origin);
+    const before = consoleLines.length;
+    const outcome = await page.evaluate(
+      async ({ baseUrl, accessKey, downloadUrl }) => {
+        const { modelreg } = globalThis as unknown as PageGlobals;
+        const client = modelreg.createRegistryClient({ baseUrl, accessKey });
+        const rpc = await client.models.listModels({ parent: "workspaces/default" }).then(
+          () => "answered",
+          (err: unknown) => `${modelreg.Code[modelreg.ConnectError.from(err).code]}: ${modelreg.ConnectError.from(err).rawMessage}`,
+        );
+        // A GET the page may send without a preflight: the server answers it, the browser withholds the answer.
+        const plain = await fetch(downloadUrl).then(
+          () => "answered",
+          (err: unknown) => String(err),
+        );
+        return { rpc, plain };
+      },
+      { baseUrl: server.url, accessKey: E2E_ADMIN_TOKEN, downloadUrl },
+    );
+    expect(outcome.rpc).toMatch(/^Unknown: .*Failed to fetch/);
+    expect(outcome.plain).toBe("TypeError: Failed to fetch");
+    const refusals = consoleLines.slice(before).filter((l) => l.includes("blocked by CORS policy"));
+    expect(refusals.join("\n")).toContain(`from origin '${other.origin}' has been blocked by CORS policy`);
+    await page.close();
+  });
+});
