@@ -20,8 +20,6 @@ const SIZE = 3 * STEP;
 const CUT = 2 * STEP + 8 * MiB + 12_345;
 
 const sha256Of = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
-const data = randomBytes(SIZE);
-const digest = sha256Of(data);
 
 /** Polls `read` until `ok` holds of its value; a bound only catches a server that never gets there. */
 async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, boundMs = 60_000): Promise<T> {
@@ -34,8 +32,8 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: str
   }
 }
 
-/** A PUT of the whole content that sends its first `n` bytes and then waits, open, for cut() or finish(). */
-function openPut(url: string, n: number) {
+/** A PUT of the whole of `data` that sends its first `n` bytes and then waits, open, for cut() or finish(). */
+function openPut(url: string, data: Buffer, n: number) {
   const req = http.request(url, {
     method: "PUT",
     headers: { "content-range": `bytes 0-${SIZE - 1}/${SIZE}`, "content-length": String(SIZE) },
@@ -80,27 +78,29 @@ describeEachDatabase("upload commit steps", (kind) => {
       }, 60_000);
       afterAll(async () => t?.close());
 
-      async function session(): Promise<{ version: string; upload: UploadSession }> {
+      /** A version staged with one file of new content (the workspace holds none of it), and the content's session. */
+      async function session(): Promise<{ version: string; upload: UploadSession; data: Buffer }> {
+        const data = randomBytes(SIZE);
         const model = `m${++n}`;
         await t.client.models.createModel({ parent: "workspaces/default", modelId: model });
         const { version } = await t.client.versions.createVersion({ parent: `workspaces/default/models/${model}` });
-        const staged = await t.client.files.stageVersionFiles({ name: version!.name, files: [{ path: "w.bin", sizeBytes: BigInt(SIZE), sha256: digest }] });
-        return { version: version!.name, upload: staged.files[0]!.upload! };
+        const staged = await t.client.files.stageVersionFiles({ name: version!.name, files: [{ path: "w.bin", sizeBytes: BigInt(SIZE), sha256: sha256Of(data) }] });
+        return { version: version!.name, upload: staged.files[0]!.upload!, data };
       }
       const offsetOf = async (upload: UploadSession) => Number((await t.client.files.getUploadSession({ name: upload.name })).upload!.committedOffset);
 
       /** Commits the version and reads its file back over its download URL. */
-      async function expectWhole(version: string): Promise<void> {
+      async function expectWhole(version: string, data: Buffer): Promise<void> {
         const ready = (await t.client.files.commitVersionFiles({ name: version })).version!;
         expect(ready.totalSizeBytes).toBe(BigInt(SIZE));
         const [file] = (await t.client.files.listVersionFiles({ version: { case: "name", value: version } })).files;
         const back = await request(file!.downloadUrl);
-        expect([back.status, back.body.length, sha256Of(back.body)]).toEqual([200, SIZE, digest]);
+        expect([back.status, back.body.length, sha256Of(back.body)]).toEqual([200, SIZE, sha256Of(data)]);
       }
 
       it("moves the offset every 16 MiB within one PUT; a PUT cut at N bytes keeps floor(N / 16 MiB) × 16 MiB, and the rest completes it", async () => {
-        const { version, upload } = await session();
-        const put = openPut(upload.uploadUrl, CUT);
+        const { version, upload, data } = await session();
+        const put = openPut(upload.uploadUrl, data, CUT);
         await put.sent;
         // Acknowledged while the request is still open: the offset is a whole step, never a step in progress.
         const during = await until(() => offsetOf(upload), (o) => o >= 2 * STEP, `the offset to reach ${2 * STEP} during the PUT`);
@@ -118,11 +118,12 @@ describeEachDatabase("upload commit steps", (kind) => {
           body: data.subarray(kept),
         });
         expect([rest.status, JSON.parse(rest.body.toString()).state]).toEqual([200, "UPLOAD_STATE_COMPLETE"]);
-        await expectWhole(version);
+        await expectWhole(version, data);
       });
 
-      it("keeps the whole steps of a WriteUpload stream cut midway", async () => {
-        const { version, upload } = await session();
+      // The steps are the domain's, whatever the store: the stream path once, on the file system.
+      it.skipIf(storeKind === "s3")("keeps the whole steps of a WriteUpload stream cut midway", async () => {
+        const { version, upload, data } = await session();
         const abort = new AbortController();
         const cut = new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve()));
         async function* messages() {
@@ -144,19 +145,19 @@ describeEachDatabase("upload commit steps", (kind) => {
         }
         const done = await t.client.files.writeUpload(rest());
         expect(done.upload!.committedOffset).toBe(BigInt(SIZE));
-        await expectWhole(version);
+        await expectWhole(version, data);
       });
 
       it("two PUTs of the same session at once: one carries it, the other is refused at the offset, and the content is whole", async () => {
-        const { version, upload } = await session();
-        const a = openPut(upload.uploadUrl, STEP + MiB);
-        const b = openPut(upload.uploadUrl, STEP + MiB);
+        const { version, upload, data } = await session();
+        const a = openPut(upload.uploadUrl, data, STEP + MiB);
+        const b = openPut(upload.uploadUrl, data, STEP + MiB);
         await Promise.all([a.sent, b.sent]);
         const answers = await Promise.all([a.finish(), b.finish()]);
         // The writer whose first step came second is refused at once (409); the other completes the content.
         expect(answers.sort()).toEqual([200, 409]);
         expect(await offsetOf(upload)).toBe(SIZE);
-        await expectWhole(version);
+        await expectWhole(version, data);
       });
     });
   }
