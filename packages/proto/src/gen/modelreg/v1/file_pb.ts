@@ -108,8 +108,12 @@ export const VersionFileSchema: GenMessage<VersionFile> = /*@__PURE__*/
  *   (`committedOffset`, `state`, ...). A chunk that does not start at the
  *   committed offset gets 409 with the offset to resume from.
  * - gRPC/Connect: FileService.WriteUpload, a client stream.
- * Bytes are durable once acknowledged; after a dropped connection, ask
- * GetUploadSession for `committed_offset` and continue from there. When the
+ * Bytes are durable once acknowledged, and the server acknowledges them
+ * while a chunk is still arriving, at every multiple of 16 MiB of the
+ * content (and at the chunk's end): a chunk cut midway keeps its bytes up
+ * to the last such multiple it reached. After a dropped connection (or a
+ * client that was stopped), ask GetUploadSession (or StageVersionFiles
+ * again) for `committed_offset` and continue from there. When the
  * last byte arrives the server checks size and sha256: on a match the
  * session is COMPLETE, on a mismatch nothing is kept and the session starts
  * over at offset 0.
@@ -147,7 +151,9 @@ export type UploadSession = Message<"modelreg.v1.UploadSession"> & {
   sizeBytes: bigint;
 
   /**
-   * Bytes durably stored so far; the next chunk starts here. Output only.
+   * Bytes durably stored so far; the next chunk starts here. Moves at least
+   * every 16 MiB while a chunk arrives, never into a part not yet durable.
+   * Output only.
    *
    * @generated from field: int64 committed_offset = 5;
    */

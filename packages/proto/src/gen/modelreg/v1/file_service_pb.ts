@@ -546,7 +546,9 @@ export const FileService: GenService<{
   /**
    * Appends bytes to an upload session: the first message names the session
    * and the offset (its committed offset), every message may carry data.
-   * The bytes are durable when the response arrives.
+   * The bytes are durable when the response arrives, and every 16 MiB of the
+   * content before that: a stream cut midway keeps what it carried up to
+   * the last multiple of 16 MiB (GetUploadSession says where to resume).
    *
    * @generated from rpc modelreg.v1.FileService.WriteUpload
    */
