@@ -1,6 +1,8 @@
-// SIGTERM: in-flight calls finish, the process exits 0, nothing acknowledged is lost.
+// SIGTERM: in-flight calls finish, the process exits 0, nothing acknowledged is lost;
+// calls that only wait (a ClaimTask long poll, a WatchTask stream) end at once.
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { afterAll, expect, it } from "vitest";
-import { Code, createRegistryClient, errorDetails } from "@modelreg/sdk";
+import { Code, createRegistryClient, errorDetails, TaskType } from "@modelreg/sdk";
 import { createEmptyPostgres } from "@modelreg/db/testing";
 import { startServer, tempDir } from "./support/server.js";
 
@@ -40,5 +42,40 @@ it(`finishes in-flight calls on SIGTERM and exits 0 (${process.env.DATABASE_URL 
     expect(stored.sort()).toEqual([...ok].sort());
   } finally {
     await again.stop();
+  }
+});
+
+it("answers a waiting ClaimTask and ends a WatchTask at once on SIGTERM, without waiting out the grace period", async () => {
+  const data = tempDir();
+  // A grace far beyond the test's timeout: the exit must come from the waits ending, not from the grace running out.
+  const server = await startServer({ dataDir: data.path, env: { SHUTDOWN_GRACE_MS: "3600000" } });
+  try {
+    const client = createRegistryClient({ baseUrl: server.url });
+    const { worker } = await client.taskWorkers.registerWorker({ parent: "workspaces/default", workerId: "idle", worker: { queues: ["empty"] } });
+    const { task } = await client.tasks.createTask({ parent: "workspaces/default", task: { type: TaskType.TRAIN, queue: "watched" } });
+
+    // A watch in flight: its first message (the task) has come.
+    const watch = client.tasks.watchTask({ name: task!.name, follow: true }, { timeoutMs: 0 })[Symbol.asyncIterator]();
+    expect((await watch.next()).value?.kind.case).toBe("task");
+    const watchEnded = (async () => {
+      while (!(await watch.next()).done);
+      return "ended";
+    })();
+    // A claim in its wait: the server has touched the worker's last-seen time before waiting.
+    const seenBefore = timestampMs(worker!.lastSeenTime!);
+    const claim = client.taskWorkers.claimTask({ worker: worker!.name, waitSeconds: 60 });
+    for (;;) {
+      const { worker: now } = await client.tasks.getWorker({ name: worker!.name });
+      if (timestampMs(now!.lastSeenTime!) > seenBefore) break;
+    }
+
+    const stopped = server.stop("SIGTERM");
+    const answered = await claim;
+    expect(answered.task).toBeUndefined(); // "no task", not an error: the worker asks again elsewhere
+    expect(await watchEnded).toBe("ended"); // a clean end: followTask resumes from its after_seq
+    expect((await stopped).code).toBe(0);
+  } finally {
+    await server.stop("SIGKILL");
+    data.remove();
   }
 });

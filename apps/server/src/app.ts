@@ -89,6 +89,12 @@ export interface AppDeps {
    * (default 5 s).
    */
   tasks?: { watchKeepAliveMs?: number; leaseMs?: number; logCapBytes?: number; sweepMs?: number; claimRecheckMs?: number };
+  /**
+   * Aborted when the process starts shutting down: waiting ClaimTask calls
+   * answer "no task" and WatchTask streams end, so that they do not hold the
+   * drain; their clients carry on with another replica.
+   */
+  draining?: AbortSignal;
 }
 
 /** The server as a library sees it: RPC routes and interceptors, one HTTP handler, and the parts a process starts and stops. */
@@ -206,8 +212,8 @@ function serviceRoutes(
     router.service(VersionService, createVersionService(d.versions));
     router.service(FileService, createFileService({ files: d.files, uploads: d.uploads, store: deps.store, urls: x.urls, publicUrl: deps.publicUrl }));
     router.service(ExportService, createExportService({ exports: d.exports, urls: x.urls, publicUrl: deps.publicUrl }));
-    router.service(TaskService, createTaskService({ tasks: d.tasks, workers: d.workers, urls: x.urls, publicUrl: deps.publicUrl }));
-    router.service(TaskWorkerService, createTaskWorkerService({ workers: d.workers, runs: d.runs, urls: x.urls, publicUrl: deps.publicUrl }));
+    router.service(TaskService, createTaskService({ tasks: d.tasks, workers: d.workers, urls: x.urls, publicUrl: deps.publicUrl, draining: deps.draining }));
+    router.service(TaskWorkerService, createTaskWorkerService({ workers: d.workers, runs: d.runs, urls: x.urls, publicUrl: deps.publicUrl, draining: deps.draining }));
     router.service(
       WorkspaceService,
       createWorkspaceService({ workspaces: d.workspaces, accessKeys: d.accessKeys, audit: d.audit, authenticator: x.authenticator, info: x.info }),

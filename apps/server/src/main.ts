@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     );
   else if (!config.adminToken) await announceAdminKey(await ensureServerAdminKey(database.db, keyMaterial), config.dataDir, logger);
 
+  const draining = new AbortController();
   const app = createApp({
     db: database.db,
     logger,
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
     gc: { graceMs: config.gcGraceSeconds * 1000 },
     listen: database.listen,
     tasks: config.tasks,
+    draining: draining.signal,
   });
   void app.md5.sweep().catch((err: unknown) => logger.warn({ err }, "could not look for blobs without an md5"));
   // Garbage collection is a job: due every GC_INTERVAL_SECONDS across all replicas, run by one.
@@ -88,10 +90,13 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down: finishing in-flight calls");
     app.health.shutdown();
+    // Waiting claims answer and watch streams end now, rather than hold the drain.
+    draining.abort();
+    // Running jobs go back to the queue at once (no new ones are taken),
+    // for another replica or the next start, while the calls drain.
+    const handedBack = Promise.all([gc.stop(), app.jobs.stop()]);
     await server.close(config.shutdownGraceMs);
-    await gc.stop();
-    // Running jobs go back to the queue at once, for another replica or the next start.
-    await app.jobs.stop();
+    await handedBack;
     await app.taskLeases.stop();
     await app.md5.stop();
     await app.wakeups.close();

@@ -33,6 +33,7 @@ import { lineageOf, versionFieldsOf, versionToProto } from "../convert/resources
 import { gpusOf, workerToProto } from "../convert/workers.js";
 import { baseUrlOfRequest, type FileUrls } from "../http/file-urls.js";
 import { callScope, principalOf } from "../interceptors/auth.js";
+import { untilDraining } from "./draining.js";
 import { stagedToProto } from "./file-messages.js";
 import {
   checkpointToProto,
@@ -52,6 +53,8 @@ export interface TaskServiceDeps {
   /** URLs for a base address, issued to an access key ("" with AUTH=off): the upload URLs of a task's input files. */
   urls: (base: string, accessKeyId?: string) => FileUrls;
   publicUrl?: string;
+  /** Aborted on shutdown: watch streams end (cleanly; their clients resume elsewhere with after_seq). */
+  draining?: AbortSignal | undefined;
 }
 
 /**
@@ -119,7 +122,7 @@ export function createTaskService(deps: TaskServiceDeps): ServiceImpl<typeof Tas
     },
     async *watchTask(req, ctx) {
       const opts = { follow: req.follow, excludeLogs: req.excludeLogs };
-      for await (const item of tasks.watch(callScope(ctx), req.name, Number(req.afterSeq), opts, ctx.signal)) yield watchItemToProto(item);
+      for await (const item of tasks.watch(callScope(ctx), req.name, Number(req.afterSeq), opts, untilDraining(ctx.signal, deps.draining))) yield watchItemToProto(item);
     },
     async listTaskLogs(req, ctx) {
       const q = { afterSeq: Number(req.afterSeq), tail: req.tail, pageSize: req.pageSize, pageToken: req.pageToken };

@@ -29,6 +29,7 @@ import { checkpointToProto, progressOf, taskToProto } from "../convert/tasks.js"
 import { gpusOf, workerFieldsOf, workerToProto } from "../convert/workers.js";
 import { baseUrlOfRequest, type FileUrls } from "../http/file-urls.js";
 import { callScope, principalOf } from "../interceptors/auth.js";
+import { untilDraining } from "./draining.js";
 import { fileWithUrl, stagedToProto } from "./file-messages.js";
 
 export interface TaskWorkerServiceDeps {
@@ -36,6 +37,8 @@ export interface TaskWorkerServiceDeps {
   runs: TaskRuns;
   urls: (base: string, accessKeyId?: string) => FileUrls;
   publicUrl?: string;
+  /** Aborted on shutdown: a waiting claim answers at once (no task). */
+  draining?: AbortSignal | undefined;
 }
 
 const filesOf = (files: VersionFile[]): FileSpec[] => files.map(fileSpecOf);
@@ -51,7 +54,7 @@ export function createTaskWorkerService(deps: TaskWorkerServiceDeps): ServiceImp
     },
 
     async claimTask(req, ctx) {
-      const claimed = await deps.runs.claim(callScope(ctx), { worker: req.worker, waitSeconds: req.waitSeconds, gpus: req.gpus.length > 0 ? gpusOf(req.gpus) : undefined }, ctx.signal);
+      const claimed = await deps.runs.claim(callScope(ctx), { worker: req.worker, waitSeconds: req.waitSeconds, gpus: req.gpus.length > 0 ? gpusOf(req.gpus) : undefined }, untilDraining(ctx.signal, deps.draining));
       if (!claimed) return create(ClaimTaskResponseSchema, { reportIntervalMs });
       return claimedToProto(claimed, urlsFor(ctx), reportIntervalMs, algModelParams(base(ctx), claimed.task.row, principalOf(ctx).user));
     },
