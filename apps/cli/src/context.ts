@@ -19,7 +19,7 @@ export interface CliDeps {
   transport?: RegistryClientOptions["transport"];
   /** The clock (`keys create --expires 30d` counts from it); default: the system clock. */
   now?: () => Date;
-  /** Aborted on Ctrl-C: push and pull stop and remove their partial files. */
+  /** Aborted on Ctrl-C: push and pull stop (a pull keeps its partial files, which the next pull continues). */
   signal?: AbortSignal;
   /**
    * Registers what to do on SIGTERM instead of dying at once (`modelreg

@@ -10,7 +10,7 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-// Ctrl-C: the first stops a transfer cleanly (no partial files left), a second exits at once.
+// Ctrl-C: the first stops a transfer cleanly (a pull keeps its partial files, all on disk, for the next pull to continue), a second exits at once.
 const interrupt = new AbortController();
 process.on("SIGINT", () => {
   if (interrupt.signal.aborted) process.exit(130);

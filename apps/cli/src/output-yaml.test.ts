@@ -15,6 +15,7 @@ beforeAll(async () => {
     ["models", "create", "churn"],
     ["versions", "create", "fraud:1.0.0", "--metric", "f1=0.88", "--label", "dataset=true"],
     ["versions", "create", "fraud:1.10.0", "--description", "multi\nline: text"],
+    ["aliases", "set", "fraud", "production", "1.0.0"],
   ]) {
     await ok(...argv);
   }
@@ -35,7 +36,6 @@ describe("-o yaml", () => {
     ["versions", "get", "fraud:1.0.0"],
     ["versions", "list", "fraud"],
     ["versions", "list", "-", "--filter", 'labels.dataset = "true"'],
-    ["versions", "files", "fraud:1.0.0"],
     ["aliases", "list", "fraud"],
     ["whoami"],
     ["tasks", "templates"],
@@ -46,7 +46,8 @@ describe("-o yaml", () => {
       const json = await ok(...argv, "-o", "json");
       if (argv.includes("delete")) await ok("models", "create", "churn");
       const yaml = await ok(...argv, "-o", "yaml");
-      expect(yaml.stdout).not.toBe(json.stdout);
+      // (`{}` and `[]` read the same in both.)
+      if (json.stdout.length > 3) expect(yaml.stdout).not.toBe(json.stdout);
       expect(parse(yaml.stdout)).toEqual(JSON.parse(json.stdout));
     });
   }

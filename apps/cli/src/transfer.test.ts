@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { startTestServer, type TestServer } from "@modelreg/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bufferIo } from "./io.js";
+import { parse as parseYaml } from "yaml";
 import { expectOk, runCli } from "./testing/cli-run.js";
 
 let server: TestServer;
@@ -192,5 +193,40 @@ describe("push, files, pull", () => {
     expect(tty.code).toBe(0);
     expect(tty.stderr).toContain("push");
     expect(tty.stderr).toContain("ETA");
+  });
+});
+
+describe("--quiet, MODELREG_NO_PROGRESS, -o yaml", () => {
+  const run = (argv: string[], env: Record<string, string> = {}, tty = false) => runCli(["--server", server.url, ...argv], bufferIo(env, { cwd, tty }));
+
+  it("draws no bar on a terminal with --quiet or MODELREG_NO_PROGRESS, and --quiet drops the notes but not the errors", async () => {
+    await ok("models", "create", "quiet");
+    await writeFile(join(cwd, "quiet.bin"), Buffer.alloc(300_000, 6));
+    for (const [argv, env] of [
+      [["push", "quiet.bin", "quiet:1.0.0", "--quiet"], {}],
+      [["push", "quiet.bin", "quiet:1.0.1"], { MODELREG_NO_PROGRESS: "1" }],
+      [["-q", "pull", "quiet", "-d", "q1"], {}],
+    ] as const) {
+      const r = await run([...argv], { ...env }, true);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe("");
+    }
+    // MODELREG_NO_PROGRESS=0 is no request: the bar and the note are there.
+    const loud = await run(["pull", "quiet", "-d", "q2"], { MODELREG_NO_PROGRESS: "0" }, true);
+    expect(loud.stderr).toContain("pulling quiet:1.0.1, the newest READY version");
+    expect(loud.stderr).toContain("ETA");
+    const failed = await run(["pull", "quiet:9.9.9", "--quiet"]);
+    expect(failed.code).toBe(15);
+    expect(failed.stderr).toMatch(/^error: version workspaces\/default\/models\/quiet\/versions\/9\.9\.9 not found\nhint: /);
+  });
+
+  it("prints files and pulls as YAML with the values of -o json", async () => {
+    // (The second pull finds the file there: both of those say so.)
+    await ok("pull", "quiet:1.0.0", "-d", "q3");
+    for (const argv of [["versions", "files", "quiet:1.0.0"], ["pull", "quiet:1.0.0", "-d", "q3"]]) {
+      const yaml = await ok(...argv, "-o", "yaml");
+      const json = await ok(...argv, "-o", "json");
+      expect(parseYaml(yaml.stdout)).toEqual(JSON.parse(json.stdout));
+    }
   });
 });

@@ -72,7 +72,12 @@ export function registerTransferCommands(program: Command, context: (cmd: Comman
     )
     .option("-d, --dir <dir>", "where to write the files (created if missing)")
     .addOption(transportOption())
-    .addHelpText("after", "\nFiles already there with the right sha256 are not downloaded again; every file is verified and appears only when complete.\n-o table|json is the output format; any other -o value is the directory (modelreg pull fraud:1.0.0 -o ./models/fraud).")
+    .addHelpText(
+      "after",
+      "\nFiles already there with the right sha256 are not downloaded again; every file is verified and appears only when complete. " +
+        "A pull that is stopped or killed keeps what arrived as <file>.modelreg-partial (with a .json record of its content and the bytes on disk): the next pull of the same content continues it instead of starting over, and deletes it if the finished file's sha256 is wrong.\n" +
+        "-o table|json|yaml is the output format; any other -o value is the directory (modelreg pull fraud:1.0.0 -o ./models/fraud).",
+    )
     .action(async (ref: string, flags: { dir?: string; transport: Transport }, cmd: Command) => {
       flags.dir ??= outputPathOf(cmd);
       const ctx = context(cmd);
