@@ -202,6 +202,65 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? "the SDK in a browser page" : `the
     await page.close();
   });
 
+  it("resumes an upload whose answer was lost and a download whose connection broke", async () => {
+    const page = await open(allowed.origin);
+    const result = await page.evaluate(
+      async ({ baseUrl, accessKey }) => {
+        const { modelreg } = globalThis as unknown as PageGlobals;
+        const broken = { puts: 0, gets: 0 };
+        const ranges: (string | null)[] = [];
+        // The second PUT reaches the server, but its answer never reaches the page; the first GET breaks after 100 KiB.
+        const flaky: typeof fetch = async (input, init) => {
+          const url = String(input);
+          if (init?.method === "PUT" && url.includes("/v1/uploads/") && ++broken.puts === 2) {
+            await (await fetch(input, init)).arrayBuffer();
+            throw new TypeError("Failed to fetch");
+          }
+          const res = await fetch(input, init);
+          if (url.includes("/v1/blobs/")) ranges.push(new Headers(init?.headers).get("range"));
+          if (!url.includes("/v1/blobs/") || ++broken.gets !== 1) return res;
+          const reader = res.body!.getReader();
+          let passed = 0;
+          const body = new ReadableStream<Uint8Array>({
+            async pull(controller) {
+              const { done, value } = await reader.read();
+              if (done || passed >= 100 << 10) {
+                void reader.cancel();
+                controller.error(new TypeError("network error"));
+                return;
+              }
+              passed += value.length;
+              controller.enqueue(value);
+            },
+          });
+          return new Response(body, { status: res.status, headers: res.headers });
+        };
+        const client = modelreg.createRegistryClient({ baseUrl, accessKey, fetch: flaky });
+        await client.models.createModel({ parent: "workspaces/default", modelId: "flaky-network", model: {} });
+        const { version } = await client.versions.createVersion({ parent: client.modelName("flaky-network"), version: {} });
+        const bytes = new Uint8Array((2 << 20) + 777);
+        for (let i = 0; i < bytes.length; i += 65536) crypto.getRandomValues(bytes.subarray(i, Math.min(bytes.length, i + 65536)));
+        const retries: string[] = [];
+        const retry = { baseDelayMs: 10, onRetry: (r: { error: Error }) => retries.push(r.error.message) };
+        await client.uploadBlob(version!.name, new Blob([bytes]), { path: "w.bin", chunkBytes: 1 << 20, retry });
+        const down = await client.downloadBlob(version!.name, "w.bin", { retry });
+        const back = new Uint8Array(await down.blob.arrayBuffer());
+        return { broken, ranges, retries, same: back.length === bytes.length && back.every((b, i) => b === bytes[i]), sha256: down.sha256, expected: await modelreg.sha256Of(bytes) };
+      },
+      { baseUrl: server.url, accessKey: E2E_ADMIN_TOKEN },
+    );
+    expect(result.broken).toEqual({ puts: 3, gets: 2 });
+    // The download went on from where the connection broke, not from the start.
+    expect(result.ranges[0]).toBeNull();
+    expect(Number(/^bytes=(\d+)-2097928$/.exec(result.ranges[1] ?? "")?.[1])).toBeGreaterThanOrEqual(100 << 10);
+    expect(result.retries).toHaveLength(2);
+    expect(result.retries[0]).toMatch(/^\[unavailable\] the request to http:\/\/127\.0\.0\.1:\d+\/v1\/uploads\/\S+ failed with no answer \(Failed to fetch\)/);
+    expect(result.retries[1]).toMatch(/^\[unavailable\] the request to http:\/\/127\.0\.0\.1:\d+\/v1\/blobs\/\S+ failed with no answer \(network error\)/);
+    expect(result.same).toBe(true);
+    expect(result.sha256).toBe(result.expected);
+    await page.close();
+  });
+
   it("is refused by the browser on an origin the server does not list, RPCs and byte routes alike", async () => {
     // A file with a signed download URL, made in Node.
     const dir = tempDir();
