@@ -2,7 +2,7 @@
 // the interceptor order written down in one place.
 import { type ConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import type { Database, DatabaseHandle } from "@modelreg/db";
+import type { Database, DatabaseHandle, DatabaseStats } from "@modelreg/db";
 import { ExportService, FileService, ModelService, TaskService, TaskWorkerService, VersionService, WorkspaceService } from "@modelreg/proto";
 import { createAuthLimits, failureBudget } from "./auth/auth-limits.js";
 import { type Authenticator, createAuthenticator } from "./auth/authenticator.js";
@@ -19,6 +19,7 @@ import { createTaskService } from "./services/task-service.js";
 import { RPC_COMPRESSION } from "./http/compression.js";
 import { type CorsOrigins, withCors } from "./http/cors.js";
 import { createFileRoutes } from "./http/file-routes.js";
+import { unblockWritesOnClose } from "./http/unblock-writes.js";
 import { createFileUrls, createSignedUrlCheck, type FileUrls } from "./http/file-urls.js";
 import { peerAddressKey } from "./auth/principal.js";
 import { createExportRuns, createExportsDomain, EXPORT_JOB } from "./domain/exports/index.js";
@@ -37,7 +38,11 @@ import { createVersionsDomain } from "./domain/versions/index.js";
 import { createWorkspacesDomain } from "./domain/workspaces/index.js";
 import { createHealthService, Health, type HealthService } from "./grpc/health.js";
 import { createReflectionServices, ServerReflectionV1, ServerReflectionV1alpha } from "./grpc/reflection.js";
-import { accessLogInterceptor } from "./interceptors/access-log.js";
+import { createAccessLog } from "./interceptors/access-log.js";
+import { createMetrics, type Metrics } from "./metrics/index.js";
+import { healthFollowingReadiness } from "./readiness/grpc-health.js";
+import { createProbeRoutes } from "./readiness/probe-routes.js";
+import { createReadiness, type Readiness } from "./readiness/readiness.js";
 import { auditInterceptor } from "./interceptors/audit.js";
 import { authInterceptor } from "./interceptors/auth.js";
 import { errorInterceptor } from "./interceptors/errors.js";
@@ -95,6 +100,10 @@ export interface AppDeps {
    * drain; their clients carry on with another replica.
    */
   draining?: AbortSignal;
+  /** The database pool's use now (DatabaseHandle.stats), for metrics and readiness; unset: not reported. */
+  databaseStats?: () => DatabaseStats;
+  /** Readiness checks of the database (readiness/readiness.ts): how often once started (default 2 s), and how long one may take (default 3 s). */
+  readiness?: { everyMs?: number; timeoutMs?: number };
 }
 
 /** The server as a library sees it: RPC routes and interceptors, one HTTP handler, and the parts a process starts and stops. */
@@ -112,13 +121,21 @@ export interface App {
   taskLeases: LeaseSweeper;
   /** Upload requests of an access key in flight now ("" = every caller with AUTH=off). */
   uploadsInFlight(accessKeyId: string): number;
+  /** Prometheus metrics of this app, in its own registry (metrics/index.ts); served by metrics/metrics-server.ts. */
+  metrics: Metrics;
+  /** Whether the database is reachable and migrated (/readyz, gRPC health); start() checks periodically, health.shutdown() stops it. */
+  readiness: Readiness;
 }
 
 export function createApp(deps: AppDeps): App {
   const auth = deps.auth ?? { enabled: true };
   const d = createDomains(deps);
-  const health = createHealthService();
-  for (const s of API_SERVICES) health.setServing(s.typeName, true);
+  const readiness = createReadiness({ db: deps.db, logger: deps.logger, databaseStats: deps.databaseStats, ...deps.readiness });
+  const serviceNames = API_SERVICES.map((s) => s.typeName);
+  const health = healthFollowingReadiness(createHealthService(), readiness, serviceNames);
+  for (const s of serviceNames) health.setServing(s, true);
+  const metrics = createMetrics({ db: deps.db, logger: deps.logger, jobKinds: d.jobKinds, databaseStats: deps.databaseStats, ready: () => readiness.current().ready });
+  const accessLog = createAccessLog(deps.logger, metrics.calls);
   const limits = createAuthLimits({ perPeer: failureBudget(auth.failuresPerPeer) });
   const authenticator = createAuthenticator({ keys: d.accessKeys, logger: deps.logger, adminToken: auth.adminToken, limits });
   const rateLimiter = auth.ratePerSecond ? createRateLimiter({ ratePerSecond: auth.ratePerSecond, burst: auth.burst ?? auth.ratePerSecond * 2 }) : undefined;
@@ -131,7 +148,7 @@ export function createApp(deps: AppDeps): App {
   //   5. auth        - key -> principal; role from the contract; per-key rate limit
   const interceptors: Interceptor[] = [
     requestIdInterceptor(),
-    accessLogInterceptor(deps.logger),
+    accessLog.interceptor,
     auditInterceptor(d.audit, deps.logger),
     errorInterceptor(deps.logger),
     authInterceptor({ enabled: auth.enabled, authenticator, rateLimiter, ratePerSecond: auth.ratePerSecond }),
@@ -145,16 +162,19 @@ export function createApp(deps: AppDeps): App {
   const contextValues = (req: { socket?: { remoteAddress?: string } }) => createContextValues().set(peerAddressKey, req.socket?.remoteAddress);
   const readMaxBytes = deps.maxMessageBytes ?? 4 * 1024 * 1024;
   // Malformed binary request messages: InvalidArgument, and logged (interceptors/message-check.ts).
-  const checkedRoutes = checkRequestMessages(routes, { logger: deps.logger, readMaxBytes, compression: RPC_COMPRESSION });
+  const checkedRoutes = checkRequestMessages(routes, { accessLog, readMaxBytes, compression: RPC_COMPRESSION });
   const rpc = connectNodeAdapter({ routes: checkedRoutes, interceptors, contextValues, acceptCompression: RPC_COMPRESSION, readMaxBytes });
   // A signed URL stops working once the key it was issued to no longer stands.
   const urlCheck = createSignedUrlCheck(signer, auth.enabled ? (keyId) => authenticator.keyStatus(keyId) : undefined);
-  const fileRoutes = createFileRoutes({ files: d.files, store: deps.store, uploads: d.uploads, signer: urlCheck, urls, publicUrl: deps.publicUrl, logger: deps.logger });
+  const fileRoutes = createFileRoutes({ files: d.files, store: deps.store, uploads: d.uploads, signer: urlCheck, urls, publicUrl: deps.publicUrl, logger: deps.logger, observer: metrics.byteRoutes });
+  // /healthz and /readyz: plain HTTP, no key (readiness/probe-routes.ts).
+  const probeRoutes = createProbeRoutes(readiness);
   // CORS (when CORS_ORIGINS is set) answers preflights and marks the answers of both.
   const handler: typeof rpc = withCors((req, res) => {
-    if (!fileRoutes(req, res as unknown as Parameters<typeof fileRoutes>[1])) rpc(req, res);
+    const plain = res as unknown as Parameters<typeof fileRoutes>[1];
+    if (!fileRoutes(req, plain) && !probeRoutes(req, plain)) rpc(req, unblockWritesOnClose(res));
   }, deps.corsOrigins);
-  return { routes, interceptors, handler, health, md5: d.md5, jobs: d.jobs, wakeups: d.wakeups, taskLeases: d.taskLeases, uploadsInFlight: (keyId) => d.uploadLimiter.inFlight(keyId) };
+  return { routes, interceptors, handler, health, md5: d.md5, jobs: d.jobs, wakeups: d.wakeups, taskLeases: d.taskLeases, uploadsInFlight: (keyId) => d.uploadLimiter.inFlight(keyId), metrics, readiness };
 }
 
 /** Every domain over the one database, each with its ports, and the background workers they use. */
@@ -188,6 +208,7 @@ function createDomains(deps: AppDeps) {
     uploadLimiter,
     uploads,
     jobs,
+    jobKinds: [EXPORT_JOB, GC_JOB],
     files: createFilesDomain({ db: deps.db, store: deps.store, maxChunkBytes: deps.maxChunkBytes }),
     models: createModelsDomain(deps.db),
     aliases: createAliasesDomain(deps.db),

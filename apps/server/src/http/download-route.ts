@@ -9,6 +9,7 @@ import type { FilesDomain } from "../domain/files/index.js";
 import type { BlobStore } from "../domain/ports/blob-store.js";
 import { NotFoundError } from "../domain/shared/errors.js";
 import { ARCHIVE_TYPES } from "../exports/archive.js";
+import { type ByteCall, countingStream } from "./byte-call.js";
 import { HttpError } from "./file-route-errors.js";
 import type { Req, Res } from "./file-routes.js";
 import { BLOB_PREFIX, type SignedUrlCheck } from "./file-urls.js";
@@ -20,13 +21,14 @@ export interface DownloadRouteDeps {
   signer: SignedUrlCheck;
 }
 
-export async function download(deps: DownloadRouteDeps, req: Req, res: Res, url: URL): Promise<void> {
+export async function download(deps: DownloadRouteDeps, req: Req, res: Res, url: URL, call: ByteCall): Promise<void> {
   if (req.method !== "GET" && req.method !== "HEAD") throw new HttpError(405, Code.InvalidArgument, `use GET or HEAD on a download URL, not ${req.method}`);
   const signed = await deps.signer.verify(url, "GET");
   const rest = url.pathname.slice(BLOB_PREFIX.length);
   const slash = rest.indexOf("/");
   const sha256 = slash < 0 ? rest : rest.slice(0, slash);
   if (sha256 !== signed.object) throw new SignedUrlError("BAD_SIGNATURE");
+  call.keyId = signed.accessKeyId;
   const name = slash < 0 ? sha256 : decodeURIComponent(rest.slice(slash + 1));
   const notFound = () => new NotFoundError("file", `with sha256 ${sha256} (the version, export or task holding it was deleted, or the version overwritten)`);
   if (!(await deps.files.holds(signed.workspace, sha256))) throw notFound();
@@ -63,7 +65,7 @@ export async function download(deps: DownloadRouteDeps, req: Req, res: Res, url:
     return;
   }
   const stream = await deps.store.get(sha256, { offset: slice.start, length: slice.end - slice.start });
-  await pipeline(stream, res as NodeJS.WritableStream);
+  await pipeline(stream, countingStream(call), res as NodeJS.WritableStream);
 }
 
 /** The media type a download is served with: archives by their extension, anything else as bytes. */

@@ -36,8 +36,8 @@ export class HttpError extends Error {
   }
 }
 
-/** Answers with the error as JSON, or cuts the response off when its head is sent already. */
-export function sendError(res: Res, err: unknown, requestId: string, logger: Logger): void {
+/** Answers with the error as JSON, or cuts the response off when its head is sent already; returns the code's name. */
+export function sendError(res: Res, err: unknown, requestId: string, logger: Logger): string {
   let status: number;
   let body: Record<string, unknown>;
   if (err instanceof HttpError) {
@@ -55,7 +55,7 @@ export function sendError(res: Res, err: unknown, requestId: string, logger: Log
   }
   if (res.headersSent) {
     res.destroy();
-    return;
+    return body.code as string;
   }
   const text = JSON.stringify(body);
   res.statusCode = status;
@@ -63,4 +63,5 @@ export function sendError(res: Res, err: unknown, requestId: string, logger: Log
   res.setHeader("content-length", Buffer.byteLength(text));
   res.setHeader("x-request-id", requestId);
   res.end(text);
+  return body.code as string;
 }

@@ -15,6 +15,7 @@ import type * as http2 from "node:http2";
 import { Code } from "@connectrpc/connect";
 import type { Logger } from "../logger.js";
 import { download, type DownloadRouteDeps } from "./download-route.js";
+import { type ByteCall, clientWentAway } from "./byte-call.js";
 import { HttpError, sendError } from "./file-route-errors.js";
 import { BLOB_PREFIX, UPLOAD_PREFIX } from "./file-urls.js";
 import { upload, type UploadRouteDeps } from "./upload-route.js";
@@ -22,13 +23,27 @@ import { upload, type UploadRouteDeps } from "./upload-route.js";
 export type Req = http.IncomingMessage | http2.Http2ServerRequest;
 export type Res = http.ServerResponse | http2.Http2ServerResponse;
 
+/** Told of the byte routes' traffic (the metrics). */
+export interface ByteRouteObserver {
+  /** Bytes received by an upload or sent by a download. */
+  bytes(route: ByteRoute, n: number): void;
+  /** A request ended: its code as the RPCs name them ("ok", "not_found", "canceled", ...). */
+  finished(route: ByteRoute, code: string, seconds: number): void;
+}
+
+export type ByteRoute = "upload" | "download";
+
 export interface FileRoutesDeps extends UploadRouteDeps, DownloadRouteDeps {
   logger: Logger;
+  observer?: ByteRouteObserver;
 }
+
+/** HTTP status of a request whose client went away before its answer (nginx's "client closed request"). */
+const CLIENT_CLOSED = 499;
 
 /** A handler for the byte paths; returns false for any other request. */
 export function createFileRoutes(deps: FileRoutesDeps): (req: Req, res: Res) => boolean {
-  const { logger } = deps;
+  const { logger, observer } = deps;
   return (req, res) => {
     const raw = req.url ?? "";
     if (!raw.startsWith(UPLOAD_PREFIX) && !raw.startsWith(BLOB_PREFIX)) return false;
@@ -41,16 +56,32 @@ export function createFileRoutes(deps: FileRoutesDeps): (req: Req, res: Res) => 
       sendError(res, new HttpError(400, Code.InvalidArgument, "the request URL is malformed"), requestId, logger);
       return true;
     }
-    const route = url.pathname.startsWith(UPLOAD_PREFIX) ? upload : download;
-    route(deps, req, res, url)
-      .catch((err: unknown) => sendError(res, err, requestId, logger))
+    const name: ByteRoute = url.pathname.startsWith(UPLOAD_PREFIX) ? "upload" : "download";
+    const route = name === "upload" ? upload : download;
+    const call: ByteCall = { bytes: (n) => observer?.bytes(name, n) };
+    let code: string | undefined;
+    route(deps, req, res, url, call)
+      .catch((err: unknown) => {
+        // A client that went away is no error of the server's: nothing to answer, nothing to warn of.
+        if (clientWentAway(req, res)) code = "canceled";
+        else code = sendError(res, err, requestId, logger);
+      })
       .finally(() => {
+        const status = code === "canceled" ? CLIENT_CLOSED : res.statusCode;
+        code ??= status < 400 ? "ok" : codeOfStatus(status);
+        const ms = Math.round(performance.now() - started);
+        observer?.finished(name, code, ms / 1000);
         // The query holds the signature: log the path only.
         logger.info(
-          { method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(performance.now() - started), requestId },
+          { method: req.method, path: url.pathname, status, code, ms, keyId: call.keyId, peer: req.socket?.remoteAddress, requestId },
           "http",
         );
       });
     return true;
   };
+}
+
+/** The code of an answer the routes sent without an error (416 for a range past the end). */
+function codeOfStatus(status: number): string {
+  return status === 416 ? "out_of_range" : "unknown";
 }

@@ -8,6 +8,7 @@ import { UploadSessionSchema } from "@modelreg/proto";
 import { SignedUrlError } from "../auth/errors.js";
 import { uploadToProto } from "../convert/uploads.js";
 import type { UploadSessionsDomain, UploadSessionView } from "../domain/files/index.js";
+import { type ByteCall, countedBody } from "./byte-call.js";
 import { HttpError } from "./file-route-errors.js";
 import type { Req, Res } from "./file-routes.js";
 import { baseUrlOf, type FileUrls, isTls, type SignedUrlCheck, UPLOAD_PREFIX } from "./file-urls.js";
@@ -20,11 +21,12 @@ export interface UploadRouteDeps {
   publicUrl?: string;
 }
 
-export async function upload(deps: UploadRouteDeps, req: Req, res: Res, url: URL): Promise<void> {
+export async function upload(deps: UploadRouteDeps, req: Req, res: Res, url: URL, call: ByteCall): Promise<void> {
   if (req.method !== "PUT") throw new HttpError(405, Code.InvalidArgument, `use PUT to send bytes to an upload URL, not ${req.method}`);
   const signed = await deps.signer.verify(url, "PUT");
   const id = url.pathname.slice(UPLOAD_PREFIX.length);
   if (id !== signed.object) throw new SignedUrlError("BAD_SIGNATURE");
+  call.keyId = signed.accessKeyId;
   const scope = { workspace: signed.workspace };
   const target = { workspace: signed.workspace, id };
   const header = req.headers["content-range"];
@@ -50,7 +52,7 @@ export async function upload(deps: UploadRouteDeps, req: Req, res: Res, url: URL
   // The session is read once, by write(), which also checks the declared
   // total, and the body against the declared range: without Content-Length
   // (a chunked body) nothing else would.
-  const session = await deps.uploads.write(scope, target, offset, req, { totalSize: total, length: chunk });
+  const session = await deps.uploads.write(scope, target, offset, countedBody(req, call), { totalSize: total, length: chunk });
   sendSession(deps, req, res, session, signed.accessKeyId);
 }
 

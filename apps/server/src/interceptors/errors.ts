@@ -52,7 +52,31 @@ function extraDetails(err: DomainError): OutgoingDetail[] {
   return [];
 }
 
-export function toConnectError(err: unknown, requestId: string, logger: Logger): ConnectError {
+/**
+ * Why a call whose signal fired ended, when its client went away (it
+ * disconnected, reset its stream or cancelled): Canceled. A deadline that
+ * passed keeps its own code. Whatever the handler then threw (a write to a
+ * closed stream, a read of a body cut short) is the consequence, not a fault.
+ */
+export function clientGoneError(signal: AbortSignal | undefined): ConnectError | undefined {
+  if (!signal?.aborted) return undefined;
+  const reason: unknown = signal.reason;
+  if (reason instanceof ConnectError && reason.code === Code.DeadlineExceeded) return undefined;
+  return new ConnectError("the client cancelled the call or went away", Code.Canceled);
+}
+
+/** Codes a failed read or write of a vanished client's stream comes back with (Connect's mapping of Node's errors). */
+const STREAM_FAILURE_CODES = new Set([Code.Internal, Code.Unknown, Code.Aborted, Code.Unavailable, Code.Canceled]);
+
+/** An outcome the server chose (a domain error, a refusal), which stands even when nobody hears it. */
+function isDeliberate(err: unknown): boolean {
+  return err instanceof DomainError || (err instanceof ConnectError && !STREAM_FAILURE_CODES.has(err.code));
+}
+
+/** `err` as the ConnectError a client gets; `signal` is the call's, which tells a client that went away. */
+export function toConnectError(err: unknown, requestId: string, logger: Logger, signal?: AbortSignal): ConnectError {
+  const gone = clientGoneError(signal);
+  if (gone && !isDeliberate(err)) return gone;
   if (err instanceof ConnectError) return err;
   const error = (message: string, code: Code, details: OutgoingDetail[]) =>
     new ConnectError(message, code, new Headers({ "x-request-id": requestId }), details);
@@ -107,7 +131,7 @@ export function errorInterceptor(logger: Logger): Interceptor {
     try {
       res = await next(req);
     } catch (err) {
-      throw toConnectError(err, requestIdOf(req), logger);
+      throw toConnectError(err, requestIdOf(req), logger, req.signal);
     }
     if (!res.stream) return res;
     // A streaming handler throws while its messages are read: map those too.
@@ -118,7 +142,7 @@ export function errorInterceptor(logger: Logger): Interceptor {
         try {
           yield* messages;
         } catch (err) {
-          throw toConnectError(err, requestIdOf(req), logger);
+          throw toConnectError(err, requestIdOf(req), logger, req.signal);
         }
       })(),
     };

@@ -20,13 +20,14 @@ import { type Compression, envelopeDecompress, type UniversalHandler, type Unive
 import { errorToJsonBytes, parseContentType as connectContentType } from "@connectrpc/connect/protocol-connect";
 import { parseContentType as grpcContentType } from "@connectrpc/connect/protocol-grpc";
 import { parseContentType as grpcWebContentType } from "@connectrpc/connect/protocol-grpc-web";
-import type { Logger } from "../logger.js";
-import { logCall } from "./access-log.js";
+import type { AccessLog } from "./access-log.js";
+import { peerAddressKey } from "../auth/principal.js";
 import { malformedMessageError } from "./errors.js";
 import { requestIdFromHeader } from "./request-id.js";
 
 export interface MessageCheckOptions {
-  logger: Logger;
+  /** Where a refused call gets its access-log line. */
+  accessLog: Pick<AccessLog, "refused">;
   /** The router's readMaxBytes: larger bodies are left to Connect, which refuses them. */
   readMaxBytes: number;
   /** The compressions the router accepts. */
@@ -67,7 +68,7 @@ function checked(handler: UniversalHandler, options: MessageCheckOptions): Unive
   const { method } = handler;
   const refuse = (req: UniversalServerRequest, started: number, reason: string) => {
     const requestId = requestIdFromHeader(req.header);
-    logCall(options.logger, method, "invalid_argument", started, requestId);
+    options.accessLog.refused(method, "invalid_argument", started, { requestId, peer: req.contextValues?.get(peerAddressKey) });
     return malformedMessageError(method.input.typeName, reason, requestId);
   };
   const wrapped = async (req: UniversalServerRequest) => {

@@ -1,7 +1,7 @@
 // Every statement the engine runs on the jobs table, which it owns: queueing,
 // claiming, lease renewal, finishing, cancelling, ending the jobs whose
-// process is gone and that must not run again, the check idle() makes, and
-// pruning finished jobs (garbage collection).
+// process is gone and that must not run again, the check idle() makes,
+// pruning finished jobs (garbage collection), and counting them (metrics).
 // A claim is one UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED
 // LIMIT 1), so two processes never take the same job; every later write
 // matches on lease_owner and state, so a process that lost its lease writes
@@ -130,6 +130,12 @@ export async function pruneFinishedJobs(db: Database, kept: string): Promise<num
     sql`DELETE FROM ${jobs} WHERE state IN (${JOB_STATE.SUCCEEDED}, ${JOB_STATE.FAILED}, ${JOB_STATE.CANCELLED}) AND update_time < now() - ${kept}::interval RETURNING id`,
   );
   return rowsOf<{ id: string }>(result).length;
+}
+
+/** How many jobs there are of each kind in each state (finished ones are pruned after a week, so the table stays small). */
+export async function countJobs(db: Database): Promise<{ kind: string; state: number; count: number }[]> {
+  const result = await db.execute(sql`SELECT kind, state, count(*)::int AS count FROM ${jobs} GROUP BY kind, state`);
+  return rowsOf<{ kind: string; state: number; count: number }>(result).map((r) => ({ kind: r.kind, state: Number(r.state), count: Number(r.count) }));
 }
 
 function toJob(r: Record<string, unknown>): JobRow {

@@ -8,7 +8,7 @@ import { createRegistryClient, type RegistryClient } from "@modelreg/sdk";
 import { type App, createApp } from "../app.js";
 import { ensureDefaultWorkspace } from "../domain/workspaces/index.js";
 import { serve } from "../http/serve.js";
-import { createLogger } from "../logger.js";
+import { createLogger, type Logger } from "../logger.js";
 import type { BlobStore } from "../domain/ports/blob-store.js";
 import { createTestS3Store, createTestStore, TEST_SIGNING_KEYS } from "./test-store.js";
 
@@ -44,6 +44,8 @@ export interface TestAppOptions {
   taskClaimRecheckMs?: number;
   /** Quiet time before a WatchTask keep-alive (default 15 s). */
   taskKeepAliveMs?: number;
+  /** Where the server logs; default: silent (or MODELREG_TEST_LOG's level). */
+  logger?: Logger;
 }
 
 async function build(kind: DriverKind, options: TestAppOptions) {
@@ -54,7 +56,7 @@ async function build(kind: DriverKind, options: TestAppOptions) {
   const app = createApp({
     db: database.db,
     // MODELREG_TEST_LOG=debug shows the server's logs while debugging a test.
-    logger: createLogger(process.env.MODELREG_TEST_LOG ?? "silent"),
+    logger: options.logger ?? createLogger(process.env.MODELREG_TEST_LOG ?? "silent"),
     auth: { enabled: auth, adminToken: TEST_ADMIN_TOKEN },
     database: kind,
     store: blobs.store,

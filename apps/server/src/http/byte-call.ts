@@ -1,0 +1,44 @@
+// What one request on the byte routes tells about itself as it runs: the
+// access key its signed URL was issued to, and the bytes it moves (for the
+// access log and the metrics), and whether its client went away.
+import { Transform } from "node:stream";
+import type { Req, Res } from "./file-routes.js";
+
+export interface ByteCall {
+  /** The access key of the signed URL, once verified. */
+  keyId?: string;
+  /** Bytes received (upload) or sent (download) so far. */
+  bytes(n: number): void;
+}
+
+/** `body`, counting its bytes into `call` as they are read. */
+export async function* countedBody(body: AsyncIterable<Uint8Array>, call: ByteCall): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    call.bytes(chunk.length);
+    yield chunk;
+  }
+}
+
+/** A pass-through stream counting the bytes written to the response into `call`. */
+export function countingStream(call: ByteCall): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      call.bytes(chunk.length);
+      done(null, chunk);
+    },
+  });
+}
+
+/**
+ * Whether the request's client went away before its answer was complete:
+ * its connection closed (HTTP/1.1), or its stream was reset or closed
+ * (HTTP/2). Whatever the route failed with then (a premature close, an
+ * aborted body) is the consequence, not a fault of the server.
+ */
+export function clientWentAway(req: Req, res: Res): boolean {
+  // HTTP/2's compatibility response has no writableFinished; its end() is as far as it tells.
+  if ((res as { writableFinished?: boolean }).writableFinished ?? res.writableEnded) return false;
+  const stream = "stream" in res ? res.stream : undefined;
+  if (stream) return stream.destroyed || stream.closed;
+  return Boolean((res as { destroyed?: boolean }).destroyed || req.socket?.destroyed);
+}
