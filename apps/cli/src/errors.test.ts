@@ -32,6 +32,13 @@ describe("reportError", () => {
     expect(b.stderr).toContain("hint: is the server running at http://127.0.0.1:1? start it with npm start");
   });
 
+  it("hints at NODE_EXTRA_CA_CERTS when the server's certificate is not trusted", () => {
+    const b = bufferIo();
+    const tlsError = Object.assign(new Error("self-signed certificate"), { code: "DEPTH_ZERO_SELF_SIGNED_CERT" });
+    reportError(new ConnectError(tlsError.message, Code.Internal, undefined, undefined, tlsError), b.io, { ...ctx, server: "https://127.0.0.1:8443" });
+    expect(b.stderr).toContain("hint: the server's TLS certificate is not trusted here: set NODE_EXTRA_CA_CERTS to a PEM file");
+  });
+
   it("hints at re-reading on a stale etag, with the current one", () => {
     const b = bufferIo();
     expect(reportError(rpcError(Code.Aborted, "changed", "ETAG_MISMATCH", { current_etag: "abc" }), b.io, ctx)).toBe(20);

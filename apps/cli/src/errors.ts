@@ -63,6 +63,8 @@ export function errorJson(err: unknown): ErrorJson {
 
 export function hintFor(err: unknown, ctx: ErrorContext): string | undefined {
   if (!(err instanceof ConnectError)) return undefined;
+  if (untrustedCertificate(err))
+    return "the server's TLS certificate is not trusted here: set NODE_EXTRA_CA_CERTS to a PEM file of the authority that signed it (or of the certificate itself, when self-signed)";
   const d = errorDetails(err);
   switch (err.code) {
     case Code.Unavailable:
@@ -94,6 +96,14 @@ export function hintFor(err: unknown, ctx: ErrorContext): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** Node's verdicts on a server certificate no trusted authority signed. */
+const UNTRUSTED = /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_UNTRUSTED)$/;
+
+function untrustedCertificate(err: ConnectError): boolean {
+  const code = (err.cause as { code?: unknown } | undefined)?.code;
+  return (typeof code === "string" && UNTRUSTED.test(code)) || /self[- ]signed certificate|unable to (verify|get) .*certificate/i.test(err.rawMessage);
 }
 
 /** `workspaces/{w}/models/{m}/versions/{v}` or `.../models/{m}@{alias}`: the workspace and the model. */
