@@ -173,6 +173,35 @@ describeEachDatabase("job engine", (kind) => {
     expect(ran).toEqual([1]);
   });
 
+  it("hands a running job back when its engine stops: another runs it at once, that try not counted", async () => {
+    const attempts: number[] = [];
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const kinds: Record<string, JobKind> = {
+      handover: {
+        run: (_p, ctx) =>
+          new Promise<void>((resolve, reject) => {
+            attempts.push(ctx.attempt);
+            if (attempts.length > 1) return resolve();
+            started();
+            ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason), { once: true });
+          }),
+      },
+    };
+    // Leases far beyond the test's timeout: only a hand-back lets the second engine take the job.
+    const first = engine(kinds, { leaseMs: 600_000 });
+    const id = await first.enqueue("handover", {});
+    first.start();
+    await running;
+    await first.stop(); // what SIGTERM does (main.ts)
+    expect(await row(id)).toMatchObject({ state: JOB_STATE.QUEUED, attempts: 0, leaseOwner: "", leaseUntil: null });
+    const second = engine(kinds, { leaseMs: 600_000 });
+    second.start();
+    expect(await settled(id)).toMatchObject({ state: JOB_STATE.SUCCEEDED, attempts: 1 });
+    await second.stop();
+    expect(attempts).toEqual([1, 1]);
+  });
+
   it("fails a job whose process died on its last try instead of running it once more", async () => {
     const ran: number[] = [];
     const failed: string[] = [];
