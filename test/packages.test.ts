@@ -1,0 +1,237 @@
+// The published packages as another project gets them: `npm pack` of
+// @modelreg/proto, @modelreg/sdk and @modelreg/cli (each built by its
+// prepack), the tarballs installed into an empty project outside the
+// repository, and there, against a real server: the README's plain-node
+// script, a strict TypeScript consumer of the SDK's declarations, and the
+// installed `modelreg`. One pack and one install serve every case.
+import { execFile } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { promisify } from "node:util";
+import { Code, codeName, createRegistryClient } from "@modelreg/sdk";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { REPO_ROOT, type ServerProcess, startServer, tempDir } from "./support/server.js";
+
+const run = promisify(execFile);
+const PACKAGES = ["@modelreg/proto", "@modelreg/sdk", "@modelreg/cli"] as const;
+const TSC = join(REPO_ROOT, "node_modules/typescript/bin/tsc");
+
+interface Packed {
+  name: string;
+  filename: string;
+  files: { path: string; mode: number }[];
+}
+
+/**
+ * The environment of an npm child: this process's, without what an npm
+ * script above this test set for its own package and workspace (npm run
+ * exports them as npm_* variables, and a child npm would take them as its
+ * own options).
+ */
+function npmEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_(package|lifecycle)_|^npm_config_(workspaces?|include_workspace_root|prefix|global|omit|include|production|json)$/i.test(k)) env[k] = v;
+  return { ...env, npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false", ...extra };
+}
+
+const npm = (args: string[], cwd: string) => run("npm", args, { cwd, env: npmEnv(), maxBuffer: 64 * 1024 * 1024 });
+
+let server: ServerProcess;
+const tarballs = tempDir("modelreg-tarballs-");
+const project = tempDir("modelreg-consumer-");
+const config = tempDir("modelreg-consumer-config-");
+let packed: Packed[] = [];
+const packedOf = (name: string) => packed.find((p) => p.name === name)!;
+
+beforeAll(async () => {
+  // The consumer lives in the OS temp dir: no node_modules of this
+  // repository above it for node, tsc or npm to find.
+  expect(relative(REPO_ROOT, project.path).startsWith("..")).toBe(true);
+  const [started, pack] = await Promise.all([startServer(), npm(["pack", ...PACKAGES.flatMap((p) => ["-w", p]), "--pack-destination", tarballs.path, "--json"], REPO_ROOT)]);
+  server = started;
+  packed = JSON.parse(pack.stdout) as Packed[];
+  expect(packed.map((p) => p.name).sort()).toEqual([...PACKAGES].sort());
+  writeFileSync(join(project.path, "package.json"), `${JSON.stringify({ name: "consumer", private: true, type: "module" }, null, 2)}\n`);
+  // Third-party dependencies come from the registry (or npm's cache); the
+  // consumer's own @types/node at the version this repository uses.
+  const typesNode = JSON.parse(readFileSync(join(REPO_ROOT, "node_modules/@types/node/package.json"), "utf8")).version as string;
+  await npm(["install", "--prefer-offline", ...packed.map((p) => join(tarballs.path, p.filename)), `@types/node@${typesNode}`], project.path);
+}, 300_000);
+
+afterAll(async () => {
+  await server?.stop();
+  for (const d of [tarballs, project, config]) d.remove();
+});
+
+it("packs built JavaScript, declarations, source maps and the license, and no sources, tests or monorepo files", () => {
+  const license = readFileSync(join(REPO_ROOT, "LICENSE"), "utf8");
+  expect(license).toMatch(/Apache License\s+Version 2\.0, January 2004/);
+  for (const name of PACKAGES) {
+    const paths = packedOf(name).files.map((f) => f.path);
+    const installed = join(project.path, "node_modules", name);
+    const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8"));
+    expect(manifest.license, name).toBe("Apache-2.0");
+    expect(readFileSync(join(installed, "LICENSE"), "utf8"), name).toBe(license);
+    expect(paths.filter((p) => !/^(dist\/|LICENSE$|README\.md$|package\.json$)/.test(p)), name).toEqual([]);
+    expect(paths.filter((p) => /\.test\.|\/testing\/|tsconfig|\.ts$/.test(p) && !p.endsWith(".d.ts")), name).toEqual([]);
+    // Nothing runs at install time.
+    expect(Object.keys(manifest.scripts ?? {}).filter((s) => /^(pre|post)?install$|^prepare$/.test(s)), name).toEqual([]);
+  }
+  for (const name of ["@modelreg/proto", "@modelreg/sdk"]) {
+    const paths = packedOf(name).files.map((f) => f.path);
+    expect(paths, name).toContain("dist/index.js");
+    expect(paths, name).toContain("dist/index.d.ts");
+    expect(paths, name).toContain("dist/index.js.map");
+  }
+  expect(packedOf("@modelreg/sdk").files.map((f) => f.path)).toContain("dist/browser.js");
+  // The SDK's dependencies are all declared: the proto package among them.
+  const sdk = JSON.parse(readFileSync(join(project.path, "node_modules/@modelreg/sdk/package.json"), "utf8"));
+  expect(sdk.dependencies["@modelreg/proto"]).toBe("0.1.0");
+});
+
+it("runs the README's plain-node script: a model, a version, a file uploaded and downloaded", async () => {
+  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("### The SDK in another project (Node)"));
+  const script = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+  expect(script, "README has a js block under its Node SDK section").toBeTruthy();
+  writeFileSync(join(project.path, "app.mjs"), script!);
+  const env = { ...process.env, MODELREG_SERVER: server.url };
+  // Twice: the second run finds the model (AlreadyExists handled) and makes the next version.
+  for (const expected of ["1.0.0", "1.0.1"]) {
+    const { stdout } = await run(process.execPath, ["app.mjs"], { cwd: project.path, env });
+    const [name, sha256, same] = stdout.trim().split(" ");
+    expect(name).toBe(`workspaces/default/models/churn/versions/${expected}`);
+    expect(sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(same).toBe("true");
+  }
+  const registry = createRegistryClient({ baseUrl: server.url });
+  const versions: string[] = [];
+  for await (const v of registry.listAllVersions("churn")) versions.push(v.version);
+  expect(versions.sort()).toEqual(["1.0.0", "1.0.1"]);
+});
+
+it("type-checks a consumer of the SDK's public API under strict, exactOptionalPropertyTypes and noUncheckedIndexedAccess, with skipLibCheck off", async () => {
+  const dir = join(project.path, "typed");
+  writeFileSync(join(project.path, "tsconfig.json"), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
+  writeFileSync(join(project.path, "consumer.ts"), CONSUMER_TS);
+  const r = await run(process.execPath, [TSC, "-p", project.path, "--outDir", dir], { cwd: project.path }).catch((e: { stdout: string; code: number }) => e);
+  expect(r.stdout, "tsc found errors").toBe("");
+  // The declarations were what it checked: not sources, not any.
+  const { stdout: listed } = await run(process.execPath, [TSC, "-p", project.path, "--noEmit", "--listFilesOnly"], { cwd: project.path });
+  const sdkFiles = listed.split("\n").filter((f) => f.includes("/node_modules/@modelreg/"));
+  expect(sdkFiles.length).toBeGreaterThan(10);
+  expect(sdkFiles.filter((f) => !f.endsWith(".d.ts"))).toEqual([]);
+  // And the compiled consumer runs on the installed packages.
+  const { stdout } = await run(process.execPath, [join(dir, "consumer.js"), server.url], { cwd: project.path });
+  expect(JSON.parse(stdout)).toMatchObject({ code: codeName(Code.NotFound), notFound: true, workspace: "default", field: null });
+});
+
+it("runs the installed modelreg (one bundled file) against the server: versions list prints the version", async () => {
+  const bin = join(project.path, "node_modules/.bin/modelreg");
+  expect(readFileSync(bin, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+  const registry = createRegistryClient({ baseUrl: server.url });
+  await registry.models.createModel({ parent: "workspaces/default", modelId: "cli-listed" });
+  await registry.versions.createVersion({ parent: registry.modelName("cli-listed"), versionId: "3.1.4" });
+  const env = { ...process.env, MODELREG_SERVER: server.url, MODELREG_CONFIG_DIR: config.path, MODELREG_NO_PROGRESS: "1" };
+  // The bin itself, as a shell runs it (its #! line), not through this node.
+  const { stdout } = await run(bin, ["versions", "list", "cli-listed"], { cwd: project.path, env });
+  expect(stdout).toContain("3.1.4");
+  const { stdout: json } = await run(bin, ["versions", "list", "cli-listed", "-o", "json"], { cwd: project.path, env });
+  expect(JSON.stringify(JSON.parse(json))).toContain('"3.1.4"');
+});
+
+it("installs the CLI alone with nothing else: no dependencies, offline, and it runs with plain node", async () => {
+  const alone = join(project.path, "cli-alone");
+  const cli = join(tarballs.path, packedOf("@modelreg/cli").filename);
+  expect(packedOf("@modelreg/cli").files.map((f) => f.path).sort()).toEqual(["LICENSE", "README.md", "dist/modelreg.mjs", "package.json"]);
+  await run("mkdir", ["-p", alone]);
+  writeFileSync(join(alone, "package.json"), `${JSON.stringify({ name: "cli-alone", private: true }, null, 2)}\n`);
+  // --offline: a dependency to fetch would fail the install.
+  await npm(["install", "--offline", "--omit=dev", cli], alone);
+  await npm(["ci", "--offline", "--omit=dev"], alone);
+  expect(readdirSync(join(alone, "node_modules")).filter((d) => !d.startsWith("."))).toEqual(["@modelreg"]);
+  expect(readdirSync(join(alone, "node_modules/@modelreg"))).toEqual(["cli"]);
+  const manifest = JSON.parse(readFileSync(join(alone, "node_modules/@modelreg/cli/package.json"), "utf8"));
+  expect(manifest.dependencies ?? {}).toEqual({});
+  expect(manifest.bin).toEqual({ modelreg: "dist/modelreg.mjs" });
+  const { stdout } = await run(process.execPath, [join(alone, "node_modules/@modelreg/cli/dist/modelreg.mjs"), "--version"], { cwd: alone });
+  expect(stdout.trim()).toBe(manifest.version);
+  expect(existsSync(join(alone, "node_modules/.bin/modelreg"))).toBe(true);
+});
+
+const CONSUMER_TSCONFIG = {
+  compilerOptions: {
+    target: "ES2022",
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    skipLibCheck: false,
+    types: ["node"],
+  },
+  files: ["consumer.ts"],
+};
+
+// The SDK's public API as a strict TypeScript project uses it: options built
+// from values that may be undefined, raw RPCs with protobuf-es messages, the
+// transfer helpers, paging, and errors. Each @ts-expect-error must be an
+// error, so the declarations cannot have gone `any`.
+const CONSUMER_TS = `
+import { create } from "@bufbuild/protobuf";
+import { ModelSchema, type Model } from "@modelreg/proto";
+import {
+  Code, ConnectError, codeName, createRegistryClient, errorDetails, modelName,
+  type DownloadedFile, type DownloadOptions, type RegistryClient, type RegistryClientOptions, type UploadFileOptions, type Version, VersionState,
+} from "@modelreg/sdk";
+
+const options: RegistryClientOptions = {
+  baseUrl: process.argv[2] ?? "http://localhost:8080",
+  accessKey: process.env.MODELREG_ACCESS_KEY,
+  workspace: process.env.MODELREG_WORKSPACE,
+  timeoutMs: process.env.TIMEOUT ? Number(process.env.TIMEOUT) : undefined,
+};
+const registry: RegistryClient = createRegistryClient(options);
+
+export async function roundTrip(localPath: string, signal?: AbortSignal): Promise<DownloadedFile> {
+  const model: Model = create(ModelSchema, { description: "typed" });
+  const { model: created } = await registry.models.createModel({ parent: "workspaces/default", modelId: "typed", model });
+  const parent: string = created?.name ?? modelName("default", "typed");
+  const { version } = await registry.versions.createVersion({ parent, versionId: "1.0.0" });
+  const upload: UploadFileOptions = { signal, onProgress: (p) => console.error(p.bytesDone) };
+  const ready: Version = await registry.uploadFile(\`typed:\${version?.version ?? "1.0.0"}\`, localPath, upload);
+  if (ready.state !== VersionState.READY) throw new Error("not ready");
+  const download: DownloadOptions = { signal, resume: false };
+  return registry.downloadToFile("typed:1.0.0", localPath.split("/").at(-1) ?? localPath, "copy.bin", download);
+}
+
+export async function names(filter?: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const m of registry.listAllModels({ filter, orderBy: "update_time desc" })) out.push(m.name);
+  return out;
+}
+
+async function main(): Promise<void> {
+  try {
+    await registry.models.getModel({ name: modelName("default", "does-not-exist") });
+  } catch (err) {
+    if (!(err instanceof ConnectError)) throw err;
+    const details = errorDetails(err);
+    const reason: string | undefined = details.reason;
+    const first = details.fieldViolations[0];
+    console.log(JSON.stringify({ code: codeName(err.code), notFound: err.code === Code.NotFound, workspace: registry.workspace, reason, field: first?.field ?? null }));
+  }
+}
+await main();
+
+// Compiled, never called.
+export function misuses(): void {
+  // @ts-expect-error a version reference is a string
+  void registry.uploadFile(42, "x");
+  // @ts-expect-error downloadToFile resolves a DownloadedFile, not a string
+  const wrong: Promise<string> = registry.downloadToFile("m:1", "a");
+  void wrong;
+  // @ts-expect-error a client needs its server's address
+  createRegistryClient({});
+}
+`;
