@@ -5,6 +5,7 @@
 import { builtinModules } from "node:module";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import ts from "typescript";
 import { describe, expect, it } from "vitest";
 
 const NODE_BUILTINS = new Set(builtinModules);
@@ -59,6 +60,27 @@ describe("the browser entry", () => {
     expect(packages.filter((p) => !BROWSER_PACKAGES.includes(p))).toEqual([]);
     expect(packages).toEqual(expect.arrayContaining(["@connectrpc/connect-web", "@modelreg/proto"]));
     expect(bytes).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("type-checks for a page: the DOM's types and no Node's, under the strictest flags", () => {
+    const program = ts.createProgram([fileURLToPath(new URL("./browser.ts", import.meta.url))], {
+      target: ts.ScriptTarget.ES2022,
+      lib: ["lib.es2023.d.ts", "lib.dom.d.ts", "lib.dom.iterable.d.ts"],
+      module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.Bundler,
+      customConditions: ["@modelreg/source"],
+      types: [],
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      noUncheckedIndexedAccess: true,
+      skipLibCheck: false,
+      noEmit: true,
+    });
+    const errors = ts.getPreEmitDiagnostics(program).map((d) => {
+      const where = d.file ? `${d.file.fileName.replace(ROOT, "")}(${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}): ` : "";
+      return where + ts.flattenDiagnosticMessageText(d.messageText, "\n");
+    });
+    expect(errors).toEqual([]);
   }, 60_000);
 
   it("is guarded by a check that catches the Node entry's imports", async () => {

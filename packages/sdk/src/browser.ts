@@ -25,7 +25,7 @@ export type { TaskTypeName } from "./tasks/names.js";
 export type { TaskReadHelpers } from "./tasks/read-members.js";
 export type { FollowTaskOptions, TaskWatchItem } from "./tasks/follow.js";
 export type { WaitForTaskOptions } from "./tasks/wait.js";
-export type { TransferProgress } from "./transfers/context.js";
+export type { TransferProgress } from "./transfers/progress.js";
 export type { RetryPolicy } from "./transfers/retry.js";
 export { httpError } from "./transfers/http-common.js";
 export type { CallOptions, Interceptor, Transport } from "@connectrpc/connect";

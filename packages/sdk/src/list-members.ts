@@ -50,15 +50,15 @@ export interface ListMembers {
    */
   listAllVersions(model: string, request?: ListRequest, options?: CallOptions): AsyncIterable<Version>;
   /** Every file of a READY version (short or full name), by path; options apply to each page's call. */
-  listAllFiles(version: string, request?: { pageSize?: number }, options?: CallOptions): AsyncIterable<VersionFile>;
+  listAllFiles(version: string, request?: { pageSize?: number | undefined }, options?: CallOptions): AsyncIterable<VersionFile>;
   /** Every audit event of the workspace (or `workspaces/-`), newest first, matching `filter`. */
-  listAllAuditEvents(request?: { parent?: string; filter?: string; pageSize?: number }, options?: CallOptions): AsyncIterable<AuditEvent>;
+  listAllAuditEvents(request?: { parent?: string | undefined; filter?: string | undefined; pageSize?: number | undefined }, options?: CallOptions): AsyncIterable<AuditEvent>;
   /**
    * Every export of a version (`model:version`, `model@alias`, a full name)
    * or, given a model, of all its versions, newest first, matching `filter`
    * (e.g. `state = SUCCEEDED AND format = TAR_GZ`).
    */
-  listAllExports(ref: string, request?: { filter?: string; pageSize?: number }, options?: CallOptions): AsyncIterable<Export>;
+  listAllExports(ref: string, request?: { filter?: string | undefined; pageSize?: number | undefined }, options?: CallOptions): AsyncIterable<Export>;
 }
 
 export function createListMembers(c: ListClients, workspace: string): ListMembers {
@@ -68,31 +68,40 @@ export function createListMembers(c: ListClients, workspace: string): ListMember
     exportName: (ref) => exportName(workspace, ref),
     listAllModels: (request = {}, callOptions) =>
       paginate(async (pageToken) => {
-        const res = await c.models.listModels({ parent: workspaceName(workspace), ...request, pageToken }, callOptions);
+        const res = await c.models.listModels({ parent: workspaceName(workspace), ...listFields(request), pageToken }, callOptions);
         return { items: res.models, nextPageToken: res.nextPageToken };
       }),
     listAllVersions: (model, request = {}, callOptions) =>
       paginate(async (pageToken) => {
-        const res = await c.versions.listVersions({ ...request, parent: modelName(workspace, model), pageToken }, callOptions);
+        const res = await c.versions.listVersions({ ...listFields(request), parent: modelName(workspace, model), pageToken }, callOptions);
         return { items: res.versions, nextPageToken: res.nextPageToken };
       }),
     listAllFiles: (version, request = {}, callOptions) =>
       paginate(async (pageToken) => {
-        const res = await c.files.listVersionFiles({ ...request, version: { case: "name", value: versionName(workspace, version) }, pageToken }, callOptions);
+        const res = await c.files.listVersionFiles({ ...listFields(request), version: { case: "name", value: versionName(workspace, version) }, pageToken }, callOptions);
         return { items: res.files, nextPageToken: res.nextPageToken };
       }),
     listAllAuditEvents: (request = {}, callOptions) =>
       paginate(async (pageToken) => {
-        const res = await c.workspaces.listAuditEvents({ parent: workspaceName(workspace), ...request, pageToken }, callOptions);
+        const res = await c.workspaces.listAuditEvents({ ...listFields(request), parent: request.parent ?? workspaceName(workspace), pageToken }, callOptions);
         return { items: res.auditEvents, nextPageToken: res.nextPageToken };
       }),
     listAllExports: (ref, request = {}, callOptions) => {
       const { version, alias } = splitRef(ref);
       const parent = version !== undefined || alias !== undefined ? versionName(workspace, ref) : `${modelName(workspace, ref)}/versions/-`;
       return paginate(async (pageToken) => {
-        const res = await c.exports.listExports({ ...request, parent, pageToken }, callOptions);
+        const res = await c.exports.listExports({ ...listFields(request), parent, pageToken }, callOptions);
         return { items: res.exports, nextPageToken: res.nextPageToken };
       });
     },
+  };
+}
+
+/** The fields of a list request that are set (an explicit undefined means the default, as if left out). */
+function listFields(request: ListRequest): { filter?: string; orderBy?: string; pageSize?: number } {
+  return {
+    ...(request.filter !== undefined ? { filter: request.filter } : {}),
+    ...(request.orderBy !== undefined ? { orderBy: request.orderBy } : {}),
+    ...(request.pageSize !== undefined ? { pageSize: request.pageSize } : {}),
   };
 }

@@ -19,27 +19,27 @@ export interface BrowserClientOptions {
   /** The server's address, e.g. https://registry.example.com; it must list this page's origin in CORS_ORIGINS. */
   baseUrl: string;
   /** Wire protocol (default "connect"). */
-  protocol?: "connect" | "grpc-web";
+  protocol?: "connect" | "grpc-web" | undefined;
   /** Protobuf binary on the wire instead of JSON (default false: JSON, readable in the browser's developer tools). */
-  useBinaryFormat?: boolean;
+  useBinaryFormat?: boolean | undefined;
   /** Workspace that short names resolve in (default "default"). */
-  workspace?: string;
+  workspace?: string | undefined;
   /** Default deadline of every call, in milliseconds (default: none); not of file transfers. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /**
    * Access key as `<key_id>.<secret>`, sent as `Authorization: Bearer ...`.
    * A key in a page is readable by whoever uses the page: give it the least
    * role that does the job (a reader key for a page that only lists).
    */
-  accessKey?: string;
+  accessKey?: string | undefined;
   /** Extra headers on every call (the server's CORS allows Connect's, Authorization and x-request-id). */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** Extra interceptors, outermost first. */
-  interceptors?: Interceptor[];
+  interceptors?: Interceptor[] | undefined;
   /** The fetch calls and transfers use (default: the page's). */
-  fetch?: Fetch;
+  fetch?: Fetch | undefined;
   /** Use this transport for calls instead of building one; transfers still fetch from `baseUrl`. */
-  transport?: Transport;
+  transport?: Transport | undefined;
 }
 
 export interface BrowserRegistryClient extends ListMembers, TaskReadHelpers {

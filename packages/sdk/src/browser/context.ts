@@ -2,7 +2,7 @@
 // resolve, fetch, and the options callers pass.
 import type { Client } from "@connectrpc/connect";
 import type { FileService } from "@modelreg/proto";
-import type { TransferProgress } from "../transfers/context.js";
+import type { TransferProgress } from "../transfers/progress.js";
 import type { RetryPolicy } from "../transfers/retry.js";
 import type { Fetch } from "./fetch-bytes.js";
 
@@ -17,11 +17,11 @@ export interface BrowserTransferContext {
 
 export interface BrowserTransferOptions {
   /** Called as bytes move (uploads: after each chunk; downloads: as they arrive). */
-  onProgress?: (progress: TransferProgress) => void;
+  onProgress?: ((progress: TransferProgress) => void) | undefined;
   /** Aborts the transfer (rejects with Canceled). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Retries after a dropped connection (default: 5 attempts in a row without progress). */
-  retry?: Partial<RetryPolicy>;
+  retry?: Partial<RetryPolicy> | undefined;
 }
 
 /** Bytes per upload request in a browser (default): progress is reported per request, and a retry resends at most this. */

@@ -6,7 +6,7 @@
 // manifest's sha256 is refused (DataLoss), never returned.
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { VersionFile } from "@modelreg/proto";
-import { progressReporter } from "../transfers/context.js";
+import { progressReporter } from "../transfers/progress.js";
 import { rangeHeader, resolveUrl } from "../transfers/http-common.js";
 import { canceled, DEFAULT_RETRY, withResume } from "../transfers/retry.js";
 import type { BrowserTransferContext, BrowserTransferOptions } from "./context.js";
@@ -15,9 +15,9 @@ import { fetchBytes, fetchFailure, throwFetchError } from "./fetch-bytes.js";
 
 export interface ByteRange {
   /** First byte (default 0). */
-  offset?: number;
+  offset?: number | undefined;
   /** Most bytes (default: to the end). */
-  length?: number;
+  length?: number | undefined;
 }
 
 export interface DownloadedBlob {

@@ -5,7 +5,7 @@
 // makes the version READY.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { UploadState, type UploadSession, type Version } from "@modelreg/proto";
-import { progressReporter } from "../transfers/context.js";
+import { progressReporter } from "../transfers/progress.js";
 import { contentRange, resolveUrl } from "../transfers/http-common.js";
 import { mapLimit } from "../transfers/map-limit.js";
 import { DEFAULT_RETRY, withResume } from "../transfers/retry.js";
@@ -19,22 +19,22 @@ export interface BlobFile {
   path: string;
   blob: Blob;
   /** Media type (default: the server's pick by extension). */
-  mediaType?: string;
+  mediaType?: string | undefined;
 }
 
 export interface BlobUploadOptions extends BrowserTransferOptions {
   /** Replace the files of a READY version (otherwise FailedPrecondition). */
-  overwrite?: boolean;
+  overwrite?: boolean | undefined;
   /** Largest piece sent per PUT (default 16 MiB; never above the server's max_chunk_bytes). */
-  chunkBytes?: number;
+  chunkBytes?: number | undefined;
   /** Sessions sent at once (default 2). Files are hashed one at a time, so one is in memory at once. */
-  concurrency?: number;
+  concurrency?: number | undefined;
 }
 
 export interface BlobUploadFileOptions extends BlobUploadOptions {
   /** The file's path in the version (default: the File's name). */
-  path?: string;
-  mediaType?: string;
+  path?: string | undefined;
+  mediaType?: string | undefined;
 }
 
 const MAX_OFFSET_RESYNCS = 5;

@@ -3,7 +3,11 @@
 import type { Client } from "@connectrpc/connect";
 import type { FileService } from "@modelreg/proto";
 import type { HttpAgents } from "./http.js";
+import type { TransferProgress } from "./progress.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
+
+export { progressReporter, type ProgressReporter, type TransferProgress } from "./progress.js";
+export { DEFAULT_CHUNK_BYTES } from "./session-answer.js";
 
 export interface TransferContext {
   /** FileService over the client's transport: the unary calls. */
@@ -25,15 +29,6 @@ export interface TransferContext {
   resolveVersion(ref: string, signal?: AbortSignal): Promise<string>;
 }
 
-export interface TransferProgress {
-  /** Bytes sent (upload) or received (download) so far, over all files of the call. */
-  bytesDone: number;
-  /** Bytes the call moves in all: what the server lacks (upload), what is not local yet (download). */
-  bytesTotal: number;
-  /** The file the last bytes belong to. */
-  path?: string;
-}
-
 export interface TransferOptions {
   /** Called as bytes move. */
   onProgress?: ((progress: TransferProgress) => void) | undefined;
@@ -47,31 +42,8 @@ export interface TransferOptions {
   retry?: Partial<RetryPolicy> | undefined;
 }
 
-export const DEFAULT_CHUNK_BYTES = 256 << 20;
 export const STREAM_MESSAGE_BYTES = 1 << 20;
 
 export function retryPolicy(options: TransferOptions): RetryPolicy {
   return { ...DEFAULT_RETRY, ...options.retry };
 }
-
-/** Sums bytes per key (a session, a file) into one progress report. */
-export function progressReporter(bytesTotal: number, onProgress: TransferOptions["onProgress"]) {
-  const parts = new Map<string, number>();
-  let bytesDone = 0;
-  return {
-    bytesTotal,
-    get bytesDone() {
-      return bytesDone;
-    },
-    /** Sets how far `key` is, and reports. */
-    set(key: string, bytes: number, path?: string) {
-      bytesDone += bytes - (parts.get(key) ?? 0);
-      parts.set(key, bytes);
-      onProgress?.({ bytesDone, bytesTotal, ...(path !== undefined ? { path } : {}) });
-    },
-    get(key: string): number {
-      return parts.get(key) ?? 0;
-    },
-  };
-}
-export type ProgressReporter = ReturnType<typeof progressReporter>;

@@ -4,7 +4,9 @@
 import { fromJson } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorInfoSchema, UploadSessionSchema, UploadState, type UploadSession } from "@modelreg/proto";
-import { DEFAULT_CHUNK_BYTES } from "./context.js";
+
+/** Largest piece sent per PUT or WriteUpload stream by default: the server's default max_chunk_bytes. */
+export const DEFAULT_CHUNK_BYTES = 256 << 20;
 
 /** The bytes per PUT or stream: the caller's chunk size capped by the server's limit. */
 export function chunkSizeFor(session: UploadSession, chunkBytes = DEFAULT_CHUNK_BYTES): number {
