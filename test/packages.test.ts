@@ -15,6 +15,7 @@ import { REPO_ROOT, type ServerProcess, startServer, tempDir } from "./support/s
 const run = promisify(execFile);
 const PACKAGES = ["@modelreg/proto", "@modelreg/sdk", "@modelreg/cli"] as const;
 const TSC = join(REPO_ROOT, "node_modules/typescript/bin/tsc");
+const ESBUILD = join(REPO_ROOT, "node_modules/.bin/esbuild");
 
 interface Packed {
   name: string;
@@ -126,6 +127,15 @@ it("type-checks a consumer of the SDK's public API under strict, exactOptionalPr
   expect(JSON.parse(stdout)).toMatchObject({ code: codeName(Code.NotFound), notFound: true, workspace: "default", field: null });
 });
 
+it("gives a browser bundler the SDK's browser entry, which needs no node: module", async () => {
+  writeFileSync(join(project.path, "page.js"), 'import { createRegistryClient } from "@modelreg/sdk";\nexport const client = createRegistryClient({ baseUrl: location.origin });\n');
+  const meta = join(project.path, "page.meta.json");
+  await run(ESBUILD, ["page.js", "--bundle", "--platform=browser", "--format=esm", `--metafile=${meta}`, "--outfile=page.bundle.js", "--log-level=error"], { cwd: project.path });
+  const inputs = Object.keys(JSON.parse(readFileSync(meta, "utf8")).inputs as Record<string, unknown>);
+  expect(inputs).toContain("node_modules/@modelreg/sdk/dist/browser.js");
+  expect(inputs.filter((i) => i.startsWith("node_modules/@modelreg/sdk/dist/index") || i.startsWith("node:"))).toEqual([]);
+});
+
 it("runs the installed modelreg (one bundled file) against the server: versions list prints the version", async () => {
   const bin = join(project.path, "node_modules/.bin/modelreg");
   expect(readFileSync(bin, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
@@ -184,6 +194,7 @@ import {
   Code, ConnectError, codeName, createRegistryClient, errorDetails, modelName,
   type DownloadedFile, type DownloadOptions, type RegistryClient, type RegistryClientOptions, type UploadFileOptions, type Version, VersionState,
 } from "@modelreg/sdk";
+import { type BrowserRegistryClient, createRegistryClient as createBrowserClient } from "@modelreg/sdk/browser";
 
 const options: RegistryClientOptions = {
   baseUrl: process.argv[2] ?? "http://localhost:8080",
@@ -203,6 +214,13 @@ export async function roundTrip(localPath: string, signal?: AbortSignal): Promis
   if (ready.state !== VersionState.READY) throw new Error("not ready");
   const download: DownloadOptions = { signal, resume: false };
   return registry.downloadToFile("typed:1.0.0", localPath.split("/").at(-1) ?? localPath, "copy.bin", download);
+}
+
+// The browser entry's declarations, checked here too (lib includes the DOM by default).
+export async function fromPage(blob: Blob, accessKey?: string): Promise<Uint8Array> {
+  const page: BrowserRegistryClient = createBrowserClient({ baseUrl: location.origin, accessKey });
+  await page.uploadBlob("typed:1.0.0", blob);
+  return page.downloadBytes("typed:1.0.0", "model.bin");
 }
 
 export async function names(filter?: string): Promise<string[]> {
