@@ -95,10 +95,11 @@ it("continues a push killed with SIGKILL within 16 MiB of where it stopped, and 
   const steps = Math.floor(HOLD_AT / STEP) * STEP;
   const offset = async () => Number((await client.files.getUploadSession({ name: upload })).upload!.committedOffset);
   const deadline = Date.now() + 60_000;
-  let acknowledged: number;
-  while ((acknowledged = await offset()) < steps) {
+  let acknowledged = await offset();
+  while (acknowledged < steps) {
     if (Date.now() > deadline) throw new Error(`gave up waiting for the server to acknowledge ${steps} bytes of the held push (${acknowledged} so far)`);
     await sleep(20);
+    acknowledged = await offset();
   }
   expect(acknowledged).toBe(steps);
   expect((await first.stop("SIGKILL")).signal).toBe("SIGKILL");
