@@ -5,6 +5,7 @@ import pkg from "../package.json" with { type: "json" };
 import { registerAliasCommands } from "./commands/aliases.js";
 import { registerAuditCommands } from "./commands/audit.js";
 import { registerAuthCommands } from "./commands/auth.js";
+import { registerCompletionCommand } from "./completion/command.js";
 import { registerExportCommands } from "./commands/exports.js";
 import { registerKeyCommands } from "./commands/keys.js";
 import { registerModelCommands } from "./commands/models.js";
@@ -49,7 +50,9 @@ const examples = `Examples:
   modelreg keys create alice --role editor --expires 90d --workspace team-a  # prints the token once
   modelreg keys list --all
   modelreg keys rotate AKJ3Q4M7V2ZC6N8P
-  modelreg audit list --filter 'user = "alice" AND code != "ok"' --limit 20`;
+  modelreg audit list --filter 'user = "alice" AND code != "ok"' --limit 20
+  modelreg versions list fraud-detector -o yaml          # the values of -o json, as YAML
+  source <(modelreg completion bash)                     # Tab completes commands, options and their values (zsh too)`;
 
 const accessKeys = `Access key (sent as Authorization: Bearer <key_id>.<secret>), the first that is set:
   1. --access-key <token>
@@ -100,6 +103,7 @@ export function createProgram(io: Io, context: ContextFactory): Command {
   registerWorkspaceCommands(program, context);
   registerKeyCommands(program, context);
   registerAuditCommands(program, context);
+  registerCompletionCommand(program, io);
   addHelpCommand(program);
   return program;
 }

@@ -1,5 +1,6 @@
 // `modelreg tasks logs|metrics|checkpoints|params|templates|register|watch`:
 // what a task recorded, the params a new one would get, and what it made.
+import { completeWith } from "../completion/values.js";
 import { toJson } from "@bufbuild/protobuf";
 import {
   CheckpointSchema,
@@ -119,7 +120,7 @@ function addParamsCommands(tasks: Command, context: Context): void {
   tasks
     .command("params")
     .description("print the params a new task would get: the template's defaults, with the batch size fitted to the GPUs of --worker")
-    .addOption(new Option("--type <type>", `task type: ${taskTypeWords().join(", ")}`).argParser(parseTaskType).makeOptionMandatory())
+    .addOption(completeWith(new Option("--type <type>", `task type: ${taskTypeWords().join(", ")}`).argParser(parseTaskType), taskTypeWords()).makeOptionMandatory())
     .option("--template <template>", "the template (default: the type's)")
     .addOption(new Option("--worker <worker>", "fit the batch size to this worker's GPUs as it last reported them; repeat for several").argParser((v: string, prev: string[] = []) => [...prev, v]))
     .addHelpText("after", "\nPrints the params as a JSON object (notes on what was fitted go to stderr), ready for tasks create --params-file; -o json prints the whole answer: params, template with its schema, notes.")
@@ -142,7 +143,7 @@ function addParamsCommands(tasks: Command, context: Context): void {
   tasks
     .command("templates")
     .description("list the params templates: the built-in ones, then the workspace's own (-o json: with their JSON Schemas)")
-    .addOption(new Option("--type <type>", `only templates for this type: ${taskTypeWords().join(", ")}`).argParser(parseTaskType))
+    .addOption(completeWith(new Option("--type <type>", `only templates for this type: ${taskTypeWords().join(", ")}`).argParser(parseTaskType), taskTypeWords()))
     .action(async (flags: { type?: TaskType }, cmd: Command) => {
       const { client, out, globals } = context(cmd);
       const res = await client.tasks.listParamTemplates({ parent: workspaceRef(globals.workspace), type: flags.type ?? 0 });

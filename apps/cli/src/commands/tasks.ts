@@ -5,6 +5,7 @@
 //
 // A task is named by its id (`train-3f9a0c1e`, in --workspace) or its full
 // name (`workspaces/{w}/tasks/{task}`).
+import { completeWith } from "../completion/values.js";
 import { resolve } from "node:path";
 import type { DescEnum, JsonObject, MessageInitShape } from "@bufbuild/protobuf";
 import { type Task, TaskSchema, TaskStateSchema, type TaskType, TaskTypeSchema } from "@modelreg/sdk";
@@ -130,7 +131,7 @@ function addCreateCommand(tasks: Command, context: (cmd: Command) => CommandCont
   tasks
     .command("create")
     .description("create a task: its params are the template's defaults with the ones given changed; the server checks them and names each that does not fit")
-    .addOption(new Option("--type <type>", `what the task does: ${taskTypeWords().join(", ")}`).argParser(parseTaskType).makeOptionMandatory())
+    .addOption(completeWith(new Option("--type <type>", `what the task does: ${taskTypeWords().join(", ")}`).argParser(parseTaskType), taskTypeWords()).makeOptionMandatory())
     .option("--id <task-id>", "the task's id (default: the server's <type>-<8 hex digits>)")
     .option("--template <template>", "params template: classification, detection, segmentation (train), default, or one of the workspace's (see tasks templates)")
     .addOption(setOption())
@@ -198,7 +199,7 @@ function addReadCommands(tasks: Command, context: (cmd: Command) => CommandConte
     .alias("ls")
     .description("list the tasks of the workspace, newest first")
     .addOption(new Option("--state <state>", "only tasks in this state").choices(STATE_WORDS))
-    .addOption(new Option("--type <type>", `only tasks of this type: ${taskTypeWords().join(", ")}`).argParser(parseTaskType))
+    .addOption(completeWith(new Option("--type <type>", `only tasks of this type: ${taskTypeWords().join(", ")}`).argParser(parseTaskType), taskTypeWords()))
     .option("--queue <queue>", "only tasks of this queue")
     .addOption(filterOption('state = RUNNING AND labels.team = "risk"; fields: state, type, queue, model, parent_task, base_version, data_version, template, worker, labels.<key>, create_time, update_time'))
     .addOption(orderByOption("create_time or update_time, then asc or desc"))

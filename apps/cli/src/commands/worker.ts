@@ -3,6 +3,7 @@
 // language needs no SDK: params in a file and the environment, progress,
 // metrics, checkpoints and versions asked for with lines on stdout (see
 // worker/line-protocol.ts and apps/cli/README.md), SIGTERM on stop.
+import { completeWith } from "../completion/values.js";
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -139,7 +140,7 @@ export function registerWorkerCommand(program: Command, context: (cmd: Command) 
     .argument("<command>", "the program to run for each task (after --)")
     .argument("[args...]", "its arguments")
     .addOption(new Option("--queue <queue>", "a queue to take tasks from; repeat for several").argParser(collect).makeOptionMandatory())
-    .addOption(new Option("--type <type>", `only tasks of this type (${taskTypeWords().join(", ")}); repeat for several`).argParser((v: string, prev: TaskType[] = []) => [...prev, parseTaskType(v)]))
+    .addOption(completeWith(new Option("--type <type>", `only tasks of this type (${taskTypeWords().join(", ")}); repeat for several`).argParser((v: string, prev: TaskType[] = []) => [...prev, parseTaskType(v)]), taskTypeWords()))
     .addOption(new Option("--concurrency <n>", "tasks run at once").argParser(positiveInt).default(1))
     .option("--id <worker-id>", "the worker's stable id: lowercase letters, digits and -, from a letter (default: from the host name)")
     .addOption(new Option("--label <key=value>", "a worker label tasks can require (--require on tasks create); repeat for several").argParser<Label[]>(collectLabel))
