@@ -153,7 +153,7 @@ it("runs the installed modelreg (one bundled file) against the server: versions 
 it("installs the CLI alone with nothing else: no dependencies, offline, and it runs with plain node", async () => {
   const alone = join(project.path, "cli-alone");
   const cli = join(tarballs.path, packedOf("@modelreg/cli").filename);
-  expect(packedOf("@modelreg/cli").files.map((f) => f.path).sort()).toEqual(["LICENSE", "README.md", "dist/modelreg.mjs", "package.json"]);
+  expect(packedOf("@modelreg/cli").files.map((f) => f.path).sort()).toEqual(["LICENSE", "README.md", "dist/THIRD-PARTY-LICENSES.txt", "dist/modelreg.mjs", "package.json"]);
   await run("mkdir", ["-p", alone]);
   writeFileSync(join(alone, "package.json"), `${JSON.stringify({ name: "cli-alone", private: true }, null, 2)}\n`);
   // --offline: a dependency to fetch would fail the install.
@@ -167,6 +167,9 @@ it("installs the CLI alone with nothing else: no dependencies, offline, and it r
   const { stdout } = await run(process.execPath, [join(alone, "node_modules/@modelreg/cli/dist/modelreg.mjs"), "--version"], { cwd: alone });
   expect(stdout.trim()).toBe(manifest.version);
   expect(existsSync(join(alone, "node_modules/.bin/modelreg"))).toBe(true);
+  // The licenses of the packages bundled into it travel with it.
+  const notices = readFileSync(join(alone, "node_modules/@modelreg/cli/dist/THIRD-PARTY-LICENSES.txt"), "utf8");
+  for (const name of ["commander", "yaml", "@connectrpc/connect", "@bufbuild/protobuf"]) expect(notices).toContain(`\n${name}@`);
 });
 
 const CONSUMER_TSCONFIG = {
