@@ -84,7 +84,7 @@ describe("run: usage errors exit 2", () => {
     [["models", "list", "--bogus"], /unknown option '--bogus'/],
     [["models", "list", "--limit", "0"], /option '--limit <n>' argument '0' is invalid/],
     [["models", "list", "--page-size", "ten"], /argument 'ten' is invalid. expected a whole number/],
-    [["-o", "yaml", "models", "list"], /Allowed choices are table, json/],
+    [["-o", "xml", "models", "list"], /Allowed choices are table, json, yaml/],
     [["models", "list", "--protocol", "http"], /Allowed choices are connect, grpc, grpc-web/],
     [["models", "list", "--server", "localhost:8080"], /expected an http:\/\/ or https:\/\/ URL/],
     [["models", "list", "--timeout", "soon"], /expected a whole number of milliseconds/],
