@@ -85,7 +85,18 @@ it("packs built JavaScript, declarations, source maps and the license, and no so
     expect(paths, name).toContain("dist/index.js.map");
   }
   expect(packedOf("@modelreg/sdk").files.map((f) => f.path)).toContain("dist/browser.js");
-  // The SDK's dependencies are all declared: the proto package among them.
+  // Every package the built code imports is a declared dependency (or a node: module).
+  for (const name of ["@modelreg/proto", "@modelreg/sdk"]) {
+    const installed = join(project.path, "node_modules", name);
+    const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8"));
+    const imported = new Set<string>();
+    for (const file of readdirSync(join(installed, "dist"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".js"))) {
+      for (const m of readFileSync(join(installed, "dist", file), "utf8").matchAll(/(?:from |import\()"([^".][^"]*)"/g)) imported.add(/^(@[^/]+\/[^/]+|[^/]+)/.exec(m[1]!)![1]!);
+    }
+    const undeclared = [...imported].filter((p) => !p.startsWith("node:") && !(p in (manifest.dependencies ?? {})));
+    expect(undeclared, name).toEqual([]);
+    expect(imported.size, name).toBeGreaterThan(0);
+  }
   const sdk = JSON.parse(readFileSync(join(project.path, "node_modules/@modelreg/sdk/package.json"), "utf8"));
   expect(sdk.dependencies["@modelreg/proto"]).toBe("0.1.0");
 });
