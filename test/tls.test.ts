@@ -50,7 +50,8 @@ describe.skipIf(skip !== "")(`TLS${skip}`, () => {
 
   it("uploads and downloads files over https signed URLs", async () => {
     const registry = client("connect");
-    const { version } = await registry.versions.createVersion({ parent: "workspaces/default/models/secure" });
+    const { model } = await registry.models.createModel({ parent: "workspaces/default", modelId: "secure-files" });
+    const { version } = await registry.versions.createVersion({ parent: model!.name });
     const file = join(dir.path, "weights.bin");
     const bytes = randomBytes(3 * 1024 * 1024 + 17);
     writeFileSync(file, bytes);
@@ -62,6 +63,9 @@ describe.skipIf(skip !== "")(`TLS${skip}`, () => {
     const got = await registry.downloadToFile(version!.name, "weights.bin", target, { transport: "http" });
     expect(got.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
     expect(readFileSync(target).equals(bytes)).toBe(true);
+    // The byte streams (their own HTTP/2 connection) trust the same certificate.
+    const streamed = await registry.downloadBytes(version!.name, "weights.bin", { transport: "stream" });
+    expect(Buffer.from(streamed).equals(bytes)).toBe(true);
     // The signed URL works for any HTTPS client that trusts the certificate, with no key.
     const head = await request(listed!.downloadUrl, { method: "GET", headers: { range: "bytes=0-9" } });
     expect(head.status).toBe(206);
@@ -72,8 +76,11 @@ describe.skipIf(skip !== "")(`TLS${skip}`, () => {
     const bare = ["curl", "--cacert", cert.certFile, "--protocol", "grpc"];
     const methods = await run(buf, [...bare, "--list-methods", server.url]);
     expect(methods.stdout).toContain("modelreg.v1.ModelService/ListModels");
-    const listed = await run(buf, [...bare, "-H", `Authorization: Bearer ${KEY()}`, "-d", JSON.stringify({ parent: "workspaces/default" }), `${server.url}/modelreg.v1.ModelService/ListModels`]);
-    expect(JSON.parse(listed.stdout).models.map((m: { name: string }) => m.name)).toContain("workspaces/default/models/secure");
+    const auth = ["-H", `Authorization: Bearer ${KEY()}`];
+    const created = await run(buf, [...bare, ...auth, "-d", JSON.stringify({ parent: "workspaces/default", modelId: "via-buf-tls" }), `${server.url}/modelreg.v1.ModelService/CreateModel`]);
+    expect(JSON.parse(created.stdout).model.name).toBe("workspaces/default/models/via-buf-tls");
+    const got = await run(buf, [...bare, ...auth, "-d", JSON.stringify({ name: "workspaces/default/models/via-buf-tls" }), `${server.url}/modelreg.v1.ModelService/GetModel`]);
+    expect(JSON.parse(got.stdout).model.name).toBe("workspaces/default/models/via-buf-tls");
     // Without the certificate, buf refuses the server (it says only "unavailable").
     const refused = await run(buf, ["curl", "--protocol", "grpc", "--list-methods", server.url]).then(
       () => "listed",
@@ -87,7 +94,7 @@ describe.skipIf(skip !== "")(`TLS${skip}`, () => {
     const headers = { "content-type": "application/json", authorization: `Bearer ${KEY()}` };
     const h1 = await request(`${server.url}/modelreg.v1.ModelService/ListModels`, { method: "POST", headers, ALPNProtocols: ["http/1.1"] }, body);
     expect(h1).toMatchObject({ status: 200, alpn: "http/1.1", httpVersion: "1.1" });
-    expect(JSON.parse(h1.body.toString()).models.length).toBeGreaterThan(0);
+    expect(h1.body.toString()).toMatch(/^\{/);
 
     const session = http2.connect(server.url, { ca: cert.cert });
     try {
@@ -103,7 +110,7 @@ describe.skipIf(skip !== "")(`TLS${skip}`, () => {
       });
       expect(h2.status).toBe(200);
       expect(session.alpnProtocol).toBe("h2");
-      expect(JSON.parse(h2.body).models.length).toBeGreaterThan(0);
+      expect(h2.body).toMatch(/^\{/);
     } finally {
       session.close();
     }
