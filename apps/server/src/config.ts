@@ -142,7 +142,7 @@ export function helpText(extra: Setting[] = []): string {
   const lines = [
     "modelreg server: a model registry over Connect, gRPC and gRPC-Web on one port.",
     "",
-    "Usage: npm start   (or: node --conditions=@modelreg/source --import tsx apps/server/src/main.ts [--help])",
+    "Usage: npm start   (builds, then runs the bundle; in production build once and run: node --enable-source-maps apps/server/dist/main.mjs [--help])",
     "",
     "Configuration comes from environment variables:",
     "",
