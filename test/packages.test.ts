@@ -31,7 +31,7 @@ interface Packed {
  */
 function npmEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_(package|lifecycle)_|^npm_config_(workspaces?|include_workspace_root|prefix|global|omit|include|production|json)$/i.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_(package|lifecycle)_|^npm_config_(workspaces?|include_workspace_root|prefix|local_prefix|global|omit|include|production|json)$/i.test(k)) env[k] = v;
   return { ...env, npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false", ...extra };
 }
 
