@@ -3,8 +3,9 @@
 // origin calls the real server on another, which lists the page's origin in
 // CORS_ORIGINS. In the page: models listed (Connect and gRPC-Web), a Blob
 // made there uploaded in chunks and downloaded with its sha256 checked by
-// Web Crypto, a range read, the byte routes' headers readable; a tampered
-// download refused by the check. A page on an origin the server does not
+// Web Crypto, a range read, the byte routes' headers readable, an export's
+// archive fetched and checked; a tampered download refused by the check;
+// an upload and a download resumed after a broken connection. A page on an origin the server does not
 // list is refused by the browser, RPCs and byte routes alike.
 import { existsSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
@@ -168,6 +169,35 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? "the SDK in a browser page" : `the
     const node = createRegistryClient({ baseUrl: server.url });
     const file = (await node.files.listVersionFiles({ version: { case: "name", value: result.name } })).files[0]!;
     expect(file.sha256).toBe(result.sha256);
+    await page.close();
+  });
+
+  it("exports a version and fetches its archive into the page, checked", async () => {
+    const page = await open(allowed.origin);
+    const result = await page.evaluate(
+      async ({ baseUrl, accessKey }) => {
+        const { modelreg } = globalThis as unknown as PageGlobals;
+        const client = modelreg.createRegistryClient({ baseUrl, accessKey });
+        await client.models.createModel({ parent: "workspaces/default", modelId: "exported-from-a-page", model: {} });
+        const { version } = await client.versions.createVersion({ parent: client.modelName("exported-from-a-page"), version: {} });
+        await client.uploadBlob(version!.name, new Blob(["weights to pack"]), { path: "w.txt" });
+        const started = await client.startExport(`exported-from-a-page:${version!.version}`, "tar.gz");
+        const done = await client.waitForExport(started, { pollMs: 50, timeoutMs: 60_000 });
+        const archive = await client.downloadExportBlob(done);
+        // The archive is what it says: gzip, opening with the tar's first entry, modelreg.json.
+        const tar = new Uint8Array(await new Response(archive.blob.stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
+        return {
+          state: modelreg.ExportState[done.state],
+          fileName: archive.fileName,
+          type: archive.blob.type,
+          size: archive.sizeBytes === Number(done.sizeBytes),
+          sha256: archive.sha256 === done.sha256 && (await modelreg.sha256Of(new Uint8Array(await archive.blob.arrayBuffer()))) === done.sha256,
+          firstEntry: new TextDecoder().decode(tar.subarray(0, 100)).replace(/\0.*$/s, ""),
+        };
+      },
+      { baseUrl: server.url, accessKey: E2E_ADMIN_TOKEN },
+    );
+    expect(result).toEqual({ state: "SUCCEEDED", fileName: expect.stringMatching(/\.tar\.gz$/), type: "application/gzip", size: true, sha256: true, firstEntry: "modelreg.json" });
     await page.close();
   });
 

@@ -5,13 +5,27 @@
 // Crypto. The server must allow the page's origin (CORS_ORIGINS).
 import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
-import { ExportService, FileService, ModelService, TaskService, TaskWorkerService, type Version, VersionService, WorkspaceService } from "@modelreg/proto";
+import {
+  type Export,
+  type ExportFormat,
+  ExportService,
+  FileService,
+  ModelService,
+  TaskService,
+  TaskWorkerService,
+  type Version,
+  VersionService,
+  WorkspaceService,
+} from "@modelreg/proto";
+import { type ExportRef, type StartExportOptions, startExport, type WaitForExportOptions, waitForExport } from "../exports/lifecycle.js";
+import type { ExportFormatName } from "../exports/names.js";
 import { callInterceptors } from "../call-interceptors.js";
 import { createListMembers, type ListMembers } from "../list-members.js";
 import { isAliasName, versionName } from "../names.js";
 import { createTaskReadHelpers, type TaskReadHelpers } from "../tasks/read-members.js";
 import type { BrowserTransferContext, BrowserTransferOptions } from "./context.js";
 import { type ByteRange, type DownloadedBlob, downloadBlob, downloadBytes } from "./download.js";
+import { type DownloadedExportBlob, downloadExportBlob } from "./exports.js";
 import type { Fetch } from "./fetch-bytes.js";
 import { type BlobFile, type BlobUploadFileOptions, type BlobUploadOptions, uploadBlob, uploadBlobs } from "./upload.js";
 
@@ -78,6 +92,20 @@ export interface BrowserRegistryClient extends ListMembers, TaskReadHelpers {
   downloadBlob(version: string, path: string, options?: BrowserTransferOptions): Promise<DownloadedBlob>;
   /** Bytes of one file (or the range `offset`, `length` of it); a whole file checked as downloadBlob does. */
   downloadBytes(version: string, path: string, options?: BrowserTransferOptions & ByteRange): Promise<Uint8Array>;
+  /**
+   * Starts an export of a READY version (`model:1.0.0`, `model@alias` or a
+   * full name) as "tar", "tar.gz" or "zip", or returns the one already
+   * pending, running or done for that version and format (unless `force`).
+   */
+  startExport(version: string, format: ExportFormatName | ExportFormat, options?: StartExportOptions): Promise<Export>;
+  /**
+   * Polls the export (an Export, its name, or `model:version/uid`) until it
+   * SUCCEEDED and resolves with it; rejects with ExportFailedError when it
+   * FAILED or was CANCELLED, and with DeadlineExceeded after `timeoutMs`.
+   */
+  waitForExport(exp: ExportRef, options?: WaitForExportOptions): Promise<Export>;
+  /** The archive of a SUCCEEDED export as a Blob, checked against its sha256 (DataLoss when it does not match). */
+  downloadExportBlob(exp: ExportRef, options?: BrowserTransferOptions): Promise<DownloadedExportBlob>;
 }
 
 /** The connect-web transport for `options`: the access key, extra headers and interceptors on every call. */
@@ -123,6 +151,7 @@ export function createRegistryClient(options: BrowserClientOptions): BrowserRegi
       return res.version!.name;
     },
   };
+  const exportCalls = { exports: exportsClient, workspace };
   return {
     workspace,
     models,
@@ -138,5 +167,8 @@ export function createRegistryClient(options: BrowserClientOptions): BrowserRegi
     uploadBlobs: (version, list, opts) => uploadBlobs(transfers, version, list, opts),
     downloadBlob: (version, path, opts) => downloadBlob(transfers, version, path, opts),
     downloadBytes: (version, path, opts) => downloadBytes(transfers, version, path, opts),
+    startExport: (version, format, opts) => startExport(exportCalls, version, format, opts),
+    waitForExport: (exp, opts) => waitForExport(exportCalls, exp, opts),
+    downloadExportBlob: (exp, opts) => downloadExportBlob(exportCalls, transfers, exp, opts),
   };
 }

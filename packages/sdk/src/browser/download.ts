@@ -56,9 +56,19 @@ export async function downloadBlob(ctx: BrowserTransferContext, version: string,
 }
 
 async function download(ctx: BrowserTransferContext, version: string, path: string, options: BrowserTransferOptions & ByteRange) {
+  const name = await ctx.resolveVersion(version, options.signal);
+  const file = await statFile(ctx, name, path, options.signal);
+  return fetchFile(ctx, file, () => statFile(ctx, name, file.path, options.signal), options);
+}
+
+/**
+ * Bytes of `file` (or a range of it) from its signed URL, a whole file
+ * checked against its sha256. `relist` gives the file with a fresh URL
+ * when the signed one was refused. Export archives come through here too.
+ */
+export async function fetchFile(ctx: BrowserTransferContext, first: VersionFile, relist: () => Promise<VersionFile>, options: BrowserTransferOptions & ByteRange) {
   const signal = options.signal;
-  const name = await ctx.resolveVersion(version, signal);
-  let file = await statFile(ctx, name, path, signal);
+  let file = first;
   const size = Number(file.sizeBytes);
   const start = options.offset ?? 0;
   if (start < 0 || start > size) throw new ConnectError(`offset ${start} is outside ${file.path} (${size} bytes)`, Code.OutOfRange);
@@ -77,7 +87,7 @@ async function download(ctx: BrowserTransferContext, version: string, path: stri
         } catch (err) {
           if (relistedAt < at.pos && err instanceof ConnectError && (err.code === Code.PermissionDenied || err.code === Code.Unauthenticated)) {
             relistedAt = at.pos;
-            file = await statFile(ctx, name, file.path, signal);
+            file = await relist();
             continue;
           }
           throw err;

@@ -4,13 +4,12 @@
 // connection, sha256 checked while the bytes go to a temp file, fsync,
 // atomic rename), and a URL that expired is replaced by a fresh one from
 // GetExport.
-import { Code, ConnectError } from "@connectrpc/connect";
-import { ExportState, type Export, type VersionFile } from "@modelreg/proto";
+import type { Export } from "@modelreg/proto";
 import { progressReporter, type TransferContext, type TransferProgress } from "../transfers/context.js";
 import { targetPath, writeFile } from "../transfers/download.js";
 import { resumableBytes } from "../transfers/partial-download.js";
 import type { RetryPolicy } from "../transfers/retry.js";
-import { type ExportCalls, type ExportRef, exportError, getExport, nameOf, stateName } from "./lifecycle.js";
+import { archiveAgain, archiveOf, type ExportCalls, type ExportRef, getExport, nameOf } from "./lifecycle.js";
 
 export {
   type ExportCalls,
@@ -49,11 +48,6 @@ export interface DownloadedExport {
   sha256: string;
 }
 
-/** The archive of a SUCCEEDED export as the download machinery's file (path = file name). */
-function archiveFile(exp: Export): VersionFile {
-  return { path: exp.fileName, sizeBytes: exp.sizeBytes, sha256: exp.sha256, downloadUrl: exp.downloadUrl } as VersionFile;
-}
-
 /**
  * Downloads the archive of a SUCCEEDED export to `target` (a file, or an
  * existing directory to put it in; default: its file name in the working
@@ -63,26 +57,17 @@ export async function downloadExport(ctx: ExportContext, ref: ExportRef, target?
   const name = nameOf(ctx, ref);
   // Always read it again: a fresh URL, and the state as it is now.
   let exp = await getExport(ctx, name, options.signal);
-  const failed = exportError(exp);
-  if (failed) throw failed;
-  if (exp.state !== ExportState.SUCCEEDED) {
-    throw new ConnectError(`export ${name} is ${stateName(exp.state)}: it has no archive yet (wait for it first)`, Code.FailedPrecondition);
-  }
-  if (!exp.downloadUrl) throw new ConnectError(`export ${name} SUCCEEDED but has no download_url`, Code.Internal);
+  const archive = archiveOf(name, exp);
   const size = Number(exp.sizeBytes);
   const localPath = await targetPath(exp.fileName || `${name.slice(name.lastIndexOf("/") + 1)}.archive`, target);
   // Bytes an earlier, stopped download kept are not moved again.
-  const kept = options.resume === false ? 0 : await resumableBytes(localPath, archiveFile(exp));
+  const kept = options.resume === false ? 0 : await resumableBytes(localPath, archive);
   const progress = progressReporter(size - kept, options.onProgress);
   options.onProgress?.({ bytesDone: 0, bytesTotal: size - kept, path: exp.fileName });
   // The same download as a version's file, with a relist that asks the export for a fresh URL to the same archive.
-  const done = await writeFile(ctx.transfers, exp.version, archiveFile(exp), localPath, progress, { ...options, transport: "http" }, async () => {
-    const again = await getExport(ctx, name, options.signal);
-    if (again.sha256 !== exp.sha256 || again.sizeBytes !== exp.sizeBytes) {
-      throw new ConnectError(`export ${name} changed while it was downloaded (sha256 ${exp.sha256} -> ${again.sha256})`, Code.Aborted);
-    }
-    exp = again;
-    return archiveFile(again);
+  const done = await writeFile(ctx.transfers, exp.version, archive, localPath, progress, { ...options, transport: "http" }, async () => {
+    exp = await archiveAgain(ctx, name, exp, options.signal);
+    return archiveOf(name, exp);
   });
   return { export: exp, localPath, sizeBytes: done.sizeBytes, sha256: done.sha256 };
 }

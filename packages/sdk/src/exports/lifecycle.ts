@@ -4,7 +4,7 @@
 // Node client (exports.ts adds the archive's download to a file) and the
 // browser one; no node: module here.
 import { Code, ConnectError, type CallOptions, type Client } from "@connectrpc/connect";
-import { ExportState, type Export, type ExportFormat, type ExportService } from "@modelreg/proto";
+import { ExportState, type Export, type ExportFormat, type ExportService, type VersionFile } from "@modelreg/proto";
 import { versionName } from "../names.js";
 import { sleep } from "../transfers/retry.js";
 import { exportName, parseExportFormat, type ExportFormatName } from "./names.js";
@@ -122,4 +122,28 @@ export async function waitForExport(ctx: ExportCalls, ref: ExportRef, options: W
 /** PENDING, RUNNING, ... */
 export function stateName(state: ExportState): string {
   return ExportState[state] ?? String(state);
+}
+
+/**
+ * The archive of a SUCCEEDED export as a file to download (its path the
+ * archive's file name); throws ExportFailedError for one that ended
+ * without, FailedPrecondition for one not done yet.
+ */
+export function archiveOf(name: string, exp: Export): VersionFile {
+  const failed = exportError(exp);
+  if (failed) throw failed;
+  if (exp.state !== ExportState.SUCCEEDED) {
+    throw new ConnectError(`export ${name} is ${stateName(exp.state)}: it has no archive yet (wait for it first)`, Code.FailedPrecondition);
+  }
+  if (!exp.downloadUrl) throw new ConnectError(`export ${name} SUCCEEDED but has no download_url`, Code.Internal);
+  return { path: exp.fileName, sizeBytes: exp.sizeBytes, sha256: exp.sha256, downloadUrl: exp.downloadUrl } as VersionFile;
+}
+
+/** The export read again for a fresh URL to the same archive (Aborted when the archive is another now). */
+export async function archiveAgain(ctx: ExportCalls, name: string, before: Export, signal?: AbortSignal): Promise<Export> {
+  const again = await getExport(ctx, name, signal);
+  if (again.sha256 !== before.sha256 || again.sizeBytes !== before.sizeBytes) {
+    throw new ConnectError(`export ${name} changed while it was downloaded (sha256 ${before.sha256} -> ${again.sha256})`, Code.Aborted);
+  }
+  return again;
 }
