@@ -13,6 +13,7 @@ import type { Label } from "../labels.js";
 import { lastSegment } from "../output.js";
 import type { ProgressBar } from "../progress.js";
 import { modelRef, versionRef, versionTarget } from "../refs.js";
+import { type PendingPushes, pendingPushes } from "../pending-pushes.js";
 import { pulledJson, renderPulledTable } from "../render-files.js";
 import { createFields, descriptionOption, labelOption } from "./options.js";
 
@@ -36,13 +37,29 @@ export function registerTransferCommands(program: Command, context: (cmd: Comman
     .addOption(labelOption())
     .addHelpText("after", "\nContent the workspace holds already is not sent again. --description and --label apply only to a version push creates.")
     .action(async (path: string, ref: string, flags: PushFlags, cmd: Command) => {
-      const { client, out, io, signal, progressBar } = context(cmd);
+      const { client, out, io, signal, progressBar, note, globals } = context(cmd);
       const local = io.cwd ? resolve(io.cwd, path) : resolve(path);
       const info = await stat(local).catch(() => {
         throw new UsageError(`${path} does not exist: give a file or a directory to push`);
       });
       if (!info.isFile() && !info.isDirectory()) throw new UsageError(`${path} is neither a file nor a directory`);
-      const { version, created } = await ensureVersion(client, ref, flags);
+      // Without :version, the version a stopped run of this same push created is taken up again (pending-pushes.ts).
+      const { alias, version: named } = splitRef(ref);
+      const pending =
+        alias === undefined && !named
+          ? pendingPushes(
+              {
+                server: globals.server,
+                model: versionTarget(client, ref).parent,
+                localPath: local,
+                ...(flags.description !== undefined ? { description: flags.description } : {}),
+                ...(flags.label ? { labels: flags.label } : {}),
+              },
+              io.env,
+            )
+          : undefined;
+      const { version, created, resumed } = await ensureVersion(client, ref, flags, pending);
+      if (resumed) note(`continuing the stopped push into version ${version.name}`);
       const bar = progressBar("push");
       let ready: Version;
       try {
@@ -57,11 +74,13 @@ export function registerTransferCommands(program: Command, context: (cmd: Comman
         ready = info.isDirectory() ? await client.uploadDirectory(version.name, local, options) : await client.uploadFile(version.name, local, options);
       } catch (err) {
         bar.stop();
-        if (created) io.stderr.write(`note: version ${version.name} was created for this push and has no files yet; push again to it, or delete it\n`);
+        if (created || resumed)
+          io.stderr.write(`note: version ${version.name} was created for this push and has no files yet; push again (the same command continues it), or delete it\n`);
         throw err;
       } finally {
         bar.stop();
       }
+      await pending?.forget();
       out.version(ready);
     });
 
@@ -115,19 +134,31 @@ interface PushFlags {
   label?: Label[];
 }
 
-/** The version push uploads into: created when not named, or named but missing. */
+/**
+ * The version push uploads into: created when not named, or named but
+ * missing. Not named, with `pending`: the PENDING version a stopped run of
+ * the same push created (`resumed`), else a new one, remembered there.
+ */
 export async function ensureVersion(
   client: RegistryClient,
   ref: string,
   flags: { description?: string; label?: Label[] },
-): Promise<{ version: Version; created: boolean }> {
+  pending?: PendingPushes,
+): Promise<{ version: Version; created: boolean; resumed?: boolean }> {
   // An alias names an existing version: never created here.
   if (splitRef(ref).alias !== undefined) {
     return { version: (await client.versions.getVersion({ ref: { case: "name", value: versionRef(client, ref) } })).version!, created: false };
   }
   const { parent, versionId } = versionTarget(client, ref);
   const create = async () => ({ version: (await client.versions.createVersion({ parent, versionId, version: createFields(flags) })).version!, created: true });
-  if (versionId === "") return create();
+  if (versionId === "") {
+    const earlier = await pending?.find();
+    const stopped = earlier ? await client.versions.getVersion({ ref: { case: "name", value: earlier } }).catch(() => undefined) : undefined;
+    if (stopped?.version?.state === VersionState.PENDING) return { version: stopped.version, created: false, resumed: true };
+    const made = await create();
+    await pending?.remember(made.version.name);
+    return made;
+  }
   const get = async () => ({ version: (await client.versions.getVersion({ ref: { case: "name", value: `${parent}/versions/${versionId}` } })).version!, created: false });
   try {
     return await get();

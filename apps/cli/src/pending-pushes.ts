@@ -1,0 +1,129 @@
+// Pushes without `:version` that created a version and did not finish (the
+// process was killed, interrupted, or failed): remembered, so that the same
+// push run again goes on with that version, whose upload sessions hold what
+// the stopped run sent, instead of creating another version and sending
+// everything again. "The same push" is the same server, model, local path,
+// description and labels; the version is taken only while it is PENDING and
+// the run that created it is over (its process is gone), so two pushes
+// running at once each make their own version.
+//
+// Kept beside the SDK's digest cache: $MODELREG_CACHE_DIR, else
+// $XDG_CACHE_HOME/modelreg, else ~/.cache/modelreg (pushes.json, mode
+// 0600), written by temp file and rename. A file that cannot be read or
+// written costs only the resumption: the push then makes a new version.
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { homedir, hostname } from "node:os";
+import { join } from "node:path";
+import type { Label } from "./labels.js";
+
+interface Entry {
+  version: string;
+  host: string;
+  pid: number;
+  /** When the version was created (ms since the epoch). */
+  time: number;
+}
+
+/** Entries older than the server's upload sessions (7 days) have nothing left to resume. */
+const MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+const MAX_ENTRIES = 1000;
+
+export interface PushIdentity {
+  server: string;
+  /** The model's resource name. */
+  model: string;
+  /** Absolute local path of the file or directory pushed. */
+  localPath: string;
+  description?: string;
+  labels?: Label[];
+}
+
+export interface PendingPushes {
+  /** The version a stopped run of this push created, if its process is gone; undefined otherwise. */
+  find(): Promise<string | undefined>;
+  /** Remembers the version this run created (before it sends anything). */
+  remember(version: string): Promise<void>;
+  /** Forgets this push (it finished). */
+  forget(): Promise<void>;
+}
+
+function fileOf(env: NodeJS.ProcessEnv): string {
+  const dir = env.MODELREG_CACHE_DIR || (env.XDG_CACHE_HOME ? join(env.XDG_CACHE_HOME, "modelreg") : join(env.HOME || homedir(), ".cache", "modelreg"));
+  return join(dir, "pushes.json");
+}
+
+async function load(file: string): Promise<Record<string, Entry>> {
+  try {
+    const parsed = JSON.parse(await readFile(file, "utf8")) as { entries?: Record<string, Entry> };
+    return parsed.entries ?? {};
+  } catch {
+    return {};
+  }
+}
+
+async function save(file: string, entries: Record<string, Entry>): Promise<void> {
+  const now = Date.now();
+  const kept = Object.entries(entries)
+    .filter(([, e]) => now - e.time < MAX_AGE_MS)
+    .slice(-MAX_ENTRIES);
+  await mkdir(join(file, ".."), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.${now}.tmp`;
+  await writeFile(tmp, JSON.stringify({ version: 1, entries: Object.fromEntries(kept) }), { mode: 0o600 });
+  await rename(tmp, file);
+}
+
+/** Whether process `pid` of this machine is still running. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+const keyOf = (p: PushIdentity) =>
+  createHash("sha256")
+    .update(
+      JSON.stringify([
+        p.server,
+        p.model,
+        p.localPath,
+        p.description ?? "",
+        (p.labels ?? []).map((l) => `${l.key}=${l.value}`).sort(),
+      ]),
+    )
+    .digest("hex");
+
+export function pendingPushes(identity: PushIdentity, env: NodeJS.ProcessEnv): PendingPushes {
+  const file = fileOf(env);
+  const key = keyOf(identity);
+  const update = async (change: (entries: Record<string, Entry>) => void) => {
+    try {
+      const entries = await load(file);
+      change(entries);
+      await save(file, entries);
+    } catch {
+      // Only the resumption is lost.
+    }
+  };
+  return {
+    async find() {
+      const hit = (await load(file))[key];
+      if (!hit || Date.now() - hit.time >= MAX_AGE_MS) return undefined;
+      // Another machine's run (a shared home directory) or one still running: not this push's to take.
+      if (hit.host !== hostname() || (hit.pid !== process.pid && alive(hit.pid))) return undefined;
+      return hit.version;
+    },
+    remember: (version) =>
+      update((entries) => {
+        delete entries[key]; // re-inserted last: the oldest entries go first
+        entries[key] = { version, host: hostname(), pid: process.pid, time: Date.now() };
+      }),
+    forget: () =>
+      update((entries) => {
+        delete entries[key];
+      }),
+  };
+}
