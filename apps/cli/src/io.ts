@@ -25,7 +25,7 @@ export interface Io {
   /**
    * Environment variables (MODELREG_SERVER, MODELREG_WORKSPACE,
    * MODELREG_ACCESS_KEY, MODELREG_PROFILE, MODELREG_CONFIG_DIR,
-   * XDG_CONFIG_HOME, HOME, DATA_DIR, NO_COLOR).
+   * XDG_CONFIG_HOME, HOME, DATA_DIR, NO_COLOR, MODELREG_NO_PROGRESS).
    */
   env: Record<string, string | undefined>;
   /** Standard input; absent = nothing to read. */
