@@ -5,6 +5,10 @@ import type { TransportLimits } from "./http/serve.js";
 export interface Config {
   port: number;
   host: string;
+  /** METRICS_PORT: Prometheus metrics on their own plain-HTTP listener; 0 = off. */
+  metricsPort: number;
+  /** METRICS_HOST: the metrics listener's address (default HOST). */
+  metricsHost: string;
   dataDir: string;
   databaseUrl: string | undefined;
   databasePoolSize: number;
@@ -58,6 +62,12 @@ interface Setting {
 export const SETTINGS: Setting[] = [
   { name: "PORT", default: "8080", help: "TCP port for Connect, gRPC and gRPC-Web (HTTP/1.1 and cleartext HTTP/2); 0 picks a free port" },
   { name: "HOST", default: "127.0.0.1", help: "address to listen on; 0.0.0.0 or :: to accept connections from other machines" },
+  {
+    name: "METRICS_PORT",
+    default: "0",
+    help: "TCP port of a separate plain-HTTP listener answering GET /metrics (Prometheus text format, no access key); 0 = no metrics listener",
+  },
+  { name: "METRICS_HOST", default: "", help: "address the metrics listener binds; unset = HOST" },
   { name: "DATA_DIR", default: "./data", help: "where the embedded database (DATA_DIR/pg) keeps its files when DATABASE_URL is unset" },
   { name: "DATABASE_URL", default: "", help: "PostgreSQL URL, e.g. postgres://user@db:5432/modelreg; unset = embedded PGlite in DATA_DIR" },
   { name: "DATABASE_POOL_SIZE", default: "10", help: "PostgreSQL connections per server process" },
@@ -186,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     authFailuresPerPeer: int(env, "AUTH_FAILURES_PER_PEER", 0, 1_000_000),
     port: int(env, "PORT", 0, 65535),
     host: env.HOST?.trim() || "127.0.0.1",
+    ...metricsListenerOf(env),
     dataDir: resolve(env.DATA_DIR?.trim() || "./data"),
     databaseUrl,
     databasePoolSize: int(env, "DATABASE_POOL_SIZE", 1, 1000),
@@ -215,6 +226,17 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       http2MaxSessionMemoryMb: int(env, "HTTP2_MAX_SESSION_MEMORY_MB", 1, 100_000),
     },
   };
+}
+
+/** METRICS_PORT (0 = off; never the API's port) and METRICS_HOST (default HOST). */
+function metricsListenerOf(env: NodeJS.ProcessEnv): { metricsPort: number; metricsHost: string } {
+  const metricsPort = int(env, "METRICS_PORT", 0, 65535);
+  const host = env.HOST?.trim() || "127.0.0.1";
+  const metricsHost = env.METRICS_HOST?.trim() || host;
+  if (metricsPort !== 0 && metricsPort === int(env, "PORT", 0, 65535))
+    throw new ConfigError(`METRICS_PORT=${metricsPort} is the API's PORT: metrics need a port of their own (e.g. 9464), or 0 for none`);
+  if (env.METRICS_HOST?.trim() && !metricsPort) throw new ConfigError("METRICS_HOST is set but METRICS_PORT is not: set METRICS_PORT (e.g. 9464) to serve metrics");
+  return { metricsPort, metricsHost };
 }
 
 function publicUrlOf(raw: string | undefined): string | undefined {

@@ -17,6 +17,11 @@ import { schedulePeriodic } from "./jobs/periodic.js";
 import { BLOB_STORE_SETTINGS, blobStoreFromEnv } from "./storage/config.js";
 import { TLS_SETTINGS, tlsFromEnv } from "./http/tls-config.js";
 import { createLogger } from "./logger.js";
+import { serveMetrics } from "./metrics/metrics-server.js";
+import { exitOnStartupFailure, type StartupContext, startupFailureMessage } from "./startup-failure.js";
+
+/** What a startup failure names in its message (startup-failure.ts). */
+const startup: StartupContext = {};
 
 async function main(): Promise<void> {
   if (process.argv.includes("--help") || process.argv.includes("-h")) {
@@ -32,10 +37,9 @@ async function main(): Promise<void> {
     store = await blobStoreFromEnv(process.env, config.dataDir);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    process.stderr.write(`modelreg: ${e.message}\n(run with --help for every setting)\n`);
-    process.exitCode = 2;
-    return;
+    exitOnStartupFailure(`${e.message} (run with --help for every setting)`, undefined, 2);
   }
+  Object.assign(startup, { databaseUrl: config.databaseUrl, dataDir: config.dataDir, port: config.port, host: config.host, metricsPort: config.metricsPort });
   // V8 lets the old generation grow to up to 4× what survived the last full
   // collection (a browser tab's trade); a server under steady load then
   // holds mostly garbage. The flag is read at each collection.
@@ -68,6 +72,7 @@ async function main(): Promise<void> {
     listen: database.listen,
     tasks: config.tasks,
     draining: draining.signal,
+    databaseStats: database.stats,
   });
   void app.md5.sweep().catch((err: unknown) => logger.warn({ err }, "could not look for blobs without an md5"));
   // Garbage collection is a job: due every GC_INTERVAL_SECONDS across all replicas, run by one.
@@ -80,9 +85,12 @@ async function main(): Promise<void> {
     logger,
     tls,
   });
+  // Prometheus metrics on a listener of their own (METRICS_PORT), plain HTTP, no key.
+  const metrics = config.metricsPort ? await serveMetrics(app.metrics, { port: config.metricsPort, host: config.metricsHost, logger }) : undefined;
   app.jobs.start();
   app.taskLeases.start();
-  logger.info({ url: server.url, port: server.port, database: database.kind, blobStore: store.kind }, `modelreg listening on ${server.url}`);
+  app.readiness.start();
+  logger.info({ url: server.url, port: server.port, metrics: metrics?.url, database: database.kind, blobStore: store.kind }, `modelreg listening on ${server.url}`);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -97,6 +105,7 @@ async function main(): Promise<void> {
     const handedBack = Promise.all([gc.stop(), app.jobs.stop()]);
     await server.close(config.shutdownGraceMs);
     await handedBack;
+    await metrics?.close();
     await app.taskLeases.stop();
     await app.md5.stop();
     await app.wakeups.close();
@@ -124,7 +133,4 @@ async function openConfiguredDatabase(config: ReturnType<typeof loadConfig>, log
   return database;
 }
 
-main().catch((err) => {
-  process.stderr.write(`modelreg: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+main().catch((err: unknown) => exitOnStartupFailure(startupFailureMessage(err, startup), err, 1));

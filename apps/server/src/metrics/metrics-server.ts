@@ -4,7 +4,7 @@
 // exposition format; nothing else is served.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Registry } from "prom-client";
+import type { Metrics } from "./index.js";
 import type { Logger } from "../logger.js";
 
 export interface MetricsServer {
@@ -14,7 +14,10 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function serveMetrics(registry: Registry, options: { port: number; host?: string; logger: Logger }): Promise<MetricsServer> {
+/** Serves `metrics` (with the process metrics added) on their own port. */
+export async function serveMetrics(metrics: Metrics, options: { port: number; host?: string; logger: Logger }): Promise<MetricsServer> {
+  metrics.collectProcessMetrics();
+  const { registry } = metrics;
   const server = http.createServer((req, res) => {
     const path = (req.url ?? "").split("?")[0];
     if (path !== "/metrics") return answer(res, 404, "text/plain; charset=utf-8", "not found: metrics are at /metrics\n");
