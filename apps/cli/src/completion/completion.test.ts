@@ -116,6 +116,13 @@ describe("modelreg completion bash", () => {
   });
 });
 
+it("refuses a shell it has no script for (exit 2), naming those it has", async () => {
+  const b = bufferIo({});
+  expect(await run(["completion", "fish"], b.io)).toBe(2);
+  expect(b.stderr).toContain("Allowed choices are bash, zsh.");
+  expect(b.stdout).toBe("");
+});
+
 describe("modelreg completion zsh", () => {
   const zsh = has("zsh");
   const title = zsh ? "completes commands, subcommands, options and their values in zsh" : "completes in zsh (skipped: zsh is not installed here)";
