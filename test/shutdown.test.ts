@@ -1,6 +1,6 @@
 // SIGTERM: in-flight calls finish, the process exits 0, nothing acknowledged is lost;
 // calls that only wait (a ClaimTask long poll, a WatchTask stream) end at once.
-import { timestampMs } from "@bufbuild/protobuf/wkt";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { afterAll, expect, it } from "vitest";
 import { Code, createRegistryClient, errorDetails, TaskType } from "@modelreg/sdk";
 import { createEmptyPostgres } from "@modelreg/db/testing";
@@ -62,11 +62,12 @@ it("answers a waiting ClaimTask and ends a WatchTask at once on SIGTERM, without
       return "ended";
     })();
     // A claim in its wait: the server has touched the worker's last-seen time before waiting.
-    const seenBefore = timestampMs(worker!.lastSeenTime!);
+    const ns = (t: Timestamp | undefined) => t!.seconds * 1_000_000_000n + BigInt(t!.nanos);
+    const seenBefore = ns(worker!.lastSeenTime);
     const claim = client.taskWorkers.claimTask({ worker: worker!.name, waitSeconds: 60 });
     for (;;) {
       const { worker: now } = await client.tasks.getWorker({ name: worker!.name });
-      if (timestampMs(now!.lastSeenTime!) > seenBefore) break;
+      if (ns(now!.lastSeenTime) > seenBefore) break;
     }
 
     const stopped = server.stop("SIGTERM");
