@@ -74,52 +74,61 @@ const push = (file: string, ref: string) =>
     },
   });
 
-it("continues a push killed with SIGKILL within 16 MiB of where it stopped, and the version is READY with the right sha256", async () => {
-  const file = join(work.path, "weights.bin");
-  const sha256 = await randomFile(file, SIZE);
-  await client.models.createModel({ parent: "workspaces/default", modelId: "resumed" });
+const cases = [
+  { title: "into a named version", model: "named", ref: "named:1.0.0" },
+  { title: "without :version (the next run takes up the version the killed run created)", model: "numbered", ref: "numbered" },
+];
 
-  // First run: held after HOLD_AT bytes, then killed once the server has committed what it received.
-  proxy.reset();
-  proxy.holdAfter(HOLD_AT);
-  const first = push(file, "resumed:1.0.0");
-  let firstEnded = false;
-  void first.exited.then(() => {
-    firstEnded = true;
+for (const { title, model, ref } of cases) {
+  it(`a push ${title}, killed with SIGKILL, continues within 16 MiB of where it stopped; the version is READY with the right sha256`, async () => {
+    const file = join(work.path, `${model}.bin`);
+    const sha256 = await randomFile(file, SIZE);
+    await client.models.createModel({ parent: "workspaces/default", modelId: model });
+
+    // First run: held after HOLD_AT bytes, then killed once the server has committed what it received.
+    proxy.reset();
+    proxy.holdAfter(HOLD_AT);
+    const first = push(file, ref);
+    let firstEnded = false;
+    void first.exited.then(() => {
+      firstEnded = true;
+    });
+    await until(() => proxy.holding || firstEnded, "the first push to send 40 MiB");
+    expect(firstEnded, `the first push ended before it sent 40 MiB:\n${first.lines.join("\n")}`).toBe(false);
+    await until(() => stagedIds().length === 1, "the server to stage the upload");
+    const upload = `workspaces/default/uploads/${stagedIds()[0]}`;
+    // The whole 16 MiB steps of what reached the server are acknowledged while its request is still open.
+    const steps = Math.floor(HOLD_AT / STEP) * STEP;
+    const offset = async () => Number((await client.files.getUploadSession({ name: upload })).upload!.committedOffset);
+    const deadline = Date.now() + 60_000;
+    let acknowledged = await offset();
+    while (acknowledged < steps) {
+      if (Date.now() > deadline) throw new Error(`gave up waiting for the server to acknowledge ${steps} bytes of the held push (${acknowledged} so far)`);
+      await sleep(20);
+      acknowledged = await offset();
+    }
+    expect(acknowledged).toBe(steps);
+    expect((await first.stop("SIGKILL")).signal).toBe("SIGKILL");
+    // What the killed run had sent beyond the hold never reaches the server: where it stopped is what went through.
+    proxy.cutAll();
+    const killedAt = proxy.up;
+
+    // Second run: the same command, through the proxy, counted from zero.
+    proxy.reset();
+    const second = push(file, ref);
+    const { code } = await second.exited;
+    expect(code, second.lines.join("\n")).toBe(0);
+    const name = `workspaces/default/models/${model}/versions/1.0.0`;
+    expect((await client.versions.getVersion({ ref: { case: "name", value: name } })).version!.state).toBe(VersionState.READY);
+    // Sent again: what the server lacked, plus at most the step that was in progress when the first run died.
+    const sent = `the second run sent ${proxy.up} bytes (per connection: ${proxy.perConnection.join(", ")}) after the first stopped at ${killedAt}`;
+    expect(proxy.up, sent).toBeGreaterThan(SIZE - killedAt);
+    expect(proxy.up, sent).toBeLessThanOrEqual(SIZE - killedAt + STEP);
+
+    const [stored] = (await client.files.listVersionFiles({ version: { case: "name", value: name } })).files;
+    expect([stored!.path, stored!.sizeBytes, stored!.sha256]).toEqual([`${model}.bin`, BigInt(SIZE), sha256]);
+    // One version: the second run made none of its own.
+    expect((await client.versions.listVersions({ parent: `workspaces/default/models/${model}` })).versions.map((v) => v.version)).toEqual(["1.0.0"]);
+    expect(stagedIds()).toEqual([]);
   });
-  await until(() => proxy.holding || firstEnded, "the first push to send 40 MiB");
-  expect(firstEnded, `the first push ended before it sent 40 MiB:\n${first.lines.join("\n")}`).toBe(false);
-  await until(() => stagedIds().length === 1, "the server to stage the upload");
-  const upload = `workspaces/default/uploads/${stagedIds()[0]}`;
-  // The whole 16 MiB steps of what reached the server are acknowledged while its request is still open.
-  const steps = Math.floor(HOLD_AT / STEP) * STEP;
-  const offset = async () => Number((await client.files.getUploadSession({ name: upload })).upload!.committedOffset);
-  const deadline = Date.now() + 60_000;
-  let acknowledged = await offset();
-  while (acknowledged < steps) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for the server to acknowledge ${steps} bytes of the held push (${acknowledged} so far)`);
-    await sleep(20);
-    acknowledged = await offset();
-  }
-  expect(acknowledged).toBe(steps);
-  expect((await first.stop("SIGKILL")).signal).toBe("SIGKILL");
-  // What the killed run had sent beyond the hold never reaches the server: where it stopped is what went through.
-  proxy.cutAll();
-  const killedAt = proxy.up;
-
-  // Second run: the same command, through the proxy, counted from zero.
-  proxy.reset();
-  const second = push(file, "resumed:1.0.0");
-  const { code } = await second.exited;
-  expect(code, second.lines.join("\n")).toBe(0);
-  const name = "workspaces/default/models/resumed/versions/1.0.0";
-  expect((await client.versions.getVersion({ ref: { case: "name", value: name } })).version!.state).toBe(VersionState.READY);
-  // Sent again: what the server lacked, plus at most the step that was in progress when the first run died.
-  const sent = `the second run sent ${proxy.up} bytes (per connection: ${proxy.perConnection.join(", ")}) after the first stopped at ${killedAt}`;
-  expect(proxy.up, sent).toBeGreaterThan(SIZE - killedAt);
-  expect(proxy.up, sent).toBeLessThanOrEqual(SIZE - killedAt + STEP);
-
-  const [stored] = (await client.files.listVersionFiles({ version: { case: "name", value: name } })).files;
-  expect([stored!.path, stored!.sizeBytes, stored!.sha256]).toEqual(["weights.bin", BigInt(SIZE), sha256]);
-  expect(stagedIds()).toEqual([]);
-});
+}
