@@ -320,7 +320,9 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? "the SDK in a browser page" : `the
       },
       { baseUrl: server.url, accessKey: E2E_ADMIN_TOKEN, downloadUrl },
     );
-    expect(outcome.rpc).toMatch(/^Unknown: .*Failed to fetch/);
+    expect(outcome.rpc).toBe(
+      `Unavailable: no answer from ${server.url} (Failed to fetch): the network, or the server does not allow this page's origin ${other.origin} (see its CORS_ORIGINS)`,
+    );
     expect(outcome.plain).toBe("TypeError: Failed to fetch");
     const refusals = consoleLines.slice(before).filter((l) => l.includes("blocked by CORS policy"));
     expect(refusals.join("\n")).toContain(`from origin '${other.origin}' has been blocked by CORS policy`);

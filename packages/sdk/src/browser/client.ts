@@ -27,6 +27,7 @@ import type { BrowserTransferContext, BrowserTransferOptions } from "./context.j
 import { type ByteRange, type DownloadedBlob, downloadBlob, downloadBytes } from "./download.js";
 import { type DownloadedExportBlob, downloadExportBlob } from "./exports.js";
 import type { Fetch } from "./fetch-bytes.js";
+import { unreachableInterceptor } from "./unreachable.js";
 import { type BlobFile, type BlobUploadFileOptions, type BlobUploadOptions, uploadBlob, uploadBlobs } from "./upload.js";
 
 export interface BrowserClientOptions {
@@ -113,7 +114,10 @@ export function createTransport(options: BrowserClientOptions): Transport {
   const accessKey = options.accessKey?.trim() || undefined;
   const common = {
     baseUrl: options.baseUrl,
-    interceptors: callInterceptors({ accessKey, baseUrl: options.baseUrl, headers: options.headers, interceptors: options.interceptors }),
+    interceptors: [
+      unreachableInterceptor(options.baseUrl),
+      ...callInterceptors({ accessKey, baseUrl: options.baseUrl, headers: options.headers, interceptors: options.interceptors }),
+    ],
     ...(options.useBinaryFormat !== undefined ? { useBinaryFormat: options.useBinaryFormat } : {}),
     ...(options.timeoutMs !== undefined ? { defaultTimeoutMs: options.timeoutMs } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
