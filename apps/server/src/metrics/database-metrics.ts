@@ -22,15 +22,15 @@ export function createDatabaseMetrics(registry: Registry, deps: { stats: () => D
       this.set(deps.stats().poolSize);
     },
   });
+  // The embedded database has no pool gate: nothing in use or waiting to report.
+  if (deps.stats().inUse === undefined) return;
   const pooled = (name: string, help: string, value: (s: DatabaseStats) => number | undefined) =>
     new Gauge({
       name,
       help,
       registers: [registry],
       collect() {
-        const v = value(deps.stats());
-        if (v === undefined) this.reset();
-        else this.set(v);
+        this.set(value(deps.stats()) ?? 0);
       },
     });
   pooled("modelreg_db_pool_in_use", "Calls holding a PostgreSQL connection now (absent on the embedded database)", (s) => s.inUse);
