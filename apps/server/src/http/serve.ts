@@ -25,7 +25,7 @@ import { createPeerLimiter, createRefusalLog, type LimitLogger, peerOf } from ".
 import { closeGracefully, createConnections, trackResponse, trackSession, trackSocket } from "./graceful-close.js";
 import { createIdleSessions } from "./idle-sessions.js";
 import { sniffAndHandOver } from "./protocol-sniff.js";
-import type { TlsCredentials } from "./tls-config.js";
+import { certificateWarning, type TlsCredentials } from "./tls-config.js";
 import { createTlsHandOver } from "./tls-handover.js";
 import { createCutQueue, type Req, watchRequestBody } from "./request-deadline.js";
 
@@ -141,6 +141,8 @@ export async function serve(handler: RequestHandler, options: ServeOptions): Pro
 
   const sniffTimeoutMs = options.sniffTimeoutMs ?? limits.headersTimeoutMs;
   const handOverTls = options.tls ? createTlsHandOver(options.tls, { h2, h1, conns, deadlineMs: sniffTimeoutMs }) : undefined;
+  const expiry = options.tls ? certificateWarning(options.tls.cert) : undefined;
+  if (expiry) options.logger?.warn({ validFrom: expiry.validFrom, validTo: expiry.validTo }, expiry.message);
   const perPeer = createPeerLimiter(limits.maxConnectionsPerPeer);
   const tcp = net.createServer((socket) => {
     if (!perPeer.admit(socket)) {

@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeTestCert, opensslMissing, type TestCert } from "../testing/tls-cert.js";
-import { tlsFromEnv } from "./tls-config.js";
+import { certificateWarning, tlsFromEnv } from "./tls-config.js";
 
 const skip = opensslMissing();
 
@@ -25,6 +25,15 @@ describe.skipIf(skip !== "")(`TLS settings${skip}`, () => {
     expect(tlsFromEnv({ TLS_CERT_FILE: " ", TLS_KEY_FILE: "" })).toBeUndefined();
     const c = cert();
     expect(tlsFromEnv({ TLS_CERT_FILE: c.certFile, TLS_KEY_FILE: c.keyFile })).toEqual({ cert: c.cert, key: c.key });
+  });
+
+  it("warns of a certificate that has expired, is not valid yet, or expires soon", () => {
+    const c = cert(); // valid for 2 days from now
+    const day = 86_400_000;
+    expect(certificateWarning(c.cert, Date.now() + 3 * day)?.message).toMatch(/^the TLS certificate \(TLS_CERT_FILE\) expired on .*: clients will refuse it; renew it and restart$/);
+    expect(certificateWarning(c.cert, Date.now() - day)?.message).toMatch(/is not valid before /);
+    expect(certificateWarning(c.cert)?.message).toMatch(/expires in 1 day\(s\), on /);
+    expect(certificateWarning(c.cert, Date.now(), 1)).toBeUndefined();
   });
 
   it("refuses one without the other", () => {

@@ -49,6 +49,19 @@ export function tlsFromEnv(env: NodeJS.ProcessEnv): TlsCredentials | undefined {
   return { cert, key };
 }
 
+/** A warning when the certificate has expired, is not valid yet, or expires within `soonDays`; undefined otherwise. */
+export function certificateWarning(cert: Buffer, now = Date.now(), soonDays = 14): { message: string; validFrom: string; validTo: string } | undefined {
+  const x509 = new X509Certificate(cert);
+  const from = Date.parse(x509.validFrom);
+  const to = Date.parse(x509.validTo);
+  const dates = { validFrom: new Date(from).toISOString(), validTo: new Date(to).toISOString() };
+  if (to <= now) return { message: `the TLS certificate (TLS_CERT_FILE) expired on ${dates.validTo}: clients will refuse it; renew it and restart`, ...dates };
+  if (from > now) return { message: `the TLS certificate (TLS_CERT_FILE) is not valid before ${dates.validFrom}: clients will refuse it until then`, ...dates };
+  const days = Math.floor((to - now) / 86_400_000);
+  if (days < soonDays) return { message: `the TLS certificate (TLS_CERT_FILE) expires in ${days} day(s), on ${dates.validTo}: renew it and restart`, ...dates };
+  return undefined;
+}
+
 function read(name: string, path: string): Buffer {
   try {
     return readFileSync(path);
