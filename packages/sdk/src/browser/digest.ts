@@ -1,7 +1,8 @@
 // sha256 with Web Crypto. crypto.subtle.digest takes its input whole (Web
-// Crypto has no incremental hash), so a Blob is read into memory once to be
-// hashed: a file must fit in the page's memory, once. Nothing else holds a
-// second copy meanwhile (uploads then send slices of the Blob itself).
+// Crypto has no incremental hash), so a Blob is read into memory whole to
+// be hashed (and the browser may copy it once more while it hashes): a
+// file must fit in the page's memory. Nothing of the SDK holds another copy
+// meanwhile, and uploads then send slices of the Blob itself.
 import { Code, ConnectError } from "@connectrpc/connect";
 
 export interface BlobDigest {
@@ -37,5 +38,18 @@ export async function sha256Of(data: Uint8Array | ArrayBuffer): Promise<string> 
 
 /** sha256 and size of a Blob (a File, or one made in the page). */
 export async function digestBlob(blob: Blob): Promise<BlobDigest> {
-  return { sizeBytes: blob.size, sha256: await sha256Of(await blob.arrayBuffer()) };
+  let bytes: ArrayBuffer;
+  try {
+    bytes = await blob.arrayBuffer();
+  } catch (err) {
+    // Too large for one buffer in this page (RangeError), or a File that could not be read whole.
+    throw new ConnectError(
+      `a file of ${blob.size} bytes could not be read into this page's memory to be hashed (${(err as Error)?.message ?? String(err)}): Web Crypto hashes whole buffers only; move files this large with the Node SDK or the CLI`,
+      Code.ResourceExhausted,
+      undefined,
+      undefined,
+      err,
+    );
+  }
+  return { sizeBytes: blob.size, sha256: await sha256Of(bytes) };
 }

@@ -73,7 +73,18 @@ export async function fetchFile(ctx: BrowserTransferContext, first: VersionFile,
   const start = options.offset ?? 0;
   if (start < 0 || start > size) throw new ConnectError(`offset ${start} is outside ${file.path} (${size} bytes)`, Code.OutOfRange);
   const end = options.length ? Math.min(size, start + options.length) : size;
-  const bytes = new Uint8Array(end - start);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(end - start);
+  } catch (err) {
+    throw new ConnectError(
+      `${file.path}: ${end - start} bytes do not fit in this page's memory (${(err as Error)?.message ?? String(err)}): read it in ranges (offset, length), or move it with the Node SDK or the CLI`,
+      Code.ResourceExhausted,
+      undefined,
+      undefined,
+      err,
+    );
+  }
   const progress = progressReporter(end - start, options.onProgress);
   // How far the bytes are: what arrived before a broken connection is kept, and the next attempt continues there.
   const at = { pos: start, start, end };
