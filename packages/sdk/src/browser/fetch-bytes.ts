@@ -22,7 +22,7 @@ export function fetchFailure(err: unknown, url: URL, signal: AbortSignal | undef
   if (signal?.aborted) return canceled(signal);
   if (err instanceof ConnectError) return err;
   return new ConnectError(
-    `${init(url)} failed with no answer (${(err as Error)?.message ?? String(err)}): the network, or the server does not allow this page's origin (CORS_ORIGINS)`,
+    `${requestLabel(url)} failed with no answer (${(err as Error)?.message ?? String(err)}): the network, or the server does not allow this page's origin (CORS_ORIGINS)`,
     Code.Unavailable,
     undefined,
     undefined,
@@ -30,7 +30,7 @@ export function fetchFailure(err: unknown, url: URL, signal: AbortSignal | undef
   );
 }
 
-function init(url: URL): string {
+function requestLabel(url: URL): string {
   return `the request to ${url.origin}${url.pathname}`;
 }
 
