@@ -20,7 +20,7 @@ export interface Readiness {
   current(): ReadyState;
   /** Checks the database now (or shares the check in flight, or reuses one a moment old). */
   check(): Promise<ReadyState>;
-  /** Told of every change of state, from the checks. */
+  /** Told when the checks find the state turned (ready to not ready, or back). */
   onChange(listener: (state: ReadyState) => void): void;
   /** Checks every `everyMs`, until stop(). */
   start(): void;
@@ -55,8 +55,11 @@ export function createReadiness(deps: ReadinessDeps): Readiness {
 
   const settle = (state: ReadyState) => {
     checkedAt = performance.now();
-    if (stopped || sameState(state, last)) return state;
+    if (stopped) return state;
+    // A new reason while still not ready (refused, then timed out) is kept, not announced.
+    const changed = state.ready !== last.ready;
     last = state;
+    if (!changed) return state;
     if (state.ready) deps.logger.info("ready: the database answers again");
     else deps.logger.warn({ reason: state.reason }, "not ready");
     for (const l of listeners) l(state);
@@ -122,8 +125,4 @@ function failed(err: unknown, logger: Logger): ReadyState {
   if (isUnavailable(err)) return { ready: false, reason: `the database is unreachable${code ? ` (${code})` : ""}` };
   logger.warn({ err }, "readiness: the database check failed");
   return { ready: false, reason: `the database check failed${code ? ` (${code})` : ""}; see the server's log` };
-}
-
-function sameState(a: ReadyState, b: ReadyState): boolean {
-  return a.ready === b.ready && (a.ready || (b as { reason: string }).reason === a.reason);
 }
