@@ -48,6 +48,21 @@ describe.skipIf(skip !== "")(`TLS${skip}`, () => {
     expect(String(untrusted)).toMatch(/self[- ]signed certificate/i);
   });
 
+  it("trusts NODE_EXTRA_CA_CERTS beside tls.ca (Node's own ca option would drop it)", async () => {
+    const other = tempDir("modelreg-tls-other-");
+    const saved = process.env.NODE_EXTRA_CA_CERTS;
+    try {
+      const unrelated = makeSelfSignedCert(other.path);
+      process.env.NODE_EXTRA_CA_CERTS = cert.certFile; // the server's, as an operator would set it
+      const registry = createRegistryClient({ baseUrl: server.url, tls: { ca: unrelated.cert } });
+      expect((await registry.models.listModels({ parent: "workspaces/default" })).models).toBeInstanceOf(Array);
+    } finally {
+      if (saved === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+      else process.env.NODE_EXTRA_CA_CERTS = saved;
+      other.remove();
+    }
+  });
+
   it("uploads and downloads files over https signed URLs", async () => {
     const registry = client("connect");
     const { model } = await registry.models.createModel({ parent: "workspaces/default", modelId: "secure-files" });

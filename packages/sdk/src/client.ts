@@ -2,6 +2,7 @@
 // Connect, gRPC or gRPC-Web, plus paging helpers and short-form names.
 import { createClient, type CallOptions, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
 import { callInterceptors } from "./call-interceptors.js";
 import { createListMembers, type ListMembers } from "./list-members.js";
@@ -205,11 +206,25 @@ export function createTransport(options: RegistryClientOptions, bulk = false, se
   }
 }
 
-/** Node's TLS options for `options.tls`: its CAs added to the public ones (Node's `ca` alone would replace them). */
+/**
+ * Node's TLS options for `options.tls`: its CAs added to the public ones and
+ * to NODE_EXTRA_CA_CERTS' (Node's `ca` alone would replace both).
+ */
 function tlsOptions(options: RegistryClientOptions): { ca: Array<string | Buffer> } | undefined {
   const ca = options.tls?.ca;
   if (ca === undefined) return undefined;
-  return { ca: [...rootCertificates, ...(Array.isArray(ca) ? ca : [ca])] };
+  return { ca: [...rootCertificates, ...extraCaCertificates(), ...(Array.isArray(ca) ? ca : [ca])] };
+}
+
+/** The file NODE_EXTRA_CA_CERTS names, as Node read it at start (nothing when unset or unreadable: Node warned then). */
+function extraCaCertificates(): Buffer[] {
+  const file = process.env.NODE_EXTRA_CA_CERTS;
+  if (!file) return [];
+  try {
+    return [readFileSync(file)];
+  } catch {
+    return [];
+  }
 }
 
 /**
