@@ -60,7 +60,7 @@ describe("the browser entry", () => {
     expect(packages.filter((p) => !BROWSER_PACKAGES.includes(p))).toEqual([]);
     expect(packages).toEqual(expect.arrayContaining(["@connectrpc/connect-web", "@modelreg/proto"]));
     expect(bytes).toBeGreaterThan(0);
-  }, 60_000);
+  }, 180_000);
 
   it("type-checks for a page: the DOM's types and no Node's, under the strictest flags", () => {
     const program = ts.createProgram([fileURLToPath(new URL("./browser.ts", import.meta.url))], {
@@ -81,11 +81,11 @@ describe("the browser entry", () => {
       return where + ts.flattenDiagnosticMessageText(d.messageText, "\n");
     });
     expect(errors).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 
   it("is guarded by a check that catches the Node entry's imports", async () => {
     const { nodeImports, packages } = await bundleForBrowser("./index.ts");
     expect(nodeImports.some((i) => i.startsWith("node:fs"))).toBe(true);
     expect(packages).toContain("@connectrpc/connect-node");
-  }, 60_000);
+  }, 180_000);
 });
