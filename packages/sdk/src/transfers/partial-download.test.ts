@@ -117,7 +117,7 @@ it("deletes a partial file whose kept bytes went bad, and says so; the next down
   await stopAfter(version, "bad.bin", dst, 1 << 20);
   // Something changed the kept bytes on disk.
   const partial = await readFile(partialPath(dst));
-  partial[100] ^= 0xff;
+  partial.writeUInt8(partial.readUInt8(100) ^ 0xff, 100);
   await writeFile(partialPath(dst), partial);
   const err = await client.downloadToFile(version, "bad.bin", dst).catch((e: unknown) => e);
   expect(err).toMatchObject({ code: Code.DataLoss });
