@@ -65,12 +65,14 @@ export function clientGoneError(signal: AbortSignal | undefined): ConnectError |
   return new ConnectError("the client cancelled the call or went away", Code.Canceled);
 }
 
-/** Codes a failed read or write of a vanished client's stream comes back with (Connect's mapping of Node's errors). */
-const STREAM_FAILURE_CODES = new Set([Code.Internal, Code.Unknown, Code.Aborted, Code.Unavailable, Code.Canceled]);
-
-/** An outcome the server chose (a domain error, a refusal), which stands even when nobody hears it. */
+/**
+ * An outcome the domain chose (not found, a refusal, a conflict), which
+ * stands even when nobody hears it. Anything else after the client left
+ * (Connect's errors of a stream cut mid-message, a write to a closed
+ * response, a body cut short) is the consequence of its leaving.
+ */
 function isDeliberate(err: unknown): boolean {
-  return err instanceof DomainError || (err instanceof ConnectError && !STREAM_FAILURE_CODES.has(err.code));
+  return err instanceof DomainError;
 }
 
 /** `err` as the ConnectError a client gets; `signal` is the call's, which tells a client that went away. */

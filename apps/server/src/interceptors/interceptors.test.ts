@@ -41,6 +41,22 @@ describe("error mapping", () => {
     expect(e.code).toBe(Code.Unavailable);
   });
 
+  it("maps whatever a call fails with after its client went away to Canceled, logging nothing; a domain outcome or a deadline keeps its code", () => {
+    const { lines, logger } = capture();
+    const gone = new AbortController();
+    gone.abort();
+    const premature = Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
+    const reset = Object.assign(new Error("aborted"), { code: "ECONNRESET" });
+    expect([premature, reset].map((e) => toConnectError(e, "r", logger, gone.signal).code)).toEqual([Code.Canceled, Code.Canceled]);
+    expect(lines).toEqual([]);
+    expect(toConnectError(new InvalidArgumentError([{ field: "x", description: "bad" }]), "r", logger, gone.signal).code).toBe(Code.InvalidArgument);
+    const late = new AbortController();
+    late.abort(new ConnectError("the deadline passed", Code.DeadlineExceeded));
+    expect(toConnectError(premature, "r", logger, late.signal).code).toBe(Code.Internal);
+    // Without a client gone, a reset is still what it was: a database connection lost.
+    expect(toConnectError(reset, "r", logger, new AbortController().signal).code).toBe(Code.Unavailable);
+  });
+
   it("carries BadRequest field violations for invalid arguments", () => {
     const { logger } = capture();
     const e = toConnectError(new InvalidArgumentError([{ field: "model_id", description: "is required" }]), "r", logger);
