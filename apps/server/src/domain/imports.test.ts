@@ -70,7 +70,7 @@ const TABLE_OWNERS: Record<string, (file: string) => boolean> = {
   jobs: (file) => file.startsWith("jobs/"),
   signingKeys: (file) => file === "auth/signing-keys.ts",
 };
-const NOT_TABLES = new Set(["openDatabase", "migrationsFolder"]);
+const NOT_TABLES = new Set(["openDatabase", "migrationsFolder", "schemaState"]);
 
 /** The value (not type-only) names a file imports from @modelreg/db. */
 function dbValueImports(text: string): string[] {
