@@ -108,5 +108,6 @@ function s3StoreOf(options: S3BlobStoreOptions): S3Store {
     chunkKey: (id: string, offset: number) => `${stagingDir(id)}${String(offset).padStart(16, "0")}`,
     copySource: (key: string) => `${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`,
     queue: keyedQueue(),
+    tails: new Map(),
   };
 }

@@ -32,6 +32,15 @@ export interface S3Store {
   copySource: (key: string) => string;
   /** Serialises the appends and the commit of one staging within this process. */
   queue: KeyedQueue;
+  /**
+   * Where each staging's chain ends after this process's last append to it,
+   * so the next append (the next 16 MiB step of a request) need not list
+   * the staging again: listing before every step would cost a number of
+   * LIST pages that grows with the square of the upload's size (a HEAD of
+   * its marker says it is still there). Bounded; an append at any other
+   * offset lists.
+   */
+  tails: Map<string, number>;
 }
 
 export const statusOf = (err: unknown): number | undefined => (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;

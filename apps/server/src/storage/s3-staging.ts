@@ -46,6 +46,9 @@ async function dropStaging(ctx: S3Store, id: string, keys: string[]): Promise<vo
   await ctx.client.send(new DeleteObjectCommand({ Bucket: ctx.bucket, Key: marker }));
 }
 
+/** Chain ends remembered at most (S3Store.tails). */
+const MAX_TAILS = 1000;
+
 export async function createStaging(ctx: S3Store, id: string): Promise<void> {
   checkStagingId(id);
   await ctx.client.send(new PutObjectCommand({ Bucket: ctx.bucket, Key: `${ctx.stagingDir(id)}created`, Body: Buffer.alloc(0), ContentLength: 0 }));
@@ -61,7 +64,17 @@ export async function append(ctx: S3Store, id: string, offset: number, body: Blo
   checkStagingId(id);
   checkByteCount(offset, "offset");
   return ctx.queue(id, async () => {
-    const { size } = await staged(ctx, id);
+    const { tails } = ctx;
+    let size: number;
+    if (tails.get(id) === offset) {
+      // The chain ends where this process left it; the marker says the staging is still there (another replica may have committed or dropped it).
+      if ((await headSize(ctx, `${ctx.stagingDir(id)}created`)) === undefined) {
+        tails.delete(id);
+        throw new StagingNotFoundError(id);
+      }
+      size = offset;
+    } else size = (await staged(ctx, id)).size;
+    tails.delete(id);
     if (size !== offset) throw new OffsetMismatchError(id, offset, size);
     let received = 0;
     const counted = (async function* () {
@@ -71,6 +84,8 @@ export async function append(ctx: S3Store, id: string, offset: number, body: Blo
       }
     })();
     await writeObject(ctx, ctx.chunkKey(id, offset), counted, ctx.partSize, async () => received > 0, opts.signal);
+    if (tails.size >= MAX_TAILS) tails.delete(tails.keys().next().value!);
+    tails.set(id, offset + received);
     return offset + received;
   });
 }
@@ -93,6 +108,7 @@ export async function commitStaging(
 
 async function commitQueued(ctx: S3Store, id: string, expected: ReturnType<typeof expectationsOf>, signal: AbortSignal | undefined): Promise<PutResult> {
   const { blobKey } = ctx;
+  ctx.tails.delete(id);
   const sha256 = expected.sha256!;
   const { size, chain, keys } = await staged(ctx, id);
   // The size is known before reading: refuse a wrong one without reading.
@@ -125,6 +141,7 @@ async function commitQueued(ctx: S3Store, id: string, expected: ReturnType<typeo
 
 export async function abortStaging(ctx: S3Store, id: string): Promise<void> {
   checkStagingId(id);
+  ctx.tails.delete(id);
   const keys: string[] = [];
   for await (const { key } of listKeys(ctx, ctx.stagingDir(id))) keys.push(key);
   await dropStaging(ctx, id, keys);

@@ -112,9 +112,16 @@ async function writeSession(
         return store.append(row.id, at, piece, { signal: opts.signal });
       }
     };
-    const size = await appendInSteps(append, offset, limited, ctx.commitStep, (at) => {
-      committed = at;
-    });
+    let size: number;
+    try {
+      size = await appendInSteps(append, offset, limited, ctx.commitStep, (at) => {
+        committed = at;
+      });
+    } catch (err) {
+      // Another writer of this session completed it meanwhile, and its commit took the staging away: answer as for a late retry.
+      if (!(err instanceof StagingNotFoundError) || !(await findSession(ctx.db, scope, target))?.s.complete) throw err;
+      return sessionView({ ...row, complete: true }, owner, row.size, maxChunk);
+    }
     if (size === row.size) {
       await finish(ctx, row, name);
       return sessionView({ ...row, complete: true }, owner, size, maxChunk);
