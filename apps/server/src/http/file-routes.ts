@@ -58,7 +58,13 @@ export function createFileRoutes(deps: FileRoutesDeps): (req: Req, res: Res) => 
     }
     const name: ByteRoute = url.pathname.startsWith(UPLOAD_PREFIX) ? "upload" : "download";
     const route = name === "upload" ? upload : download;
-    const call: ByteCall = { bytes: (n) => observer?.bytes(name, n) };
+    let moved = 0;
+    const call: ByteCall = {
+      bytes: (n) => {
+        moved += n;
+        observer?.bytes(name, n);
+      },
+    };
     let code: string | undefined;
     route(deps, req, res, url, call)
       .catch((err: unknown) => {
@@ -73,7 +79,7 @@ export function createFileRoutes(deps: FileRoutesDeps): (req: Req, res: Res) => 
         observer?.finished(name, code, ms / 1000);
         // The query holds the signature: log the path only.
         logger.info(
-          { method: req.method, path: url.pathname, status, code, ms, keyId: call.keyId, peer: req.socket?.remoteAddress, requestId },
+          { method: req.method, path: url.pathname, status, code, ms, bytes: moved, keyId: call.keyId, peer: req.socket?.remoteAddress, requestId },
           "http",
         );
       });

@@ -65,6 +65,7 @@ async function build(kind: DriverKind, options: TestAppOptions) {
     maxChunkBytes: options.maxChunkBytes,
     jobs: { pollMs: 50, backoffMs: 50, progressMs: 200, leaseMs: options.jobLeaseMs },
     listen: database.listen,
+    databaseStats: database.stats,
     tasks: { watchKeepAliveMs: options.taskKeepAliveMs, leaseMs: options.taskLeaseMs, sweepMs: 50, claimRecheckMs: options.taskClaimRecheckMs ?? 200 },
   });
   if (options.startJobs !== false) {
