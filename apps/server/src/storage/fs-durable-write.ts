@@ -37,8 +37,13 @@ async function writeAt(handle: FileHandle, chunk: Uint8Array, position: number):
 
 /** Bytes gathered into one write: network chunks are ~64 KiB, and a write per chunk costs a thread-pool round trip. */
 const WRITE_BATCH = 1 << 20;
-/** Bytes written between background datasyncs. */
-const SYNC_EVERY = 64 << 20;
+/**
+ * Bytes written between background datasyncs: half an upload's 16 MiB
+ * commit step, so the first half is flushed while the second arrives and
+ * the step's closing fsync has half as much left to do (a 256 MiB staged
+ * append measured 10-25% faster in 16 MiB steps than with 64 MiB here).
+ */
+const SYNC_EVERY = 8 << 20;
 
 /**
  * Writes a stream of chunks from `position` on, in batches of ~1 MiB, with
