@@ -35,7 +35,11 @@ export function registerTransferCommands(program: Command, context: (cmd: Comman
     .addOption(transportOption())
     .addOption(descriptionOption())
     .addOption(labelOption())
-    .addHelpText("after", "\nContent the workspace holds already is not sent again. --description and --label apply only to a version push creates.")
+    .addHelpText(
+      "after",
+      "\nContent the workspace holds already is not sent again. --description and --label apply only to a version push creates." +
+        "\nA push that stopped (interrupted, killed, a lost connection) continues when the same command runs again: the server kept all but the last 16 MiB it received, and without :version the stopped run's version is taken up again.",
+    )
     .action(async (path: string, ref: string, flags: PushFlags, cmd: Command) => {
       const { client, out, io, signal, progressBar, note, globals } = context(cmd);
       const local = io.cwd ? resolve(io.cwd, path) : resolve(path);
