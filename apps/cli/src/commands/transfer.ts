@@ -38,7 +38,7 @@ export function registerTransferCommands(program: Command, context: (cmd: Comman
     .addHelpText(
       "after",
       "\nContent the workspace holds already is not sent again. --description and --label apply only to a version push creates." +
-        "\nA push that stopped (interrupted, killed, a lost connection) continues when the same command runs again: the server kept all but the last 16 MiB it received, and without :version the stopped run's version is taken up again.",
+        "\nA push that stopped (interrupted, killed, a lost connection) continues when the same command runs again, from at most 16 MiB before where it stopped; without :version it goes on with the version the stopped run created.",
     )
     .action(async (path: string, ref: string, flags: PushFlags, cmd: Command) => {
       const { client, out, io, signal, progressBar, note, globals } = context(cmd);
