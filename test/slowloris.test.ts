@@ -151,5 +151,5 @@ it("lists the connection limits with their defaults in --help, and refuses a bad
     expect(help.stdout).toMatch(new RegExp(`\\n  ${name} .*\\(default ${value}\\)\\n`));
   const bad = spawnSync(process.execPath, SERVER_ARGS, { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, MAX_CONNECTIONS_PER_PEER: "0" } });
   expect(bad.status).toBe(2);
-  expect(bad.stderr).toContain("MAX_CONNECTIONS_PER_PEER=0 is not valid: expected a whole number from 1 to 1000000");
+  expect(bad.stdout).toContain("MAX_CONNECTIONS_PER_PEER=0 is not valid: expected a whole number from 1 to 1000000");
 });
