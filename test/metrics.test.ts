@@ -8,7 +8,7 @@ import { afterAll, expect, it } from "vitest";
 import { createEmptyPostgres, describeEachDatabase } from "@modelreg/db/testing";
 import { Code, ConnectError, createRegistryClient, ExportFormat } from "@modelreg/sdk";
 import { startServer, type ServerProcess } from "./support/server.js";
-import { freePort, metricsUrlOf, sample, scrape } from "./support/metrics.js";
+import { metricsUrlOf, sample, scrape } from "./support/metrics.js";
 import { until } from "./support/until.js";
 
 describeEachDatabase("metrics", (backend) => {
@@ -21,7 +21,7 @@ describeEachDatabase("metrics", (backend) => {
 
   it("count calls per method and code, bytes in and out, jobs, the pool and the process", async () => {
     db = backend === "postgres" ? await createEmptyPostgres() : undefined;
-    server = await startServer({ databaseUrl: db?.url, env: { METRICS_PORT: String(await freePort()), DATABASE_POOL_SIZE: "4" } });
+    server = await startServer({ databaseUrl: db?.url, env: { METRICS_PORT: "0", DATABASE_POOL_SIZE: "4" } });
     const metricsUrl = metricsUrlOf(server.output);
     const client = createRegistryClient({ baseUrl: server.url });
 

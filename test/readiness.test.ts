@@ -12,7 +12,7 @@ import { createEmptyPostgres } from "@modelreg/db/testing";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "@modelreg/proto/health/v1/health_pb";
 import { afterAll, describe, expect, it } from "vitest";
 import { startOutageProxy, type OutageProxy } from "./support/outage-proxy.js";
-import { freePort, metricsUrlOf, sample, scrape } from "./support/metrics.js";
+import { metricsUrlOf, sample, scrape } from "./support/metrics.js";
 import { startServer, type ServerProcess } from "./support/server.js";
 import { sleep } from "./support/until.js";
 
@@ -89,7 +89,7 @@ describe("probes around a PostgreSQL outage", () => {
     const viaProxy = new URL(db.url);
     viaProxy.hostname = "127.0.0.1";
     viaProxy.port = String(proxy.port);
-    server = await startServer({ databaseUrl: viaProxy.toString(), env: { METRICS_PORT: String(await freePort()) } });
+    server = await startServer({ databaseUrl: viaProxy.toString(), env: { METRICS_PORT: "0" } });
     const health = createClient(Health, createGrpcTransport({ baseUrl: server.url }));
 
     // A Watch stream, open across the whole outage: every status it is sent.

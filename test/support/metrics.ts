@@ -1,16 +1,6 @@
-// Reading a server's Prometheus metrics in end-to-end tests: a free port to
-// give METRICS_PORT (0 turns the listener off), the scrape, and one
-// sample's value by name and labels.
-import * as net from "node:net";
-
-/** A TCP port free on loopback a moment ago (the OS does not hand it out again at once). */
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
+// Reading a server's Prometheus metrics in end-to-end tests: the URL the
+// server logged (started with METRICS_PORT=0, a free port), the scrape, and
+// one sample's value by name and labels.
 
 /** The text exposition of GET `url`. */
 export async function scrape(url: string): Promise<string> {

@@ -27,14 +27,15 @@ describe("loadConfig", () => {
 
 describe("metrics listener", () => {
   it("is off by default, and listens on HOST unless METRICS_HOST says otherwise", () => {
-    expect(loadConfig({})).toMatchObject({ metricsPort: 0, metricsHost: "127.0.0.1" });
+    expect(loadConfig({})).toMatchObject({ metricsPort: undefined, metricsHost: "127.0.0.1" });
+    expect(loadConfig({ METRICS_PORT: "0" })).toMatchObject({ metricsPort: 0 });
     expect(loadConfig({ METRICS_PORT: "9464", HOST: "0.0.0.0" })).toMatchObject({ metricsPort: 9464, metricsHost: "0.0.0.0" });
     expect(loadConfig({ METRICS_PORT: "9464", HOST: "0.0.0.0", METRICS_HOST: "10.0.0.5" })).toMatchObject({ metricsPort: 9464, metricsHost: "10.0.0.5" });
   });
 
   it("refuses a port that is not one, the API's own port, and a METRICS_HOST without a port", () => {
     expect(() => loadConfig({ METRICS_PORT: "x" })).toThrow("METRICS_PORT=x is not valid: expected a whole number from 0 to 65535");
-    expect(() => loadConfig({ METRICS_PORT: "8080" })).toThrow("METRICS_PORT=8080 is the API's PORT: metrics need a port of their own (e.g. 9464), or 0 for none");
+    expect(() => loadConfig({ METRICS_PORT: "8080" })).toThrow("METRICS_PORT=8080 is the API's PORT: metrics need a port of their own (e.g. 9464), or unset for none");
     expect(() => loadConfig({ METRICS_HOST: "0.0.0.0" })).toThrow("METRICS_HOST is set but METRICS_PORT is not");
   });
 });

@@ -5,8 +5,8 @@ import type { TransportLimits } from "./http/serve.js";
 export interface Config {
   port: number;
   host: string;
-  /** METRICS_PORT: Prometheus metrics on their own plain-HTTP listener; 0 = off. */
-  metricsPort: number;
+  /** METRICS_PORT: Prometheus metrics on their own plain-HTTP listener; unset = off, 0 = a free port (logged). */
+  metricsPort: number | undefined;
   /** METRICS_HOST: the metrics listener's address (default HOST). */
   metricsHost: string;
   dataDir: string;
@@ -64,8 +64,8 @@ export const SETTINGS: Setting[] = [
   { name: "HOST", default: "127.0.0.1", help: "address to listen on; 0.0.0.0 or :: to accept connections from other machines" },
   {
     name: "METRICS_PORT",
-    default: "0",
-    help: "TCP port of a separate plain-HTTP listener answering GET /metrics (Prometheus text format, no access key); 0 = no metrics listener",
+    default: "",
+    help: "TCP port of a separate plain-HTTP listener answering GET /metrics (Prometheus text format, no access key); unset = no metrics listener; 0 picks a free port (named in the start line)",
   },
   { name: "METRICS_HOST", default: "", help: "address the metrics listener binds; unset = HOST" },
   { name: "DATA_DIR", default: "./data", help: "where the embedded database (DATA_DIR/pg) keeps its files when DATABASE_URL is unset" },
@@ -228,14 +228,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   };
 }
 
-/** METRICS_PORT (0 = off; never the API's port) and METRICS_HOST (default HOST). */
-function metricsListenerOf(env: NodeJS.ProcessEnv): { metricsPort: number; metricsHost: string } {
-  const metricsPort = int(env, "METRICS_PORT", 0, 65535);
+/** METRICS_PORT (unset = off, 0 = a free port; never the API's port) and METRICS_HOST (default HOST). */
+function metricsListenerOf(env: NodeJS.ProcessEnv): { metricsPort: number | undefined; metricsHost: string } {
+  const metricsPort = env.METRICS_PORT?.trim() ? int(env, "METRICS_PORT", 0, 65535) : undefined;
   const host = env.HOST?.trim() || "127.0.0.1";
   const metricsHost = env.METRICS_HOST?.trim() || host;
-  if (metricsPort !== 0 && metricsPort === int(env, "PORT", 0, 65535))
-    throw new ConfigError(`METRICS_PORT=${metricsPort} is the API's PORT: metrics need a port of their own (e.g. 9464), or 0 for none`);
-  if (env.METRICS_HOST?.trim() && !metricsPort) throw new ConfigError("METRICS_HOST is set but METRICS_PORT is not: set METRICS_PORT (e.g. 9464) to serve metrics");
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === int(env, "PORT", 0, 65535))
+    throw new ConfigError(`METRICS_PORT=${metricsPort} is the API's PORT: metrics need a port of their own (e.g. 9464), or unset for none`);
+  if (env.METRICS_HOST?.trim() && metricsPort === undefined) throw new ConfigError("METRICS_HOST is set but METRICS_PORT is not: set METRICS_PORT (e.g. 9464) to serve metrics");
   return { metricsPort, metricsHost };
 }
 

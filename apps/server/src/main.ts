@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     tls,
   });
   // Prometheus metrics on a listener of their own (METRICS_PORT), plain HTTP, no key.
-  const metrics = config.metricsPort ? await serveMetrics(app.metrics, { port: config.metricsPort, host: config.metricsHost, logger }) : undefined;
+  const metrics = config.metricsPort !== undefined ? await serveMetrics(app.metrics, { port: config.metricsPort, host: config.metricsHost, logger }) : undefined;
   app.jobs.start();
   app.taskLeases.start();
   app.readiness.start();

@@ -31,7 +31,7 @@ export function startupFailureMessage(err: unknown, ctx: StartupContext): string
   const e = err as { port?: number; address?: string; path?: string; syscall?: string };
 
   if (e.syscall === "listen" && has("EADDRINUSE", "EACCES", "EADDRNOTAVAIL")) {
-    const setting = ctx.metricsPort && e.port === ctx.metricsPort ? "METRICS_PORT" : "PORT";
+    const setting = ctx.metricsPort !== undefined && e.port === ctx.metricsPort ? "METRICS_PORT" : "PORT";
     const where = `${e.address ?? ctx.host ?? ""}:${e.port ?? ""}`;
     if (has("EADDRINUSE")) return `cannot listen on ${where}: another process uses that port; stop it or set ${setting} to a free port`;
     if (has("EACCES")) return `cannot listen on ${where}: not allowed (ports below 1024 need privileges); set ${setting} to 1024 or above`;
