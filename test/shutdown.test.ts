@@ -4,7 +4,11 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { afterAll, expect, it } from "vitest";
 import { Code, createRegistryClient, errorDetails, TaskType } from "@modelreg/sdk";
 import { createEmptyPostgres } from "@modelreg/db/testing";
-import { startServer, tempDir } from "./support/server.js";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { startHoldingProxy } from "./support/holding-proxy.js";
+import { REPO_ROOT, SERVER_ARGS, startServer, tempDir } from "./support/server.js";
+import { until } from "./support/until.js";
 
 const dir = tempDir();
 let db: Awaited<ReturnType<typeof createEmptyPostgres>> | undefined;
@@ -77,6 +81,39 @@ it("answers a waiting ClaimTask and ends a WatchTask at once on SIGTERM, without
     expect((await stopped).code).toBe(0);
   } finally {
     await server.stop("SIGKILL");
+    data.remove();
+  }
+});
+
+const withPostgres = process.env.DATABASE_URL ? it : it.skip;
+withPostgres(`keeps a SIGTERM that arrives while it starts, and stops cleanly with exit 0 once up${process.env.DATABASE_URL ? "" : " (skipped: set DATABASE_URL to a PostgreSQL server to run)"}`, async () => {
+  const pg = await createEmptyPostgres();
+  const target = new URL(pg.url);
+  // The database connection is held at its first byte: the server is
+  // mid-start (its signal handlers in place, the database not yet open)
+  // for as long as the test likes.
+  const proxy = await startHoldingProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  const data = tempDir();
+  try {
+    proxy.holdAfter(0);
+    const viaProxy = new URL(pg.url);
+    viaProxy.host = new URL(proxy.url).host;
+    const env = { ...process.env, PORT: "0", HOST: "127.0.0.1", DATA_DIR: data.path, LOG_LEVEL: "info", DATABASE_URL: viaProxy.toString(), DATABASE_CONNECT_TIMEOUT_MS: "600000" };
+    const child = spawn(process.execPath, SERVER_ARGS, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
+    const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
+    const output: string[] = [];
+    createInterface({ input: child.stdout! }).on("line", (line) => output.push(line));
+    await until(() => proxy.perConnection.length > 0, "the server's first connection to the database");
+    child.kill("SIGTERM");
+    await until(() => output.some((l) => l.includes("shutting down once started")), "the server to note the signal");
+    proxy.reset();
+    expect(await exited, output.join("\n")).toBe(0);
+    const messages = output.map((l) => JSON.parse(l).msg as string);
+    expect(messages.findIndex((m) => m.startsWith("modelreg listening"))).toBeGreaterThan(messages.indexOf("shutting down once started"));
+    expect(messages.at(-1)).toBe("stopped");
+  } finally {
+    await proxy.close();
+    await pg.drop();
     data.remove();
   }
 });

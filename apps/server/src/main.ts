@@ -45,6 +45,16 @@ async function main(): Promise<void> {
   // holds mostly garbage. The flag is read at each collection.
   if (config.heapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
   const logger = createLogger(config.logLevel);
+  // A signal during start-up (opening the database, migrating) is kept, and
+  // acted on once the server is up: a clean stop and exit 0, never node's
+  // default of dying mid-start.
+  let signalled: string | undefined;
+  let onSignal = (signal: string) => {
+    if (!signalled) logger.info({ signal }, "shutting down once started");
+    signalled ??= signal;
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
   const database = await openConfiguredDatabase(config, logger);
   await database.migrate();
   await ensureDefaultWorkspace(database.db);
@@ -114,8 +124,8 @@ async function main(): Promise<void> {
     logger.info("stopped");
     process.exit(0);
   };
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGINT", () => void stop("SIGINT"));
+  onSignal = (signal) => void stop(signal);
+  if (signalled) void stop(signalled);
 }
 
 /** PostgreSQL when DATABASE_URL is set, else the embedded database in DATA_DIR (with a warning of what it does not promise). */
