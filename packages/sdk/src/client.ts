@@ -1,6 +1,6 @@
 // createRegistryClient(): typed clients for every modelreg service over
 // Connect, gRPC or gRPC-Web, plus paging helpers and short-form names.
-import { createClient, type CallOptions, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import { createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
@@ -8,38 +8,27 @@ import { callInterceptors } from "./call-interceptors.js";
 import { createListMembers, type ListMembers } from "./list-members.js";
 import { isLoopback } from "./loopback.js";
 import {
-  ExportService,
   FileService,
-  ModelService,
-  type TaskService,
-  type TaskWorkerService,
-  VersionService,
-  WorkspaceService,
-  type Export,
-  type ExportFormat,
   type Version,
 } from "@modelreg/proto";
 import type { TransferContext } from "./transfers/context.js";
 import { downloadBytes, downloadToDirectory, downloadToFile, type ByteRange, type DownloadedFile, type DownloadOptions } from "./transfers/download.js";
 import { createAgents } from "./transfers/http.js";
 import { uploadDirectory, uploadFile, type UploadFileOptions, type UploadOptions } from "./transfers/upload.js";
-import { isAliasName, versionName } from "./names.js";
 import { importModelArts, type ImportModelArtsOptions } from "./import-modelarts.js";
 import {
   startExport,
   downloadExport,
   waitForExport,
-  type StartExportOptions,
   type DownloadedExport,
   type DownloadExportOptions,
   type ExportContext,
   type ExportRef,
-  type WaitForExportOptions,
 } from "./exports/exports.js";
 import { importArchive, type ImportArchiveOptions } from "./exports/import-archive.js";
-import type { ExportFormatName } from "./exports/names.js";
 import { optionsFromParams, parseAlgorithmParams, type AlgorithmParams } from "./from-params.js";
-import { createTaskMembers, type TaskHelpers } from "./tasks/helpers.js";
+import { createTaskHelpers, type TaskHelpers } from "./tasks/helpers.js";
+import { createServiceClients, type ExportLifecycleMembers, type ServiceClients, versionResolver } from "./service-clients.js";
 
 export interface RegistryClientOptions {
   /** Server address, e.g. http://localhost:8080. */
@@ -90,36 +79,7 @@ export interface RegistryClientOptions {
   transport?: Transport | undefined;
 }
 
-export interface RegistryClient extends TaskHelpers, ListMembers {
-  /** The workspace short names resolve in. */
-  readonly workspace: string;
-  /** modelreg.v1.ModelService. */
-  readonly models: Client<typeof ModelService>;
-  /** modelreg.v1.VersionService. */
-  readonly versions: Client<typeof VersionService>;
-  /** modelreg.v1.WorkspaceService: workspaces, access keys, audit log, server info. */
-  readonly workspaces: Client<typeof WorkspaceService>;
-  /** modelreg.v1.FileService: stage, upload, commit, list and read the files of versions. */
-  readonly files: Client<typeof FileService>;
-  /** modelreg.v1.ExportService: versions packed into tar, tar.gz or zip archives. */
-  readonly exports: Client<typeof ExportService>;
-  /** modelreg.v1.TaskService: tasks, their events, logs, metrics, checkpoints; templates; workers' view. */
-  readonly tasks: Client<typeof TaskService>;
-  /** modelreg.v1.TaskWorkerService: what workers call (runWorker uses it). */
-  readonly taskWorkers: Client<typeof TaskWorkerService>;
-  /**
-   * Starts an export of a READY version (`model:1.0.0`, `model@alias` or a
-   * full name) as "tar", "tar.gz" or "zip", or returns the one already
-   * pending, running or done for that version and format (unless `force`).
-   */
-  startExport(version: string, format: ExportFormatName | ExportFormat, options?: StartExportOptions): Promise<Export>;
-  /**
-   * Polls the export (an Export, its name, or `model:version/uid`) until it
-   * SUCCEEDED and resolves with it; rejects with ExportFailedError when it
-   * FAILED (message: its error_message) or was CANCELLED, and with
-   * DeadlineExceeded after `timeoutMs`.
-   */
-  waitForExport(exp: ExportRef, options?: WaitForExportOptions): Promise<Export>;
+export interface RegistryClient extends ServiceClients, TaskHelpers, ListMembers, ExportLifecycleMembers {
   /**
    * Downloads the archive of a SUCCEEDED export to `target` (a file, or a
    * directory to put it in; default: its file name in the working
@@ -236,11 +196,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const key = accessKeyOf(options);
   const transport = options.transport ? withHeaders(options.transport, key ? { authorization: `Bearer ${key}` } : {}) : createTransport(options);
   const workspace = options.workspace ?? "default";
-  const models = createClient(ModelService, transport);
-  const versions = createClient(VersionService, transport);
-  const workspaces = createClient(WorkspaceService, transport);
-  const files = createClient(FileService, transport);
-  const exportsClient = createClient(ExportService, transport);
+  const clients = createServiceClients(transport, workspace);
+  const { files } = clients;
   // The byte streams get their own HTTP/2 connection, dropped after a stall
   // so that the retry does not queue behind a dead one.
   const bulkSession = options.transport || options.httpVersion === "1.1" ? undefined : new Http2SessionManager(options.baseUrl, undefined, tlsOptions(options));
@@ -251,23 +208,13 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     baseUrl: options.baseUrl,
     idleMs: options.transferIdleMs ?? options.timeoutMs,
     agents: createAgents(tlsOptions(options)),
-    resolveVersion: async (ref, signal) => {
-      const name = versionName(workspace, ref);
-      if (!isAliasName(name)) return name;
-      const res = await versions.getVersion({ ref: { case: "name", value: name } }, signal ? { signal } : {});
-      return res.version!.name;
-    },
+    resolveVersion: versionResolver(clients),
   };
-  const exportContext: ExportContext = { exports: exportsClient, transfers, workspace };
+  const exportContext: ExportContext = { exports: clients.exports, transfers, workspace };
   const client: RegistryClient = {
-    workspace,
-    models,
-    versions,
-    workspaces,
-    files,
-    exports: exportsClient,
-    ...createListMembers({ models, versions, workspaces, files, exports: exportsClient }, workspace),
-    ...createTaskMembers(transport, { transfers, workspace, accessKey: key }),
+    ...clients,
+    ...createListMembers(clients, workspace),
+    ...createTaskHelpers({ ...clients, transfers, workspace, accessKey: key }),
     startExport: (version, format, opts) => startExport(exportContext, version, format, opts),
     waitForExport: (exp, opts) => waitForExport(exportContext, exp, opts),
     downloadExport: (exp, target, opts) => downloadExport(exportContext, exp, target, opts),

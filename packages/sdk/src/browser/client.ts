@@ -3,25 +3,13 @@
 // name and task helpers as the Node client, and files moved over the
 // server's signed plain-HTTP URLs with fetch, sha256 checked with Web
 // Crypto. The server must allow the page's origin (CORS_ORIGINS).
-import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
+import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
-import {
-  type Export,
-  type ExportFormat,
-  ExportService,
-  FileService,
-  ModelService,
-  TaskService,
-  TaskWorkerService,
-  type Version,
-  VersionService,
-  WorkspaceService,
-} from "@modelreg/proto";
-import { type ExportRef, type StartExportOptions, startExport, type WaitForExportOptions, waitForExport } from "../exports/lifecycle.js";
-import type { ExportFormatName } from "../exports/names.js";
+import type { Version } from "@modelreg/proto";
+import { type ExportRef, startExport, waitForExport } from "../exports/lifecycle.js";
 import { callInterceptors } from "../call-interceptors.js";
 import { createListMembers, type ListMembers } from "../list-members.js";
-import { isAliasName, versionName } from "../names.js";
+import { createServiceClients, type ExportLifecycleMembers, type ServiceClients, versionResolver } from "../service-clients.js";
 import { createTaskReadHelpers, type TaskReadHelpers } from "../tasks/read-members.js";
 import type { BrowserTransferContext, BrowserTransferOptions } from "./context.js";
 import { type ByteRange, type DownloadedBlob, downloadBlob, downloadBytes } from "./download.js";
@@ -57,23 +45,12 @@ export interface BrowserClientOptions {
   transport?: Transport | undefined;
 }
 
-export interface BrowserRegistryClient extends ListMembers, TaskReadHelpers {
-  /** The workspace short names resolve in. */
-  readonly workspace: string;
-  /** modelreg.v1.ModelService. */
-  readonly models: Client<typeof ModelService>;
-  /** modelreg.v1.VersionService. */
-  readonly versions: Client<typeof VersionService>;
-  /** modelreg.v1.WorkspaceService: workspaces, access keys, audit log, server info. */
-  readonly workspaces: Client<typeof WorkspaceService>;
-  /** modelreg.v1.FileService (WriteUpload, a client stream, is not possible in a browser: uploadBlob uses the signed URLs). */
-  readonly files: Client<typeof FileService>;
-  /** modelreg.v1.ExportService. */
-  readonly exports: Client<typeof ExportService>;
-  /** modelreg.v1.TaskService. */
-  readonly tasks: Client<typeof TaskService>;
-  /** modelreg.v1.TaskWorkerService. */
-  readonly taskWorkers: Client<typeof TaskWorkerService>;
+/**
+ * The browser's client: the service clients (FileService's WriteUpload, a
+ * client stream, is not possible in a browser: uploadBlob uses the signed
+ * URLs), the list, task and export helpers, and files as Blobs.
+ */
+export interface BrowserRegistryClient extends ServiceClients, ListMembers, TaskReadHelpers, ExportLifecycleMembers {
   /**
    * Uploads one Blob (a File from an <input type=file>, or content made in
    * the page) as the version's only file (`model:1.0.0` or a full name):
@@ -93,18 +70,6 @@ export interface BrowserRegistryClient extends ListMembers, TaskReadHelpers {
   downloadBlob(version: string, path: string, options?: BrowserTransferOptions): Promise<DownloadedBlob>;
   /** Bytes of one file (or the range `offset`, `length` of it); a whole file checked as downloadBlob does. */
   downloadBytes(version: string, path: string, options?: BrowserTransferOptions & ByteRange): Promise<Uint8Array>;
-  /**
-   * Starts an export of a READY version (`model:1.0.0`, `model@alias` or a
-   * full name) as "tar", "tar.gz" or "zip", or returns the one already
-   * pending, running or done for that version and format (unless `force`).
-   */
-  startExport(version: string, format: ExportFormatName | ExportFormat, options?: StartExportOptions): Promise<Export>;
-  /**
-   * Polls the export (an Export, its name, or `model:version/uid`) until it
-   * SUCCEEDED and resolves with it; rejects with ExportFailedError when it
-   * FAILED or was CANCELLED, and with DeadlineExceeded after `timeoutMs`.
-   */
-  waitForExport(exp: ExportRef, options?: WaitForExportOptions): Promise<Export>;
   /** The archive of a SUCCEEDED export as a Blob, checked against its sha256 (DataLoss when it does not match). */
   downloadExportBlob(exp: ExportRef, options?: BrowserTransferOptions): Promise<DownloadedExportBlob>;
 }
@@ -136,37 +101,20 @@ export function createTransport(options: BrowserClientOptions): Transport {
 export function createRegistryClient(options: BrowserClientOptions): BrowserRegistryClient {
   const transport = options.transport ?? createTransport(options);
   const workspace = options.workspace ?? "default";
-  const models = createClient(ModelService, transport);
-  const versions = createClient(VersionService, transport);
-  const workspaces = createClient(WorkspaceService, transport);
-  const files = createClient(FileService, transport);
-  const exportsClient = createClient(ExportService, transport);
-  const tasks = createClient(TaskService, transport);
+  const clients = createServiceClients(transport, workspace);
   // The page's fetch, called as a function of the window (a detached `fetch` throws "Illegal invocation").
   const pageFetch: Fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const transfers: BrowserTransferContext = {
-    files,
+    files: clients.files,
     baseUrl: options.baseUrl,
     fetch: pageFetch,
-    resolveVersion: async (ref, signal) => {
-      const name = versionName(workspace, ref);
-      if (!isAliasName(name)) return name;
-      const res = await versions.getVersion({ ref: { case: "name", value: name } }, signal ? { signal } : {});
-      return res.version!.name;
-    },
+    resolveVersion: versionResolver(clients),
   };
-  const exportCalls = { exports: exportsClient, workspace };
+  const exportCalls = { exports: clients.exports, workspace };
   return {
-    workspace,
-    models,
-    versions,
-    workspaces,
-    files,
-    exports: exportsClient,
-    tasks,
-    taskWorkers: createClient(TaskWorkerService, transport),
-    ...createListMembers({ models, versions, workspaces, files, exports: exportsClient }, workspace),
-    ...createTaskReadHelpers(tasks, workspace),
+    ...clients,
+    ...createListMembers(clients, workspace),
+    ...createTaskReadHelpers(clients.tasks, workspace),
     uploadBlob: (version, blob, opts) => uploadBlob(transfers, version, blob, opts),
     uploadBlobs: (version, list, opts) => uploadBlobs(transfers, version, list, opts),
     downloadBlob: (version, path, opts) => downloadBlob(transfers, version, path, opts),

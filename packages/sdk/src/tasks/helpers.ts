@@ -2,8 +2,8 @@
 // TaskWorkerService clients (`client.tasks`, `client.taskWorkers`) and
 // named unlike any RPC: submitTask (not CreateTask/StartTask),
 // followTask (not WatchTask), waitForTask, listAllTasks, runWorker.
-import { type Client, createClient, type Transport } from "@connectrpc/connect";
-import { type Task, TaskService, TaskWorkerService } from "@modelreg/proto";
+import type { Client } from "@connectrpc/connect";
+import type { Task, TaskService, TaskWorkerService } from "@modelreg/proto";
 import type { TransferContext } from "../transfers/context.js";
 import { runWorker } from "../worker/run-worker.js";
 import type { RunWorkerOptions, WorkerHandle } from "../worker/types.js";
@@ -31,16 +31,6 @@ export interface TaskHelperContext {
   transfers: TransferContext;
   workspace: string;
   accessKey: string | undefined;
-}
-
-/** The raw TaskService and TaskWorkerService clients over `transport`, and the helpers over them. */
-export function createTaskMembers(
-  transport: Transport,
-  ctx: Omit<TaskHelperContext, "tasks" | "taskWorkers">,
-): TaskHelpers & { tasks: Client<typeof TaskService>; taskWorkers: Client<typeof TaskWorkerService> } {
-  const tasks = createClient(TaskService, transport);
-  const taskWorkers = createClient(TaskWorkerService, transport);
-  return { tasks, taskWorkers, ...createTaskHelpers({ ...ctx, tasks, taskWorkers }) };
 }
 
 export function createTaskHelpers(ctx: TaskHelperContext): TaskHelpers {
