@@ -121,8 +121,7 @@ describeEachDatabase("upload commit steps", (kind) => {
         await expectWhole(version, data);
       });
 
-      // The steps are the domain's, whatever the store: the stream path once, on the file system.
-      it.skipIf(storeKind === "s3")("keeps the whole steps of a WriteUpload stream cut midway", async () => {
+      it("keeps the whole steps of a WriteUpload stream cut midway", async () => {
         const { version, upload, data } = await session();
         const abort = new AbortController();
         const cut = new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve()));
