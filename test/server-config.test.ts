@@ -30,9 +30,19 @@ function failureLine(stdout: string): Record<string, unknown> {
 
 describe("a server that cannot start logs one JSON line saying what to fix, and exits 1", () => {
   const start = (env: Record<string, string>) => {
-    const r = spawnSync(process.execPath, SERVER_ARGS, { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATABASE_URL: "", ...env }, timeout: 60_000 });
-    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(1);
-    return failureLine(r.stdout);
+    const data = tempDir();
+    try {
+      const r = spawnSync(process.execPath, SERVER_ARGS, {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+        env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATABASE_URL: "", DATA_DIR: data.path, ...env },
+        timeout: 60_000,
+      });
+      expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(1);
+      return failureLine(r.stdout);
+    } finally {
+      data.remove();
+    }
   };
 
   it("a DATABASE_URL nothing answers at", () => {
