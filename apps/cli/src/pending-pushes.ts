@@ -12,9 +12,8 @@
 // 0600), written by temp file and rename. A file that cannot be read or
 // written costs only the resumption: the push then makes a new version.
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { homedir, hostname } from "node:os";
-import { join } from "node:path";
+import { hostname } from "node:os";
+import { cacheFilePath, readCacheEntries, writeCacheEntries } from "@modelreg/sdk";
 import type { Label } from "./labels.js";
 
 interface Entry {
@@ -48,29 +47,13 @@ export interface PendingPushes {
   forget(): Promise<void>;
 }
 
-function fileOf(env: NodeJS.ProcessEnv): string {
-  const dir = env.MODELREG_CACHE_DIR || (env.XDG_CACHE_HOME ? join(env.XDG_CACHE_HOME, "modelreg") : join(env.HOME || homedir(), ".cache", "modelreg"));
-  return join(dir, "pushes.json");
-}
-
-async function load(file: string): Promise<Record<string, Entry>> {
-  try {
-    const parsed = JSON.parse(await readFile(file, "utf8")) as { entries?: Record<string, Entry> };
-    return parsed.entries ?? {};
-  } catch {
-    return {};
-  }
-}
-
-async function save(file: string, entries: Record<string, Entry>): Promise<void> {
+/** Drops entries too old to resume, and the oldest beyond MAX_ENTRIES. */
+function save(file: string, entries: Record<string, Entry>): Promise<void> {
   const now = Date.now();
   const kept = Object.entries(entries)
     .filter(([, e]) => now - e.time < MAX_AGE_MS)
     .slice(-MAX_ENTRIES);
-  await mkdir(join(file, ".."), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.${now}.tmp`;
-  await writeFile(tmp, JSON.stringify({ version: 1, entries: Object.fromEntries(kept) }), { mode: 0o600 });
-  await rename(tmp, file);
+  return writeCacheEntries(file, Object.fromEntries(kept));
 }
 
 /** Whether process `pid` of this machine is still running. */
@@ -97,11 +80,11 @@ const keyOf = (p: PushIdentity) =>
     .digest("hex");
 
 export function pendingPushes(identity: PushIdentity, env: NodeJS.ProcessEnv): PendingPushes {
-  const file = fileOf(env);
+  const file = cacheFilePath("pushes.json", env);
   const key = keyOf(identity);
   const update = async (change: (entries: Record<string, Entry>) => void) => {
     try {
-      const entries = await load(file);
+      const entries = await readCacheEntries<Entry>(file);
       change(entries);
       await save(file, entries);
     } catch {
@@ -110,7 +93,7 @@ export function pendingPushes(identity: PushIdentity, env: NodeJS.ProcessEnv): P
   };
   return {
     async find() {
-      const hit = (await load(file))[key];
+      const hit = (await readCacheEntries<Entry>(file))[key];
       if (!hit || Date.now() - hit.time >= MAX_AGE_MS) return undefined;
       // Another machine's run (a shared home directory) or one still running: not this push's to take.
       if (hit.host !== hostname() || (hit.pid !== process.pid && alive(hit.pid))) return undefined;

@@ -10,9 +10,8 @@
 // ~/.cache/modelreg (digests.json, mode 0600); MODELREG_DIGEST_CACHE=off
 // turns it off. Written by temp file and rename; concurrent writers lose
 // entries, never corrupt the file.
-import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { stat } from "node:fs/promises";
+import { cacheFilePath, readCacheEntries, writeCacheEntries } from "./cache-file.js";
 import type { FileDigest } from "./hash.js";
 
 interface Entry {
@@ -26,17 +25,7 @@ const MAX_ENTRIES = 10_000;
 
 function cacheFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if ((env.MODELREG_DIGEST_CACHE ?? "").toLowerCase() === "off") return undefined;
-  const dir = env.MODELREG_CACHE_DIR || (env.XDG_CACHE_HOME ? join(env.XDG_CACHE_HOME, "modelreg") : join(homedir(), ".cache", "modelreg"));
-  return join(dir, "digests.json");
-}
-
-async function load(file: string): Promise<Record<string, Entry>> {
-  try {
-    const parsed = JSON.parse(await readFile(file, "utf8")) as { entries?: Record<string, Entry> };
-    return parsed.entries ?? {};
-  } catch {
-    return {};
-  }
+  return cacheFilePath("digests.json", env);
 }
 
 async function identity(path: string): Promise<{ key: string; entry: Omit<Entry, "sha256"> }> {
@@ -48,7 +37,7 @@ async function identity(path: string): Promise<{ key: string; entry: Omit<Entry,
 export async function cachedDigest(path: string): Promise<FileDigest | undefined> {
   const file = cacheFile();
   if (!file) return undefined;
-  const [{ key, entry }, entries] = await Promise.all([identity(path), load(file)]);
+  const [{ key, entry }, entries] = await Promise.all([identity(path), readCacheEntries<Entry>(file)]);
   const hit = entries[key];
   if (!hit || hit.size !== entry.size || hit.mtimeNs !== entry.mtimeNs || hit.ctimeNs !== entry.ctimeNs) return undefined;
   return { sizeBytes: Number(hit.size), sha256: hit.sha256 };
@@ -62,7 +51,7 @@ export async function rememberDigests(items: { path: string; before: string; dig
   const file = cacheFile();
   if (!file || items.length === 0) return;
   try {
-    const entries = await load(file);
+    const entries = await readCacheEntries<Entry>(file);
     for (const { path, before, digest } of items) {
       const now = await identity(path);
       if (JSON.stringify(now) !== before || now.entry.size !== String(digest.sizeBytes)) continue;
@@ -71,10 +60,7 @@ export async function rememberDigests(items: { path: string; before: string; dig
     }
     const keys = Object.keys(entries);
     for (const k of keys.slice(0, Math.max(0, keys.length - MAX_ENTRIES))) delete entries[k];
-    await mkdir(join(file, ".."), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(tmp, JSON.stringify({ version: 1, entries }), { mode: 0o600 });
-    await rename(tmp, file);
+    await writeCacheEntries(file, entries);
   } catch {
     // A cache that cannot be written only costs a re-hash next time.
   }
