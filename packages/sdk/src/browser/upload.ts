@@ -8,8 +8,9 @@ import { UploadState, type UploadSession, type Version } from "@modelreg/proto";
 import { progressReporter } from "../transfers/progress.js";
 import { contentRange, resolveUrl } from "../transfers/http-common.js";
 import { mapLimit } from "../transfers/map-limit.js";
-import { DEFAULT_RETRY, withResume } from "../transfers/retry.js";
-import { chunkSizeFor, isOffsetMismatch, sessionFromPutAnswer } from "../transfers/session-answer.js";
+import { DEFAULT_RETRY } from "../transfers/retry.js";
+import { sendChunks } from "../transfers/send-chunks.js";
+import { sessionFromPutAnswer } from "../transfers/session-answer.js";
 import { BROWSER_CHUNK_BYTES, type BrowserTransferContext, type BrowserTransferOptions } from "./context.js";
 import { type BlobDigest, digestBlob } from "./digest.js";
 import { fetchBytes, fetchFailure, throwFetchError } from "./fetch-bytes.js";
@@ -36,8 +37,6 @@ export interface BlobUploadFileOptions extends BlobUploadOptions {
   path?: string | undefined;
   mediaType?: string | undefined;
 }
-
-const MAX_OFFSET_RESYNCS = 5;
 
 /** Uploads one Blob as the version's only file; `path` defaults to a File's name. */
 export async function uploadBlob(ctx: BrowserTransferContext, version: string, blob: Blob, options: BlobUploadFileOptions = {}): Promise<Version> {
@@ -80,38 +79,15 @@ export async function uploadBlobs(ctx: BrowserTransferContext, version: string, 
 }
 
 /** Sends what the session lacks from `blob`; resolves with the COMPLETE session. */
-async function sendBlob(ctx: BrowserTransferContext, first: UploadSession, blob: Blob, options: BlobUploadOptions, onBytes: (bytes: number) => void): Promise<UploadSession> {
-  let session = first;
-  let resyncs = 0;
-  const signal = options.signal;
-  const refresh = async () => {
-    session = (await ctx.files.getUploadSession({ name: session.name }, signal ? { signal } : {})).upload!;
-    onBytes(Number(session.committedOffset));
-  };
-  return withResume(
-    async (retry) => {
-      if (retry > 0) await refresh();
-      while (session.state !== UploadState.COMPLETE) {
-        const size = Number(session.sizeBytes);
-        const start = Number(session.committedOffset);
-        const end = Math.min(size, start + chunkSizeFor(session, options.chunkBytes ?? BROWSER_CHUNK_BYTES));
-        try {
-          session = await put(ctx, session, blob, start, end, signal);
-          resyncs = 0;
-        } catch (err) {
-          if (!(err instanceof ConnectError) || !isOffsetMismatch(err) || ++resyncs > MAX_OFFSET_RESYNCS) throw err;
-          await refresh();
-          continue;
-        }
-        onBytes(Number(session.committedOffset));
-        if (session.state !== UploadState.COMPLETE && Number(session.committedOffset) <= start && end > start) {
-          throw new ConnectError(`upload ${session.name} made no progress at offset ${start}`, Code.Internal);
-        }
-      }
-      return session;
-    },
-    { policy: { ...DEFAULT_RETRY, ...options.retry }, signal, progress: () => Number(session.committedOffset) },
-  );
+function sendBlob(ctx: BrowserTransferContext, first: UploadSession, blob: Blob, options: BlobUploadOptions, onBytes: (bytes: number) => void): Promise<UploadSession> {
+  return sendChunks(first, {
+    files: ctx.files,
+    chunkBytes: options.chunkBytes ?? BROWSER_CHUNK_BYTES,
+    policy: { ...DEFAULT_RETRY, ...options.retry },
+    signal: options.signal,
+    onBytes,
+    send: (session, start, end) => put(ctx, session, blob, start, end, options.signal),
+  });
 }
 
 /** PUT of the bytes [start, end) to the session's signed URL; the session as the server then has it. */

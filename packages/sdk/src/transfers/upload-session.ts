@@ -3,13 +3,14 @@
 // most max_chunk_bytes. After a dropped or stalled connection, or a chunk
 // at the wrong offset, it asks GetUploadSession where to continue.
 import { createReadStream } from "node:fs";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { UploadState, type UploadSession } from "@modelreg/proto";
+import type { ConnectError } from "@connectrpc/connect";
+import type { UploadSession } from "@modelreg/proto";
 import { activitySignal, type ActivitySignal } from "./activity.js";
 import { STREAM_MESSAGE_BYTES, type TransferContext } from "./context.js";
 import { contentRange, httpRequest, readText, resolveUrl, throwHttpError } from "./http.js";
-import { canceled, type RetryPolicy, withResume } from "./retry.js";
-import { chunkSizeFor, isOffsetMismatch, sessionFromPutAnswer } from "./session-answer.js";
+import { canceled, type RetryPolicy } from "./retry.js";
+import { sendChunks } from "./send-chunks.js";
+import { sessionFromPutAnswer } from "./session-answer.js";
 
 export { chunkSizeFor, isOffsetMismatch, sessionFromPutAnswer } from "./session-answer.js";
 
@@ -30,41 +31,16 @@ export interface SendOptions {
   onBytes(bytes: number): void;
 }
 
-const MAX_OFFSET_RESYNCS = 5;
-
 /** Uploads what the session lacks; resolves with the COMPLETE session. */
-export async function sendSession(ctx: TransferContext, job: SessionJob, options: SendOptions): Promise<UploadSession> {
-  let session = job.session;
-  let resyncs = 0;
-  const refresh = async () => {
-    const res = await ctx.files.getUploadSession({ name: session.name }, options.signal ? { signal: options.signal } : {});
-    session = res.upload!;
-    options.onBytes(Number(session.committedOffset));
-  };
-  return withResume(
-    async (retry) => {
-      if (retry > 0) await refresh();
-      while (session.state !== UploadState.COMPLETE) {
-        const size = Number(session.sizeBytes);
-        const start = Number(session.committedOffset);
-        const end = Math.min(size, start + chunkSizeFor(session, options.chunkBytes));
-        try {
-          session = await sendChunk(ctx, session, job.localPath, start, end, options, job.offset ?? 0);
-          resyncs = 0;
-        } catch (err) {
-          if (!(err instanceof ConnectError) || !isOffsetMismatch(err) || ++resyncs > MAX_OFFSET_RESYNCS) throw err;
-          await refresh();
-          continue;
-        }
-        options.onBytes(Number(session.committedOffset));
-        if (session.state !== UploadState.COMPLETE && Number(session.committedOffset) <= start && end > start) {
-          throw new ConnectError(`upload ${session.name} made no progress at offset ${start}`, Code.Internal);
-        }
-      }
-      return session;
-    },
-    { policy: options.policy, signal: options.signal, progress: () => Number(session.committedOffset) },
-  );
+export function sendSession(ctx: TransferContext, job: SessionJob, options: SendOptions): Promise<UploadSession> {
+  return sendChunks(job.session, {
+    files: ctx.files,
+    chunkBytes: options.chunkBytes,
+    policy: options.policy,
+    signal: options.signal,
+    onBytes: options.onBytes,
+    send: (session, start, end) => sendChunk(ctx, session, job.localPath, start, end, options, job.offset ?? 0),
+  });
 }
 
 async function sendChunk(ctx: TransferContext, session: UploadSession, localPath: string, start: number, end: number, options: SendOptions, base = 0): Promise<UploadSession> {
