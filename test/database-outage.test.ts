@@ -1,5 +1,5 @@
 // A PostgreSQL outage as the server process sees it, through a loopback
-// proxy (support/outage-proxy.ts): while the database is gone (connections
+// proxy (@modelreg/db/testing, outage-proxy.ts): while the database is gone (connections
 // refused) or its host stops answering (connections never answered), calls
 // fail fast with Unavailable instead of waiting out a connect timeout or a
 // reconnect backoff, many at once as well as one by one; when the database
@@ -7,9 +7,8 @@
 // recorded in each phase and printed as a table.
 import { afterAll, expect, it } from "vitest";
 import { Code, createRegistryClient, errorDetails, type RegistryClient } from "@modelreg/sdk";
-import { createEmptyPostgres } from "@modelreg/db/testing";
+import { createEmptyPostgres, startOutageProxy, type OutageMode, type OutageProxy } from "@modelreg/db/testing";
 import { startServer, type ServerProcess } from "./support/server.js";
-import { startOutageProxy, type OutageMode, type OutageProxy } from "./support/outage-proxy.js";
 
 const run = process.env.DATABASE_URL ? it : it.skip;
 let db: Awaited<ReturnType<typeof createEmptyPostgres>> | undefined;

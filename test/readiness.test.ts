@@ -1,17 +1,16 @@
 // Health of a real server process as load balancers and orchestrators see
 // it: /healthz and /readyz in plain HTTP (HTTP/1.1 and cleartext HTTP/2) on
 // the main port with no key, and the gRPC health service. With PostgreSQL
-// behind a proxy that can be cut (support/outage-proxy.ts): /readyz goes
+// behind a proxy that can be cut (@modelreg/db/testing, outage-proxy.ts): /readyz goes
 // red with a reason and gRPC health says NOT_SERVING (Check and a Watch
 // stream) while the database is gone, and both are green again when it is
 // back, in the same process.
 import * as http2 from "node:http2";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { createEmptyPostgres } from "@modelreg/db/testing";
+import { createEmptyPostgres, startOutageProxy, type OutageProxy } from "@modelreg/db/testing";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "@modelreg/proto/health/v1/health_pb";
 import { afterAll, describe, expect, it } from "vitest";
-import { startOutageProxy, type OutageProxy } from "./support/outage-proxy.js";
 import { metricsUrlOf, sample, scrape } from "./support/metrics.js";
 import { startServer, type ServerProcess } from "./support/server.js";
 import { sleep } from "./support/until.js";
@@ -120,6 +119,8 @@ describe("probes around a PostgreSQL outage", () => {
     await eventually(async () => seen, (s) => s.at(-1) === Status.SERVING, "the Watch stream to say SERVING again");
     expect(seen).toEqual([Status.SERVING, Status.NOT_SERVING, Status.SERVING]);
     expect(sample(await scrape(metricsUrlOf(server.output)), "modelreg_db_up")).toBe(1);
+    // The task notifications' LISTEN, lost with the database, holds again.
+    await eventually(async () => server!.output, (o) => o.some((l) => l.includes('"msg":"listening for task notifications again"')), "the LISTEN to hold again");
     // The operator was told, once each way.
     expect(server.output.filter((l) => l.includes('"msg":"not ready"'))).toHaveLength(1);
     expect(server.output.filter((l) => l.includes('"msg":"ready: the database answers again"'))).toHaveLength(1);

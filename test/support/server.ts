@@ -72,8 +72,14 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     child,
     output,
     async stop(signal = "SIGTERM") {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+      const running = child.exitCode === null && child.signalCode === null;
+      if (running) child.kill(signal);
+      const result = await exited;
+      // A shutdown that did not go cleanly (the server's own watchdog ended it
+      // with code 1 and named the step that hung): say so in the test log.
+      if (running && signal === "SIGTERM" && result.code !== 0)
+        console.error(`server on ${url} exited with code ${result.code} (signal ${result.signal}) after SIGTERM; its last lines:\n${output.slice(-20).join("\n")}`);
+      return result;
     },
   };
 }

@@ -20,6 +20,9 @@ import { createLogger } from "./logger.js";
 import { serveMetrics } from "./metrics/metrics-server.js";
 import { exitOnStartupFailure, type StartupContext, startupFailureMessage } from "./startup-failure.js";
 
+/** How long the shutdown steps after the drain (jobs, listeners, store, database) may take together before the process exits anyway. */
+const SHUTDOWN_STEPS_MS = 15_000;
+
 /** What a startup failure names in its message (startup-failure.ts). */
 const startup: StartupContext = {};
 
@@ -107,6 +110,13 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down: finishing in-flight calls");
+    // Every step below is bounded; should one still hang, the process exits
+    // anyway (code 1) and says which, instead of outliving its SIGTERM.
+    let step = "closing the listener";
+    setTimeout(() => {
+      logger.error({ step, afterMs: config.shutdownGraceMs + SHUTDOWN_STEPS_MS }, `shutdown did not finish: still ${step}; exiting anyway`);
+      process.exit(1);
+    }, config.shutdownGraceMs + SHUTDOWN_STEPS_MS).unref();
     app.health.shutdown();
     // Waiting claims answer and watch streams end now, rather than hold the drain.
     draining.abort();
@@ -114,13 +124,19 @@ async function main(): Promise<void> {
     // for another replica or the next start, while the calls drain.
     const handedBack = Promise.all([gc.stop(), app.jobs.stop()]);
     await server.close(config.shutdownGraceMs);
-    await handedBack;
-    await metrics?.close();
-    await app.taskLeases.stop();
-    await app.md5.stop();
-    await app.wakeups.close();
-    await store.close();
-    await database.close();
+    for (const [what, close] of [
+      ["handing running jobs back", () => handedBack],
+      ["closing the metrics listener", () => metrics?.close()],
+      ["stopping the task leases", () => app.taskLeases.stop()],
+      ["stopping the md5 sweep", () => app.md5.stop()],
+      ["stopping the readiness probe", () => app.readiness.stop()],
+      ["stopping the task notifications", () => app.wakeups.close()],
+      ["closing the blob store", () => store.close()],
+      ["closing the database", () => database.close()],
+    ] as const) {
+      step = what;
+      await close();
+    }
     logger.info("stopped");
     process.exit(0);
   };

@@ -1,4 +1,4 @@
 export * from "./schema.js";
 export { openDatabase, migrationsFolder } from "./open-database.js";
-export type { Database, DatabaseHandle, DatabaseStats, OpenDatabaseOptions, Schema, Tx } from "./open-database.js";
+export type { Database, DatabaseHandle, DatabaseStats, ListenHandlers, Listening, OpenDatabaseOptions, Schema, Tx } from "./open-database.js";
 export { schemaState, type SchemaState } from "./schema-state.js";

@@ -1,15 +1,16 @@
 // LISTEN/NOTIFY through the database handle, on both drivers: a NOTIFY sent
 // in a transaction arrives when it commits (never when it rolls back), a
 // stopped listener hears nothing more, and on PostgreSQL a NOTIFY from
-// another handle (another server replica) arrives too.
+// another handle (another server replica) arrives too, and a LISTEN that
+// failed or was lost in an outage holds again once the database is back.
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { createTestDatabase, describeEachDatabase } from "./testing.js";
+import { createEmptyPostgres, createTestDatabase, describeEachDatabase, startOutageProxy } from "./testing.js";
 import { openDatabase } from "./open-database.js";
 
 /** Resolves once `check` holds, polling each turn of the event loop (a timeout only catches a hang). */
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
+async function until(check: () => boolean, what: string, boundMs = 20_000): Promise<void> {
+  const deadline = Date.now() + boundMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
@@ -23,8 +24,9 @@ describeEachDatabase("listen", (kind) => {
       const heard: string[] = [];
       const other: string[] = [];
       let listening = 0;
-      const stop = await t.listen("test_channel", (p) => heard.push(p), () => listening++);
-      const stopOther = await t.listen("test_channel", (p) => other.push(p));
+      const first = t.listen("test_channel", { onPayload: (p) => heard.push(p), onListening: () => listening++ });
+      const second = t.listen("test_channel", { onPayload: (p) => other.push(p) });
+      await Promise.all([first.ready, second.ready]);
       expect(listening).toBe(1);
       await t.db
         .transaction(async (tx) => {
@@ -37,12 +39,12 @@ describeEachDatabase("listen", (kind) => {
       });
       await until(() => heard.length > 0, "the committed notification");
       expect(heard).toEqual(["committed"]);
-      await stop();
+      await first.stop();
       await t.db.execute(sql`SELECT pg_notify('test_channel', 'after stop')`);
       // Both listeners are told of one notification together: once the other has it, the stopped one would have too.
       await until(() => other.includes("after stop"), "the second notification");
       expect(heard).toEqual(["committed"]);
-      await stopOther();
+      await second.stop();
     } finally {
       await t.close();
     }
@@ -58,14 +60,88 @@ describe.skipIf(!process.env.DATABASE_URL)(`listen across handles [postgres]${no
     const replica = await openDatabase({ url: t.url!, poolSize: 1 });
     try {
       const heard: string[] = [];
-      const stop = await t.listen("test_channel", (p) => heard.push(p));
+      const listening = t.listen("test_channel", { onPayload: (p) => heard.push(p) });
+      await listening.ready;
       await replica.db.execute(sql`SELECT pg_notify('test_channel', 'from the replica')`);
       await until(() => heard.length > 0, "the replica's notification");
       expect(heard).toEqual(["from the replica"]);
-      await stop();
+      await listening.stop();
     } finally {
       await replica.close();
       await t.close();
+    }
+  }, 60_000);
+});
+
+describe.skipIf(!process.env.DATABASE_URL)(`listen through an outage [postgres]${noPostgres}`, () => {
+  it("LISTENs again after the connection is lost, and after a first try that failed, once the database is back", async () => {
+    const target = await createEmptyPostgres();
+    const proxy = await startOutageProxy({ host: new URL(target.url).hostname, port: Number(new URL(target.url).port || 5432) });
+    const viaProxy = new URL(target.url);
+    viaProxy.hostname = "127.0.0.1";
+    viaProxy.port = String(proxy.port);
+    const handle = await openDatabase({ url: viaProxy.toString(), poolSize: 1, connectTimeoutMs: 2000 });
+    const direct = await openDatabase({ url: target.url, poolSize: 1 });
+    const heard: string[] = [];
+    const errors: unknown[] = [];
+    let held = 0;
+    const handlers = { onPayload: (p: string) => heard.push(p), onListening: () => held++, onError: (e: unknown) => errors.push(e) };
+    /** NOTIFYs through the other handle until one is heard (one sent before the LISTEN holds is lost, as in PostgreSQL). */
+    const heardAfterNotify = async (payload: string) => {
+      for (let sent = 0; !heard.includes(payload); sent++) {
+        if (sent === 100) throw new Error(`"${payload}" was not heard after 100 NOTIFYs`);
+        await direct.db.execute(sql`SELECT pg_notify('kept_channel', ${payload})`);
+        await until(() => heard.includes(payload), `"${payload}" to be heard`, 200).catch(() => {});
+      }
+    };
+    try {
+      const kept = handle.listen("kept_channel", handlers);
+      await kept.ready;
+      expect(held).toBe(1);
+      await heardAfterNotify("before");
+
+      // The database goes away: the LISTEN is lost, and its tries fail while it is away.
+      await proxy.set("refuse");
+      await until(() => errors.length >= 2, "the lost LISTEN and a failed try");
+      await proxy.set("forward");
+      await until(() => held === 2, "the LISTEN to hold again");
+      await heardAfterNotify("after the outage");
+      await kept.stop();
+
+      // A LISTEN whose first try fails (the database is away as the server starts) holds once it is back.
+      await proxy.set("refuse");
+      const late = handle.listen("kept_channel", { ...handlers, onListening: () => (held += 10) });
+      await late.ready;
+      expect(held).toBe(2);
+      await proxy.set("forward");
+      await until(() => held === 12, "the late LISTEN to hold");
+      await heardAfterNotify("late");
+      await late.stop();
+    } finally {
+      await handle.close();
+      await direct.close();
+      await proxy.close();
+      await target.drop();
+    }
+  }, 60_000);
+
+  it("stops at once while the database is away, without waiting on it", async () => {
+    const target = await createEmptyPostgres();
+    const proxy = await startOutageProxy({ host: new URL(target.url).hostname, port: Number(new URL(target.url).port || 5432) });
+    const viaProxy = new URL(target.url);
+    viaProxy.hostname = "127.0.0.1";
+    viaProxy.port = String(proxy.port);
+    await proxy.set("blackhole");
+    const handle = await openDatabase({ url: viaProxy.toString(), poolSize: 1, connectTimeoutMs: 60_000 });
+    try {
+      const kept = handle.listen("kept_channel", { onPayload: () => {} });
+      // Its first try waits on a database that never answers; stop() does not.
+      await kept.stop();
+      await kept.ready;
+    } finally {
+      await handle.close();
+      await proxy.close();
+      await target.drop();
     }
   }, 60_000);
 });

@@ -8,9 +8,11 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { detachRows, PREPARE_UP_TO } from "./detached-rows.js";
+import { keepListening, type ListenHandlers, type Listening } from "./kept-listen.js";
 import { createPoolGate, gatedClient } from "./pool-gate.js";
 import * as schema from "./schema.js";
 
+export type { ListenHandlers, Listening };
 export type Schema = typeof schema;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Database = PgDatabase<PgQueryResultHKT, Schema>;
@@ -33,9 +35,11 @@ export interface DatabaseHandle {
    * inside a transaction arrives when it commits), `onListening` runs each
    * time the LISTEN is in place (at first, and on PostgreSQL again after its
    * connection was lost and re-made, when notifications may have been
-   * missed). Resolves once listening; the function it gives stops.
+   * missed). On PostgreSQL a failed or lost LISTEN is tried again until it
+   * holds (each failure goes to `onError`); `ready` settles once the first
+   * try has, and `stop()` ends it without waiting on the database.
    */
-  listen(channel: string, onPayload: (payload: string) => void, onListening?: () => void): Promise<() => Promise<void>>;
+  listen(channel: string, handlers: ListenHandlers): Listening;
   /** The connection pool now, for metrics and health; cheap, no query. */
   stats(): DatabaseStats;
 }
@@ -139,14 +143,7 @@ function openPostgres(url: string, o: { poolSize: number; connectTimeoutMs: numb
         await one.end();
       }
     },
-    async listen(channel, onPayload, onListening) {
-      // postgres.js keeps one extra connection for every LISTEN of the client
-      // and LISTENs again on it after a reconnect (calling onListening).
-      const { unlisten } = await client.listen(channel, onPayload, onListening);
-      return async () => {
-        await unlisten();
-      };
-    },
+    listen: (channel, handlers) => keepListening(url, settings, channel, handlers),
     async close() {
       await client.end({ timeout: 5 });
     },
@@ -173,12 +170,24 @@ async function openPglite(dataDir: string, loadDataDir: Blob | undefined): Promi
     async migrate() {
       await migratePglite(drizzlePglite(client), { migrationsFolder });
     },
-    async listen(channel, onPayload, onListening) {
-      const unlisten = await client.listen(channel, onPayload);
-      onListening?.();
-      return async () => {
-        // Closing the database ends every LISTEN with it.
-        if (!client.closed) await unlisten();
+    listen(channel, { onPayload, onListening, onError }) {
+      const listening = client.listen(channel, onPayload).then(
+        (unlisten) => {
+          onListening?.();
+          return unlisten;
+        },
+        (err: unknown) => {
+          onError?.(err);
+          return undefined;
+        },
+      );
+      return {
+        ready: listening.then(() => {}),
+        async stop() {
+          const unlisten = await listening;
+          // Closing the database ends every LISTEN with it.
+          if (unlisten && !client.closed) await unlisten();
+        },
       };
     },
     async close() {

@@ -5,7 +5,8 @@
 // through one wakes the watchers on all. A notification carries ids only;
 // the woken read the database. When the LISTEN is made again after a lost
 // connection, notifications may have been missed meanwhile, so everyone is
-// woken to read again.
+// woken to read again. A LISTEN that fails or is lost is tried again until
+// it holds (DatabaseHandle.listen); meanwhile watchers read at each keep-alive.
 import type { DatabaseHandle } from "@modelreg/db";
 import type { TaskWakeups } from "../domain/ports/task-wakeups.js";
 import { TASK_CHANNEL } from "../domain/tasks/index.js";
@@ -57,33 +58,28 @@ export function createTaskWakeups(deps: TaskWakeupsDeps): TaskWakeupsService {
   const ready = new Promise<void>((r) => {
     markReady = r;
   });
+  // One warning per outage, and one line when the LISTEN holds again.
+  let lost = false;
   const onListening = () => {
     markReady();
+    if (lost) deps.logger.info({ channel: TASK_CHANNEL }, "listening for task notifications again");
+    lost = false;
     wakeAll();
   };
-  const listening = async (): Promise<(() => Promise<void>) | undefined> => {
-    if (!deps.listen) {
-      markReady();
-      return undefined;
-    }
-    try {
-      return await deps.listen(TASK_CHANNEL, dispatch, onListening);
-    } catch (err) {
-      // postgres.js LISTENs again when its connection is made again (and then
-      // calls onListening); until then waiters read again at each keep-alive.
-      deps.logger.warn({ err, channel: TASK_CHANNEL }, "could not LISTEN for task notifications; watchers poll until it can");
-      markReady();
-      return undefined;
-    }
+  const onError = (err: unknown) => {
+    if (!lost) deps.logger.warn({ err, channel: TASK_CHANNEL }, "not listening for task notifications; trying again, and watchers poll meanwhile");
+    lost = true;
   };
-  const stop = listening();
+  const listening = deps.listen?.(TASK_CHANNEL, { onPayload: dispatch, onListening, onError });
+  // Watchers read once the first try has settled, listening or not.
+  if (listening) void listening.ready.then(markReady);
+  else markReady();
   return {
     onEvents: (taskRowId, listener) => add(events, taskRowId, listener),
     onQueued: (workspace, listener) => add(queued, workspace, listener),
     ready: () => ready,
     async close() {
-      const unlisten = await stop;
-      await unlisten?.().catch((err: unknown) => deps.logger.warn({ err }, "could not UNLISTEN task notifications"));
+      await listening?.stop().catch((err: unknown) => deps.logger.warn({ err }, "could not stop listening for task notifications"));
     },
   };
 }
