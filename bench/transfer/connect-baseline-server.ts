@@ -5,8 +5,12 @@
 //   WriteUpload (client stream): `name` of the first message is the file
 //     name in DATA_DIR; every message's data goes through sha256 into the
 //     file; then fsync; answers the digest and size.
-//   ReadFile (server stream): `path` names the file in DATA_DIR; sent in
-//     1 MiB messages, each through sha256; the first carries size and name.
+//     The digest is kept (in memory) for ReadFile.
+//   ReadFile (server stream): `path` names the file in DATA_DIR; served as
+//     modelreg's ReadFile does (apps/server/src/services/file-streams.ts over
+//     storage/fs-reads.ts): read through the open handle in 1 MiB reads, one
+//     1 MiB message per read, no hashing while sending; the first message
+//     carries the file (name, size and the stored sha256).
 // No auth, database, sessions or offsets. Env: PORT, HOST (127.0.0.1), DATA_DIR.
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
@@ -20,7 +24,10 @@ import { FileService, ReadFileResponseSchema, UploadState, WriteUploadResponseSc
 
 const dataDir = process.env.DATA_DIR;
 if (!dataDir) throw new Error("connect-baseline-server needs DATA_DIR");
+/** modelreg's READ_CHUNK_BYTES, and its blob store's read size. */
 const CHUNK = 1 << 20;
+/** sha256 (hex) of each file WriteUpload stored, by path. */
+const digests = new Map<string, string>();
 
 function fileIn(name: string): string {
   if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new ConnectError(`bad file name ${JSON.stringify(name)}`, Code.InvalidArgument);
@@ -51,31 +58,35 @@ const handler = connectNodeAdapter({
         } finally {
           await fh?.close();
         }
+        const sha256 = hash.digest("hex");
+        digests.set(fileIn(name), sha256);
         return create(WriteUploadResponseSchema, {
-          upload: { name, sha256: hash.digest("hex"), sizeBytes: BigInt(size), committedOffset: BigInt(size), state: UploadState.COMPLETE },
+          upload: { name, sha256, sizeBytes: BigInt(size), committedOffset: BigInt(size), state: UploadState.COMPLETE },
         });
       },
       async *readFile(req) {
-        const fh = await open(fileIn(req.path), "r");
+        const path = fileIn(req.path);
+        const sha256 = digests.get(path);
+        if (!sha256) throw new ConnectError(`${req.path} was not stored by a WriteUpload to this server`, Code.NotFound);
+        const fh = await open(path, "r");
+        const { size } = await fh.stat().catch(async (err: unknown) => {
+          await fh.close();
+          throw err;
+        });
+        const stream = fh.createReadStream({ autoClose: true, highWaterMark: CHUNK });
+        let pos = 0;
         try {
-          const { size } = await fh.stat();
-          const hash = createHash("sha256");
-          for (let pos = 0; pos < size || pos === 0; ) {
-            const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - pos));
-            const { bytesRead } = await fh.read(buf, 0, buf.byteLength, pos);
-            const data = buf.subarray(0, bytesRead);
-            hash.update(data);
+          for await (const data of stream as AsyncIterable<Buffer>) {
             yield create(ReadFileResponseSchema, {
-              file: pos === 0 ? { path: req.path, sizeBytes: BigInt(size) } : undefined,
+              file: pos === 0 ? { path: req.path, sizeBytes: BigInt(size), sha256 } : undefined,
               offset: BigInt(pos),
               data,
             });
-            pos += bytesRead;
-            if (bytesRead === 0) break;
+            pos += data.length;
           }
-          hash.digest("hex"); // computed while sending, as a server verifying what it serves would
+          if (pos === 0) yield create(ReadFileResponseSchema, { file: { path: req.path, sizeBytes: 0n, sha256 }, offset: 0n });
         } finally {
-          await fh.close();
+          stream.destroy();
         }
       },
     });

@@ -1,14 +1,20 @@
 // Baseline A of `bench transfer`: a bare node:http server that stores and
 // serves files, with the work any file server has to do and nothing else.
 //   PUT /files/<name>  streams the body through sha256 into DATA_DIR/<name>,
-//                      fsyncs, answers {"sha256": "...", "sizeBytes": n}.
-//   GET /files/<name>  streams DATA_DIR/<name> (Content-Length) through sha256.
-// No auth, database, resumability or verification against a declared digest.
-// Env: PORT, HOST (127.0.0.1), DATA_DIR, READ_CHUNK_BYTES (read stream
-// highWaterMark, default Node's 64 KiB).
+//                      fsyncs, answers {"sha256": "...", "sizeBytes": n},
+//                      and keeps the digest (in memory) to serve with GET.
+//   GET /files/<name>  serves DATA_DIR/<name> as modelreg's byte route does
+//                      (apps/server/src/http/download-route.ts, storage/fs-reads.ts):
+//                      the stored digest as etag and repr-digest, no hashing
+//                      while sending; read through the open handle in 1 MiB
+//                      reads, through a pass-through that counts the bytes
+//                      (modelreg's countingStream), into the response.
+// No auth, database, ranges, resumability or verification against a declared
+// digest. Env: PORT, HOST (127.0.0.1), DATA_DIR, READ_CHUNK_BYTES (read
+// stream highWaterMark, default 1 MiB as modelreg's).
 import { createHash, type Hash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { open, stat } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { open } from "node:fs/promises";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -17,7 +23,9 @@ import { pipeline } from "node:stream/promises";
 
 const dataDir = process.env.DATA_DIR;
 if (!dataDir) throw new Error("http-baseline-server needs DATA_DIR");
-const readChunk = process.env.READ_CHUNK_BYTES ? Number(process.env.READ_CHUNK_BYTES) : undefined;
+const readChunk = process.env.READ_CHUNK_BYTES ? Number(process.env.READ_CHUNK_BYTES) : 1 << 20;
+/** sha256 (hex) of each file a PUT stored, by path: what GET sends, as modelreg sends its recorded digest. */
+const digests = new Map<string, string>();
 
 /** A pass-through stream that feeds every chunk to `hash`. */
 function hashing(hash: Hash): Transform {
@@ -42,25 +50,56 @@ async function put(req: http.IncomingMessage, res: http.ServerResponse, path: st
     await pipeline(req, hashing(hash), out);
     await fh.sync();
     const { size } = await fh.stat();
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ sha256: hash.digest("hex"), sizeBytes: size }));
+    const sha256 = hash.digest("hex");
+    digests.set(path, sha256);
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ sha256, sizeBytes: size }));
   } finally {
     await fh.close();
   }
 }
 
-async function get(res: http.ServerResponse, path: string): Promise<void> {
-  const { size } = await stat(path);
-  const hash = createHash("sha256");
-  res.writeHead(200, { "content-type": "application/octet-stream", "content-length": size });
-  await pipeline(createReadStream(path, readChunk ? { highWaterMark: readChunk } : {}), hashing(hash), res);
-  hash.digest("hex"); // computed while sending, as a server verifying what it serves would
+/** Bytes sent by GETs, counted as modelreg's byte routes count them for their access log and metrics. */
+const sent = { bytes: 0 };
+
+/** A pass-through stream counting the bytes it passes into `sent` (modelreg's countingStream). */
+function counting(): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      sent.bytes += chunk.length;
+      cb(null, chunk);
+    },
+  });
+}
+
+async function get(res: http.ServerResponse, path: string, name: string): Promise<void> {
+  const sha256 = digests.get(path);
+  if (!sha256) return fail(res, 404, "not stored by a PUT to this server");
+  const fh = await open(path, "r");
+  let size: number;
+  try {
+    ({ size } = await fh.stat());
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+  // modelreg's headers for a whole file (download-route.ts).
+  res.writeHead(200, {
+    etag: `"${sha256}"`,
+    "accept-ranges": "bytes",
+    "cache-control": "private, max-age=3600, immutable",
+    "repr-digest": `sha-256=:${Buffer.from(sha256, "hex").toString("base64")}:`,
+    "content-disposition": `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
+    "content-type": "application/octet-stream",
+    "content-length": size,
+  });
+  await pipeline(fh.createReadStream({ autoClose: true, highWaterMark: readChunk }), counting(), res);
 }
 
 const server = http.createServer((req, res) => {
   const m = /^\/files\/([A-Za-z0-9._-]+)$/.exec(req.url ?? "");
   if (!m) return fail(res, 404, "not found");
   const path = join(dataDir, m[1]!);
-  const done = req.method === "PUT" ? put(req, res, path) : req.method === "GET" ? get(res, path) : Promise.resolve(fail(res, 405, "method not allowed"));
+  const done = req.method === "PUT" ? put(req, res, path) : req.method === "GET" ? get(res, path, m[1]!) : Promise.resolve(fail(res, 405, "method not allowed"));
   done.catch((err: unknown) => fail(res, 500, String(err)));
 });
 server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? "127.0.0.1", () => {

@@ -3,19 +3,23 @@
 // case logs its time window on the profiles' clock.)
 //
 // Moves one file of random bytes (default 1 GiB) up and down on loopback and
-// reports MiB/s, peak RSS and CPU of the server process per case, beside two
+// reports MiB/s, peak RSS and CPU per GiB of the server process and of the
+// client per case, the ratio to its baseline per round, and the load average
+// at start and end, beside two
 // baselines measured in the same run, each its own server process:
 //   A "node:http": PUT/GET on a bare node:http server (./http-baseline-server.ts):
-//     up = sha256 + write + fsync on the server; down = read + sha256 on the
-//     server, write + sha256 on the client.
+//     up = sha256 + write + fsync on the server; down = the server serves as
+//     modelreg's byte route does (1 MiB reads, the digest stored at upload as
+//     etag, no hashing), the client writes + sha256s.
 //   B "Connect-ES": a bare Connect-ES v2 server over h2c (./connect-baseline-server.ts),
-//     FileService.WriteUpload / ReadFile only, 1 MiB messages, compression off.
+//     FileService.WriteUpload / ReadFile only, 1 MiB messages, compression off;
+//     ReadFile serves as modelreg's does (1 MiB reads, stored digest, no hashing).
 //   modelreg (apps/server/dist/main.mjs, the bundle npm start runs, embedded PGlite unless --database-url):
 //     the SDK's uploadFile / downloadToFile, transport "http" (compared with A)
 //     and "stream" (compared with B); and a re-upload of content the
 //     workspace already holds (compared with the first upload).
 // The clients run in this process. Every upload sends new content (the
-// first bytes of the file change, untimed), each round (--rounds, default 2)
+// first bytes of the file change, untimed), each round (--rounds, default 3)
 // runs baseline and modelreg back to back, alternating which goes first, and
 // after a modelreg upload the next case waits for the server's md5 job on the
 // new content (its cost is reported apart).
@@ -27,6 +31,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { minorFaults, peakRssMb, resetPeakRss, rssMb } from "../lib/memory.js";
 import { createBenchDatabase } from "../lib/database.js";
+import { DEFAULT_ROUNDS, describeLoad, type LoadReading, readLoad } from "../lib/machine.js";
 import { cpuMs, onInterrupt, startServer, type ServerProcess, modelregServerArgs } from "../lib/processes.js";
 import { fmt, table } from "../lib/stats.js";
 import { connectDownload, connectUpload, httpDownload, httpUpload, MESSAGE_BYTES } from "./baseline-clients.js";
@@ -65,9 +70,12 @@ interface Row {
   /** MiB/s from the median time (or transfer time). */
   mibPerS: number;
   seconds: number;
+  /** Seconds of each round (this row's variant: end to end, transfer only, …), in round order. */
+  roundSeconds: number[];
+  /** Median of the per-round ratios. */
   ratio?: number;
-  /** Lowest and highest per-round ratio, when there are several rounds. */
-  range?: number[];
+  /** The ratio of each round (each round runs the two back to back), in round order. */
+  ratios?: number[];
   target?: string;
   pass?: boolean;
   rssTarget?: boolean;
@@ -85,7 +93,7 @@ export async function run(argv: string[]): Promise<void> {
     args: argv,
     options: {
       "size-mib": { type: "string", default: "1024" },
-      rounds: { type: "string", default: "2" },
+      rounds: { type: "string", default: String(DEFAULT_ROUNDS) },
       dir: { type: "string" },
       "database-url": { type: "string" },
       "cpu-prof": { type: "string" },
@@ -97,6 +105,7 @@ export async function run(argv: string[]): Promise<void> {
   if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 20)) throw new Error(`--rounds ${values.rounds}: expected a whole number from 1 to 20`);
   const sizeBytes = sizeMib * MiB;
   const log = (s: string) => process.stderr.write(`${s}\n`);
+  const loadAtStart = readLoad();
 
   // One temporary root on one disk: the source file, every server's data
   // directory and the clients' downloads.
@@ -285,13 +294,14 @@ export async function run(argv: string[]): Promise<void> {
     const row = (key: string, direction: Direction, v: Variant = "end to end"): Row | undefined => {
       const ss = samples.get(key);
       if (!ss?.length) return undefined;
-      const seconds = median(ss.map((s) => secondsOf(s, v)));
+      const roundSeconds = ss.map((s) => secondsOf(s, v));
+      const seconds = median(roundSeconds);
       if (!Number.isFinite(seconds)) return undefined;
-      return { case: v === "end to end" ? key : `${key} (${v})`, direction, samples: ss, seconds, mibPerS: sizeMib / seconds };
+      return { case: v === "end to end" ? key : `${key} (${v})`, direction, samples: ss, seconds, roundSeconds, mibPerS: sizeMib / seconds };
     };
     const perRound = (r: Row, v: Variant, base: Row, baseV: Variant, f: (m: number, b: number) => number) => {
-      const xs = r.samples.map((s, i) => f(secondsOf(s, v), base.samples[i] ? secondsOf(base.samples[i]!, baseV) : NaN)).filter(Number.isFinite);
-      return { ratio: median(xs), range: xs.length > 1 ? [Math.min(...xs), Math.max(...xs)] : undefined };
+      const xs = r.samples.map((s, i) => f(secondsOf(s, v), base.samples[i] ? secondsOf(base.samples[i]!, baseV) : NaN));
+      return { ratio: median(xs), ratios: xs };
     };
     const peakOk = (r: Row) => Math.max(...r.samples.map((s) => s.serverPeakMb)) < TARGET_RSS_MB;
     for (const direction of ["up", "down"] as const)
@@ -300,7 +310,7 @@ export async function run(argv: string[]): Promise<void> {
         ["Connect-ES", "modelreg stream"],
       ] as const) {
         const b = row(`${base} ${direction}`, direction);
-        if (b) rows.push({ ...b, ratio: 1 });
+        if (b) rows.push(b);
         for (const v of ["end to end", "transfer only"] as const) {
           const m = row(`${path} ${direction}`, direction, v);
           if (!m) continue;
@@ -325,7 +335,7 @@ export async function run(argv: string[]): Promise<void> {
           }
         }
       }
-    print({ rows, sizeMib, rounds, idleRss, missing, samples, afterwork, databaseUrl: values["database-url"] });
+    print({ rows, sizeMib, rounds, idleRss, missing, samples, afterwork, databaseUrl: values["database-url"], load: [loadAtStart, readLoad()] });
   } catch (err) {
     // What the servers said last explains most failures of a case.
     for (const s of servers) if (s.tail()) log(`--- last lines of ${s.name} ---\n${s.tail()}`);
@@ -350,23 +360,42 @@ function print(o: {
   samples: Map<string, Sample[]>;
   afterwork: Map<string, { seconds: number; serverCpuMs: number; done: boolean }[]>;
   databaseUrl: string | undefined;
+  load: [LoadReading, LoadReading];
 }): void {
   const max = (xs: number[]) => (xs.length ? Math.max(...xs) : NaN);
+  const gib = o.sizeMib / 1024;
+  /** CPU seconds per GiB moved. */
+  const perGib = (ms: number) => ms / 1000 / gib;
+  const isReupload = (r: Row) => r.case.includes("re-upload");
+  const ratioText = (r: Row, x: number | undefined) => (x === undefined || !Number.isFinite(x) ? "—" : isReupload(r) ? `${fmt(x * 100, 2)}%` : `${fmt(x, 2)}×`);
+  const finite = (xs: number[] | undefined) => (xs ?? []).filter(Number.isFinite);
   const body = o.rows.map((r) => [
     r.case,
     r.direction,
     fmt(r.mibPerS),
     fmt(r.seconds, 2),
-    r.ratio === undefined ? "—" : r.case.includes("re-upload") ? `${fmt(r.ratio * 100, 2)}%` : `${fmt(r.ratio, 2)}×`,
-    r.range ? (r.case.includes("re-upload") ? r.range.map((x) => `${fmt(x * 100, 1)}%`) : r.range.map((x) => fmt(x, 2))).join("–") : "",
+    r.ratios ? ratioText(r, r.ratio) : "baseline",
+    r.ratios ? ratioText(r, finite(r.ratios).length ? Math.min(...finite(r.ratios)) : NaN) : "",
+    r.ratios ? r.ratios.map((x) => ratioText(r, x)).join(" ") : "",
     r.target ?? "",
     r.pass === undefined ? "" : r.pass ? "PASS" : "MISS",
     fmt(max(r.samples.map((s) => s.serverPeakMb))),
     fmt(median(r.samples.map((s) => s.serverRssBeforeMb))),
     r.rssTarget === undefined ? "" : r.rssTarget ? "PASS" : "MISS",
-    fmt(median(r.samples.map((s) => s.serverCpuMs)) / 1000, 2),
+    fmt(perGib(median(r.samples.map((s) => s.serverCpuMs))), 2),
+    fmt(perGib(median(r.samples.map((s) => s.clientCpuMs))), 2),
     fmt(median(r.samples.map((s) => s.serverFaults)) / 1000),
-    fmt(median(r.samples.map((s) => s.clientCpuMs)) / 1000, 2),
+  ]);
+  // Per round: each row's MiB/s (re-upload: seconds) and its ratio that round.
+  const perRoundRows = o.rows.map((r) => [
+    r.case,
+    r.direction,
+    ...Array.from({ length: o.rounds }, (_, i) => {
+      const sec = r.roundSeconds[i];
+      if (sec === undefined || !Number.isFinite(sec)) return "—";
+      const figure = isReupload(r) ? `${fmt(sec, 2)} s` : fmt(o.sizeMib / sec);
+      return r.ratios ? `${figure} (${ratioText(r, r.ratios[i])})` : figure;
+    }),
   ]);
   const phases = (p: Phases | undefined) =>
     p
@@ -374,26 +403,49 @@ function print(o: {
           .map(([k, v]) => `${k} ${fmt(v, Number.isInteger(v) ? 0 : 2)}`)
           .join(", ")})`
       : "";
-  const perRound = [...o.samples.entries()].map(([k, ss]) => `  ${k}: ${ss.map((s) => `${fmt(s.seconds, 2)}${phases(s.phases)}`).join("; ")} s`);
+  const perRound = [...o.samples.entries()].map(
+    ([k, ss]) => `  ${k}: ${ss.map((s) => `${fmt(s.seconds, 2)} s${phases(s.phases)}, CPU s/GiB server ${fmt(perGib(s.serverCpuMs), 2)} client ${fmt(perGib(s.clientCpuMs), 2)}`).join("; ")}`,
+  );
   const after = [...o.afterwork.entries()].map(
     ([k, as]) => `  after ${k}: ${as.map((a) => `${a.done ? "" : "not done in "}${fmt(a.seconds, 2)} s wall, ${fmt(a.serverCpuMs / 1000, 2)} s server CPU`).join("; ")}`,
   );
   const out = [
     "",
     `bench transfer — ${new Date().toISOString()}, node ${process.version}, ${availableParallelism()} CPUs (clients and servers share them)`,
-    `One file of ${fmt(o.sizeMib)} MiB of random bytes, ${o.rounds} round(s); each upload sends new content. MiB/s and s: medians over rounds; "vs baseline": median of the per-round ratios (baseline time / modelreg time; re-upload: its time / the first upload's), range in "per round"; peak RSS: the highest over rounds.`,
+    describeLoad(o.load[0], o.load[1]),
+    `One file of ${fmt(o.sizeMib)} MiB of random bytes, ${o.rounds} round(s); each upload sends new content. MiB/s and s: medians over rounds; ratios are per round (baseline time / modelreg time in the same round; re-upload: its time / the first upload's), "ratio" their median, "min" the lowest; peak RSS: the highest over rounds.`,
     `modelreg on ${o.databaseUrl ? "PostgreSQL (a fresh database on --database-url)" : "embedded PGlite (DATA_DIR/pg, in the server process)"}, files under DATA_DIR/blobs; Connect cases: Connect protocol over HTTP/2 (h2c), ${MESSAGE_BYTES / MiB} MiB messages, compression off.`,
+    "Baselines down serve as modelreg does: 1 MiB reads, the digest stored at upload sent (etag/repr-digest, or in the first message), no hashing while sending. Baselines up: sha256 while receiving, write, fsync.",
     "\"transfer only\": up = end of StageVersionFiles to start of CommitVersionFiles (after the SDK's local sha256 pass; bytes sent and made durable); down = end of ListVersionFiles to the last byte written (before the SDK's hash check, fsync and rename). Re-upload = a second version with the same file (content the workspace holds); \"server calls only\" leaves out its local sha256 pass.",
-    "srv peak MB: VmHWM of the server process during the case (reset before it); srv MB before: its RSS when the case started. CPU columns: s of CPU (median) of the server process and of this (client) process; srv faults k: thousands of minor page faults of the server process (memory touched fresh).",
+    "srv peak MB: VmHWM of the server process during the case (reset before it); srv MB before: its RSS when the case started. CPU s/GiB: CPU seconds (median over rounds) per GiB of the file, of the server process and of this process (the client: baseline clients or the SDK); srv faults k: thousands of minor page faults of the server process (memory touched fresh).",
     `Server RSS when idle after start: ${[...o.idleRss].map(([n, mb]) => `${n} ${fmt(mb)} MB`).join(", ")}.`,
     ...(o.missing ? [`modelreg cases not run: ${o.missing}`] : []),
     "",
     table(
-      ["case", "dir", ">MiB/s", ">s", ">vs baseline", ">per round", "target", "result", ">srv peak MB", ">srv MB before", `RSS<${TARGET_RSS_MB}MB`, ">srv CPU s", ">srv faults k", ">client CPU s"],
+      [
+        "case",
+        "dir",
+        ">MiB/s",
+        ">s",
+        ">ratio",
+        ">min",
+        ">per round",
+        "target",
+        "result",
+        ">srv peak MB",
+        ">srv MB before",
+        `RSS<${TARGET_RSS_MB}MB`,
+        ">srv CPU s/GiB",
+        ">client CPU s/GiB",
+        ">srv faults k",
+      ],
       body,
     ),
     "",
-    "Seconds per round (modelreg: phases of the SDK call, from the RPCs it made and its progress reports):",
+    "Per round: MiB/s (re-upload: s) and the ratio of that round:",
+    table(["case", "dir", ...Array.from({ length: o.rounds }, (_, i) => `>round ${i + 1}`)], perRoundRows),
+    "",
+    "Each round (modelreg: phases of the SDK call, from the RPCs it made and its progress reports):",
     ...perRound,
     ...(after.length ? ["Server work after a modelreg upload, until the file's md5 is set (untimed above; the next case starts after it):", ...after] : []),
     "Targets are reported, not enforced: the exit code is 0 unless the benchmark itself crashed.",
