@@ -1,6 +1,7 @@
 // What every benchmark prints about the machine it ran on, so a reader can
 // tell a quiet run from a loaded one: the load average at the start and at
 // the end, and the number of CPUs it is to be read against.
+import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 
 export interface LoadReading {
@@ -22,3 +23,19 @@ export function describeLoad(start: LoadReading, end: LoadReading): string {
 
 /** Default rounds of every benchmark (issue 17: three, each with its baseline beside it). */
 export const DEFAULT_ROUNDS = 3;
+
+/**
+ * User+system CPU time, in ms, of this process's children that have ended
+ * and been waited for (and of their own waited-for children): cutime and
+ * cstime of /proc/self/stat. NaN where there is no /proc. The difference
+ * across a spawned command is that command's CPU.
+ */
+export function endedChildrenCpuMs(): number {
+  try {
+    // Fields after the ")" that ends the command name: cutime is the 14th, cstime the 15th.
+    const f = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");
+    return ((Number(f[13]) + Number(f[14])) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
+}
