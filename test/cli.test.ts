@@ -94,7 +94,7 @@ it("runs the README quickstart and exports blocks as written, writing only under
     // Nothing outside the working directory: the digest cache is under data/.
     expect(readdirSync(home.path)).toEqual([]);
     expect(readdirSync(tmp.path)).toEqual([]);
-    expect(existsSync(join(work.path, "data/cache/digests.json"))).toBe(true);
+    expect(existsSync(join(work.path, "data/cache/digests"))).toBe(true);
     expect(existsSync(join(work.path, "data/pulled/fraud-detector-2.0.1/buf.gen.yaml"))).toBe(true);
   } finally {
     work.remove();

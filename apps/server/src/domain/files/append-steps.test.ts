@@ -82,3 +82,50 @@ it("makes one (refused) append of an empty body at the wrong offset", async () =
   expect(appends).toEqual([[0, 0]]);
   await expect(appendInSteps(append, 5, chunksOf(Buffer.alloc(0), [1]), 1000)).rejects.toMatchObject({ reason: "OFFSET_MISMATCH" });
 });
+
+it("reads the next step's bytes while a step is made durable, at most one step ahead, and commits that step if the body is cut meanwhile", async () => {
+  const { store } = blobs;
+  await store.createStaging("s4");
+  const data = randomBytes(10_000);
+  let yielded = 0;
+  let wake = () => {};
+  async function* body(cutAfter = Number.POSITIVE_INFINITY): AsyncGenerator<Uint8Array> {
+    for (let at = 0; at < data.length; at += 100) {
+      if (at >= cutAfter) throw new Error("connection cut");
+      yielded = at + 100;
+      wake();
+      yield data.subarray(at, at + 100);
+    }
+  }
+  /** Resolves once the body has yielded `n` bytes: the step below is "durable" only then, so without read-ahead it would never be. */
+  const yieldedAtLeast = (n: number) =>
+    new Promise<void>((resolve) => {
+      wake = () => yielded >= n && resolve();
+      wake();
+    });
+  const ahead: number[] = [];
+  const append = async (offset: number, piece: AsyncIterable<Uint8Array>) => {
+    const end = await store.append("s4", offset, piece);
+    if (end < data.length) {
+      await yieldedAtLeast(Math.min(data.length, end + 1000));
+      ahead.push(yielded - end);
+    }
+    return end;
+  };
+  expect(await appendInSteps(append, 0, body(), 1000)).toBe(10_000);
+  // Each step waited for a whole step of read-ahead, and never read more.
+  expect(ahead).toHaveLength(9);
+  for (const n of ahead) expect(n).toBe(1000);
+  expect((await store.commitStaging("s4", sha256Of(data))).size).toBe(10_000);
+
+  // Cut while the first step is being made durable: that step stays, the read-ahead bytes do not.
+  await store.createStaging("s5");
+  yielded = 0;
+  const cutAppend = async (offset: number, piece: AsyncIterable<Uint8Array>) => {
+    const end = await store.append("s5", offset, piece);
+    if (end === 1000) await yieldedAtLeast(1500);
+    return end;
+  };
+  await expect(appendInSteps(cutAppend, 0, body(1500), 1000)).rejects.toThrow("connection cut");
+  expect(await store.stagedSize("s5")).toBe(1000);
+});

@@ -15,6 +15,12 @@ export type AppendFn = (offset: number, body: AsyncIterable<Uint8Array>) => Prom
  * returns the staged size after the last step. `onCommitted` hears each
  * step's end as it becomes durable. An empty body is still one (empty)
  * append, so a wrong offset is refused as for any other write.
+ *
+ * While a step is made durable (the store's fsync, or an S3 object's last
+ * bytes), the next step's bytes keep arriving: they are read ahead into
+ * memory, at most one step, so the sender does not stall on every commit.
+ * Read-ahead bytes are not committed: if the step fails, or the body is cut,
+ * they are dropped like the rest of the step in progress.
  */
 export async function appendInSteps(
   append: AppendFn,
@@ -25,46 +31,94 @@ export async function appendInSteps(
 ): Promise<number> {
   if (!(Number.isSafeInteger(step) && step > 0)) throw new RangeError(`the commit step must be a positive number of bytes, not ${step}`);
   const source = chunks[Symbol.asyncIterator]();
-  let carry: Uint8Array | undefined;
+  // Chunks read and not yet appended, in order; a pull of the source in flight, if any.
+  const queue: Uint8Array[] = [];
+  let queued = 0;
+  let pulling: Promise<void> | undefined;
   let ended = false;
+  let failure: { err: unknown } | undefined;
+  const pull = (): Promise<void> =>
+    (pulling ??= source.next().then(
+      (r) => {
+        pulling = undefined;
+        if (r.done) ended = true;
+        else {
+          queue.push(r.value);
+          queued += r.value.length;
+        }
+      },
+      (err: unknown) => {
+        pulling = undefined;
+        ended = true;
+        failure = { err };
+      },
+    ));
   const next = async (): Promise<Uint8Array | undefined> => {
-    if (carry) {
-      const chunk = carry;
-      carry = undefined;
-      return chunk;
+    for (;;) {
+      const chunk = queue.shift();
+      if (chunk) {
+        queued -= chunk.length;
+        return chunk;
+      }
+      if (failure) throw failure.err;
+      if (ended) return undefined;
+      await pull();
     }
-    if (ended) return undefined;
-    const r = await source.next();
-    if (r.done) {
-      ended = true;
-      return undefined;
-    }
-    return r.value;
+  };
+  const putBack = (chunk: Uint8Array) => {
+    queue.unshift(chunk);
+    queued += chunk.length;
   };
   let at = offset;
   try {
     for (;;) {
       const end = (Math.floor(at / step) + 1) * step;
       let position = at;
-      // The bytes of this step: up to `end`; a chunk that crosses it is split and its rest carried to the next step.
+      let pieceDone = () => {};
+      const pieceEnded = new Promise<void>((resolve) => (pieceDone = resolve));
+      // The bytes of this step: up to `end`; a chunk that crosses it is split and its rest put back for the next step.
       const piece = async function* (): AsyncGenerator<Uint8Array> {
-        while (position < end) {
-          const chunk = await next();
-          if (!chunk) return;
-          const take = Math.min(chunk.length, end - position);
-          if (take < chunk.length) carry = chunk.subarray(take);
-          position += take;
-          yield take < chunk.length ? chunk.subarray(0, take) : chunk;
+        try {
+          while (position < end) {
+            const chunk = await next();
+            if (!chunk) return;
+            const take = Math.min(chunk.length, end - position);
+            if (take < chunk.length) putBack(chunk.subarray(take));
+            position += take;
+            yield take < chunk.length ? chunk.subarray(0, take) : chunk;
+          }
+        } finally {
+          pieceDone();
         }
       };
-      at = await append(at, piece());
+      let settled = false;
+      const appending = append(at, piece()).finally(() => {
+        settled = true;
+      });
+      const appendSettled = appending.then(
+        () => {},
+        () => {},
+      );
+      // Once the store has the step's bytes and is making them durable, read ahead.
+      await Promise.race([pieceEnded, appendSettled]);
+      while (!settled && !ended && queued < step) await Promise.race([pull(), appendSettled]);
+      at = await appending;
       if (at !== position) throw new Error(`the store's append ended at ${at}, but the step's bytes end at ${position}`);
       onCommitted?.(at);
       // A step that reached its end may be followed by more: look before starting another append.
-      if (!carry && !ended) carry = await next();
-      if (!carry) return at;
+      if (queued === 0 && !ended) await pull();
+      if (queued === 0) {
+        if (failure) throw failure.err;
+        return at;
+      }
     }
   } finally {
-    if (!ended) await source.return?.(undefined);
+    // Stop the body: at once, or after a read-ahead pull in flight (which
+    // may wait on a slow sender, so it is not waited for here).
+    const stop = async () => {
+      if (!ended) await source.return?.(undefined);
+    };
+    if (pulling) void pulling.then(stop).catch(() => {});
+    else await stop();
   }
 }
