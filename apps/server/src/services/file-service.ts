@@ -2,7 +2,7 @@
 // domains; the streaming RPCs (file-streams.ts) adapt messages to byte
 // streams, file-messages.ts maps messages to domain values and back.
 import { create } from "@bufbuild/protobuf";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
   CommitVersionFilesResponseSchema,
   type FileService,
@@ -44,6 +44,10 @@ export function createFileService(deps: FileServiceDeps): ServiceImpl<typeof Fil
         files: staged.files.map((s) => stagedToProto(s, urls)),
         bytesToUpload: BigInt(staged.bytesToUpload),
       });
+    },
+
+    async createUploadSession() {
+      throw new ConnectError("CreateUploadSession is not implemented yet", Code.Unimplemented);
     },
 
     async commitVersionFiles(req, ctx) {

@@ -98,7 +98,9 @@ export const VersionFileSchema: GenMessage<VersionFile> = /*@__PURE__*/
 /**
  * A resumable upload of one blob (the content of one or more files with the
  * same sha256) into a version whose files are staged. Created by
- * FileService.StageVersionFiles for content the workspace does not hold yet.
+ * FileService.StageVersionFiles for content the workspace does not hold yet,
+ * or by FileService.CreateUploadSession for content whose sha256 the client
+ * has not computed yet (the server computes it from the bytes).
  *
  * Send the bytes in order, by either path:
  * - plain HTTP: `PUT upload_url` with `Content-Range: bytes <first>-<last>/<size>`
@@ -116,7 +118,9 @@ export const VersionFileSchema: GenMessage<VersionFile> = /*@__PURE__*/
  * again) for `committed_offset` and continue from there. When the
  * last byte arrives the server checks size and sha256: on a match the
  * session is COMPLETE, on a mismatch nothing is kept and the session starts
- * over at offset 0.
+ * over at offset 0. A session opened by CreateUploadSession has no sha256 to
+ * check: when its last byte arrives the server stores the content under the
+ * sha256 it computed, sets `sha256`, and the session is COMPLETE.
  *
  * @generated from message modelreg.v1.UploadSession
  */
@@ -137,7 +141,9 @@ export type UploadSession = Message<"modelreg.v1.UploadSession"> & {
   version: string;
 
   /**
-   * SHA-256 the content must have. Output only.
+   * SHA-256 the content must have. Empty for a session opened by
+   * CreateUploadSession until its last byte arrives; then the sha256 the
+   * server computed from the bytes. Output only.
    *
    * @generated from field: string sha256 = 3;
    */
@@ -228,7 +234,8 @@ export enum UploadState {
   ACTIVE = 1,
 
   /**
-   * All bytes are stored and their sha256 verified.
+   * All bytes are stored and their sha256 verified (or, for a session
+   * opened by CreateUploadSession, computed).
    *
    * @generated from enum value: UPLOAD_STATE_COMPLETE = 2;
    */

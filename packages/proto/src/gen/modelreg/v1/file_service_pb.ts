@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file modelreg/v1/file_service.proto.
  */
 export const file_modelreg_v1_file_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5tb2RlbHJlZy92MS9maWxlX3NlcnZpY2UucHJvdG8SC21vZGVscmVnLnYxImQKGFN0YWdlVmVyc2lvbkZpbGVzUmVxdWVzdBIMCgRuYW1lGAEgASgJEicKBWZpbGVzGAIgAygLMhgubW9kZWxyZWcudjEuVmVyc2lvbkZpbGUSEQoJb3ZlcndyaXRlGAMgASgIIlwKGVN0YWdlVmVyc2lvbkZpbGVzUmVzcG9uc2USJgoFZmlsZXMYASADKAsyFy5tb2RlbHJlZy52MS5TdGFnZWRGaWxlEhcKD2J5dGVzX3RvX3VwbG9hZBgCIAEoAyJxCgpTdGFnZWRGaWxlEiYKBGZpbGUYASABKAsyGC5tb2RlbHJlZy52MS5WZXJzaW9uRmlsZRIPCgdwcmVzZW50GAIgASgIEioKBnVwbG9hZBgDIAEoCzIaLm1vZGVscmVnLnYxLlVwbG9hZFNlc3Npb24iNwoZQ29tbWl0VmVyc2lvbkZpbGVzUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBGV0YWcYAiABKAkiQwoaQ29tbWl0VmVyc2lvbkZpbGVzUmVzcG9uc2USJQoHdmVyc2lvbhgBIAEoCzIULm1vZGVscmVnLnYxLlZlcnNpb24ieAoXTGlzdFZlcnNpb25GaWxlc1JlcXVlc3QSDgoEbmFtZRgBIAEoCUgAEg0KA3VpZBgCIAEoCUgAEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJEgwKBHBhdGgYBSABKAlCCQoHdmVyc2lvbiKGAQoYTGlzdFZlcnNpb25GaWxlc1Jlc3BvbnNlEicKBWZpbGVzGAEgAygLMhgubW9kZWxyZWcudjEuVmVyc2lvbkZpbGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEg8KB3ZlcnNpb24YAyABKAkSFwoPbWFuaWZlc3RfZGlnZXN0GAQgASgJIicKF0dldFVwbG9hZFNlc3Npb25SZXF1ZXN0EgwKBG5hbWUYASABKAkiRgoYR2V0VXBsb2FkU2Vzc2lvblJlc3BvbnNlEioKBnVwbG9hZBgBIAEoCzIaLm1vZGVscmVnLnYxLlVwbG9hZFNlc3Npb24iQAoSV3JpdGVVcGxvYWRSZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGb2Zmc2V0GAIgASgDEgwKBGRhdGEYAyABKAwiQQoTV3JpdGVVcGxvYWRSZXNwb25zZRIqCgZ1cGxvYWQYASABKAsyGi5tb2RlbHJlZy52MS5VcGxvYWRTZXNzaW9uImkKD1JlYWRGaWxlUmVxdWVzdBIOCgRuYW1lGAEgASgJSAASDQoDdWlkGAIgASgJSAASDAoEcGF0aBgDIAEoCRIOCgZvZmZzZXQYBCABKAMSDgoGbGVuZ3RoGAUgASgDQgkKB3ZlcnNpb24iWAoQUmVhZEZpbGVSZXNwb25zZRImCgRmaWxlGAEgASgLMhgubW9kZWxyZWcudjEuVmVyc2lvbkZpbGUSDgoGb2Zmc2V0GAIgASgDEgwKBGRhdGEYAyABKAwy5gQKC0ZpbGVTZXJ2aWNlEmgKEVN0YWdlVmVyc2lvbkZpbGVzEiUubW9kZWxyZWcudjEuU3RhZ2VWZXJzaW9uRmlsZXNSZXF1ZXN0GiYubW9kZWxyZWcudjEuU3RhZ2VWZXJzaW9uRmlsZXNSZXNwb25zZSIEiLUYAhJrChJDb21taXRWZXJzaW9uRmlsZXMSJi5tb2RlbHJlZy52MS5Db21taXRWZXJzaW9uRmlsZXNSZXF1ZXN0GicubW9kZWxyZWcudjEuQ29tbWl0VmVyc2lvbkZpbGVzUmVzcG9uc2UiBIi1GAISaAoQTGlzdFZlcnNpb25GaWxlcxIkLm1vZGVscmVnLnYxLkxpc3RWZXJzaW9uRmlsZXNSZXF1ZXN0GiUubW9kZWxyZWcudjEuTGlzdFZlcnNpb25GaWxlc1Jlc3BvbnNlIgeQAgGItRgBEmgKEEdldFVwbG9hZFNlc3Npb24SJC5tb2RlbHJlZy52MS5HZXRVcGxvYWRTZXNzaW9uUmVxdWVzdBolLm1vZGVscmVnLnYxLkdldFVwbG9hZFNlc3Npb25SZXNwb25zZSIHkAIBiLUYAhJYCgtXcml0ZVVwbG9hZBIfLm1vZGVscmVnLnYxLldyaXRlVXBsb2FkUmVxdWVzdBogLm1vZGVscmVnLnYxLldyaXRlVXBsb2FkUmVzcG9uc2UiBIi1GAIoARJSCghSZWFkRmlsZRIcLm1vZGVscmVnLnYxLlJlYWRGaWxlUmVxdWVzdBodLm1vZGVscmVnLnYxLlJlYWRGaWxlUmVzcG9uc2UiB5ACAYi1GAEwAWIGcHJvdG8z", [file_modelreg_v1_auth, file_modelreg_v1_file, file_modelreg_v1_version]);
+  fileDesc("Ch5tb2RlbHJlZy92MS9maWxlX3NlcnZpY2UucHJvdG8SC21vZGVscmVnLnYxImQKGFN0YWdlVmVyc2lvbkZpbGVzUmVxdWVzdBIMCgRuYW1lGAEgASgJEicKBWZpbGVzGAIgAygLMhgubW9kZWxyZWcudjEuVmVyc2lvbkZpbGUSEQoJb3ZlcndyaXRlGAMgASgIIlwKGVN0YWdlVmVyc2lvbkZpbGVzUmVzcG9uc2USJgoFZmlsZXMYASADKAsyFy5tb2RlbHJlZy52MS5TdGFnZWRGaWxlEhcKD2J5dGVzX3RvX3VwbG9hZBgCIAEoAyJxCgpTdGFnZWRGaWxlEiYKBGZpbGUYASABKAsyGC5tb2RlbHJlZy52MS5WZXJzaW9uRmlsZRIPCgdwcmVzZW50GAIgASgIEioKBnVwbG9hZBgDIAEoCzIaLm1vZGVscmVnLnYxLlVwbG9hZFNlc3Npb24iaAoaQ3JlYXRlVXBsb2FkU2Vzc2lvblJlcXVlc3QSDgoGcGFyZW50GAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAMSEwoLaGVhZF9zaGEyNTYYAyABKAkSEQoJb3ZlcndyaXRlGAQgASgIIl4KG0NyZWF0ZVVwbG9hZFNlc3Npb25SZXNwb25zZRITCgttYXlfYmVfaGVsZBgBIAEoCBIqCgZ1cGxvYWQYAiABKAsyGi5tb2RlbHJlZy52MS5VcGxvYWRTZXNzaW9uIjcKGUNvbW1pdFZlcnNpb25GaWxlc1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRldGFnGAIgASgJIkMKGkNvbW1pdFZlcnNpb25GaWxlc1Jlc3BvbnNlEiUKB3ZlcnNpb24YASABKAsyFC5tb2RlbHJlZy52MS5WZXJzaW9uIngKF0xpc3RWZXJzaW9uRmlsZXNSZXF1ZXN0Eg4KBG5hbWUYASABKAlIABINCgN1aWQYAiABKAlIABIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCRIMCgRwYXRoGAUgASgJQgkKB3ZlcnNpb24ihgEKGExpc3RWZXJzaW9uRmlsZXNSZXNwb25zZRInCgVmaWxlcxgBIAMoCzIYLm1vZGVscmVnLnYxLlZlcnNpb25GaWxlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhcKD21hbmlmZXN0X2RpZ2VzdBgEIAEoCSInChdHZXRVcGxvYWRTZXNzaW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJIkYKGEdldFVwbG9hZFNlc3Npb25SZXNwb25zZRIqCgZ1cGxvYWQYASABKAsyGi5tb2RlbHJlZy52MS5VcGxvYWRTZXNzaW9uIkAKEldyaXRlVXBsb2FkUmVxdWVzdBIMCgRuYW1lGAEgASgJEg4KBm9mZnNldBgCIAEoAxIMCgRkYXRhGAMgASgMIkEKE1dyaXRlVXBsb2FkUmVzcG9uc2USKgoGdXBsb2FkGAEgASgLMhoubW9kZWxyZWcudjEuVXBsb2FkU2Vzc2lvbiJpCg9SZWFkRmlsZVJlcXVlc3QSDgoEbmFtZRgBIAEoCUgAEg0KA3VpZBgCIAEoCUgAEgwKBHBhdGgYAyABKAkSDgoGb2Zmc2V0GAQgASgDEg4KBmxlbmd0aBgFIAEoA0IJCgd2ZXJzaW9uIlgKEFJlYWRGaWxlUmVzcG9uc2USJgoEZmlsZRgBIAEoCzIYLm1vZGVscmVnLnYxLlZlcnNpb25GaWxlEg4KBm9mZnNldBgCIAEoAxIMCgRkYXRhGAMgASgMMtYFCgtGaWxlU2VydmljZRJoChFTdGFnZVZlcnNpb25GaWxlcxIlLm1vZGVscmVnLnYxLlN0YWdlVmVyc2lvbkZpbGVzUmVxdWVzdBomLm1vZGVscmVnLnYxLlN0YWdlVmVyc2lvbkZpbGVzUmVzcG9uc2UiBIi1GAISbgoTQ3JlYXRlVXBsb2FkU2Vzc2lvbhInLm1vZGVscmVnLnYxLkNyZWF0ZVVwbG9hZFNlc3Npb25SZXF1ZXN0GigubW9kZWxyZWcudjEuQ3JlYXRlVXBsb2FkU2Vzc2lvblJlc3BvbnNlIgSItRgCEmsKEkNvbW1pdFZlcnNpb25GaWxlcxImLm1vZGVscmVnLnYxLkNvbW1pdFZlcnNpb25GaWxlc1JlcXVlc3QaJy5tb2RlbHJlZy52MS5Db21taXRWZXJzaW9uRmlsZXNSZXNwb25zZSIEiLUYAhJoChBMaXN0VmVyc2lvbkZpbGVzEiQubW9kZWxyZWcudjEuTGlzdFZlcnNpb25GaWxlc1JlcXVlc3QaJS5tb2RlbHJlZy52MS5MaXN0VmVyc2lvbkZpbGVzUmVzcG9uc2UiB5ACAYi1GAESaAoQR2V0VXBsb2FkU2Vzc2lvbhIkLm1vZGVscmVnLnYxLkdldFVwbG9hZFNlc3Npb25SZXF1ZXN0GiUubW9kZWxyZWcudjEuR2V0VXBsb2FkU2Vzc2lvblJlc3BvbnNlIgeQAgGItRgCElgKC1dyaXRlVXBsb2FkEh8ubW9kZWxyZWcudjEuV3JpdGVVcGxvYWRSZXF1ZXN0GiAubW9kZWxyZWcudjEuV3JpdGVVcGxvYWRSZXNwb25zZSIEiLUYAigBElIKCFJlYWRGaWxlEhwubW9kZWxyZWcudjEuUmVhZEZpbGVSZXF1ZXN0Gh0ubW9kZWxyZWcudjEuUmVhZEZpbGVSZXNwb25zZSIHkAIBiLUYATABYgZwcm90bzM", [file_modelreg_v1_auth, file_modelreg_v1_file, file_modelreg_v1_version]);
 
 /**
  * Request of StageVersionFiles.
@@ -122,6 +122,88 @@ export const StagedFileSchema: GenMessage<StagedFile> = /*@__PURE__*/
   messageDesc(file_modelreg_v1_file_service, 2);
 
 /**
+ * Request of CreateUploadSession.
+ *
+ * @generated from message modelreg.v1.CreateUploadSessionRequest
+ */
+export type CreateUploadSessionRequest = Message<"modelreg.v1.CreateUploadSessionRequest"> & {
+  /**
+   * The version the content is for:
+   * `workspaces/{workspace}/models/{model}/versions/{version}`. Required.
+   * The session belongs to it (and ends with it) like the sessions
+   * StageVersionFiles opens.
+   *
+   * @generated from field: string parent = 1;
+   */
+  parent: string;
+
+  /**
+   * The content's size in bytes: 0 to 1 TiB (1,099,511,627,776). Required.
+   *
+   * @generated from field: int64 size_bytes = 2;
+   */
+  sizeBytes: bigint;
+
+  /**
+   * SHA-256 of the content's first min(`size_bytes`, 1 MiB) bytes (1 MiB =
+   * 1,048,576): 64 lowercase hex characters. Required.
+   *
+   * @generated from field: string head_sha256 = 3;
+   */
+  headSha256: string;
+
+  /**
+   * The content is for replacing the files of a READY version (as
+   * StageVersionFiles' `overwrite`). Without it, a READY version is
+   * FAILED_PRECONDITION (VERSION_READY).
+   *
+   * @generated from field: bool overwrite = 4;
+   */
+  overwrite: boolean;
+};
+
+/**
+ * Describes the message modelreg.v1.CreateUploadSessionRequest.
+ * Use `create(CreateUploadSessionRequestSchema)` to create a new message.
+ */
+export const CreateUploadSessionRequestSchema: GenMessage<CreateUploadSessionRequest> = /*@__PURE__*/
+  messageDesc(file_modelreg_v1_file_service, 3);
+
+/**
+ * Response of CreateUploadSession.
+ *
+ * @generated from message modelreg.v1.CreateUploadSessionResponse
+ */
+export type CreateUploadSessionResponse = Message<"modelreg.v1.CreateUploadSessionResponse"> & {
+  /**
+   * The workspace may already hold this content (it holds content of the
+   * same size whose first MiB has the same sha256, or content stored before
+   * the server kept first-MiB digests; or the content is empty): nothing was
+   * opened. Hash the whole content and stage it by sha256 with
+   * StageVersionFiles, which says whether it still has to be sent.
+   *
+   * @generated from field: bool may_be_held = 1;
+   */
+  mayBeHeld: boolean;
+
+  /**
+   * Set when `may_be_held` is false: a new session for the content, in state
+   * ACTIVE at offset 0, whose `sha256` is empty until its last byte arrives;
+   * then it is the sha256 the server computed, and the session is COMPLETE.
+   *
+   * @generated from field: modelreg.v1.UploadSession upload = 2;
+   */
+  upload?: UploadSession | undefined;
+};
+
+/**
+ * Describes the message modelreg.v1.CreateUploadSessionResponse.
+ * Use `create(CreateUploadSessionResponseSchema)` to create a new message.
+ */
+export const CreateUploadSessionResponseSchema: GenMessage<CreateUploadSessionResponse> = /*@__PURE__*/
+  messageDesc(file_modelreg_v1_file_service, 4);
+
+/**
  * Request of CommitVersionFiles.
  *
  * @generated from message modelreg.v1.CommitVersionFilesRequest
@@ -148,7 +230,7 @@ export type CommitVersionFilesRequest = Message<"modelreg.v1.CommitVersionFilesR
  * Use `create(CommitVersionFilesRequestSchema)` to create a new message.
  */
 export const CommitVersionFilesRequestSchema: GenMessage<CommitVersionFilesRequest> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_file_service, 3);
+  messageDesc(file_modelreg_v1_file_service, 5);
 
 /**
  * Response of CommitVersionFiles.
@@ -169,7 +251,7 @@ export type CommitVersionFilesResponse = Message<"modelreg.v1.CommitVersionFiles
  * Use `create(CommitVersionFilesResponseSchema)` to create a new message.
  */
 export const CommitVersionFilesResponseSchema: GenMessage<CommitVersionFilesResponse> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_file_service, 4);
+  messageDesc(file_modelreg_v1_file_service, 6);
 
 /**
  * Request of ListVersionFiles.
@@ -230,7 +312,7 @@ export type ListVersionFilesRequest = Message<"modelreg.v1.ListVersionFilesReque
  * Use `create(ListVersionFilesRequestSchema)` to create a new message.
  */
 export const ListVersionFilesRequestSchema: GenMessage<ListVersionFilesRequest> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_file_service, 5);
+  messageDesc(file_modelreg_v1_file_service, 7);
 
 /**
  * Response of ListVersionFiles.
@@ -272,7 +354,7 @@ export type ListVersionFilesResponse = Message<"modelreg.v1.ListVersionFilesResp
  * Use `create(ListVersionFilesResponseSchema)` to create a new message.
  */
 export const ListVersionFilesResponseSchema: GenMessage<ListVersionFilesResponse> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_file_service, 6);
+  messageDesc(file_modelreg_v1_file_service, 8);
 
 /**
  * Request of GetUploadSession.
@@ -293,7 +375,7 @@ export type GetUploadSessionRequest = Message<"modelreg.v1.GetUploadSessionReque
  * Use `create(GetUploadSessionRequestSchema)` to create a new message.
  */
 export const GetUploadSessionRequestSchema: GenMessage<GetUploadSessionRequest> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_file_service, 7);
+  messageDesc(file_modelreg_v1_file_service, 9);
 
 /**
  * Response of GetUploadSession.
@@ -314,7 +396,7 @@ export type GetUploadSessionResponse = Message<"modelreg.v1.GetUploadSessionResp
  * Use `create(GetUploadSessionResponseSchema)` to create a new message.
  */
 export const GetUploadSessionResponseSchema: GenMessage<GetUploadSessionResponse> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_file_service, 8);
+  messageDesc(file_modelreg_v1_file_service, 10);
 
 /**
  * One message of WriteUpload.
@@ -353,7 +435,7 @@ export type WriteUploadRequest = Message<"modelreg.v1.WriteUploadRequest"> & {
  * Use `create(WriteUploadRequestSchema)` to create a new message.
  */
 export const WriteUploadRequestSchema: GenMessage<WriteUploadRequest> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_file_service, 9);
+  messageDesc(file_modelreg_v1_file_service, 11);
 
 /**
  * Response of WriteUpload.
@@ -375,7 +457,7 @@ export type WriteUploadResponse = Message<"modelreg.v1.WriteUploadResponse"> & {
  * Use `create(WriteUploadResponseSchema)` to create a new message.
  */
 export const WriteUploadResponseSchema: GenMessage<WriteUploadResponse> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_file_service, 10);
+  messageDesc(file_modelreg_v1_file_service, 12);
 
 /**
  * Request of ReadFile.
@@ -435,7 +517,7 @@ export type ReadFileRequest = Message<"modelreg.v1.ReadFileRequest"> & {
  * Use `create(ReadFileRequestSchema)` to create a new message.
  */
 export const ReadFileRequestSchema: GenMessage<ReadFileRequest> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_file_service, 11);
+  messageDesc(file_modelreg_v1_file_service, 13);
 
 /**
  * One message of ReadFile's stream.
@@ -470,7 +552,7 @@ export type ReadFileResponse = Message<"modelreg.v1.ReadFileResponse"> & {
  * Use `create(ReadFileResponseSchema)` to create a new message.
  */
 export const ReadFileResponseSchema: GenMessage<ReadFileResponse> = /*@__PURE__*/
-  messageDesc(file_modelreg_v1_file_service, 12);
+  messageDesc(file_modelreg_v1_file_service, 14);
 
 /**
  * FileService moves the files of versions: a manifest is staged, the
@@ -507,6 +589,30 @@ export const FileService: GenService<{
     methodKind: "unary";
     input: typeof StageVersionFilesRequestSchema;
     output: typeof StageVersionFilesResponseSchema;
+  },
+  /**
+   * Opens an upload session for content whose sha256 the client has not
+   * computed yet, so it can hash and send at once. The client sends the
+   * content's size and the sha256 of its first MiB. When the workspace may
+   * already hold that content (`may_be_held`), nothing is opened: the client
+   * hashes the whole content and stages it by sha256 (StageVersionFiles),
+   * which sends nothing for content the workspace holds. Otherwise the
+   * answer is a session without a sha256: its bytes are sent like any other
+   * session's (plain-HTTP PUT on `upload_url`, or WriteUpload), and when the
+   * last byte arrives the server computes the content's sha256, stores the
+   * content under it, and shows it in the session (now COMPLETE). Stage the
+   * version's files with that sha256 afterwards: the content is present.
+   * Only the caller's workspace is consulted, so no workspace learns what
+   * another stores. The version must accept staging as for
+   * StageVersionFiles (FAILED_PRECONDITION VERSION_READY for a READY
+   * version without `overwrite`).
+   *
+   * @generated from rpc modelreg.v1.FileService.CreateUploadSession
+   */
+  createUploadSession: {
+    methodKind: "unary";
+    input: typeof CreateUploadSessionRequestSchema;
+    output: typeof CreateUploadSessionResponseSchema;
   },
   /**
    * Makes the staged manifest the version's files and the version READY, in
