@@ -26,6 +26,19 @@ describe("createProgressBar", () => {
     expect(b.stdout).toBe("");
   });
 
+  it("keeps the send's bar while small files are hashed beside a large one being sent", () => {
+    const b = bufferIo({}, { tty: true });
+    let t = 0;
+    const bar = createProgressBar(b.io, "push", { now: () => t });
+    bar.onProgress({ bytesDone: 0, bytesTotal: 100 * MiB });
+    t += 1000;
+    bar.onHashProgress({ bytesDone: 1 * MiB, bytesTotal: 2 * MiB });
+    bar.onProgress({ bytesDone: 10 * MiB, bytesTotal: 100 * MiB });
+    bar.stop();
+    expect(b.stderr).not.toContain("sha256");
+    expect(b.stderr).toMatch(/10\.0 MiB \/ 100\.0 MiB \| 10\.0 MiB\/s \| ETA 9s/);
+  });
+
   it("shows no ETA before there is enough to estimate, nor a rate or ETA that counts bytes already there", () => {
     const b = bufferIo({}, { tty: true });
     let t = 0;

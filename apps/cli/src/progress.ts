@@ -54,6 +54,8 @@ export function createProgressBar(io: Io, label: string, options: ProgressBarOpt
   const show = (name: string) => (p: TransferProgress) => {
     // Nothing to move in this phase (content the server holds already): no bar.
     if (p.bytesTotal === 0) return;
+    // Small files hashed while large ones are sent: the send's bar stays.
+    if (name === "sha256" && phase !== undefined && phase !== name) return;
     const total = p.bytesTotal;
     // A new phase measures from its own first report.
     if (phase !== name) meter = createRateMeter();

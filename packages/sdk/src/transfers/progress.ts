@@ -15,7 +15,14 @@ export function progressReporter(bytesTotal: number, onProgress: ((progress: Tra
   const parts = new Map<string, number>();
   let bytesDone = 0;
   return {
-    bytesTotal,
+    get bytesTotal() {
+      return bytesTotal;
+    },
+    /** More bytes to move than first known (an upload that sends some files first, then stages the rest); reports. */
+    addTotal(bytes: number) {
+      bytesTotal += bytes;
+      onProgress?.({ bytesDone, bytesTotal });
+    },
     get bytesDone() {
       return bytesDone;
     },

@@ -36,6 +36,8 @@ export function sessionFromPutAnswer(before: UploadSession, text: string): Uploa
     ...(parsed.uploadUrl ? { uploadUrl: parsed.uploadUrl } : {}),
     ...(parsed.maxChunkBytes ? { maxChunkBytes: parsed.maxChunkBytes } : {}),
     ...(parsed.expireTime ? { expireTime: parsed.expireTime } : {}),
+    // A session opened without a digest learns it with its last byte.
+    ...(parsed.sha256 ? { sha256: parsed.sha256 } : {}),
     committedOffset: parsed.committedOffset,
     state: complete === true ? UploadState.COMPLETE : parsed.state || UploadState.ACTIVE,
   };

@@ -4,17 +4,21 @@
 import { basename } from "node:path";
 import { stat } from "node:fs/promises";
 import { type StageVersionFilesResponse, UploadState, type UploadSession, type Version } from "@modelreg/proto";
-import { DEFAULT_CHUNK_BYTES, progressReporter, retryPolicy, type TransferContext, type TransferOptions, type TransferProgress } from "./context.js";
+import { DEFAULT_CHUNK_BYTES, type ProgressReporter, progressReporter, retryPolicy, type TransferContext, type TransferOptions, type TransferProgress } from "./context.js";
+import { cachedDigest } from "./digest-cache.js";
 import { digestFile } from "./hash.js";
 import { listLocalFiles, type LocalFile } from "./local-files.js";
 import { mapLimit } from "./map-limit.js";
-import { sendSession } from "./upload-session.js";
+import { openUnbound, SEND_WHILE_HASHING_MIN_BYTES, sendWhileHashing } from "./send-while-hashing.js";
+import { type SendOptions, sendSession } from "./upload-session.js";
 
 export interface UploadOptions extends TransferOptions {
   /** Replace the files of a READY version (otherwise FailedPrecondition). */
   overwrite?: boolean | undefined;
-  /** Called during the local sha256 pass that comes before anything is sent (bytes read of all files). */
+  /** Called during the local sha256 pass over the files hashed before they are staged (bytes read); a large file new to the workspace is hashed while it is sent instead, and counts in onProgress. */
   onHashProgress?: ((progress: TransferProgress) => void) | undefined;
+  /** false: hash every file before sending anything (default true: a large file the workspace cannot hold yet is sent while it is hashed). */
+  hashWhileSending?: boolean | undefined;
   /** Files hashed and sessions sent at once (default 4). */
   concurrency?: number | undefined;
 }
@@ -40,14 +44,36 @@ export async function uploadDirectory(ctx: TransferContext, version: string, dir
   return uploadFiles(ctx, version, await listLocalFiles(dir), options);
 }
 
-/** Stages `files` as the version's manifest, uploads what is missing, commits. */
+/**
+ * Stages `files` as the version's manifest, uploads what is missing, commits.
+ * A large file whose content the workspace cannot hold yet is sent while it
+ * is hashed (send-while-hashing.ts); every other file is hashed first, and
+ * content the workspace holds is never sent.
+ */
 export async function uploadFiles(ctx: TransferContext, version: string, files: (LocalFile & { mediaType?: string })[], options: UploadOptions = {}): Promise<Version> {
   const name = await ctx.resolveVersion(version, options.signal);
   const signal = options.signal;
   const call = signal ? { signal } : {};
   const concurrency = options.concurrency ?? 4;
-  const hashed = options.onHashProgress ? await hashReporter(files, concurrency, options.onHashProgress) : undefined;
-  const digests = await mapLimit(files, concurrency, (f) => digestFile(f.localPath, signal, hashed ? (n) => hashed.set(f.localPath, n, f.path) : undefined));
+  const sizes = await mapLimit(files, concurrency, async (f) => (await stat(f.localPath)).size);
+  // Which files go out while hashed: large, not remembered, and new to the workspace.
+  const unbound = await mapLimit(files, concurrency, async (f, i) => {
+    const size = sizes[i]!;
+    if (options.hashWhileSending === false || size < SEND_WHILE_HASHING_MIN_BYTES || (await cachedDigest(f.localPath))) return undefined;
+    return openUnbound(ctx, name, { localPath: f.localPath, size }, signal);
+  });
+  const hashed = options.onHashProgress ? hashReporter(sizes.filter((_, i) => !unbound[i]), options.onHashProgress) : undefined;
+  const sent = progressReporter(0, options.onProgress);
+  sent.addTotal(unbound.reduce((n, u) => n + (u ? u.size - Number(u.session.committedOffset) : 0), 0));
+  const send = sendOptions(options);
+  const digests = await mapLimit(files, concurrency, (f, i) => {
+    const u = unbound[i];
+    if (u) {
+      const base = Number(u.session.committedOffset);
+      return sendWhileHashing(ctx, u, { ...send, onBytes: (bytes) => sent.set(u.session.name, Math.max(0, bytes - base), f.path) });
+    }
+    return digestFile(f.localPath, signal, hashed ? (n) => hashed.set(f.localPath, n, f.path) : undefined);
+  });
   const staged = await ctx.files.stageVersionFiles(
     {
       name,
@@ -56,7 +82,7 @@ export async function uploadFiles(ctx: TransferContext, version: string, files: 
     },
     call,
   );
-  return sendStagedAndCommit(ctx, name, staged, files, options);
+  return sendStagedAndCommit(ctx, name, staged, files, options, sent);
 }
 
 /** Where the content of the i-th staged file is: a local file, from `offset` (default 0). */
@@ -77,6 +103,8 @@ export async function sendStagedAndCommit(
   staged: StageVersionFilesResponse,
   sources: StagedSource[],
   options: UploadOptions,
+  /** Progress of bytes this upload sent already (files sent while hashed), which the staged bytes add to. */
+  sent?: ProgressReporter,
 ): Promise<Version> {
   const signal = options.signal;
   const call = signal ? { signal } : {};
@@ -86,26 +114,32 @@ export async function sendStagedAndCommit(
     const src = sources[i]!;
     if (!jobs.has(s.upload.name)) jobs.set(s.upload.name, { session: s.upload, localPath: src.localPath, offset: src.offset ?? 0, path: s.file?.path || src.path });
   });
-  const bytesTotal = Number(staged.bytesToUpload);
-  const progress = progressReporter(bytesTotal, options.onProgress);
-  options.onProgress?.({ bytesDone: 0, bytesTotal });
-  const policy = retryPolicy(options);
+  let progress = sent;
+  if (progress) progress.addTotal(Number(staged.bytesToUpload));
+  else {
+    progress = progressReporter(Number(staged.bytesToUpload), options.onProgress);
+    options.onProgress?.({ bytesDone: 0, bytesTotal: progress.bytesTotal });
+  }
+  const send = sendOptions(options);
   await mapLimit([...jobs.values()], options.concurrency ?? 4, async (job) => {
     const base = Number(job.session.committedOffset);
-    await sendSession(ctx, job, {
-      transport: options.transport ?? "http",
-      chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
-      policy,
-      signal,
-      onBytes: (bytes) => progress.set(job.session.name, Math.max(0, bytes - base), job.path),
-    });
+    await sendSession(ctx, job, { ...send, onBytes: (bytes) => progress!.set(job.session.name, Math.max(0, bytes - base), job.path) });
   });
   return (await ctx.files.commitVersionFiles({ name }, call)).version!;
 }
 
-/** Progress of the sha256 pass over `files`: their sizes summed first, 0 reported at once. */
-async function hashReporter(files: LocalFile[], concurrency: number, onHashProgress: (p: TransferProgress) => void) {
-  const sizes = await mapLimit(files, concurrency, async (f) => (await stat(f.localPath)).size);
+/** How sessions are sent; onBytes is set per session. */
+function sendOptions(options: UploadOptions): Omit<SendOptions, "onBytes"> {
+  return {
+    transport: options.transport ?? "http",
+    chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+    policy: retryPolicy(options),
+    signal: options.signal,
+  };
+}
+
+/** Progress of the sha256 pass over files of these sizes, 0 reported at once. */
+function hashReporter(sizes: number[], onHashProgress: (p: TransferProgress) => void) {
   const reporter = progressReporter(
     sizes.reduce((a, b) => a + b, 0),
     onHashProgress,
