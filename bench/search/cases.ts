@@ -116,10 +116,26 @@ export const byMetric: CaseKind = {
 };
 
 /**
- * d) One model: the label filter and the metric ordering, page 1. Baseline:
+ * d) One model: the label filter and the metric ordering, page 1. Hand SQL:
  * one statement on the model's uid (modelreg first looks the model up by
  * name, and also looks for versions without the metric, which come last,
  * when the first phase does not fill the page).
+ *
+ * Where the time goes (EXPLAIN ANALYZE, BUFFERS, 1,000,000 versions, 1,000
+ * per model; `bench search --explain`, ./d1-plans.ts): the server compares
+ * labels row by row within a model (`labels ->> 'dataset' = $`), so
+ * PostgreSQL takes all 1,000 versions of the model from
+ * versions_model_request_key and reads their heap rows to filter them
+ * (Heap Blocks: exact=1000; a model's versions are interleaved with every
+ * other model's, one per page, and the 608 MB table does not fit in
+ * shared_buffers: ~1,000 buffer reads per call), keeps ~83, joins the f1
+ * metric by primary key and sorts: raw SQL p50 ~6 ms, p99 ~20 ms. This
+ * hand SQL (containment, `labels @>`) is slower still at that size: the
+ * BitmapAnd scans the GIN index for all ~84,000 versions with the label
+ * (7-11 ms). What changes the plan: a GIN index on (model_id, labels
+ * jsonb_path_ops) (btree_gin) with containment within a model too finds
+ * the ~83 versions in the index and reads only their pages (77 heap
+ * blocks): p50 ~3 ms, p99 ~10 ms, half the PostgreSQL CPU per call.
  */
 export const oneModel: CaseKind = {
   async modelreg(api, c) {
