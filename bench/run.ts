@@ -9,7 +9,7 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ run(args
     load: () => import("./export/index.js"),
   },
   rpc: {
-    about: "GetVersion/CreateVersion over Connect and gRPC (HTTP/2) vs a bare Connect-ES + postgres.js server [--seconds N] [--cpu-prof DIR]",
+    about: "GetVersion/CreateVersion over Connect and gRPC (HTTP/2) vs a bare Connect-ES + postgres.js server doing the same statements [--seconds N] [--rounds N] [--creates N] [--cpu-prof DIR]",
     load: () => import("./rpc/index.js"),
   },
   search: {
