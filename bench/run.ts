@@ -13,7 +13,7 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ run(args
     load: () => import("./rpc/index.js"),
   },
   search: {
-    about: "1,000,000 versions across 1,000 models in PostgreSQL: GetVersion, filtered and metric-ordered pages 1 and 50 vs raw SQL [--versions N] [--models M] [--samples K] [--database-url URL] [--explain]",
+    about: "1,000,000 versions across 1,000 models in PostgreSQL: GetVersion, filtered and metric-ordered pages 1 and 50, each beside the same SQL replayed raw [--versions N] [--models M] [--samples K] [--rounds N] [--database-url URL] [--explain]",
     load: () => import("./search/index.js"),
   },
   tasks: {
