@@ -29,13 +29,27 @@ export function createRpcMetrics(registry: Registry): CallObserver {
     buckets: BUCKETS,
     registers: [registry],
   });
-  const labels = (m: DescMethod) => ({ grpc_type: TYPES[m.methodKind], grpc_service: m.parent.typeName, grpc_method: m.name });
+  // Each method's labels made once, and once per method and code: every call counts three times.
+  const byMethod = new WeakMap<DescMethod, { labels: Record<(typeof labelNames)[number], string>; byCode: Map<string, Record<string, string>> }>();
+  const of = (m: DescMethod) => {
+    let entry = byMethod.get(m);
+    if (!entry) {
+      entry = { labels: { grpc_type: TYPES[m.methodKind], grpc_service: m.parent.typeName, grpc_method: m.name }, byCode: new Map() };
+      byMethod.set(m, entry);
+    }
+    return entry;
+  };
   return {
-    started: (method) => started.inc(labels(method)),
+    started: (method) => started.inc(of(method).labels),
     finished(call) {
-      const l = labels(call.method);
-      handled.inc({ ...l, grpc_code: grpcCodeName(call.code) });
-      seconds.observe(l, call.ms / 1000);
+      const entry = of(call.method);
+      let withCode = entry.byCode.get(call.code);
+      if (!withCode) {
+        withCode = { ...entry.labels, grpc_code: grpcCodeName(call.code) };
+        entry.byCode.set(call.code, withCode);
+      }
+      handled.inc(withCode);
+      seconds.observe(entry.labels, call.ms / 1000);
     },
   };
 }
