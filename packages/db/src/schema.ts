@@ -195,13 +195,25 @@ export const versionFiles = pgTable(
  * every upload about to publish this content, so garbage collection leaves
  * it alone for a grace period.
  */
-export const blobs = pgTable("blobs", {
-  sha256: text("sha256").primaryKey(),
-  size: bigint("size", { mode: "number" }).notNull(),
-  md5: text("md5"),
-  claimTime: timestamp("claim_time", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
-  createTime: timestamp("create_time", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
-});
+export const blobs = pgTable(
+  "blobs",
+  {
+    sha256: text("sha256").primaryKey(),
+    size: bigint("size", { mode: "number" }).notNull(),
+    md5: text("md5"),
+    /**
+     * sha256 of the content's first min(size, 1 MiB) bytes, computed from the
+     * stored bytes when content is published; NULL for content stored before
+     * it was kept (it may then be any content of its size). An upload whose
+     * sha256 is not known yet looks content up by (size, head) in its
+     * workspace (FileService.CreateUploadSession).
+     */
+    headSha256: text("head_sha256"),
+    claimTime: timestamp("claim_time", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    createTime: timestamp("create_time", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [index("blobs_size_head_sha256_idx").on(t.size, t.headSha256)],
+);
 
 /**
  * Which workspace holds which content: a workspace is told content is
@@ -232,8 +244,21 @@ export const uploadSessions = pgTable(
     versionId: uuid("version_id").references(() => versions.id, { onDelete: "set null" }),
     /** For a task's checkpoint, input or output files instead of a version's; NULL once the task is deleted. */
     taskId: uuid("task_id").references(() => tasks.id, { onDelete: "set null" }),
-    sha256: text("sha256").notNull(),
+    /**
+     * The content's sha256. NULL for a session opened before its sha256 was
+     * known (FileService.CreateUploadSession) until its last byte arrives;
+     * then the sha256 the server computed.
+     */
+    sha256: text("sha256"),
     size: bigint("size", { mode: "number" }).notNull(),
+    /**
+     * Set only on sessions opened by CreateUploadSession (unbound: the
+     * client did not know the sha256): the sha256 of the content's first
+     * min(size, 1 MiB) bytes, as the client declared it. Such sessions are
+     * outside the (owner, sha256) keys, so one that completes with the
+     * sha256 of another session of its version coexists with it.
+     */
+    headSha256: text("head_sha256"),
     complete: boolean("complete").notNull().default(false),
     /** The key that staged the files; per-key upload limits count against it. */
     accessKeyId: text("access_key_id").notNull().default(""),
@@ -241,7 +266,7 @@ export const uploadSessions = pgTable(
     expireTime: timestamp("expire_time", { withTimezone: true, mode: "date" }).notNull(),
   },
   (t) => [
-    uniqueIndex("upload_sessions_version_sha256_key").on(t.versionId, t.sha256),
+    uniqueIndex("upload_sessions_version_sha256_key").on(t.versionId, t.sha256).where(sql`${t.headSha256} IS NULL`),
     uniqueIndex("upload_sessions_task_sha256_key").on(t.taskId, t.sha256),
     index("upload_sessions_sha256_idx").on(t.sha256),
   ],

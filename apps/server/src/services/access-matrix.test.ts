@@ -260,6 +260,11 @@ const CASES: Record<string, () => Promise<{ call: (c: RegistryClient) => Promise
     const v = await make.version();
     return { call: (c) => c.files.stageVersionFiles({ name: v.name, files: [{ path: "e.txt", sizeBytes: 0n, sha256: EMPTY }] }), crossTenant: true };
   },
+  "FileService/CreateUploadSession": async () => {
+    const v = await make.version();
+    const head = createHash("sha256").update(randomBytes(16)).digest("hex");
+    return { call: (c) => c.files.createUploadSession({ parent: v.name, sizeBytes: 16n, headSha256: head }), crossTenant: true };
+  },
   "FileService/CommitVersionFiles": async () => {
     const v = await make.version();
     await t.client.files.stageVersionFiles({ name: v.name, files: [] });

@@ -2,9 +2,10 @@
 // domains; the streaming RPCs (file-streams.ts) adapt messages to byte
 // streams, file-messages.ts maps messages to domain values and back.
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   CommitVersionFilesResponseSchema,
+  CreateUploadSessionResponseSchema,
   type FileService,
   GetUploadSessionResponseSchema,
   ListVersionFilesResponseSchema,
@@ -46,8 +47,15 @@ export function createFileService(deps: FileServiceDeps): ServiceImpl<typeof Fil
       });
     },
 
-    async createUploadSession() {
-      throw new ConnectError("CreateUploadSession is not implemented yet", Code.Unimplemented);
+    async createUploadSession(req, ctx) {
+      const result = await deps.files.createUploadSession(callScope(ctx), principalOf(ctx).keyId, {
+        parent: req.parent,
+        // The domain checks the range; a value past 2^53 is past it either way.
+        size: Number(req.sizeBytes),
+        headSha256: req.headSha256,
+        overwrite: req.overwrite,
+      });
+      return create(CreateUploadSessionResponseSchema, result.mayBeHeld ? { mayBeHeld: true } : { upload: uploadToProto(result.upload, urlsFor(ctx)) });
     },
 
     async commitVersionFiles(req, ctx) {

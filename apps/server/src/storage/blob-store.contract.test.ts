@@ -342,6 +342,29 @@ describe.each([
       expect(await h.leftovers(space)).toEqual([]);
     });
 
+    it("commits a staging without an expected sha256 under the digest of its bytes, calling beforePublish first", async () => {
+      const { space, store } = fresh();
+      const data = randomBytes(3 * MiB + 5);
+      await store.createStaging("unbound");
+      await store.append("unbound", 0, pieces(data.subarray(0, MiB)));
+      await store.append("unbound", MiB, pieces(data.subarray(MiB)));
+      const seen: { sha256: string; stored: boolean }[] = [];
+      const beforePublish = async (sha256: string) => {
+        seen.push({ sha256, stored: (await store.has(sha256)) !== undefined });
+      };
+      const put = await store.commitStaging("unbound", undefined, { expectedSize: data.length, beforePublish });
+      expect(put).toMatchObject({ sha256: sha256Of(data), size: data.length, created: true });
+      expect(seen).toEqual([{ sha256: sha256Of(data), stored: false }]);
+      expect((await bytesOf(await store.get(sha256Of(data)))).equals(data)).toBe(true);
+      // The same bytes again: found stored, not stored twice; a wrong size keeps the staging.
+      await store.createStaging("again");
+      await store.append("again", 0, pieces(data));
+      await expect(store.commitStaging("again", undefined, { expectedSize: data.length + 1 })).rejects.toThrow(ChecksumMismatchError);
+      expect(await store.commitStaging("again", undefined, { beforePublish })).toMatchObject({ sha256: sha256Of(data), created: false });
+      expect(seen.map((s) => s.stored)).toEqual([false, true]);
+      expect(await h.leftovers(space)).toEqual([]);
+    });
+
     it("commits an empty staging", async () => {
       const { store } = fresh();
       await store.createStaging("empty");

@@ -6,7 +6,7 @@ import { type FileHandle, open, rm } from "node:fs/promises";
 import { checkByteCount, checkStagingId, Digester, errnoOf, expectationsOf, verify } from "./blob-store.js";
 import type { FsStore } from "./fs-context.js";
 import { ensureDir, fsyncDir, publish, writeAll } from "./fs-durable-write.js";
-import { type BlobBody, type PutResult, readBody } from "../domain/ports/blob-store.js";
+import { type BlobBody, type CommitStagingOptions, type PutResult, readBody } from "../domain/ports/blob-store.js";
 import { OffsetMismatchError, StagingNotFoundError } from "../domain/ports/blob-store-errors.js";
 
 const READ_BUFFER = 1 << 20;
@@ -97,8 +97,8 @@ export async function stagedSize(ctx: FsStore, id: string): Promise<number> {
 export async function commitStaging(
   ctx: FsStore,
   id: string,
-  expectedSha256: string,
-  opts: { expectedSize?: number; signal?: AbortSignal } = {},
+  expectedSha256: string | undefined,
+  opts: CommitStagingOptions = {},
 ): Promise<PutResult> {
   const { running } = ctx;
   checkStagingId(id);
@@ -130,6 +130,7 @@ export async function commitStaging(
     const got = digester.result();
     // On a mismatch the staging stays (see the interface); a retried commit re-reads it.
     verify(expected, got);
+    await opts.beforePublish?.(got.sha256);
     const created = await publish(ctx, path, got.sha256);
     await rm(path, { force: true });
     return { ...got, created };

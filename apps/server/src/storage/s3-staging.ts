@@ -9,7 +9,7 @@ import { headSize, partSizeFor, type S3Store } from "./s3-context.js";
 import { deleteKeys, listKeys } from "./s3-listing.js";
 import { writeObject } from "./s3-multipart.js";
 import { readObjects } from "./s3-reads.js";
-import { type BlobBody, type PutResult, readBody } from "../domain/ports/blob-store.js";
+import { type BlobBody, type CommitStagingOptions, type PutResult, readBody } from "../domain/ports/blob-store.js";
 import { ChecksumMismatchError, OffsetMismatchError, StagingNotFoundError } from "../domain/ports/blob-store-errors.js";
 
 /**
@@ -98,25 +98,40 @@ export async function stagedSize(ctx: S3Store, id: string): Promise<number> {
 export async function commitStaging(
   ctx: S3Store,
   id: string,
-  expectedSha256: string,
-  opts: { expectedSize?: number; signal?: AbortSignal } = {},
+  expectedSha256: string | undefined,
+  opts: CommitStagingOptions = {},
 ): Promise<PutResult> {
   checkStagingId(id);
   const expected = expectationsOf({ expectedSha256, expectedSize: opts.expectedSize });
-  return ctx.queue(id, () => commitQueued(ctx, id, expected, opts.signal));
+  return ctx.queue(id, () => commitQueued(ctx, id, expected, opts));
 }
 
-async function commitQueued(ctx: S3Store, id: string, expected: ReturnType<typeof expectationsOf>, signal: AbortSignal | undefined): Promise<PutResult> {
+async function commitQueued(ctx: S3Store, id: string, declared: ReturnType<typeof expectationsOf>, opts: CommitStagingOptions): Promise<PutResult> {
   const { blobKey } = ctx;
+  let expected = declared;
+  const { signal } = opts;
   ctx.tails.delete(id);
-  const sha256 = expected.sha256!;
   const { size, chain, keys } = await staged(ctx, id);
   // The size is known before reading: refuse a wrong one without reading.
   if (expected.size !== undefined && expected.size !== size) throw new ChecksumMismatchError(expected, { size });
+  // Without an expected digest, one pass learns it: the blob's key is its digest, known before the copy starts.
+  let hashed: { sha256: string; md5: string; size: number } | undefined;
+  if (expected.sha256 === undefined) {
+    const first = new Digester();
+    for await (const _ of hashedBody(readObjects(ctx, chain, signal), first, expected, signal));
+    hashed = first.result();
+    expected = { ...expected, sha256: hashed.sha256 };
+  }
+  const sha256 = expected.sha256!;
+  await opts.beforePublish?.(sha256);
   const digester = new Digester();
   const source = hashedBody(readObjects(ctx, chain, signal), digester, expected, signal);
   let created: boolean;
   if ((await headSize(ctx, blobKey(sha256))) !== undefined) {
+    if (hashed) {
+      await dropStaging(ctx, id, keys);
+      return { ...hashed, created: false };
+    }
     for await (const _ of source);
     verify(expected, digester.result());
     created = false;

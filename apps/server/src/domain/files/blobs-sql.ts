@@ -9,7 +9,7 @@
 // is older than the grace period. So a blob is never deleted under an
 // upload that has found it present.
 import { blobs, type Database, workspaceBlobs, type Tx } from "@modelreg/db";
-import { and, eq, inArray, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { BlobStore } from "../ports/blob-store.js";
 import { inBatches } from "./batches.js";
 import { rowsOf } from "../shared/raw-rows.js";
@@ -19,15 +19,40 @@ export async function lockDigest(tx: Tx | Database, sha256: string): Promise<voi
   await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`blob:${sha256}`}, 0))`);
 }
 
-/** Records (or renews the claim of) stored content, before it is published. */
-export async function claimBlob(db: Database, sha256: string, size: number): Promise<void> {
+/**
+ * Records (or renews the claim of) stored content, before it is published;
+ * with `headSha256` (the sha256 of its first MiB) when the caller knows it
+ * already, kept if the row has none.
+ */
+export async function claimBlob(db: Database, sha256: string, size: number, headSha256?: string): Promise<void> {
   await db.transaction(async (tx) => {
     await lockDigest(tx, sha256);
     await tx
       .insert(blobs)
-      .values({ sha256, size })
-      .onConflictDoUpdate({ target: blobs.sha256, set: { claimTime: sql`now()` } });
+      .values({ sha256, size, headSha256 })
+      .onConflictDoUpdate({ target: blobs.sha256, set: { claimTime: sql`now()`, headSha256: sql`coalesce(${blobs.headSha256}, excluded.head_sha256)` } });
   });
+}
+
+/** Records the sha256 of the content's first MiB where none is recorded yet. */
+export async function setMissingHead(tx: Tx | Database, sha256: string, headSha256: string): Promise<void> {
+  await tx.update(blobs).set({ headSha256 }).where(and(eq(blobs.sha256, sha256), isNull(blobs.headSha256)));
+}
+
+/**
+ * Whether the workspace holds content of `size` bytes whose first MiB has
+ * sha256 `headSha256`, or whose first-MiB digest is not recorded (content
+ * stored before it was kept). Only the workspace's own holdings count, as
+ * for staging.
+ */
+export async function mayHold(tx: Tx | Database, workspace: string, size: number, headSha256: string): Promise<boolean> {
+  const rows = await tx
+    .select({ one: sql<number>`1` })
+    .from(blobs)
+    .innerJoin(workspaceBlobs, and(eq(workspaceBlobs.sha256, blobs.sha256), eq(workspaceBlobs.workspace, workspace)))
+    .where(and(eq(blobs.size, size), or(eq(blobs.headSha256, headSha256), isNull(blobs.headSha256))))
+    .limit(1);
+  return rows.length > 0;
 }
 
 /** The workspace now holds the content (after it was published and verified). */

@@ -1,6 +1,8 @@
 // Files of versions: stage a draft manifest (learning which content must be
 // uploaded), commit it (the version becomes READY in one transaction), list
-// the committed files, and find one file of a READY version to read. Upload
+// the committed files, and find one file of a READY version to read; open
+// an upload session before the content's sha256 is known
+// (unbound-sessions.ts). Upload
 // sessions (upload-sessions.ts) carry the bytes staging asks for; the
 // content and which workspace holds it are in blobs-sql.ts, and what
 // garbage collection and the md5 backfill do with it in content.ts. The
@@ -16,9 +18,11 @@ import { MAX_CHUNK_BYTES } from "./rules.js";
 import { stageFiles } from "./stage.js";
 import { createTaskContentOf, type TaskContent } from "./task-content.js";
 import type { FilePage, FilesContext, FileSpec, StagedFile, StoredFile, VersionRef } from "./types.js";
+import { createUnboundSession, type UnboundContent, type UnboundSessionResult } from "./unbound-sessions.js";
 
 export type { FilePage, FileSpec, StagedFile, StoredFile, UploadSessionView, VersionRef } from "./types.js";
 export { uploadSessionName } from "./types.js";
+export type { UnboundContent, UnboundSessionResult } from "./unbound-sessions.js";
 export type { TaskContent, TaskFilesOwner } from "./task-content.js";
 export {
   ChunkTooLargeError,
@@ -55,6 +59,12 @@ export interface FilesDomain {
   list(scope: Scope, ref: VersionRef, pageSize: number, pageToken: string, path: string): Promise<FilePage>;
   /** One file of a READY version, for reading. */
   file(scope: Scope, ref: VersionRef, path: string): Promise<{ workspace: string; version: string; file: StoredFile }>;
+  /**
+   * CreateUploadSession: whether the workspace may hold content of this
+   * size and head already (then nothing is opened), else a new unbound
+   * session of the version, whose sha256 is computed from its bytes.
+   */
+  createUploadSession(scope: Scope, accessKeyId: string, content: UnboundContent): Promise<UnboundSessionResult>;
   /** Whether a download URL of the workspace may serve the content: a committed file of one of its versions, a finished export's archive, or content it holds that a file of one of its tasks names. */
   holds(workspace: string, sha256: string): Promise<boolean>;
 }
@@ -79,5 +89,6 @@ export function createFilesDomain(deps: FilesDomainDeps): FilesDomain {
     list: (scope, ref, pageSize, pageToken, path) => listFiles(ctx, scope, ref, pageSize, pageToken, path),
     file: (scope, ref, path) => findFile(ctx, scope, ref, path),
     holds: (workspace, sha256) => holds(ctx.db, workspace, sha256),
+    createUploadSession: (scope, accessKeyId, content) => createUnboundSession(ctx, scope, accessKeyId, content),
   };
 }

@@ -20,6 +20,8 @@ export const MAX_CHUNK_BYTES = 256 * 1024 * 1024;
  * request's end): a request cut midway loses less than this.
  */
 export const COMMIT_STEP_BYTES = 16 * 1024 * 1024;
+/** The head of a content whose digest CreateUploadSession looks up: its first min(size, HEAD_BYTES) bytes. */
+export const HEAD_BYTES = 1024 * 1024;
 /** sha256 of zero bytes. */
 export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 /** md5 of zero bytes. */
@@ -85,6 +87,21 @@ export function checkHeldSizes(files: FileSpec[], held: ReadonlyMap<string, numb
 /** Upload sessions of a version that no longer fit its staged content: content no longer missing, or declared now with another size. */
 export function staleSessions<S extends { sha256: string; size: number }>(sessions: S[], missing: ReadonlyMap<string, number>): S[] {
   return sessions.filter((s) => missing.get(s.sha256) !== s.size);
+}
+
+/** CreateUploadSession's content: a file size, and the sha256 of its head (every violation named by its field). */
+export function checkUnboundContent(size: number, headSha256: string): void {
+  const v = new Violations();
+  if (!Number.isSafeInteger(size) || size < 0 || size > MAX_FILE_BYTES)
+    v.add("size_bytes", `${size} is not a file size: expected 0 to ${MAX_FILE_BYTES} bytes (1 TiB)`);
+  if (!isSha256(headSha256))
+    v.add(
+      "head_sha256",
+      `${headSha256 === "" ? "is required" : `"${headSha256.slice(0, 80)}" is not a sha256 digest`}: expected 64 lowercase hex characters, the sha256 of the content's first min(size_bytes, ${HEAD_BYTES}) bytes`,
+    );
+  else if (size === 0 && headSha256 !== EMPTY_SHA256)
+    v.add("head_sha256", `empty content's first bytes are none, whose sha256 is ${EMPTY_SHA256}, not ${headSha256}`);
+  if (!v.empty) throw new InvalidArgumentError(v.list);
 }
 
 /** A READY version's files are replaced only when the caller asks to overwrite them. */

@@ -2,7 +2,7 @@
 // its holdings are in blobs-sql.ts).
 import { blobs, type Database, modelAliases, models, tasks, type UploadSessionRow, uploadSessions, versionFiles, versions, type Tx } from "@modelreg/db";
 import { VersionState } from "@modelreg/proto";
-import { and, asc, eq, gt, inArray, isNotNull, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, isNull, or, sql } from "drizzle-orm";
 import { NotFoundError } from "../shared/errors.js";
 import { parseVersionRefName, versionResourceName } from "../shared/resource-names.js";
 import { rowsOf } from "../shared/raw-rows.js";
@@ -34,19 +34,29 @@ export async function replaceDraft(tx: Tx, versionId: string, files: FileSpec[])
   await tx.update(versions).set({ draftStaged: true, updateTime: sql`now()` }).where(eq(versions.id, versionId));
 }
 
-/** The version's upload sessions: which content each takes, and its size. */
+/**
+ * The version's upload sessions whose content is known: which content each
+ * takes, and its size. Unbound sessions (CreateUploadSession) still
+ * receiving their bytes have no sha256 yet and are not among them, so a
+ * restage leaves them be.
+ */
 export async function versionSessions(tx: Tx, versionId: string): Promise<{ id: string; sha256: string; size: number }[]> {
-  return tx.select({ id: uploadSessions.id, sha256: uploadSessions.sha256, size: uploadSessions.size }).from(uploadSessions).where(eq(uploadSessions.versionId, versionId));
+  const rows = await tx
+    .select({ id: uploadSessions.id, sha256: uploadSessions.sha256, size: uploadSessions.size })
+    .from(uploadSessions)
+    .where(and(eq(uploadSessions.versionId, versionId), isNotNull(uploadSessions.sha256)));
+  return rows.map((r) => ({ ...r, sha256: r.sha256! }));
 }
 
 /** The task's upload sessions for any of `digests`: which content each takes, and its size. */
 export async function taskSessions(tx: Tx, taskRowId: string, digests: string[]): Promise<{ id: string; sha256: string; size: number }[]> {
-  return inBatches(digests, (batch) =>
+  const rows = await inBatches(digests, (batch) =>
     tx
       .select({ id: uploadSessions.id, sha256: uploadSessions.sha256, size: uploadSessions.size })
       .from(uploadSessions)
       .where(and(eq(uploadSessions.taskId, taskRowId), inArray(uploadSessions.sha256, batch))),
   );
+  return rows.map((r) => ({ ...r, sha256: r.sha256! }));
 }
 
 /** Deletes the sessions by id. */
@@ -63,18 +73,29 @@ export async function upsertSessions(
   owner: SessionOwnerRow,
   rows: { id: string; workspace: string; sha256: string; size: number; accessKeyId: string; expireTime: Date }[],
 ): Promise<UploadSessionRow[]> {
-  // One owner per call: the conflict target is its (owner, sha256) key.
-  const target = "taskId" in owner ? uploadSessions.taskId : uploadSessions.versionId;
+  // One owner per call: the conflict target is its (owner, sha256) key; a
+  // version's key leaves out its unbound sessions (head_sha256 set).
+  const task = "taskId" in owner;
   return inBatches(rows, (batch) =>
     tx
       .insert(uploadSessions)
       .values(batch.map((r) => ({ ...r, ...owner })))
       .onConflictDoUpdate({
-        target: [target, uploadSessions.sha256],
+        target: [task ? uploadSessions.taskId : uploadSessions.versionId, uploadSessions.sha256],
+        targetWhere: task ? undefined : isNull(uploadSessions.headSha256),
         set: { expireTime: sql`excluded.expire_time`, accessKeyId: sql`excluded.access_key_id` },
       })
       .returning(),
   );
+}
+
+/** Opens an unbound session of the version (CreateUploadSession): no sha256 until its last byte arrives. */
+export async function insertUnboundSession(
+  tx: Tx,
+  row: { id: string; workspace: string; versionId: string; size: number; headSha256: string; accessKeyId: string; expireTime: Date },
+): Promise<UploadSessionRow> {
+  const [inserted] = await tx.insert(uploadSessions).values({ ...row, sha256: null }).returning();
+  return inserted!;
 }
 
 /** The version's staged files. */
@@ -169,8 +190,9 @@ export async function findSession(db: Database, scope: Scope, target: { workspac
   return hit;
 }
 
-export async function markSessionComplete(tx: Tx, id: string): Promise<void> {
-  await tx.update(uploadSessions).set({ complete: true }).where(eq(uploadSessions.id, id));
+/** The session is complete; an unbound one learns its content's sha256. */
+export async function markSessionComplete(tx: Tx, id: string, sha256: string): Promise<void> {
+  await tx.update(uploadSessions).set({ complete: true, sha256 }).where(eq(uploadSessions.id, id));
 }
 
 /** Deletes up to `limit` sessions that expired or whose version or task was deleted; returns them. */

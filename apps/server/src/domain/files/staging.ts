@@ -14,7 +14,7 @@ import { checkFiles, checkHeldSizes, contentSizes, EMPTY_MD5, EMPTY_SHA256 } fro
 import { type SessionOwnerRow, upsertSessions } from "./sql.js";
 import { type FilesContext, type FileSpec, type SessionOwnerName, sessionView, type StagedFile, type UploadSessionView } from "./types.js";
 
-const newSessionId = () => randomBytes(15).toString("base64url").replace(/[-_]/g, "x");
+export const newSessionId = () => randomBytes(15).toString("base64url").replace(/[-_]/g, "x");
 
 /** Calls to the blob store for a manifest's sessions run this many at a time (each may wait on the disk or the object store). */
 export const STORE_CALLS = 16;
@@ -23,7 +23,7 @@ export const STORE_CALLS = 16;
 export async function checkAndStoreEmpty(ctx: FilesContext, files: FileSpec[], field: string): Promise<FileSpec[]> {
   const checked = checkFiles(files, field);
   if (contentSizes(checked, field).has(EMPTY_SHA256)) {
-    await claimBlob(ctx.db, EMPTY_SHA256, 0);
+    await claimBlob(ctx.db, EMPTY_SHA256, 0, EMPTY_SHA256); // the first MiB of nothing is nothing
     await ctx.store.put([], { expectedSha256: EMPTY_SHA256, expectedSize: 0 });
   }
   return checked;
@@ -96,7 +96,7 @@ async function withOffsets(ctx: FilesContext, sessions: OpenedSessions, owner: S
   const views = new Map<string, UploadSessionView>();
   const view = async (row: UploadSessionRow) => {
     const offset = row.complete ? row.size : sessions.opened.has(row.id) ? 0 : await stagedOffset(ctx.store, row.id);
-    views.set(row.sha256, sessionView(row, owner, offset, ctx.maxChunk));
+    views.set(row.sha256!, sessionView(row, owner, offset, ctx.maxChunk));
   };
   await eachBatch(sessions.rows, (batch) => Promise.all(batch.map(view)), STORE_CALLS);
   return views;

@@ -45,6 +45,7 @@ export interface UploadSessionView {
   version: string;
   /** Resource name of the task whose files need the content (`workspaces/{w}/tasks/{task}`); "" for a version's session. */
   task: string;
+  /** "" for an unbound session (CreateUploadSession) until its last byte arrives. */
   sha256: string;
   size: number;
   committedOffset: number;
@@ -75,7 +76,7 @@ export function sessionView(row: UploadSessionRow, owner: SessionOwnerName, comm
     name: uploadSessionName(row.workspace, row.id),
     version: "version" in owner ? owner.version : "",
     task: "task" in owner ? owner.task : "",
-    sha256: row.sha256,
+    sha256: row.sha256 ?? "",
     size: row.size,
     committedOffset,
     complete: row.complete,

@@ -4,7 +4,10 @@
 // are appended at the committed offset, made durable (and the offset
 // moved) every 16 MiB of the content (append-steps.ts), so a request cut
 // midway keeps its whole steps; when the last byte is in, the content is
-// verified and published, and the workspace holds it.
+// verified and published, and the workspace holds it. A session opened
+// before its sha256 was known (unbound-sessions.ts) is published under the
+// sha256 of what arrived, and shows it from then on.
+import { createHash } from "node:crypto";
 import type { Database, UploadSessionRow } from "@modelreg/db";
 import { type BlobBody, type BlobStore, readBody } from "../ports/blob-store.js";
 import { ChecksumMismatchError, StagingNotFoundError } from "../ports/blob-store-errors.js";
@@ -15,11 +18,12 @@ import { NotFoundError } from "../shared/errors.js";
 import { versionResourceName } from "../shared/resource-names.js";
 import type { Scope } from "../shared/scope.js";
 import { appendInSteps } from "./append-steps.js";
-import { claimBlob, recordHolding } from "./blobs-sql.js";
+import { claimBlob, recordHolding, setMissingHead } from "./blobs-sql.js";
 import {
   checkDeclaredSize,
   checkOffset,
   COMMIT_STEP_BYTES,
+  HEAD_BYTES,
   lengthMismatchError,
   MAX_CHUNK_BYTES,
   overflowError,
@@ -119,12 +123,13 @@ async function writeSession(
       });
     } catch (err) {
       // Another writer of this session completed it meanwhile, and its commit took the staging away: answer as for a late retry.
-      if (!(err instanceof StagingNotFoundError) || !(await findSession(ctx.db, scope, target))?.s.complete) throw err;
-      return sessionView({ ...row, complete: true }, owner, row.size, maxChunk);
+      const now = err instanceof StagingNotFoundError ? await findSession(ctx.db, scope, target) : undefined;
+      if (!now?.s.complete) throw err;
+      return sessionView(now.s, owner, row.size, maxChunk);
     }
     if (size === row.size) {
-      await finish(ctx, row, name);
-      return sessionView({ ...row, complete: true }, owner, size, maxChunk);
+      const sha256 = await finish(ctx, row, name);
+      return sessionView({ ...row, sha256, complete: true }, owner, size, maxChunk);
     }
     return sessionView(row, owner, size, maxChunk);
   } finally {
@@ -181,23 +186,34 @@ async function offsetOf(ctx: UploadsContext, row: UploadSessionRow): Promise<num
   }
 }
 
-/** Publishes the complete staged content; on a digest mismatch drops it and starts the session over. */
-async function finish(ctx: UploadsContext, row: UploadSessionRow, name: string): Promise<void> {
+/**
+ * Publishes the complete staged content (and records the sha256 of its
+ * first MiB); on a digest mismatch drops it and starts the session over.
+ * An unbound session's content (CreateUploadSession) is published under the
+ * sha256 the store computed, claimed before it is published as a bound
+ * session's is; returns the content's sha256.
+ */
+async function finish(ctx: UploadsContext, row: UploadSessionRow, name: string): Promise<string> {
   const { db, store } = ctx;
-  await claimBlob(db, row.sha256, row.size);
-  let md5: string;
+  let put: { sha256: string; md5: string };
   try {
-    ({ md5 } = await store.commitStaging(row.id, row.sha256, { expectedSize: row.size }));
+    if (row.sha256 !== null) {
+      await claimBlob(db, row.sha256, row.size);
+      put = await store.commitStaging(row.id, row.sha256, { expectedSize: row.size });
+    } else put = await store.commitStaging(row.id, undefined, { expectedSize: row.size, beforePublish: (sha256) => claimBlob(db, sha256, row.size) });
   } catch (err) {
     if (!(err instanceof ChecksumMismatchError)) throw err;
     await store.abortStaging(row.id);
     await store.createStaging(row.id);
     throw new UploadRestartedError(err, name);
   }
+  const { sha256, md5 } = put;
+  const head = await headDigest(store, sha256, row.size);
   try {
     await db.transaction(async (tx) => {
-      await recordHolding(tx, row.workspace, row.sha256, md5);
-      await markSessionComplete(tx, row.id);
+      await recordHolding(tx, row.workspace, sha256, md5);
+      await setMissingHead(tx, sha256, head);
+      await markSessionComplete(tx, row.id, sha256);
     });
   } catch (err) {
     // The workspace was deleted (its versions first) while the bytes came
@@ -206,5 +222,17 @@ async function finish(ctx: UploadsContext, row: UploadSessionRow, name: string):
     if (isForeignKeyViolation(err)) throw sessionNotFound(row);
     throw err;
   }
-  if (!md5) ctx.onStored?.(row.sha256);
+  if (!md5) ctx.onStored?.(sha256);
+  return sha256;
+}
+
+/**
+ * The sha256 of a stored blob's first min(size, 1 MiB) bytes, read back
+ * through the store (one ranged read, on the file system or S3 alike):
+ * computed from the bytes published, whatever process appended them.
+ */
+async function headDigest(store: BlobStore, sha256: string, size: number): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of await store.get(sha256, { offset: 0, length: Math.min(size, HEAD_BYTES) })) hash.update(chunk as Uint8Array);
+  return hash.digest("hex");
 }

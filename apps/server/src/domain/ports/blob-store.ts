@@ -16,6 +16,20 @@ export interface PutOptions {
   signal?: AbortSignal;
 }
 
+export interface CommitStagingOptions {
+  /** Size the staged bytes must have. */
+  expectedSize?: number;
+  signal?: AbortSignal;
+  /**
+   * Called with the sha256 the blob is to be named by (the expected one, or
+   * the one computed from the staged bytes) before the blob is made, or
+   * found, under it; the commit waits for it and fails with its error. Lets
+   * the caller claim the digest against garbage collection when it learns
+   * the digest only from the bytes.
+   */
+  beforePublish?: (sha256: string) => Promise<void>;
+}
+
 export interface PutResult {
   /** Lowercase hex digests of the content. */
   sha256: string;
@@ -105,8 +119,12 @@ export interface BlobStore {
    * every one of them as it appended them (then md5 is ""). On a mismatch the staged bytes are
    * kept (so the caller can still append or look) and ChecksumMismatchError
    * is thrown; on success the staging is gone.
+   *
+   * With `expectedSha256` undefined the blob is named by the sha256 of the
+   * staged bytes, whatever it is (the result's `sha256`; on S3 that costs a
+   * hashing pass before the copy, which must know the blob's name).
    */
-  commitStaging(id: string, expectedSha256: string, opts?: { expectedSize?: number; signal?: AbortSignal }): Promise<PutResult>;
+  commitStaging(id: string, expectedSha256: string | undefined, opts?: CommitStagingOptions): Promise<PutResult>;
 
   /** Drops the staged bytes; dropping a staging that is not there is not an error. */
   abortStaging(id: string): Promise<void>;
