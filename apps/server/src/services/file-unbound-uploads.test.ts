@@ -118,6 +118,8 @@ function suite(kind: DriverKind, storeKind: "fs" | "s3") {
     const data = randomBytes(2 * MiB + 5);
     const up = (await open(name, data)).upload!;
     expect((await put(up.uploadUrl, data.subarray(0, MiB), 0, data.length)).status).toBe(200);
+    // A stopped push of the same file, run again, takes the session up with its bytes.
+    expect((await open(name, data)).upload).toMatchObject({ name: up.name, committedOffset: BigInt(MiB), state: UploadState.ACTIVE });
 
     // The version is staged meanwhile (another file, with a bound session): the unbound one stays.
     const small = randomBytes(1000);
@@ -146,14 +148,17 @@ function suite(kind: DriverKind, storeKind: "fs" | "s3") {
     expect((await failure(t.client.files.getUploadSession({ name: up.name }))).code).toBe(Code.NotFound);
   });
 
-  it("lets unbound and bound sessions of one version take the same content at once", async () => {
+  it("lets unbound and bound sessions of one version take the same content at once, and opens another for another head", async () => {
     const name = await newVersion();
     const data = randomBytes(300_000);
-    const [a, b] = [(await open(name, data)).upload!, (await open(name, data)).upload!];
-    expect(a.name).not.toBe(b.name);
+    const a = (await open(name, data)).upload!;
+    const other = Buffer.from(data);
+    other[0] = other[0]! ^ 1;
+    const b = (await open(name, other)).upload!;
+    expect(b.name).not.toBe(a.name);
     const bound = await t.client.files.stageVersionFiles({ name, files: [spec("x.bin", data)] });
-    const replies = await Promise.all([a, b, bound.files[0]!.upload!].map((s) => put(s.uploadUrl, data, 0, data.length)));
-    expect(replies.map((r) => [r.status, json(r).state, json(r).sha256])).toEqual(Array(3).fill([200, "UPLOAD_STATE_COMPLETE", sha256Of(data)]));
+    const replies = await Promise.all([a, bound.files[0]!.upload!].map((s) => put(s.uploadUrl, data, 0, data.length)));
+    expect(replies.map((r) => [r.status, json(r).state, json(r).sha256])).toEqual(Array(2).fill([200, "UPLOAD_STATE_COMPLETE", sha256Of(data)]));
     expect((await t.client.files.commitVersionFiles({ name })).version!.fileCount).toBe(1n);
   });
 

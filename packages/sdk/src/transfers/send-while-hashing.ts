@@ -59,12 +59,20 @@ export interface UnboundUpload {
  * one a stopped run opened for the same content); undefined when it may
  * hold it: then nothing is to be sent before it is hashed and staged.
  */
-export async function openUnbound(ctx: TransferContext, name: string, file: { localPath: string; size: number }, signal?: AbortSignal): Promise<UnboundUpload | undefined> {
+export async function openUnbound(
+  ctx: TransferContext,
+  name: string,
+  file: { localPath: string; size: number },
+  options: { overwrite: boolean; signal?: AbortSignal | undefined },
+): Promise<UnboundUpload | undefined> {
   const before = await identityOf(file.localPath);
   const head = await headDigest(file.localPath, file.size);
   let opened: CreateUploadSessionResponse;
   try {
-    opened = await ctx.files.createUploadSession({ parent: name, sizeBytes: BigInt(file.size), headSha256: head }, signal ? { signal } : {});
+    opened = await ctx.files.createUploadSession(
+      { parent: name, sizeBytes: BigInt(file.size), headSha256: head, overwrite: options.overwrite },
+      options.signal ? { signal: options.signal } : {},
+    );
   } catch (err) {
     // A server from before CreateUploadSession: every file is hashed first there.
     if (err instanceof ConnectError && err.code === Code.Unimplemented) return undefined;

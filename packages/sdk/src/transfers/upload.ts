@@ -60,7 +60,7 @@ export async function uploadFiles(ctx: TransferContext, version: string, files: 
   const unbound = await mapLimit(files, concurrency, async (f, i) => {
     const size = sizes[i]!;
     if (options.hashWhileSending === false || size < SEND_WHILE_HASHING_MIN_BYTES || (await cachedDigest(f.localPath))) return undefined;
-    return openUnbound(ctx, name, { localPath: f.localPath, size }, signal);
+    return openUnbound(ctx, name, { localPath: f.localPath, size }, { overwrite: options.overwrite ?? false, signal });
   });
   const hashed = options.onHashProgress ? hashReporter(sizes.filter((_, i) => !unbound[i]), options.onHashProgress) : undefined;
   const sent = progressReporter(0, options.onProgress);

@@ -98,6 +98,29 @@ export async function insertUnboundSession(
   return inserted!;
 }
 
+/**
+ * The version's unbound session in progress for content of this size and
+ * head, if one is open (a stopped push of the same file), with its expiry
+ * moved on as staging renews a session.
+ */
+export async function renewUnboundSession(tx: Tx, versionId: string, size: number, headSha256: string, expireTime: Date): Promise<UploadSessionRow | undefined> {
+  const [row] = await tx
+    .update(uploadSessions)
+    .set({ expireTime })
+    .where(
+      and(
+        eq(uploadSessions.versionId, versionId),
+        isNull(uploadSessions.sha256),
+        eq(uploadSessions.size, size),
+        eq(uploadSessions.headSha256, headSha256),
+        eq(uploadSessions.complete, false),
+        gt(uploadSessions.expireTime, sql`now()`),
+      ),
+    )
+    .returning();
+  return row;
+}
+
 /** The version's staged files. */
 export async function draftFiles(tx: Tx, versionId: string) {
   return tx

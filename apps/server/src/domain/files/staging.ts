@@ -103,7 +103,7 @@ async function withOffsets(ctx: FilesContext, sessions: OpenedSessions, owner: S
 }
 
 /** The bytes a renewed session holds: none when its staging area is not made yet. */
-async function stagedOffset(store: BlobStore, id: string): Promise<number> {
+export async function stagedOffset(store: BlobStore, id: string): Promise<number> {
   try {
     return await store.stagedSize(id);
   } catch (err) {

@@ -4,7 +4,9 @@
 // the workspace may hold the content already (same size and head, or a
 // head not recorded), nothing is opened: the client hashes the whole
 // content and stages it by sha256, which keeps dedup exact. Otherwise an
-// unbound session of the version is opened: sha256 NULL, head recorded. Its
+// unbound session of the version is opened: sha256 NULL, head recorded (or
+// the one a stopped run opened for the same size and head is taken up
+// again, with the bytes it holds, so a killed push continues). Its
 // bytes go through the same write() as every session's; when the last one
 // arrives, upload-sessions.ts publishes the content under the sha256 the
 // store computed and the session learns it.
@@ -15,8 +17,8 @@ import { parseVersionRefName } from "../shared/resource-names.js";
 import { type Scope, writeAudit } from "../shared/scope.js";
 import { mayHold } from "./blobs-sql.js";
 import { checkMayStage, checkUnboundContent } from "./rules.js";
-import { findVersion, insertUnboundSession } from "./sql.js";
-import { newSessionId } from "./staging.js";
+import { findVersion, insertUnboundSession, renewUnboundSession } from "./sql.js";
+import { newSessionId, stagedOffset } from "./staging.js";
 import { type FilesContext, sessionView, type UploadSessionView } from "./types.js";
 
 export interface UnboundContent {
@@ -40,6 +42,10 @@ export async function createUnboundSession(ctx: FilesContext, scope: Scope, acce
     const hit = await findVersion(tx, scope, { name: content.parent }, true);
     checkMayStage(hit.name, hit.v.state, content.overwrite);
     if (content.size === 0 || (await mayHold(tx, hit.workspace, content.size, content.headSha256))) return { mayBeHeld: true };
+    const expireTime = new Date(Date.now() + ctx.ttlMs);
+    // A stopped push of the same file takes its session up again, keeping its bytes.
+    const open = await renewUnboundSession(tx, hit.v.id, content.size, content.headSha256, expireTime);
+    if (open) return { mayBeHeld: false, upload: sessionView(open, { version: hit.name }, await stagedOffset(ctx.store, open.id), ctx.maxChunk) };
     const row = await insertUnboundSession(tx, {
       id: newSessionId(),
       workspace: hit.workspace,
@@ -47,7 +53,7 @@ export async function createUnboundSession(ctx: FilesContext, scope: Scope, acce
       size: content.size,
       headSha256: content.headSha256,
       accessKeyId,
-      expireTime: new Date(Date.now() + ctx.ttlMs),
+      expireTime,
     });
     await writeAudit(tx, scope);
     return { mayBeHeld: false, upload: sessionView(row, { version: hit.name }, 0, ctx.maxChunk) };
