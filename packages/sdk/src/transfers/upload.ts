@@ -64,7 +64,9 @@ export async function uploadFiles(ctx: TransferContext, version: string, files: 
   });
   const hashed = options.onHashProgress ? hashReporter(sizes.filter((_, i) => !unbound[i]), options.onHashProgress) : undefined;
   const sent = progressReporter(0, options.onProgress);
-  sent.addTotal(unbound.reduce((n, u) => n + (u ? u.size - Number(u.session.committedOffset) : 0), 0));
+  // Reported from the first byte sent while hashing; otherwise first after staging, as before.
+  const early = unbound.reduce((n, u) => n + (u ? u.size - Number(u.session.committedOffset) : 0), 0);
+  if (early > 0) sent.addTotal(early);
   const send = sendOptions(options);
   const digests = await mapLimit(files, concurrency, (f, i) => {
     const u = unbound[i];
