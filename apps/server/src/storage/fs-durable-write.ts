@@ -27,11 +27,28 @@ export async function ensureDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes all of `chunk` at `position` (a write may be short). */
-async function writeAt(handle: FileHandle, chunk: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < chunk.length; ) {
-    const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position + done);
-    done += bytesWritten;
+/**
+ * Writes all of `chunks` at `position`, in one writev (no copy into one
+ * buffer: that doubled the bytes allocated per upload, and the garbage
+ * collector's work with them); a write may be short, so it goes on from
+ * where it stopped.
+ */
+async function writeAt(handle: FileHandle, chunks: Uint8Array[], position: number): Promise<void> {
+  let rest = chunks;
+  let at = position;
+  while (rest.length > 0) {
+    const { bytesWritten } = await handle.writev(rest, at);
+    at += bytesWritten;
+    let skip = bytesWritten;
+    const next: Uint8Array[] = [];
+    for (const c of rest) {
+      if (skip >= c.length) skip -= c.length;
+      else {
+        next.push(skip > 0 ? c.subarray(skip) : c);
+        skip = 0;
+      }
+    }
+    rest = next;
   }
 }
 
@@ -61,13 +78,13 @@ export async function writeAll(handle: FileHandle, chunks: AsyncIterable<Uint8Ar
   let sinceSync = 0;
   const flush = async () => {
     await inFlight;
-    const buffer = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
+    const buffers = batch;
     const where = at;
     at += batchBytes;
     sinceSync += batchBytes;
     batch = [];
     batchBytes = 0;
-    inFlight = writeAt(handle, buffer, where);
+    inFlight = writeAt(handle, buffers, where);
     if (sinceSync >= SYNC_EVERY) {
       sinceSync = 0;
       const previous = syncing;
