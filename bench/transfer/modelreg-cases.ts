@@ -91,9 +91,13 @@ export async function createModelregCases(baseUrl: string, accessKey: string): P
       const end = now();
       const stage = call("StageVersionFiles");
       const commit = call("CommitVersionFiles");
+      // A file new to the workspace is sent while it is hashed, between
+      // CreateUploadSession and staging; content it may hold is hashed first.
+      const opened = calls.get("CreateUploadSession");
       calls = undefined;
+      const early: Phases = opened ? { "head+open": opened.end - t0, "send while hashing": stage.start - opened.end } : { hash: stage.start - t0 };
       const phases = {
-        hash: stage.start - t0,
+        ...early,
         stage: stage.end - stage.start,
         send: commit.start - stage.end,
         [`send pauses >${STALL_S * 1000} ms`]: stalls,
@@ -102,7 +106,9 @@ export async function createModelregCases(baseUrl: string, accessKey: string): P
         rest: end - commit.end,
       };
       const file = await fileOf(version);
-      return { sha256: file?.sha256 ?? "", transferSeconds: phases.send, phases };
+      // Bytes on the wire: while hashing (when sent so), and after staging.
+      const transferSeconds = (opened ? stage.start - opened.end : 0) + phases.send;
+      return { sha256: file?.sha256 ?? "", transferSeconds, phases };
     },
     async settle(version, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
