@@ -2,7 +2,9 @@
 // connectNodeAdapter; Connect, gRPC and gRPC-Web) over postgres.js, on the
 // same database and tables the real server uses. It implements two methods
 // of modelreg.v1.VersionService:
-//   GetVersion, by uid only: one primary-key SELECT.
+//   GetVersion, by name only: the statement modelreg runs for it (the
+//     version joined with its model by workspace and name, its aliases as
+//     a JSON array), one round trip.
 //   CreateVersion, auto-numbered only (empty version_id): the same single
 //     statement modelreg runs (apps/server/src/domain/versions/create-sql.ts,
 //     prepared there as modelreg_create_numbered_version_v3): lock the model
@@ -47,6 +49,7 @@ sql.options.serializers[3802] = (x: unknown) => x;
 const EMPTY_METADATA = JSON.stringify({ readme: "", documents: [], dependencies: [], installTypes: [], initialConfig: "" });
 const CREATE_METHOD = "modelreg.v1.VersionService/CreateVersion";
 const PARENT = /^workspaces\/([^/]+)\/models\/([^/]+)$/;
+const VERSION_NAME = /^workspaces\/([^/]+)\/models\/([^/]+)\/versions\/([^/]+)$/;
 
 function toVersion(row: VersionRow, model: string): MessageInitShape<typeof VersionSchema> {
   return {
@@ -67,8 +70,17 @@ const handler = connectNodeAdapter({
   routes(router) {
     router.service(VersionService, {
       async getVersion(req) {
-        if (req.ref.case !== "uid") throw new ConnectError("baseline: GetVersion by uid only", Code.InvalidArgument);
-        const [row] = await sql<VersionRow[]>`SELECT * FROM versions WHERE id = ${req.ref.value}`;
+        // By name, with the statement modelreg runs for it (versions joined
+        // with their model, the aliases as a JSON array): the same database
+        // work, without modelreg's layers.
+        const n = req.ref.case === "name" ? VERSION_NAME.exec(req.ref.value) : null;
+        if (!n) throw new ConnectError("baseline: GetVersion by workspaces/{w}/models/{m}/versions/{v} only", Code.InvalidArgument);
+        const [, workspace, model, version] = n;
+        const [row] = await sql<(VersionRow & { aliases: string[] })[]>`
+          SELECT v.*, m.workspace AS model_workspace, m.name AS model_name,
+                 (SELECT coalesce(jsonb_agg(a.alias ORDER BY a.alias), '[]'::jsonb) FROM model_aliases a WHERE a.version_id = v.id) AS aliases
+          FROM versions v INNER JOIN models m ON v.model_id = m.id
+          WHERE m.workspace = ${workspace!} AND m.workspace = ${workspace!} AND m.name_key = ${model!.toLowerCase()} AND v.version = ${version!}`;
         if (!row) throw new ConnectError(`version ${req.ref.value} not found`, Code.NotFound);
         return create(GetVersionResponseSchema, { version: toVersion(row, benchModel) });
       },

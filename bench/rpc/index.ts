@@ -4,8 +4,11 @@
 // bare Connect-ES + postgres.js server (./baseline-server.ts), both as their
 // own processes on one fresh PostgreSQL database; the load generator is this
 // process. Cases, each over Connect and gRPC (both HTTP/2) unless said:
-//   GetVersion, 1 and 64 in flight: baseline by uid (one PK SELECT) vs
-//     modelreg by resource name; target at 64 in flight ≥ 0.9× the baseline.
+//   GetVersion by resource name, 1 and 64 in flight: the baseline runs the
+//     statement modelreg runs (the version joined with its model, its
+//     aliases); modelreg with its access log on (LOG_LEVEL=info, one line
+//     per call to stdout, read by this process as a log collector would);
+//     target at 64 in flight ≥ 0.9× the baseline.
 //   CreateVersion auto-numbered (empty version_id), 1 and 64 in flight, a
 //     model of its own per case, side and round: baseline runs modelreg's
 //     create statement itself (lock the model, next patch, insert, metric
@@ -198,7 +201,7 @@ export async function run(argv: string[]): Promise<void> {
       cwd: REPO_ROOT,
       // Auth on, as in production, with the rate limit set high enough to
       // measure its cost without throttling the one bench key.
-      env: { DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: "10", LOG_LEVEL: "warn", MODELREG_ADMIN_KEY: BENCH_TOKEN, RATE_LIMIT_PER_KEY: "1000000", RATE_LIMIT_BURST: "1000000" },
+      env: { DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: "10", LOG_LEVEL: "info", MODELREG_ADMIN_KEY: BENCH_TOKEN, RATE_LIMIT_PER_KEY: "1000000", RATE_LIMIT_BURST: "1000000" },
     });
     servers.push(modelreg);
 
@@ -252,10 +255,7 @@ export async function run(argv: string[]): Promise<void> {
         let m: { r: LoopResult; cpu: Cpu };
         let modelId = "";
         if (c.kind === "get") {
-          const call =
-            side === "baseline"
-              ? () => cl.api.versions.getVersion({ ref: { case: "uid", value: pick().uid } })
-              : () => cl.api.versions.getVersion({ ref: { case: "name", value: pick().name } });
+          const call = () => cl.api.versions.getVersion({ ref: { case: "name", value: pick().name } });
           await closedLoop({ workers: c.inFlight, durationMs: WARMUP_MS, call });
           m = await measure(server, () => closedLoop({ workers: c.inFlight, durationMs: seconds * 1000, call }));
         } else {
@@ -286,10 +286,7 @@ export async function run(argv: string[]): Promise<void> {
       for (const protocol of ["connect", "grpc"] as const) {
         log(`warming ${side} over ${protocol}…`);
         const cl = client(serverOf[side].url, protocol);
-        const get =
-          side === "baseline"
-            ? () => cl.api.versions.getVersion({ ref: { case: "uid", value: pick().uid } })
-            : () => cl.api.versions.getVersion({ ref: { case: "name", value: pick().name } });
+        const get = () => cl.api.versions.getVersion({ ref: { case: "name", value: pick().name } });
         await closedLoop({ workers: BULK_IN_FLIGHT, durationMs: START_WARMUP_MS, call: get });
         await closedLoop({ workers: BULK_IN_FLIGHT, durationMs: START_WARMUP_MS, call: () => cl.api.versions.createVersion({ parent: `${WORKSPACE}/models/warmup-${side}` }) });
         cl.close();
@@ -426,7 +423,7 @@ function print(o: {
     `bench rpc — ${new Date().toISOString()}, node ${process.version}, ${availableParallelism()} CPUs (load generator, servers and PostgreSQL share them)`,
     describeLoad(o.loadStart, o.loadEnd),
     `${o.rounds} round(s) after ${START_WARMUP_MS / 1000} s of untimed GetVersion and CreateVersion per server and protocol; in each, every case runs on the baseline and on modelreg back to back (modelreg first in even rounds), each after its own warm-up (${WARMUP_MS / 1000} s; ${BULK_WARMUP_MS / 1000} s before the many-creates case).`,
-    `GetVersion: ${o.seconds} s measured per side, closed loop; ${SEED_VERSIONS} seeded versions picked at random (baseline by uid, modelreg by name).`,
+    `GetVersion: ${o.seconds} s measured per side, closed loop; ${SEED_VERSIONS} seeded versions picked at random (both by name, the same statement; modelreg with its access log on).`,
     `CreateVersion: empty version_id (the next patch), ${o.seconds} s per side on an empty model of its own; then ${fmt(o.creates)} creates on one empty model at ${BULK_IN_FLIGHT} in flight.`,
     "  Both sides run one statement (its own transaction): lock the model FOR UPDATE, insert the version numbered next_auto_prefix || next_auto_patch, its metric rows, the audit row, and move version_count/latest_version/next_auto_patch.",
     "Each case uses a new client with one HTTP/2 connection (one Http2SessionManager per transport); \"conns\" counts the TCP connections it opened.",
