@@ -6,16 +6,13 @@
 //
 //   node --conditions=@modelreg/source --import tsx bench/search/golden.ts URL populate
 //   node --conditions=@modelreg/source --import tsx bench/search/golden.ts URL dump > before.jsonl
-import { createRouterTransport } from "@connectrpc/connect";
 import { type MessageInitShape, toJsonString } from "@bufbuild/protobuf";
 import { openDatabase } from "@modelreg/db";
 import { GetVersionResponseSchema, ListVersionsResponseSchema, type VersionSchema } from "@modelreg/proto";
-import { createRegistryClient, Framework } from "@modelreg/sdk";
-import { createApp } from "../../apps/server/src/app.js";
+import { Framework } from "@modelreg/sdk";
 import { ensureDefaultWorkspace } from "../../apps/server/src/domain/workspaces/index.js";
-import { createLogger } from "../../apps/server/src/logger.js";
 import { FULL_VERSION } from "../../apps/server/src/testing/fixtures.js";
-import { createTestStore, TEST_SIGNING_KEYS } from "../../apps/server/src/testing/test-store.js";
+import { inProcessServer } from "./in-process.js";
 
 const [url, mode] = process.argv.slice(2);
 if (!url || (mode !== "populate" && mode !== "dump")) throw new Error("usage: golden.ts URL populate|dump");
@@ -24,18 +21,8 @@ if (!url || (mode !== "populate" && mode !== "dump")) throw new Error("usage: go
 const handle = await openDatabase({ url, poolSize: 4 });
 await handle.migrate();
 await ensureDefaultWorkspace(handle.db);
-const blobs = createTestStore();
-const app = createApp({
-  db: handle.db,
-  logger: createLogger("silent"),
-  auth: { enabled: false },
-  database: "postgres",
-  store: blobs.store,
-  signingKeys: TEST_SIGNING_KEYS,
-  jobs: { concurrency: 0 },
-});
-const transport = createRouterTransport(app.routes, { router: { interceptors: app.interceptors } });
-const api = createRegistryClient({ baseUrl: "http://in-process", transport, accessKey: "" });
+const server = inProcessServer(handle.db);
+const api = server.api;
 const ws = "workspaces/default";
 const models = ["alpha", "beta", "gamma"];
 
@@ -90,7 +77,5 @@ if (mode === "populate") {
   process.stdout.write(`${out.join("\n")}\n`);
   process.stderr.write(`${out.length} answers\n`);
 }
-await app.jobs.stop();
-await app.md5.stop();
+await server.close();
 await handle.close();
-blobs.remove();

@@ -15,17 +15,14 @@
 // So the replay answers what PostgreSQL and the driver cost for the
 // server's SQL, and modelreg / replay is what the server adds on top.
 import { AsyncLocalStorage } from "node:async_hooks";
-import { createRouterTransport } from "@connectrpc/connect";
 import type { Database } from "@modelreg/db";
-import { createRegistryClient, type RegistryClient } from "@modelreg/sdk";
+import type { RegistryClient } from "@modelreg/sdk";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres, { type Sql } from "postgres";
 import { detachRows, PREPARE_UP_TO } from "../../packages/db/src/detached-rows.js";
 import * as schema from "../../packages/db/src/schema.js";
-import { createApp } from "../../apps/server/src/app.js";
-import { createLogger } from "../../apps/server/src/logger.js";
-import { createTestStore, TEST_SIGNING_KEYS } from "../../apps/server/src/testing/test-store.js";
 import type { Call, CaseKind } from "./cases.js";
+import { inProcessServer } from "./in-process.js";
 
 /** One statement the server ran, as postgres.js was asked to run it. */
 export interface Statement {
@@ -73,18 +70,8 @@ export function createServerSql(url: string): ServerSql {
   const als = new AsyncLocalStorage<Statement[]>();
   const client = postgres(url, { max: 2, onnotice: () => {}, connection: { application_name: "bench-search-record" } });
   const db = drizzle(detachRows(recording(client, als), { prepareUpTo: PREPARE_UP_TO }), { schema }) as unknown as Database;
-  const blobs = createTestStore();
-  const app = createApp({
-    db,
-    logger: createLogger("silent"),
-    auth: { enabled: false },
-    database: "postgres",
-    store: blobs.store,
-    signingKeys: TEST_SIGNING_KEYS,
-    jobs: { concurrency: 0 },
-  });
-  const transport = createRouterTransport(app.routes, { router: { interceptors: app.interceptors } });
-  const api: RegistryClient = createRegistryClient({ baseUrl: "http://in-process", transport, accessKey: "" });
+  const server = inProcessServer(db);
+  const api: RegistryClient = server.api;
   let closed = false;
   return {
     async record(kind, call) {
@@ -95,10 +82,8 @@ export function createServerSql(url: string): ServerSql {
     async close() {
       if (closed) return;
       closed = true;
-      await app.jobs.stop();
-      await app.md5.stop();
+      await server.close();
       await client.end({ timeout: 1 });
-      blobs.remove();
     },
   };
 }

@@ -73,14 +73,20 @@ describe.skipIf(!process.env.DATABASE_URL)(`listen across handles [postgres]${no
   }, 60_000);
 });
 
+/** A fresh database, and its URL through an outage proxy in front of it. */
+async function behindProxy() {
+  const target = await createEmptyPostgres();
+  const url = new URL(target.url);
+  const proxy = await startOutageProxy({ host: url.hostname, port: Number(url.port || 5432) });
+  url.hostname = "127.0.0.1";
+  url.port = String(proxy.port);
+  return { target, proxy, viaProxy: url.toString() };
+}
+
 describe.skipIf(!process.env.DATABASE_URL)(`listen through an outage [postgres]${noPostgres}`, () => {
   it("LISTENs again after the connection is lost, and after a first try that failed, once the database is back", async () => {
-    const target = await createEmptyPostgres();
-    const proxy = await startOutageProxy({ host: new URL(target.url).hostname, port: Number(new URL(target.url).port || 5432) });
-    const viaProxy = new URL(target.url);
-    viaProxy.hostname = "127.0.0.1";
-    viaProxy.port = String(proxy.port);
-    const handle = await openDatabase({ url: viaProxy.toString(), poolSize: 1, connectTimeoutMs: 2000 });
+    const { target, proxy, viaProxy } = await behindProxy();
+    const handle = await openDatabase({ url: viaProxy, poolSize: 1, connectTimeoutMs: 2000 });
     const direct = await openDatabase({ url: target.url, poolSize: 1 });
     const heard: string[] = [];
     const errors: unknown[] = [];
@@ -126,13 +132,9 @@ describe.skipIf(!process.env.DATABASE_URL)(`listen through an outage [postgres]$
   }, 60_000);
 
   it("stops at once while the database is away, without waiting on it", async () => {
-    const target = await createEmptyPostgres();
-    const proxy = await startOutageProxy({ host: new URL(target.url).hostname, port: Number(new URL(target.url).port || 5432) });
-    const viaProxy = new URL(target.url);
-    viaProxy.hostname = "127.0.0.1";
-    viaProxy.port = String(proxy.port);
+    const { target, proxy, viaProxy } = await behindProxy();
     await proxy.set("blackhole");
-    const handle = await openDatabase({ url: viaProxy.toString(), poolSize: 1, connectTimeoutMs: 60_000 });
+    const handle = await openDatabase({ url: viaProxy, poolSize: 1, connectTimeoutMs: 60_000 });
     try {
       const kept = handle.listen("kept_channel", { onPayload: () => {} });
       // Its first try waits on a database that never answers; stop() does not.

@@ -8,6 +8,7 @@ import { blobs } from "@modelreg/db";
 import { describeEachDatabase, type DriverKind } from "@modelreg/db/testing";
 import { Code, Role, UploadState, VersionState } from "@modelreg/sdk";
 import { eq, sql } from "drizzle-orm";
+import { newModelVersion } from "../testing/fixtures.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { failure } from "../testing/failure.js";
 import { type Reply, request } from "../testing/http-request.js";
@@ -24,18 +25,12 @@ describe("unbound uploads [pglite, s3]", () => suite("pglite", "s3"));
 function suite(kind: DriverKind, storeKind: "fs" | "s3") {
   let t: TestServer;
   const ws = "workspaces/default";
-  let n = 0;
   beforeAll(async () => {
     t = await startTestServer(kind, { auth: true, store: storeKind, maxChunkBytes: 2 * MiB });
   }, 60_000);
   afterAll(async () => t?.close());
 
-  async function newVersion(workspace = ws): Promise<string> {
-    const model = `m${++n}`;
-    await t.client.models.createModel({ parent: workspace, modelId: model });
-    const { version } = await t.client.versions.createVersion({ parent: `${workspace}/models/${model}` });
-    return version!.name;
-  }
+  const newVersion = (workspace = ws) => newModelVersion(t.client, workspace);
   const open = (parent: string, data: Uint8Array, head = headOf(data)) =>
     t.client.files.createUploadSession({ parent, sizeBytes: BigInt(data.length), headSha256: head });
   const put = (url: string, data: Uint8Array, start: number, total: number) =>

@@ -4,6 +4,7 @@
 // largest size the contract allows stages in one call.
 import { createHash, randomBytes } from "node:crypto";
 import * as http from "node:http";
+import { newModelVersion } from "../testing/fixtures.js";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeEachDatabase } from "@modelreg/db/testing";
 import { Code, VersionState } from "@modelreg/sdk";
@@ -29,18 +30,12 @@ function put(url: string, body: Uint8Array): Promise<{ status: number; body: str
 describeEachDatabase("files integrity", (kind) => {
   let t: TestServer;
   const ws = "workspaces/default";
-  let n = 0;
   beforeAll(async () => {
     t = await startTestServer(kind);
   }, 60_000);
   afterAll(async () => t?.close());
 
-  async function newVersion(workspace = ws): Promise<string> {
-    const model = `m${++n}`;
-    await t.client.models.createModel({ parent: workspace, modelId: model });
-    const { version } = await t.client.versions.createVersion({ parent: `${workspace}/models/${model}` });
-    return version!.name;
-  }
+  const newVersion = (workspace = ws) => newModelVersion(t.client, workspace);
   const spec = (path: string, data: Uint8Array, size = data.length) => ({ path, sizeBytes: BigInt(size), sha256: sha256Of(data) });
 
   /** A READY version holding `data`, so the workspace holds it. */

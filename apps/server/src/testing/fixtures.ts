@@ -61,3 +61,19 @@ export const FULL_VERSION = {
   template: { id: "tmpl/xgb-serving", inferFormat: "xgb-v1", inputs: { model_dir: "/opt/model", threads: "4" } },
   initialConfig: '{"threshold": 0.7}',
 };
+
+/** What newModelVersion needs of a client. */
+interface ModelAndVersionClient {
+  models: { createModel(req: { parent: string; modelId: string }): Promise<unknown> };
+  versions: { createVersion(req: { parent: string }): Promise<{ version?: { name: string } | undefined }> };
+}
+
+let newModels = 0;
+
+/** A new model in `workspace` and a (PENDING) version of it; resolves with the version's resource name. */
+export async function newModelVersion(client: ModelAndVersionClient, workspace = "workspaces/default"): Promise<string> {
+  const model = `m${++newModels}`;
+  await client.models.createModel({ parent: workspace, modelId: model });
+  const { version } = await client.versions.createVersion({ parent: `${workspace}/models/${model}` });
+  return version!.name;
+}
