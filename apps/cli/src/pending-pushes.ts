@@ -8,12 +8,15 @@
 // running at once each make their own version.
 //
 // Kept beside the SDK's digest cache: $MODELREG_CACHE_DIR, else
-// $XDG_CACHE_HOME/modelreg, else ~/.cache/modelreg (pushes.json, mode
-// 0600), written by temp file and rename. A file that cannot be read or
-// written costs only the resumption: the push then makes a new version.
+// $XDG_CACHE_HOME/modelreg, else ~/.cache/modelreg, in pushes/: one small
+// file per push (mode 0600), written by temp file and rename, so pushes that
+// remember or forget at once never drop each other's entries. A file that
+// cannot be read or written costs only the resumption: the push then makes
+// a new version.
 import { createHash } from "node:crypto";
+import { rm } from "node:fs/promises";
 import { hostname } from "node:os";
-import { cacheFilePath, readCacheEntries, writeCacheEntries } from "@modelreg/sdk";
+import { cacheEntryPath, cacheFilePath, pruneCacheEntries, readCacheEntry, writeCacheEntry } from "@modelreg/sdk";
 import type { Label } from "./labels.js";
 
 interface Entry {
@@ -47,15 +50,6 @@ export interface PendingPushes {
   forget(): Promise<void>;
 }
 
-/** Drops entries too old to resume, and the oldest beyond MAX_ENTRIES. */
-function save(file: string, entries: Record<string, Entry>): Promise<void> {
-  const now = Date.now();
-  const kept = Object.entries(entries)
-    .filter(([, e]) => now - e.time < MAX_AGE_MS)
-    .slice(-MAX_ENTRIES);
-  return writeCacheEntries(file, Object.fromEntries(kept));
-}
-
 /** Whether process `pid` of this machine is still running. */
 function alive(pid: number): boolean {
   try {
@@ -80,33 +74,29 @@ const keyOf = (p: PushIdentity) =>
     .digest("hex");
 
 export function pendingPushes(identity: PushIdentity, env: NodeJS.ProcessEnv): PendingPushes {
-  const file = cacheFilePath("pushes.json", env);
+  const dir = cacheFilePath("pushes", env);
   const key = keyOf(identity);
-  const update = async (change: (entries: Record<string, Entry>) => void) => {
+  const quietly = async (work: () => Promise<unknown>) => {
     try {
-      const entries = await readCacheEntries<Entry>(file);
-      change(entries);
-      await save(file, entries);
+      await work();
     } catch {
       // Only the resumption is lost.
     }
   };
   return {
     async find() {
-      const hit = (await readCacheEntries<Entry>(file))[key];
+      const hit = await readCacheEntry<Entry>(dir, key);
       if (!hit || Date.now() - hit.time >= MAX_AGE_MS) return undefined;
       // Another machine's run (a shared home directory) or one still running: not this push's to take.
       if (hit.host !== hostname() || (hit.pid !== process.pid && alive(hit.pid))) return undefined;
       return hit.version;
     },
     remember: (version) =>
-      update((entries) => {
-        delete entries[key]; // re-inserted last: the oldest entries go first
-        entries[key] = { version, host: hostname(), pid: process.pid, time: Date.now() };
+      quietly(async () => {
+        await writeCacheEntry(dir, key, { version, host: hostname(), pid: process.pid, time: Date.now() } satisfies Entry);
+        // The oldest go first past MAX_ENTRIES; entries older than MAX_AGE_MS are never taken (find).
+        await pruneCacheEntries(dir, MAX_ENTRIES);
       }),
-    forget: () =>
-      update((entries) => {
-        delete entries[key];
-      }),
+    forget: () => quietly(() => rm(cacheEntryPath(dir, key), { force: true })),
   };
 }

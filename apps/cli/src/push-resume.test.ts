@@ -7,7 +7,7 @@
 // test/push-resume.test.ts.)
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "@modelreg/server/testing";
@@ -59,14 +59,26 @@ it("does not take the version of a push whose process still runs", async () => {
   // Written by a process that still runs: not ours to take, until it is gone.
   const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
   await once(child, "spawn");
-  const file = join(env.MODELREG_CACHE_DIR!, "pushes.json");
-  const stored = JSON.parse(await readFile(file, "utf8")) as { entries: Record<string, { pid: number }> };
-  for (const entry of Object.values(stored.entries)) entry.pid = child.pid!;
-  await writeFile(file, JSON.stringify(stored));
+  const dir = join(env.MODELREG_CACHE_DIR!, "pushes");
+  for (const name of await readdir(dir)) {
+    const stored = JSON.parse(await readFile(join(dir, name), "utf8")) as { value: { pid: number } };
+    stored.value.pid = child.pid!;
+    await writeFile(join(dir, name), JSON.stringify(stored));
+  }
   expect(await pushes.find()).toBeUndefined();
   child.kill("SIGKILL");
   await once(child, "exit");
   expect(await pushes.find()).toBe("workspaces/default/models/m/versions/1.0.0");
   await pushes.forget();
   expect(await pushes.find()).toBeUndefined();
+});
+
+it("keeps every push's entry when many pushes remember and forget at once", async () => {
+  const pushes = Array.from({ length: 40 }, (_, i) =>
+    pendingPushes({ server: "http://x", model: "workspaces/default/models/many", localPath: `/data/w${i}.bin` }, env),
+  );
+  await Promise.all(pushes.map((p, i) => p.remember(`workspaces/default/models/many/versions/1.0.${i}`)));
+  expect(await Promise.all(pushes.map((p) => p.find()))).toEqual(pushes.map((_, i) => `workspaces/default/models/many/versions/1.0.${i}`));
+  await Promise.all(pushes.filter((_, i) => i % 2 === 0).map((p) => p.forget()));
+  expect(await Promise.all(pushes.map((p) => p.find()))).toEqual(pushes.map((_, i) => (i % 2 === 0 ? undefined : `workspaces/default/models/many/versions/1.0.${i}`)));
 });

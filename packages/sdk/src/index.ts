@@ -17,7 +17,7 @@ export type { ExportFormatName } from "./exports/names.js";
 export { detectArchiveKind, EXPORT_FORMAT_VERSION, readArchive } from "./exports/read-archive.js";
 export type { ArchiveKind, OpenedArchive } from "./exports/read-archive.js";
 export { hashFile, sha256Hex } from "./transfers/hash.js";
-export { cacheFilePath, readCacheEntries, writeCacheEntries } from "./transfers/cache-file.js";
+export { cacheEntryPath, cacheFilePath, pruneCacheEntries, readCacheEntry, writeCacheEntry } from "./transfers/cache-file.js";
 export type { FileDigest } from "./transfers/hash.js";
 export { httpError } from "./transfers/http.js";
 export { listLocalFiles } from "./transfers/local-files.js";

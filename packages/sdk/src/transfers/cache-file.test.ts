@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promi
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { cacheEntryPath, cacheFilePath, pruneCacheEntries, readCacheEntries, readCacheEntry, writeCacheEntries, writeCacheEntry } from "./cache-file.js";
+import { cacheEntryPath, cacheFilePath, pruneCacheEntries, readCacheEntry, writeCacheEntry } from "./cache-file.js";
 
 let dir = "";
 beforeAll(async () => {
@@ -16,17 +16,6 @@ it("lives in MODELREG_CACHE_DIR, else XDG_CACHE_HOME/modelreg, else ~/.cache/mod
   expect(cacheFilePath("x", { MODELREG_CACHE_DIR: "/c", XDG_CACHE_HOME: "/x", HOME: "/h" })).toBe(join("/c", "x"));
   expect(cacheFilePath("x", { XDG_CACHE_HOME: "/x", HOME: "/h" })).toBe(join("/x", "modelreg", "x"));
   expect(cacheFilePath("x", { HOME: "/h" })).toBe(join("/h", ".cache", "modelreg", "x"));
-});
-
-it("writes a cache file whole even when one process writes it many times at once", async () => {
-  const file = join(dir, "file", "pushes.json");
-  // Same millisecond, same process: each write has a temp file of its own.
-  await Promise.all(Array.from({ length: 20 }, (_, i) => writeCacheEntries(file, { [`k${i}`]: { i, pad: "x".repeat(64 << 10) } })));
-  const entries = await readCacheEntries<{ i: number }>(file);
-  expect(Object.keys(entries)).toHaveLength(1);
-  expect((await readdir(join(dir, "file"))).sort()).toEqual(["pushes.json"]);
-  await writeFile(file, "{ not json");
-  expect(await readCacheEntries(file)).toEqual({});
 });
 
 it("keeps one file per entry, read back only under its own key", async () => {

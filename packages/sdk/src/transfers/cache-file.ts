@@ -1,37 +1,23 @@
-// The files modelreg's clients keep between runs, under $MODELREG_CACHE_DIR,
-// else $XDG_CACHE_HOME/modelreg, else ~/.cache/modelreg (directories 0700,
-// files 0600). Two shapes:
-//
-// - A cache file (the CLI's pending pushes): JSON of { version: 1, entries },
-//   replaced whole by temp file and rename. A reader never sees a partial
-//   file, but two writers at once (processes, or concurrent calls in one
-//   process) each write what they read plus their own change, so the last
-//   one drops the other's: fit for entries that are rarely written at once.
-// - A cache directory (the digest cache): one small file per entry, named by
-//   a hash of its key, written by temp file and rename. Writers of different
-//   keys never touch the same file, so no lock is needed and nothing is
-//   lost; a reader sees an entry whole or not at all. pruneCacheEntries
-//   keeps the count bounded by removing the least recently written (or
-//   touched) entries.
+// The files modelreg's clients keep between runs (the SDK's digest cache,
+// the CLI's pending pushes), under $MODELREG_CACHE_DIR, else
+// $XDG_CACHE_HOME/modelreg, else ~/.cache/modelreg (directories 0700, files
+// 0600), as cache directories: one small file per entry, named by a hash of
+// its key, written by temp file and rename. Writers of different keys never
+// touch the same file, so no lock is needed and nothing is lost when
+// processes (or concurrent calls of one) write at once; a reader sees an
+// entry whole or not at all. pruneCacheEntries keeps the count bounded by
+// removing the least recently written (or touched) entries. (One JSON file
+// replaced whole lost entries: each writer wrote what it had read plus its
+// own change, so the last dropped the others'.)
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 
-/** The path of the cache file (or directory) `name` in the client's cache directory. */
+/** The path of cache directory (or file) `name` in the client's cache directory. */
 export function cacheFilePath(name: string, env: NodeJS.ProcessEnv = process.env): string {
   const dir = env.MODELREG_CACHE_DIR || (env.XDG_CACHE_HOME ? join(env.XDG_CACHE_HOME, "modelreg") : join(env.HOME || homedir(), ".cache", "modelreg"));
   return join(dir, name);
-}
-
-/** The entries of a cache file; none when it is missing or unreadable. */
-export async function readCacheEntries<E>(file: string): Promise<Record<string, E>> {
-  try {
-    const parsed = JSON.parse(await readFile(file, "utf8")) as { entries?: Record<string, E> };
-    return parsed.entries ?? {};
-  } catch {
-    return {};
-  }
 }
 
 /** Writes `data` to `file` by a temp file of its own beside it and a rename (the temp file is removed on failure). */
@@ -46,12 +32,6 @@ async function replaceFile(file: string, data: string): Promise<void> {
     await rm(tmp, { force: true });
     throw err;
   }
-}
-
-/** Replaces a cache file's entries (creating its directory, 0700). */
-export async function writeCacheEntries(file: string, entries: Record<string, unknown>): Promise<void> {
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  await replaceFile(file, JSON.stringify({ version: 1, entries }));
 }
 
 /** The file of entry `key` in cache directory `dir`. */
