@@ -302,6 +302,23 @@ async function writeHashed(source: AsyncIterable<Uint8Array>, dest: string, sign
   return { sha256: hash.digest("hex"), size };
 }
 
+/**
+ * Runs `read` on a zip entry's bytes. yauzl hands zlib's errors on to the
+ * entry's stream a tick later, and can do so again after the reader has
+ * stopped at the first one: a listener for the stream's whole life keeps
+ * such a late error from crashing the process (the reader has the first),
+ * and destroying the stream when done stops yauzl's forwarding.
+ */
+async function withEntry<T>(zip: yauzl.ZipFile, entry: yauzl.Entry, read: (stream: NodeJS.ReadableStream & AsyncIterable<Uint8Array>) => Promise<T>): Promise<T> {
+  const stream = await zip.openReadStreamPromise(entry);
+  stream.on("error", () => {});
+  try {
+    return await read(stream as NodeJS.ReadableStream & AsyncIterable<Uint8Array>);
+  } finally {
+    stream.destroy();
+  }
+}
+
 async function readAll(source: AsyncIterable<Uint8Array>, limit: number, what: string, archive: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let n = 0;
@@ -392,7 +409,7 @@ async function readZip(path: string, options: ReadArchiveOptions): Promise<Opene
     const [first, ...rest] = entries.filter((e) => !e.fileName.endsWith("/"));
     if (!first || entryPath(first.fileName) !== MANIFEST_ENTRY) throw corrupt(path, `its first entry is not ${MANIFEST_ENTRY}: not a modelreg export`);
     if (first.uncompressedSize > MAX_MANIFEST_BYTES) throw corrupt(path, `${MANIFEST_ENTRY} is too large (${first.uncompressedSize} bytes)`);
-    const manifest = parseManifest(path, await readAll(await zip.openReadStreamPromise(first), MAX_MANIFEST_BYTES, MANIFEST_ENTRY, path));
+    const manifest = parseManifest(path, await withEntry(zip, first, (stream) => readAll(stream, MAX_MANIFEST_BYTES, MANIFEST_ENTRY, path)));
     const check = new EntryCheck(path, manifest);
     const byPath = new Map<string, ArchiveFile>();
     const compressed: { entry: yauzl.Entry; file: VersionFile }[] = [];
@@ -422,7 +439,7 @@ async function readZip(path: string, options: ReadArchiveOptions): Promise<Opene
         const dest = join(dir, String(n++));
         let got: { sha256: string; size: number };
         try {
-          got = await writeHashed(await zip.openReadStreamPromise(entry), dest, options.signal, (b) => progress.set(file.path, b, file.path));
+          got = await withEntry(zip, entry, (stream) => writeHashed(stream, dest, options.signal, (b) => progress.set(file.path, b, file.path)));
         } catch (err) {
           throw readFailure(path, `${file.path} cannot be inflated`, err, options.signal);
         }
