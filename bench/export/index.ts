@@ -32,11 +32,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createRegistryClient, ExportState } from "@modelreg/sdk";
-import { DEFAULT_ROUNDS, describeLoad, readLoad } from "../lib/machine.js";
+import { DEFAULT_ROUNDS, describeLoad, parseRounds, readLoad } from "../lib/machine.js";
 import { peakRssMb, resetPeakRss, rssMb } from "../lib/memory.js";
 import { createBenchDatabase } from "../lib/database.js";
 import { cpuMs, startServer, type ServerProcess, modelregServerArgs } from "../lib/processes.js";
-import { fmt, table } from "../lib/stats.js";
+import { fmt, median, table } from "../lib/stats.js";
 import { createRandomFile } from "../transfer/test-file.js";
 import { bufferedWrite, hashBest, shellPipe, type Timed } from "./limit.js";
 
@@ -47,11 +47,6 @@ const TARGET_RSS_MB = 200;
 const MiB = 1 << 20;
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -67,10 +62,9 @@ export async function run(args: string[]): Promise<void> {
   });
   const sizeMib = Number(values["size-mib"]);
   const fileCount = Number(values.files);
-  const rounds = Number(values.rounds);
+  const rounds = parseRounds(values.rounds);
   if (!(Number.isInteger(sizeMib) && sizeMib >= 1)) throw new Error(`--size-mib ${values["size-mib"]}: expected a whole number ≥ 1`);
   if (!(Number.isInteger(fileCount) && fileCount >= 1)) throw new Error(`--files ${values.files}: expected a whole number ≥ 1`);
-  if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 20)) throw new Error(`--rounds ${values.rounds}: expected a whole number from 1 to 20`);
   const sizeBytes = sizeMib * MiB;
   const loadAtStart = readLoad();
   for (const tool of ["tar", "tee", "openssl", "bash"]) execFileSync("which", [tool], { stdio: "ignore" });

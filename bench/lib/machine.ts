@@ -24,6 +24,13 @@ export function describeLoad(start: LoadReading, end: LoadReading): string {
 /** Default rounds of every benchmark (issue 17: three, each with its baseline beside it). */
 export const DEFAULT_ROUNDS = 3;
 
+/** The --rounds option's value as a count, or an error saying what to give. */
+export function parseRounds(text: string | undefined, max = 20): number {
+  const rounds = Number(text ?? DEFAULT_ROUNDS);
+  if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= max)) throw new Error(`--rounds ${text}: expected a whole number from 1 to ${max}`);
+  return rounds;
+}
+
 /**
  * User+system CPU time, in ms, of this process's children that have ended
  * and been waited for (and of their own waited-for children): cutime and

@@ -20,6 +20,14 @@ export function summarize(latenciesMs: ArrayLike<number>, seconds: number): Summ
   return { calls: sorted.length, perSecond: seconds > 0 ? sorted.length / seconds : NaN, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
 }
 
+/** Median of the finite values (the mean of the middle two for an even count); NaN when none. */
+export function median(xs: number[]): number {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
 /** Fixed-point number, or "—" for NaN/undefined. */
 export function fmt(n: number | undefined, digits = 0): string {
   if (n === undefined || !Number.isFinite(n)) return "—";

@@ -34,9 +34,9 @@ import { createConnectTransport, createGrpcTransport, Http2SessionManager } from
 import { createRegistryClient, type RegistryClient } from "@modelreg/sdk";
 import postgres from "postgres";
 import { closedLoop, type LoopResult } from "../lib/load.js";
-import { DEFAULT_ROUNDS, describeLoad, type LoadReading, readLoad } from "../lib/machine.js";
+import { DEFAULT_ROUNDS, describeLoad, type LoadReading, parseRounds, readLoad } from "../lib/machine.js";
 import { cpuMs, modelregServerArgs, onInterrupt, type ServerProcess, startServer } from "../lib/processes.js";
-import { fmt, type Summary, summarize, table } from "../lib/stats.js";
+import { fmt, median, type Summary, summarize, table } from "../lib/stats.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** The server-wide admin key the bench's modelreg process runs with. */
@@ -124,8 +124,7 @@ export async function run(argv: string[]): Promise<void> {
   });
   const seconds = Number(values.seconds);
   if (!(seconds > 0 && seconds <= 600)) throw new Error(`--seconds ${values.seconds}: expected a number of seconds from 0 to 600`);
-  const rounds = Number(values.rounds);
-  if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 20)) throw new Error(`--rounds ${values.rounds}: expected a whole number from 1 to 20`);
+  const rounds = parseRounds(values.rounds);
   const creates = Number(values.creates);
   if (!(Number.isInteger(creates) && creates >= 100 && creates % WINDOWS === 0 && creates <= 1_000_000))
     throw new Error(`--creates ${values.creates}: expected a multiple of ${WINDOWS} from 100 to 1,000,000`);
@@ -334,12 +333,6 @@ function windowRates(doneAtMs: number[], size: number): number[] {
   return rates;
 }
 
-function median(xs: number[]): number {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 /** Last window's calls/s over the first's. */
 const flatness = (r: Run) => (r.windows && r.windows.length > 1 ? r.windows.at(-1)! / r.windows[0]! : NaN);

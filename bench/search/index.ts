@@ -47,9 +47,9 @@ import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import type { RegistryClient } from "@modelreg/sdk";
 import postgres, { type Sql } from "postgres";
-import { DEFAULT_ROUNDS, describeLoad, readLoad } from "../lib/machine.js";
+import { DEFAULT_ROUNDS, describeLoad, parseRounds, readLoad } from "../lib/machine.js";
 import { cpuMs, onInterrupt, type ServerProcess } from "../lib/processes.js";
-import { fmt, percentile, table } from "../lib/stats.js";
+import { fmt, median, percentile, table } from "../lib/stats.js";
 import { byMetric, type Call, type CaseKind, FAR_PAGE, FILTER, filtered, getVersion, ORDER_BY, oneModel, PAGE_SIZE } from "./cases.js";
 import { findServerLog, plansIn, withAutoExplain } from "./explain.js";
 import { census, createModels, loadVersions, modelIds, settle, WORKSPACE } from "./load.js";
@@ -119,14 +119,13 @@ export async function run(argv: string[]): Promise<void> {
   const versions = Number(values.versions);
   const models = Number(values.models);
   const samples = Number(values.samples);
-  const rounds = Number(values.rounds);
+  const rounds = parseRounds(values.rounds, 100);
   if (!(Number.isInteger(models) && models >= 1 && models <= 100_000)) throw new Error(`--models ${values.models}: expected an integer from 1 to 100,000`);
   // Page 50 of the filter (1 version in 12 matches) needs about 60,000 versions.
   const minVersions = Math.max(models, MIN_VERSIONS);
   if (!(Number.isInteger(versions) && versions >= minVersions && versions <= 100_000_000))
     throw new Error(`--versions ${values.versions}: expected an integer from ${fmt(minVersions)} (page ${FAR_PAGE} of the filter needs that many) to 100,000,000`);
   if (!(Number.isInteger(samples) && samples >= 1 && samples <= 100_000)) throw new Error(`--samples ${values.samples}: expected an integer from 1 to 100,000`);
-  if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 100)) throw new Error(`--rounds ${values.rounds}: expected an integer from 1 to 100`);
   const loadAtStart = readLoad();
 
   // The database: given (kept), or a fresh one (dropped at the end).
@@ -443,7 +442,6 @@ function stats(ms: number[]): { p50: number; p99: number; max: number } {
 }
 
 /** The median of a few figures (the lower middle one of an even count). */
-const median = (xs: number[]) => percentile(Float64Array.from(xs).sort(), 50);
 const perRound = (xs: number[], digits: number) => xs.map((x) => fmt(x, digits)).join(" / ");
 
 /** Prints the tables; returns the cases whose target modelreg missed, and those raw SQL missed too. */

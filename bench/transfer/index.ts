@@ -31,9 +31,9 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { minorFaults, peakRssMb, resetPeakRss, rssMb } from "../lib/memory.js";
 import { createBenchDatabase } from "../lib/database.js";
-import { DEFAULT_ROUNDS, describeLoad, type LoadReading, readLoad } from "../lib/machine.js";
+import { DEFAULT_ROUNDS, describeLoad, type LoadReading, parseRounds, readLoad } from "../lib/machine.js";
 import { cpuMs, onInterrupt, startServer, type ServerProcess, modelregServerArgs } from "../lib/processes.js";
-import { fmt, table } from "../lib/stats.js";
+import { fmt, median, table } from "../lib/stats.js";
 import { connectDownload, connectUpload, httpDownload, httpUpload, MESSAGE_BYTES } from "./baseline-clients.js";
 import { createModelregCases, type ModelregCases, type Phases } from "./modelreg-cases.js";
 import { createRandomFile, freshContent, sha256File } from "./test-file.js";
@@ -81,12 +81,6 @@ interface Row {
   rssTarget?: boolean;
 }
 
-const median = (xs: number[]): number => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -101,8 +95,7 @@ export async function run(argv: string[]): Promise<void> {
   });
   const sizeMib = Number(values["size-mib"]);
   if (!(Number.isInteger(sizeMib) && sizeMib >= 1 && sizeMib <= 64 * 1024)) throw new Error(`--size-mib ${values["size-mib"]}: expected a whole number from 1 to 65536`);
-  const rounds = Number(values.rounds);
-  if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 20)) throw new Error(`--rounds ${values.rounds}: expected a whole number from 1 to 20`);
+  const rounds = parseRounds(values.rounds);
   const sizeBytes = sizeMib * MiB;
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const loadAtStart = readLoad();

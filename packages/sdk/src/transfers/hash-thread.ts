@@ -3,7 +3,7 @@
 // sha256 is synchronous, and on the main thread it would hold up the send's
 // event loop for every block it hashes. The worker reads the file itself
 // (from the OS page cache, which the send's reads fill or use): nothing is
-// copied between the threads but progress counts and the digest.
+// copied between the threads but the digest.
 import { Worker } from "node:worker_threads";
 import { ConnectError, Code } from "@connectrpc/connect";
 import type { FileDigest } from "./hash.js";
@@ -23,7 +23,6 @@ try {
     if (n === 0) break;
     hash.update(buffer.subarray(0, n));
     size += n;
-    parentPort.postMessage({ bytes: size });
   }
   parentPort.postMessage({ sizeBytes: size, sha256: hash.digest("hex") });
 } finally {
@@ -31,17 +30,16 @@ try {
 }
 `;
 
-/** sha256 and size of the file at `path`, computed on a worker thread; `onBytes` hears how far it is. */
-export function hashFileOnThread(path: string, signal?: AbortSignal, onBytes?: (bytesRead: number) => void): Promise<FileDigest> {
+/** sha256 and size of the file at `path`, computed on a worker thread. */
+export function hashFileOnThread(path: string, signal?: AbortSignal): Promise<FileDigest> {
   return new Promise<FileDigest>((resolve, reject) => {
     signal?.throwIfAborted();
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path } });
     let result: FileDigest | undefined;
     const onAbort = () => void worker.terminate();
     signal?.addEventListener("abort", onAbort, { once: true });
-    worker.on("message", (m: { bytes?: number; sizeBytes?: number; sha256?: string }) => {
-      if (m.sha256 !== undefined) result = { sizeBytes: m.sizeBytes!, sha256: m.sha256 };
-      else if (m.bytes !== undefined) onBytes?.(m.bytes);
+    worker.on("message", (m: FileDigest) => {
+      result = m;
     });
     let failure: unknown;
     worker.on("error", (err) => {

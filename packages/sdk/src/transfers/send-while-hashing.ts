@@ -12,13 +12,12 @@
 // the sha256 it computed and says which; the client compares it with its
 // own, so every byte is still checked end to end. The version's files are
 // then staged by sha256 as always, and the content is already there.
-import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CreateUploadSessionResponse, UploadSession } from "@modelreg/proto";
 import type { TransferContext } from "./context.js";
 import { identityOf, rememberDigests } from "./digest-cache.js";
-import type { FileDigest } from "./hash.js";
+import { type FileDigest, sha256Hex } from "./hash.js";
 import { hashFileOnThread } from "./hash-thread.js";
 import { sendSession, type SendOptions } from "./upload-session.js";
 
@@ -42,7 +41,7 @@ export async function headDigest(localPath: string, size: number): Promise<strin
   } finally {
     await handle.close();
   }
-  return createHash("sha256").update(buffer).digest("hex");
+  return sha256Hex(buffer);
 }
 
 /** A file to send while hashing it: its session, opened without a digest, and its identity before anything was read. */

@@ -6,10 +6,10 @@ import { stat } from "node:fs/promises";
 import { type StageVersionFilesResponse, UploadState, type UploadSession, type Version } from "@modelreg/proto";
 import { DEFAULT_CHUNK_BYTES, type ProgressReporter, progressReporter, retryPolicy, type TransferContext, type TransferOptions, type TransferProgress } from "./context.js";
 import { cachedDigest } from "./digest-cache.js";
-import { digestFile } from "./hash.js";
+import { digestFile, type FileDigest } from "./hash.js";
 import { listLocalFiles, type LocalFile } from "./local-files.js";
 import { mapLimit } from "./map-limit.js";
-import { openUnbound, SEND_WHILE_HASHING_MIN_BYTES, sendWhileHashing } from "./send-while-hashing.js";
+import { openUnbound, SEND_WHILE_HASHING_MIN_BYTES, sendWhileHashing, type UnboundUpload } from "./send-while-hashing.js";
 import { type SendOptions, sendSession } from "./upload-session.js";
 
 export interface UploadOptions extends TransferOptions {
@@ -56,23 +56,32 @@ export async function uploadFiles(ctx: TransferContext, version: string, files: 
   const call = signal ? { signal } : {};
   const concurrency = options.concurrency ?? 4;
   const sizes = await mapLimit(files, concurrency, async (f) => (await stat(f.localPath)).size);
-  // Which files go out while hashed: large, not remembered, and new to the workspace.
-  const unbound = await mapLimit(files, concurrency, async (f, i) => {
+  // Which files go out while hashed: large, not remembered (a remembered digest is kept), and new to the workspace.
+  const plans = await mapLimit(files, concurrency, async (f, i): Promise<{ cached?: FileDigest; unbound?: UnboundUpload }> => {
     const size = sizes[i]!;
-    if (options.hashWhileSending === false || size < SEND_WHILE_HASHING_MIN_BYTES || (await cachedDigest(f.localPath))) return undefined;
-    return openUnbound(ctx, name, { localPath: f.localPath, size }, { overwrite: options.overwrite ?? false, signal });
+    if (options.hashWhileSending === false || size < SEND_WHILE_HASHING_MIN_BYTES) return {};
+    const cached = await cachedDigest(f.localPath);
+    if (cached) return { cached };
+    const unbound = await openUnbound(ctx, name, { localPath: f.localPath, size }, { overwrite: options.overwrite ?? false, signal });
+    return unbound ? { unbound } : {};
   });
+  const unbound = plans.map((p) => p.unbound);
   const hashed = options.onHashProgress ? hashReporter(sizes.filter((_, i) => !unbound[i]), options.onHashProgress) : undefined;
   const sent = progressReporter(0, options.onProgress);
   // Reported from the first byte sent while hashing; otherwise first after staging, as before.
   const early = unbound.reduce((n, u) => n + (u ? u.size - Number(u.session.committedOffset) : 0), 0);
   if (early > 0) sent.addTotal(early);
   const send = sendOptions(options);
-  const digests = await mapLimit(files, concurrency, (f, i) => {
+  const digests = await mapLimit(files, concurrency, async (f, i) => {
     const u = unbound[i];
     if (u) {
       const base = Number(u.session.committedOffset);
       return sendWhileHashing(ctx, u, { ...send, onBytes: (bytes) => sent.set(u.session.name, Math.max(0, bytes - base), f.path) });
+    }
+    const cached = plans[i]!.cached;
+    if (cached) {
+      hashed?.set(f.localPath, cached.sizeBytes, f.path);
+      return cached;
     }
     return digestFile(f.localPath, signal, hashed ? (n) => hashed.set(f.localPath, n, f.path) : undefined);
   });

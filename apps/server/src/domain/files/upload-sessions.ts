@@ -190,17 +190,14 @@ async function offsetOf(ctx: UploadsContext, row: UploadSessionRow): Promise<num
  * Publishes the complete staged content (and records the sha256 of its
  * first MiB); on a digest mismatch drops it and starts the session over.
  * An unbound session's content (CreateUploadSession) is published under the
- * sha256 the store computed, claimed before it is published as a bound
- * session's is; returns the content's sha256.
+ * sha256 the store computed; returns the content's sha256.
  */
 async function finish(ctx: UploadsContext, row: UploadSessionRow, name: string): Promise<string> {
   const { db, store } = ctx;
   let put: { sha256: string; md5: string };
   try {
-    if (row.sha256 !== null) {
-      await claimBlob(db, row.sha256, row.size);
-      put = await store.commitStaging(row.id, row.sha256, { expectedSize: row.size });
-    } else put = await store.commitStaging(row.id, undefined, { expectedSize: row.size, beforePublish: (sha256) => claimBlob(db, sha256, row.size) });
+    // The content is claimed before it is published, so garbage collection cannot take it meanwhile.
+    put = await store.commitStaging(row.id, row.sha256 ?? undefined, { expectedSize: row.size, beforePublish: (sha256) => claimBlob(db, sha256, row.size) });
   } catch (err) {
     if (!(err instanceof ChecksumMismatchError)) throw err;
     await store.abortStaging(row.id);
