@@ -1,6 +1,9 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { profilesPath, readProfiles, removeProfile, saveProfile, writeProfiles } from "./profiles.js";
 
@@ -12,6 +15,18 @@ afterEach(() => {
   chmodSync(dir, 0o700);
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** An unprivileged uid and gid (nobody/nogroup) for what root must not do. */
+const NOBODY = 65534;
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+const PROFILES_MODULE = pathToFileURL(join(import.meta.dirname, "profiles.ts")).href;
+/** Child: writeProfiles(argv[2], {}) with the real module; prints its uid and what it threw. */
+const WRITE_EMPTY = `
+const { writeProfiles } = await import(process.argv[1]);
+let error;
+try { writeProfiles(process.argv[2], {}); } catch (e) { error = e.message; }
+console.log(JSON.stringify({ uid: process.getuid(), error }));
+`;
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 const alice = { server: "http://localhost:8080", accessKey: "AKALICE.secret-alice-000000000", workspace: "team-a" };
@@ -64,17 +79,36 @@ describe("the profiles file", () => {
     expect(readdirSync(path)).toEqual(["inside"]);
   });
 
-  // root may write into a read-only directory, so this needs an ordinary user.
-  it.skipIf(process.getuid?.() === 0)("leaves the old file intact when the new one cannot be written", () => {
+  // root may write into a read-only directory, so the write is tried by a
+  // child process: as root (CI) it runs as an unprivileged uid/gid that owns
+  // the directory, otherwise as the current user. It imports the real module.
+  it("leaves the old file intact when the new one cannot be written", () => {
     const path = join(dir, "profiles.json");
     saveProfile(path, "default", alice);
     const old = readFileSync(path, "utf8");
+    const ids = process.getuid?.() === 0 ? { uid: NOBODY, gid: NOBODY } : {};
+    if ("uid" in ids) {
+      chownSync(dir, NOBODY, NOBODY);
+      chownSync(path, NOBODY, NOBODY);
+    }
     chmodSync(dir, 0o500); // no new files in the directory
+    let child: ReturnType<typeof spawnSync>;
     try {
-      expect(() => writeProfiles(path, {})).toThrow(/cannot write/);
+      child = spawnSync(process.execPath, ["--conditions=@modelreg/source", "--import", TSX, "--input-type=module", "-e", WRITE_EMPTY, PROFILES_MODULE, path], {
+        ...ids,
+        cwd: dir,
+        env: { ...process.env, HOME: dir },
+        encoding: "utf8",
+        timeout: 60_000,
+      });
     } finally {
       chmodSync(dir, 0o700);
     }
+    expect(child.error).toBeUndefined();
+    expect({ status: child.status, stderr: child.stderr }).toEqual({ status: 0, stderr: "" });
+    const outcome = JSON.parse(String(child.stdout)) as { uid: number; error?: string };
+    if ("uid" in ids) expect(outcome.uid).toBe(NOBODY);
+    expect(outcome.error).toMatch(/cannot write/);
     expect(readFileSync(path, "utf8")).toBe(old);
     expect(readdirSync(dir)).toEqual(["profiles.json"]);
   });
