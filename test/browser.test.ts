@@ -1,22 +1,25 @@
-// The SDK's browser entry in a real headless Chromium (Debian's chromium
-// package, driven by playwright-core): a page served from one loopback
-// origin calls the real server on another, which lists the page's origin in
-// CORS_ORIGINS. In the page: models listed (Connect and gRPC-Web), a Blob
-// made there uploaded in chunks and downloaded with its sha256 checked by
-// Web Crypto, a range read, the byte routes' headers readable, an export's
-// archive fetched and checked; a tampered download refused by the check;
-// an upload and a download resumed after a broken connection. A page on an
-// origin the server does not list is refused by the browser, RPCs and byte
-// routes alike.
+// The SDK's browser entry, built to dist/ as it is published, in a real
+// headless Chromium (Debian's chromium package, driven by playwright-core): a
+// page served from one loopback origin calls the real server on another,
+// which lists the page's origin in CORS_ORIGINS. In the page: models listed
+// (Connect and gRPC-Web), a Blob made there uploaded in chunks and downloaded
+// with its sha256 checked by Web Crypto, a range read, the byte routes'
+// headers readable, an export's archive fetched and checked; a tampered
+// download refused by the check; an upload and a download resumed after a
+// broken connection. A page on an origin the server does not list is refused
+// by the browser, RPCs and byte routes alike.
+import { execFile } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { build } from "esbuild";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { createRegistryClient } from "@modelreg/sdk";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { startServer, type ServerProcess, tempDir } from "./support/server.js";
+import { npmEnv } from "./support/npm.js";
+import { REPO_ROOT, startServer, type ServerProcess, tempDir } from "./support/server.js";
 import { E2E_ADMIN_TOKEN } from "./support/setup.js";
 
 type Sdk = typeof import("@modelreg/sdk/browser");
@@ -29,18 +32,32 @@ if (!HAS_CHROMIUM) {
   process.stderr.write(`browser.test.ts skipped: no Chromium at ${CHROMIUM}; install Debian's chromium package (apt-get install chromium; .ci/run does) or set MODELREG_CHROMIUM\n`);
 }
 
-/** The browser entry bundled as a page's bundler would: `@modelreg/sdk` under the browser condition (the workspace's sources). */
+const run = promisify(execFile);
+
+/**
+ * The browser entry bundled as a page's bundler would, from what is
+ * published: @modelreg/proto and @modelreg/sdk built to dist/ by their own
+ * `build` scripts (proto first: the SDK's build reads its declarations), then
+ * `@modelreg/sdk` resolved without the workspace's source condition, so the
+ * `browser` export gives dist/browser.js. The bundle's inputs say so.
+ */
 async function bundleSdk(): Promise<string> {
+  for (const dir of ["packages/proto", "packages/sdk"]) await run("npm", ["run", "build", "--silent"], { cwd: join(REPO_ROOT, dir), env: npmEnv() });
   const result = await build({
     stdin: { contents: 'import * as sdk from "@modelreg/sdk"; globalThis.modelreg = sdk;', resolveDir: import.meta.dirname, loader: "js" },
+    absWorkingDir: REPO_ROOT,
     bundle: true,
     write: false,
+    metafile: true,
     platform: "browser",
     format: "iife",
     target: "chrome120",
-    conditions: ["@modelreg/source"],
     logLevel: "silent",
   });
+  const inputs = Object.keys(result.metafile.inputs);
+  expect(inputs).toContain("packages/sdk/dist/browser.js");
+  expect(inputs.filter((i) => i.startsWith("packages/proto/dist/")).length).toBeGreaterThan(0);
+  expect(inputs.filter((i) => /^packages\/[^/]+\/src\//.test(i) || i.startsWith("node:") || i === "packages/sdk/dist/index.js")).toEqual([]);
   return result.outputFiles[0]!.text;
 }
 

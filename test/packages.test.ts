@@ -10,6 +10,7 @@ import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { Code, codeName, createRegistryClient } from "@modelreg/sdk";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { npmEnv } from "./support/npm.js";
 import { REPO_ROOT, type ServerProcess, startServer, tempDir } from "./support/server.js";
 
 const run = promisify(execFile);
@@ -21,18 +22,6 @@ interface Packed {
   name: string;
   filename: string;
   files: { path: string; mode: number }[];
-}
-
-/**
- * The environment of an npm child: this process's, without what an npm
- * script above this test set for its own package and workspace (npm run
- * exports them as npm_* variables, and a child npm would take them as its
- * own options).
- */
-function npmEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_(package|lifecycle)_|^npm_config_(workspaces?|include_workspace_root|prefix|local_prefix|global|omit|include|production|json)$/i.test(k)) env[k] = v;
-  return { ...env, npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false", ...extra };
 }
 
 const npm = (args: string[], cwd: string) => run("npm", args, { cwd, env: npmEnv(), maxBuffer: 64 * 1024 * 1024 });
