@@ -3,15 +3,19 @@
 // prepack), the tarballs installed into an empty project outside the
 // repository, and there, against a real server: the README's plain-node
 // script, a strict TypeScript consumer of the SDK's declarations, and the
-// installed `modelreg`. One pack and one install serve every case.
+// installed `modelreg`; and the CLI's tarball installed alone into a
+// directory of its own (no node_modules above it), where plain node runs its
+// one file to list, push and pull. One pack serves every case.
 import { execFile } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { promisify } from "node:util";
 import { Code, codeName, createRegistryClient } from "@modelreg/sdk";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { npmEnv } from "./support/npm.js";
 import { REPO_ROOT, type ServerProcess, startServer, tempDir } from "./support/server.js";
+import { E2E_ADMIN_TOKEN } from "./support/setup.js";
 
 const run = promisify(execFile);
 const PACKAGES = ["@modelreg/proto", "@modelreg/sdk", "@modelreg/cli"] as const;
@@ -30,6 +34,7 @@ let server: ServerProcess;
 const tarballs = tempDir("modelreg-tarballs-");
 const project = tempDir("modelreg-consumer-");
 const config = tempDir("modelreg-consumer-config-");
+const cliAlone = tempDir("modelreg-cli-alone-");
 let packed: Packed[] = [];
 const packedOf = (name: string) => packed.find((p) => p.name === name)!;
 
@@ -50,7 +55,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-  for (const d of [tarballs, project, config]) d.remove();
+  for (const d of [tarballs, project, config, cliAlone]) d.remove();
 });
 
 it("packs built JavaScript, declarations, source maps and the license, and no sources, tests or monorepo files", () => {
@@ -150,11 +155,17 @@ it("runs the installed modelreg (one bundled file) against the server: versions 
   expect(JSON.stringify(JSON.parse(json))).toContain('"3.1.4"');
 });
 
-it("installs the CLI alone with nothing else: no dependencies, offline, and it runs with plain node", async () => {
-  const alone = join(project.path, "cli-alone");
+it("installs the CLI alone with nothing else: no dependencies, offline, and with plain node it lists, pushes and pulls against the server", async () => {
+  // Its own directory in the OS temp dir, not inside the consumer project:
+  // no node_modules above it that could hide a package the bundle left out.
+  const alone = cliAlone.path;
+  expect(relative(project.path, alone).startsWith("..")).toBe(true);
+  for (let d = dirname(alone); ; d = dirname(d)) {
+    expect(existsSync(join(d, "node_modules")), `${d}/node_modules`).toBe(false);
+    if (dirname(d) === d) break;
+  }
   const cli = join(tarballs.path, packedOf("@modelreg/cli").filename);
   expect(packedOf("@modelreg/cli").files.map((f) => f.path).sort()).toEqual(["LICENSE", "README.md", "dist/THIRD-PARTY-LICENSES.txt", "dist/modelreg.mjs", "package.json"]);
-  await run("mkdir", ["-p", alone]);
   writeFileSync(join(alone, "package.json"), `${JSON.stringify({ name: "cli-alone", private: true }, null, 2)}\n`);
   // --offline: a dependency to fetch would fail the install.
   await npm(["install", "--offline", "--omit=dev", cli], alone);
@@ -164,9 +175,28 @@ it("installs the CLI alone with nothing else: no dependencies, offline, and it r
   const manifest = JSON.parse(readFileSync(join(alone, "node_modules/@modelreg/cli/package.json"), "utf8"));
   expect(manifest.dependencies ?? {}).toEqual({});
   expect(manifest.bin).toEqual({ modelreg: "dist/modelreg.mjs" });
-  const { stdout } = await run(process.execPath, [join(alone, "node_modules/@modelreg/cli/dist/modelreg.mjs"), "--version"], { cwd: alone });
-  expect(stdout.trim()).toBe(manifest.version);
   expect(existsSync(join(alone, "node_modules/.bin/modelreg"))).toBe(true);
+  // Plain node (no tsx, no loader, no NODE_OPTIONS) on the installed file.
+  const bundle = join(alone, "node_modules/@modelreg/cli/dist/modelreg.mjs");
+  const env: NodeJS.ProcessEnv = { ...process.env, MODELREG_SERVER: server.url, MODELREG_ACCESS_KEY: E2E_ADMIN_TOKEN, MODELREG_CONFIG_DIR: join(alone, "config"), MODELREG_CACHE_DIR: join(alone, "cache"), MODELREG_NO_PROGRESS: "1" };
+  delete env.NODE_OPTIONS;
+  const modelreg = (...args: string[]) => run(process.execPath, [bundle, ...args], { cwd: alone, env });
+  expect((await modelreg("--version")).stdout.trim()).toBe(manifest.version);
+  await modelreg("models", "create", "cli-alone");
+  const bytes = randomBytes(64 * 1024 + 7);
+  writeFileSync(join(alone, "weights.bin"), bytes);
+  await modelreg("push", "weights.bin", "cli-alone:2.7.1");
+  const { stdout: listed } = await modelreg("versions", "list", "cli-alone", "-o", "json");
+  expect(JSON.stringify(JSON.parse(listed))).toContain('"2.7.1"');
+  const { stdout: table } = await modelreg("versions", "list", "cli-alone");
+  expect(table).toContain("2.7.1");
+  await modelreg("pull", "cli-alone:2.7.1", "-d", "pulled");
+  expect(readdirSync(join(alone, "pulled"))).toEqual(["weights.bin"]);
+  expect(readFileSync(join(alone, "pulled/weights.bin")).equals(bytes)).toBe(true);
+  // The server holds what was pushed, by its sha256.
+  const registry = createRegistryClient({ baseUrl: server.url });
+  const files = (await registry.files.listVersionFiles({ version: { case: "name", value: "workspaces/default/models/cli-alone/versions/2.7.1" } })).files;
+  expect(files.map((f) => [f.path, f.sha256])).toEqual([["weights.bin", createHash("sha256").update(bytes).digest("hex")]]);
   // The licenses of the packages bundled into it travel with it.
   const notices = readFileSync(join(alone, "node_modules/@modelreg/cli/dist/THIRD-PARTY-LICENSES.txt"), "utf8");
   for (const name of ["commander", "yaml", "@connectrpc/connect", "@bufbuild/protobuf"]) expect(notices).toContain(`\n${name}@`);
