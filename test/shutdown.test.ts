@@ -2,9 +2,14 @@
 // calls that only wait (a ClaimTask long poll, a WatchTask stream) end at once.
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { afterAll, expect, it } from "vitest";
-import { Code, createRegistryClient, errorDetails, TaskType } from "@modelreg/sdk";
+import { Code, createRegistryClient, errorDetails, ExportState, TaskType } from "@modelreg/sdk";
+import { openDatabase } from "@modelreg/db";
 import { createEmptyPostgres } from "@modelreg/db/testing";
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { startTestS3Server } from "../apps/server/src/storage/testing/s3-server.js";
 import { createInterface } from "node:readline";
 import { startHoldingProxy } from "./support/holding-proxy.js";
 import { REPO_ROOT, SERVER_ARGS, startServer, tempDir } from "./support/server.js";
@@ -81,6 +86,77 @@ it("answers a waiting ClaimTask and ends a WatchTask at once on SIGTERM, without
     expect((await stopped).code).toBe(0);
   } finally {
     await server.stop("SIGKILL");
+    data.remove();
+  }
+});
+
+it(`hands a running export's job back on SIGTERM: QUEUED, no lease, its attempt not used up, and the next server finishes it without waiting out the lease (${process.env.DATABASE_URL ? "postgres" : "pglite"})`, async () => {
+  // The blob store is a real S3 peer behind a holding proxy: once the
+  // version's file is stored the proxy holds every byte the server sends to
+  // S3, so the export, once RUNNING, cannot read its file nor write its
+  // archive, and stays RUNNING however fast the machine is.
+  const pg = process.env.DATABASE_URL ? await createEmptyPostgres() : undefined;
+  const s3 = await startTestS3Server();
+  const target = new URL(s3.endpoint);
+  const proxy = await startHoldingProxy({ host: target.hostname, port: Number(target.port) });
+  const data = tempDir();
+  // A lease far beyond the test's timeout: only a hand-back lets the second server take the job.
+  const env = (endpoint: string) => ({
+    BLOB_STORE: `s3://${s3.bucket}/handback`,
+    S3_ENDPOINT: endpoint,
+    AWS_ACCESS_KEY_ID: s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    JOB_LEASE_SECONDS: "3600",
+    GC_INTERVAL_SECONDS: "0",
+  });
+  let second: Awaited<ReturnType<typeof startServer>> | undefined;
+  const first = await startServer({ databaseUrl: pg?.url, dataDir: data.path, env: env(proxy.url) });
+  try {
+    const client = createRegistryClient({ baseUrl: first.url });
+    await client.models.createModel({ parent: "workspaces/default", modelId: "handback" });
+    const { version } = await client.versions.createVersion({ parent: "workspaces/default/models/handback" });
+    const file = join(data.path, "weights.bin");
+    await writeFile(file, randomBytes(4 * 1024 * 1024));
+    await client.uploadFile(version!.name, file);
+
+    proxy.holdAfter(0);
+    const started = await client.startExport(version!.name, "tar.gz");
+    // RUNNING is written by the job's handler once it has claimed the job.
+    for (;;) {
+      const { export: cur } = await client.exports.getExport({ name: started.name });
+      if (cur!.state === ExportState.RUNNING) break;
+      expect(cur!.state, "the export ended while S3 was held").toBe(ExportState.PENDING);
+    }
+
+    first.child.kill("SIGTERM");
+    // Logged once the handler has been aborted; its clean-up (dropping the
+    // half-written archive) then needs S3 again.
+    await until(() => first.output.some((l) => l.includes("handing running jobs back to the queue")), "the server to abort the running export");
+    proxy.reset();
+    expect((await first.stop("SIGTERM")).code).toBe(0);
+
+    // Handed back: queued at once, no lease, the interrupted try not counted.
+    const handle = await openDatabase(pg ? { url: pg.url } : { dataDir: join(data.path, "pg") });
+    try {
+      const result: unknown = await handle.db.execute("SELECT state, attempts, lease_owner, lease_until, run_after <= now() AS due FROM jobs WHERE kind = 'export'");
+      // postgres.js answers an array, PGlite an object with rows.
+      const rows = (Array.isArray(result) ? result : (result as { rows: Record<string, unknown>[] }).rows) as Record<string, unknown>[];
+      expect(rows.map((r) => ({ ...r, state: Number(r.state), attempts: Number(r.attempts) }))).toEqual([{ state: 1, attempts: 0, lease_owner: "", lease_until: null, due: true }]);
+    } finally {
+      await handle.close();
+    }
+
+    // The next server (S3 no longer held) takes it at once and finishes it on the first counted try.
+    second = await startServer({ databaseUrl: pg?.url, dataDir: data.path, env: env(s3.endpoint) });
+    const done = await createRegistryClient({ baseUrl: second.url }).waitForExport(started.name, { timeoutMs: 60_000 });
+    expect(done.state).toBe(ExportState.SUCCEEDED);
+    expect(done.attempts).toBe(1);
+  } finally {
+    await first.stop("SIGKILL");
+    await second?.stop();
+    await proxy.close();
+    await s3.stop();
+    await pg?.drop();
     data.remove();
   }
 });

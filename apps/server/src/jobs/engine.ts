@@ -196,6 +196,8 @@ async function stop(s: EngineState): Promise<void> {
   if (s.timer) clearInterval(s.timer);
   await s.polling;
   for (const r of s.running.values()) r.abort.abort(new Error("the server is shutting down"));
+  // Said once every running handler has been told to stop: each job goes back to the queue as its handler ends.
+  if (s.running.size > 0) s.logger.info({ jobs: [...s.running.keys()] }, "handing running jobs back to the queue");
   await Promise.all([...s.running.values()].map((r) => r.done));
 }
 
