@@ -6,8 +6,9 @@ import { Code, createRegistryClient, errorDetails, ExportState, TaskType } from 
 import { openDatabase } from "@modelreg/db";
 import { createEmptyPostgres } from "@modelreg/db/testing";
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
+import * as http from "node:http";
 import { join } from "node:path";
 import { startTestS3Server } from "../apps/server/src/storage/testing/s3-server.js";
 import { createInterface } from "node:readline";
@@ -157,6 +158,51 @@ it(`hands a running export's job back on SIGTERM: QUEUED, no lease, its attempt 
     await proxy.close();
     await s3.stop();
     await pg?.drop();
+    data.remove();
+  }
+});
+
+it("cuts a call still in flight when SHUTDOWN_GRACE_MS runs out, says so, and exits 0", async () => {
+  const data = tempDir();
+  // The body's own timeout far beyond the test's: only the grace can end the call.
+  const server = await startServer({ dataDir: data.path, env: { SHUTDOWN_GRACE_MS: "500", REQUEST_BODY_TIMEOUT_MS: "3600000" } });
+  try {
+    const client = createRegistryClient({ baseUrl: server.url });
+    await client.models.createModel({ parent: "workspaces/default", modelId: "grace" });
+    const { version } = await client.versions.createVersion({ parent: "workspaces/default/models/grace" });
+    const body = randomBytes(1024 * 1024);
+    const sha256 = createHash("sha256").update(body).digest("hex");
+    const staged = await client.files.stageVersionFiles({ name: version!.name, files: [{ path: "w.bin", sizeBytes: BigInt(body.length), sha256 }] });
+
+    // An upload PUT whose body never finishes: 64 KiB of its 1 MiB are sent,
+    // once the server's 100 Continue says the request reached its handler.
+    const held = { response: undefined as number | undefined, closed: false };
+    const req = http.request(staged.files[0]!.upload!.uploadUrl, {
+      method: "PUT",
+      headers: { "content-range": `bytes 0-${body.length - 1}/${body.length}`, "content-length": String(body.length), expect: "100-continue" },
+    });
+    req.on("response", (res) => {
+      held.response = res.statusCode;
+      res.resume();
+    });
+    req.on("error", () => {});
+    req.on("close", () => {
+      held.closed = true;
+    });
+    await new Promise<void>((resolve) => req.once("continue", () => req.write(body.subarray(0, 64 * 1024), () => resolve())));
+
+    const stopped = await server.stop("SIGTERM");
+    expect(stopped.code).toBe(0);
+    await until(() => held.closed, "the held upload's connection to end");
+    // Cut, not answered: the call was still held when the grace ran out.
+    expect(held.response).toBeUndefined();
+    const lines = server.output.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.msg === "shutdown grace ran out: cutting the calls still in flight")).toEqual(
+      expect.objectContaining({ graceMs: 500, connections: 1, http1Requests: 1 }),
+    );
+    expect(lines.at(-1)?.msg).toBe("stopped");
+  } finally {
+    await server.stop("SIGKILL");
     data.remove();
   }
 });

@@ -53,12 +53,26 @@ export function trackResponse(c: Connections, socket: net.Socket, res: http.Serv
   }
 }
 
-/** Server#close(): resolves when every connection is closed; a second call returns the same promise. */
-export function closeGracefully(c: Connections, tcp: net.Server, graceMs: number): Promise<void> {
+/** What the grace time's end cut: connections still open, HTTP/2 sessions among them, and HTTP/1.1 requests still in flight. */
+export interface GraceCut {
+  connections: number;
+  http2Sessions: number;
+  http1Requests: number;
+}
+
+/**
+ * Server#close(): resolves when every connection is closed; a second call
+ * returns the same promise. `onCut` is told what is left when the grace time
+ * runs out, just before it is destroyed.
+ */
+export function closeGracefully(c: Connections, tcp: net.Server, graceMs: number, onCut?: (cut: GraceCut) => void): Promise<void> {
   c.closing ??= new Promise<void>((resolve) => {
     // net.Server#close stops accepting at once; its callback runs after
     // every connection it accepted (handed over or not) has closed.
     const force = setTimeout(() => {
+      let http1Requests = 0;
+      for (const inFlight of c.h1InFlight.values()) http1Requests += inFlight.size;
+      onCut?.({ connections: c.sockets.size, http2Sessions: c.sessions.size, http1Requests });
       for (const session of c.sessions) session.destroy();
       for (const socket of c.sockets) socket.destroy();
     }, graceMs);

@@ -170,7 +170,7 @@ export async function serve(handler: RequestHandler, options: ServeOptions): Pro
   const close = (graceMs = 10_000): Promise<void> => {
     h1.close(); // stops its headersTimeout check
     idle.stop();
-    return closeGracefully(conns, tcp, graceMs);
+    return closeGracefully(conns, tcp, graceMs, (cut) => options.logger?.warn({ ...cut, graceMs }, "shutdown grace ran out: cutting the calls still in flight"));
   };
   return { port, url: `${options.tls ? "https" : "http"}://${urlHost(options.host)}:${port}`, close };
 }
