@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, expect, it } from "vitest";
 import { createEmptyPostgres, describeEachDatabase } from "@modelreg/db/testing";
+import postgres from "postgres";
 import { Code, ConnectError, createRegistryClient, ExportFormat } from "@modelreg/sdk";
 import { startServer, type ServerProcess } from "./support/server.js";
 import { metricsUrlOf, sample, scrape } from "./support/metrics.js";
@@ -21,7 +22,7 @@ describeEachDatabase("metrics", (backend) => {
 
   it("count calls per method and code, bytes in and out, jobs, the pool and the process", async () => {
     db = backend === "postgres" ? await createEmptyPostgres() : undefined;
-    server = await startServer({ databaseUrl: db?.url, env: { METRICS_PORT: "0", DATABASE_POOL_SIZE: "4" } });
+    server = await startServer({ databaseUrl: db?.url, env: { METRICS_PORT: "0", DATABASE_POOL_SIZE: "4", DATABASE_ACQUIRE_TIMEOUT_MS: "3600000" } });
     const metricsUrl = metricsUrlOf(server.output);
     const client = createRegistryClient({ baseUrl: server.url });
 
@@ -75,8 +76,7 @@ describeEachDatabase("metrics", (backend) => {
     expect(sample(text, "modelreg_db_up")).toBe(1);
     if (backend === "postgres") {
       expect(sample(text, "modelreg_db_pool_size")).toBe(4);
-      expect(sample(text, "modelreg_db_pool_in_use")).toBeGreaterThanOrEqual(0);
-      expect(sample(text, "modelreg_db_pool_waiting")).toBeGreaterThanOrEqual(0);
+      await poolHeldAndFreed(client, db!.url!, metricsUrl);
     } else {
       expect(sample(text, "modelreg_db_pool_size")).toBe(1);
       expect(sample(text, "modelreg_db_pool_in_use")).toBeUndefined();
@@ -89,3 +89,40 @@ describeEachDatabase("metrics", (backend) => {
     expect((await fetch(metricsUrl.replace("/metrics", "/"))).status).toBe(404);
   });
 });
+
+/** Scrapes until `done` holds of the text; fails after a bound that only catches a hang. */
+async function scrapeUntil(metricsUrl: string, done: (text: string) => boolean, what: string): Promise<string> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const text = await scrape(metricsUrl);
+    if (done(text)) return text;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}; last scrape:\n${text.split("\n").filter((l) => l.startsWith("modelreg_db_")).join("\n")}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * The pool gauges follow the pool: while the test holds the models table
+ * locked, 6 GetModel calls on a pool of 4 hold every connection (in use 4)
+ * and leave at least 2 waiting; once the lock goes, the calls finish and
+ * both gauges return to 0.
+ */
+async function poolHeldAndFreed(client: ReturnType<typeof createRegistryClient>, url: string, metricsUrl: string): Promise<void> {
+  const pool = (text: string) => ({ inUse: sample(text, "modelreg_db_pool_in_use"), waiting: sample(text, "modelreg_db_pool_waiting") });
+  await scrapeUntil(metricsUrl, (t) => pool(t).inUse === 0 && pool(t).waiting === 0, "an idle pool");
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    let calls: Promise<unknown>[] = [];
+    await sql.begin(async (tx) => {
+      await tx`LOCK TABLE models IN ACCESS EXCLUSIVE MODE`;
+      calls = Array.from({ length: 6 }, () => client.models.getModel({ name: "workspaces/default/models/metered" }));
+      // Waiting: at least the 2 calls past the pool's 4 (background work may wait too).
+      await scrapeUntil(metricsUrl, (t) => pool(t).inUse === 4 && pool(t).waiting! >= 2, "every connection in use and calls waiting");
+    });
+    // The lock is gone with the transaction: every call is answered.
+    expect((await Promise.all(calls)).length).toBe(6);
+    await scrapeUntil(metricsUrl, (t) => pool(t).inUse === 0 && pool(t).waiting === 0, "the pool to be idle again");
+  } finally {
+    await sql.end();
+  }
+}
