@@ -5,6 +5,7 @@ import * as net from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT, SERVER_ARGS, tempDir } from "./support/server.js";
+import { E2E_ADMIN_TOKEN } from "./support/setup.js";
 
 it("lists its settings with --help", () => {
   const r = spawnSync(process.execPath, [...SERVER_ARGS, "--help"], { cwd: REPO_ROOT, encoding: "utf8" });
@@ -16,6 +17,7 @@ it("lists its settings with --help", () => {
 it("refuses a bad setting with exit code 2 and one JSON line that says what to fix", () => {
   const r = spawnSync(process.execPath, SERVER_ARGS, { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, PORT: "eighty" } });
   expect(r.status).toBe(2);
+  expect(r.stderr, "nothing on stderr: no stack trace, no warning").toBe("");
   expect(failureLine(r.stdout)).toMatchObject({ level: 60, exitCode: 2, msg: "PORT=eighty is not valid: expected a whole number from 0 to 65535 (run with --help for every setting)" });
 });
 
@@ -35,10 +37,15 @@ describe("a server that cannot start logs one JSON line saying what to fix, and 
       const r = spawnSync(process.execPath, SERVER_ARGS, {
         cwd: REPO_ROOT,
         encoding: "utf8",
-        env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATABASE_URL: "", DATA_DIR: data.path, ...env },
+        // The admin key given, as support/server.ts does: a first start that gets
+        // as far as the database would otherwise announce the key it created on
+        // stderr (for a person at a terminal), which is not what is looked at here.
+        env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATABASE_URL: "", DATA_DIR: data.path, MODELREG_ADMIN_KEY: E2E_ADMIN_TOKEN, ...env },
         timeout: 60_000,
       });
       expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(1);
+      // The JSON line is all: no stack trace or warning on stderr.
+      expect(r.stderr, "nothing on stderr").toBe("");
       return failureLine(r.stdout);
     } finally {
       data.remove();
