@@ -62,6 +62,11 @@ export function archiveStream(
  */
 function countBytes(source: AsyncIterable<Uint8Array> & NodeJS.ReadableStream, opts: { signal?: AbortSignal; onBytes?: (n: number) => void }): AsyncGenerator<Uint8Array> {
   const destroy = (err?: unknown) => (source as { destroy?: (err?: unknown) => void }).destroy?.(err);
+  // Heard for the source's whole life: its errors reach the archive through
+  // the reads below, but one destroyed with the abort's reason before any
+  // read (the signal aborted while the store opened it) has no reader, and
+  // an unheard 'error' would end the process.
+  source.on("error", () => {});
   const onAbort = () => destroy(opts.signal?.reason);
   if (opts.signal?.aborted) onAbort();
   else opts.signal?.addEventListener("abort", onAbort, { once: true });
