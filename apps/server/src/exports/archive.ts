@@ -46,8 +46,17 @@ export function archiveStream(
     const source = await e.open();
     return countBytes(source, e.counted === false ? { signal: opts.signal } : opts);
   };
-  if (format === "zip") return zipStream(entries, counted, opts.mtime);
-  const tarball = tarStream(entries, counted, opts.mtime);
+  const out = archiveOf(format, entries, counted, opts.mtime);
+  // Its errors reach whoever reads it; one whose reader gave up before the
+  // first read (a put refused at once, its signal aborted already) must
+  // not end the process with an unheard 'error' when an entry fails later.
+  out.on("error", () => {});
+  return out;
+}
+
+function archiveOf(format: ArchiveFormat, entries: ArchiveEntry[], counted: Counted, mtime: Date): Readable {
+  if (format === "zip") return zipStream(entries, counted, mtime);
+  const tarball = tarStream(entries, counted, mtime);
   if (format === "tar") return tarball;
   // Level 6 is gzip's own default (what `tar czf` gives).
   const gzip = createGzip({ level: 6, chunkSize: 1 << 20, flush: zlib.Z_NO_FLUSH });
