@@ -34,11 +34,13 @@ export interface StartOptions {
 }
 
 export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
+  // A data directory made here is this process's alone: removed once it exits.
+  const ownDataDir = options.dataDir === undefined ? mkdtempSync(join(tmpdir(), "modelreg-e2e-")) : undefined;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(options.port ?? 0),
     HOST: "127.0.0.1",
-    DATA_DIR: options.dataDir ?? mkdtempSync(join(tmpdir(), "modelreg-e2e-")),
+    DATA_DIR: options.dataDir ?? ownDataDir,
     LOG_LEVEL: "info",
     // The key the clients of this process use (support/setup.ts).
     MODELREG_ADMIN_KEY: process.env.MODELREG_ACCESS_KEY ?? "",
@@ -48,7 +50,12 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
   const child = spawn(process.execPath, SERVER_ARGS, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once("exit", (code, signal) => res({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    child.once("exit", (code, signal) => {
+      if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
+      res({ code, signal });
+    }),
+  );
   createInterface({ input: child.stderr! }).on("line", (l) => output.push(l));
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((res, rej) => {
