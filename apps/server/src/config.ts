@@ -17,6 +17,8 @@ export interface Config {
   databaseAcquireTimeoutMs: number;
   /** PostgreSQL: parameterised statements run prepared (DATABASE_PREPARED_STATEMENTS). */
   databasePreparedStatements: boolean;
+  /** PostgreSQL: plain queries one busy connection may carry at once (DATABASE_PIPELINE). */
+  databasePipeline: number;
   /** V8's --heap-growing-percent (0: V8's default). */
   heapGrowingPercent: number;
   logLevel: string;
@@ -85,6 +87,11 @@ export const SETTINGS: Setting[] = [
     name: "DATABASE_PREPARED_STATEMENTS",
     default: "on",
     help: "on: PostgreSQL statements run prepared, one round trip each after a connection's first use; off for a pooler that cannot keep them (PgBouncer in transaction mode before 1.21)",
+  },
+  {
+    name: "DATABASE_PIPELINE",
+    default: "8",
+    help: "while every PostgreSQL connection is busy and the database answers, up to this many plain queries share one connection, sent and answered together (fewer system calls per query); transactions always get a connection of their own; 1 = one query per connection at a time",
   },
   {
     name: "HEAP_GROWING_PERCENT",
@@ -203,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     databaseConnectTimeoutMs: int(env, "DATABASE_CONNECT_TIMEOUT_MS", 100, 600_000),
     databaseAcquireTimeoutMs: int(env, "DATABASE_ACQUIRE_TIMEOUT_MS", 1, 3_600_000),
     databasePreparedStatements: onOff(env, "DATABASE_PREPARED_STATEMENTS"),
+    databasePipeline: int(env, "DATABASE_PIPELINE", 1, 100),
     heapGrowingPercent: int(env, "HEAP_GROWING_PERCENT", 0, 1000),
     logLevel,
     shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 0, 3_600_000),

@@ -149,6 +149,7 @@ async function openConfiguredDatabase(config: ReturnType<typeof loadConfig>, log
   const database = config.databaseUrl
     ? await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize, connectTimeoutMs: config.databaseConnectTimeoutMs, acquireTimeoutMs: config.databaseAcquireTimeoutMs,
         preparedStatements: config.databasePreparedStatements,
+        pipeline: config.databasePipeline,
       })
     : await openDatabase({ dataDir: join(config.dataDir, "pg") });
   if (database.kind === "pglite")

@@ -79,6 +79,12 @@ export interface OpenDatabaseOptions {
    * a pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
    */
   preparedStatements?: boolean;
+  /**
+   * PostgreSQL: plain queries one busy connection may carry at once while
+   * every connection is busy (default 8; 1 = one query per connection at a
+   * time). See pool-gate.ts.
+   */
+  pipeline?: number;
   /** PGlite only: start from this dump (dumpDataDir()) instead of an empty cluster; skips initdb. */
   loadDataDir?: Blob;
 }
@@ -100,6 +106,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       connectTimeoutMs: options.connectTimeoutMs ?? 1000,
       acquireTimeoutMs: options.acquireTimeoutMs ?? 5000,
       prepareUpTo: options.preparedStatements === false ? 0 : PREPARE_UP_TO,
+      pipeline: options.pipeline ?? 8,
     });
   if (!options.dataDir) throw new Error("openDatabase needs a url or a dataDir");
   return openPglite(options.dataDir, options.loadDataDir);
@@ -123,9 +130,9 @@ function connectionSettings(connectTimeoutMs: number) {
   };
 }
 
-function openPostgres(url: string, o: { poolSize: number; connectTimeoutMs: number; acquireTimeoutMs: number; prepareUpTo: number }): DatabaseHandle {
+function openPostgres(url: string, o: { poolSize: number; connectTimeoutMs: number; acquireTimeoutMs: number; prepareUpTo: number; pipeline: number }): DatabaseHandle {
   const settings = connectionSettings(o.connectTimeoutMs);
-  const gate = createPoolGate({ size: o.poolSize, acquireTimeoutMs: o.acquireTimeoutMs });
+  const gate = createPoolGate({ size: o.poolSize, acquireTimeoutMs: o.acquireTimeoutMs, pipeline: o.pipeline });
   const client = postgres(url, { ...settings, max: o.poolSize, connection: { application_name: "modelreg" } });
   const db = drizzlePostgres(gatedClient(detachRows(client, { prepareUpTo: o.prepareUpTo }), gate), { schema }) as unknown as Database;
   return {

@@ -80,6 +80,62 @@ describe("createPoolGate", () => {
     expect(gate.stats()).toEqual({ inUse: 0, waiting: 0, unreachable: false });
   });
 
+  it("sends plain queries down busy connections, up to `pipeline` each, only once `size` calls ended well; transactions still wait for a connection", async () => {
+    const gate = createPoolGate({ size: 2, acquireTimeoutMs: 60_000, pipeline: 3 });
+    const hold = () => {
+      const l = latch();
+      return { l, done: gate.query(() => l.opened) };
+    };
+    // A cold pool (no call ended yet): a third query waits for a connection, as run() does.
+    let a = [hold(), hold()];
+    const cold = gate.query(async () => "cold");
+    expect(gate.stats()).toEqual({ inUse: 2, waiting: 1, unreachable: false });
+    for (const h of a) h.l.open();
+    expect(await cold).toBe("cold");
+    await Promise.all(a.map((h) => h.done));
+    // Warm (three calls ended well): four more ride on the two busy connections, no fifth.
+    a = [hold(), hold()];
+    const piped = [hold(), hold(), hold(), hold()];
+    expect(gate.stats()).toEqual({ inUse: 2, waiting: 4, unreachable: false });
+    const fifth = gate.query(async () => "fifth");
+    // A transaction is never sent down a busy connection; while it waits, no query overtakes it.
+    const tx = gate.run(async () => "tx");
+    const behindTx = gate.query(async () => "behind");
+    expect(gate.stats()).toEqual({ inUse: 2, waiting: 7, unreachable: false });
+    for (const h of [...a, ...piped]) h.l.open();
+    expect(await Promise.all([fifth, tx, behindTx])).toEqual(["fifth", "tx", "behind"]);
+    expect(gate.stats()).toEqual({ inUse: 0, waiting: 0, unreachable: false });
+  });
+
+  it("stops pipelining when a connection is lost, until `size` calls have ended well again; a query's own error does not stop it", async () => {
+    const gate = createPoolGate({ size: 1, acquireTimeoutMs: 60_000, pipeline: 2 });
+    await gate.query(async () => "warm");
+    // A query's own error (a unique violation): the database answered, pipelining goes on.
+    expect(await codeOf(gate.query(async () => Promise.reject(Object.assign(new Error("duplicate key"), { code: "23505" }))))).toBe("23505");
+    let held = latch();
+    let holder = gate.query(() => held.opened);
+    const rider = gate.query(async () => "rode");
+    expect(gate.stats()).toEqual({ inUse: 1, waiting: 1, unreachable: false });
+    held.open();
+    await Promise.all([holder, rider]);
+    // A lost connection: the next query waits for a connection of its own.
+    expect(await codeOf(gate.query(async () => Promise.reject(Object.assign(new Error("write CONNECTION_CLOSED"), { code: "CONNECTION_CLOSED" }))))).toBe("CONNECTION_CLOSED");
+    held = latch();
+    holder = gate.query(() => held.opened);
+    const waiter = gate.query(async () => "waited");
+    expect(gate.stats()).toEqual({ inUse: 1, waiting: 1, unreachable: false });
+    held.open();
+    expect(await waiter).toBe("waited");
+    await holder;
+    // One call ended well again (size 1): pipelining is back.
+    held = latch();
+    holder = gate.query(() => held.opened);
+    const again = gate.query(async () => "again");
+    expect(await again).toBe("again");
+    held.open();
+    await holder;
+  });
+
   it("counts only failures to open a connection as unreachable, looking through wrappers", () => {
     const refused = Object.assign(new Error("refused"), { code: "ECONNREFUSED" });
     expect(isConnectFailure(new Error("Failed query", { cause: refused }))).toBe(true);

@@ -14,6 +14,19 @@
 // What the gate does not bound is the work itself: a query that has its
 // connection runs as long as it runs (long exports, big transactions), and
 // opening a connection is bounded by the driver's connect timeout.
+//
+// Pipelining: one query per connection at a time costs a write and a read
+// (two system calls and a wake-up of the backend) per query. When every
+// connection is busy, postgres.js sends further plain queries down busy
+// connections in one write and reads their results together. The gate lets
+// plain queries (query(), not transactions) ride along that way, up to
+// `pipeline` per connection, but only while the pool is known good: the
+// database reachable, the last `size` calls ended without losing a
+// connection, and nobody waiting at the gate (a transaction needs a
+// connection of its own and is not overtaken). A query sent down a busy
+// connection is bound to it, so one sent while connections are being opened
+// could wait out failed attempts: that is exactly when the gate does not
+// pipeline.
 
 /** Why a call did not get a connection; the server answers UNAVAILABLE. */
 export class PoolUnavailableError extends Error {
@@ -29,9 +42,15 @@ export class PoolUnavailableError extends Error {
 }
 
 export interface PoolGate {
-  /** Runs `work` holding one of the pool's connections. */
+  /** Runs `work` holding one of the pool's connections (a transaction). */
   run<T>(work: () => PromiseLike<T>): Promise<T>;
-  /** Calls holding a connection now, calls waiting for one, and whether the database counts as unreachable. */
+  /** Runs one plain query: as run(), or, when every connection is busy and the pool is known good, down a busy connection (see above). */
+  query<T>(work: () => PromiseLike<T>): Promise<T>;
+  /**
+   * Connections in use, calls waiting for one (at the gate, or sent down a
+   * busy connection behind another query), and whether the database counts
+   * as unreachable.
+   */
   stats(): { inUse: number; waiting: number; unreachable: boolean };
 }
 
@@ -40,6 +59,8 @@ export interface PoolGateOptions {
   size: number;
   /** Longest wait for a free connection while the database answers. */
   acquireTimeoutMs: number;
+  /** Plain queries one busy connection may carry at once (1: no pipelining). */
+  pipeline?: number;
 }
 
 /** Driver and server codes of a connection that could not be opened (postgres.js, Node's net, SQLSTATE). */
@@ -56,15 +77,31 @@ const CONNECT_FAILURES = new Set([
   "08004", // sqlserver_rejected_establishment_of_sqlconnection
 ]);
 
-/** Whether `err` (or an error it wraps) says a connection could not be opened. */
-export function isConnectFailure(err: unknown): boolean {
+/** Codes of a connection lost while in use (postgres.js, Node's net, SQLSTATE). */
+const CONNECTION_LOSSES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
+  "CONNECTION_ENDED",
+  "ECONNRESET",
+  "EPIPE",
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "08006", // connection_failure
+]);
+
+function hasCode(err: unknown, codes: Set<string>): boolean {
   let e: unknown = err;
   for (let depth = 0; e && typeof e === "object" && depth < 8; depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && CONNECT_FAILURES.has(code)) return true;
+    if (typeof code === "string" && codes.has(code)) return true;
     e = (e as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/** Whether `err` (or an error it wraps) says a connection could not be opened. */
+export function isConnectFailure(err: unknown): boolean {
+  return hasCode(err, CONNECT_FAILURES);
 }
 
 interface Waiter {
@@ -76,6 +113,11 @@ export function createPoolGate(options: PoolGateOptions): PoolGate {
   let inUse = 0;
   let unreachable: unknown;
   const waiting: Waiter[] = [];
+  /** Plain queries sent down busy connections now, and the most there may be. */
+  let piped = 0;
+  const maxPiped = options.size * Math.max(0, (options.pipeline ?? 1) - 1);
+  /** Calls ended since a connection was last lost or could not be opened. */
+  let good = 0;
 
   const unreachableError = () =>
     new PoolUnavailableError("DATABASE_UNREACHABLE", "the database could not be reached at the last attempt; not waiting for a connection", { cause: unreachable });
@@ -112,30 +154,45 @@ export function createPoolGate(options: PoolGateOptions): PoolGate {
   };
 
   const settle = (err?: unknown) => {
-    if (err === undefined) unreachable = undefined;
-    else if (isConnectFailure(err)) {
+    if (err === undefined) {
+      unreachable = undefined;
+      good++;
+    } else if (isConnectFailure(err)) {
       // Those waiting would only queue for a connection that cannot be opened.
       unreachable = err;
+      good = 0;
       for (const w of waiting.splice(0)) w.refuse(unreachableError());
+    } else if (hasCode(err, CONNECTION_LOSSES)) good = 0;
+    else good++; // the database answered: a query's own error
+  };
+
+  const ended = async <T>(work: () => PromiseLike<T>, done: () => void): Promise<T> => {
+    try {
+      const result = await work();
+      settle();
+      return result;
+    } catch (err) {
+      settle(err);
+      throw err;
+    } finally {
+      done();
     }
   };
 
+  const run = async <T>(work: () => PromiseLike<T>): Promise<T> => {
+    const wait = acquire();
+    if (wait) await wait;
+    return ended(work, release);
+  };
+
   return {
-    async run(work) {
-      const wait = acquire();
-      if (wait) await wait;
-      try {
-        const result = await work();
-        settle();
-        return result;
-      } catch (err) {
-        settle(err);
-        throw err;
-      } finally {
-        release();
-      }
+    run,
+    query(work) {
+      if (inUse < options.size || piped >= maxPiped || waiting.length > 0 || unreachable !== undefined || good < options.size) return run(work);
+      piped++;
+      return ended(work, () => void piped--);
     },
-    stats: () => ({ inUse, waiting: waiting.length, unreachable: unreachable !== undefined }),
+    stats: () => ({ inUse, waiting: waiting.length + piped, unreachable: unreachable !== undefined }),
   };
 }
 
@@ -171,7 +228,7 @@ function gatedQuery(query: Pending, gate: PoolGate) {
     },
     // biome-ignore lint/suspicious/noThenProperty: Drizzle awaits the query, so it must be a thenable
     then<A = unknown, B = never>(onFulfilled?: ((value: unknown) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null) {
-      running ??= gate.run(() => query);
+      running ??= gate.query(() => query);
       return running.then(onFulfilled, onRejected);
     },
   };
