@@ -6,11 +6,14 @@ import { and, eq, type SQL, sql } from "drizzle-orm";
 import { NotFoundError } from "../shared/errors.js";
 import { type ModelName, modelResourceName, type VersionRefName } from "../shared/resource-names.js";
 import { inScope, type Scope } from "../shared/scope.js";
-import { toVersion } from "./mapping.js";
+import { rowsOf, prepareRaw } from "../shared/raw-rows.js";
+import { fromRaw, toVersion } from "./mapping.js";
 import type { Version } from "./types.js";
 
 /** The aliases of a version, as one subquery (a JSON array; both drivers parse it). */
 export const aliasesOf = sql<string[]>`(SELECT coalesce(jsonb_agg(a.alias ORDER BY a.alias), '[]'::jsonb) FROM model_aliases a WHERE a.version_id = ${versions.id})`;
+/** The same subquery over `versions v`, for the raw lookups. */
+const ALIASES_OF_V = "(SELECT coalesce(jsonb_agg(a.alias ORDER BY a.alias), '[]'::jsonb) FROM model_aliases a WHERE a.version_id = v.id)";
 
 /** What a lookup selects: the version, its model's workspace and name, its aliases. */
 export const JOINED = { v: versions, workspace: models.workspace, modelName: models.name, aliases: aliasesOf } as const;
@@ -60,42 +63,39 @@ export interface Lookups {
   byUid(scope: Scope, uid: string): Promise<Hit | undefined>;
 }
 
+/**
+ * The hot lookups, raw prepared statements mapped by fromRaw: a GetVersion
+ * is one of these, and the query builder's per-column mapping of the joined
+ * row cost more than the mapping itself.
+ */
 export function prepareLookups(db: Database): Lookups {
+  const select = sql`SELECT v.*, m.name AS model_name, ${sql.raw(ALIASES_OF_V)} AS aliases FROM versions v INNER JOIN models m ON v.model_id = m.id`;
   // By name and by alias differ only in the last condition.
-  const prepareLookup = (name: string, last: SQL) =>
-    db
-      .select(JOINED)
-      .from(versions)
-      .innerJoin(models, eq(versions.modelId, models.id))
-      .where(
-        and(
-          eq(models.workspace, sql.placeholder("workspace")),
-          eq(models.workspace, sql.placeholder("scope")),
-          eq(models.nameKey, sql.placeholder("model")),
-          last,
-        ),
-      )
-      .prepare(name);
-  const getByName = prepareLookup("modelreg_get_version_by_name", eq(versions.version, sql.placeholder("version")));
-  const getByAlias = prepareLookup(
+  const inModel = sql`m.workspace = ${sql.placeholder("workspace")} AND m.workspace = ${sql.placeholder("scope")} AND m.name_key = ${sql.placeholder("model")}`;
+  const getByName = prepareRaw(db, "modelreg_get_version_by_name", sql`${select} WHERE ${inModel} AND v.version = ${sql.placeholder("version")}`);
+  const getByAlias = prepareRaw(
+    db,
     "modelreg_get_version_by_alias",
-    sql`${versions.id} = (SELECT a.version_id FROM model_aliases a WHERE a.model_id = ${models.id} AND a.alias = ${sql.placeholder("alias")})`,
+    sql`${select} WHERE ${inModel} AND v.id = (SELECT a.version_id FROM model_aliases a WHERE a.model_id = m.id AND a.alias = ${sql.placeholder("alias")})`,
   );
-  const getByUid = db
-    .select(JOINED)
-    .from(versions)
-    .innerJoin(models, eq(versions.modelId, models.id))
-    .where(and(eq(versions.id, sql.placeholder("uid")), sql`(${models.workspace} = ${sql.placeholder("scope")} OR ${sql.placeholder("all")}::boolean)`))
-    .prepare("modelreg_get_version_by_uid");
+  const getByUid = prepareRaw(
+    db,
+    "modelreg_get_version_by_uid",
+    sql`${select} WHERE v.id = ${sql.placeholder("uid")} AND (m.workspace = ${sql.placeholder("scope")} OR ${sql.placeholder("all")}::boolean)`,
+  );
+  const hitOf = (result: unknown): Hit | undefined => {
+    const row = rowsOf<Record<string, unknown> & { model_name: string; aliases: string[] }>(result)[0];
+    if (!row) return undefined;
+    const v = fromRaw(row);
+    return { v, workspace: v.workspace, modelName: row.model_name, aliases: row.aliases };
+  };
   return {
     async byRef(scope: Scope, n: VersionRefName) {
       const common = { workspace: n.workspace, scope: scope.workspace ?? n.workspace, model: n.model.toLowerCase() };
-      const rows = n.kind === "alias" ? await getByAlias.execute({ ...common, alias: n.alias }) : await getByName.execute({ ...common, version: n.version });
-      return rows[0];
+      return hitOf(n.kind === "alias" ? await getByAlias.execute({ ...common, alias: n.alias }) : await getByName.execute({ ...common, version: n.version }));
     },
     async byUid(scope: Scope, uid: string) {
-      const [hit] = await getByUid.execute({ uid: uid.toLowerCase(), scope: scope.workspace ?? "", all: scope.workspace === null });
-      return hit;
+      return hitOf(await getByUid.execute({ uid: uid.toLowerCase(), scope: scope.workspace ?? "", all: scope.workspace === null }));
     },
   };
 }
