@@ -41,6 +41,8 @@ import { createRandomFile, freshContent, sha256File } from "./test-file.js";
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BENCH_TOKEN = `bench-admin.${randomBytes(32).toString("base64url")}`;
 const TARGET_RATIO = 0.8;
+/** The plain-HTTP upload, hashing included (issue 17): at least this of node:http's. */
+const TARGET_HTTP_UP_RATIO = 0.9;
 const TARGET_RSS_MB = 200;
 const TARGET_REUPLOAD = 0.01;
 const MiB = 1 << 20;
@@ -309,8 +311,9 @@ export async function run(argv: string[]): Promise<void> {
           if (!m) continue;
           // Throughput ratio = baseline time / modelreg time.
           Object.assign(m, b ? perRound(m, v, b, "end to end", (mt, bt) => bt / mt) : { ratio: NaN });
-          m.target = `≥${TARGET_RATIO}× ${base}`;
-          m.pass = m.ratio! >= TARGET_RATIO;
+          const target = path === "modelreg http" && direction === "up" ? TARGET_HTTP_UP_RATIO : TARGET_RATIO;
+          m.target = `≥${target}× ${base}`;
+          m.pass = m.ratio! >= target;
           m.rssTarget = peakOk(m);
           rows.push(m);
         }
