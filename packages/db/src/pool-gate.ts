@@ -64,7 +64,7 @@ export interface PoolGateOptions {
 }
 
 /** Driver and server codes of a connection that could not be opened (postgres.js, Node's net, SQLSTATE). */
-const CONNECT_FAILURES = new Set([
+export const CONNECT_FAILURES: ReadonlySet<string> = new Set([
   "ECONNREFUSED",
   "CONNECT_TIMEOUT",
   "ETIMEDOUT",
@@ -78,7 +78,7 @@ const CONNECT_FAILURES = new Set([
 ]);
 
 /** Codes of a connection lost while in use (postgres.js, Node's net, SQLSTATE). */
-const CONNECTION_LOSSES = new Set([
+export const CONNECTION_LOSSES: ReadonlySet<string> = new Set([
   "CONNECTION_CLOSED",
   "CONNECTION_DESTROYED",
   "CONNECTION_ENDED",
@@ -89,7 +89,7 @@ const CONNECTION_LOSSES = new Set([
   "08006", // connection_failure
 ]);
 
-function hasCode(err: unknown, codes: Set<string>): boolean {
+function hasCode(err: unknown, codes: ReadonlySet<string>): boolean {
   let e: unknown = err;
   for (let depth = 0; e && typeof e === "object" && depth < 8; depth++) {
     const code = (e as { code?: unknown }).code;

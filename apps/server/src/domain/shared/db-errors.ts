@@ -1,5 +1,6 @@
 // Recognising PostgreSQL and driver errors (postgres.js and PGlite), looking
 // through the wrappers Drizzle puts around them.
+import { CONNECT_FAILURES, CONNECTION_LOSSES } from "@modelreg/db";
 
 function* causes(err: unknown): Generator<Record<string, unknown>> {
   let e: unknown = err;
@@ -21,11 +22,13 @@ export const isUniqueViolation = (err: unknown): boolean => errorCodes(err).incl
 export const isForeignKeyViolation = (err: unknown): boolean => errorCodes(err).includes("23503");
 
 const UNAVAILABLE = new Set([
-  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN",
-  "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "EHOSTUNREACH", "ENETUNREACH",
+  // A connection that could not be opened, or was lost in use (@modelreg/db's lists, which its pool gate acts on).
+  ...CONNECT_FAILURES,
+  ...CONNECTION_LOSSES,
   // @modelreg/db's pool gate: the database unreachable, or no connection free in time.
   "DATABASE_UNREACHABLE", "POOL_ACQUIRE_TIMEOUT",
-  "57P01", "57P02", "57P03", "53300", "08000", "08001", "08003", "08004", "08006", "40001", "40P01",
+  // too many connections, connection exceptions, serialization failure, deadlock: retry.
+  "53300", "08000", "08003", "40001", "40P01",
 ]);
 
 /** True when the database is down or the transaction may simply be retried. */
