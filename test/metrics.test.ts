@@ -22,7 +22,15 @@ describeEachDatabase("metrics", (backend) => {
 
   it("count calls per method and code, bytes in and out, jobs, the pool and the process", async () => {
     db = backend === "postgres" ? await createEmptyPostgres() : undefined;
-    server = await startServer({ databaseUrl: db?.url, env: { METRICS_PORT: "0", DATABASE_POOL_SIZE: "4", DATABASE_ACQUIRE_TIMEOUT_MS: "3600000" } });
+    // One query per connection (DATABASE_PIPELINE=1), so that the calls the
+    // test blocks hold every connection of the pool: with pipelining, a call
+    // may queue behind a busy connection while another connection is free,
+    // and "every connection in use" is not a state the pool must reach. How
+    // piped queries are counted is pinned in @modelreg/db's pool-gate.test.ts.
+    server = await startServer({
+      databaseUrl: db?.url,
+      env: { METRICS_PORT: "0", DATABASE_POOL_SIZE: "4", DATABASE_ACQUIRE_TIMEOUT_MS: "3600000", DATABASE_PIPELINE: "1" },
+    });
     const metricsUrl = metricsUrlOf(server.output);
     const client = createRegistryClient({ baseUrl: server.url });
 

@@ -91,7 +91,7 @@ export const SETTINGS: Setting[] = [
   {
     name: "DATABASE_PIPELINE",
     default: "8",
-    help: "while every PostgreSQL connection is busy and the database answers, up to this many plain queries share one connection, sent and answered together (fewer system calls per query); transactions always get a connection of their own; 1 = one query per connection at a time",
+    help: "while every PostgreSQL connection is busy and the database answers, up to this many plain queries share one connection, sent and answered together (fewer system calls per query), though a query sent behind a slow one waits for it even if another connection frees up meanwhile; transactions always get a connection of their own; 1 = one query per connection at a time",
   },
   {
     name: "HEAP_GROWING_PERCENT",

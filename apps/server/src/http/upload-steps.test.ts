@@ -1,7 +1,8 @@
 // A request's bytes are committed every 16 MiB of the content, on both byte
 // paths and both blob stores: the session's acknowledged offset moves while
 // one large PUT (or WriteUpload stream) is still coming in, a request cut at
-// N bytes keeps floor(N / 16 MiB) × 16 MiB of them, the upload continues
+// N bytes keeps at least floor(N / 16 MiB) × 16 MiB of them (exactly that
+// for a PUT, which declares its length), the upload continues
 // from there to a verified blob, and two writers of one session at once
 // leave it whole.
 import { createHash, randomBytes } from "node:crypto";
@@ -10,6 +11,7 @@ import { describeEachDatabase } from "@modelreg/db/testing";
 import type { UploadSession } from "@modelreg/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMMIT_STEP_BYTES } from "../domain/files/index.js";
+import { failure } from "../testing/failure.js";
 import { request } from "../testing/http-request.js";
 import { startTestServer, type TestServer } from "../testing/test-app.js";
 
@@ -121,6 +123,17 @@ describeEachDatabase("upload commit steps", (kind) => {
         await expectWhole(version, data);
       });
 
+      // A stream cut by a Node client (Connect's abort) does not always look
+      // cut to the server: Node's HTTP/2 closes the stream's sending side
+      // (END_STREAM) before it resets it, so when the cut falls between two
+      // messages the server reads a whole stream of fewer bytes, and only the
+      // reset that follows says otherwise. Those bytes are a true prefix of
+      // the content (the digest is checked at commit), so the server keeps
+      // them: the session then stands past the last whole step, at that
+      // message's end. Either way no whole step is lost, and a client that
+      // resumes from the offset it read, and is told the staging moved on
+      // meanwhile (OFFSET_MISMATCH with staged_size, as the SDK handles it),
+      // completes the content.
       it("keeps the whole steps of a WriteUpload stream cut midway", async () => {
         const { version, upload, data } = await session();
         const abort = new AbortController();
@@ -133,16 +146,23 @@ describeEachDatabase("upload commit steps", (kind) => {
           await cut;
         }
         const call = t.client.files.writeUpload(messages(), { signal: abort.signal }).catch((e: unknown) => e);
-        await until(() => offsetOf(upload), (o) => o >= 2 * STEP, `the offset to reach ${2 * STEP} during the stream`);
+        const during = await until(() => offsetOf(upload), (o) => o >= 2 * STEP, `the offset to reach ${2 * STEP} during the stream`);
+        expect(during).toBe(2 * STEP);
         abort.abort();
         expect(await call).toBeInstanceOf(Error);
         const kept = await offsetOf(upload);
-        expect(kept).toBe(Math.floor(CUT / STEP) * STEP);
-        async function* rest() {
-          yield { name: upload.name, offset: BigInt(kept), data: data.subarray(kept, kept + MiB) };
-          for (let at = kept + MiB; at < SIZE; at += MiB) yield { data: data.subarray(at, at + MiB) };
+        expect(kept === 2 * STEP || (kept > 2 * STEP && kept < CUT && kept % MiB === 0), `offset ${kept} after the cut`).toBe(true);
+        async function* rest(from: number) {
+          yield { name: upload.name, offset: BigInt(from), data: data.subarray(from, from + MiB) };
+          for (let at = from + MiB; at < SIZE; at += MiB) yield { data: data.subarray(at, at + MiB) };
         }
-        const done = await t.client.files.writeUpload(rest());
+        const done = await t.client.files.writeUpload(rest(kept)).catch(async (err: unknown) => {
+          // The cut stream's last bytes were still being made durable when the offset was read.
+          const moved = await failure(Promise.reject(err));
+          const staged = Number(moved.metadata.staged_size);
+          expect([moved.reason, staged > kept && staged < CUT && staged % MiB === 0]).toEqual(["OFFSET_MISMATCH", true]);
+          return t.client.files.writeUpload(rest(staged));
+        });
         expect(done.upload!.committedOffset).toBe(BigInt(SIZE));
         await expectWhole(version, data);
       });

@@ -6,6 +6,11 @@
 // most one step behind the last byte that arrived, however large the
 // request (max_chunk_bytes, 256 MiB by default). The store never shows a
 // step in progress: its staged size moves only when an append returns.
+//
+// "Cut" means the body failed. A Node client that cancels a client stream
+// between two messages half-closes it before it resets it, so the server
+// reads a whole, shorter stream and keeps its last step too: its bytes are
+// a true prefix of the content, and the digest is checked at commit.
 
 /** Appends `body` at `offset` and returns the new staged size (BlobStore.append bound to a staging). */
 export type AppendFn = (offset: number, body: AsyncIterable<Uint8Array>) => Promise<number>;
