@@ -5,7 +5,8 @@
 // that was asked for, failed when its last try died.
 import { jobs } from "@modelreg/db";
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from "@modelreg/db/testing";
-import { eq, sql } from "drizzle-orm";
+import { eq, type SQL, sql } from "drizzle-orm";
+import type { PgDialect } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { createLogger } from "../logger.js";
 import { createJobEngine, JOB_STATE, type JobEngine, type JobKind, PermanentJobError } from "./engine.js";
@@ -33,6 +34,44 @@ describeEachDatabase("job engine", (kind) => {
     await vi.waitFor(async () => expect([JOB_STATE.QUEUED, JOB_STATE.RUNNING]).not.toContain((await row(id)).state), { timeout: 20_000, interval: 20 });
     return row(id);
   };
+
+  it("runs a job enqueued while a poll is looking for work at once, not at the next poll", async () => {
+    // The poll's claim has found nothing and is held there; the job is
+    // enqueued (and the engine poked) meanwhile. With a poll an hour
+    // apart, only the poke can start the job.
+    let claimSeen!: () => void;
+    const seen = new Promise<void>((r) => (claimSeen = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let holdNextClaim = true;
+    const isClaim = (q: SQL) => (t.db as unknown as { dialect: PgDialect }).dialect.sqlToQuery(q).sql.includes("attempts = attempts + 1");
+    const db = new Proxy(t.db, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop !== "execute") return value;
+        return (q: SQL) => {
+          const result = (value as (q: SQL) => Promise<unknown>).call(target, q);
+          if (!holdNextClaim || !isClaim(q)) return result;
+          holdNextClaim = false;
+          return result.then(async (r) => {
+            claimSeen();
+            await released;
+            return r;
+          });
+        };
+      },
+    });
+    const runs: string[] = [];
+    const e = createJobEngine({ db, logger, kinds: { late: { run: async () => void runs.push("late") } }, pollMs: 3_600_000, owner: "late" });
+    engines.push(e);
+    e.start();
+    await seen;
+    const id = await e.enqueue("late", {});
+    release();
+    expect((await settled(id)).state).toBe(JOB_STATE.SUCCEEDED);
+    expect(runs).toEqual(["late"]);
+    await e.stop();
+  });
 
   it("runs each of 20 jobs exactly once across two engines on one database", async () => {
     const runs: string[] = [];

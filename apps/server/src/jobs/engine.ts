@@ -76,6 +76,8 @@ interface EngineState extends RunnerState {
   started: boolean;
   stopped: boolean;
   polling: Promise<void> | undefined;
+  /** A poke came while a poll was under way: poll again when it ends (its claim may have looked before the new job was there). */
+  pokedMeanwhile: boolean;
   /** When this process last ended abandoned jobs (Date.now()). */
   sweptAt: number;
 }
@@ -97,6 +99,7 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
     started: false,
     stopped: false,
     polling: undefined,
+    pokedMeanwhile: false,
     sweptAt: 0,
   };
   const engine: JobEngine = {
@@ -134,9 +137,16 @@ function start(s: EngineState, engine: JobEngine): void {
 }
 
 function poke(s: EngineState, engine: JobEngine): void {
-  if (!s.started || s.stopped || s.polling) return;
+  if (!s.started || s.stopped) return;
+  if (s.polling) {
+    s.pokedMeanwhile = true;
+    return;
+  }
+  s.pokedMeanwhile = false;
   s.polling = poll(s, engine).finally(() => {
     s.polling = undefined;
+    // Not dropped: a job enqueued while the poll's claim was looking waits for no timer.
+    if (s.pokedMeanwhile) engine.poke();
   });
 }
 
