@@ -1,4 +1,4 @@
-// `npm run bench -- rpc [--seconds N] [--rounds N] [--creates N] [--cpu-prof DIR]`
+// `npm run bench -- rpc [--seconds N] [--rounds N] [--creates N] [--cpu-prof DIR (both servers' profiles)]`
 //
 // modelreg (apps/server/dist/main.mjs, the bundle npm start runs) against a
 // bare Connect-ES + postgres.js server (./baseline-server.ts), both as their
@@ -226,7 +226,7 @@ export async function run(argv: string[]): Promise<void> {
 
     const baseline = await startServer({
       name: "baseline",
-      nodeArgs: ["--conditions=@modelreg/source", "--import", "tsx", "bench/rpc/baseline-server.ts"],
+      nodeArgs: [...prof, "--conditions=@modelreg/source", "--import", "tsx", "bench/rpc/baseline-server.ts"],
       cwd: REPO_ROOT,
       env: { DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: "10", BENCH_MODEL: seedModel },
     });
@@ -316,7 +316,7 @@ export async function run(argv: string[]): Promise<void> {
     await check.end({ timeout: 1 });
     for (const s of servers.reverse()) {
       await s.stop(values["cpu-prof"] ? 60_000 : 5000).catch(() => {}); // writing a profile takes a while
-      if (s.name === "modelreg" && values["cpu-prof"]) log(`modelreg CPU profile written to ${values["cpu-prof"]}`);
+      if (values["cpu-prof"]) log(`${s.name} CPU profile written to ${values["cpu-prof"]}`);
     }
     await admin.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch((e) => log(`could not drop ${dbName}: ${String(e)}`));
     await admin.end({ timeout: 1 });

@@ -104,6 +104,8 @@ async function main(): Promise<void> {
   app.taskLeases.start();
   app.readiness.start();
   logger.info({ url: server.url, port: server.port, metrics: metrics?.url, database: database.kind, blobStore: store.kind }, `modelreg listening on ${server.url}`);
+  // Written now, not with the next batch of lines: scripts and supervisors wait for it.
+  logger.flush();
 
   let stopping = false;
   const stop = async (signal: string) => {
