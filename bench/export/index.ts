@@ -1,4 +1,5 @@
-// `npm run bench -- export [--size-mib N] [--files N] [--rounds N] [--dir DIR] [--database-url URL] [--cpu-prof DIR]`
+// `npm run bench -- export [--size-mib N] [--files N] [--rounds N] [--dir DIR] [--database-url URL] [--cpu-prof DIR]
+//   [--server-arg=--node-flag ...] [--server-log FILE]`
 //
 // Exports a version of random bytes (default 1 GiB in 4 files) as `tar` and
 // reports its MiB/s against the machine's limit measured in the same round
@@ -25,6 +26,7 @@
 // and min/median over rounds, CPU s/GiB of each side, and the load average
 // at start and end.
 import { execFileSync } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
@@ -58,6 +60,10 @@ export async function run(args: string[]): Promise<void> {
       dir: { type: "string" },
       "database-url": { type: "string" },
       "cpu-prof": { type: "string" },
+      /** Extra node arguments for the server, e.g. --server-arg=--trace-gc. */
+      "server-arg": { type: "string", multiple: true },
+      /** Appends every line the server writes to this file, with the time. */
+      "server-log": { type: "string" },
     },
   });
   const sizeMib = Number(values["size-mib"]);
@@ -92,10 +98,12 @@ export async function run(args: string[]): Promise<void> {
       await createRandomFile(join(src, name), size);
     }
 
-    const prof = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [];
+    const prof = [...(values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : []), ...(values["server-arg"] ?? [])];
+    const serverLog = values["server-log"];
     const server = await startServer({
       name: "modelreg",
       nodeArgs: [...prof, ...modelregServerArgs(REPO_ROOT)],
+      onLine: serverLog ? (line) => appendFileSync(serverLog, `${Date.now()} ${line}\n`) : undefined,
       cwd: REPO_ROOT,
       env: {
         DATA_DIR: join(root, "modelreg"),
