@@ -121,7 +121,8 @@ describe("probes around a PostgreSQL outage", () => {
     expect(sample(await scrape(metricsUrlOf(server.output)), "modelreg_db_up")).toBe(1);
     // The task notifications' LISTEN, lost with the database, holds again.
     await eventually(async () => server!.output, (o) => o.some((l) => l.includes('"msg":"listening for task notifications again"')), "the LISTEN to hold again");
-    // The operator was told, once each way.
+    // The operator was told, once each way (log lines reach stdout in batches, at most 50 ms late).
+    await eventually(async () => server!.output, (o) => o.some((l) => l.includes('"msg":"ready: the database answers again"')), "the line saying ready again");
     expect(server.output.filter((l) => l.includes('"msg":"not ready"'))).toHaveLength(1);
     expect(server.output.filter((l) => l.includes('"msg":"ready: the database answers again"'))).toHaveLength(1);
     watching.abort();
