@@ -26,7 +26,6 @@
 // and min/median over rounds, CPU s/GiB of each side, and the load average
 // at start and end.
 import { execFileSync } from "node:child_process";
-import { appendFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
@@ -37,7 +36,7 @@ import { createRegistryClient, ExportState } from "@modelreg/sdk";
 import { DEFAULT_ROUNDS, describeLoad, parseRounds, readLoad } from "../lib/machine.js";
 import { peakRssMb, resetPeakRss, rssMb } from "../lib/memory.js";
 import { createBenchDatabase } from "../lib/database.js";
-import { cpuMs, startServer, type ServerProcess, modelregServerArgs } from "../lib/processes.js";
+import { cpuMs, modelregServerArgs, SERVER_DEBUG_OPTIONS, serverDebug, startServer, type ServerProcess } from "../lib/processes.js";
 import { fmt, median, table } from "../lib/stats.js";
 import { createRandomFile } from "../transfer/test-file.js";
 import { bufferedWrite, hashBest, shellPipe, type Timed } from "./limit.js";
@@ -59,11 +58,7 @@ export async function run(args: string[]): Promise<void> {
       rounds: { type: "string", default: String(DEFAULT_ROUNDS) },
       dir: { type: "string" },
       "database-url": { type: "string" },
-      "cpu-prof": { type: "string" },
-      /** Extra node arguments for the server, e.g. --server-arg=--trace-gc. */
-      "server-arg": { type: "string", multiple: true },
-      /** Appends every line the server writes to this file, with the time. */
-      "server-log": { type: "string" },
+      ...SERVER_DEBUG_OPTIONS,
     },
   });
   const sizeMib = Number(values["size-mib"]);
@@ -98,12 +93,11 @@ export async function run(args: string[]): Promise<void> {
       await createRandomFile(join(src, name), size);
     }
 
-    const prof = [...(values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : []), ...(values["server-arg"] ?? [])];
-    const serverLog = values["server-log"];
+    const debug = serverDebug(values);
     const server = await startServer({
       name: "modelreg",
-      nodeArgs: [...prof, ...modelregServerArgs(REPO_ROOT)],
-      onLine: serverLog ? (line) => appendFileSync(serverLog, `${Date.now()} ${line}\n`) : undefined,
+      nodeArgs: [...debug.nodeArgs, ...modelregServerArgs(REPO_ROOT)],
+      onLine: debug.onLine("modelreg"),
       cwd: REPO_ROOT,
       env: {
         DATA_DIR: join(root, "modelreg"),

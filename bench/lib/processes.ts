@@ -2,7 +2,7 @@
 // it listens (its `"url":"http://..."` log line, or the port accepting
 // connections, since LOG_LEVEL=warn hides the line), and always kill it.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync } from "node:fs";
 import * as net from "node:net";
 import { createInterface } from "node:readline";
 
@@ -154,4 +154,27 @@ export function modelregServerArgs(cwd: string): string[] {
   if (!built) execFileSync(process.execPath, ["apps/server/build.mjs"], { cwd, stdio: "inherit" });
   built = true;
   return ["--enable-source-maps", "apps/server/dist/main.mjs"];
+}
+
+/** parseArgs options of the benches that start modelreg, for looking inside the server. */
+export const SERVER_DEBUG_OPTIONS = {
+  /** Writes each server's CPU profile to this directory. */
+  "cpu-prof": { type: "string" },
+  /** Extra node arguments for the server processes, e.g. --server-arg=--trace-gc. */
+  "server-arg": { type: "string", multiple: true },
+  /** Appends every line the server processes write to this file, with the time and the server's name. */
+  "server-log": { type: "string" },
+} as const;
+
+/** What SERVER_DEBUG_OPTIONS add to startServer: node arguments, and a line sink per server name. */
+export function serverDebug(values: { "cpu-prof"?: string; "server-arg"?: string[]; "server-log"?: string }): {
+  nodeArgs: string[];
+  onLine: (name: string) => ((line: string) => void) | undefined;
+} {
+  const profile = values["cpu-prof"];
+  const logFile = values["server-log"];
+  return {
+    nodeArgs: [...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : []), ...(values["server-arg"] ?? [])],
+    onLine: (name) => (logFile ? (line) => appendFileSync(logFile, `${Date.now()} ${name} ${line}\n`) : undefined),
+  };
 }

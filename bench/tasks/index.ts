@@ -16,7 +16,7 @@
 // PostgreSQL is required: DATABASE_URL (or --database-url), loopback only;
 // a database modelreg_bench_<hex> is created there and dropped at the end.
 import { randomBytes } from "node:crypto";
-import { appendFileSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,7 +25,7 @@ import { parseArgs } from "node:util";
 import postgres, { type Sql } from "postgres";
 import { createBenchDatabase } from "../lib/database.js";
 import { fmt } from "../lib/stats.js";
-import { modelregServerArgs, type ServerProcess, startServer } from "../lib/processes.js";
+import { modelregServerArgs, SERVER_DEBUG_OPTIONS, serverDebug, type ServerProcess, startServer } from "../lib/processes.js";
 import { claimModelreg, claimRaw, warmClaims } from "./claim.js";
 import { cpuBetween, cpuSnapshot } from "./cpu.js";
 import { type Api, connect, type Figure, log, memoryWatch, type MemoryWatch } from "./common.js";
@@ -57,11 +57,7 @@ const OPTIONS = {
   "lease-seconds": { type: "string", default: "5" },
   "log-mib": { type: "string", default: "1024" },
   "log-seconds": { type: "string", default: "60" },
-  "cpu-prof": { type: "string" },
-  /** Extra node arguments for the server processes, e.g. --server-arg=--trace-gc. */
-  "server-arg": { type: "string", multiple: true },
-  /** Appends every line the server processes write to this file. */
-  "server-log": { type: "string" },
+  ...SERVER_DEBUG_OPTIONS,
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"];
@@ -139,14 +135,13 @@ export async function run(argv: string[]): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), "modelreg-bench-tasks-"));
   const sql = postgres(db.url, { max: POOL, onnotice: () => {} });
   const servers: ServerProcess[] = [];
-  const serverLog = values["server-log"];
-  const prof = [...(values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : []), ...(values["server-arg"] ?? [])];
+  const debug = serverDebug(values);
   const start = (name: string, env: Record<string, string>) =>
     startServer({
       name,
-      nodeArgs: [...prof, ...modelregServerArgs(REPO_ROOT)],
+      nodeArgs: [...debug.nodeArgs, ...modelregServerArgs(REPO_ROOT)],
       cwd: REPO_ROOT,
-      onLine: serverLog ? (line) => appendFileSync(serverLog, `${Date.now()} ${name} ${line}\n`) : undefined,
+      onLine: debug.onLine(name),
       env: {
         DATABASE_URL: db.url,
         DATABASE_POOL_SIZE: String(POOL),
