@@ -26,6 +26,7 @@ import tar from "tar-stream";
 import yauzl from "yauzl";
 import { progressReporter, type TransferProgress } from "../transfers/context.js";
 import { entryPath, indexTar, TarFormatError } from "./tar-index.js";
+import { withEntry } from "./zip-entry.js";
 
 export type ArchiveKind = "tar" | "tar.gz" | "zip";
 
@@ -302,22 +303,6 @@ async function writeHashed(source: AsyncIterable<Uint8Array>, dest: string, sign
   return { sha256: hash.digest("hex"), size };
 }
 
-/**
- * Runs `read` on a zip entry's bytes. yauzl hands zlib's errors on to the
- * entry's stream a tick later, and can do so again after the reader has
- * stopped at the first one: a listener for the stream's whole life keeps
- * such a late error from crashing the process (the reader has the first),
- * and destroying the stream when done stops yauzl's forwarding.
- */
-async function withEntry<T>(zip: yauzl.ZipFile, entry: yauzl.Entry, read: (stream: NodeJS.ReadableStream & AsyncIterable<Uint8Array>) => Promise<T>): Promise<T> {
-  const stream = await zip.openReadStreamPromise(entry);
-  stream.on("error", () => {});
-  try {
-    return await read(stream as NodeJS.ReadableStream & AsyncIterable<Uint8Array>);
-  } finally {
-    stream.destroy();
-  }
-}
 
 async function readAll(source: AsyncIterable<Uint8Array>, limit: number, what: string, archive: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
