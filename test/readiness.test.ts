@@ -13,7 +13,7 @@ import { Health, HealthCheckResponse_ServingStatus as Status } from "@modelreg/p
 import { afterAll, describe, expect, it } from "vitest";
 import { metricsUrlOf, sample, scrape } from "./support/metrics.js";
 import { startServer, type ServerProcess } from "./support/server.js";
-import { sleep } from "./support/until.js";
+import { eventually } from "./support/until.js";
 
 /** GET over HTTP/2 with prior knowledge (h2c), as a gRPC client's connection would carry it. */
 async function getH2(base: string, path: string): Promise<{ status: number; body: string }> {
@@ -34,16 +34,6 @@ async function getH2(base: string, path: string): Promise<{ status: number; body
   }
 }
 
-/** Polls `probe` until `accept` holds for its answer; only a hang-catcher bounds it. */
-async function eventually<T>(probe: () => Promise<T>, accept: (v: T) => boolean, what: string, boundMs = 60_000): Promise<T> {
-  const deadline = Date.now() + boundMs;
-  for (;;) {
-    const v = await probe();
-    if (accept(v)) return v;
-    if (Date.now() > deadline) throw new Error(`gave up waiting (${boundMs} ms) for ${what}; last: ${JSON.stringify(v)}`);
-    await sleep(50);
-  }
-}
 
 const readyz = async (base: string) => {
   const res = await fetch(`${base}/readyz`);
@@ -127,5 +117,9 @@ describe("probes around a PostgreSQL outage", () => {
     expect(server.output.filter((l) => l.includes('"msg":"ready: the database answers again"'))).toHaveLength(1);
     watching.abort();
     await watch;
+    // And it stops cleanly: nothing it began during the outage holds its shutdown.
+    const started = Date.now();
+    expect(await server.stop()).toEqual({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });

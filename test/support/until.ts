@@ -11,3 +11,14 @@ export async function until(condition: () => boolean, what: string, boundMs = 60
     await sleep(20);
   }
 }
+
+/** Polls `probe` until `accept` holds for its answer; only a hang-catcher bounds it. */
+export async function eventually<T>(probe: () => Promise<T>, accept: (v: T) => boolean, what: string, boundMs = 60_000): Promise<T> {
+  const deadline = Date.now() + boundMs;
+  for (;;) {
+    const v = await probe();
+    if (accept(v)) return v;
+    if (Date.now() > deadline) throw new Error(`gave up waiting (${boundMs} ms) for ${what}; last: ${JSON.stringify(v)}`);
+    await sleep(50);
+  }
+}

@@ -1,8 +1,8 @@
 // One LISTEN on PostgreSQL kept in place across outages, on a connection of
-// its own. postgres.js's own sql.listen() LISTENs again after a lost
-// connection only if that first try succeeds: a LISTEN that fails (the
+// its own. postgres.js 3's own sql.listen() LISTENed again after a lost
+// connection only if that first try succeeded: a LISTEN that failed (the
 // database went away while the server started, or was still away when the
-// connection dropped) stays failed for the life of the process, and its
+// connection dropped) stayed failed for the life of the process, and its
 // rejected promise made the next listen() of the channel fail too. Here a
 // failed or lost LISTEN is tried again with a growing wait (up to 5 s)
 // until it holds or is stopped.

@@ -118,8 +118,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
  * driver's 30 s. Reconnecting is driven by calls (a connection is opened
  * when a call needs one), so the wait before a new attempt stays short
  * (postgres.js grows it to 10-20 s, and every call waited it out): the
- * server retries the database as soon as it is asked to, and recovers with
- * the first call after the database is back. There is deliberately no
+ * server retries the database as soon as it is asked to, and answers again
+ * within that short wait (at most 250 ms) of the database being back. There is deliberately no
  * statement timeout: an export or a big commit may run as long as it must.
  */
 function connectionSettings(connectTimeoutMs: number) {

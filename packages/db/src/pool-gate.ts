@@ -4,12 +4,13 @@
 // attempt to open a connection failed, none has succeeded since) nobody
 // waits at all.
 //
-// Why a gate of our own: postgres.js queues what its connections cannot
-// take inside itself, with no bound on the wait and no safe way to call a
-// waiting query off. During an outage that queue drains one failed
+// Why a gate of our own: postgres.js 3 queued what its connections could
+// not take inside itself, with no bound on the wait and no safe way to call
+// a waiting query off. During an outage that queue drained one failed
 // connection attempt after another, so the last caller waited for all of
-// them. Here a wait is ours to end, and a call refused at the gate never
-// reached the driver: nothing of it can run later.
+// them. postgres.js 4 bounds that better, but the gate stays: a wait is
+// ours to end, a call refused at the gate never reached the driver (nothing
+// of it can run later), and its counts are the pool metrics.
 //
 // What the gate does not bound is the work itself: a query that has its
 // connection runs as long as it runs (long exports, big transactions), and
