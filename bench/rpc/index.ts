@@ -1,4 +1,4 @@
-// `npm run bench -- rpc [--seconds N] [--rounds N] [--creates N] [--cpu-prof DIR (both servers' profiles)]`
+// `npm run bench -- rpc [--seconds N] [--rounds N] [--creates N] [--only get,create,bulk] [--cpu-prof DIR (both servers' profiles)]`
 //
 // modelreg (apps/server/dist/main.mjs, the bundle npm start runs) against a
 // bare Connect-ES + postgres.js server (./baseline-server.ts), both as their
@@ -120,6 +120,7 @@ export async function run(argv: string[]): Promise<void> {
       rounds: { type: "string", default: String(DEFAULT_ROUNDS) },
       creates: { type: "string", default: "10000" },
       "cpu-prof": { type: "string" },
+      only: { type: "string" },
     },
   });
   const seconds = Number(values.seconds);
@@ -128,6 +129,8 @@ export async function run(argv: string[]): Promise<void> {
   const creates = Number(values.creates);
   if (!(Number.isInteger(creates) && creates >= 100 && creates % WINDOWS === 0 && creates <= 1_000_000))
     throw new Error(`--creates ${values.creates}: expected a multiple of ${WINDOWS} from 100 to 1,000,000`);
+  const only = values.only === undefined ? undefined : new Set(values.only.split(","));
+  for (const k of only ?? []) if (!["get", "create", "bulk"].includes(k)) throw new Error(`--only ${values.only}: expected a comma-separated list of get, create and bulk`);
   const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
   if (!["127.0.0.1", "localhost", "[::1]"].includes(new URL(adminUrl).hostname)) throw new Error("BENCH_DATABASE_URL must point at a loopback address");
   const loadStart = readLoad();
@@ -243,6 +246,7 @@ export async function run(argv: string[]): Promise<void> {
       for (const protocol of ["connect", "grpc"] as const)
         for (const inFlight of [1, 64]) cases.push({ kind, label, protocol, inFlight, ...(inFlight === 64 ? { target } : {}) });
     cases.push({ kind: "bulk", label: `CreateVersion ×${fmt(creates)}, one model`, protocol: "connect", inFlight: BULK_IN_FLIGHT, target: TARGET_CREATE_RATIO });
+    if (only) cases.splice(0, cases.length, ...cases.filter((c) => only.has(c.kind)));
 
     const pick = () => seeded[Math.floor(Math.random() * seeded.length)]!;
     const runCase = async (round: number, c: Case, side: Side): Promise<Run> => {
@@ -399,14 +403,19 @@ function print(o: {
   });
 
   // The many-creates case: calls/s per window, and last window over first.
-  const bulk = o.cases.find((c) => c.kind === "bulk")!;
+  const bulk = o.cases.find((c) => c.kind === "bulk");
   const size = o.creates / WINDOWS;
-  const windowLines = o.runs
-    .filter((r) => r.case === bulk)
-    .map((r) => `  round ${r.round} ${r.side.padEnd(8)} ${r.windows!.map((w) => fmt(w)).join(" ")}  (last/first ${fmt(flatness(r), 2)}×)`);
-  const flat = median(roundList.map((n) => flatness(find(n, bulk, "modelreg"))));
-  const flatPass = Math.abs(flat - 1) <= TARGET_FLATNESS;
-  verdicts.push(`${bulk.label} flatness: ${flatPass ? "PASS" : "MISS"}`);
+  let bulkLines: string[] = [];
+  if (bulk) {
+    const flat = median(roundList.map((n) => flatness(find(n, bulk, "modelreg"))));
+    const flatPass = Math.abs(flat - 1) <= TARGET_FLATNESS;
+    verdicts.push(`${bulk.label} flatness: ${flatPass ? "PASS" : "MISS"}`);
+    bulkLines = [
+      `${bulk.label}, calls/s per ${fmt(size)} versions in completion order (target: modelreg's last/first within ±${TARGET_FLATNESS * 100}%, median ${fmt(flat, 2)}× ${flatPass ? "PASS" : "MISS"}):`,
+      ...o.runs.filter((r) => r.case === bulk).map((r) => `  round ${r.round} ${r.side.padEnd(8)} ${r.windows!.map((w) => fmt(w)).join(" ")}  (last/first ${fmt(flatness(r), 2)}×)`),
+      "",
+    ];
+  }
 
   const mismatched = o.runs.filter((r) => r.rows !== undefined && r.rows !== "ok");
   const createRuns = o.runs.filter((r) => r.rows !== undefined).length;
@@ -435,9 +444,7 @@ function print(o: {
       summary,
     ),
     "",
-    `${bulk.label}, calls/s per ${fmt(size)} versions in completion order (target: modelreg's last/first within ±${TARGET_FLATNESS * 100}%, median ${fmt(flat, 2)}× ${flatPass ? "PASS" : "MISS"}):`,
-    ...windowLines,
-    "",
+    ...bulkLines,
     mismatched.length === 0
       ? `Rows: in all ${createRuns} create runs each call wrote one version and one audit row and moved the model's counters once, and modelreg's rows hold the values of the baseline's (all columns but ids, times, model and request id).`
       : `Rows MISMATCH in ${mismatched.length} of ${createRuns} create runs: ${mismatched.map((r) => `round ${r.round} ${r.case.label} ${r.side} ${r.case.protocol} ${r.case.inFlight}: ${r.rows}`).join("; ")}`,
