@@ -7,7 +7,7 @@
 // recorded in each phase and printed as a table.
 import { afterAll, expect, it } from "vitest";
 import { Code, createRegistryClient, errorDetails, type RegistryClient } from "@modelreg/sdk";
-import { createEmptyPostgres, startOutageProxy, type OutageMode, type OutageProxy } from "@modelreg/db/testing";
+import { createEmptyPostgres, databaseTarget, startOutageProxy, throughProxy, type OutageMode, type OutageProxy } from "@modelreg/db/testing";
 import { startServer, type ServerProcess } from "./support/server.js";
 
 const run = process.env.DATABASE_URL ? it : it.skip;
@@ -47,12 +47,8 @@ function p99(samples: number[]): number {
 
 run(`fails fast with Unavailable while PostgreSQL is gone or silent, then recovers by itself${process.env.DATABASE_URL ? "" : " (skipped: set DATABASE_URL to a PostgreSQL server to run)"}`, async () => {
   db = await createEmptyPostgres();
-  const target = new URL(db.url);
-  proxy = await startOutageProxy({ host: target.hostname, port: Number(target.port || 5432) });
-  const viaProxy = new URL(db.url);
-  viaProxy.hostname = "127.0.0.1";
-  viaProxy.port = String(proxy.port);
-  server = await startServer({ databaseUrl: viaProxy.toString(), env: { DATABASE_POOL_SIZE: "2" } });
+  proxy = await startOutageProxy(databaseTarget(db.url));
+  server = await startServer({ databaseUrl: throughProxy(db.url, proxy.port), env: { DATABASE_POOL_SIZE: "2" } });
   const client: RegistryClient = createRegistryClient({ baseUrl: server.url });
   const parent = (await client.models.createModel({ parent: "workspaces/default", modelId: "outage" })).model!.name;
   const name = (await client.versions.createVersion({ parent })).version!.name;

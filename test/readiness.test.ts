@@ -8,7 +8,7 @@
 import * as http2 from "node:http2";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { createEmptyPostgres, startOutageProxy, type OutageProxy } from "@modelreg/db/testing";
+import { createEmptyPostgres, databaseTarget, startOutageProxy, throughProxy, type OutageProxy } from "@modelreg/db/testing";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "@modelreg/proto/health/v1/health_pb";
 import { afterAll, describe, expect, it } from "vitest";
 import { metricsUrlOf, sample, scrape } from "./support/metrics.js";
@@ -73,12 +73,8 @@ describe("probes around a PostgreSQL outage", () => {
 
   run(`go red while the database is gone and green when it is back${process.env.DATABASE_URL ? "" : " (skipped: set DATABASE_URL to a PostgreSQL server to run)"}`, async () => {
     db = await createEmptyPostgres();
-    const target = new URL(db.url);
-    proxy = await startOutageProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const viaProxy = new URL(db.url);
-    viaProxy.hostname = "127.0.0.1";
-    viaProxy.port = String(proxy.port);
-    server = await startServer({ databaseUrl: viaProxy.toString(), env: { METRICS_PORT: "0" } });
+    proxy = await startOutageProxy(databaseTarget(db.url));
+    server = await startServer({ databaseUrl: throughProxy(db.url, proxy.port), env: { METRICS_PORT: "0" } });
     const health = createClient(Health, createGrpcTransport({ baseUrl: server.url }));
 
     // A Watch stream, open across the whole outage: every status it is sent.

@@ -4,7 +4,7 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { afterAll, expect, it } from "vitest";
 import { Code, createRegistryClient, errorDetails, ExportState, TaskType } from "@modelreg/sdk";
 import { openDatabase } from "@modelreg/db";
-import { createEmptyPostgres } from "@modelreg/db/testing";
+import { createEmptyPostgres, databaseTarget } from "@modelreg/db/testing";
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
@@ -210,11 +210,10 @@ it("cuts a call still in flight when SHUTDOWN_GRACE_MS runs out, says so, and ex
 const withPostgres = process.env.DATABASE_URL ? it : it.skip;
 withPostgres(`keeps a SIGTERM that arrives while it starts, and stops cleanly with exit 0 once up${process.env.DATABASE_URL ? "" : " (skipped: set DATABASE_URL to a PostgreSQL server to run)"}`, async () => {
   const pg = await createEmptyPostgres();
-  const target = new URL(pg.url);
   // The database connection is held at its first byte: the server is
   // mid-start (its signal handlers in place, the database not yet open)
   // for as long as the test likes.
-  const proxy = await startHoldingProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  const proxy = await startHoldingProxy(databaseTarget(pg.url));
   const data = tempDir();
   try {
     proxy.holdAfter(0);

@@ -3,7 +3,7 @@
 // server process recovers without a restart.
 import { afterAll, expect, it } from "vitest";
 import { Code, createRegistryClient, errorDetails } from "@modelreg/sdk";
-import { createEmptyPostgres } from "@modelreg/db/testing";
+import { createEmptyPostgres, databaseTarget, throughProxy } from "@modelreg/db/testing";
 import { startServer, type ServerProcess } from "./support/server.js";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
 import { eventually } from "./support/until.js";
@@ -20,12 +20,8 @@ afterAll(async () => {
 
 run(`answers Unavailable while PostgreSQL is unreachable, then recovers${process.env.DATABASE_URL ? "" : " (skipped: set DATABASE_URL to a PostgreSQL server to run)"}`, async () => {
   db = await createEmptyPostgres();
-  const target = new URL(db.url);
-  proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-  const viaProxy = new URL(db.url);
-  viaProxy.hostname = "127.0.0.1";
-  viaProxy.port = String(proxy.port);
-  server = await startServer({ databaseUrl: viaProxy.toString(), env: { DATABASE_POOL_SIZE: "2" } });
+  proxy = await startTcpProxy(databaseTarget(db.url));
+  server = await startServer({ databaseUrl: throughProxy(db.url, proxy.port), env: { DATABASE_POOL_SIZE: "2" } });
   const client = createRegistryClient({ baseUrl: server.url });
   const parent = (await client.models.createModel({ parent: "workspaces/default", modelId: "flaky" })).model!.name;
 

@@ -10,6 +10,7 @@ import { registerExportCommands } from "./commands/exports.js";
 import { registerKeyCommands } from "./commands/keys.js";
 import { registerModelCommands } from "./commands/models.js";
 import { registerTaskCommands } from "./commands/tasks.js";
+import { registerWorkerCommands } from "./commands/workers.js";
 import { registerTransferCommands } from "./commands/transfer.js";
 import { registerVersionCommands } from "./commands/versions.js";
 import { registerWorkerCommand } from "./commands/worker.js";
@@ -99,6 +100,7 @@ export function createProgram(io: Io, context: ContextFactory): Command {
   registerTransferCommands(program, context);
   registerExportCommands(program, context);
   registerTaskCommands(program, context);
+  registerWorkerCommands(program, context);
   registerWorkerCommand(program, context);
   registerWorkspaceCommands(program, context);
   registerKeyCommands(program, context);

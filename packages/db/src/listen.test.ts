@@ -5,7 +5,7 @@
 // failed or was lost in an outage holds again once the database is back.
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { createEmptyPostgres, createTestDatabase, describeEachDatabase, startOutageProxy } from "./testing.js";
+import { createEmptyPostgres, createTestDatabase, databaseTarget, describeEachDatabase, startOutageProxy, throughProxy } from "./testing.js";
 import { openDatabase } from "./open-database.js";
 
 /** Resolves once `check` holds, polling each turn of the event loop (a timeout only catches a hang). */
@@ -76,11 +76,8 @@ describe.skipIf(!process.env.DATABASE_URL)(`listen across handles [postgres]${no
 /** A fresh database, and its URL through an outage proxy in front of it. */
 async function behindProxy() {
   const target = await createEmptyPostgres();
-  const url = new URL(target.url);
-  const proxy = await startOutageProxy({ host: url.hostname, port: Number(url.port || 5432) });
-  url.hostname = "127.0.0.1";
-  url.port = String(proxy.port);
-  return { target, proxy, viaProxy: url.toString() };
+  const proxy = await startOutageProxy(databaseTarget(target.url));
+  return { target, proxy, viaProxy: throughProxy(target.url, proxy.port) };
 }
 
 describe.skipIf(!process.env.DATABASE_URL)(`listen through an outage [postgres]${noPostgres}`, () => {

@@ -8,7 +8,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DatabaseHandle, openDatabase } from "./open-database.js";
-import { createEmptyPostgres, type OutageMode, type OutageProxy, startOutageProxy } from "./testing.js";
+import { createEmptyPostgres, databaseTarget, type OutageMode, type OutageProxy, startOutageProxy, throughProxy } from "./testing.js";
 
 const firstRow = (rows: unknown) => (rows as Record<string, unknown>[])[0];
 
@@ -31,12 +31,8 @@ describe.skipIf(!process.env.DATABASE_URL)(`calls through database outages [post
 
   beforeAll(async () => {
     pg = await createEmptyPostgres();
-    const target = new URL(pg.url);
-    proxy = await startOutageProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const via = new URL(pg.url);
-    via.hostname = "127.0.0.1";
-    via.port = String(proxy.port);
-    handle = await openDatabase({ url: via.toString(), poolSize: 4, acquireTimeoutMs: 1000 });
+    proxy = await startOutageProxy(databaseTarget(pg.url));
+    handle = await openDatabase({ url: throughProxy(pg.url, proxy.port), poolSize: 4, acquireTimeoutMs: 1000 });
   });
   afterAll(async () => {
     await handle?.close();

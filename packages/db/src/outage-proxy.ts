@@ -72,3 +72,17 @@ export async function startOutageProxy(target: { host: string; port: number }): 
     },
   };
 }
+
+/** Where a PostgreSQL URL points: what a proxy in front of it forwards to. */
+export function databaseTarget(url: string): { host: string; port: number } {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port || 5432) };
+}
+
+/** `url` with its host and port replaced by a proxy's on loopback. */
+export function throughProxy(url: string, proxyPort: number): string {
+  const u = new URL(url);
+  u.hostname = "127.0.0.1";
+  u.port = String(proxyPort);
+  return u.toString();
+}

@@ -98,4 +98,4 @@ export function describeEachDatabase(title: string, body: (kind: DriverKind) => 
   if (process.env.DATABASE_URL) describe(`${title} [postgres]`, () => body("postgres"));
   else describe.skip(`${title} [postgres] (skipped: set DATABASE_URL to a PostgreSQL server to run)`, () => body("postgres"));
 }
-export { startOutageProxy, type OutageMode, type OutageProxy } from "./outage-proxy.js";
+export { databaseTarget, startOutageProxy, throughProxy, type OutageMode, type OutageProxy } from "./outage-proxy.js";

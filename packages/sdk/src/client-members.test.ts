@@ -13,6 +13,6 @@ it("names no helper like an RPC", () => {
   const helpers = Object.keys(client).filter((k) => !raw.has(k));
   expect(helpers.filter((h) => rpcs.has(h))).toEqual([]);
   expect(helpers).toContain("startExport");
-  expect(helpers).toEqual(expect.arrayContaining(["submitTask", "followTask", "waitForTask", "runWorker", "listAllTasks", "taskName"]));
+  expect(helpers).toEqual(expect.arrayContaining(["submitTask", "followTask", "waitForTask", "runWorker", "listAllTasks", "listAllWorkers", "taskName"]));
   for (const k of raw) expect(Object.keys(client)).toContain(k);
 });
