@@ -10,7 +10,7 @@ import { taskTypeWord } from "./task-flags.js";
 const bytes = (n: bigint) => formatBytes(Number(n));
 
 /** `2 × NVIDIA A100 (61.2 GiB of 80.0 GiB free)`: the GPUs by model, with their free memory in all. */
-export function gpuSummary(gpus: GpuInfo[]): string {
+function gpuSummary(gpus: GpuInfo[]): string {
   if (gpus.length === 0) return "";
   const names = [...new Set(gpus.map((g) => g.name || "GPU"))];
   const total = gpus.reduce((n, g) => n + g.memoryTotalBytes, 0n);
@@ -40,7 +40,7 @@ export function renderWorkersTable(workers: Worker[], options: RenderOptions = {
       w.cpuCount > 0 ? String(w.cpuCount) : "",
       w.memoryBytes > 0n ? bytes(w.memoryBytes) : "",
       oneLine(gpuSummary(w.gpus), 60),
-      `${w.runningTasks.length}/${w.concurrency}`,
+      w.concurrency > 0 ? `${w.runningTasks.length}/${w.concurrency}` : String(w.runningTasks.length),
       time(w.lastSeenTime),
     ]),
     options,

@@ -303,7 +303,6 @@ async function writeHashed(source: AsyncIterable<Uint8Array>, dest: string, sign
   return { sha256: hash.digest("hex"), size };
 }
 
-
 async function readAll(source: AsyncIterable<Uint8Array>, limit: number, what: string, archive: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let n = 0;
