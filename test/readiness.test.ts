@@ -34,7 +34,6 @@ async function getH2(base: string, path: string): Promise<{ status: number; body
   }
 }
 
-
 const readyz = async (base: string) => {
   const res = await fetch(`${base}/readyz`);
   return { status: res.status, body: (await res.json()) as Record<string, string> };
@@ -113,9 +112,10 @@ describe("probes around a PostgreSQL outage", () => {
     expect(server.output.filter((l) => l.includes('"msg":"ready: the database answers again"'))).toHaveLength(1);
     watching.abort();
     await watch;
-    // And it stops cleanly: nothing it began during the outage holds its shutdown.
-    const started = Date.now();
+    // And it stops cleanly: nothing it began during the outage holds its shutdown
+    // (a step that hangs ends in the watchdog's exit 1 and its "did not finish" line).
     expect(await server.stop()).toEqual({ code: 0, signal: null });
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(server.output.filter((l) => l.includes("shutdown did not finish"))).toEqual([]);
+    expect(server.output.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
-// `npm run bench -- rpc [--seconds N] [--rounds N] [--creates N] [--only get,create,bulk] [--cpu-prof DIR (both servers' profiles)]`
+// `npm run bench -- rpc [--seconds N] [--rounds N] [--creates N] [--only get,create,bulk]
+//   [--cpu-prof DIR] [--server-arg=--node-flag ...] [--server-log FILE]` (the debug options apply to both servers)
 //
 // modelreg (apps/server/dist/main.mjs, the bundle npm start runs) against a
 // bare Connect-ES + postgres.js server (./baseline-server.ts), both as their
@@ -35,7 +36,7 @@ import { createRegistryClient, type RegistryClient } from "@modelreg/sdk";
 import postgres from "postgres";
 import { closedLoop, type LoopResult } from "../lib/load.js";
 import { DEFAULT_ROUNDS, describeLoad, type LoadReading, parseRounds, readLoad } from "../lib/machine.js";
-import { cpuMs, modelregServerArgs, onInterrupt, type ServerProcess, startServer } from "../lib/processes.js";
+import { cpuMs, modelregServerArgs, onInterrupt, SERVER_DEBUG_OPTIONS, serverDebug, type ServerProcess, startServer } from "../lib/processes.js";
 import { fmt, median, type Summary, summarize, table } from "../lib/stats.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -119,8 +120,8 @@ export async function run(argv: string[]): Promise<void> {
       seconds: { type: "string", default: "5" },
       rounds: { type: "string", default: String(DEFAULT_ROUNDS) },
       creates: { type: "string", default: "10000" },
-      "cpu-prof": { type: "string" },
       only: { type: "string" },
+      ...SERVER_DEBUG_OPTIONS,
     },
   });
   const seconds = Number(values.seconds);
@@ -196,10 +197,11 @@ export async function run(argv: string[]): Promise<void> {
   let adminApi: Client | undefined;
   try {
     log(`bench rpc: database ${dbName}; load average ${loadStart.one.toFixed(2)}; starting modelreg…`);
-    const prof = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [];
+    const debug = serverDebug(values);
     const modelreg = await startServer({
       name: "modelreg",
-      nodeArgs: [...prof, ...modelregServerArgs(REPO_ROOT)],
+      nodeArgs: [...debug.nodeArgs, ...modelregServerArgs(REPO_ROOT)],
+      onLine: debug.onLine("modelreg"),
       cwd: REPO_ROOT,
       // Auth on, as in production, with the rate limit set high enough to
       // measure its cost without throttling the one bench key.
@@ -229,7 +231,8 @@ export async function run(argv: string[]): Promise<void> {
 
     const baseline = await startServer({
       name: "baseline",
-      nodeArgs: [...prof, "--conditions=@modelreg/source", "--import", "tsx", "bench/rpc/baseline-server.ts"],
+      nodeArgs: [...debug.nodeArgs, "--conditions=@modelreg/source", "--import", "tsx", "bench/rpc/baseline-server.ts"],
+      onLine: debug.onLine("baseline"),
       cwd: REPO_ROOT,
       env: { DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: "10", BENCH_MODEL: seedModel },
     });
@@ -238,15 +241,15 @@ export async function run(argv: string[]): Promise<void> {
     // Warm-up creates go to a model of each side's own.
     for (const side of ["baseline", "modelreg"] as const) await seeder.api.models.createModel({ parent: WORKSPACE, modelId: `warmup-${side}` });
 
-    const cases: Case[] = [];
+    const all: Case[] = [];
     for (const [kind, label, target] of [
       ["get", "GetVersion", TARGET_GET_RATIO],
       ["create", "CreateVersion", TARGET_CREATE_RATIO],
     ] as const)
       for (const protocol of ["connect", "grpc"] as const)
-        for (const inFlight of [1, 64]) cases.push({ kind, label, protocol, inFlight, ...(inFlight === 64 ? { target } : {}) });
-    cases.push({ kind: "bulk", label: `CreateVersion ×${fmt(creates)}, one model`, protocol: "connect", inFlight: BULK_IN_FLIGHT, target: TARGET_CREATE_RATIO });
-    if (only) cases.splice(0, cases.length, ...cases.filter((c) => only.has(c.kind)));
+        for (const inFlight of [1, 64]) all.push({ kind, label, protocol, inFlight, ...(inFlight === 64 ? { target } : {}) });
+    all.push({ kind: "bulk", label: `CreateVersion ×${fmt(creates)}, one model`, protocol: "connect", inFlight: BULK_IN_FLIGHT, target: TARGET_CREATE_RATIO });
+    const cases = only ? all.filter((c) => only.has(c.kind)) : all;
 
     const pick = () => seeded[Math.floor(Math.random() * seeded.length)]!;
     const runCase = async (round: number, c: Case, side: Side): Promise<Run> => {

@@ -51,7 +51,8 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   const child = spawn(process.execPath, SERVER_ARGS, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-    child.once("exit", (code, signal) => {
+    // "close", not "exit": by then every line the process wrote has been read.
+    child.once("close", (code, signal) => {
       if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
       res({ code, signal });
     }),
