@@ -10,6 +10,7 @@ import { createContentDomain } from "../domain/files/index.js";
 import type { Logger } from "../logger.js";
 import type { BlobStore } from "../domain/ports/blob-store.js";
 import { ThreadMd5 } from "../storage/md5-thread.js";
+import { recycle } from "../storage/read-buffers.js";
 
 export interface Md5Worker {
   /** Queues a blob; returns at once. */
@@ -38,6 +39,7 @@ export function createMd5Worker(deps: { db: Database; store: BlobStore; logger: 
           return;
         }
         hash.update(chunk);
+        recycle(chunk); // copied by the hash: the buffer goes back to the blob reads
         if (hash.backlogged) await hash.drained();
       }
       md5 = await hash.digest();

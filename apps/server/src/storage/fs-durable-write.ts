@@ -7,6 +7,7 @@ import { type FileHandle, link, mkdir, open, rename, stat } from "node:fs/promis
 import { dirname } from "node:path";
 import { errnoOf } from "./blob-store.js";
 import type { FsStore } from "./fs-context.js";
+import { recycle } from "./read-buffers.js";
 
 export async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, "r");
@@ -84,7 +85,9 @@ export async function writeAll(handle: FileHandle, chunks: AsyncIterable<Uint8Ar
     sinceSync += batchBytes;
     batch = [];
     batchBytes = 0;
-    inFlight = writeAt(handle, buffers, where);
+    // Written, the buffers go back to the blob reads that filled them
+    // (./read-buffers.ts): this writer is each chunk's last reader.
+    inFlight = writeAt(handle, buffers, where).then(() => buffers.forEach(recycle));
     if (sinceSync >= SYNC_EVERY) {
       sinceSync = 0;
       const previous = syncing;

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { checkSha256, errnoOf, sliceOf } from "./blob-store.js";
 import type { FsStore } from "./fs-context.js";
+import { BlobReadStream } from "./fs-read-stream.js";
 import { type BlobInfo, type ByteRange, isSha256 } from "../domain/ports/blob-store.js";
 import { BlobNotFoundError } from "../domain/ports/blob-store-errors.js";
 
@@ -39,8 +40,9 @@ export async function getBlob(ctx: FsStore, sha256: string, range?: ByteRange): 
     await handle.close();
     return Readable.from([]);
   }
-  // 1 MiB reads: the default 64 KiB costs a thread-pool round trip per 64 KiB.
-  return handle.createReadStream({ start: slice.start, end: slice.end - 1, autoClose: true, highWaterMark: 1 << 20 });
+  // 1 MiB reads (the default 64 KiB costs a thread-pool round trip per
+  // 64 KiB) into buffers that writers hand back (./read-buffers.ts).
+  return new BlobReadStream(handle, slice.start, slice.end);
 }
 
 export async function* listBlobs(ctx: FsStore): AsyncGenerator<BlobInfo> {
