@@ -55,3 +55,27 @@ for (const format of ["tar", "tar.gz", "zip"] as ArchiveFormat[]) {
     expect(opened.every((s) => s.destroyed)).toBe(true);
   });
 }
+
+for (const format of ["tar", "zip"] as ArchiveFormat[]) {
+  it(`hands its reader the entries' own chunks, never joined copies, however far the reader falls behind (${format})`, async () => {
+    const chunks = Array.from({ length: 8 }, (_, i) => Buffer.alloc(256 << 10, i + 1));
+    const entries = [
+      {
+        path: "w.bin",
+        size: chunks.length * chunks[0]!.length,
+        // As the file store reads: a stream of chunks (storage/fs-read-stream.ts).
+        open: async () => Readable.from(chunks) as Readable & AsyncIterable<Uint8Array>,
+      },
+    ];
+    const out = archiveStream(format, entries, { mtime: new Date(0) });
+    // A slow reader: everything that fits is buffered before each read.
+    const got: Uint8Array[] = [];
+    for await (const chunk of out) {
+      got.push(chunk as Uint8Array);
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    }
+    const sources = new Set(chunks.map((c) => c.buffer));
+    // Each file chunk comes through as a view of its own memory (the read buffers go back for reuse, storage/read-buffers.ts).
+    expect(got.filter((c) => sources.has(c.buffer as ArrayBuffer)).map((c) => c.length)).toEqual(chunks.map((c) => c.length));
+  });
+}

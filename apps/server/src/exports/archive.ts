@@ -115,7 +115,7 @@ function tarStream(entries: ArchiveEntry[], counted: Counted, mtime: Date): Read
   };
   write().catch((err: unknown) => pack.destroy(err as Error));
   // tar-stream's pack is a streamx Readable; hand the caller a Node one.
-  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  const out = chunkStream();
   pack.on("error", (err: Error) => out.destroy(err));
   pack.pipe(out);
   return out;
@@ -137,11 +137,24 @@ function zipStream(entries: ArchiveEntry[], counted: Counted, mtime: Date): Read
     });
   }
   zip.end();
-  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  const out = chunkStream();
   zip.on("error", (err: Error) => out.destroy(err));
   (zip.outputStream as Readable).on("error", (err: Error) => out.destroy(err));
   zip.outputStream.pipe(out);
   return out;
+}
+
+/**
+ * The archive's output: a stream that hands its reader the chunks written to
+ * it one by one. A byte stream would join what it has buffered into one new
+ * buffer on each read (Readable.read() with no size): for an export that
+ * was a copy of most of the archive, new memory the garbage collector then
+ * had to chase, and the files' read buffers never went back for reuse
+ * (storage/read-buffers.ts). Up to 1 MiB waits on the way in, two chunks
+ * on the way out.
+ */
+function chunkStream(): PassThrough {
+  return new PassThrough({ writableHighWaterMark: 1 << 20, readableObjectMode: true, readableHighWaterMark: 2 });
 }
 
 /** An in-memory entry (modelreg.json), not counted in the progress. */

@@ -1,8 +1,8 @@
 // A blob file's bytes (or a range of them) as a stream, read through an open
 // handle into the store's reusable 1 MiB buffers (./read-buffers.ts) rather
 // than a fresh buffer per read, as fs.createReadStream does. Each chunk is a
-// view of its own buffer; the handle is closed when the stream ends, fails
-// or is destroyed.
+// Buffer, a view of its own read buffer; the handle is closed when the
+// stream ends, fails or is destroyed.
 import type { FileHandle } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { READ_BUFFER_BYTES, takeReadBuffer } from "./read-buffers.js";
@@ -14,9 +14,12 @@ export class BlobReadStream extends Readable {
 
   /** Bytes [start, end) of the file open as `handle`; the stream owns the handle from here on. */
   constructor(handle: FileHandle, start: number, end: number) {
-    // One buffered chunk ahead: a read is a thread-pool round trip, so the
-    // next one runs while the reader works on this one.
-    super({ highWaterMark: READ_BUFFER_BYTES });
+    // Chunks, not bytes: a byte stream joins what it has buffered into one
+    // new buffer when read (Readable.read() with no size), a copy that would
+    // also keep the buffers from going back for reuse. One chunk buffered
+    // ahead: a read is a thread-pool round trip, so the next one runs while
+    // the reader works on this one.
+    super({ objectMode: true, highWaterMark: 1 });
     this.#handle = handle;
     this.#position = start;
     this.#end = end;

@@ -7,7 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFsBlobStore } from "./fs-blob-store.js";
-import { READ_BUFFER_BYTES, recycle, spareReadBuffers, takeReadBuffer } from "./read-buffers.js";
+import { READ_BUFFER_BYTES, readBufferCounts, recycle, takeReadBuffer } from "./read-buffers.js";
+
+const spareReadBuffers = () => readBufferCounts().spare;
 
 let root = "";
 beforeAll(async () => {
@@ -55,6 +57,7 @@ describe("the file store's reads and writes", () => {
     const data = randomBytes(24 * READ_BUFFER_BYTES + 12345);
     const { sha256 } = await store.put([data]);
     drainSpares();
+    const madeBefore = readBufferCounts().made;
     // Read and written again through a stage that changes the bytes (so it is a new blob).
     const copy = await store.put(
       (async function* () {
@@ -63,7 +66,8 @@ describe("the file store's reads and writes", () => {
       })(),
     );
     expect(copy.sha256).toBe(sha256Of(Buffer.concat([Buffer.from("header"), data])));
-    // 25 reads, and the writer handed their buffers back as it wrote them.
+    // 25 reads into a handful of buffers: the writer handed each back once written.
+    expect(readBufferCounts().made - madeBefore).toBeLessThan(12);
     expect(spareReadBuffers()).toBeGreaterThan(0);
   });
 
@@ -94,6 +98,20 @@ describe("the file store's reads and writes", () => {
     });
     await Promise.all(copies);
     for (const { i, chunks } of await Promise.all(held)) expect(sha256Of(Buffer.concat(chunks))).toBe(shas[i % shas.length]);
+  });
+
+  it("hands a slow reader one read buffer's bytes per chunk, never several joined into a copy", async () => {
+    const store = createFsBlobStore({ root });
+    const data = randomBytes(6 * READ_BUFFER_BYTES);
+    const { sha256 } = await store.put([data]);
+    const chunks: Uint8Array[] = [];
+    for await (const c of await store.get(sha256)) {
+      chunks.push(Buffer.from(c as Uint8Array)); // a copy: the buffer may be reused once handed back
+      recycle(c as Uint8Array);
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    }
+    expect(chunks.map((c) => c.length)).toEqual(Array(6).fill(READ_BUFFER_BYTES));
+    expect(sha256Of(Buffer.concat(chunks))).toBe(sha256);
   });
 
   it("reads a range into the buffers, and closes the file when the reader stops early", async () => {

@@ -6,8 +6,8 @@
 // heap, each new buffer's pages faulted in by the kernel. V8 answers memory
 // allocated outside its heap with full garbage collections (the "external
 // memory pressure" in --trace-gc): about 80 mark-compacts per GiB
-// exported. With these buffers (and the archive's chunks read as pushed,
-// domain/ports/pushed-chunks.ts) `bench export` went from 242 to 67
+// exported. With these buffers (and the archive's chunks handed on one by
+// one, exports/archive.ts) `bench export` went from 242 to 67
 // mark-compacts in its run and from 6.3-7.8 to 3.6-4.3 server CPU s/GiB
 // (issue 17). An export needs about six buffers at once.
 //
@@ -26,6 +26,7 @@ const KEEP = 8;
 const spare: Buffer[] = [];
 /** The memory of every buffer this module made, so recycle() takes back only its own. */
 const ours = new WeakSet<ArrayBufferLike>();
+let made = 0;
 
 /** A buffer of READ_BUFFER_BYTES to read into: a spare one, else a new one. */
 export function takeReadBuffer(): Buffer {
@@ -33,6 +34,7 @@ export function takeReadBuffer(): Buffer {
   if (kept) return kept;
   const fresh = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
   ours.add(fresh.buffer);
+  made += 1;
   return fresh;
 }
 
@@ -48,7 +50,7 @@ export function recycle(chunk: Uint8Array): void {
   spare.push(Buffer.from(memory, 0, READ_BUFFER_BYTES));
 }
 
-/** How many buffers are kept (for tests). */
-export function spareReadBuffers(): number {
-  return spare.length;
+/** How many buffers are kept, and how many were ever made (for tests). */
+export function readBufferCounts(): { spare: number; made: number } {
+  return { spare: spare.length, made };
 }

@@ -3,7 +3,6 @@
 // storage/ implements it (fs-blob-store.ts, s3-blob-store.ts; both pass
 // storage/blob-store.contract.test.ts), so imports point one way: inward.
 import type { Readable } from "node:stream";
-import { isByteStream, pushedChunks } from "./pushed-chunks.js";
 
 /** A byte stream: a Node stream (e.g. an HTTP request), any async iterable of chunks, or an array of them. */
 export type BlobBody = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | NodeJS.ReadableStream;
@@ -150,9 +149,7 @@ export const isSha256 = (value: string): boolean => SHA256_HEX.test(value);
 /**
  * The chunks of a body. An abort destroys a Node stream at once (so a read
  * that waits on a slow client ends); a plain async iterable is checked
- * between chunks. Leaving the loop early destroys the stream too. A Node
- * stream's chunks come as they were pushed, never copied into one
- * (./pushed-chunks.ts).
+ * between chunks. Leaving the loop early destroys the stream too.
  */
 export async function* readBody(body: BlobBody, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
   signal?.throwIfAborted();
@@ -160,8 +157,7 @@ export async function* readBody(body: BlobBody, signal?: AbortSignal): AsyncGene
   const onAbort = () => destroyable.destroy?.(signal?.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    const chunks = isByteStream(body) ? pushedChunks(body) : (body as AsyncIterable<Uint8Array | string> | Iterable<Uint8Array>);
-    for await (const chunk of chunks) {
+    for await (const chunk of body as AsyncIterable<Uint8Array | string> | Iterable<Uint8Array>) {
       signal?.throwIfAborted();
       if (typeof chunk === "string") throw new TypeError("a blob body yields bytes, not strings (is an encoding set on the stream?)");
       if (chunk.length > 0) yield chunk;
