@@ -14,7 +14,9 @@
 //
 // Where the rest lives: fs-context.ts (paths and per-process state),
 // fs-durable-write.ts (fsyncs, batched writes, publish), fs-writes.ts (put,
-// delete, sweep), fs-reads.ts (has, get, list), fs-staging.ts (staged uploads).
+// delete, sweep), fs-reads.ts (has, get, list), fs-read-stream.ts (a blob's
+// bytes as a stream), read-buffers.ts (the reads' reusable buffers, handed
+// back by the writes), fs-staging.ts (staged uploads).
 import { fsStoreAt } from "./fs-context.js";
 import { getBlob, hasBlob, listBlobs } from "./fs-reads.js";
 import { abortStaging, append, commitStaging, createStaging, stagedSize } from "./fs-staging.js";
