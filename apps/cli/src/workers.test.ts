@@ -1,9 +1,11 @@
 // `modelreg workers list|get` end to end, on both databases: workers
 // registered and claiming through the worker RPCs, read back through run()
 // against the real server on loopback.
+import { workers } from "@modelreg/db";
 import { describeEachDatabase } from "@modelreg/db/testing";
 import { TaskType } from "@modelreg/sdk";
 import { startTestServer, type TestServer } from "@modelreg/server/testing";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { bufferIo } from "./io.js";
 import { expectOk, runCli } from "./testing/cli-run.js";
@@ -55,6 +57,16 @@ describeEachDatabase("workers commands", (kind) => {
     expect(await names("--page-size", "1")).toEqual(["cpu-box", "gpu-box-1"]);
     expect(await names("--limit", "1")).toHaveLength(1);
     expect(await names("--online")).toEqual(["cpu-box", "gpu-box-1"]);
+    // cpu-box last seen an hour ago, far past the lease: offline, and left out by --online.
+    const seen = (when: ReturnType<typeof sql>) => server.database.db.update(workers).set({ lastSeenTime: when }).where(eq(workers.workerId, "cpu-box"));
+    await seen(sql`now() - interval '1 hour'`);
+    try {
+      expect(await names("--online")).toEqual(["gpu-box-1"]);
+      expect(await names()).toEqual(["cpu-box", "gpu-box-1"]);
+      expect((await ok("workers", "list")).stdout).toMatch(/^cpu-box\s+no\s/m);
+    } finally {
+      await seen(sql`now()`);
+    }
   });
 
   it("shows one worker whole: each GPU's memory, queues, labels, running tasks", async () => {
