@@ -12,16 +12,17 @@ import { REPO_ROOT, tempDir } from "./support/server.js";
 
 const skip = existsSync("/proc/self/environ") ? "" : " (skipped: needs /proc to find the server's processes)";
 
-/** Live processes (not zombies) whose environment holds `DATA_DIR=<dataDir>`, with their command lines. */
-function processesOf(dataDir: string): { pid: number; cmd: string }[] {
-  const found: { pid: number; cmd: string }[] = [];
+/** Live processes (not zombies) whose environment holds `DATA_DIR=<dataDir>`, with their command lines and environments. */
+function processesOf(dataDir: string): { pid: number; cmd: string; env: string[] }[] {
+  const found: { pid: number; cmd: string; env: string[] }[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const state = /\) (\S)/.exec(readFileSync(`/proc/${entry}/stat`, "utf8"))?.[1];
       if (state === "Z") continue;
-      if (!readFileSync(`/proc/${entry}/environ`, "latin1").split("\0").includes(`DATA_DIR=${dataDir}`)) continue;
-      found.push({ pid: Number(entry), cmd: readFileSync(`/proc/${entry}/cmdline`, "latin1").split("\0").join(" ").trim() });
+      const env = readFileSync(`/proc/${entry}/environ`, "latin1").split("\0");
+      if (!env.includes(`DATA_DIR=${dataDir}`)) continue;
+      found.push({ pid: Number(entry), cmd: readFileSync(`/proc/${entry}/cmdline`, "latin1").split("\0").join(" ").trim(), env });
     } catch {
       // gone meanwhile, or not ours to read
     }
@@ -60,6 +61,7 @@ describe.skipIf(skip !== "")(`npm start${skip}`, () => {
       for (const [k, v] of Object.entries(process.env)) if (!k.toLowerCase().startsWith("npm_")) env[k] = v;
       Object.assign(env, { DATA_DIR: data.path, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", MODELREG_ADMIN_KEY: process.env.MODELREG_ACCESS_KEY });
       delete env.DATABASE_URL;
+      delete env.MALLOC_MMAP_THRESHOLD_;
       const npm: ChildProcess = spawn("npm", ["start"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
       // "exit", not "close": an orphaned server would hold the pipes open.
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => npm.once("exit", (code, sig) => resolve({ code, signal: sig })));
@@ -77,6 +79,8 @@ describe.skipIf(skip !== "")(`npm start${skip}`, () => {
       const servers = processesOf(data.path).filter((p) => p.pid !== npm.pid);
       leftovers.push(...servers.map((p) => p.pid));
       expect(servers.map((p) => p.cmd)).toContainEqual(expect.stringContaining("apps/server/dist/main.mjs"));
+      // glibc's malloc with a fixed mmap threshold (README, Production, "Memory").
+      expect(servers.find((p) => p.cmd.includes("apps/server/dist/main.mjs"))?.env).toContain("MALLOC_MMAP_THRESHOLD_=4194304");
       const client = createRegistryClient({ baseUrl: url });
       await client.models.createModel({ parent: "workspaces/default", modelId: "npm-start" });
 

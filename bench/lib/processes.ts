@@ -144,9 +144,17 @@ export function schedMs(pid: number): { cpu: number; wait: number } {
   return { cpu, wait };
 }
 
+/**
+ * The environment `npm start` gives the modelreg server on top of the
+ * caller's: glibc's malloc with a fixed mmap threshold (README, Production,
+ * "Memory"). Baseline servers run without it, as plain node does.
+ */
+export const MODELREG_SERVER_ENV: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "4194304" };
+
 let built = false;
 /**
- * Node arguments that run the modelreg server as `npm start` does: the
+ * Node arguments that run the modelreg server as `npm start` does (with
+ * MODELREG_SERVER_ENV in its environment): the
  * bundle (apps/server/dist/main.mjs), built once per bench run from the
  * current sources. `cwd` is the repository root.
  */

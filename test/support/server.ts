@@ -11,6 +11,8 @@ import { createInterface } from "node:readline";
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 /** Node arguments that run the server as `npm start` does. */
 export const SERVER_ARGS = ["--enable-source-maps", join(REPO_ROOT, "apps/server/dist/main.mjs")];
+/** What `npm start` adds to the server's environment: glibc's malloc with a fixed mmap threshold (README, Production, "Memory"). */
+export const SERVER_ENV: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "4194304" };
 
 export interface ServerProcess {
   url: string;
@@ -38,6 +40,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   const ownDataDir = options.dataDir === undefined ? mkdtempSync(join(tmpdir(), "modelreg-e2e-")) : undefined;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...SERVER_ENV,
     PORT: String(options.port ?? 0),
     HOST: "127.0.0.1",
     DATA_DIR: options.dataDir ?? ownDataDir,
