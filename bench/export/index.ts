@@ -36,7 +36,7 @@ import { createRegistryClient, ExportState } from "@modelreg/sdk";
 import { DEFAULT_ROUNDS, describeLoad, parseRounds, readLoad } from "../lib/machine.js";
 import { peakRssMb, resetPeakRss, rssMb } from "../lib/memory.js";
 import { createBenchDatabase } from "../lib/database.js";
-import { cpuMs, MODELREG_SERVER_ENV, modelregServerArgs, SERVER_DEBUG_OPTIONS, serverDebug, startServer, type ServerProcess } from "../lib/processes.js";
+import { cpuMs, SERVER_DEBUG_OPTIONS, serverDebug, type ServerProcess, startModelregServer } from "../lib/processes.js";
 import { fmt, median, table } from "../lib/stats.js";
 import { createRandomFile } from "../transfer/test-file.js";
 import { bufferedWrite, hashBest, shellPipe, type Timed } from "./limit.js";
@@ -94,13 +94,12 @@ export async function run(args: string[]): Promise<void> {
     }
 
     const debug = serverDebug(values);
-    const server = await startServer({
+    const server = await startModelregServer({
       name: "modelreg",
-      nodeArgs: [...debug.nodeArgs, ...modelregServerArgs(REPO_ROOT)],
+      nodeArgs: debug.nodeArgs,
       onLine: debug.onLine("modelreg"),
       cwd: REPO_ROOT,
       env: {
-      ...MODELREG_SERVER_ENV,
         DATA_DIR: join(root, "modelreg"),
         BLOB_STORE: "", // files under DATA_DIR/blobs, on the same disk as the baseline's archive
         DATABASE_URL: dbUrl,

@@ -53,16 +53,18 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-export async function startServer(opts: {
+export interface StartServerOptions {
   name: string;
-  /** Node arguments, e.g. modelregServerArgs(root) or ["--conditions=@modelreg/source", "--import", "tsx", "bench/x/server.ts"]. */
+  /** Node arguments, e.g. ["--conditions=@modelreg/source", "--import", "tsx", "bench/x/server.ts"]. */
   nodeArgs: string[];
   cwd: string;
   env: Record<string, string>;
   timeoutMs?: number;
   /** Sees every line the process writes (stdout and stderr). */
   onLine?: (line: string) => void;
-}): Promise<ServerProcess> {
+}
+
+export async function startServer(opts: StartServerOptions): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, opts.nodeArgs, {
     cwd: opts.cwd,
@@ -145,23 +147,27 @@ export function schedMs(pid: number): { cpu: number; wait: number } {
 }
 
 /**
- * The environment `npm start` gives the modelreg server on top of the
- * caller's: glibc's malloc with a fixed mmap threshold (README, Production,
- * "Memory"). Baseline servers run without it, as plain node does.
+ * What `npm start` adds to the modelreg server's environment: glibc's malloc
+ * with a fixed mmap threshold (README, Production, "Memory"). Baseline
+ * servers run without it, as plain node does.
  */
-export const MODELREG_SERVER_ENV: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "4194304" };
+const MODELREG_SERVER_ENV = { MALLOC_MMAP_THRESHOLD_: "4194304" };
 
 let built = false;
 /**
- * Node arguments that run the modelreg server as `npm start` does (with
- * MODELREG_SERVER_ENV in its environment): the
- * bundle (apps/server/dist/main.mjs), built once per bench run from the
- * current sources. `cwd` is the repository root.
+ * Starts the modelreg server as `npm start` does: the bundle
+ * (apps/server/dist/main.mjs), built once per bench run from the current
+ * sources, with npm start's environment under `env`. `nodeArgs` are node
+ * flags before the bundle (e.g. --cpu-prof); `cwd` is the repository root.
  */
-export function modelregServerArgs(cwd: string): string[] {
-  if (!built) execFileSync(process.execPath, ["apps/server/build.mjs"], { cwd, stdio: "inherit" });
+export function startModelregServer(opts: Omit<StartServerOptions, "nodeArgs"> & { nodeArgs?: string[] }): Promise<ServerProcess> {
+  if (!built) execFileSync(process.execPath, ["apps/server/build.mjs"], { cwd: opts.cwd, stdio: "inherit" });
   built = true;
-  return ["--enable-source-maps", "apps/server/dist/main.mjs"];
+  return startServer({
+    ...opts,
+    nodeArgs: [...(opts.nodeArgs ?? []), "--enable-source-maps", "apps/server/dist/main.mjs"],
+    env: { ...MODELREG_SERVER_ENV, ...opts.env },
+  });
 }
 
 /** parseArgs options of the benches that start modelreg, for looking inside the server. */

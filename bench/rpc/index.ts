@@ -36,7 +36,7 @@ import { createRegistryClient, type RegistryClient } from "@modelreg/sdk";
 import postgres from "postgres";
 import { closedLoop, type LoopResult } from "../lib/load.js";
 import { DEFAULT_ROUNDS, describeLoad, type LoadReading, parseRounds, readLoad } from "../lib/machine.js";
-import { cpuMs, MODELREG_SERVER_ENV, modelregServerArgs, onInterrupt, SERVER_DEBUG_OPTIONS, serverDebug, type ServerProcess, startServer } from "../lib/processes.js";
+import { cpuMs, onInterrupt, SERVER_DEBUG_OPTIONS, serverDebug, type ServerProcess, startServer, startModelregServer } from "../lib/processes.js";
 import { fmt, median, type Summary, summarize, table } from "../lib/stats.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -198,14 +198,14 @@ export async function run(argv: string[]): Promise<void> {
   try {
     log(`bench rpc: database ${dbName}; load average ${loadStart.one.toFixed(2)}; starting modelreg…`);
     const debug = serverDebug(values);
-    const modelreg = await startServer({
+    const modelreg = await startModelregServer({
       name: "modelreg",
-      nodeArgs: [...debug.nodeArgs, ...modelregServerArgs(REPO_ROOT)],
+      nodeArgs: debug.nodeArgs,
       onLine: debug.onLine("modelreg"),
       cwd: REPO_ROOT,
       // Auth on, as in production, with the rate limit set high enough to
       // measure its cost without throttling the one bench key.
-      env: { ...MODELREG_SERVER_ENV, DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: "10", LOG_LEVEL: "info", MODELREG_ADMIN_KEY: BENCH_TOKEN, RATE_LIMIT_PER_KEY: "1000000", RATE_LIMIT_BURST: "1000000" },
+      env: { DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: "10", LOG_LEVEL: "info", MODELREG_ADMIN_KEY: BENCH_TOKEN, RATE_LIMIT_PER_KEY: "1000000", RATE_LIMIT_BURST: "1000000" },
     });
     servers.push(modelreg);
 

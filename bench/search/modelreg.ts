@@ -5,7 +5,7 @@
 import { fileURLToPath } from "node:url";
 import { Http2SessionManager } from "@connectrpc/connect-node";
 import { createRegistryClient, createTransport, type RegistryClient } from "@modelreg/sdk";
-import { MODELREG_SERVER_ENV, modelregServerArgs, type ServerProcess, startServer } from "../lib/processes.js";
+import { type ServerProcess, startModelregServer } from "../lib/processes.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CALL_TIMEOUT_MS = 120_000;
@@ -25,11 +25,11 @@ export interface StartOptions {
 
 /** The bundle npm start runs, on `dbUrl`, without rate limits. */
 export function startModelreg(o: StartOptions): Promise<ServerProcess> {
-  return startServer({
+  return startModelregServer({
     name: o.name,
-    nodeArgs: [...(o.nodeArgs ?? []), ...modelregServerArgs(REPO_ROOT)],
+    nodeArgs: o.nodeArgs,
     cwd: REPO_ROOT,
-    env: { ...MODELREG_SERVER_ENV, DATABASE_URL: o.dbUrl, PORT: "0", LOG_LEVEL: o.logLevel ?? "info", MODELREG_ADMIN_KEY: o.adminKey, RATE_LIMIT_PER_KEY: "1000000", RATE_LIMIT_BURST: "1000000", ...o.env },
+    env: { DATABASE_URL: o.dbUrl, PORT: "0", LOG_LEVEL: o.logLevel ?? "info", MODELREG_ADMIN_KEY: o.adminKey, RATE_LIMIT_PER_KEY: "1000000", RATE_LIMIT_BURST: "1000000", ...o.env },
     timeoutMs: CALL_TIMEOUT_MS,
     onLine: o.onLine,
   });

@@ -25,7 +25,7 @@ import { parseArgs } from "node:util";
 import postgres, { type Sql } from "postgres";
 import { createBenchDatabase } from "../lib/database.js";
 import { fmt } from "../lib/stats.js";
-import { MODELREG_SERVER_ENV, modelregServerArgs, SERVER_DEBUG_OPTIONS, serverDebug, type ServerProcess, startServer } from "../lib/processes.js";
+import { SERVER_DEBUG_OPTIONS, serverDebug, type ServerProcess, startModelregServer } from "../lib/processes.js";
 import { claimModelreg, claimRaw, warmClaims } from "./claim.js";
 import { cpuBetween, cpuSnapshot } from "./cpu.js";
 import { type Api, connect, type Figure, log, memoryWatch, type MemoryWatch } from "./common.js";
@@ -137,13 +137,12 @@ export async function run(argv: string[]): Promise<void> {
   const servers: ServerProcess[] = [];
   const debug = serverDebug(values);
   const start = (name: string, env: Record<string, string>) =>
-    startServer({
+    startModelregServer({
       name,
-      nodeArgs: [...debug.nodeArgs, ...modelregServerArgs(REPO_ROOT)],
+      nodeArgs: debug.nodeArgs,
       cwd: REPO_ROOT,
       onLine: debug.onLine(name),
       env: {
-      ...MODELREG_SERVER_ENV,
         DATABASE_URL: db.url,
         DATABASE_POOL_SIZE: String(POOL),
         DATA_DIR: join(dataDir, name),

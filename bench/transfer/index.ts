@@ -32,7 +32,7 @@ import { parseArgs } from "node:util";
 import { minorFaults, peakRssMb, resetPeakRss, rssMb } from "../lib/memory.js";
 import { createBenchDatabase } from "../lib/database.js";
 import { DEFAULT_ROUNDS, describeLoad, type LoadReading, parseRounds, readLoad } from "../lib/machine.js";
-import { cpuMs, onInterrupt, startServer, type ServerProcess, MODELREG_SERVER_ENV, modelregServerArgs } from "../lib/processes.js";
+import { cpuMs, onInterrupt, startServer, type ServerProcess, startModelregServer } from "../lib/processes.js";
 import { fmt, median, table } from "../lib/stats.js";
 import { connectDownload, connectUpload, httpDownload, httpUpload, MESSAGE_BYTES } from "./baseline-clients.js";
 import { createModelregCases, type ModelregCases, type Phases } from "./modelreg-cases.js";
@@ -135,12 +135,11 @@ export async function run(argv: string[]): Promise<void> {
     let missing: string | undefined;
     log("starting modelreg…");
     try {
-      modelreg = await startServer({
+      modelreg = await startModelregServer({
         name: "modelreg",
-        nodeArgs: [...prof, ...modelregServerArgs(REPO_ROOT)],
+        nodeArgs: prof,
         cwd: REPO_ROOT,
         env: {
-      ...MODELREG_SERVER_ENV,
           DATA_DIR: dirs.modelreg,
           BLOB_STORE: "", // files under DATA_DIR/blobs, on the same disk as the baselines' files
           DATABASE_URL: dbUrl, // empty = embedded PGlite, whatever the caller's environment says

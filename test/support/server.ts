@@ -12,7 +12,7 @@ export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 /** Node arguments that run the server as `npm start` does. */
 export const SERVER_ARGS = ["--enable-source-maps", join(REPO_ROOT, "apps/server/dist/main.mjs")];
 /** What `npm start` adds to the server's environment: glibc's malloc with a fixed mmap threshold (README, Production, "Memory"). */
-export const SERVER_ENV: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "4194304" };
+export const SERVER_ENV = { MALLOC_MMAP_THRESHOLD_: "4194304" };
 
 export interface ServerProcess {
   url: string;

@@ -10,7 +10,6 @@ import { afterEach, expect, it } from "vitest";
 import { clientWentAway } from "./byte-call.js";
 import type { Req, Res } from "./file-routes.js";
 
-type Verdict = (wentAway: boolean) => void;
 const closers: (() => void)[] = [];
 afterEach(() => {
   for (const c of closers.splice(0)) c();
@@ -18,7 +17,7 @@ afterEach(() => {
 
 /** A server whose one handler writes a first chunk, then ends the answer (end) or leaves it open; says clientWentAway once the response closed. */
 async function serveOne(version: 1 | 2, end: boolean): Promise<{ port: number; verdict: Promise<boolean> }> {
-  let verdict: Verdict = () => {};
+  let verdict: (wentAway: boolean) => void = () => {};
   const said = new Promise<boolean>((resolve) => (verdict = resolve));
   const handler = (req: Req, res: Res) => {
     res.on("close", () => verdict(clientWentAway(req, res)));

@@ -36,15 +36,14 @@ export function countingStream(call: ByteCall): Transform {
  * aborted body) is the consequence, not a fault of the server.
  */
 export function clientWentAway(req: Req, res: Res): boolean {
-  const stream = "stream" in res ? res.stream : undefined;
-  if (stream) {
+  if ("stream" in res) {
     // HTTP/2: the response's writableFinished is its stream's, and Node ends
     // a reset stream's writable side, which finishes it at once when no
     // bytes were waiting to go out. Only the server's own end() tells that
     // the answer was complete.
     if (res.writableEnded) return false;
-    return stream.destroyed || stream.closed;
+    return res.stream.destroyed || res.stream.closed;
   }
-  if ((res as { writableFinished?: boolean }).writableFinished) return false;
-  return Boolean((res as { destroyed?: boolean }).destroyed || req.socket?.destroyed);
+  if (res.writableFinished) return false;
+  return res.destroyed || Boolean(req.socket?.destroyed);
 }
