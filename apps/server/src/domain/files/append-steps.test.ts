@@ -129,3 +129,54 @@ it("reads the next step's bytes while a step is made durable, at most one step a
   await expect(appendInSteps(cutAppend, 0, body(1500), 1000)).rejects.toThrow("connection cut");
   expect(await store.stagedSize("s5")).toBe(1000);
 });
+
+it("reads the body on while the store takes in the bytes read ahead, one chunk for each it takes", async () => {
+  const { store } = blobs;
+  await store.createStaging("s6");
+  const data = randomBytes(4000);
+  let yielded = 0;
+  let wake = () => {};
+  async function* body(): AsyncGenerator<Uint8Array> {
+    for (let at = 0; at < data.length; at += 100) {
+      yielded = at + 100;
+      wake();
+      yield data.subarray(at, at + 100);
+    }
+  }
+  const yieldedAtLeast = (n: number) =>
+    new Promise<void>((resolve) => {
+      wake = () => yielded >= n && resolve();
+      wake();
+    });
+  /** Lets every pending pull of the body (microtasks only: it does no I/O) run to its end. */
+  const settle = async () => {
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+  };
+  const seen: number[] = [];
+  const append = async (offset: number, piece: AsyncIterable<Uint8Array>) => {
+    if (offset === 0) {
+      // The first step is "durable" once a whole step was read ahead.
+      const end = await store.append("s6", offset, piece);
+      await yieldedAtLeast(2000);
+      return end;
+    }
+    if (offset !== 1000) return store.append("s6", offset, piece);
+    // The second step takes two chunks of what was read ahead, and looks how far the body was read meanwhile.
+    const chunks = piece[Symbol.asyncIterator]();
+    const taken: Uint8Array[] = [];
+    for (let i = 0; i < 2; i++) {
+      taken.push((await chunks.next()).value as Uint8Array);
+      await settle();
+      seen.push(yielded);
+    }
+    async function* rest(): AsyncGenerator<Uint8Array> {
+      yield* taken;
+      for (let r = await chunks.next(); !r.done; r = await chunks.next()) yield r.value;
+    }
+    return store.append("s6", offset, rest());
+  };
+  expect(await appendInSteps(append, 0, body(), 1000)).toBe(4000);
+  // One step (1000 bytes) was read ahead when the second step began; each chunk it took was read again at once.
+  expect(seen).toEqual([2100, 2200]);
+  expect((await store.commitStaging("s6", sha256Of(data))).size).toBe(4000);
+});
