@@ -1,10 +1,10 @@
 // The server process: configuration from the environment, migrations, then
 // Connect + gRPC + gRPC-Web on one port until SIGTERM/SIGINT.
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
 import { openDatabase } from "@modelreg/db";
 import { createApp } from "./app.js";
 import { ConfigError, helpText, loadConfig } from "./config.js";
-import { limitHeapGrowth } from "./heap-growth.js";
 import { announceAdminKey } from "./auth/admin-key-file.js";
 import { keyMaterial } from "./auth/keys.js";
 import { ensureServerAdminKey } from "./domain/keys/index.js";
@@ -43,8 +43,10 @@ async function main(): Promise<void> {
     exitOnStartupFailure(`${e.message} (run with --help for every setting)`, undefined, 2);
   }
   Object.assign(startup, { databaseUrl: config.databaseUrl, dataDir: config.dataDir, port: config.port, host: config.host, metricsPort: config.metricsPort });
-  // Half of what the last full collection kept, and at least 64 MiB (heap-growth.ts).
-  limitHeapGrowth(config.heapGrowingPercent);
+  // V8 lets the old generation grow to up to 4× what survived the last full
+  // collection (a browser tab's trade); a server under steady load then
+  // holds mostly garbage. The flag is read at each collection.
+  if (config.heapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
   const logger = createLogger(config.logLevel);
   // A signal during start-up (opening the database, migrating) is kept, and
   // acted on once the server is up: a clean stop and exit 0, never node's
