@@ -36,6 +36,27 @@ function recorded(store: BlobStore, id: string) {
   return { append, appends };
 }
 
+/** `data` in chunks of 100 bytes (throwing at `cutAfter`), watched: how far it was read, and a wait until it was read that far. */
+function watchedBody(data: Buffer) {
+  let read = 0;
+  let wake = () => {};
+  async function* body(cutAfter = Number.POSITIVE_INFINITY): AsyncGenerator<Uint8Array> {
+    for (let at = 0; at < data.length; at += 100) {
+      if (at >= cutAfter) throw new Error("connection cut");
+      read = at + 100;
+      wake();
+      yield data.subarray(at, at + 100);
+    }
+  }
+  /** Resolves once the body has yielded `n` bytes. */
+  const yieldedAtLeast = (n: number) =>
+    new Promise<void>((resolve) => {
+      wake = () => read >= n && resolve();
+      wake();
+    });
+  return { body, yieldedAtLeast, yielded: () => read, reset: () => (read = 0) };
+}
+
 it("appends a body in steps ending on multiples of the step, from an offset off the grid", async () => {
   const { store } = blobs;
   await store.createStaging("s1");
@@ -87,28 +108,14 @@ it("reads the next step's bytes while a step is made durable, at most one step a
   const { store } = blobs;
   await store.createStaging("s4");
   const data = randomBytes(10_000);
-  let yielded = 0;
-  let wake = () => {};
-  async function* body(cutAfter = Number.POSITIVE_INFINITY): AsyncGenerator<Uint8Array> {
-    for (let at = 0; at < data.length; at += 100) {
-      if (at >= cutAfter) throw new Error("connection cut");
-      yielded = at + 100;
-      wake();
-      yield data.subarray(at, at + 100);
-    }
-  }
-  /** Resolves once the body has yielded `n` bytes: the step below is "durable" only then, so without read-ahead it would never be. */
-  const yieldedAtLeast = (n: number) =>
-    new Promise<void>((resolve) => {
-      wake = () => yielded >= n && resolve();
-      wake();
-    });
+  const { body, yieldedAtLeast, yielded, reset } = watchedBody(data);
+  // A step below is "durable" only once the body was read on: without read-ahead it would never be.
   const ahead: number[] = [];
   const append = async (offset: number, piece: AsyncIterable<Uint8Array>) => {
     const end = await store.append("s4", offset, piece);
     if (end < data.length) {
       await yieldedAtLeast(Math.min(data.length, end + 1000));
-      ahead.push(yielded - end);
+      ahead.push(yielded() - end);
     }
     return end;
   };
@@ -120,7 +127,7 @@ it("reads the next step's bytes while a step is made durable, at most one step a
 
   // Cut while the first step is being made durable: that step stays, the read-ahead bytes do not.
   await store.createStaging("s5");
-  yielded = 0;
+  reset();
   const cutAppend = async (offset: number, piece: AsyncIterable<Uint8Array>) => {
     const end = await store.append("s5", offset, piece);
     if (end === 1000) await yieldedAtLeast(1500);
@@ -134,20 +141,7 @@ it("reads the body on while the store takes in the bytes read ahead, one chunk f
   const { store } = blobs;
   await store.createStaging("s6");
   const data = randomBytes(4000);
-  let yielded = 0;
-  let wake = () => {};
-  async function* body(): AsyncGenerator<Uint8Array> {
-    for (let at = 0; at < data.length; at += 100) {
-      yielded = at + 100;
-      wake();
-      yield data.subarray(at, at + 100);
-    }
-  }
-  const yieldedAtLeast = (n: number) =>
-    new Promise<void>((resolve) => {
-      wake = () => yielded >= n && resolve();
-      wake();
-    });
+  const { body, yieldedAtLeast, yielded } = watchedBody(data);
   /** Lets every pending pull of the body (microtasks only: it does no I/O) run to its end. */
   const settle = async () => {
     for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
@@ -167,7 +161,7 @@ it("reads the body on while the store takes in the bytes read ahead, one chunk f
     for (let i = 0; i < 2; i++) {
       taken.push((await chunks.next()).value as Uint8Array);
       await settle();
-      seen.push(yielded);
+      seen.push(yielded());
     }
     async function* rest(): AsyncGenerator<Uint8Array> {
       yield* taken;
