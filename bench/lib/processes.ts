@@ -5,6 +5,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, readdirSync, readFileSync } from "node:fs";
 import * as net from "node:net";
 import { createInterface } from "node:readline";
+import { SERVER_ENV } from "../../test/support/server.js";
 
 export interface ServerProcess {
   name: string;
@@ -146,13 +147,6 @@ export function schedMs(pid: number): { cpu: number; wait: number } {
   return { cpu, wait };
 }
 
-/**
- * What `npm start` adds to the modelreg server's environment: glibc's malloc
- * with a fixed mmap threshold (README, Production, "Memory"). Baseline
- * servers run without it, as plain node does.
- */
-const MODELREG_SERVER_ENV = { MALLOC_MMAP_THRESHOLD_: "4194304" };
-
 let built = false;
 /**
  * Starts the modelreg server as `npm start` does: the bundle
@@ -166,7 +160,10 @@ export function startModelregServer(opts: Omit<StartServerOptions, "nodeArgs"> &
   return startServer({
     ...opts,
     nodeArgs: [...(opts.nodeArgs ?? []), "--enable-source-maps", "apps/server/dist/main.mjs"],
-    env: { ...MODELREG_SERVER_ENV, ...opts.env },
+    // What npm start adds to the environment (the e2e servers' SERVER_ENV,
+    // which test/npm-start.test.ts checks against npm start); baseline
+    // servers run without it, as plain node does.
+    env: { ...SERVER_ENV, ...opts.env },
   });
 }
 
