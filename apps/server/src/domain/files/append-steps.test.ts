@@ -174,3 +174,39 @@ it("reads the body on while the store takes in the bytes read ahead, one chunk f
   expect(seen).toEqual([2100, 2200]);
   expect((await store.commitStaging("s6", sha256Of(data))).size).toBe(4000);
 });
+
+it("reads ahead at most readAheadBytes, and keeps the bytes of a later step than the one in progress as copies, the step's own bytes as the body's chunks", async () => {
+  const { store } = blobs;
+  await store.createStaging("s7");
+  const data = randomBytes(5000);
+  const { body, yieldedAtLeast, yielded } = watchedBody(data);
+  const settle = async () => {
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+  };
+  const ahead: number[] = [];
+  /** Per step after the first: for each chunk the store took, whether it was a copy (not a view of `data`). */
+  const copies: boolean[][] = [];
+  const append = async (offset: number, piece: AsyncIterable<Uint8Array>) => {
+    const taken: boolean[] = [];
+    async function* watched(): AsyncGenerator<Uint8Array> {
+      for await (const chunk of piece) {
+        taken.push(chunk.buffer !== data.buffer);
+        yield chunk;
+      }
+    }
+    const end = await store.append("s7", offset, watched());
+    if (offset > 0) copies.push(taken);
+    if (end < data.length) {
+      // "Durable" once the read-ahead stopped: it must stop at 400 bytes, well short of a step.
+      await yieldedAtLeast(end + 400);
+      await settle();
+      ahead.push(yielded() - end);
+    }
+    return end;
+  };
+  expect(await appendInSteps(append, 0, body(), 1000, undefined, 400)).toBe(5000);
+  expect(ahead).toEqual([400, 400, 400, 400]);
+  // Each later step took the 400 bytes read before it began as copies (4 chunks of 100), then the body's own chunks.
+  expect(copies).toEqual(Array.from({ length: 4 }, () => [true, true, true, true, false, false, false, false, false, false]));
+  expect((await store.commitStaging("s7", sha256Of(data))).size).toBe(5000);
+});

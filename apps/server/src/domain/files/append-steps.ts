@@ -12,6 +12,18 @@
 // reads a whole, shorter stream and keeps its last step too: its bytes are
 // a true prefix of the content, and the digest is checked at commit.
 
+import { ReadAheadSlabs } from "./read-ahead-slabs.js";
+import { networkBytesRead } from "./young-collections.js";
+
+/**
+ * Bytes read ahead while a step is made durable: enough to keep reading
+ * through an fsync at disk speed, with the kernel's socket buffer (several
+ * MiB on loopback) taking in the rest; few enough that the bytes read on
+ * behind them are taken in before a young collection moves them to the old
+ * generation (./young-collections.ts).
+ */
+export const READ_AHEAD_BYTES = 4 << 20;
+
 /** Appends `body` at `offset` and returns the new staged size (BlobStore.append bound to a staging). */
 export type AppendFn = (offset: number, body: AsyncIterable<Uint8Array>) => Promise<number>;
 
@@ -23,12 +35,16 @@ export type AppendFn = (offset: number, body: AsyncIterable<Uint8Array>) => Prom
  *
  * While a step is made durable (the store's fsync, or an S3 object's last
  * bytes), the next step's bytes keep arriving: they are read ahead into
- * memory, at most one step, so the sender does not stall on every commit.
- * While the next step takes those bytes in, each chunk it takes is replaced
- * by reading on, so the socket is not left unread while they are hashed
- * and written.
+ * memory, at most `readAheadBytes` (and one step), so the sender does not
+ * stall on every commit. They are kept as copies, so the network's
+ * buffers still die young (./read-ahead-slabs.ts). While the next step
+ * takes those bytes in, each chunk it takes is replaced by reading on, so
+ * the socket is not left unread while they are hashed and written.
  * Read-ahead bytes are not committed: if the step fails, or the body is cut,
  * they are dropped like the rest of the step in progress.
+ *
+ * Every chunk read counts towards a young-generation collection
+ * (./young-collections.ts), which frees the network's buffers.
  */
 export async function appendInSteps(
   append: AppendFn,
@@ -36,6 +52,7 @@ export async function appendInSteps(
   chunks: AsyncIterable<Uint8Array>,
   step: number,
   onCommitted?: (offset: number) => void,
+  readAheadBytes = READ_AHEAD_BYTES,
 ): Promise<number> {
   if (!(Number.isSafeInteger(step) && step > 0)) throw new RangeError(`the commit step must be a positive number of bytes, not ${step}`);
   const source = chunks[Symbol.asyncIterator]();
@@ -45,11 +62,30 @@ export async function appendInSteps(
   let pulling: Promise<void> | undefined;
   let ended = false;
   let failure: { err: unknown } | undefined;
+  const ahead = Math.min(step, readAheadBytes);
+  const endOfStep = (at: number) => (Math.floor(at / step) + 1) * step;
+  // Bytes of a later step than the one in progress wait for its commit:
+  // they are copied out of the network's buffers (./read-ahead-slabs.ts).
+  const slabs = new ReadAheadSlabs();
+  /** Where in the content the next byte read goes, and where the step in progress ends. */
+  let readTo = offset;
+  let stepEnd = offset;
+  const queueCopy = (view: Buffer) => {
+    queue.push(view);
+    queued += view.length;
+  };
   const pull = (): Promise<void> =>
     (pulling ??= source.next().then(
       (r) => {
         pulling = undefined;
-        if (r.done) ended = true;
+        if (r.done) {
+          ended = true;
+          return;
+        }
+        const start = readTo;
+        readTo += r.value.length;
+        networkBytesRead(r.value.length);
+        if (start >= stepEnd) slabs.copy(r.value, readTo, queueCopy);
         else {
           queue.push(r.value);
           queued += r.value.length;
@@ -67,7 +103,7 @@ export async function appendInSteps(
       if (chunk) {
         queued -= chunk.length;
         // Read on while the store takes in what was read ahead.
-        if (!pulling && !ended && queued < step) void pull();
+        if (!pulling && !ended && queued < ahead) void pull();
         return chunk;
       }
       if (failure) throw failure.err;
@@ -82,7 +118,8 @@ export async function appendInSteps(
   let at = offset;
   try {
     for (;;) {
-      const end = (Math.floor(at / step) + 1) * step;
+      const end = endOfStep(at);
+      stepEnd = end;
       let position = at;
       let pieceDone = () => {};
       const pieceEnded = new Promise<void>((resolve) => (pieceDone = resolve));
@@ -111,11 +148,13 @@ export async function appendInSteps(
       );
       // Once the store has the step's bytes and is making them durable, read ahead.
       await Promise.race([pieceEnded, appendSettled]);
-      while (!settled && !ended && queued < step) await Promise.race([pull(), appendSettled]);
+      while (!settled && !ended && queued < ahead) await Promise.race([pull(), appendSettled]);
       at = await appending;
       if (at !== position) throw new Error(`the store's append ended at ${at}, but the step's bytes end at ${position}`);
+      slabs.committed(at);
       onCommitted?.(at);
       // A step that reached its end may be followed by more: look before starting another append.
+      stepEnd = endOfStep(at);
       if (queued === 0 && !ended) await pull();
       if (queued === 0) {
         if (failure) throw failure.err;
