@@ -57,6 +57,11 @@ function watchedBody(data: Buffer) {
   return { body, yieldedAtLeast, yielded: () => read, reset: () => (read = 0) };
 }
 
+/** Lets every pending pull of a watched body (microtasks only: it does no I/O) run to its end. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+}
+
 it("appends a body in steps ending on multiples of the step, from an offset off the grid", async () => {
   const { store } = blobs;
   await store.createStaging("s1");
@@ -142,10 +147,6 @@ it("reads the body on while the store takes in the bytes read ahead, one chunk f
   await store.createStaging("s6");
   const data = randomBytes(4000);
   const { body, yieldedAtLeast, yielded } = watchedBody(data);
-  /** Lets every pending pull of the body (microtasks only: it does no I/O) run to its end. */
-  const settle = async () => {
-    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
-  };
   const seen: number[] = [];
   const append = async (offset: number, piece: AsyncIterable<Uint8Array>) => {
     if (offset === 0) {
@@ -180,9 +181,6 @@ it("reads ahead at most readAheadBytes, and keeps the bytes of a later step than
   await store.createStaging("s7");
   const data = randomBytes(5000);
   const { body, yieldedAtLeast, yielded } = watchedBody(data);
-  const settle = async () => {
-    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
-  };
   const ahead: number[] = [];
   /** Per step after the first: for each chunk the store took, whether it was a copy (not a view of `data`). */
   const copies: boolean[][] = [];
