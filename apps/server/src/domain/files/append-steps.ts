@@ -157,6 +157,8 @@ export async function appendInSteps(
       stepEnd = endOfStep(at);
       if (queued === 0 && !ended) await pull();
       if (queued === 0) {
+        // Every append has returned: no store holds a slab.
+        slabs.release();
         if (failure) throw failure.err;
         return at;
       }

@@ -12,7 +12,7 @@
 // 1.2-1.6 s of CPU on V8's helper threads, where node:http alone ran 0-2.
 // A young collection after every 8 MiB read costs well under a millisecond
 // (the chunks are dead by then; the bytes read ahead are copies,
-// ./read-ahead-slabs.ts), and took the full collections to 0-4 per GiB.
+// ./read-ahead-slabs.ts), and took the full collections to 0-3 per GiB.
 //
 // Node has no API to ask for a collection; V8's `gc` function, made for
 // tests, is taken from a fresh context created while --expose-gc is set, and
