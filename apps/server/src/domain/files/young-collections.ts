@@ -23,7 +23,7 @@ import { runInNewContext } from "node:vm";
 /** Network bytes between two young collections. */
 export const YOUNG_COLLECTION_BYTES = 8 << 20;
 
-type Collect = (options: { type: "minor" | "major"; execution?: "sync" }) => void;
+type Collect = (options: { type: "minor" }) => void;
 
 /**
  * These collections run on the main thread alone: there is little to
@@ -42,8 +42,7 @@ let collect: Collect | null | undefined;
 function collector(): Collect | null {
   try {
     setFlagsFromString("--expose-gc");
-    const gc = runInNewContext("typeof gc === 'function' ? gc : null") as Collect | null;
-    return gc;
+    return runInNewContext("typeof gc === 'function' ? gc : null") as Collect | null;
   } catch {
     return null;
   } finally {
