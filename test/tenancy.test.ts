@@ -7,6 +7,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createEmptyPostgres, describeEachDatabase } from "@modelreg/db/testing";
 import { startServer, tempDir, type ServerProcess } from "./support/server.js";
+import { until } from "./support/until.js";
 
 async function codeOf(p: Promise<unknown>): Promise<Code | "ok"> {
   return p.then(
@@ -208,7 +209,11 @@ describeEachDatabase("tenancy", (backend) => {
     const downloadUrl = (await editor.files.listVersionFiles({ version: { case: "name", value: version!.name } })).files[0]!.downloadUrl;
     expect(await (await fetch(downloadUrl)).text()).toBe("signed bytes");
     for (const url of [uploadUrl, downloadUrl]) secrets.push(new URL(url).searchParams.get("sig")!);
-    const logs = server.output.join("\n");
+    // The byte routes log each request once its response is done, through
+    // the server's buffered log (flushed every 50 ms): wait for both lines.
+    const logged = () => server.output.join("\n");
+    await until(() => logged().includes('"path":"/v1/uploads/') && logged().includes('"path":"/v1/blobs/'), "the access log lines of the upload and the download");
+    const logs = logged();
     expect(logs).toContain('"path":"/v1/uploads/');
     for (const s of [...secrets, "z".repeat(43)]) {
       expect(logs).not.toContain(s);
