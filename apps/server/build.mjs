@@ -9,8 +9,8 @@
 // into chunks of its own (dist/chunks/), loaded when it is: in one file,
 // esbuild would hoist the SDK's import to the top of main.mjs, and every
 // server would load it (4.6 MB of JavaScript heap that every full
-// collection marks, and about 20 MB of resident memory) to store its files
-// on disk.
+// collection marks; bench export's idle server RSS went from 183 to 175 MB
+// without it) to store its files on disk.
 import { rmSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 

@@ -8,9 +8,9 @@ export function createLogger(level: string): Logger {
 }
 
 /** Characters of log lines gathered into one write to stdout. */
-export const WRITE_AT_CHARS = 4096;
+const WRITE_AT_CHARS = 4096;
 /** The longest a line waits when fewer come. */
-export const FLUSH_EVERY_MS = 50;
+const FLUSH_EVERY_MS = 50;
 
 /** A destination that gathers lines and hands them on in batches. */
 export interface LineBatches extends DestinationStream {
