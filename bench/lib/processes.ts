@@ -116,9 +116,24 @@ export async function startServer(opts: StartServerOptions): Promise<ServerProce
 
 /** User+system CPU time of a process in ms (Linux /proc; NaN elsewhere or once gone). */
 export function cpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/**
+ * User+system CPU time, in ms, of a process's main thread alone (Linux
+ * /proc; NaN elsewhere or once gone). For node, the rest of cpuMs() is its
+ * helper threads: V8's garbage collector and optimising compiler, and the
+ * libuv pool.
+ */
+export function mainThreadCpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+/** utime + stime of a /proc stat file, in ms. */
+function statCpuMs(path: string): number {
   try {
     // Fields after the ")" that ends the command name: utime is the 12th, stime the 13th.
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    const f = readFileSync(path, "utf8").split(") ")[1]!.split(" ");
     return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // USER_HZ is 100 on Linux
   } catch {
     return NaN;

@@ -36,7 +36,7 @@ import { createRegistryClient, type RegistryClient } from "@modelreg/sdk";
 import postgres from "postgres";
 import { closedLoop, type LoopResult } from "../lib/load.js";
 import { DEFAULT_ROUNDS, describeLoad, type LoadReading, parseRounds, readLoad } from "../lib/machine.js";
-import { cpuMs, onInterrupt, SERVER_DEBUG_OPTIONS, serverDebug, type ServerProcess, startServer, startModelregServer } from "../lib/processes.js";
+import { cpuMs, mainThreadCpuMs, onInterrupt, SERVER_DEBUG_OPTIONS, serverDebug, type ServerProcess, startServer, startModelregServer } from "../lib/processes.js";
 import { fmt, median, type Summary, summarize, table } from "../lib/stats.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -91,6 +91,8 @@ function client(baseUrl: string, protocol: Protocol): Client {
 
 interface Cpu {
   server: number;
+  /** Of `server`, what its threads other than the main one took (V8's collector and compiler, the libuv pool). */
+  serverHelpers: number;
   postgres: number;
   generator: number;
 }
@@ -154,12 +156,12 @@ export async function run(argv: string[]): Promise<void> {
     return new Map(rows.map((r) => [r.pid, cpuMs(r.pid)]));
   };
   const measure = async (server: ServerProcess, body: () => Promise<LoopResult>): Promise<{ r: LoopResult; cpu: Cpu }> => {
-    const [srv0, pg0, gen0] = [cpuMs(server.pid), await pgCpu(), process.cpuUsage()];
+    const [srv0, main0, pg0, gen0] = [cpuMs(server.pid), mainThreadCpuMs(server.pid), await pgCpu(), process.cpuUsage()];
     const r = await body();
-    const [srv1, pg1, gen1] = [cpuMs(server.pid), await pgCpu(), process.cpuUsage(gen0)];
+    const [srv1, main1, pg1, gen1] = [cpuMs(server.pid), mainThreadCpuMs(server.pid), await pgCpu(), process.cpuUsage(gen0)];
     let pg = 0;
     for (const [pid, ms] of pg1) pg += ms - (pg0.get(pid) ?? 0);
-    return { r, cpu: { server: srv1 - srv0, postgres: pg, generator: (gen1.user + gen1.system) / 1000 } };
+    return { r, cpu: { server: srv1 - srv0, serverHelpers: srv1 - srv0 - (main1 - main0), postgres: pg, generator: (gen1.user + gen1.system) / 1000 } };
   };
 
   /** The first version created on `modelId` and its audit row, less ids, times, model and request id. */
@@ -374,6 +376,7 @@ function print(o: {
     r.side === "modelreg" ? `${fmt(ratioOf(r.round, r.case), 2)}×` : "",
     String(r.connections),
     fmt(perCall(r.cpu.server, r)),
+    fmt(perCall(r.cpu.serverHelpers, r)),
     fmt(perCall(r.cpu.postgres, r)),
     fmt(perCall(r.cpu.generator, r)),
     r.rows === undefined ? "" : r.rows === "ok" ? "ok" : "MISMATCH",
@@ -400,6 +403,7 @@ function print(o: {
       pass === undefined ? "" : pass ? "PASS" : "MISS",
       both(c, (r) => r.summary.p50, 2),
       both(c, (r) => perCall(r.cpu.server, r)),
+      both(c, (r) => perCall(r.cpu.serverHelpers, r)),
       both(c, (r) => perCall(r.cpu.postgres, r)),
       both(c, (r) => perCall(r.cpu.generator, r)),
     ];
@@ -433,17 +437,18 @@ function print(o: {
     "  Both sides run one statement (its own transaction): lock the model FOR UPDATE, insert the version numbered next_auto_prefix || next_auto_patch, its metric rows, the audit row, and move version_count/latest_version/next_auto_patch.",
     "Each case uses a new client with one HTTP/2 connection (one Http2SessionManager per transport); \"conns\" counts the TCP connections it opened.",
     "Latency in ms; CPU columns are µs of CPU per call in the server process, the PostgreSQL backends of the bench database, and this (load-generating) process.",
+    "\"of it helpers\": the server's CPU outside its main thread: V8's garbage collector (concurrent marking, parallel scavenges) and its optimising compiler, and the libuv pool.",
     "",
     "Per round",
     table(
-      [">round", "case", "server", "proto", ">in flight", ">calls", ">calls/s", ">p50 ms", ">p99 ms", ">errors", ">vs baseline", ">conns", ">srv µs/call", ">pg µs/call", ">gen µs/call", "rows"],
+      [">round", "case", "server", "proto", ">in flight", ">calls", ">calls/s", ">p50 ms", ">p99 ms", ">errors", ">vs baseline", ">conns", ">srv µs/call", ">of it helpers", ">pg µs/call", ">gen µs/call", "rows"],
       perRound,
     ),
     `load average (1-minute) at the start of each round: ${o.roundLoads.map((l) => l.one.toFixed(2)).join(", ")}`,
     "",
     "Per case (baseline / modelreg: medians over rounds; vs baseline = modelreg calls/s ÷ baseline calls/s of the same round; targets judged on the median)",
     table(
-      ["case", "proto", ">in flight", ">calls/s", "per round", ">min", ">median", "target", "result", ">p50 ms", ">srv µs/call", ">pg µs/call", ">gen µs/call"],
+      ["case", "proto", ">in flight", ">calls/s", "per round", ">min", ">median", "target", "result", ">p50 ms", ">srv µs/call", ">of it helpers", ">pg µs/call", ">gen µs/call"],
       summary,
     ),
     "",
