@@ -107,6 +107,33 @@ describe("createPoolGate", () => {
     expect(gate.stats()).toEqual({ inUse: 0, waiting: 0, unreachable: false });
   });
 
+  it("pipelines again once a waiting transaction has its connection, though queries that queued behind it still wait their turn", async () => {
+    const gate = createPoolGate({ size: 2, acquireTimeoutMs: 60_000, pipeline: 3 });
+    await Promise.all([1, 2, 3].map(() => gate.query(async () => "warm")));
+    const holders = [latch(), latch()];
+    const held = holders.map((l) => gate.query(() => l.opened));
+    // Every connection busy: a transaction waits, and a query behind it waits too.
+    const txHeld = latch();
+    const tx = gate.run(() => txHeld.opened.then(() => "tx"));
+    const behindTx = gate.query(async () => "behind");
+    expect(gate.stats()).toEqual({ inUse: 2, waiting: 2, unreachable: false });
+    // A connection frees: the transaction takes it; the query behind it keeps waiting for the next.
+    holders[0]!.open();
+    await held[0];
+    expect(gate.stats()).toEqual({ inUse: 2, waiting: 1, unreachable: false });
+    // No transaction waits now: a new query rides along a busy connection at once,
+    // rather than queueing behind the waiting one (which, under steady load, never emptied).
+    expect(await gate.query(async () => "rode")).toBe("rode");
+    expect(gate.stats()).toEqual({ inUse: 2, waiting: 1, unreachable: false });
+    // The next free connection goes to the query that waited.
+    holders[1]!.open();
+    expect(await behindTx).toBe("behind");
+    txHeld.open();
+    expect(await tx).toBe("tx");
+    await held[1];
+    expect(gate.stats()).toEqual({ inUse: 0, waiting: 0, unreachable: false });
+  });
+
   it("stops pipelining when a connection is lost, until `size` calls have ended well again; a query's own error does not stop it", async () => {
     const gate = createPoolGate({ size: 1, acquireTimeoutMs: 60_000, pipeline: 2 });
     await gate.query(async () => "warm");

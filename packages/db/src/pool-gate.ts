@@ -23,11 +23,16 @@
 // plain queries (query(), not transactions) ride along that way, up to
 // `pipeline` per connection, but only while the pool is known good: the
 // database reachable, the last `size` calls ended without losing a
-// connection, and nobody waiting at the gate (a transaction needs a
-// connection of its own and is not overtaken). A query sent down a busy
-// connection is bound to it, so one sent while connections are being opened
-// could wait out failed attempts: that is exactly when the gate does not
-// pipeline.
+// connection, and no transaction waiting at the gate (it needs a connection
+// of its own and is not overtaken). Plain queries already queued at the
+// gate (behind such a transaction, or while the pool was cold) do not stop
+// it: each release hands its connection to the next in the queue, so while
+// every newcomer joined it too, the queue never emptied under steady load,
+// and one transaction at full load ended pipelining until the load fell.
+// Queued queries keep their turn at the next free connection. A query sent
+// down a busy connection is bound to it, so one sent while connections are
+// being opened could wait out failed attempts: that is exactly when the
+// gate does not pipeline.
 
 /** Why a call did not get a connection; the server answers UNAVAILABLE. */
 export class PoolUnavailableError extends Error {
@@ -106,6 +111,8 @@ export function isConnectFailure(err: unknown): boolean {
 }
 
 interface Waiter {
+  /** A transaction (run()), which no plain query may overtake, rather than a plain query. */
+  transaction: boolean;
   grant(): void;
   refuse(err: PoolUnavailableError): void;
 }
@@ -114,6 +121,8 @@ export function createPoolGate(options: PoolGateOptions): PoolGate {
   let inUse = 0;
   let unreachable: unknown;
   const waiting: Waiter[] = [];
+  /** Of `waiting`, the transactions. */
+  let transactionsWaiting = 0;
   /** Plain queries sent down busy connections now, and the most there may be. */
   let piped = 0;
   const maxPiped = options.size * Math.max(0, (options.pipeline ?? 1) - 1);
@@ -123,13 +132,22 @@ export function createPoolGate(options: PoolGateOptions): PoolGate {
   const unreachableError = () =>
     new PoolUnavailableError("DATABASE_UNREACHABLE", "the database could not be reached at the last attempt; not waiting for a connection", { cause: unreachable });
 
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next.grant();
-    else inUse--;
+  const dequeue = (w: Waiter) => {
+    waiting.splice(waiting.indexOf(w), 1);
+    if (w.transaction) transactionsWaiting--;
   };
 
-  const acquire = (): Promise<void> | undefined => {
+  const release = () => {
+    const next = waiting[0];
+    if (!next) {
+      inUse--;
+      return;
+    }
+    dequeue(next);
+    next.grant();
+  };
+
+  const acquire = (transaction: boolean): Promise<void> | undefined => {
     if (inUse < options.size) {
       inUse++;
       return undefined;
@@ -137,6 +155,7 @@ export function createPoolGate(options: PoolGateOptions): PoolGate {
     if (unreachable !== undefined) return Promise.reject(unreachableError());
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
+        transaction,
         grant() {
           clearTimeout(timer);
           resolve();
@@ -147,10 +166,11 @@ export function createPoolGate(options: PoolGateOptions): PoolGate {
         },
       };
       const timer = setTimeout(() => {
-        waiting.splice(waiting.indexOf(waiter), 1);
+        dequeue(waiter);
         reject(new PoolUnavailableError("POOL_ACQUIRE_TIMEOUT", `no database connection became free within ${options.acquireTimeoutMs} ms; every one stayed in use`));
       }, options.acquireTimeoutMs);
       waiting.push(waiter);
+      if (transaction) transactionsWaiting++;
     });
   };
 
@@ -162,6 +182,7 @@ export function createPoolGate(options: PoolGateOptions): PoolGate {
       // Those waiting would only queue for a connection that cannot be opened.
       unreachable = err;
       good = 0;
+      transactionsWaiting = 0;
       for (const w of waiting.splice(0)) w.refuse(unreachableError());
     } else if (hasCode(err, CONNECTION_LOSSES)) good = 0;
     else good++; // the database answered: a query's own error
@@ -180,16 +201,16 @@ export function createPoolGate(options: PoolGateOptions): PoolGate {
     }
   };
 
-  const run = async <T>(work: () => PromiseLike<T>): Promise<T> => {
-    const wait = acquire();
+  const withConnection = async <T>(work: () => PromiseLike<T>, transaction: boolean): Promise<T> => {
+    const wait = acquire(transaction);
     if (wait) await wait;
     return ended(work, release);
   };
 
   return {
-    run,
+    run: (work) => withConnection(work, true),
     query(work) {
-      if (inUse < options.size || piped >= maxPiped || waiting.length > 0 || unreachable !== undefined || good < options.size) return run(work);
+      if (inUse < options.size || piped >= maxPiped || transactionsWaiting > 0 || unreachable !== undefined || good < options.size) return withConnection(work, false);
       piped++;
       return ended(work, () => void piped--);
     },
