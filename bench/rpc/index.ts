@@ -18,7 +18,9 @@
 //     ≥ 0.8× the baseline, and the last tenth's calls/s within ±20% of the
 //     first tenth's.
 // Every case runs in each of --rounds (3) rounds, baseline and modelreg back
-// to back (modelreg first in even rounds); the report gives per-round figures,
+// to back (modelreg first in even rounds), each round on a new pair of server
+// processes, warmed alike (the seed data comes from a modelreg process of
+// its own, stopped before round 1); the report gives per-round figures,
 // the modelreg/baseline ratio per round with its min and median (targets are
 // judged on the median), CPU per call of each side (the server's also split
 // into what ran outside its main thread: V8's collector and compiler, the
@@ -200,22 +202,43 @@ export async function run(argv: string[]): Promise<void> {
 
   let adminApi: Client | undefined;
   try {
-    log(`bench rpc: database ${dbName}; load average ${loadStart.one.toFixed(2)}; starting modelreg…`);
+    log(`bench rpc: database ${dbName}; load average ${loadStart.one.toFixed(2)}; starting modelreg to seed…`);
     const debug = serverDebug(values);
-    const modelreg = await startModelregServer({
-      name: "modelreg",
-      nodeArgs: debug.nodeArgs,
-      onLine: debug.onLine("modelreg"),
-      cwd: REPO_ROOT,
-      // Auth on, as in production, with the rate limit set high enough to
-      // measure its cost without throttling the one bench key.
-      env: { DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: "10", LOG_LEVEL: "info", MODELREG_ADMIN_KEY: BENCH_TOKEN, RATE_LIMIT_PER_KEY: "1000000", RATE_LIMIT_BURST: "1000000" },
-    });
-    servers.push(modelreg);
-
-    // Seed: one model with 1,000 versions (through the API, so rows are real).
     const seedModel = `${WORKSPACE}/models/bench-get`;
-    adminApi = client(modelreg.url, "connect");
+    const start: Record<Side, (name: string) => Promise<ServerProcess>> = {
+      modelreg: (name) =>
+        startModelregServer({
+          name,
+          nodeArgs: debug.nodeArgs,
+          onLine: debug.onLine(name),
+          cwd: REPO_ROOT,
+          // Auth on, as in production, with the rate limit set high enough to
+          // measure its cost without throttling the one bench key.
+          env: { DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: "10", LOG_LEVEL: "info", MODELREG_ADMIN_KEY: BENCH_TOKEN, RATE_LIMIT_PER_KEY: "1000000", RATE_LIMIT_BURST: "1000000" },
+        }),
+      baseline: (name) =>
+        startServer({
+          name,
+          nodeArgs: [...debug.nodeArgs, "--conditions=@modelreg/source", "--import", "tsx", "bench/rpc/baseline-server.ts"],
+          onLine: debug.onLine(name),
+          cwd: REPO_ROOT,
+          env: { DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: "10", BENCH_MODEL: seedModel },
+        }),
+    };
+    const started = async (side: Side, name: string) => {
+      const s = await start[side](name);
+      servers.push(s);
+      return s;
+    };
+    const stop = async (s: ServerProcess) => {
+      servers.splice(servers.indexOf(s), 1);
+      await s.stop(values["cpu-prof"] ? 60_000 : 5000); // writing a profile takes a while
+    };
+
+    // Seed: one model with 1,000 versions (through the API, so rows are
+    // real), by a modelreg process of its own, which is then stopped.
+    const seeding = await started("modelreg", "modelreg-seeding");
+    adminApi = client(seeding.url, "connect");
     const seeder = adminApi;
     await seeder.api.models.createModel({ parent: WORKSPACE, modelId: "bench-get" });
     const seeded: { name: string; uid: string }[] = [];
@@ -231,19 +254,10 @@ export async function run(argv: string[]): Promise<void> {
       },
     });
     if (seed.errors) throw new Error(`seeding failed: ${String(seed.firstError)}`);
-    log(`seeded ${seeded.length} versions of ${seedModel}; starting baseline…`);
-
-    const baseline = await startServer({
-      name: "baseline",
-      nodeArgs: [...debug.nodeArgs, "--conditions=@modelreg/source", "--import", "tsx", "bench/rpc/baseline-server.ts"],
-      onLine: debug.onLine("baseline"),
-      cwd: REPO_ROOT,
-      env: { DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: "10", BENCH_MODEL: seedModel },
-    });
-    servers.push(baseline);
-    const serverOf: Record<Side, ServerProcess> = { baseline, modelreg };
-    // Warm-up creates go to a model of each side's own.
+    log(`seeded ${seeded.length} versions of ${seedModel}`);
+    // Warm-up creates go to a model of each side's own; models are made through modelreg (the baseline has no CreateModel).
     for (const side of ["baseline", "modelreg"] as const) await seeder.api.models.createModel({ parent: WORKSPACE, modelId: `warmup-${side}` });
+    const createModel = (modelId: string) => adminApi!.api.models.createModel({ parent: WORKSPACE, modelId });
 
     const all: Case[] = [];
     for (const [kind, label, target] of [
@@ -271,7 +285,7 @@ export async function run(argv: string[]): Promise<void> {
         } else {
           // A new model per case, side and round, so both sides start from an empty one.
           modelId = c.kind === "bulk" ? `r${round}-bulk-${side}` : `r${round}-${c.protocol}-${c.inFlight}-${side}`;
-          await seeder.api.models.createModel({ parent: WORKSPACE, modelId });
+          await createModel(modelId);
           await closedLoop({ workers: c.inFlight, durationMs: c.kind === "bulk" ? BULK_WARMUP_MS : WARMUP_MS, call: createOn(`warmup-${side}`) });
           const loop = c.kind === "bulk" ? { maxCalls: creates } : { durationMs: seconds * 1000 };
           m = await measure(server, () => closedLoop({ workers: c.inFlight, ...loop, call: createOn(modelId) }));
@@ -290,22 +304,41 @@ export async function run(argv: string[]): Promise<void> {
       }
     };
 
-    // Before round 1, both servers get the same untimed load on every method
-    // and protocol, so the first case does not measure a cold JIT on one side.
-    for (const side of ["baseline", "modelreg"] as const)
-      for (const protocol of ["connect", "grpc"] as const) {
-        log(`warming ${side} over ${protocol}…`);
-        const cl = client(serverOf[side].url, protocol);
-        const get = () => cl.api.versions.getVersion({ ref: { case: "name", value: pick().name } });
-        await closedLoop({ workers: BULK_IN_FLIGHT, durationMs: START_WARMUP_MS, call: get });
-        await closedLoop({ workers: BULK_IN_FLIGHT, durationMs: START_WARMUP_MS, call: () => cl.api.versions.createVersion({ parent: `${WORKSPACE}/models/warmup-${side}` }) });
-        cl.close();
+    // Each round runs on a new pair of server processes: one process keeps
+    // its own offset for its whole life (how the JIT compiled its hot code,
+    // how its heap grew), which moved one process's ratio by up to 0.08
+    // against another of the same build in one run, so three rounds on one
+    // pair were one draw of that offset, not three. Both get the same
+    // untimed load on every method and protocol before their round, so the
+    // first case does not measure a cold JIT on one side, and their
+    // PostgreSQL connections have both written: a backend that has not
+    // spends about twice the CPU on each GetVersion statement (a page fault
+    // per query in its allocator).
+    const serverOf = {} as Record<Side, ServerProcess>;
+    const freshPair = async (round: number) => {
+      for (const side of ["baseline", "modelreg"] as const) {
+        if (serverOf[side]) await stop(serverOf[side]);
+        serverOf[side] = await started(side, `${side}-r${round}`);
       }
+      if (round === 1) await stop(seeding); // the pair makes the models from now on
+      adminApi?.close();
+      adminApi = client(serverOf.modelreg.url, "connect");
+      for (const side of ["baseline", "modelreg"] as const)
+        for (const protocol of ["connect", "grpc"] as const) {
+          log(`warming ${side} over ${protocol}…`);
+          const cl = client(serverOf[side].url, protocol);
+          const get = () => cl.api.versions.getVersion({ ref: { case: "name", value: pick().name } });
+          await closedLoop({ workers: BULK_IN_FLIGHT, durationMs: START_WARMUP_MS, call: get });
+          await closedLoop({ workers: BULK_IN_FLIGHT, durationMs: START_WARMUP_MS, call: () => cl.api.versions.createVersion({ parent: `${WORKSPACE}/models/warmup-${side}` }) });
+          cl.close();
+        }
+    };
 
     const runs: Run[] = [];
     const roundLoads: LoadReading[] = [];
     for (let round = 1; round <= rounds; round++) {
       const flip = round % 2 === 0;
+      await freshPair(round);
       roundLoads.push(readLoad());
       log(`round ${round}/${rounds}${flip ? " (modelreg first)" : ""}`);
       for (const c of cases) for (const side of flip ? (["modelreg", "baseline"] as const) : (["baseline", "modelreg"] as const)) runs.push(await runCase(round, c, side));
