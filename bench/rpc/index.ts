@@ -153,6 +153,10 @@ export async function run(argv: string[]): Promise<void> {
   const check = postgres(dbUrl, { max: 1, onnotice: () => {} });
   const servers: ServerProcess[] = [];
   const log = (s: string) => process.stderr.write(`${s}\n`);
+  const stopServer = async (s: ServerProcess) => {
+    await s.stop(values["cpu-prof"] ? 60_000 : 5000); // writing a profile takes a while
+    if (values["cpu-prof"]) log(`${s.name} CPU profile written to ${values["cpu-prof"]}`);
+  };
 
   // CPU time of the backends serving the bench database (Linux /proc).
   const pgCpu = async (): Promise<Map<number, number>> => {
@@ -232,7 +236,7 @@ export async function run(argv: string[]): Promise<void> {
     };
     const stop = async (s: ServerProcess) => {
       servers.splice(servers.indexOf(s), 1);
-      await s.stop(values["cpu-prof"] ? 60_000 : 5000); // writing a profile takes a while
+      await stopServer(s);
     };
 
     // Seed: one model with 1,000 versions (through the API, so rows are
@@ -358,10 +362,7 @@ export async function run(argv: string[]): Promise<void> {
   } finally {
     adminApi?.close();
     await check.end({ timeout: 1 });
-    for (const s of servers.reverse()) {
-      await s.stop(values["cpu-prof"] ? 60_000 : 5000).catch(() => {}); // writing a profile takes a while
-      if (values["cpu-prof"]) log(`${s.name} CPU profile written to ${values["cpu-prof"]}`);
-    }
+    for (const s of servers.reverse()) await stopServer(s).catch(() => {});
     await admin.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch((e) => log(`could not drop ${dbName}: ${String(e)}`));
     await admin.end({ timeout: 1 });
   }
