@@ -209,28 +209,22 @@ export async function run(argv: string[]): Promise<void> {
     log(`bench rpc: database ${dbName}; load average ${loadStart.one.toFixed(2)}; starting modelreg to seed…`);
     const debug = serverDebug(values);
     const seedModel = `${WORKSPACE}/models/bench-get`;
-    const start: Record<Side, (name: string) => Promise<ServerProcess>> = {
-      modelreg: (name) =>
-        startModelregServer({
-          name,
-          nodeArgs: debug.nodeArgs,
-          onLine: debug.onLine(name),
-          cwd: REPO_ROOT,
-          // Auth on, as in production, with the rate limit set high enough to
-          // measure its cost without throttling the one bench key.
-          env: { DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: "10", LOG_LEVEL: "info", MODELREG_ADMIN_KEY: BENCH_TOKEN, RATE_LIMIT_PER_KEY: "1000000", RATE_LIMIT_BURST: "1000000" },
-        }),
-      baseline: (name) =>
-        startServer({
-          name,
-          nodeArgs: [...debug.nodeArgs, "--conditions=@modelreg/source", "--import", "tsx", "bench/rpc/baseline-server.ts"],
-          onLine: debug.onLine(name),
-          cwd: REPO_ROOT,
-          env: { DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: "10", BENCH_MODEL: seedModel },
-        }),
-    };
     const started = async (side: Side, name: string) => {
-      const s = await start[side](name);
+      const common = { name, onLine: debug.onLine(name), cwd: REPO_ROOT };
+      const s =
+        side === "modelreg"
+          ? await startModelregServer({
+              ...common,
+              nodeArgs: debug.nodeArgs,
+              // Auth on, as in production, with the rate limit set high enough to
+              // measure its cost without throttling the one bench key.
+              env: { DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: "10", LOG_LEVEL: "info", MODELREG_ADMIN_KEY: BENCH_TOKEN, RATE_LIMIT_PER_KEY: "1000000", RATE_LIMIT_BURST: "1000000" },
+            })
+          : await startServer({
+              ...common,
+              nodeArgs: [...debug.nodeArgs, "--conditions=@modelreg/source", "--import", "tsx", "bench/rpc/baseline-server.ts"],
+              env: { DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: "10", BENCH_MODEL: seedModel },
+            });
       servers.push(s);
       return s;
     };
@@ -244,7 +238,9 @@ export async function run(argv: string[]): Promise<void> {
     const seeding = await started("modelreg", "modelreg-seeding");
     adminApi = client(seeding.url, "connect");
     const seeder = adminApi;
-    await seeder.api.models.createModel({ parent: WORKSPACE, modelId: "bench-get" });
+    // Models are made through modelreg (the baseline has no CreateModel): the seeding process, then each round's.
+    const createModel = (modelId: string) => adminApi!.api.models.createModel({ parent: WORKSPACE, modelId });
+    await createModel("bench-get");
     const seeded: { name: string; uid: string }[] = [];
     const seed = await closedLoop({
       workers: 8,
@@ -259,9 +255,11 @@ export async function run(argv: string[]): Promise<void> {
     });
     if (seed.errors) throw new Error(`seeding failed: ${String(seed.firstError)}`);
     log(`seeded ${seeded.length} versions of ${seedModel}`);
-    // Warm-up creates go to a model of each side's own; models are made through modelreg (the baseline has no CreateModel).
-    for (const side of ["baseline", "modelreg"] as const) await seeder.api.models.createModel({ parent: WORKSPACE, modelId: `warmup-${side}` });
-    const createModel = (modelId: string) => adminApi!.api.models.createModel({ parent: WORKSPACE, modelId });
+    // Warm-up creates go to a model of each side's own.
+    for (const side of ["baseline", "modelreg"] as const) await createModel(`warmup-${side}`);
+    seeder.close();
+    adminApi = undefined;
+    await stop(seeding);
 
     const all: Case[] = [];
     for (const [kind, label, target] of [
@@ -324,7 +322,6 @@ export async function run(argv: string[]): Promise<void> {
         if (serverOf[side]) await stop(serverOf[side]);
         serverOf[side] = await started(side, `${side}-r${round}`);
       }
-      if (round === 1) await stop(seeding); // the pair makes the models from now on
       adminApi?.close();
       adminApi = client(serverOf.modelreg.url, "connect");
       for (const side of ["baseline", "modelreg"] as const)

@@ -123,7 +123,14 @@ describe("createPoolGate", () => {
     expect(gate.stats()).toEqual({ inUse: 2, waiting: 1, unreachable: false });
     // No transaction waits now: a new query rides along a busy connection at once,
     // rather than queueing behind the waiting one (which, under steady load, never emptied).
-    expect(await gate.query(async () => "rode")).toBe("rode");
+    let rode = false;
+    const rider = gate.query(async () => "rode").then((v) => {
+      rode = true;
+      return v;
+    });
+    await new Promise((r) => setImmediate(r)); // every promise job of this turn has run
+    expect(rode).toBe(true);
+    expect(await rider).toBe("rode");
     expect(gate.stats()).toEqual({ inUse: 2, waiting: 1, unreachable: false });
     // The next free connection goes to the query that waited.
     holders[1]!.open();

@@ -117,12 +117,12 @@ interface Waiter {
   refuse(err: PoolUnavailableError): void;
 }
 
+const isTransaction = (w: Waiter) => w.transaction;
+
 export function createPoolGate(options: PoolGateOptions): PoolGate {
   let inUse = 0;
   let unreachable: unknown;
   const waiting: Waiter[] = [];
-  /** Of `waiting`, the transactions. */
-  let transactionsWaiting = 0;
   /** Plain queries sent down busy connections now, and the most there may be. */
   let piped = 0;
   const maxPiped = options.size * Math.max(0, (options.pipeline ?? 1) - 1);
@@ -132,19 +132,10 @@ export function createPoolGate(options: PoolGateOptions): PoolGate {
   const unreachableError = () =>
     new PoolUnavailableError("DATABASE_UNREACHABLE", "the database could not be reached at the last attempt; not waiting for a connection", { cause: unreachable });
 
-  const dequeue = (w: Waiter) => {
-    waiting.splice(waiting.indexOf(w), 1);
-    if (w.transaction) transactionsWaiting--;
-  };
-
   const release = () => {
-    const next = waiting[0];
-    if (!next) {
-      inUse--;
-      return;
-    }
-    dequeue(next);
-    next.grant();
+    const next = waiting.shift();
+    if (next) next.grant();
+    else inUse--;
   };
 
   const acquire = (transaction: boolean): Promise<void> | undefined => {
@@ -166,11 +157,10 @@ export function createPoolGate(options: PoolGateOptions): PoolGate {
         },
       };
       const timer = setTimeout(() => {
-        dequeue(waiter);
+        waiting.splice(waiting.indexOf(waiter), 1);
         reject(new PoolUnavailableError("POOL_ACQUIRE_TIMEOUT", `no database connection became free within ${options.acquireTimeoutMs} ms; every one stayed in use`));
       }, options.acquireTimeoutMs);
       waiting.push(waiter);
-      if (transaction) transactionsWaiting++;
     });
   };
 
@@ -182,7 +172,6 @@ export function createPoolGate(options: PoolGateOptions): PoolGate {
       // Those waiting would only queue for a connection that cannot be opened.
       unreachable = err;
       good = 0;
-      transactionsWaiting = 0;
       for (const w of waiting.splice(0)) w.refuse(unreachableError());
     } else if (hasCode(err, CONNECTION_LOSSES)) good = 0;
     else good++; // the database answered: a query's own error
@@ -210,7 +199,8 @@ export function createPoolGate(options: PoolGateOptions): PoolGate {
   return {
     run: (work) => withConnection(work, true),
     query(work) {
-      if (inUse < options.size || piped >= maxPiped || transactionsWaiting > 0 || unreachable !== undefined || good < options.size) return withConnection(work, false);
+      // Whether a transaction waits is looked at last: under steady load the queue is empty by then.
+      if (inUse < options.size || piped >= maxPiped || unreachable !== undefined || good < options.size || waiting.some(isTransaction)) return withConnection(work, false);
       piped++;
       return ended(work, () => void piped--);
     },
