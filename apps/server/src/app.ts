@@ -1,7 +1,6 @@
 // createApp(): every service of the server, wired over one database, with
 // the interceptor order written down in one place.
 import { type ConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Database, DatabaseHandle, DatabaseStats } from "@modelreg/db";
 import { ExportService, FileService, ModelService, TaskService, TaskWorkerService, VersionService, WorkspaceService } from "@modelreg/proto";
 import { createAuthLimits, failureBudget } from "./auth/auth-limits.js";
@@ -19,7 +18,7 @@ import { createTaskService } from "./services/task-service.js";
 import { RPC_COMPRESSION } from "./http/compression.js";
 import { type CorsOrigins, withCors } from "./http/cors.js";
 import { createFileRoutes } from "./http/file-routes.js";
-import { unblockWritesOnClose } from "./http/unblock-writes.js";
+import { rpcAdapter } from "./http/rpc-adapter.js";
 import { createFileUrls, createSignedUrlCheck, type FileUrls } from "./http/file-urls.js";
 import { peerAddressKey } from "./auth/principal.js";
 import { createExportRuns, createExportsDomain, EXPORT_JOB } from "./domain/exports/index.js";
@@ -111,7 +110,7 @@ export interface App {
   routes: (router: ConnectRouter) => void;
   interceptors: Interceptor[];
   /** Every request: the signed byte routes first, every other request to the RPCs. */
-  handler: ReturnType<typeof connectNodeAdapter>;
+  handler: ReturnType<typeof rpcAdapter>;
   health: HealthService;
   md5: Md5Worker;
   jobs: JobEngine;
@@ -163,7 +162,14 @@ export function createApp(deps: AppDeps): App {
   const readMaxBytes = deps.maxMessageBytes ?? 4 * 1024 * 1024;
   // Malformed binary request messages: InvalidArgument, and logged (interceptors/message-check.ts).
   const checkedRoutes = checkRequestMessages(routes, { accessLog, readMaxBytes, compression: RPC_COMPRESSION });
-  const rpc = connectNodeAdapter({ routes: checkedRoutes, interceptors, contextValues, acceptCompression: RPC_COMPRESSION, readMaxBytes });
+  const rpc = rpcAdapter({
+    routes: checkedRoutes,
+    interceptors,
+    contextValues,
+    acceptCompression: RPC_COMPRESSION,
+    readMaxBytes,
+    onError: (err, h) => deps.logger.error({ err, rpc: `${h.service.typeName}/${h.method.name}` }, "an RPC handler failed after its answer began"),
+  });
   // A signed URL stops working once the key it was issued to no longer stands.
   const urlCheck = createSignedUrlCheck(signer, auth.enabled ? (keyId) => authenticator.keyStatus(keyId) : undefined);
   const fileRoutes = createFileRoutes({ files: d.files, store: deps.store, uploads: d.uploads, signer: urlCheck, urls, publicUrl: deps.publicUrl, logger: deps.logger, observer: metrics.byteRoutes });
@@ -172,7 +178,7 @@ export function createApp(deps: AppDeps): App {
   // CORS (when CORS_ORIGINS is set) answers preflights and marks the answers of both.
   const handler: typeof rpc = withCors((req, res) => {
     const plain = res as unknown as Parameters<typeof fileRoutes>[1];
-    if (!fileRoutes(req, plain) && !probeRoutes(req, plain)) rpc(req, unblockWritesOnClose(res));
+    if (!fileRoutes(req, plain) && !probeRoutes(req, plain)) rpc(req, res);
   }, deps.corsOrigins);
   return { routes, interceptors, handler, health, md5: d.md5, jobs: d.jobs, wakeups: d.wakeups, taskLeases: d.taskLeases, uploadsInFlight: (keyId) => d.uploadLimiter.inFlight(keyId), metrics, readiness };
 }

@@ -45,22 +45,28 @@ async function collect(query: PendingQuery): Promise<Row[]> {
 
 /**
  * A thenable like the postgres.js query Drizzle awaits (`await q` or
- * `await q.values()`), whose rows are detached from `query`.
+ * `await q.values()`), whose rows are detached from `query`. A class, not
+ * an object of closures made per query: its methods live as long as the
+ * process and keep their optimised code through full collections.
  */
-export function detachQuery(query: PendingQuery) {
-  let running: Promise<Row[]> | undefined;
-  const pending = {
-    values() {
-      query.values();
-      return pending;
-    },
-    // biome-ignore lint/suspicious/noThenProperty: Drizzle awaits the query, so it must be a thenable
-    then<A = Row[], B = never>(onFulfilled?: ((rows: Row[]) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null) {
-      running ??= collect(query);
-      return running.then(onFulfilled, onRejected);
-    },
-  };
-  return pending;
+export function detachQuery(query: PendingQuery): DetachedQuery {
+  return new DetachedQuery(query);
+}
+
+class DetachedQuery implements PromiseLike<Row[]> {
+  private running: Promise<Row[]> | undefined;
+  constructor(private readonly query: PendingQuery) {}
+
+  values(): this {
+    this.query.values();
+    return this;
+  }
+
+  // biome-ignore lint/suspicious/noThenProperty: Drizzle awaits the query, so it must be a thenable
+  then<A = Row[], B = never>(onFulfilled?: ((rows: Row[]) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    this.running ??= collect(this.query);
+    return this.running.then(onFulfilled, onRejected);
+  }
 }
 
 export interface DetachOptions {

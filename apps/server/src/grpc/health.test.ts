@@ -1,12 +1,13 @@
 import { Code, ConnectError, createClient, type ConnectRouter, type Transport } from "@connectrpc/connect";
-import { connectNodeAdapter, createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { rpcAdapter } from "../http/rpc-adapter.js";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { serve } from "../http/serve.js";
 import { createHealthService, Health, ServingStatus } from "./health.js";
 
 // A real server on port 0 for each test; both transports talk to the same port.
 async function start(routes: (router: ConnectRouter) => void) {
-  const server = await serve(connectNodeAdapter({ routes }), { port: 0, host: "127.0.0.1" });
+  const server = await serve(rpcAdapter({ routes }), { port: 0, host: "127.0.0.1" });
   onTestFinished(() => server.close(1000));
   return {
     server,

@@ -4,7 +4,8 @@ import { promisify } from "node:util";
 import { create, createFileRegistry, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { type FileDescriptorProto, FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code, createClient } from "@connectrpc/connect";
-import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { rpcAdapter } from "../http/rpc-adapter.js";
 import { ModelService, VersionService } from "@modelreg/proto";
 import type { ServerReflectionRequestSchema, ServerReflectionResponse } from "@modelreg/proto/grpc/reflection/v1/reflection_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,7 +20,7 @@ let server: Server;
 beforeAll(async () => {
   const health = createHealthService();
   const reflection = createReflectionServices([ModelService, VersionService, Health], SERVICES);
-  const routes = connectNodeAdapter({
+  const routes = rpcAdapter({
     routes(router) {
       router.service(ModelService, { getModel: () => ({}) }); // a trivial stub to describe
       health.register(router);

@@ -3,7 +3,8 @@ import * as http2 from "node:http2";
 import * as net from "node:net";
 import { Duplex } from "node:stream";
 import { Code, ConnectError, createClient, type ConnectRouter } from "@connectrpc/connect";
-import { connectNodeAdapter, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { rpcAdapter } from "./rpc-adapter.js";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { createHealthService, Health, ServingStatus } from "../grpc/health.js";
 import { serve, type Server } from "./serve.js";
@@ -11,7 +12,7 @@ import { serve, type Server } from "./serve.js";
 const HOST = "127.0.0.1";
 
 async function start(routes: (router: ConnectRouter) => void, graceMs = 1000) {
-  const server = await serve(connectNodeAdapter({ routes }), { port: 0, host: HOST });
+  const server = await serve(rpcAdapter({ routes }), { port: 0, host: HOST });
   onTestFinished(() => server.close(graceMs));
   return server;
 }
@@ -123,7 +124,7 @@ describe("serve", () => {
   });
 
   it("closes an HTTP/1.1 connection that starts a request and goes silent", async () => {
-    const server = await serve(connectNodeAdapter({ routes: healthRoutes() }), { port: 0, host: HOST, http1IdleTimeoutMs: 200 });
+    const server = await serve(rpcAdapter({ routes: healthRoutes() }), { port: 0, host: HOST, http1IdleTimeoutMs: 200 });
     onTestFinished(() => server.close(100));
     const raw = net.connect(server.port, HOST);
     raw.on("error", () => {});
@@ -155,7 +156,7 @@ describe("serve", () => {
       });
 
     it("answers 408 and closes an HTTP/1.1 connection whose headers trickle in, and closes one trickling the HTTP/2 preface", async () => {
-      const server = await serve(connectNodeAdapter({ routes: healthRoutes() }), { port: 0, host: HOST, limits: { headersTimeoutMs: 300 } });
+      const server = await serve(rpcAdapter({ routes: healthRoutes() }), { port: 0, host: HOST, limits: { headersTimeoutMs: 300 } });
       onTestFinished(() => server.close(100));
       const headers = `POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: x\r\nX-Slow: ${"a".repeat(1000)}`;
       const [h1, h2] = await Promise.all([trickle(server, headers, 20), trickle(server, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 100)]);
@@ -164,7 +165,7 @@ describe("serve", () => {
     });
 
     it("closes connections of a peer beyond maxConnectionsPerPeer at once; other peers are served", async () => {
-      const server = await serve(connectNodeAdapter({ routes: healthRoutes() }), { port: 0, host: HOST, limits: { maxConnectionsPerPeer: 2 } });
+      const server = await serve(rpcAdapter({ routes: healthRoutes() }), { port: 0, host: HOST, limits: { maxConnectionsPerPeer: 2 } });
       onTestFinished(() => server.close(100));
       const held = [net.connect({ port: server.port, host: HOST, localAddress: "127.0.0.2" }), net.connect({ port: server.port, host: HOST, localAddress: "127.0.0.2" })];
       onTestFinished(() => {
@@ -270,7 +271,7 @@ describe("serve", () => {
     it("lets in-flight HTTP/2 and HTTP/1.1 calls finish and refuses new connections", async () => {
       let started = 0;
       const server = await serve(
-        connectNodeAdapter({ routes: healthRoutes(async () => {
+        rpcAdapter({ routes: healthRoutes(async () => {
           started++;
           await sleep(300);
         }) }),
@@ -297,7 +298,7 @@ describe("serve", () => {
     });
 
     it("closes idle keep-alive and silent connections right away", async () => {
-      const server = await serve(connectNodeAdapter({ routes: healthRoutes() }), { port: 0, host: HOST });
+      const server = await serve(rpcAdapter({ routes: healthRoutes() }), { port: 0, host: HOST });
       const agent = new http.Agent({ keepAlive: true });
       expect((await postHttp1(server, agent)).status).toBe(200); // leaves an idle keep-alive socket
       const h2 = createClient(Health, createGrpcTransport({ baseUrl: server.url }));
@@ -316,7 +317,7 @@ describe("serve", () => {
       const never = new Promise<void>(() => {});
       let started = false;
       const server = await serve(
-        connectNodeAdapter({ routes: healthRoutes(async () => {
+        rpcAdapter({ routes: healthRoutes(async () => {
           started = true;
           await never;
         }) }),

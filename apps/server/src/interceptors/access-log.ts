@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { bearerOf, parseToken } from "../auth/keys.js";
 import { callIdentityKey, peerAddressKey } from "../auth/principal.js";
 import { codeNameOf } from "./code-name.js";
+import { madeOnce } from "./made-once.js";
 import { requestIdOf } from "./request-id.js";
 
 /** A finished call as the log and the metrics see it. */
@@ -42,7 +43,7 @@ export function createAccessLog(logger: Logger, observer?: CallObserver): Access
     logger.info({ rpc: `${call.method.parent.typeName}/${call.method.name}`, code: call.code, ms: call.ms, keyId: call.keyId, peer: call.peer, requestId: call.requestId }, "call");
     observer?.finished(call);
   };
-  const interceptor: Interceptor = (next) => async (req) => {
+  const interceptor: Interceptor = madeOnce(async (req, next) => {
     const started = performance.now();
     observer?.started(req.method);
     const requestId = requestIdOf(req);
@@ -59,7 +60,7 @@ export function createAccessLog(logger: Logger, observer?: CallObserver): Access
       return res;
     }
     return { ...res, message: loggedStream(res.message, end) };
-  };
+  });
   return {
     interceptor,
     refused(method, code, started, fields) {

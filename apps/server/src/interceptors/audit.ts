@@ -19,6 +19,7 @@ import { callIdentityKey, type CallIdentity } from "../auth/principal.js";
 import type { AuditDomain, AuditRow } from "../domain/audit/index.js";
 import type { Logger } from "../logger.js";
 import { PUBLIC_SERVICES } from "./auth.js";
+import { type AnyRequest, type AnyResponse, madeOnce, type Next } from "./made-once.js";
 import { requestIdOf } from "./request-id.js";
 
 /**
@@ -47,15 +48,9 @@ function workspaceOf(resource: string): string {
 }
 
 export function auditInterceptor(audit: Pick<AuditDomain, "record">, logger: Logger): Interceptor {
-  return (next) => async (req) => {
-    const identity: CallIdentity = {};
-    req.contextValues.set(callIdentityKey, identity);
-    const mutating =
-      !req.stream &&
-      !PUBLIC_SERVICES.has(req.service.typeName) &&
-      req.method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS &&
-      !TELEMETRY.has(`${req.service.typeName}/${req.method.name}`);
-    if (!mutating) return next(req);
+  // Mutations write the "ok" row inside their own transaction through the
+  // call's audit hook; whatever did not (and every failure) is written here.
+  const mutation = async (req: AnyRequest, next: Next, identity: CallIdentity): Promise<AnyResponse> => {
     const resource = resourceOf(req.message).slice(0, 1024);
     const row = (code: string): AuditRow => {
       const p = identity.principal;
@@ -71,8 +66,6 @@ export function auditInterceptor(audit: Pick<AuditDomain, "record">, logger: Log
         requestId: requestIdOf(req),
       };
     };
-    // Mutations write the "ok" row inside their own transaction through this
-    // hook; whatever did not (and every failure) is written here.
     let written = false;
     identity.audit = { values: () => row("ok"), markWritten: () => (written = true) };
     const record = async (code: string) => {
@@ -103,4 +96,15 @@ export function auditInterceptor(audit: Pick<AuditDomain, "record">, logger: Log
       throw err;
     }
   };
+  // Reads pass straight on, without a promise of their own.
+  return madeOnce((req, next) => {
+    const identity: CallIdentity = {};
+    req.contextValues.set(callIdentityKey, identity);
+    const mutating =
+      !req.stream &&
+      !PUBLIC_SERVICES.has(req.service.typeName) &&
+      req.method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS &&
+      !TELEMETRY.has(`${req.service.typeName}/${req.method.name}`);
+    return mutating ? mutation(req, next, identity) : next(req);
+  });
 }

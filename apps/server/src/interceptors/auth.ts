@@ -13,6 +13,7 @@ import { ANONYMOUS_ADMIN, callIdentityKey, hasRole, peerAddressKey, roleName, ty
 import type { RateLimiter } from "../auth/rate-limit.js";
 import { PermissionDeniedError } from "../domain/shared/errors.js";
 import type { Scope } from "../domain/shared/scope.js";
+import { madeOnce } from "./made-once.js";
 
 /** Services anyone may call without a key. */
 export const PUBLIC_SERVICES = new Set(["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);
@@ -44,7 +45,7 @@ function subject(p: Principal): string {
 }
 
 export function authInterceptor(options: AuthOptions): Interceptor {
-  return (next) => async (req) => {
+  return madeOnce(async (req, next) => {
     if (PUBLIC_SERVICES.has(req.service.typeName)) return next(req);
     const principal = options.enabled
       ? await options.authenticator.authenticate(bearerOf(req.header.get("authorization")), req.contextValues.get(peerAddressKey))
@@ -64,7 +65,7 @@ export function authInterceptor(options: AuthOptions): Interceptor {
       if (!taken.ok) throw ResourceExhaustedError.rateLimited(`access key ${principal.keyId}`, options.ratePerSecond ?? 0, taken.retryAfterMs);
     }
     return next(req);
-  };
+  });
 }
 
 /** The caller's scope, with the call's audit hook, for handlers. */

@@ -17,6 +17,7 @@ import {
   UnauthenticatedError,
 } from "../domain/shared/errors.js";
 import { ResourceExhaustedError } from "../domain/ports/limiter.js";
+import { madeOnce } from "./made-once.js";
 import { requestIdOf } from "./request-id.js";
 
 /** One error detail as ConnectError takes it (Connect-ES does not export the type). */
@@ -127,7 +128,7 @@ async function* checkedMessages<T>(messages: AsyncIterable<T>, typeName: string,
 }
 
 export function errorInterceptor(logger: Logger): Interceptor {
-  return (next) => async (req) => {
+  return madeOnce(async (req, next) => {
     let res: Awaited<ReturnType<typeof next>>;
     if (req.stream) req = { ...req, message: checkedMessages(req.message, req.method.input.typeName, () => requestIdOf(req)) };
     try {
@@ -148,5 +149,5 @@ export function errorInterceptor(logger: Logger): Interceptor {
         }
       })(),
     };
-  };
+  });
 }

@@ -3,6 +3,7 @@
 // Worked out once per call and kept in the call's context values.
 import { randomUUID } from "node:crypto";
 import { createContextKey, type Interceptor, type StreamRequest, type UnaryRequest } from "@connectrpc/connect";
+import { madeOnce } from "./made-once.js";
 
 const HEADER = "x-request-id";
 const SANE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -23,10 +24,10 @@ export function requestIdFromHeader(header: Headers): string {
 }
 
 export function requestIdInterceptor(): Interceptor {
-  return (next) => async (req) => {
+  return madeOnce(async (req, next) => {
     const id = requestIdOf(req);
     const res = await next(req);
     res.header.set(HEADER, id);
     return res;
-  };
+  });
 }
