@@ -32,7 +32,7 @@ export class ResourceExhaustedError extends DomainError {
   }
 
   /**
-   * `subject` names who was limited, e.g. "access key AK7F…" — never a
+   * `subject` names who was limited, e.g. "access key AK7F...", never a
    * secret: the message goes to the client and into logs.
    */
   static rateLimited(subject: string, ratePerSecond: number, retryAfterMs: number): ResourceExhaustedError {
