@@ -168,7 +168,7 @@ export function createApp(deps: AppDeps): App {
     contextValues,
     acceptCompression: RPC_COMPRESSION,
     readMaxBytes,
-    onError: (err, h) => deps.logger.error({ err, rpc: `${h.service.typeName}/${h.method.name}` }, "an RPC handler failed after its answer began"),
+    onError: (err, h) => deps.logger.error({ err, rpc: `${h.service.typeName}/${h.method.name}` }, "could not answer an RPC: its handler or the write of its answer failed"),
   });
   // A signed URL stops working once the key it was issued to no longer stands.
   const urlCheck = createSignedUrlCheck(signer, auth.enabled ? (keyId) => authenticator.keyStatus(keyId) : undefined);

@@ -13,10 +13,13 @@
 //   more itself where it reads the query: Connect GET);
 // - a write waits for 'drain' through listeners only when the response's
 //   buffer is full, and also ends when the client goes away ('close'), so a
-//   server stream whose client left fails its next message at once rather
-//   than waiting for a 'drain' that never comes.
-// GetVersion at 64 in flight spent about 260 µs of server CPU per call in a
-// bare Connect server against about 55 in node's http2 alone (issue 17).
+//   server stream whose client left fails its message at once rather than
+//   waiting for a 'drain' that never comes (rpc-adapter.test.ts).
+// Measured on GetVersion at 64 in flight (issue 17): a bare Connect server
+// spent about 300 us of CPU per call against about 55 for node's http2
+// alone answering the same bytes; the same bare server on this adapter
+// 7% less than on connect-node's, and it promoted 3.3 KB per call to the
+// old generation instead of 4.7 (fewer full collections).
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import { Code, ConnectError, type ConnectRouter, type ConnectRouterOptions, type ContextValues, createConnectRouter } from "@connectrpc/connect";
