@@ -22,6 +22,7 @@
 // old generation instead of 4.7 (fewer full collections).
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
+import { constants as h2 } from "node:http2";
 import { Code, ConnectError, type ConnectRouter, type ConnectRouterOptions, type ContextValues, createConnectRouter } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 
@@ -170,25 +171,26 @@ function write(res: NodeResponse, chunk: Uint8Array, signal: AbortSignal): Promi
 
 /** Why an HTTP/2 stream was reset, as Connect (connect-node) reads it; undefined for no error. */
 function errorOfResetCode(rstCode: number): ConnectError | undefined {
-  const code = RESET_CODES[rstCode];
+  const code = RESET_CODES.get(rstCode);
   return code === undefined ? undefined : new ConnectError(`http/2 stream closed with error code 0x${rstCode.toString(16)}`, code);
 }
 
-// HTTP/2 error codes (RFC 9113, section 7) and the Connect code of each, as connect-node maps them; STREAM_CLOSED is not an error of the call.
-const RESET_CODES: Record<number, Code> = {
-  0x1: Code.Internal, // PROTOCOL_ERROR
-  0x2: Code.Internal, // INTERNAL_ERROR
-  0x3: Code.Internal, // FLOW_CONTROL_ERROR
-  0x4: Code.Internal, // SETTINGS_TIMEOUT
-  0x6: Code.Internal, // FRAME_SIZE_ERROR
-  0x7: Code.Unavailable, // REFUSED_STREAM
-  0x8: Code.Canceled, // CANCEL
-  0x9: Code.Internal, // COMPRESSION_ERROR
-  0xa: Code.Internal, // CONNECT_ERROR
-  0xb: Code.ResourceExhausted, // ENHANCE_YOUR_CALM
-  0xc: Code.PermissionDenied, // INADEQUATE_SECURITY
-  0xd: Code.PermissionDenied, // HTTP_1_1_REQUIRED
-};
+// HTTP/2 error codes (RFC 9113, section 7) and the Connect code of each, as
+// connect-node maps them; STREAM_CLOSED and NO_ERROR are not errors of the call.
+const RESET_CODES = new Map<number, Code>([
+  [h2.NGHTTP2_PROTOCOL_ERROR, Code.Internal],
+  [h2.NGHTTP2_INTERNAL_ERROR, Code.Internal],
+  [h2.NGHTTP2_FLOW_CONTROL_ERROR, Code.Internal],
+  [h2.NGHTTP2_SETTINGS_TIMEOUT, Code.Internal],
+  [h2.NGHTTP2_FRAME_SIZE_ERROR, Code.Internal],
+  [h2.NGHTTP2_REFUSED_STREAM, Code.Unavailable],
+  [h2.NGHTTP2_CANCEL, Code.Canceled],
+  [h2.NGHTTP2_COMPRESSION_ERROR, Code.Internal],
+  [h2.NGHTTP2_CONNECT_ERROR, Code.Internal],
+  [h2.NGHTTP2_ENHANCE_YOUR_CALM, Code.ResourceExhausted],
+  [h2.NGHTTP2_INADEQUATE_SECURITY, Code.PermissionDenied],
+  [h2.NGHTTP2_HTTP_1_1_REQUIRED, Code.PermissionDenied],
+]);
 
 /** A node error as a ConnectError: a client that went away is Aborted, as connect-node has it. */
 function errorOfNode(reason: unknown): ConnectError {
