@@ -142,12 +142,10 @@ const clientGone = () => new ConnectError("the client went away", Code.Aborted);
  */
 function write(res: NodeResponse, chunk: Uint8Array, signal: AbortSignal): Promise<void> | undefined {
   if (signal.aborted) throw clientGone();
+  // A failed write reports through its callback, always after write() returned.
   let settle: ((err?: Error | null) => void) | undefined;
-  let failed: Error | undefined;
   const flushed = (res as http.ServerResponse).write(chunk, (err) => {
-    if (!err) return;
-    failed ??= err;
-    settle?.(err);
+    if (err) settle?.(err);
   });
   if (flushed) return undefined;
   return new Promise<void>((resolve, reject) => {
@@ -159,13 +157,12 @@ function write(res: NodeResponse, chunk: Uint8Array, signal: AbortSignal): Promi
       if (err) reject(err);
       else resolve();
     };
-    const onDrain = () => done(failed);
-    const onClose = () => done(failed ?? clientGone());
+    const onDrain = () => done();
+    const onClose = () => done(clientGone());
     settle = done;
     res.on("drain", onDrain);
     res.on("close", onClose);
     res.on("error", done);
-    if (failed || signal.aborted) done(failed ?? clientGone());
   });
 }
 
