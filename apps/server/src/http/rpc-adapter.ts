@@ -25,6 +25,7 @@ import type * as http2 from "node:http2";
 import { constants as h2 } from "node:http2";
 import { Code, ConnectError, type ConnectRouter, type ConnectRouterOptions, type ContextValues, createConnectRouter } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { withGrpcUnary } from "./grpc-unary.js";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -40,7 +41,7 @@ export interface RpcAdapterOptions extends ConnectRouterOptions {
 /** The request handler of every RPC path; any other path is answered 404. */
 export function rpcAdapter(options: RpcAdapterOptions): (req: NodeRequest, res: NodeResponse) => void {
   const router = createConnectRouter(options);
-  options.routes(router);
+  options.routes(withGrpcUnary(router, options));
   const paths = new Map(router.handlers.map((h) => [h.requestPath, h]));
   return (req, res) => {
     const url = req.url ?? "";

@@ -22,6 +22,7 @@ import { parseContentType as grpcContentType } from "@connectrpc/connect/protoco
 import { parseContentType as grpcWebContentType } from "@connectrpc/connect/protocol-grpc-web";
 import type { AccessLog } from "./access-log.js";
 import { peerAddressKey } from "../auth/principal.js";
+import { readBody } from "../http/read-body.js";
 import { malformedMessageError } from "./errors.js";
 import { requestIdFromHeader } from "./request-id.js";
 
@@ -104,20 +105,13 @@ async function* checkedBody(
   options: MessageCheckOptions,
   refuse: (reason: string) => Error,
 ): AsyncGenerator<Uint8Array> {
-  const it = body[Symbol.asyncIterator]();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (let next = await it.next(); !next.done; next = await it.next()) {
-    chunks.push(next.value);
-    size += next.value.byteLength;
-    if (size > options.readMaxBytes + 5) {
-      // Too large: Connect refuses it as it reads.
-      yield* chunks;
-      for (let rest = await it.next(); !rest.done; rest = await it.next()) yield rest.value;
-      return;
-    }
+  const read = await readBody(body, options.readMaxBytes + 5);
+  if (read.over) {
+    // Too large: Connect refuses it as it reads.
+    yield* read.over;
+    return;
   }
-  const bytes = concat(chunks, size);
+  const { bytes } = read;
   const reason = req.signal.aborted ? undefined : await problemOf(bytes, req, framing, method, options);
   if (reason !== undefined) throw refuse(reason);
   yield bytes;
@@ -167,15 +161,4 @@ function parseProblem(method: DescMethod, message: Uint8Array): string | undefin
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
   }
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
