@@ -15,6 +15,8 @@
 //   buffer is full, and also ends when the client goes away ('close'), so a
 //   server stream whose client left fails its message at once rather than
 //   waiting for a 'drain' that never comes (rpc-adapter.test.ts).
+// Unary methods over gRPC are answered by ./grpc-unary.ts, which the router
+// given to `routes` registers them with.
 // Measured on GetVersion at 64 in flight (issue 17): a bare Connect server
 // spent about 300 us of CPU per call against about 55 for node's http2
 // alone answering the same bytes; the same bare server on this adapter
