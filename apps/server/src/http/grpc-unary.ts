@@ -103,7 +103,7 @@ export function withGrpcUnary(router: ConnectRouter, routerOptions: ConnectRoute
 type ValidOptions = ReturnType<typeof validateUniversalHandlerOptions>;
 
 /** The gRPC handler of one unary method (see the file's head). */
-export function grpcUnaryHandler(opt: ValidOptions, spec: UnarySpec): UniversalHandler {
+function grpcUnaryHandler(opt: ValidOptions, spec: UnarySpec): UniversalHandler {
   const serialization = createMethodSerializationLookup(spec.method, opt.binaryOptions, opt.jsonOptions, opt);
   const handle = async (req: UniversalServerRequest): Promise<UniversalServerResponse> => {
     assertByteStreamRequest(req);
