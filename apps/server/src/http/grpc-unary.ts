@@ -18,6 +18,15 @@
 // own transforms instead, so every framing error is Connect's, word for word;
 // grpc-unary.test.ts answers a set of requests with both handlers and
 // compares the bytes.
+//
+// Measured on GetVersion at 64 in flight over gRPC, same run: 7.3 KB per
+// call reached the old generation instead of 29.2, 8.1 full collections per
+// 10,000 calls instead of 23.6, and the server's CPU per call fell from 798
+// to 404 us (a bare Connect server: 521).
+//
+// These pieces are Connect's private exports ("internal code that does not
+// follow semantic versioning"); the server pins @connectrpc/connect to one
+// version, as Connect asks of code that uses them.
 import type { DescMethodUnary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type ConnectRouterOptions, createHandlerContext, createMethodImplSpec, createServiceImplSpec } from "@connectrpc/connect";
 import {
