@@ -72,7 +72,7 @@ import {
   setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
 import { createHandlerFactory as grpcWebFactory } from "@connectrpc/connect/protocol-grpc-web";
-import { readBody } from "./read-body.js";
+import { oneEnvelope, readBody } from "./read-body.js";
 
 type MethodImplSpec = ReturnType<typeof createMethodImplSpec>;
 type UnarySpec = Extract<MethodImplSpec, { kind: "unary" }>;
@@ -174,14 +174,8 @@ function grpcUnaryHandler(opt: ValidOptions, spec: UnarySpec): UniversalHandler 
  */
 async function readInput<T>(body: AsyncIterable<Uint8Array>, readMaxBytes: number, compression: Compression | null, parser: Serialization<T>): Promise<T> {
   const read = await readBody(body, readMaxBytes + 5);
-  if (read.over === undefined && read.bytes.byteLength >= 5) {
-    const { bytes } = read;
-    const length = new DataView(bytes.buffer, bytes.byteOffset, 5).getUint32(1);
-    if (bytes.byteLength === 5 + length && length <= readMaxBytes) {
-      const env = await envelopeDecompress({ flags: bytes[0]!, data: bytes.subarray(5) }, compression, readMaxBytes);
-      return parser.parse(env.data);
-    }
-  }
+  const envelope = read.over === undefined ? oneEnvelope(read.bytes) : undefined;
+  if (envelope && envelope.data.byteLength <= readMaxBytes) return parser.parse((await envelopeDecompress(envelope, compression, readMaxBytes)).data);
   const all = read.over ?? createAsyncIterable([read.bytes]);
   return single(pipe(all, transformSplitEnvelope(readMaxBytes), transformDecompressEnvelope(compression, readMaxBytes), transformParseEnvelope(parser)));
 }

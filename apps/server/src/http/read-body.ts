@@ -1,6 +1,7 @@
 // A request body read whole, up to a bound: what Connect's unary handlers
 // do with a body anyway. Past the bound, the caller gets what was read and
 // the rest as it comes, to hand on to Connect, which refuses it in its words.
+// And the one envelope such a body may hold.
 
 export type BodyRead = { bytes: Uint8Array; over?: undefined } | { over: AsyncIterable<Uint8Array> };
 
@@ -15,6 +16,13 @@ export async function readBody(body: AsyncIterable<Uint8Array>, limit: number): 
     if (size > limit) return { over: replay(chunks, it) };
   }
   return { bytes: concat(chunks, size) };
+}
+
+/** The one gRPC (or gRPC-Web) envelope `bytes` hold, when they hold exactly one: flags byte, 4-byte length, message. */
+export function oneEnvelope(bytes: Uint8Array): { flags: number; data: Uint8Array } | undefined {
+  if (bytes.byteLength < 5) return undefined;
+  const length = new DataView(bytes.buffer, bytes.byteOffset, 5).getUint32(1);
+  return bytes.byteLength === 5 + length ? { flags: bytes[0]!, data: bytes.subarray(5) } : undefined;
 }
 
 async function* replay(read: Uint8Array[], rest: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {

@@ -22,7 +22,7 @@ import { parseContentType as grpcContentType } from "@connectrpc/connect/protoco
 import { parseContentType as grpcWebContentType } from "@connectrpc/connect/protocol-grpc-web";
 import type { AccessLog } from "./access-log.js";
 import { peerAddressKey } from "../auth/principal.js";
-import { readBody } from "../http/read-body.js";
+import { oneEnvelope, readBody } from "../http/read-body.js";
 import { malformedMessageError } from "./errors.js";
 import { requestIdFromHeader } from "./request-id.js";
 
@@ -125,10 +125,9 @@ async function problemOf(bytes: Uint8Array, req: UniversalServerRequest, framing
   let message: Uint8Array;
   try {
     if (framing.enveloped) {
-      if (bytes.byteLength < 5) return undefined;
-      const length = new DataView(bytes.buffer, bytes.byteOffset, 5).getUint32(1);
-      if (bytes.byteLength !== 5 + length) return undefined;
-      message = (await envelopeDecompress({ flags: bytes[0]!, data: bytes.subarray(5) }, compression ?? null, o.readMaxBytes)).data;
+      const envelope = oneEnvelope(bytes);
+      if (!envelope) return undefined;
+      message = (await envelopeDecompress(envelope, compression ?? null, o.readMaxBytes)).data;
     } else message = compression ? await compression.decompress(bytes, o.readMaxBytes) : bytes;
   } catch {
     return undefined;
