@@ -17,10 +17,11 @@
 //   CreateVersion, --creates (10,000) on ONE model at 16 in flight, Connect:
 //     ≥ 0.8× the baseline, and the last tenth's calls/s within ±20% of the
 //     first tenth's.
-// Both sides speak the same protocols with Connect-ES's protocol code; over
-// gRPC, modelreg answers unary calls with a handler of its own built from
-// those pieces (apps/server/src/http/grpc-unary.ts), the baseline with
-// Connect's stream pipeline.
+// Both sides speak the same protocols with Connect-ES's protocol code;
+// modelreg answers unary calls over gRPC and Connect with handlers of its
+// own built from those pieces (apps/server/src/http/unary-router.ts: no
+// stream pipeline over gRPC, the abort signal made only when read), the
+// baseline with Connect's.
 // Every case runs in each of --rounds (3) rounds, baseline and modelreg back
 // to back (modelreg first in even rounds), each round on a new pair of server
 // processes, warmed alike (the seed data comes from a modelreg process of

@@ -10,10 +10,10 @@
 // three times the full collections per call.
 //
 // This handler does what Connect's unary Connect-protocol handler does, in
-// gRPC's framing, with Connect's own pieces: the handler context, timeout
-// and compression negotiation, envelope decompression, the method's
-// (de)serializers with their size limits, the interceptors
-// (invokeUnaryImplementation), and the trailer status. A request whose body
+// gRPC's framing, with Connect's own pieces: timeout and compression
+// negotiation, envelope decompression, the method's (de)serializers with
+// their size limits, and the trailer status; the call's context and its run
+// through the interceptors are ./unary-call.ts's. A request whose body
 // is not exactly one envelope of at most readMaxBytes goes through Connect's
 // own transforms instead, so every framing error is Connect's, word for word;
 // grpc-unary.test.ts answers a set of requests with both handlers and
@@ -23,12 +23,9 @@
 // call reached the old generation instead of 29.2, 8.1 full collections per
 // 10,000 calls instead of 23.6, and the server's CPU per call fell from 798
 // to 404 us (a bare Connect server: 521).
-//
-// These pieces are Connect's private exports ("internal code that does not
-// follow semantic versioning"); the server pins @connectrpc/connect to one
-// version, as Connect asks of code that uses them.
+// (Connect's private exports: see ./unary-router.ts.)
 import type { DescMethodUnary } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ConnectRouter, type ConnectRouterOptions, createHandlerContext, createMethodImplSpec, createServiceImplSpec } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import {
   assertByteStreamRequest,
   compressionNegotiate,
@@ -36,27 +33,22 @@ import {
   createAsyncIterable,
   createMethodSerializationLookup,
   createMethodUrl,
-  createUniversalMethodHandler,
   encodeEnvelope,
   envelopeCompress,
   envelopeDecompress,
-  invokeUnaryImplementation,
   pipe,
   transformDecompressEnvelope,
   transformParseEnvelope,
   transformSplitEnvelope,
   type Compression,
   type UniversalHandler,
-  type ProtocolHandlerFactory,
   type Serialization,
   type UniversalServerRequest,
   type UniversalServerResponse,
   uResponseMethodNotAllowed,
   uResponseOk,
   uResponseUnsupportedMediaType,
-  validateUniversalHandlerOptions,
 } from "@connectrpc/connect/protocol";
-import { createHandlerFactory as connectFactory } from "@connectrpc/connect/protocol-connect";
 import {
   contentTypeJson,
   contentTypeProto,
@@ -71,48 +63,13 @@ import {
   parseTimeout,
   setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
-import { createHandlerFactory as grpcWebFactory } from "@connectrpc/connect/protocol-grpc-web";
 import { oneEnvelope, readBody } from "./read-body.js";
-
-type MethodImplSpec = ReturnType<typeof createMethodImplSpec>;
-type UnarySpec = Extract<MethodImplSpec, { kind: "unary" }>;
-
-/**
- * `router`, with each unary method registered through it served over gRPC
- * by the handler below, and over gRPC-Web and Connect by Connect's own, as
- * Connect's router would (the same options, merged the same way).
- * Streaming methods go to `router` unchanged.
- */
-export function withGrpcUnary(router: ConnectRouter, routerOptions: ConnectRouterOptions = {}): ConnectRouter {
-  const base = { ...routerOptions, ...validateUniversalHandlerOptions(routerOptions) };
-  const add = (spec: MethodImplSpec, options: ConnectRouterOptions | undefined, stock: () => void) => {
-    const flags = options ?? routerOptions;
-    if (spec.kind !== "unary" || flags.grpc === false) return stock();
-    const opt = options ? { ...validateUniversalHandlerOptions(base), ...options } : base;
-    const protocols: ProtocolHandlerFactory[] = [Object.assign((s: MethodImplSpec) => grpcUnaryHandler(opt, s as UnarySpec), { protocolName: "grpc" })];
-    if (flags.grpcWeb !== false) protocols.push(grpcWebFactory(opt));
-    if (flags.connect !== false) protocols.push(connectFactory(opt));
-    router.handlers.push(createUniversalMethodHandler(spec, protocols));
-  };
-  const wrapped: ConnectRouter = {
-    handlers: router.handlers,
-    service(service, impl, options) {
-      for (const spec of Object.values(createServiceImplSpec(service, impl).methods))
-        add(spec, options, () => router.rpc(spec.method as never, spec.impl as never, options));
-      return wrapped;
-    },
-    rpc(method, impl, options) {
-      add(createMethodImplSpec(method, impl as never), options, () => router.rpc(method, impl, options));
-      return wrapped;
-    },
-  };
-  return wrapped;
-}
-
-type ValidOptions = ReturnType<typeof validateUniversalHandlerOptions>;
+import { createUnaryContext, invokeUnary } from "./unary-call.js";
+import type { UnarySpec, ValidOptions } from "./unary-router.js";
+import { WholeBody } from "./whole-body.js";
 
 /** The gRPC handler of one unary method (see the file's head). */
-function grpcUnaryHandler(opt: ValidOptions, spec: UnarySpec): UniversalHandler {
+export function grpcUnaryHandler(opt: ValidOptions, spec: UnarySpec): UniversalHandler {
   const serialization = createMethodSerializationLookup(spec.method, opt.binaryOptions, opt.jsonOptions, opt);
   const handle = async (req: UniversalServerRequest): Promise<UniversalServerResponse> => {
     assertByteStreamRequest(req);
@@ -120,18 +77,17 @@ function grpcUnaryHandler(opt: ValidOptions, spec: UnarySpec): UniversalHandler 
     if (type === undefined) return uResponseUnsupportedMediaType;
     if (req.method !== "POST") return uResponseMethodNotAllowed;
     const timeout = parseTimeout(req.header.get(headerTimeout), opt.maxTimeoutMs);
-    const context = createHandlerContext({
-      ...spec,
-      service: spec.method.parent,
-      requestMethod: req.method,
+    const context = createUnaryContext({
+      spec,
       protocolName: "grpc",
+      requestMethod: req.method,
+      url: req.url,
       timeoutMs: timeout.timeoutMs,
       shutdownSignal: opt.shutdownSignal,
       requestSignal: req.signal,
       requestHeader: req.header,
-      url: req.url,
-      responseHeader: { [headerContentType]: type.binary ? contentTypeProto : contentTypeJson },
-      responseTrailer: { [headerGrpcStatus]: grpcStatusOk },
+      responseHeader: new Headers({ [headerContentType]: type.binary ? contentTypeProto : contentTypeJson }),
+      responseTrailer: new Headers({ [headerGrpcStatus]: grpcStatusOk }),
       contextValues: req.contextValues,
     });
     const compression = compressionNegotiate(opt.acceptCompression, req.header.get(headerEncoding), req.header.get(headerAcceptEncoding), headerAcceptEncoding);
@@ -143,8 +99,8 @@ function grpcUnaryHandler(opt: ValidOptions, spec: UnarySpec): UniversalHandler 
       if (compression.error) throw compression.error;
       if (timeout.error) throw timeout.error;
       const input = await readInput(req.body, opt.readMaxBytes, compression.request, serialization.getI(type.binary));
-      const output = await invokeUnaryImplementation(spec, context, input, opt.interceptors);
-      const env = await envelopeCompress({ flags: 0, data: serialization.getO(type.binary).serialize(output) }, compression.response, opt.compressMinBytes);
+      const output = await invokeUnary(spec, context, input, opt.interceptors);
+      const env = await envelopeCompress({ flags: 0, data: serialization.getO(type.binary).serialize(output as never) }, compression.response, opt.compressMinBytes);
       body = encodeEnvelope(env.flags, env.data);
     } catch (e) {
       error = e;
@@ -153,7 +109,7 @@ function grpcUnaryHandler(opt: ValidOptions, spec: UnarySpec): UniversalHandler 
     context.abort(error);
     if (error instanceof ConnectError) setTrailerStatus(context.responseTrailer, error);
     else if (error !== undefined) setTrailerStatus(context.responseTrailer, new ConnectError("internal error", Code.Internal, undefined, undefined, error));
-    return { ...uResponseOk, body: createAsyncIterable(body ? [body] : []), header: context.responseHeader, trailer: context.responseTrailer };
+    return { ...uResponseOk, body: new WholeBody(body), header: context.responseHeader, trailer: context.responseTrailer };
   };
   return Object.assign(handle, {
     protocolNames: ["grpc"],
