@@ -103,6 +103,8 @@ export interface AppDeps {
   databaseStats?: () => DatabaseStats;
   /** Readiness checks of the database (readiness/readiness.ts): how often once started (default 2 s), and how long one may take (default 3 s). */
   readiness?: { everyMs?: number; timeoutMs?: number };
+  /** Told as each streaming RPC starts; the function it returns, once its HTTP exchange ends (the heap policy, heap-room.ts). */
+  streamActivity?: () => () => void;
 }
 
 /** The server as a library sees it: RPC routes and interceptors, one HTTP handler, and the parts a process starts and stops. */
@@ -168,6 +170,7 @@ export function createApp(deps: AppDeps): App {
     contextValues,
     acceptCompression: RPC_COMPRESSION,
     readMaxBytes,
+    streamActivity: deps.streamActivity,
     onError: (err, h) => deps.logger.error({ err, rpc: `${h.service.typeName}/${h.method.name}` }, "could not answer an RPC: its handler or the write of its answer failed"),
   });
   // A signed URL stops working once the key it was issued to no longer stands.

@@ -96,7 +96,7 @@ export const SETTINGS: Setting[] = [
   {
     name: "HEAP_GROWING_PERCENT",
     default: "50",
-    help: "how far the JavaScript heap may grow past what the last full garbage collection kept before the next, in percent (V8's own default, up to 300%, is used with 0); lower keeps memory lower for a little more collection work",
+    help: "how far the JavaScript heap may grow past what the last full garbage collection kept before the next, in percent, and at least 32 MiB while no blob is being read or written (V8's own default, up to 300%, is used with 0); lower keeps memory lower for a little more collection work",
   },
   { name: "LOG_LEVEL", default: "info", help: "trace, debug, info, warn, error or fatal; logs are JSON lines on stdout" },
   { name: "SHUTDOWN_GRACE_MS", default: "10000", help: "on SIGTERM/SIGINT, how long in-flight calls may take to finish before connections are cut" },

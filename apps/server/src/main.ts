@@ -1,10 +1,10 @@
 // The server process: configuration from the environment, migrations, then
 // Connect + gRPC + gRPC-Web on one port until SIGTERM/SIGINT.
 import { join } from "node:path";
-import { setFlagsFromString } from "node:v8";
 import { openDatabase } from "@modelreg/db";
 import { createApp } from "./app.js";
 import { ConfigError, helpText, loadConfig } from "./config.js";
+import { limitHeapGrowth } from "./heap-room.js";
 import { announceAdminKey } from "./auth/admin-key-file.js";
 import { keyMaterial } from "./auth/keys.js";
 import { ensureServerAdminKey } from "./domain/keys/index.js";
@@ -14,6 +14,7 @@ import { streamingBodies } from "./http/request-deadline.js";
 import { loadSigningKeys } from "./auth/signing-keys.js";
 import { GC_JOB } from "./jobs/gc.js";
 import { schedulePeriodic } from "./jobs/periodic.js";
+import { markBulkActivity } from "./storage/bulk-activity.js";
 import { BLOB_STORE_SETTINGS, blobStoreFromEnv } from "./storage/config.js";
 import { TLS_SETTINGS, tlsFromEnv } from "./http/tls-config.js";
 import { createLogger } from "./logger.js";
@@ -43,10 +44,11 @@ async function main(): Promise<void> {
     exitOnStartupFailure(`${e.message} (run with --help for every setting)`, undefined, 2);
   }
   Object.assign(startup, { databaseUrl: config.databaseUrl, dataDir: config.dataDir, port: config.port, host: config.host, metricsPort: config.metricsPort });
-  // V8 lets the old generation grow to up to 4× what survived the last full
-  // collection (a browser tab's trade); a server under steady load then
-  // holds mostly garbage. The flag is read at each collection.
-  if (config.heapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
+  // The heap grows by half of what the last full collection kept, and a
+  // small one by at least 32 MiB while no blob is read or written and no
+  // streaming call is open (heap-room.ts).
+  const heapRoom = limitHeapGrowth(config.heapGrowingPercent);
+  store = markBulkActivity(store, heapRoom.bulkActivity);
   const logger = createLogger(config.logLevel);
   // A signal during start-up (opening the database, migrating) is kept, and
   // acted on once the server is up: a clean stop and exit 0, never node's
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
     tasks: config.tasks,
     draining: draining.signal,
     databaseStats: database.stats,
+    streamActivity: heapRoom.bulkActivity,
   });
   void app.md5.sweep().catch((err: unknown) => logger.warn({ err }, "could not look for blobs without an md5"));
   // Garbage collection is a job: due every GC_INTERVAL_SECONDS across all replicas, run by one.

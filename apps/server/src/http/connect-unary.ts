@@ -89,7 +89,9 @@ export function connectUnaryHandler(opt: ValidOptions, spec: UnarySpec): Univers
       const error = e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e);
       status = codeToHttpStatus(error.code);
       context.responseHeader.set(headerContentType, contentTypeUnaryJson);
-      error.metadata.forEach((value, key) => context.responseHeader.set(key, value));
+      error.metadata.forEach((value, key) => {
+        context.responseHeader.set(key, value);
+      });
       body = errorToJsonBytes(error, opt.jsonOptions);
     }
     context.abort();

@@ -39,6 +39,8 @@ export interface RpcAdapterOptions extends ConnectRouterOptions {
   routes: (router: ConnectRouter) => void;
   /** The context values of a call, from its request (e.g. the peer's address). */
   contextValues?: (req: NodeRequest) => ContextValues;
+  /** Told as each streaming RPC starts; the function it returns, once its HTTP exchange ends. */
+  streamActivity?: () => () => void;
   /** A handler failed in a way that could not be answered (not a client that went away). */
   onError?: (err: unknown, handler: UniversalHandler) => void;
 }
@@ -57,6 +59,7 @@ export function rpcAdapter(options: RpcAdapterOptions): (req: NodeRequest, res: 
       res.end();
       return;
     }
+    if (options.streamActivity && handler.method.methodKind !== "unary") res.once("close", options.streamActivity());
     const uReq = universalRequest(req, res, options.contextValues?.(req));
     handler(uReq)
       .then((uRes) => writeResponse(uRes, res, uReq.signal))

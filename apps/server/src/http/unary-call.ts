@@ -138,5 +138,7 @@ export async function invokeUnary(spec: UnarySpec, context: UnaryContext, input:
 function copyHeaders(from: Headers, to: Headers): void {
   if (from === to) return;
   for (const key of [...to.keys()]) to.delete(key);
-  from.forEach((value, key) => to.set(key, value));
+  from.forEach((value, key) => {
+    to.set(key, value);
+  });
 }
