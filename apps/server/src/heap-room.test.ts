@@ -66,6 +66,32 @@ describe("limitHeapGrowth", () => {
     room.stop();
   });
 
+  it("collects fully when bulk activity starts while V8 works to a room the floor set, once per full collection", async () => {
+    const flags: string[] = [];
+    let fullCollections = 0;
+    let reads = 0;
+    const liveBytes = () => {
+      reads++;
+      return 24 * MiB;
+    };
+    const room = limitHeapGrowth(50, { setFlags: (f) => flags.push(f), liveBytes, quietRoom: 32 * MiB, collectFully: () => fullCollections++ });
+    // Before any full collection V8 works to its own first limit: nothing to redo.
+    room.bulkActivity()();
+    expect(fullCollections).toBe(0);
+    expect(flags.at(-1)).toBe("--heap-growing-percent=140");
+    const before = reads;
+    fullCollection(); // computed with 140%: the floor is in force
+    // The policy has seen the collection once it reads the heap's size again.
+    await vi.waitFor(() => expect(reads).toBeGreaterThan(before), { timeout: 30_000, interval: 5 });
+    const end = room.bulkActivity();
+    expect(fullCollections).toBe(1);
+    expect(flags.at(-1)).toBe("--heap-growing-percent=50");
+    end();
+    room.bulkActivity()(); // no full collection since: V8's room is still the one the forced collection set
+    expect(fullCollections).toBe(1);
+    room.stop();
+  });
+
   it("reads a real heap, and V8 takes the flag", () => {
     expect(oldGenerationBytes()).toBeGreaterThan(1 * MiB);
     expect(QUIET_ROOM_BYTES).toBe(32 * MiB);

@@ -90,3 +90,43 @@ it("answers 404 to a path that names no RPC, and a query does not hide a method'
   expect(found.status).toBe(200);
   expect(await found.json()).toEqual({ status: "SERVING" });
 });
+
+it("tells streamActivity of each streaming call, from its start until its exchange ends, and of no unary call", async () => {
+  const events: string[] = [];
+  const inStream = latch();
+  const release = latch();
+  const closed = latch();
+  const server = await serve(
+    rpcAdapter({
+      routes: (router) => {
+        router.service(Health, { check: () => ({ status: 1 }) });
+        router.service(FileService, {
+          async *readFile() {
+            inStream.open();
+            await release.opened;
+            yield { data: Uint8Array.of(1) };
+          },
+        });
+      },
+      streamActivity: () => {
+        events.push("start");
+        return () => {
+          events.push("end");
+          closed.open();
+        };
+      },
+    }),
+    { port: 0, host: "127.0.0.1" },
+  );
+  onTestFinished(() => server.close(1000));
+  const unary = await fetch(`${server.url}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  expect(unary.status).toBe(200);
+  expect(events).toEqual([]);
+  const stream = grpcCall(server.url, "/modelreg.v1.FileService/ReadFile", toBinary(ReadFileRequestSchema, create(ReadFileRequestSchema, {})));
+  await inStream.opened;
+  expect(events).toEqual(["start"]);
+  release.open();
+  stream.resume();
+  await closed.opened;
+  expect(events).toEqual(["start", "end"]);
+});

@@ -14,16 +14,12 @@
 // (the chunks are dead by then; the bytes read ahead are copies,
 // ./read-ahead-slabs.ts), and took the full collections to 0-3 per GiB.
 //
-// Node has no API to ask for a collection; V8's `gc` function, made for
-// tests, is taken from a fresh context created while --expose-gc is set, and
-// the flag is reset at once, so no other context sees it.
+// The collections are V8's gc function's (../shared/v8-gc.ts).
 import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { v8Collector } from "../shared/v8-gc.js";
 
 /** Network bytes between two young collections. */
 export const YOUNG_COLLECTION_BYTES = 8 << 20;
-
-type Collect = (options: { type: "minor" }) => void;
 
 /**
  * These collections run on the main thread alone: there is little to
@@ -36,26 +32,13 @@ type Collect = (options: { type: "minor" }) => void;
 const serialOnly = ![...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].some((arg) => arg.includes("parallel-scavenge"));
 
 let sinceLast = 0;
-/** V8's gc function; null when this V8 would not give it. */
-let collect: Collect | null | undefined;
-
-function collector(): Collect | null {
-  try {
-    setFlagsFromString("--expose-gc");
-    return runInNewContext("typeof gc === 'function' ? gc : null") as Collect | null;
-  } catch {
-    return null;
-  } finally {
-    setFlagsFromString("--no-expose-gc");
-  }
-}
 
 /** Counts `bytes` read from the network; runs a young collection each YOUNG_COLLECTION_BYTES. */
 export function networkBytesRead(bytes: number): void {
   sinceLast += bytes;
   if (sinceLast < YOUNG_COLLECTION_BYTES) return;
   sinceLast = 0;
-  collect ??= collector();
+  const collect = v8Collector();
   if (!collect) return;
   if (!serialOnly) {
     collect({ type: "minor" });
