@@ -28,22 +28,29 @@ describe("growingPercent", () => {
 });
 
 describe("limitHeapGrowth", () => {
-  const start = (live = 24 * MiB) => {
+  it("gives a quiet heap the least room, the percent alone while bulk bytes move, and the least room again once they stopped for a while", async () => {
+    let clock = 0;
+    let reads = 0;
     const flags: string[] = [];
-    const room = limitHeapGrowth(50, { setFlags: (f) => flags.push(f), liveBytes: () => live, quietRoom: 32 * MiB });
-    return { flags, room };
-  };
-
-  it("gives a quiet heap the least room, and only the percent while bulk bytes move", () => {
-    const { flags, room } = start();
+    const liveBytes = () => {
+      reads++;
+      return 24 * MiB;
+    };
+    const room = limitHeapGrowth(50, { setFlags: (f) => flags.push(f), liveBytes, quietRoom: 32 * MiB, quietAfterMs: 10_000, now: () => clock, collectFully: () => {} });
     expect(flags).toEqual(["--heap-growing-percent=140"]);
     const first = room.bulkActivity();
     expect(flags.at(-1)).toBe("--heap-growing-percent=50");
     const second = room.bulkActivity();
     first();
     first(); // a second call of the same end changes nothing
-    expect(room.percent).toBe(50);
     second();
+    expect(room.percent).toBe(50);
+    // The next full collection within QUIET_AFTER_MS keeps the percent; one after it gives the room back.
+    clock = 9_999;
+    await collectedFully(() => reads);
+    expect(room.percent).toBe(50);
+    clock = 10_000;
+    await collectedFully(() => reads);
     expect(flags).toEqual(["--heap-growing-percent=140", "--heap-growing-percent=50", "--heap-growing-percent=140"]);
     room.stop();
   });
@@ -74,15 +81,13 @@ describe("limitHeapGrowth", () => {
       reads++;
       return 24 * MiB;
     };
-    const room = limitHeapGrowth(50, { setFlags: (f) => flags.push(f), liveBytes, quietRoom: 32 * MiB, collectFully: () => fullCollections++ });
+    const room = limitHeapGrowth(50, { setFlags: (f) => flags.push(f), liveBytes, quietRoom: 32 * MiB, collectFully: () => fullCollections++, quietAfterMs: 0 });
     // Before any full collection V8 works to its own first limit: nothing to redo.
     room.bulkActivity()();
     expect(fullCollections).toBe(0);
+    await collectedFully(() => reads); // computed with 50%, and gives the room back
     expect(flags.at(-1)).toBe("--heap-growing-percent=140");
-    const before = reads;
-    fullCollection(); // computed with 140%: the floor is in force
-    // The policy has seen the collection once it reads the heap's size again.
-    await vi.waitFor(() => expect(reads).toBeGreaterThan(before), { timeout: 30_000, interval: 5 });
+    await collectedFully(() => reads); // computed with 140%: the floor is in force
     const end = room.bulkActivity();
     expect(fullCollections).toBe(1);
     expect(flags.at(-1)).toBe("--heap-growing-percent=50");
@@ -98,6 +103,13 @@ describe("limitHeapGrowth", () => {
     expect(() => setFlagsFromString("--heap-growing-percent=0")).not.toThrow();
   });
 });
+
+/** A real full collection, once the policy has seen it (it reads the heap's size again). */
+async function collectedFully(reads: () => number): Promise<void> {
+  const before = reads();
+  fullCollection();
+  await vi.waitFor(() => expect(reads()).toBeGreaterThan(before), { timeout: 30_000, interval: 5 });
+}
 
 /** A full collection, with V8's gc function from a context made while --expose-gc is set. */
 function fullCollection(): void {

@@ -25,7 +25,10 @@
 // the server's RSS stayed at 224-239 MB (d1d9e32 reverted it). So while any
 // blob is read or written (the blob store's streams and writes,
 // storage/bulk-activity.ts) or a stream is open, the percent alone
-// applies, and the floor comes back when the last of them ends. A change
+// applies, and the floor comes back only once none has run for
+// QUIET_AFTER_MS: a heap that grew into the floor's room between two
+// transfers kept those pages, and bench transfer's cases then started at
+// 188-201 MB of RSS and peaked at 201-202 MB (161-184 with no floor). A change
 // counts from V8's next full collection, so when bulk activity starts and
 // the room V8 works to was set with the floor, a full collection runs at
 // once: without it, exports started with the floor's room and peaked at
@@ -34,13 +37,15 @@
 //
 // The flag is read at each full collection, which computes the next limit
 // from what it kept; it is set after each full collection, from the old
-// generation's size then, and whenever bulk activity starts or ends.
+// generation's size then, and whenever bulk activity starts.
 import { PerformanceObserver, constants as perf } from "node:perf_hooks";
 import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
 import { v8Collector } from "./domain/shared/v8-gc.js";
 
 /** The least room past what a full collection kept while no bulk bytes move. */
 export const QUIET_ROOM_BYTES = 32 << 20;
+/** How long no bulk activity must have run before the floor applies again. */
+export const QUIET_AFTER_MS = 10_000;
 /** Percents are set in steps of this, so a heap drifting by a few bytes does not set the flag after every collection. */
 const STEP = 10;
 
@@ -73,6 +78,8 @@ export interface HeapRoomOptions {
   quietRoom?: number;
   setFlags?: (flags: string) => void;
   liveBytes?: () => number;
+  quietAfterMs?: number;
+  now?: () => number;
   /** A full collection now (default: V8's gc function, when it gives it). */
   collectFully?: () => void;
 }
@@ -87,12 +94,16 @@ export function limitHeapGrowth(percent: number, opts: HeapRoomOptions = {}): He
   const liveBytes = opts.liveBytes ?? oldGenerationBytes;
   const quietRoom = opts.quietRoom ?? QUIET_ROOM_BYTES;
   const collectFully = opts.collectFully ?? (() => v8Collector()?.({ type: "major" }));
+  const quietAfterMs = opts.quietAfterMs ?? QUIET_AFTER_MS;
+  const now = opts.now ?? Date.now;
   let current = 0;
   let bulk = 0;
+  let bulkEnded = Number.NEGATIVE_INFINITY;
   /** Whether the room V8 works to now was set with the floor: the percent in force at the last full collection was raised. */
   let floorInForce = false;
   const apply = () => {
-    const next = bulk > 0 ? percent : growingPercent(liveBytes(), percent, quietRoom);
+    const live = liveBytes();
+    const next = bulk === 0 && now() - bulkEnded >= quietAfterMs ? growingPercent(live, percent, quietRoom) : percent;
     if (next === current) return;
     current = next;
     setFlags(`--heap-growing-percent=${next}`);
@@ -118,7 +129,7 @@ export function limitHeapGrowth(percent: number, opts: HeapRoomOptions = {}): He
       return () => {
         if (ended) return;
         ended = true;
-        if (--bulk === 0) apply();
+        if (--bulk === 0) bulkEnded = now();
       };
     },
     get percent() {
