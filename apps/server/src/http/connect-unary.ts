@@ -55,18 +55,12 @@ export function connectUnaryHandler(opt: ValidOptions, spec: UnarySpec): Univers
     const type = query ? encodingOfQuery(query.get("encoding")) : parseContentType(req.header.get(headerContentType));
     if (type === undefined || type.stream) return uResponseUnsupportedMediaType;
     const timeout = parseTimeout(req.header.get(headerTimeout), opt.maxTimeoutMs);
-    const context = createUnaryContext({
-      spec,
+    const context = createUnaryContext(spec, req, {
       protocolName: "connect",
-      requestMethod: req.method,
-      url: req.url,
       timeoutMs: timeout.timeoutMs,
       shutdownSignal: opt.shutdownSignal,
-      requestSignal: req.signal,
-      requestHeader: req.header,
       responseHeader: new Headers({ [headerContentType]: type.binary ? contentTypeUnaryProto : contentTypeUnaryJson }),
       responseTrailer: new Headers(),
-      contextValues: req.contextValues,
     });
     const compression = compressionNegotiate(opt.acceptCompression, compressionRequested, req.header.get(headerUnaryAcceptEncoding), headerUnaryAcceptEncoding);
     let status = 200;

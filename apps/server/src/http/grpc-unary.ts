@@ -77,18 +77,12 @@ export function grpcUnaryHandler(opt: ValidOptions, spec: UnarySpec): UniversalH
     if (type === undefined) return uResponseUnsupportedMediaType;
     if (req.method !== "POST") return uResponseMethodNotAllowed;
     const timeout = parseTimeout(req.header.get(headerTimeout), opt.maxTimeoutMs);
-    const context = createUnaryContext({
-      spec,
+    const context = createUnaryContext(spec, req, {
       protocolName: "grpc",
-      requestMethod: req.method,
-      url: req.url,
       timeoutMs: timeout.timeoutMs,
       shutdownSignal: opt.shutdownSignal,
-      requestSignal: req.signal,
-      requestHeader: req.header,
       responseHeader: new Headers({ [headerContentType]: type.binary ? contentTypeProto : contentTypeJson }),
       responseTrailer: new Headers({ [headerGrpcStatus]: grpcStatusOk }),
-      contextValues: req.contextValues,
     });
     const compression = compressionNegotiate(opt.acceptCompression, req.header.get(headerEncoding), req.header.get(headerAcceptEncoding), headerAcceptEncoding);
     if (compression.response) context.responseHeader.set(headerEncoding, compression.response.name);

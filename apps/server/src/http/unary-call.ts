@@ -15,22 +15,17 @@
 // with the reason Connect's would have had. The request's headers are the
 // request's own, not a copy (nothing reads them after the handler starts).
 import { create, type DescMessage } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ContextValues, createContextValues, type HandlerContext, type Interceptor, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
-import { createDeadlineSignal, createLinkedAbortController, getAbortSignalReason } from "@connectrpc/connect/protocol";
+import { Code, ConnectError, createContextValues, type HandlerContext, type Interceptor, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
+import { createDeadlineSignal, createLinkedAbortController, getAbortSignalReason, type UniversalServerRequest } from "@connectrpc/connect/protocol";
 import type { UnarySpec } from "./unary-router.js";
 
+/** What a call's context takes besides its method and request. */
 export interface UnaryContextInit {
-  spec: UnarySpec;
   protocolName: string;
-  requestMethod: string;
-  url: string;
   timeoutMs: number | undefined;
   shutdownSignal: AbortSignal | undefined;
-  requestSignal: AbortSignal;
-  requestHeader: Headers;
   responseHeader: Headers;
   responseTrailer: Headers;
-  contextValues: ContextValues | undefined;
 }
 
 export interface UnaryContext extends HandlerContext {
@@ -38,8 +33,10 @@ export interface UnaryContext extends HandlerContext {
   abort(reason?: unknown): void;
 }
 
-export function createUnaryContext(init: UnaryContextInit): UnaryContext {
-  const { spec, timeoutMs, shutdownSignal, requestSignal } = init;
+/** The context of a call of `spec` made by `req`. */
+export function createUnaryContext(spec: UnarySpec, req: UniversalServerRequest, init: UnaryContextInit): UnaryContext {
+  const { timeoutMs, shutdownSignal } = init;
+  const requestSignal = req.signal;
   const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
   let live: { controller: AbortController; cleanup: () => void } | undefined;
   let ended: { reason: unknown } | undefined;
@@ -59,12 +56,12 @@ export function createUnaryContext(init: UnaryContextInit): UnaryContext {
     method: spec.method,
     service: spec.method.parent,
     protocolName: init.protocolName,
-    requestMethod: init.requestMethod,
-    url: init.url,
-    requestHeader: init.requestHeader,
+    requestMethod: req.method,
+    url: req.url,
+    requestHeader: req.header,
     responseHeader: init.responseHeader,
     responseTrailer: init.responseTrailer,
-    values: init.contextValues ?? createContextValues(),
+    values: req.contextValues ?? createContextValues(),
     timeoutMs: () => (deadline === undefined ? undefined : deadline - Date.now()),
     get signal() {
       controller ??= signalOf();
