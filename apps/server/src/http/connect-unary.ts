@@ -2,20 +2,22 @@
 // (protocol-connect's createUnaryHandler, Connect-ES 2.1.2), line for line,
 // on the call context of ./unary-call.ts, whose abort signal is made only
 // when read. Its other differences: a POST's URL is not parsed (only a GET
-// carries its message in the query), and the answer's body is a WholeBody,
-// which the RPC adapter writes at once. connect-unary.test.ts answers a set
+// carries its message in the query), a POST's body must be bytes (Connect
+// also takes JSON an adapter parsed itself; ours never does), and the
+// answer's body is a WholeBody, which the RPC adapter writes at once. connect-unary.test.ts answers a set
 // of requests with this handler and with Connect's, and compares the bytes.
-import { type DescMethodUnary, fromJson, type JsonValue } from "@bufbuild/protobuf";
+import type { DescMethodUnary } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { base64Decode } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
+  assertByteStreamRequest,
   type Compression,
   compressionNegotiate,
   contentTypeMatcher,
   createMethodSerializationLookup,
   createMethodUrl,
   readAllBytes,
-  type Serialization,
   type UniversalHandler,
   type UniversalServerRequest,
   type UniversalServerResponse,
@@ -46,7 +48,7 @@ import type { UnarySpec, ValidOptions } from "./unary-router.js";
 /** The Connect handler of one unary method (see the file's head). */
 export function connectUnaryHandler(opt: ValidOptions, spec: UnarySpec): UniversalHandler {
   const serialization = createMethodSerializationLookup(spec.method, opt.binaryOptions, opt.jsonOptions, opt);
-  const allowsGet = spec.method.idempotency === 1; /* MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS */
+  const allowsGet = spec.method.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
   const handle = async (req: UniversalServerRequest): Promise<UniversalServerResponse> => {
     const isGet = req.method === "GET";
     if (isGet && !allowsGet) return uResponseMethodNotAllowed;
@@ -73,9 +75,8 @@ export function connectUnaryHandler(opt: ValidOptions, spec: UnarySpec): Univers
       // Raised here, to be answered as an error response.
       if (compression.error) throw compression.error;
       if (timeout.error) throw timeout.error;
-      const input = query
-        ? serialization.getI(type.binary).parse(await messageOfQuery(opt.readMaxBytes, compression.request, query))
-        : await messageOfBody(opt.readMaxBytes, compression.request, req, spec.method, type.binary, serialization.getI(type.binary));
+      const bytes = query ? await messageOfQuery(opt.readMaxBytes, compression.request, query) : await messageOfBody(opt.readMaxBytes, compression.request, req);
+      const input = serialization.getI(type.binary).parse(bytes);
       const output = await invokeUnary(spec, context, input, opt.interceptors);
       body = serialization.getO(type.binary).serialize(output as never);
     } catch (e) {
@@ -126,20 +127,11 @@ function requireVersionParam(query: URLSearchParams): void {
   if (v !== `v${protocolVersion}`) throw new ConnectError(`connect must be "v${protocolVersion}": got "${v}"`, Code.InvalidArgument);
 }
 
-/** A POST's message: its body read whole, decompressed and parsed; or, from an adapter that parsed a JSON body itself, that JSON. */
-async function messageOfBody<T>(readMaxBytes: number, compression: Compression | null, req: UniversalServerRequest, method: DescMethodUnary, binary: boolean, parser: Serialization<T>): Promise<T> {
-  const body = req.body;
-  if (typeof body === "object" && body !== null && Symbol.asyncIterator in body) {
-    const bytes = await readAllBytes(body as AsyncIterable<Uint8Array>, readMaxBytes, req.header.get(headerUnaryContentLength));
-    return parser.parse(compression ? await compression.decompress(bytes, readMaxBytes) : bytes);
-  }
-  if (body instanceof Uint8Array) return parser.parse(body);
-  if (binary) throw new ConnectError("received parsed JSON request body, but content-type indicates binary format", Code.Internal);
-  try {
-    return fromJson(method.input, body as JsonValue) as T;
-  } catch (e) {
-    throw ConnectError.from(e, Code.InvalidArgument);
-  }
+/** A POST's message: its body read whole (our adapter always gives a byte stream), and decompressed. */
+async function messageOfBody(readMaxBytes: number, compression: Compression | null, req: UniversalServerRequest): Promise<Uint8Array> {
+  assertByteStreamRequest(req);
+  const bytes = await readAllBytes(req.body, readMaxBytes, req.header.get(headerUnaryContentLength));
+  return compression ? compression.decompress(bytes, readMaxBytes) : bytes;
 }
 
 async function messageOfQuery(readMaxBytes: number, compression: Compression | null, query: URLSearchParams): Promise<Uint8Array> {

@@ -117,24 +117,16 @@ function nodeHeader(header: UniversalServerResponse["header"]): Record<string, s
 
 /** Writes a handler's answer; a write that fails is handed to the handler's body (its stream learns the client went away). */
 async function writeResponse(uRes: UniversalServerResponse, res: NodeResponse, signal: AbortSignal): Promise<void> {
-  if (uRes.body instanceof WholeBody) {
-    // Known whole: no iterator to wait on.
-    try {
-      res.writeHead(uRes.status, nodeHeader(uRes.header));
-      const { bytes } = uRes.body;
-      const writing = bytes && write(res, bytes, signal);
-      if (writing) await writing;
-      if (uRes.trailer) res.addTrailers(nodeHeader(uRes.trailer)!);
-      res.end();
-    } catch (err) {
-      throw errorOfNode(err);
-    }
-    return;
-  }
-  const it = uRes.body?.[Symbol.asyncIterator]();
+  // A body known whole (./whole-body.ts) is written at once, with no iterator to wait on.
+  const whole = uRes.body instanceof WholeBody ? uRes.body : undefined;
+  const it = whole ? undefined : uRes.body?.[Symbol.asyncIterator]();
   let writing = false;
   try {
-    if (it) {
+    if (whole) {
+      res.writeHead(uRes.status, nodeHeader(uRes.header));
+      const written = whole.bytes && write(res, whole.bytes, signal);
+      if (written) await written;
+    } else if (it) {
       let chunk = await it.next();
       // Headers go after the first message is ready, so a handler can still set them.
       res.writeHead(uRes.status, nodeHeader(uRes.header));
