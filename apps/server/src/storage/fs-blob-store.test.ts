@@ -1,11 +1,12 @@
 // What only the file-system store does: a staging appended in order within
 // one process is committed from its running hash, without reading it back.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ChecksumMismatchError } from "../domain/ports/blob-store-errors.js";
+import { heldSyncs } from "../testing/held-syncs.js";
 import { createFsBlobStore } from "./fs-blob-store.js";
 
 let root = "";
@@ -63,4 +64,49 @@ it("sweeps the temp files of puts whose process died, and leaves puts in progres
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+it("lets an append write while the one before it is made durable; each returns once its bytes are, and shows nothing before", async () => {
+  const syncs = heldSyncs();
+  const store = createFsBlobStore({ root, syncFile: syncs.syncFile });
+  const data = randomBytes(3 << 20);
+  await store.createStaging("overlap");
+  const first = store.append("overlap", 0, [data.subarray(0, 1 << 20)]);
+  await syncs.started(1);
+  const second = store.append("overlap", 1 << 20, [data.subarray(1 << 20)]);
+  // The second wrote all of its bytes while the first's are being made durable.
+  await syncs.started(2);
+  expect((await stat(join(root, "tmp", "overlap"))).size).toBe(data.length);
+  expect(await store.stagedSize("overlap")).toBe(0);
+  syncs.release(0);
+  expect(await first).toBe(1 << 20);
+  expect(await store.stagedSize("overlap")).toBe(1 << 20);
+  syncs.release(1);
+  expect(await second).toBe(data.length);
+  expect(await store.stagedSize("overlap")).toBe(data.length);
+  // The running hash went on across the two.
+  expect(await store.commitStaging("overlap", sha256Of(data))).toMatchObject({ sha256: sha256Of(data), md5: "", size: data.length });
+});
+
+it("drops the bytes an append could not make durable, and those a later append wrote after them, which then fails as written at the wrong offset", async () => {
+  const syncs = heldSyncs();
+  const store = createFsBlobStore({ root, syncFile: syncs.syncFile });
+  const data = randomBytes(3 << 20);
+  await store.createStaging("lost");
+  syncs.passThrough(true);
+  expect(await store.append("lost", 0, [data.subarray(0, 1 << 20)])).toBe(1 << 20);
+  syncs.passThrough(false);
+  const second = store.append("lost", 1 << 20, [data.subarray(1 << 20, 2 << 20)]);
+  await syncs.started(1);
+  const third = store.append("lost", 2 << 20, [data.subarray(2 << 20)]);
+  await syncs.started(2);
+  syncs.release(0, Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" }));
+  await expect(second).rejects.toThrow("EIO");
+  syncs.release(1);
+  await expect(third).rejects.toMatchObject({ reason: "OFFSET_MISMATCH", stagedSize: 1 << 20 });
+  // What the first append made durable stays; the upload resumes from there and the content is whole.
+  expect(await store.stagedSize("lost")).toBe(1 << 20);
+  syncs.passThrough(true);
+  expect(await store.append("lost", 1 << 20, [data.subarray(1 << 20)])).toBe(data.length);
+  expect((await store.commitStaging("lost", sha256Of(data))).size).toBe(data.length);
 });

@@ -17,7 +17,7 @@
 // delete, sweep), fs-reads.ts (has, get, list), fs-read-stream.ts (a blob's
 // bytes as a stream), read-buffers.ts (the reads' reusable buffers, handed
 // back by the writes), fs-staging.ts (staged uploads).
-import { fsStoreAt } from "./fs-context.js";
+import { type FsStore, fsStoreAt } from "./fs-context.js";
 import { getBlob, hasBlob, listBlobs } from "./fs-reads.js";
 import { abortStaging, append, commitStaging, createStaging, stagedSize } from "./fs-staging.js";
 import { deleteBlob, putBlob, sweepAbandoned } from "./fs-writes.js";
@@ -26,12 +26,15 @@ import type { BlobStore } from "../domain/ports/blob-store.js";
 export interface FsBlobStoreOptions {
   /** Directory of the store, e.g. DATA_DIR/blobs; created when missing. */
   root: string;
+  /** How an append makes its bytes durable (default: fsync); tests hold it or make it fail. */
+  syncFile?: FsStore["syncFile"];
 }
 
-export function createFsBlobStore({ root }: FsBlobStoreOptions): BlobStore {
-  const ctx = fsStoreAt(root);
+export function createFsBlobStore({ root, syncFile }: FsBlobStoreOptions): BlobStore {
+  const ctx: FsStore = { ...fsStoreAt(root), syncFile };
   return {
     kind: "fs",
+    overlappingAppends: true,
     put: (body, opts) => putBlob(ctx, body, opts),
     has: (sha256) => hasBlob(ctx, sha256),
     get: (sha256, range) => getBlob(ctx, sha256, range),

@@ -66,9 +66,21 @@ const SYNC_EVERY = 8 << 20;
 /**
  * Writes a stream of chunks from `position` on, in batches of ~1 MiB, with
  * one batch being written while the next is read (so the disk and the
- * network overlap). Returns the position after the last byte.
+ * network overlap). Returns the position after the last byte, once every
+ * write and background datasync is done.
  */
 export async function writeAll(handle: FileHandle, chunks: AsyncIterable<Uint8Array>, position: number): Promise<number> {
+  const { end, syncs } = await writeChunks(handle, chunks, position);
+  await syncs;
+  return end;
+}
+
+/**
+ * writeAll, returning once every write is done; `syncs` settles when the
+ * background datasyncs have (the caller awaits it before its own fsync).
+ * On failure, nothing is left running.
+ */
+export async function writeChunks(handle: FileHandle, chunks: AsyncIterable<Uint8Array>, position: number): Promise<{ end: number; syncs: Promise<void> }> {
   let inFlight: Promise<void> = Promise.resolve();
   let batch: Uint8Array[] = [];
   let batchBytes = 0;
@@ -101,14 +113,16 @@ export async function writeAll(handle: FileHandle, chunks: AsyncIterable<Uint8Ar
       if (batchBytes >= WRITE_BATCH) await flush();
     }
     if (batchBytes > 0) await flush();
-  } finally {
+    await inFlight;
+  } catch (err) {
     // A failed read must not leave a write or sync running behind the caller's cleanup.
     await inFlight.catch(() => undefined);
     await syncing.catch(() => undefined);
+    throw err;
   }
-  await inFlight;
-  await syncing;
-  return at;
+  // Settled by whoever awaits it; not unhandled meanwhile.
+  syncing.catch(() => undefined);
+  return { end: at, syncs: syncing };
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -4,8 +4,8 @@
 // serialised within the process (FsStore.queue).
 import { type FileHandle, open, rm } from "node:fs/promises";
 import { checkByteCount, checkStagingId, Digester, errnoOf, expectationsOf, verify } from "./blob-store.js";
-import type { FsStore } from "./fs-context.js";
-import { ensureDir, fsyncDir, publish, writeAll } from "./fs-durable-write.js";
+import { appendEnded, appendingFrom, appendStarted, type FsStore } from "./fs-context.js";
+import { ensureDir, fsyncDir, publish, writeChunks } from "./fs-durable-write.js";
 import { type BlobBody, type CommitStagingOptions, type PutResult, readBody } from "../domain/ports/blob-store.js";
 import { OffsetMismatchError, StagingNotFoundError } from "../domain/ports/blob-store-errors.js";
 
@@ -31,46 +31,88 @@ export async function createStaging(ctx: FsStore, id: string): Promise<void> {
   await fsyncDir(ctx.tmpDir);
 }
 
+/**
+ * Appends under the staging's turn (FsStore.queue) only while writing: the
+ * fsync that makes the bytes durable runs after it, so the next append of
+ * the same staging (an upload's next step) writes meanwhile. This returns
+ * once the bytes are durable. If they cannot be made so, they are dropped,
+ * with whatever a later append wrote after them, in the staging's turn.
+ */
 export async function append(ctx: FsStore, id: string, offset: number, body: BlobBody, opts: { signal?: AbortSignal } = {}): Promise<number> {
-  const { appending, running } = ctx;
   checkStagingId(id);
   checkByteCount(offset, "offset");
-  return ctx.queue(id, async () => {
-    const handle = await openStaging(ctx, id, "r+");
+  const written = await ctx.queue(id, () => writeStep(ctx, id, offset, body, opts));
+  try {
     try {
-      const { size } = await handle.stat();
-      if (size !== offset) throw new OffsetMismatchError(id, offset, size);
-      appending.set(id, offset);
-      let digester = running.get(id);
-      running.delete(id);
-      if (offset === 0) digester = new Digester({ md5: false });
-      if (digester && digester.size !== offset) digester = undefined;
-      let position = offset;
-      try {
-        const hashed = (async function* () {
-          for await (const chunk of readBody(body, opts.signal)) {
-            digester?.update(chunk);
-            yield chunk;
-          }
-        })();
-        position = await writeAll(handle, hashed, offset);
-        await handle.sync();
-      } catch (err) {
-        // A failed append keeps nothing, so the caller resumes from `offset`
-        // (and the running hash, which saw the lost bytes, is dropped).
-        await handle.truncate(offset).catch(() => undefined);
-        throw err;
-      }
+      await written.syncs;
+      await (ctx.syncFile ?? syncFile)(written.handle);
+    } catch (err) {
+      await ctx.queue(id, () => dropFrom(ctx, id, written.handle, offset)).catch(() => undefined);
+      throw err;
+    }
+    // An append before this one could not make its bytes durable meanwhile: this one's were dropped with them.
+    const drop = ctx.drops.get(id);
+    if (drop && drop.count !== written.drops) throw new OffsetMismatchError(id, offset, drop.from);
+  } finally {
+    appendEnded(ctx, id, offset);
+    await written.handle.close();
+  }
+  return written.end;
+}
+
+/** Drops the staged bytes from `offset` on (never lengthening the file), and the running digest that saw them. */
+async function dropFrom(ctx: FsStore, id: string, handle: FileHandle, offset: number): Promise<void> {
+  const { size } = await handle.stat();
+  ctx.drops.set(id, { count: (ctx.drops.get(id)?.count ?? 0) + 1, from: Math.min(offset, size) });
+  ctx.running.delete(id);
+  if (size > offset) await handle.truncate(offset);
+}
+
+const syncFile = (handle: FileHandle) => handle.sync();
+
+/** The part of an append in the staging's turn: check the offset, write the bytes (hashing them on the way), hand on the running digest. */
+async function writeStep(
+  ctx: FsStore,
+  id: string,
+  offset: number,
+  body: BlobBody,
+  opts: { signal?: AbortSignal },
+): Promise<{ handle: FileHandle; end: number; syncs: Promise<void>; drops: number | undefined }> {
+  const { running } = ctx;
+  const handle = await openStaging(ctx, id, "r+");
+  try {
+    const { size } = await handle.stat();
+    if (size !== offset) throw new OffsetMismatchError(id, offset, size);
+    appendStarted(ctx, id, offset);
+    let digester = running.get(id);
+    running.delete(id);
+    if (offset === 0) digester = new Digester({ md5: false });
+    if (digester && digester.size !== offset) digester = undefined;
+    try {
+      const hashed = (async function* () {
+        for await (const chunk of readBody(body, opts.signal)) {
+          digester?.update(chunk);
+          yield chunk;
+        }
+      })();
+      const { end, syncs } = await writeChunks(handle, hashed, offset);
+      // The next append continues this digest while this one is made durable.
       if (digester) {
         if (running.size >= MAX_RUNNING) running.delete(running.keys().next().value!);
         running.set(id, digester);
       }
-      return position;
-    } finally {
-      appending.delete(id);
-      await handle.close();
+      return { handle, end, syncs, drops: ctx.drops.get(id)?.count };
+    } catch (err) {
+      // A failed append keeps nothing, so the caller resumes from `offset`
+      // (and the running hash, which saw the lost bytes, is dropped).
+      await handle.truncate(offset).catch(() => undefined);
+      appendEnded(ctx, id, offset);
+      throw err;
     }
-  });
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
 }
 
 export async function stagedSize(ctx: FsStore, id: string): Promise<number> {
@@ -80,7 +122,7 @@ export async function stagedSize(ctx: FsStore, id: string): Promise<number> {
   // size, in case one started meanwhile and wrote some of its bytes.
   const handle = await openStaging(ctx, id, "r");
   try {
-    const before = ctx.appending.get(id);
+    const before = appendingFrom(ctx, id);
     if (before !== undefined) return before;
     // After a crash the file may hold bytes of an append that never
     // returned; they were written in order, so they are a prefix of what
@@ -88,7 +130,7 @@ export async function stagedSize(ctx: FsStore, id: string): Promise<number> {
     // if they are damaged after all, the digest check at commit says so.
     await handle.sync();
     const { size } = await handle.stat();
-    return ctx.appending.get(id) ?? size;
+    return appendingFrom(ctx, id) ?? size;
   } finally {
     await handle.close();
   }
@@ -133,6 +175,7 @@ export async function commitStaging(
     await opts.beforePublish?.(got.sha256);
     const created = await publish(ctx, path, got.sha256);
     await rm(path, { force: true });
+    ctx.drops.delete(id);
     return { ...got, created };
   });
 }
@@ -142,5 +185,6 @@ export async function abortStaging(ctx: FsStore, id: string): Promise<void> {
   // Not queued behind an append in progress: its writes go to the
   // unlinked file and are dropped with it.
   ctx.running.delete(id);
+  ctx.drops.delete(id);
   await rm(ctx.stagingPath(id), { force: true });
 }

@@ -59,6 +59,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
   const ctx = s3StoreOf(options);
   const store: BlobStore = {
     kind: "s3",
+    overlappingAppends: false,
     put: (body, opts) => putBlob(ctx, body, opts),
     has: (sha256) => hasBlob(ctx, sha256),
     get: (sha256, range) => getBlob(ctx, sha256, range),

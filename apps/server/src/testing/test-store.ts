@@ -4,13 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import type { BlobStore } from "../domain/ports/blob-store.js";
-import { createFsBlobStore } from "../storage/fs-blob-store.js";
+import { createFsBlobStore, type FsBlobStoreOptions } from "../storage/fs-blob-store.js";
 import { createS3BlobStore } from "../storage/s3-blob-store.js";
 import { startTestS3Server } from "../storage/testing/s3-server.js";
 
-export function createTestStore(): { store: BlobStore; root: string; remove(): void } {
+export function createTestStore(opts: Omit<FsBlobStoreOptions, "root"> = {}): { store: BlobStore; root: string; remove(): void } {
   const root = mkdtempSync(join(tmpdir(), "modelreg-test-blobs-"));
-  return { store: createFsBlobStore({ root }), root, remove: () => rmSync(root, { recursive: true, force: true }) };
+  return { store: createFsBlobStore({ ...opts, root }), root, remove: () => rmSync(root, { recursive: true, force: true }) };
 }
 
 /** A blob store on a real S3-protocol server on loopback (small parts, so multipart paths run). */

@@ -2,7 +2,8 @@
 // land in appends that end on multiples of the step, a body cut midway
 // keeps its whole steps, and the staged bytes are exactly the body's.
 import { createHash, randomBytes } from "node:crypto";
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { afterEach, beforeEach, expect, it, onTestFinished } from "vitest";
+import { heldSyncs } from "../../testing/held-syncs.js";
 import { createTestStore } from "../../testing/test-store.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import { appendInSteps } from "./append-steps.js";
@@ -74,7 +75,7 @@ it("appends a body in steps ending on multiples of the step, from an offset off 
   ]);
   const rest = recorded(store, "s1");
   const seen: number[] = [];
-  expect(await appendInSteps(rest.append, 1500, chunksOf(data.subarray(1500), [333, 2100, 1]), 1000, (at) => seen.push(at))).toBe(5000);
+  expect(await appendInSteps(rest.append, 1500, chunksOf(data.subarray(1500), [333, 2100, 1]), 1000, { onCommitted: (at) => seen.push(at) })).toBe(5000);
   expect(rest.appends).toEqual([
     [1500, 2000],
     [2000, 3000],
@@ -202,9 +203,73 @@ it("reads ahead at most readAheadBytes, and keeps the bytes of a later step than
     }
     return end;
   };
-  expect(await appendInSteps(append, 0, body(), 1000, undefined, 400)).toBe(5000);
+  expect(await appendInSteps(append, 0, body(), 1000, { readAheadBytes: 400 })).toBe(5000);
   expect(ahead).toEqual([400, 400, 400, 400]);
   // Each later step took the 400 bytes read before it began as copies (4 chunks of 100), then the body's own chunks.
   expect(copies).toEqual(Array.from({ length: 4 }, () => [true, true, true, true, false, false, false, false, false, false]));
   expect((await store.commitStaging("s7", sha256Of(data))).size).toBe(5000);
+});
+
+it("with overlapping appends, writes the next step while one is made durable, at most one step so, and commits the steps in order", async () => {
+  const syncs = heldSyncs();
+  const held = createTestStore({ syncFile: syncs.syncFile });
+  onTestFinished(() => held.remove());
+  const { store } = held;
+  await store.createStaging("o1");
+  const data = randomBytes(3500);
+  const seen: number[] = [];
+  const starts: number[] = [];
+  const append = (at: number, piece: AsyncIterable<Uint8Array>) => {
+    starts.push(at);
+    return store.append("o1", at, piece);
+  };
+  const appending = appendInSteps(append, 0, chunksOf(data, [300]), 1000, { overlap: true, onCommitted: (at) => seen.push(at) });
+  // The second step is written while the first is held; the third does not start before the first is durable.
+  await syncs.started(2);
+  await settle();
+  expect(starts).toEqual([0, 1000]);
+  expect(seen).toEqual([]);
+  syncs.release(0);
+  await syncs.started(3);
+  expect(seen).toEqual([1000]);
+  syncs.release(1);
+  await syncs.started(4);
+  expect(seen).toEqual([1000, 2000]);
+  syncs.release(2);
+  syncs.release(3);
+  expect(await appending).toBe(3500);
+  expect(seen).toEqual([1000, 2000, 3000, 3500]);
+  expect((await store.commitStaging("o1", sha256Of(data))).size).toBe(3500);
+});
+
+it("with overlapping appends, fails a request whose step could not be made durable once the step after it settled, keeping the steps before", async () => {
+  const syncs = heldSyncs();
+  const held = createTestStore({ syncFile: syncs.syncFile });
+  onTestFinished(() => held.remove());
+  const { store } = held;
+  await store.createStaging("o2");
+  const data = randomBytes(4000);
+  const seen: number[] = [];
+  const appending = appendInSteps((at, piece) => store.append("o2", at, piece), 0, chunksOf(data, [300]), 1000, {
+    overlap: true,
+    onCommitted: (at) => seen.push(at),
+  });
+  const outcome = appending.then(
+    () => "resolved",
+    (err: Error) => err.message,
+  );
+  await syncs.started(2);
+  syncs.release(0);
+  await syncs.started(3);
+  // The second step's bytes cannot be made durable while the third's are being written.
+  syncs.release(1, new Error("EIO: i/o error, fsync"));
+  syncs.release(2);
+  expect(await outcome).toBe("EIO: i/o error, fsync");
+  expect(seen).toEqual([1000]);
+  expect(await store.stagedSize("o2")).toBe(1000);
+  // A body cut midway keeps its whole steps as without overlap.
+  await store.createStaging("o3");
+  syncs.passThrough(true);
+  await expect(appendInSteps((at, piece) => store.append("o3", at, piece), 0, chunksOf(data, [300], 2750), 1000, { overlap: true })).rejects.toThrow("connection cut");
+  expect(await store.stagedSize("o3")).toBe(2000);
 });

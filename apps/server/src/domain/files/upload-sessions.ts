@@ -118,8 +118,11 @@ async function writeSession(
     };
     let size: number;
     try {
-      size = await appendInSteps(append, offset, limited, ctx.commitStep, (at) => {
-        committed = at;
+      size = await appendInSteps(append, offset, limited, ctx.commitStep, {
+        onCommitted: (at) => {
+          committed = at;
+        },
+        overlap: store.overlappingAppends,
       });
     } catch (err) {
       // Another writer of this session completed it meanwhile, and its commit took the staging away: answer as for a late retry.

@@ -110,6 +110,16 @@ export interface BlobStore {
    */
   append(id: string, offset: number, body: BlobBody, opts?: { signal?: AbortSignal }): Promise<number>;
 
+  /**
+   * Whether an append may start while the one before it (of the same id)
+   * is still being made durable, once that one has taken its whole body:
+   * it then writes meanwhile, and returns after it. The file system's
+   * appends hold the staging's turn only while they write (their fsync
+   * comes after); on S3 an append is one object, durable when its last
+   * byte is stored, so the next one waits.
+   */
+  readonly overlappingAppends: boolean;
+
   /** Bytes staged so far by completed appends (never part of one in progress); throws StagingNotFoundError. */
   stagedSize(id: string): Promise<number>;
 
