@@ -2,11 +2,12 @@
 // (connectNodeAdapter over node:http2, cleartext h2c, compression off)
 // implementing only modelreg.v1.FileService's two streaming methods, on the
 // real generated descriptor so messages have modelreg's shapes:
-//   WriteUpload (client stream): `name` of the first message is the file
-//     name in DATA_DIR; every message's data goes through sha256 into the
-//     file; then fsync; answers the digest and size.
+//   WriteUpload (client stream): `name` of the first message names the
+//     file; every message's data goes through sha256 into a new file in
+//     DATA_DIR (./kept-files.ts: every upload is kept, as modelreg keeps each
+//     blob); then fsync; answers the digest and size.
 //     The digest is kept (in memory) for ReadFile.
-//   ReadFile (server stream): `path` names the file in DATA_DIR; served as
+//   ReadFile (server stream): `path` names the file (its latest upload); served as
 //     modelreg's ReadFile does (apps/server/src/services/file-streams.ts over
 //     storage/fs-reads.ts): read through the open handle in 1 MiB reads, one
 //     1 MiB message per read, no hashing while sending; the first message
@@ -16,22 +17,22 @@ import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { FileService, ReadFileResponseSchema, UploadState, WriteUploadResponseSchema } from "@modelreg/proto";
+import { keptFiles } from "./kept-files.js";
 
 const dataDir = process.env.DATA_DIR;
 if (!dataDir) throw new Error("connect-baseline-server needs DATA_DIR");
 /** modelreg's READ_CHUNK_BYTES, and its blob store's read size. */
 const CHUNK = 1 << 20;
-/** sha256 (hex) of each file WriteUpload stored, by path. */
-const digests = new Map<string, string>();
+/** Each WriteUpload's file and its sha256 (hex). */
+const files = keptFiles(dataDir);
 
-function fileIn(name: string): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new ConnectError(`bad file name ${JSON.stringify(name)}`, Code.InvalidArgument);
-  return join(dataDir!, name);
+function newFile(name: string): string {
+  if (!files.takes(name)) throw new ConnectError(`bad file name ${JSON.stringify(name)}`, Code.InvalidArgument);
+  return files.next(name);
 }
 
 const handler = connectNodeAdapter({
@@ -42,12 +43,14 @@ const handler = connectNodeAdapter({
         const hash = createHash("sha256");
         let fh: Awaited<ReturnType<typeof open>> | undefined;
         let name = "";
+        let path = "";
         let size = 0;
         try {
           for await (const req of reqs) {
             if (!fh) {
               name = req.name;
-              fh = await open(fileIn(name), "w");
+              path = newFile(name);
+              fh = await open(path, "w");
             }
             hash.update(req.data);
             await fh.write(req.data, 0, req.data.byteLength, size);
@@ -59,15 +62,15 @@ const handler = connectNodeAdapter({
           await fh?.close();
         }
         const sha256 = hash.digest("hex");
-        digests.set(fileIn(name), sha256);
+        files.stored(name, { path, sha256 });
         return create(WriteUploadResponseSchema, {
           upload: { name, sha256, sizeBytes: BigInt(size), committedOffset: BigInt(size), state: UploadState.COMPLETE },
         });
       },
       async *readFile(req) {
-        const path = fileIn(req.path);
-        const sha256 = digests.get(path);
-        if (!sha256) throw new ConnectError(`${req.path} was not stored by a WriteUpload to this server`, Code.NotFound);
+        const file = files.latest(req.path);
+        if (!file) throw new ConnectError(`${req.path} was not stored by a WriteUpload to this server`, Code.NotFound);
+        const { path, sha256 } = file;
         const fh = await open(path, "r");
         const { size } = await fh.stat().catch(async (err: unknown) => {
           await fh.close();

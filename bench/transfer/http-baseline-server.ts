@@ -1,9 +1,11 @@
 // Baseline A of `bench transfer`: a bare node:http server that stores and
 // serves files, with the work any file server has to do and nothing else.
-//   PUT /files/<name>  streams the body through sha256 into DATA_DIR/<name>,
-//                      fsyncs, answers {"sha256": "...", "sizeBytes": n},
-//                      and keeps the digest (in memory) to serve with GET.
-//   GET /files/<name>  serves DATA_DIR/<name> as modelreg's byte route does
+//   PUT /files/<name>  streams the body through sha256 into a new file in
+//                      DATA_DIR (./kept-files.ts: every upload is kept, as
+//                      modelreg keeps each blob), fsyncs, answers
+//                      {"sha256": "...", "sizeBytes": n}, and keeps the
+//                      digest (in memory) to serve with GET.
+//   GET /files/<name>  serves the name's latest upload as modelreg's byte route does
 //                      (apps/server/src/http/download-route.ts, storage/fs-reads.ts):
 //                      the stored digest as etag and repr-digest, no hashing
 //                      while sending; read through the open handle in 1 MiB
@@ -17,15 +19,15 @@ import { createWriteStream } from "node:fs";
 import { open } from "node:fs/promises";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { keptFiles } from "./kept-files.js";
 
 const dataDir = process.env.DATA_DIR;
 if (!dataDir) throw new Error("http-baseline-server needs DATA_DIR");
 const readChunk = process.env.READ_CHUNK_BYTES ? Number(process.env.READ_CHUNK_BYTES) : 1 << 20;
-/** sha256 (hex) of each file a PUT stored, by path: what GET sends, as modelreg sends its recorded digest. */
-const digests = new Map<string, string>();
+/** Each PUT's file, and its sha256 (hex): what GET sends, as modelreg sends its recorded digest. */
+const files = keptFiles(dataDir);
 
 /** A pass-through stream that feeds every chunk to `hash`. */
 function hashing(hash: Hash): Transform {
@@ -42,7 +44,7 @@ function fail(res: http.ServerResponse, status: number, msg: string): void {
   res.writeHead(status, { "content-type": "text/plain" }).end(msg);
 }
 
-async function put(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
+async function put(req: http.IncomingMessage, res: http.ServerResponse, name: string, path: string): Promise<void> {
   const hash = createHash("sha256");
   const fh = await open(path, "w");
   try {
@@ -51,7 +53,7 @@ async function put(req: http.IncomingMessage, res: http.ServerResponse, path: st
     await fh.sync();
     const { size } = await fh.stat();
     const sha256 = hash.digest("hex");
-    digests.set(path, sha256);
+    files.stored(name, { path, sha256 });
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ sha256, sizeBytes: size }));
   } finally {
     await fh.close();
@@ -71,9 +73,10 @@ function counting(): Transform {
   });
 }
 
-async function get(res: http.ServerResponse, path: string, name: string): Promise<void> {
-  const sha256 = digests.get(path);
-  if (!sha256) return fail(res, 404, "not stored by a PUT to this server");
+async function get(res: http.ServerResponse, name: string): Promise<void> {
+  const file = files.latest(name);
+  if (!file) return fail(res, 404, "not stored by a PUT to this server");
+  const { path, sha256 } = file;
   const fh = await open(path, "r");
   let size: number;
   try {
@@ -96,10 +99,9 @@ async function get(res: http.ServerResponse, path: string, name: string): Promis
 }
 
 const server = http.createServer((req, res) => {
-  const m = /^\/files\/([A-Za-z0-9._-]+)$/.exec(req.url ?? "");
-  if (!m) return fail(res, 404, "not found");
-  const path = join(dataDir, m[1]!);
-  const done = req.method === "PUT" ? put(req, res, path) : req.method === "GET" ? get(res, path, m[1]!) : Promise.resolve(fail(res, 405, "method not allowed"));
+  const name = /^\/files\/([^/]+)$/.exec(req.url ?? "")?.[1] ?? "";
+  if (!files.takes(name)) return fail(res, 404, "not found");
+  const done = req.method === "PUT" ? put(req, res, name, files.next(name)) : req.method === "GET" ? get(res, name) : Promise.resolve(fail(res, 405, "method not allowed"));
   done.catch((err: unknown) => fail(res, 500, String(err)));
 });
 server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? "127.0.0.1", () => {

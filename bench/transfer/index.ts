@@ -8,9 +8,10 @@
 // at start and end, beside two
 // baselines measured in the same run, each its own server process:
 //   A "node:http": PUT/GET on a bare node:http server (./http-baseline-server.ts):
-//     up = sha256 + write + fsync on the server; down = the server serves as
-//     modelreg's byte route does (1 MiB reads, the digest stored at upload as
-//     etag, no hashing), the client writes + sha256s.
+//     up = sha256 + write + fsync on the server, each upload into a new
+//     file that is kept (./kept-files.ts); down = the server serves as
+//     modelreg's byte route does (1 MiB reads, the digest stored at upload
+//     as etag, no hashing), the client writes + sha256s.
 //   B "Connect-ES": a bare Connect-ES v2 server over h2c (./connect-baseline-server.ts),
 //     FileService.WriteUpload / ReadFile only, 1 MiB messages, compression off;
 //     ReadFile serves as modelreg's does (1 MiB reads, stored digest, no hashing).
@@ -19,10 +20,17 @@
 //     and "stream" (compared with B); and a re-upload of content the
 //     workspace already holds (compared with the first upload).
 // The clients run in this process. Every upload sends new content (the
-// first bytes of the file change, untimed), each round (--rounds, default 3)
-// runs baseline and modelreg back to back, alternating which goes first, and
-// after a modelreg upload the next case waits for the server's md5 job on the
-// new content (its cost is reported apart).
+// first bytes of the file change, untimed), and after a modelreg upload the
+// next case waits for the server's md5 job on the new content (its cost is
+// reported apart). Each round (--rounds, default 3) runs each pair of cases
+// (baseline, modelreg) in the order A B B A (the next round B A A B), and a
+// case's figure for the round is the mean of its two runs. Why: on these
+// VMs, memory the kernel freed goes back to the host within seconds, and
+// writing 1 GiB into the page cache took 0.2 s into pages freed just before
+// against 1.7-2.5 s into pages the host had taken back (a plain write loop,
+// same file size): the case that runs first after a file was deleted (the
+// last round's, a download's) gets the warm pages. In ABBA order each side
+// runs first once a round.
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
@@ -76,13 +84,29 @@ interface Row {
   roundSeconds: number[];
   /** Median of the per-round ratios. */
   ratio?: number;
-  /** The ratio of each round (each round runs the two back to back), in round order. */
+  /** The ratio of each round (each round runs the two twice, A B B A), in round order. */
   ratios?: number[];
   target?: string;
   pass?: boolean;
   rssTarget?: boolean;
 }
 
+
+/** A case's two runs in one round as one sample: times, CPU and faults averaged, the higher peak, the lower RSS before. */
+export function bothRuns(a: Sample, b: Sample): Sample {
+  const mean = (x: number, y: number) => (x + y) / 2;
+  const phases = a.phases && b.phases ? Object.fromEntries(Object.entries(a.phases).map(([k, v]) => [k, mean(v, b.phases![k] ?? NaN)])) : undefined;
+  return {
+    seconds: mean(a.seconds, b.seconds),
+    transferSeconds: a.transferSeconds === undefined || b.transferSeconds === undefined ? undefined : mean(a.transferSeconds, b.transferSeconds),
+    phases,
+    serverPeakMb: Math.max(a.serverPeakMb, b.serverPeakMb),
+    serverRssBeforeMb: Math.min(a.serverRssBeforeMb, b.serverRssBeforeMb),
+    serverCpuMs: mean(a.serverCpuMs, b.serverCpuMs),
+    serverFaults: mean(a.serverFaults, b.serverFaults),
+    clientCpuMs: mean(a.clientCpuMs, b.clientCpuMs),
+  };
+}
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -203,7 +227,8 @@ export async function run(argv: string[]): Promise<void> {
 
     for (let round = 1; round <= rounds; round++) {
       const flip = round % 2 === 0;
-      const order = <T>(a: T, b: T): T[] => (flip ? [b, a] : [a, b]);
+      // Each pair runs A B B A (the next round B A A B): see the head of this file.
+      const order = <T>(a: T, b: T): T[] => (flip ? [b, a, a, b] : [a, b, b, a]);
       log(`round ${round}/${rounds}${flip ? " (modelreg first)" : ""}`);
       const digests = new Map<string, string>();
 
@@ -276,12 +301,12 @@ export async function run(argv: string[]): Promise<void> {
       const connectDown = () => down("Connect-ES", connectBase, async (dst) => ({ sha256: await connectDownload(connectBase.url, "model.bin", dst) }), digests.get("Connect-ES"));
       for (const step of [...order(httpDown, mrDown("http")), ...order(connectDown, mrDown("stream"))]) await step();
 
-      await rm(join(dirs.http, "model.bin"), { force: true });
-      await rm(join(dirs.connect, "model.bin"), { force: true });
+      // Each case ran twice this round: one sample of the two.
+      for (const ss of samples.values()) if (ss.length > round) ss.splice(round - 1, 2, bothRuns(ss[round - 1]!, ss[round]!));
     }
 
     // Rows: each baseline, then the modelreg path compared with it. Ratios
-    // are medians of per-round ratios (each round runs the two back to back).
+    // are medians of per-round ratios (each round runs the two twice, A B B A).
     const rows: Row[] = [];
     type Variant = "end to end" | "transfer only" | "server calls only";
     const secondsOf = (s: Sample, v: Variant) =>
@@ -410,9 +435,9 @@ function print(o: {
     "",
     `bench transfer — ${new Date().toISOString()}, node ${process.version}, ${availableParallelism()} CPUs (clients and servers share them)`,
     describeLoad(o.load[0], o.load[1]),
-    `One file of ${fmt(o.sizeMib)} MiB of random bytes, ${o.rounds} round(s); each upload sends new content. MiB/s and s: medians over rounds; ratios are per round (baseline time / modelreg time in the same round; re-upload: its time / the first upload's), "ratio" their median, "worst" the lowest (re-upload: the highest); peak RSS: the highest over rounds.`,
+    `One file of ${fmt(o.sizeMib)} MiB of random bytes, ${o.rounds} round(s); each upload sends new content; each round runs each pair (baseline, modelreg) A B B A, the next B A A B, and takes the mean of each case's two runs. MiB/s and s: medians over rounds; ratios are per round (baseline time / modelreg time in the same round; re-upload: its time / the first upload's), "ratio" their median, "worst" the lowest (re-upload: the highest); peak RSS: the highest over rounds.`,
     `modelreg on ${o.databaseUrl ? "PostgreSQL (a fresh database on --database-url)" : "embedded PGlite (DATA_DIR/pg, in the server process)"}, files under DATA_DIR/blobs; Connect cases: Connect protocol over HTTP/2 (h2c), ${MESSAGE_BYTES / MiB} MiB messages, compression off.`,
-    "Baselines down serve as modelreg does: 1 MiB reads, the digest stored at upload sent (etag/repr-digest, or in the first message), no hashing while sending. Baselines up: sha256 while receiving, write, fsync.",
+    "Baselines down serve as modelreg does: 1 MiB reads, the digest stored at upload sent (etag/repr-digest, or in the first message), no hashing while sending. Baselines up: sha256 while receiving, write, fsync; each upload kept in a new file, as modelreg keeps each blob.",
     "\"transfer only\": up = end of StageVersionFiles to start of CommitVersionFiles (after the SDK's local sha256 pass; bytes sent and made durable); down = end of ListVersionFiles to the last byte written (before the SDK's hash check, fsync and rename). Re-upload = a second version with the same file (content the workspace holds); \"server calls only\" leaves out its local sha256 pass.",
     "srv peak MB: VmHWM of the server process during the case (reset before it); srv MB before: its RSS when the case started. CPU s/GiB: CPU seconds (median over rounds) per GiB of the file, of the server process and of this process (the client: baseline clients or the SDK); srv faults k: thousands of minor page faults of the server process (memory touched fresh).",
     `Server RSS when idle after start: ${[...o.idleRss].map(([n, mb]) => `${n} ${fmt(mb)} MB`).join(", ")}.`,

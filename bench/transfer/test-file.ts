@@ -16,6 +16,8 @@ export async function createRandomFile(path: string, sizeBytes: number): Promise
       await fh.write(buf, 0, n, pos);
       pos += n;
     }
+    // Written back now, not by the kernel's flusher during a case (dirty pages go after 30 s).
+    await fh.sync();
   } finally {
     await fh.close();
   }
