@@ -210,12 +210,17 @@ it("reads ahead at most readAheadBytes, and keeps the bytes of a later step than
   expect((await store.commitStaging("s7", sha256Of(data))).size).toBe(5000);
 });
 
-it("with overlapping appends, writes the next step while one is made durable, at most one step so, and commits the steps in order", async () => {
+/** A file-system store of its own for this test whose appends' syncs wait for the test (../../testing/held-syncs.ts), with staging `id` made. */
+async function heldStore(id: string) {
   const syncs = heldSyncs();
   const held = createTestStore({ syncFile: syncs.syncFile });
   onTestFinished(() => held.remove());
-  const { store } = held;
-  await store.createStaging("o1");
+  await held.store.createStaging(id);
+  return { store: held.store, syncs };
+}
+
+it("with overlapping appends, writes the next step while one is made durable, at most one step so, and commits the steps in order", async () => {
+  const { store, syncs } = await heldStore("o1");
   const data = randomBytes(3500);
   const seen: number[] = [];
   const starts: number[] = [];
@@ -243,11 +248,7 @@ it("with overlapping appends, writes the next step while one is made durable, at
 });
 
 it("with overlapping appends, fails a request whose step could not be made durable once the step after it settled, keeping the steps before", async () => {
-  const syncs = heldSyncs();
-  const held = createTestStore({ syncFile: syncs.syncFile });
-  onTestFinished(() => held.remove());
-  const { store } = held;
-  await store.createStaging("o2");
+  const { store, syncs } = await heldStore("o2");
   const data = randomBytes(4000);
   const seen: number[] = [];
   const appending = appendInSteps((at, piece) => store.append("o2", at, piece), 0, chunksOf(data, [300]), 1000, {
