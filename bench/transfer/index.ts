@@ -24,15 +24,18 @@
 // next case waits for the server's md5 job on the new content (its cost is
 // reported apart). Each round (--rounds, default 3) runs each pair of cases
 // (baseline, modelreg) in the order A B B A (the next round B A A B), and a
-// case's figure for the round is the mean of its two runs. Why: on these
-// VMs, memory the kernel freed goes back to the host within seconds, and
-// writing 1 GiB into the page cache took 0.2 s into pages freed just before
-// against 1.7-2.5 s into pages the host had taken back (a plain write loop,
-// same file size): the case that runs first after a file was deleted (the
-// last round's, a download's) gets the warm pages. In ABBA order each side
-// runs first once a round.
+// case's figure for the round is the mean of its two runs, so a drift in the
+// machine's speed weighs on both alike. Nothing the bench writes is deleted
+// before it ends (uploads on both sides, downloaded files), which needs
+// about 16 x rounds + 1 times the file's size on disk. Why: on these VMs,
+// memory the kernel freed goes back to the host within seconds, and writing
+// 1 GiB into the page cache took 0.2 s into pages freed just before against
+// 1.7-2.5 s into pages the host had taken back (a plain write loop, same
+// file size), so a case that ran right after a file was deleted (a
+// download's, a baseline overwriting its last upload) wrote several times
+// faster than the next.
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, statfs } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -147,6 +150,10 @@ export async function run(argv: string[]): Promise<void> {
       dbUrl = created.url;
       dropDatabase = created.drop;
     }
+    const need = (16 * rounds + 1) * sizeBytes;
+    const { bavail, bsize } = await statfs(root);
+    if (bavail * bsize < need)
+      throw new Error(`bench transfer keeps every file it writes until it ends: it needs about ${fmt(need / 2 ** 30, 1)} GiB free in ${root}, and there are ${fmt((bavail * bsize) / 2 ** 30, 1)}; use --dir, --size-mib or --rounds`);
     log(`bench transfer: ${sizeMib} MiB of random bytes in ${root}…`);
     await createRandomFile(src, sizeBytes);
 
@@ -225,6 +232,8 @@ export async function run(argv: string[]): Promise<void> {
       if (got !== want) throw new Error(`${what}: sha256 ${got || "(none)"}, expected ${want}`);
     };
 
+    // Every file the bench writes stays until it ends (see the head of this file).
+    let downloads = 0;
     for (let round = 1; round <= rounds; round++) {
       const flip = round % 2 === 0;
       // Each pair runs A B B A (the next round B A A B): see the head of this file.
@@ -279,7 +288,7 @@ export async function run(argv: string[]): Promise<void> {
       // `get` returns the sha256 it computed on the way (baselines), or
       // nothing (modelreg: then the file is hashed, untimed).
       const down = async (key: string, server: ServerProcess, get: (dst: string) => Promise<{ sha256?: string } & Timed>, want: string | undefined) => {
-        const dst = join(dirs.client, `${key.replace(/[^a-z0-9]+/gi, "-")}.bin`);
+        const dst = join(dirs.client, `${key.replace(/[^a-z0-9]+/gi, "-")}-${++downloads}.bin`);
         let sha: string | undefined;
         await measure(`${key} down`, server, async () => {
           const got = await get(dst);
@@ -288,7 +297,6 @@ export async function run(argv: string[]): Promise<void> {
         });
         sha ??= await sha256File(dst);
         const { size } = await stat(dst);
-        await rm(dst, { force: true });
         if (size !== sizeBytes) throw new Error(`${key} down: ${size} bytes, expected ${sizeBytes}`);
         check(`${key} down`, sha, want ?? "");
       };
@@ -437,7 +445,7 @@ function print(o: {
     describeLoad(o.load[0], o.load[1]),
     `One file of ${fmt(o.sizeMib)} MiB of random bytes, ${o.rounds} round(s); each upload sends new content; each round runs each pair (baseline, modelreg) A B B A, the next B A A B, and takes the mean of each case's two runs. MiB/s and s: medians over rounds; ratios are per round (baseline time / modelreg time in the same round; re-upload: its time / the first upload's), "ratio" their median, "worst" the lowest (re-upload: the highest); peak RSS: the highest over rounds.`,
     `modelreg on ${o.databaseUrl ? "PostgreSQL (a fresh database on --database-url)" : "embedded PGlite (DATA_DIR/pg, in the server process)"}, files under DATA_DIR/blobs; Connect cases: Connect protocol over HTTP/2 (h2c), ${MESSAGE_BYTES / MiB} MiB messages, compression off.`,
-    "Baselines down serve as modelreg does: 1 MiB reads, the digest stored at upload sent (etag/repr-digest, or in the first message), no hashing while sending. Baselines up: sha256 while receiving, write, fsync; each upload kept in a new file, as modelreg keeps each blob.",
+    "Baselines down serve as modelreg does: 1 MiB reads, the digest stored at upload sent (etag/repr-digest, or in the first message), no hashing while sending. Baselines up: sha256 while receiving, write, fsync; each upload kept in a new file, as modelreg keeps each blob. Nothing written is deleted before the end.",
     "\"transfer only\": up = end of StageVersionFiles to start of CommitVersionFiles (after the SDK's local sha256 pass; bytes sent and made durable); down = end of ListVersionFiles to the last byte written (before the SDK's hash check, fsync and rename). Re-upload = a second version with the same file (content the workspace holds); \"server calls only\" leaves out its local sha256 pass.",
     "srv peak MB: VmHWM of the server process during the case (reset before it); srv MB before: its RSS when the case started. CPU s/GiB: CPU seconds (median over rounds) per GiB of the file, of the server process and of this process (the client: baseline clients or the SDK); srv faults k: thousands of minor page faults of the server process (memory touched fresh).",
     `Server RSS when idle after start: ${[...o.idleRss].map(([n, mb]) => `${n} ${fmt(mb)} MB`).join(", ")}.`,
