@@ -45,6 +45,7 @@ import { createRegistryClient, type RegistryClient } from "@modelreg/sdk";
 import postgres from "postgres";
 import { closedLoop, type LoopResult } from "../lib/load.js";
 import { DEFAULT_ROUNDS, describeLoad, type LoadReading, parseRounds, readLoad } from "../lib/machine.js";
+import { minorFaults } from "../lib/memory.js";
 import { cpuMs, mainThreadCpuMs, onInterrupt, SERVER_DEBUG_OPTIONS, serverDebug, type ServerProcess, startServer, startModelregServer } from "../lib/processes.js";
 import { fmt, median, type Summary, summarize, table } from "../lib/stats.js";
 
@@ -103,6 +104,8 @@ interface Cpu {
   /** Of `server`, what its threads other than the main one took (V8's collector and compiler, the libuv pool). */
   serverHelpers: number;
   postgres: number;
+  /** Minor page faults of the PostgreSQL backends (memory they touched fresh: dear on these VMs, see bench transfer's head). */
+  postgresFaults: number;
   generator: number;
 }
 
@@ -163,18 +166,25 @@ export async function run(argv: string[]): Promise<void> {
     if (values["cpu-prof"]) log(`${s.name} CPU profile written to ${values["cpu-prof"]}`);
   };
 
-  // CPU time of the backends serving the bench database (Linux /proc).
-  const pgCpu = async (): Promise<Map<number, number>> => {
+  // CPU time and minor faults of the backends serving the bench database (Linux /proc).
+  const pgCpu = async (): Promise<Map<number, { ms: number; faults: number }>> => {
     const rows = await admin<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = ${dbName}`;
-    return new Map(rows.map((r) => [r.pid, cpuMs(r.pid)]));
+    return new Map(rows.map((r) => [r.pid, { ms: cpuMs(r.pid), faults: minorFaults(r.pid) }]));
   };
   const measure = async (server: ServerProcess, body: () => Promise<LoopResult>): Promise<{ r: LoopResult; cpu: Cpu }> => {
     const [srv0, main0, pg0, gen0] = [cpuMs(server.pid), mainThreadCpuMs(server.pid), await pgCpu(), process.cpuUsage()];
     const r = await body();
     const [srv1, main1, pg1, gen1] = [cpuMs(server.pid), mainThreadCpuMs(server.pid), await pgCpu(), process.cpuUsage(gen0)];
     let pg = 0;
-    for (const [pid, ms] of pg1) pg += ms - (pg0.get(pid) ?? 0);
-    return { r, cpu: { server: srv1 - srv0, serverHelpers: srv1 - srv0 - (main1 - main0), postgres: pg, generator: (gen1.user + gen1.system) / 1000 } };
+    let pgFaults = 0;
+    for (const [pid, now] of pg1) {
+      pg += now.ms - (pg0.get(pid)?.ms ?? 0);
+      pgFaults += now.faults - (pg0.get(pid)?.faults ?? 0);
+    }
+    return {
+      r,
+      cpu: { server: srv1 - srv0, serverHelpers: srv1 - srv0 - (main1 - main0), postgres: pg, postgresFaults: pgFaults, generator: (gen1.user + gen1.system) / 1000 },
+    };
   };
 
   /** The first version created on `modelId` and its audit row, less ids, times, model and request id. */
@@ -416,6 +426,7 @@ function print(o: {
     fmt(perCall(r.cpu.server, r)),
     fmt(perCall(r.cpu.serverHelpers, r)),
     fmt(perCall(r.cpu.postgres, r)),
+    fmt(r.cpu.postgresFaults / r.summary.calls, 2),
     fmt(perCall(r.cpu.generator, r)),
     r.rows === undefined ? "" : r.rows === "ok" ? "ok" : "MISMATCH",
   ]);
@@ -443,6 +454,7 @@ function print(o: {
       both(c, (r) => perCall(r.cpu.server, r)),
       both(c, (r) => perCall(r.cpu.serverHelpers, r)),
       both(c, (r) => perCall(r.cpu.postgres, r)),
+      both(c, (r) => r.cpu.postgresFaults / r.summary.calls, 2),
       both(c, (r) => perCall(r.cpu.generator, r)),
     ];
   });
@@ -474,19 +486,19 @@ function print(o: {
     `CreateVersion: empty version_id (the next patch), ${o.seconds} s per side on an empty model of its own; then ${fmt(o.creates)} creates on one empty model at ${BULK_IN_FLIGHT} in flight.`,
     "  Both sides run one statement (its own transaction): lock the model FOR UPDATE, insert the version numbered next_auto_prefix || next_auto_patch, its metric rows, the audit row, and move version_count/latest_version/next_auto_patch.",
     "Each case uses a new client with one HTTP/2 connection (one Http2SessionManager per transport); \"conns\" counts the TCP connections it opened.",
-    "Latency in ms; CPU columns are µs of CPU per call in the server process, the PostgreSQL backends of the bench database, and this (load-generating) process.",
+    "Latency in ms; CPU columns are µs of CPU per call in the server process, the PostgreSQL backends of the bench database, and this (load-generating) process; pg faults/call: minor page faults of those backends per call (memory touched fresh).",
     "\"of it helpers\": the server's CPU outside its main thread: V8's garbage collector (concurrent marking, parallel scavenges) and its optimising compiler, and the libuv pool.",
     "",
     "Per round",
     table(
-      [">round", "case", "server", "proto", ">in flight", ">calls", ">calls/s", ">p50 ms", ">p99 ms", ">errors", ">vs baseline", ">conns", ">srv µs/call", ">of it helpers", ">pg µs/call", ">gen µs/call", "rows"],
+      [">round", "case", "server", "proto", ">in flight", ">calls", ">calls/s", ">p50 ms", ">p99 ms", ">errors", ">vs baseline", ">conns", ">srv µs/call", ">of it helpers", ">pg µs/call", ">pg faults/call", ">gen µs/call", "rows"],
       perRound,
     ),
     `load average (1-minute) at the start of each round: ${o.roundLoads.map((l) => l.one.toFixed(2)).join(", ")}`,
     "",
     "Per case (baseline / modelreg: medians over rounds; vs baseline = modelreg calls/s ÷ baseline calls/s of the same round; targets judged on the median)",
     table(
-      ["case", "proto", ">in flight", ">calls/s", "per round", ">min", ">median", "target", "result", ">p50 ms", ">srv µs/call", ">of it helpers", ">pg µs/call", ">gen µs/call"],
+      ["case", "proto", ">in flight", ">calls/s", "per round", ">min", ">median", "target", "result", ">p50 ms", ">srv µs/call", ">of it helpers", ">pg µs/call", ">pg faults/call", ">gen µs/call"],
       summary,
     ),
     "",
