@@ -96,7 +96,7 @@ interface Row {
 
 
 /** A case's two runs in one round as one sample: times, CPU and faults averaged, the higher peak, the lower RSS before. */
-export function bothRuns(a: Sample, b: Sample): Sample {
+function bothRuns(a: Sample, b: Sample): Sample {
   const mean = (x: number, y: number) => (x + y) / 2;
   const phases = a.phases && b.phases ? Object.fromEntries(Object.entries(a.phases).map(([k, v]) => [k, mean(v, b.phases![k] ?? NaN)])) : undefined;
   return {

@@ -190,26 +190,20 @@ export async function appendInSteps(append: AppendFn, offset: number, chunks: As
             throw err;
           }
         }
-        older = { appending, settled: appendSettled, isSettled, end: position };
         at = position;
         stepEnd = endOfStep(at);
         if (!settled && queued === 0 && !ended) await Promise.race([pull(), appendSettled]);
-        if (settled || queued === 0) {
-          // The body ended (or this step's append did): nothing more to overlap with.
-          older = undefined;
-          committed(await appending, position);
-          if (queued === 0 && !ended) await pull();
-          if (queued === 0) {
-            slabs.release();
-            if (failure) throw failure.err;
-            return at;
-          }
+        if (!settled && queued > 0) {
+          older = { appending, settled: appendSettled, isSettled, end: position };
+          continue;
         }
-        continue;
+        // The body ended (or this step's append did): nothing to overlap with.
+        committed(await appending, position);
+      } else {
+        await readAheadUntil(appendSettled, isSettled);
+        at = await appending;
+        committed(at, position);
       }
-      await readAheadUntil(appendSettled, isSettled);
-      at = await appending;
-      committed(at, position);
       // A step that reached its end may be followed by more: look before starting another append.
       stepEnd = endOfStep(at);
       if (queued === 0 && !ended) await pull();
