@@ -6,7 +6,7 @@ import * as net from "node:net";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "./open-database.js";
-import { createPoolGate, isConnectFailure } from "./pool-gate.js";
+import { createPoolGate, gatedClient, isConnectFailure, onlyReads } from "./pool-gate.js";
 import { createEmptyPostgres } from "./testing.js";
 
 /** A promise and the function that settles it. */
@@ -139,6 +139,64 @@ describe("createPoolGate", () => {
     expect(await tx).toBe("tx");
     await held[1];
     expect(gate.stats()).toEqual({ inUse: 0, waiting: 0, unreachable: false });
+  });
+
+  it("never sends a query that is not pipelined down a busy connection: it waits its turn as run() does", async () => {
+    const gate = createPoolGate({ size: 1, acquireTimeoutMs: 60_000, pipeline: 4 });
+    await gate.query(async () => "warm");
+    const held = latch();
+    const holder = gate.query(() => held.opened);
+    let read = false;
+    const reader = gate.query(async () => {
+      read = true;
+      return "read";
+    }, false);
+    const writer = gate.query(async () => "write");
+    await new Promise((r) => setImmediate(r)); // every promise job of this turn has run
+    // The write rode along the busy connection; the read waits for it to free.
+    expect(await writer).toBe("write");
+    expect(read).toBe(false);
+    expect(gate.stats()).toEqual({ inUse: 1, waiting: 1, unreachable: false });
+    held.open();
+    expect(await reader).toBe("read");
+    await holder;
+    expect(gate.stats()).toEqual({ inUse: 0, waiting: 0, unreachable: false });
+  });
+
+  it("takes statements that start with SELECT for reads, and anything else for writes", () => {
+    for (const text of ["select 1", "  SELECT v.* FROM versions v", "\nselect\n*", "Select(1)"]) expect(onlyReads(text), text).toBe(true);
+    for (const text of ["WITH m AS (SELECT 1 FOR UPDATE) INSERT INTO t SELECT * FROM m", "insert into t values (1)", "update t set a = 1", "selector", "", undefined])
+      expect(onlyReads(text), String(text)).toBe(false);
+  });
+
+  it("gatedClient pipelines writes, not reads: the statement's text decides", async () => {
+    const gate = createPoolGate({ size: 1, acquireTimeoutMs: 60_000, pipeline: 4 });
+    await gate.query(async () => "warm");
+    // A client in the shape Drizzle calls (unsafe(text), awaited): each query runs once it is started, and ends when let go.
+    const started: string[] = [];
+    const ends = new Map<string, () => void>();
+    const client = {
+      unsafe: (text: string) => ({
+        values() {},
+        // biome-ignore lint/suspicious/noThenProperty: stands for a postgres.js query, which Drizzle awaits
+        then(onFulfilled: (v: string) => unknown, onRejected: (e: unknown) => unknown) {
+          started.push(text);
+          return new Promise<string>((r) => ends.set(text, () => r(text))).then(onFulfilled, onRejected);
+        },
+      }),
+    };
+    const gated = gatedClient(client, gate);
+    const first = Promise.resolve(gated.unsafe("update t set a = 1"));
+    const read = Promise.resolve(gated.unsafe("select * from t"));
+    const write = Promise.resolve(gated.unsafe("with x as (select 1) insert into t select * from x"));
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual(["update t set a = 1", "with x as (select 1) insert into t select * from x"]);
+    ends.get("update t set a = 1")!();
+    await first;
+    await new Promise((r) => setImmediate(r));
+    expect(started).toContain("select * from t");
+    for (const end of ends.values()) end();
+    expect(await Promise.all([read, write])).toEqual(["select * from t", "with x as (select 1) insert into t select * from x"]);
   });
 
   it("stops pipelining when a connection is lost, until `size` calls have ended well again; a query's own error does not stop it", async () => {
