@@ -248,7 +248,7 @@ interface Pending extends PromiseLike<unknown> {
  * once, competing with the event loop for the machine's cores, and the
  * server, PostgreSQL and the clients then ran in bursts with the cores idle
  * between them: GetVersion at 64 in flight on two cores, modelreg against
- * the bare baseline, 0.94x pipelined against 1.05x not (8 runs each, one
+ * the bare baseline, 0.94x pipelined against 1.05x not (4 runs each, one
  * bench), though pipelined used 15% less CPU per call. A write waits on its
  * commit's WAL flush, so a backend with the next write already queued
  * overlaps that wait and PostgreSQL commits writes in groups: CreateVersion
