@@ -167,14 +167,14 @@ export async function run(argv: string[]): Promise<void> {
   };
 
   // CPU time and minor faults of the backends serving the bench database (Linux /proc).
-  const pgCpu = async (): Promise<Map<number, { ms: number; faults: number }>> => {
+  const pgUsage = async (): Promise<Map<number, { ms: number; faults: number }>> => {
     const rows = await admin<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = ${dbName}`;
     return new Map(rows.map((r) => [r.pid, { ms: cpuMs(r.pid), faults: minorFaults(r.pid) }]));
   };
   const measure = async (server: ServerProcess, body: () => Promise<LoopResult>): Promise<{ r: LoopResult; cpu: Cpu }> => {
-    const [srv0, main0, pg0, gen0] = [cpuMs(server.pid), mainThreadCpuMs(server.pid), await pgCpu(), process.cpuUsage()];
+    const [srv0, main0, pg0, gen0] = [cpuMs(server.pid), mainThreadCpuMs(server.pid), await pgUsage(), process.cpuUsage()];
     const r = await body();
-    const [srv1, main1, pg1, gen1] = [cpuMs(server.pid), mainThreadCpuMs(server.pid), await pgCpu(), process.cpuUsage(gen0)];
+    const [srv1, main1, pg1, gen1] = [cpuMs(server.pid), mainThreadCpuMs(server.pid), await pgUsage(), process.cpuUsage(gen0)];
     let pg = 0;
     let pgFaults = 0;
     for (const [pid, now] of pg1) {

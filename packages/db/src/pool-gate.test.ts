@@ -177,7 +177,6 @@ describe("createPoolGate", () => {
     const ends = new Map<string, () => void>();
     const client = {
       unsafe: (text: string) => ({
-        values() {},
         // biome-ignore lint/suspicious/noThenProperty: stands for a postgres.js query, which Drizzle awaits
         then(onFulfilled: (v: string) => unknown, onRejected: (e: unknown) => unknown) {
           started.push(text);
